@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * curation.h — umbrella header of libcurata. Code outside curation/ includes only this.
+ */
+#pragma once
+
+#include "cu-progress.h"
+#include "cu-volume.h"
+#include "cu-volume-error.h"
+#include "cu-nifti.h"
+#include "cu-dicom-header.h"
+#include "cu-dicom-pixels.h"
+#include "cu-series-plan.h"
+#include "cu-store.h"
+#include "cu-demo.h"
