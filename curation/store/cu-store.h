@@ -86,9 +86,13 @@ typedef struct
   guint n_updated;          /* instances whose file changed (size/mtime) and were re-read */
   guint n_unchanged;        /* already catalogued, same size and mtime */
   guint n_duplicates;       /* same SOPInstanceUID at another path: kept the first */
-  guint n_skipped;          /* DICOMDIR and non-image objects catalogued elsewhere */
+  guint n_skipped;          /* DICOMDIR: an index of files the folder scan imports */
   GPtrArray *rejected;      /* CuImportRejection elements */
   GPtrArray *series_uids;   /* series touched by this import (char *) */
+  /* Added with the implementation (compatible: appended): the files behind n_skipped and
+   * n_duplicates, with their reasons, so that nothing is skipped silently. */
+  GPtrArray *skipped;       /* CuImportRejection elements (DICOMDIR…) */
+  GPtrArray *duplicates;    /* CuImportRejection elements: reason names the catalogued path */
 } CuImportReport;
 
 void         cu_import_report_free   (CuImportReport *report);

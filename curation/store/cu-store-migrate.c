@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-store-migrate.c — the workspace schema and its migrations.
+ *
+ * The schema version lives in PRAGMA user_version. migrations[i] takes a database from
+ * version i to version i + 1; each step runs in its own transaction together with the
+ * user_version update, so a crash leaves the database at a version it really has. Steps are
+ * only ever appended: a released step is never edited, because workspaces in the field were
+ * built by it. A database whose version is newer than this build knows is refused
+ * (CU_STORE_ERROR_VERSION) rather than opened, so an older Curata never writes rows a newer
+ * schema would misread.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cu-store-private.h"
+
+/* Version 1: the catalog (patient → study → series → instance), files that could not be
+ * imported, and the audit log.
+ *
+ * Keys: study, series and instance are identified by their DICOM UIDs. A patient is
+ * identified by PatientID and PatientName together, because pseudonymized and phantom data
+ * often leave PatientID empty for unrelated subjects.
+ *
+ * instance.position/orientation/pixel_spacing hold DICOM-style backslash-separated decimal
+ * strings of the top-level attributes (NULL when absent), which later issues (QC, browsing)
+ * read without opening the file; the authoritative per-frame geometry is always re-read
+ * from the file by the series plan. mtime is seconds since the epoch plus the nanosecond
+ * part, so a rewrite within the same second is still noticed. */
+static const char migration_1[] =
+  "CREATE TABLE patient ("
+  "  id INTEGER PRIMARY KEY,"
+  "  patient_id TEXT NOT NULL DEFAULT '',"
+  "  patient_name TEXT NOT NULL DEFAULT '',"
+  "  sex TEXT,"
+  "  birth_date TEXT,"
+  "  identity_removed TEXT,"
+  "  UNIQUE (patient_id, patient_name));"
+
+  "CREATE TABLE study ("
+  "  id INTEGER PRIMARY KEY,"
+  "  patient_ref INTEGER NOT NULL REFERENCES patient (id) ON DELETE CASCADE,"
+  "  study_uid TEXT NOT NULL UNIQUE,"
+  "  study_date TEXT,"
+  "  study_time TEXT,"
+  "  description TEXT,"
+  "  study_id TEXT,"
+  "  accession_number TEXT);"
+  "CREATE INDEX study_patient ON study (patient_ref);"
+
+  "CREATE TABLE series ("
+  "  id INTEGER PRIMARY KEY,"
+  "  study_ref INTEGER NOT NULL REFERENCES study (id) ON DELETE CASCADE,"
+  "  series_uid TEXT NOT NULL UNIQUE,"
+  "  series_number INTEGER,"
+  "  modality TEXT,"
+  "  description TEXT,"
+  "  series_date TEXT,"
+  "  series_time TEXT,"
+  "  frame_of_reference_uid TEXT,"
+  "  manufacturer TEXT,"
+  "  body_part TEXT);"
+  "CREATE INDEX series_study ON series (study_ref);"
+
+  "CREATE TABLE instance ("
+  "  id INTEGER PRIMARY KEY,"
+  "  series_ref INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,"
+  "  sop_instance_uid TEXT NOT NULL UNIQUE,"
+  "  sop_class_uid TEXT,"
+  "  path TEXT NOT NULL UNIQUE,"
+  "  file_size INTEGER NOT NULL,"
+  "  mtime INTEGER NOT NULL,"
+  "  mtime_nsec INTEGER NOT NULL DEFAULT 0,"
+  "  transfer_syntax TEXT,"
+  "  has_preamble INTEGER NOT NULL DEFAULT 1,"
+  "  instance_number INTEGER,"
+  "  acquisition_number INTEGER,"
+  "  has_pixels INTEGER NOT NULL DEFAULT 1,"
+  "  rows INTEGER,"
+  "  columns INTEGER,"
+  "  number_of_frames INTEGER,"
+  "  samples_per_pixel INTEGER,"
+  "  bits_allocated INTEGER,"
+  "  bits_stored INTEGER,"
+  "  pixel_representation INTEGER,"
+  "  photometric TEXT,"
+  "  image_type TEXT,"
+  "  position TEXT,"
+  "  orientation TEXT,"
+  "  pixel_spacing TEXT,"
+  "  slice_thickness REAL,"
+  "  rescale_slope REAL,"
+  "  rescale_intercept REAL,"
+  "  echo_time REAL,"
+  "  temporal_position INTEGER,"
+  "  imported_at TEXT NOT NULL);"
+  "CREATE INDEX instance_series ON instance (series_ref, instance_number);"
+
+  "CREATE TABLE rejected_file ("
+  "  path TEXT PRIMARY KEY,"
+  "  reason TEXT NOT NULL,"
+  "  code INTEGER NOT NULL,"
+  "  file_size INTEGER,"
+  "  mtime INTEGER,"
+  "  last_attempt TEXT NOT NULL);"
+
+  "CREATE TABLE audit_log ("
+  "  id INTEGER PRIMARY KEY,"
+  "  time TEXT NOT NULL,"
+  "  user TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  object TEXT,"
+  "  detail TEXT);"
+  "CREATE INDEX audit_log_time ON audit_log (time);"
+  "CREATE INDEX audit_log_object ON audit_log (object);";
+
+static const char *const migrations[] = {
+  migration_1,
+};
+
+int
+_cu_store_latest_version (void)
+{
+  return (int) G_N_ELEMENTS (migrations);
+}
+
+static int
+read_user_version (sqlite3 *db, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int version = -1;
+
+  if (sqlite3_prepare_v2 (db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+    {
+      _cu_store_set_db_error (db, error, _("Reading the workspace version failed"));
+      return -1;
+    }
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    version = sqlite3_column_int (stmt, 0);
+  else
+    _cu_store_set_db_error (db, error, _("Reading the workspace version failed"));
+  sqlite3_finalize (stmt);
+  return version;
+}
+
+int
+_cu_store_migrate (sqlite3 *db, GError **error)
+{
+  int version = read_user_version (db, error);
+  int latest = _cu_store_latest_version ();
+
+  if (version < 0)
+    return -1;
+  if (version > latest)
+    {
+      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_VERSION,
+                   _("The workspace has schema version %d, but this version of Curata only "
+                     "knows up to %d; open it with a newer Curata"), version, latest);
+      return -1;
+    }
+
+  for (; version < latest; version++)
+    {
+      g_autofree char *set_version = NULL;
+
+      /* IMMEDIATE: take the write lock first, so two processes opening a fresh workspace
+       * at once cannot both run the same step. */
+      if (!_cu_store_exec (db, "BEGIN IMMEDIATE", error))
+        return -1;
+
+      /* Re-read under the lock: another process may have migrated meanwhile. */
+      {
+        int now = read_user_version (db, error);
+        if (now < 0)
+          goto fail;
+        if (now != version)
+          {
+            _cu_store_exec (db, "ROLLBACK", NULL);
+            if (now > latest)
+              {
+                g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_VERSION,
+                             _("The workspace has schema version %d, but this version of "
+                               "Curata only knows up to %d"), now, latest);
+                return -1;
+              }
+            version = now - 1;
+            continue;
+          }
+      }
+
+      if (!_cu_store_exec (db, migrations[version], error))
+        goto fail;
+      set_version = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
+      if (!_cu_store_exec (db, set_version, error))
+        goto fail;
+      if (!_cu_store_exec (db, "COMMIT", error))
+        goto fail;
+      continue;
+
+    fail:
+      _cu_store_exec (db, "ROLLBACK", NULL);
+      g_prefix_error (error, _("Upgrading the workspace to version %d failed: "), version + 1);
+      return -1;
+    }
+
+  return version;
+}

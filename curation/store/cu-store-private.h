@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-store-private.h — what the store's own files (cu-store.c, cu-store-migrate.c,
+ * cu-importer.c) share: the instance struct and SQLite helpers. Used only inside
+ * curation/store/ and by tests/curation/store/.
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "cu-store.h"
+
+G_BEGIN_DECLS
+
+struct _CuStore
+{
+  GObject parent_instance;
+
+  char *path;          /* the workspace folder, absolute */
+  char *db_path;       /* path/workspace.sqlite */
+  sqlite3 *db;
+  int schema_version;
+};
+
+#define CU_STORE_DB_NAME      "workspace.sqlite"
+#define CU_STORE_OBJECTS_DIR  "objects"
+
+/* Set error from the database's current error message, prefixed with what was being done. */
+void      _cu_store_set_db_error  (sqlite3 *db, GError **error, const char *doing);
+/* Execute one or more statements that return no rows. */
+gboolean  _cu_store_exec          (sqlite3 *db, const char *sql, GError **error);
+/* Prepare a statement; NULL with error on failure. */
+sqlite3_stmt *_cu_store_prepare   (sqlite3 *db, const char *sql, GError **error);
+
+/* Bring the schema to the newest version (cu-store-migrate.c). Returns the version the
+ * database has afterwards, or -1 with error (CU_STORE_ERROR_VERSION for a newer database). */
+int       _cu_store_migrate       (sqlite3 *db, GError **error);
+/* The schema version this build writes. */
+int       _cu_store_latest_version (void);
+
+/* ISO-8601 UTC timestamp with milliseconds, e.g. "2026-11-25T18:49:12.123Z". */
+char     *_cu_store_now_iso8601   (void);
+
+void      cu_import_rejection_free (CuImportRejection *rejection);
+
+G_END_DECLS
