@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-dicom-header.c — the C side of header reading: sniffing the file, character sets,
+ * transfer syntax names, and the checks GDCM does not make for us.
+ *
+ * GDCM (cu-gdcm-shim.cc) parses the data set; this file decides before that whether the bytes
+ * look like DICOM at all (PS3.10 §7.1: 128-byte preamble + "DICM", or — for old ACR-NEMA style
+ * files — a data set that starts right away), so that a JPEG or a text file is reported as
+ * "not DICOM" rather than as a malformed DICOM file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "cu-dicom-header.h"
+#include "cu-gdcm-shim-private.h"
+
+G_DEFINE_QUARK (cu-dicom-error-quark, cu_dicom_error)
+
+typedef struct
+{
+  const char *uid;
+  const char *name;
+} CuTsName;
+
+/* PS3.6 Table A-1 (the transfer syntaxes a curation workstation meets in practice). */
+static const CuTsName ts_names[] = {
+  { "1.2.840.10008.1.2", N_("Implicit VR Little Endian") },
+  { "1.2.840.10008.1.2.1", N_("Explicit VR Little Endian") },
+  { "1.2.840.10008.1.2.1.99", N_("Deflated Explicit VR Little Endian") },
+  { "1.2.840.10008.1.2.2", N_("Explicit VR Big Endian") },
+  { "1.2.840.10008.1.2.4.50", N_("JPEG Baseline (Process 1)") },
+  { "1.2.840.10008.1.2.4.51", N_("JPEG Extended (Process 2 and 4)") },
+  { "1.2.840.10008.1.2.4.57", N_("JPEG Lossless (Process 14)") },
+  { "1.2.840.10008.1.2.4.70", N_("JPEG Lossless, First-Order Prediction (Process 14, SV1)") },
+  { "1.2.840.10008.1.2.4.80", N_("JPEG-LS Lossless") },
+  { "1.2.840.10008.1.2.4.81", N_("JPEG-LS Near-Lossless") },
+  { "1.2.840.10008.1.2.4.90", N_("JPEG 2000 (Lossless Only)") },
+  { "1.2.840.10008.1.2.4.91", N_("JPEG 2000") },
+  { "1.2.840.10008.1.2.4.92", N_("JPEG 2000 Part 2 Multi-component (Lossless Only)") },
+  { "1.2.840.10008.1.2.4.93", N_("JPEG 2000 Part 2 Multi-component") },
+  { "1.2.840.10008.1.2.4.94", N_("JPIP Referenced") },
+  { "1.2.840.10008.1.2.4.100", N_("MPEG2 Main Profile") },
+  { "1.2.840.10008.1.2.4.101", N_("MPEG2 High Profile") },
+  { "1.2.840.10008.1.2.4.102", N_("MPEG-4 AVC/H.264") },
+  { "1.2.840.10008.1.2.4.103", N_("MPEG-4 AVC/H.264 BD-compatible") },
+  { "1.2.840.10008.1.2.4.107", N_("HEVC/H.265 Main Profile") },
+  { "1.2.840.10008.1.2.4.108", N_("HEVC/H.265 Main 10 Profile") },
+  { "1.2.840.10008.1.2.4.110", N_("JPEG XL Lossless") },
+  { "1.2.840.10008.1.2.4.111", N_("JPEG XL JPEG Recompression") },
+  { "1.2.840.10008.1.2.4.112", N_("JPEG XL") },
+  { "1.2.840.10008.1.2.4.201", N_("HTJ2K (Lossless Only)") },
+  { "1.2.840.10008.1.2.4.202", N_("HTJ2K with RPCL Options (Lossless Only)") },
+  { "1.2.840.10008.1.2.4.203", N_("HTJ2K") },
+  { "1.2.840.10008.1.2.5", N_("RLE Lossless") },
+  { "1.2.840.10008.1.2.8.1", N_("Deflated Image Frame Compression") },
+};
+
+const char *
+_cu_dicom_transfer_syntax_name (const char *uid)
+{
+  if (uid == NULL || *uid == '\0')
+    return _("unknown transfer syntax");
+  for (gsize i = 0; i < G_N_ELEMENTS (ts_names); i++)
+    if (strcmp (ts_names[i].uid, uid) == 0)
+      return _(ts_names[i].name);
+  return uid;
+}
+
+gboolean
+_cu_dicom_transfer_syntax_known (const char *uid)
+{
+  static const char *const known[] = {
+    "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57",
+    "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81",
+    "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
+    "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203", "1.2.840.10008.1.2.5",
+    "1.2.840.10008.1.2.8.1",
+  };
+  if (uid == NULL)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+    if (strcmp (known[i], uid) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* PS3.3 C.12.1.1.2: defined terms of Specific Character Set → iconv names. For the ISO 2022
+ * code-extension terms we take the single-byte set the term names; multi-byte escapes (Japanese,
+ * Korean) are left to iconv's ISO-2022 decoders where one exists. */
+const char *
+_cu_dicom_charset_to_iconv (const char *scs)
+{
+  static const struct { const char *term; const char *iconv; } map[] = {
+    { "ISO_IR 100", "ISO-8859-1" }, { "ISO 2022 IR 100", "ISO-8859-1" },
+    { "ISO_IR 101", "ISO-8859-2" }, { "ISO 2022 IR 101", "ISO-8859-2" },
+    { "ISO_IR 109", "ISO-8859-3" }, { "ISO 2022 IR 109", "ISO-8859-3" },
+    { "ISO_IR 110", "ISO-8859-4" }, { "ISO 2022 IR 110", "ISO-8859-4" },
+    { "ISO_IR 144", "ISO-8859-5" }, { "ISO 2022 IR 144", "ISO-8859-5" },
+    { "ISO_IR 127", "ISO-8859-6" }, { "ISO 2022 IR 127", "ISO-8859-6" },
+    { "ISO_IR 126", "ISO-8859-7" }, { "ISO 2022 IR 126", "ISO-8859-7" },
+    { "ISO_IR 138", "ISO-8859-8" }, { "ISO 2022 IR 138", "ISO-8859-8" },
+    { "ISO_IR 148", "ISO-8859-9" }, { "ISO 2022 IR 148", "ISO-8859-9" },
+    { "ISO_IR 203", "ISO-8859-15" }, { "ISO 2022 IR 203", "ISO-8859-15" },
+    { "ISO_IR 166", "TIS-620" }, { "ISO 2022 IR 166", "TIS-620" },
+    { "ISO_IR 13", "SHIFT_JIS" }, { "ISO 2022 IR 13", "SHIFT_JIS" },
+    { "ISO 2022 IR 87", "ISO-2022-JP" }, { "ISO 2022 IR 159", "ISO-2022-JP-2" },
+    { "ISO 2022 IR 149", "ISO-2022-KR" }, { "ISO 2022 IR 58", "ISO-2022-CN" },
+    { "ISO_IR 192", "UTF-8" }, { "GB18030", "GB18030" }, { "GBK", "GBK" },
+  };
+  if (scs == NULL)
+    return NULL;
+
+  /* Multi-valued: the first value is the default repertoire, later ones the extensions.
+   * Prefer the first value that names a real character set. */
+  g_auto (GStrv) terms = g_strsplit (scs, "\\", -1);
+  for (guint t = 0; terms[t] != NULL; t++)
+    {
+      g_strstrip (terms[t]);
+      for (gsize i = 0; i < G_N_ELEMENTS (map); i++)
+        if (g_ascii_strcasecmp (terms[t], map[i].term) == 0)
+          return map[i].iconv;
+    }
+  return NULL;
+}
+
+static gboolean
+is_ascii (const char *s, gsize len)
+{
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) s[i] >= 0x80)
+      return FALSE;
+  return TRUE;
+}
+
+char *
+_cu_dicom_text_to_utf8 (const char *bytes, gsize len, const char *from_charset)
+{
+  /* DICOM pads with trailing spaces (text) or a NUL (UI); leading spaces are insignificant
+   * for every string VR we read. */
+  while (len > 0 && (bytes[len - 1] == ' ' || bytes[len - 1] == '\0'))
+    len--;
+  while (len > 0 && bytes[0] == ' ')
+    {
+      bytes++;
+      len--;
+    }
+  if (memchr (bytes, '\0', len) != NULL)
+    len = strlen (bytes);
+
+  if (is_ascii (bytes, len))
+    return g_strndup (bytes, len);
+
+  if (from_charset != NULL && g_ascii_strcasecmp (from_charset, "UTF-8") != 0)
+    {
+      g_autofree char *conv = g_convert (bytes, len, "UTF-8", from_charset, NULL, NULL, NULL);
+      if (conv != NULL && g_utf8_validate (conv, -1, NULL))
+        return g_steal_pointer (&conv);
+    }
+
+  /* No (or a failing) declared character set: many writers store UTF-8 or Latin-1 without
+   * saying so. Valid UTF-8 is kept; anything else is read as Latin-1, which never fails. */
+  if (g_utf8_validate (bytes, len, NULL))
+    return g_strndup (bytes, len);
+  if (from_charset == NULL)
+    {
+      g_autofree char *conv = g_convert (bytes, len, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
+      if (conv != NULL)
+        return g_steal_pointer (&conv);
+    }
+  return g_utf8_make_valid (bytes, len);
+}
+
+gboolean
+cu_dicom_header_is_native (const CuDicomHeader *header)
+{
+  const char *ts;
+
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  ts = header->transfer_syntax;
+  if (ts == NULL || header->encapsulated)
+    return FALSE;
+  return strcmp (ts, "1.2.840.10008.1.2") == 0
+         || strcmp (ts, "1.2.840.10008.1.2.1") == 0
+         || strcmp (ts, "1.2.840.10008.1.2.2") == 0;
+}
+
+static void
+free_strings (char **fields[], gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    g_clear_pointer (fields[i], g_free);
+}
+
+void
+cu_dicom_header_free (CuDicomHeader *h)
+{
+  if (h == NULL)
+    return;
+
+  char **fields[] = {
+    &h->path, &h->transfer_syntax, &h->sop_class_uid, &h->sop_instance_uid, &h->patient_id,
+    &h->patient_name, &h->patient_sex, &h->patient_birth_date, &h->patient_identity_removed,
+    &h->study_uid, &h->study_date, &h->study_time, &h->study_description, &h->study_id,
+    &h->accession_number, &h->series_uid, &h->series_description, &h->series_date,
+    &h->series_time, &h->modality, &h->manufacturer, &h->frame_of_reference_uid,
+    &h->image_type, &h->body_part, &h->acquisition_time, &h->content_time, &h->photometric,
+  };
+  free_strings (fields, G_N_ELEMENTS (fields));
+
+  for (guint i = 0; i < h->n_frames; i++)
+    g_free (h->frames[i].stack_id);
+  g_free (h->frames);
+  g_free (h);
+}
+
+/* Is there a DICOM data element at the very start of the file (no preamble)? We accept the
+ * groups a data set or file meta group begins with, in either byte order, and require either
+ * an explicit VR (two upper-case letters) or an implicit length that fits in the file. */
+static gboolean
+plausible_dataset_start (const guint8 *b, gsize n, gint64 file_size)
+{
+  if (n < 8)
+    return FALSE;
+
+  guint16 group_le = b[0] | (b[1] << 8);
+  guint16 group_be = (b[0] << 8) | b[1];
+  gboolean group_ok = FALSE;
+  static const guint16 first_groups[] = { 0x0000, 0x0002, 0x0004, 0x0008 };
+  for (gsize i = 0; i < G_N_ELEMENTS (first_groups); i++)
+    if (group_le == first_groups[i] || group_be == first_groups[i])
+      group_ok = TRUE;
+  if (!group_ok)
+    return FALSE;
+
+  if (g_ascii_isupper (b[4]) && g_ascii_isupper (b[5]))
+    return TRUE;
+
+  guint32 len_le = b[4] | (b[5] << 8) | (b[6] << 16) | ((guint32) b[7] << 24);
+  guint32 len_be = ((guint32) b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7];
+  return (gint64) len_le <= file_size || (gint64) len_be <= file_size;
+}
+
+static guint32
+read_le32 (const guint8 *p)
+{
+  return p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32) p[3] << 24);
+}
+
+/* Walk the items of encapsulated Pixel Data (PS3.5 A.4) without reading their contents, so a
+ * file whose fragments run past its end is caught at import rather than at first display. */
+static gboolean
+check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
+{
+  gint64 pos = h->pixel_offset;
+
+  for (guint n = 0; n < 1000000; n++)
+    {
+      guint8 item[8];
+      if (pos + 8 > h->file_size || pread (fd, item, 8, pos) != 8)
+        {
+          g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                       _("%s: encapsulated pixel data ends before its sequence delimiter "
+                         "(file truncated)"), h->path);
+          return FALSE;
+        }
+      guint16 group = item[0] | (item[1] << 8);
+      guint16 elem = item[2] | (item[3] << 8);
+      guint32 len = read_le32 (item + 4);
+      if (group == 0xFFFE && elem == 0xE0DD)
+        return TRUE;
+      if (group != 0xFFFE || elem != 0xE000 || len == 0xFFFFFFFFu)
+        {
+          g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                       _("%s: encapsulated pixel data has a bad item at byte %" G_GINT64_FORMAT),
+                       h->path, pos);
+          return FALSE;
+        }
+      pos += 8 + (gint64) len;
+      if (pos > h->file_size)
+        {
+          g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                       _("%s: a pixel data fragment runs past the end of the file "
+                         "(file truncated)"), h->path);
+          return FALSE;
+        }
+    }
+  g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+               _("%s: encapsulated pixel data has too many fragments"), h->path);
+  return FALSE;
+}
+
+CuDicomHeader *
+cu_dicom_header_read (const char *path, GError **error)
+{
+  g_autoptr (CuDicomHeader) h = NULL;
+  guint8 head[140];
+  ssize_t got;
+  struct stat st;
+  int fd;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: cannot open: %s"),
+                   path, g_strerror (saved));
+      return NULL;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: not a regular file"), path);
+      close (fd);
+      return NULL;
+    }
+
+  h = g_new0 (CuDicomHeader, 1);
+  h->path = g_strdup (path);
+  h->file_size = st.st_size;
+  h->mtime = st.st_mtime;
+
+  got = pread (fd, head, sizeof head, 0);
+  if (got < 0)
+    {
+      int saved = errno;
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: cannot read: %s"),
+                   path, g_strerror (saved));
+      close (fd);
+      return NULL;
+    }
+  if (got == 0)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_NOT_DICOM,
+                   _("%s: not a DICOM file (the file is empty)"), path);
+      close (fd);
+      return NULL;
+    }
+
+  h->has_preamble = got >= 132 && memcmp (head + 128, "DICM", 4) == 0;
+  if (h->has_preamble)
+    h->has_meta = got >= 134 && head[132] == 0x02 && head[133] == 0x00;
+  else if (plausible_dataset_start (head, got, h->file_size))
+    h->has_meta = head[0] == 0x02 && head[1] == 0x00;
+  else if (got > 16 && (plausible_dataset_start (head + 1, got - 1, h->file_size)
+                        || plausible_dataset_start (head + 2, got - 2, h->file_size)))
+    {
+      /* A data set that starts a byte or two late: DICOM, but damaged. */
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: no preamble, and the data set does not start at "
+                     "the first byte (stray bytes at the start of the file)"), path);
+      close (fd);
+      return NULL;
+    }
+  else
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_NOT_DICOM,
+                   _("%s: not a DICOM file (no “DICM” marker at byte 128 and no DICOM data "
+                     "element at the start)"), path);
+      close (fd);
+      return NULL;
+    }
+
+  if (!_cu_gdcm_read_header (h, error))
+    {
+      close (fd);
+      return NULL;
+    }
+
+  if (h->has_pixels && h->encapsulated && h->pixel_offset > 0
+      && !check_encapsulated (h, fd, error))
+    {
+      close (fd);
+      return NULL;
+    }
+  close (fd);
+
+  if (h->has_pixels && !h->encapsulated && h->pixel_offset >= 0 && h->pixel_length >= 0
+      && h->pixel_offset + h->pixel_length > h->file_size)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: pixel data runs past the end of the file (%" G_GINT64_FORMAT
+                     " bytes declared, %" G_GINT64_FORMAT " present; file truncated)"),
+                   path, h->pixel_length, h->file_size - h->pixel_offset);
+      return NULL;
+    }
+
+  return g_steal_pointer (&h);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-gdcm-shim-private.h — internal seam between the C side of DICOM reading and the GDCM shim.
+ *
+ * Only curation/dicom/ and tests include this. No C++ type appears here: the shim takes and
+ * returns plain C data and reports every failure (including C++ exceptions) as a GError.
+ */
+#pragma once
+
+#include "cu-dicom-header.h"
+
+G_BEGIN_DECLS
+
+/* Fill everything GDCM knows into header (header->path, file_size, mtime, has_preamble and
+ * has_meta are already set by the caller). Reads up to, not including, Pixel Data. */
+gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
+                                    GError       **error);
+
+/* Decode all frames of an encapsulated (or deflated) file with GDCM into out: samples
+ * interleaved, host byte order, bits_allocated/8 bytes each. *out_ybr tells whether the decoded
+ * colour samples are still YCbCr (GDCM converts JPEG/J2K colour to RGB, but not RLE). */
+gboolean    _cu_gdcm_decode_frames (const CuDicomHeader *header,
+                                    guint8              *out,
+                                    gsize                out_size,
+                                    gboolean            *out_ybr,
+                                    GError             **error);
+
+/* Human-readable name of a transfer syntax UID (translated), or the UID itself if unknown. */
+const char *_cu_dicom_transfer_syntax_name (const char *uid);
+
+/* TRUE for transfer syntaxes some decoder here can handle (native, deflate, RLE, JPEG, JPEG-LS,
+ * JPEG 2000, HTJ2K, deflated frames). */
+gboolean    _cu_dicom_transfer_syntax_known (const char *uid);
+
+/* Make a byte string valid, trimmed UTF-8 (DICOM padding removed). from_charset is an iconv
+ * name or NULL for the default repertoire. Returns a newly allocated string. */
+char       *_cu_dicom_text_to_utf8 (const char *bytes,
+                                    gsize       len,
+                                    const char *from_charset);
+
+/* Map a Specific Character Set (0008,0005) value to an iconv name (static) or NULL. */
+const char *_cu_dicom_charset_to_iconv (const char *specific_character_set);
+
+G_END_DECLS

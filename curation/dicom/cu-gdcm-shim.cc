@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-gdcm-shim.cc — the only place Curata talks to GDCM (C++), behind cu-gdcm-shim-private.h.
+ *
+ * Header reading stops before Pixel Data (gdcm::Reader::ReadUpToTag with Pixel Data in the
+ * skip set), which leaves the stream at the first byte of the Pixel Data value: that offset
+ * is recorded so native pixels are later read with pread() and no codec. Attributes are taken
+ * from the top-level data set, the Shared / Per-frame Functional Groups of enhanced objects
+ * (PS3.3 C.7.6.16), the Grid Frame Offset Vector of RT Dose (PS3.3 C.8.8.3.2) and the Siemens
+ * CSA image header of mosaics. Every exception stops here and becomes a GError.
+ */
+#include "config.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <gdcmCSAHeader.h>
+#include <gdcmDataSet.h>
+#include <gdcmFileMetaInformation.h>
+#include <gdcmImage.h>
+#include <gdcmImageReader.h>
+#include <gdcmReader.h>
+#include <gdcmSequenceOfItems.h>
+#include <gdcmStringFilter.h>
+#include <gdcmTrace.h>
+#include <gdcmTransferSyntax.h>
+
+#include <glib.h>
+#include <glib/gi18n-lib.h>
+
+#include "cu-gdcm-shim-private.h"
+
+namespace
+{
+
+const char *const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10";
+
+void
+silence_gdcm ()
+{
+  /* GDCM prints warnings and errors for every odd file to stderr; we report through GError. */
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      gdcm::Trace::WarningOff ();
+      gdcm::Trace::DebugOff ();
+      gdcm::Trace::ErrorOff ();
+      g_once_init_leave (&once, 1);
+    }
+}
+
+struct Ctx
+{
+  gdcm::StringFilter sf;
+  const char *charset = nullptr;   /* iconv name for text VRs */
+};
+
+bool
+raw_bytes (const gdcm::DataSet &ds, const gdcm::Tag &t, std::string &out)
+{
+  if (!ds.FindDataElement (t))
+    return false;
+  const gdcm::DataElement &de = ds.GetDataElement (t);
+  const gdcm::ByteValue *bv = de.GetByteValue ();
+  if (bv == nullptr || bv->GetPointer () == nullptr)
+    out.clear ();
+  else
+    out.assign (bv->GetPointer (), bv->GetLength ());
+  return true;
+}
+
+/* A text attribute (SH, LO, ST, LT, PN, UT, UC): converted from the file's character set. */
+char *
+get_text (Ctx &ctx, const gdcm::DataSet &ds, uint16_t g, uint16_t e)
+{
+  std::string s;
+  if (!raw_bytes (ds, gdcm::Tag (g, e), s))
+    return nullptr;
+  return _cu_dicom_text_to_utf8 (s.data (), s.size (), ctx.charset);
+}
+
+/* A code-like attribute (UI, CS, DA, TM, AS, IS, DS): ASCII by definition. */
+char *
+get_code (const gdcm::DataSet &ds, uint16_t g, uint16_t e)
+{
+  std::string s;
+  if (!raw_bytes (ds, gdcm::Tag (g, e), s))
+    return nullptr;
+  return _cu_dicom_text_to_utf8 (s.data (), s.size (), nullptr);
+}
+
+/* Any attribute as text, via GDCM's StringFilter, which knows the VR (also for implicit VR
+ * and VR UN) and the byte order of binary values (US, UL, FD …). */
+bool
+get_string_any (Ctx &ctx, const gdcm::DataSet &ds, const gdcm::Tag &t, std::string &out)
+{
+  if (!ds.FindDataElement (t))
+    return false;
+  const gdcm::DataElement &de = ds.GetDataElement (t);
+  if (de.IsEmpty ())
+    return false;
+  out = ctx.sf.ToString (de);
+  return !out.empty ();
+}
+
+/* Parse up to n backslash-separated numbers; returns how many were parsed. */
+int
+parse_numbers (const std::string &s, double *v, int n)
+{
+  int count = 0;
+  const char *p = s.c_str ();
+  while (count < n && *p != '\0')
+    {
+      while (*p == ' ' || *p == '\0')
+        {
+          if (*p == '\0')
+            return count;
+          p++;
+        }
+      char *end = nullptr;
+      double d = g_ascii_strtod (p, &end);
+      if (end == p)
+        return count;
+      if (!std::isfinite (d))
+        return count;
+      v[count++] = d;
+      p = end;
+      while (*p != '\0' && *p != '\\')
+        p++;
+      if (*p == '\\')
+        p++;
+    }
+  return count;
+}
+
+int
+get_numbers (Ctx &ctx, const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
+{
+  std::string s;
+  if (!get_string_any (ctx, ds, gdcm::Tag (g, e), s))
+    return 0;
+  return parse_numbers (s, v, n);
+}
+
+double
+get_double (Ctx &ctx, const gdcm::DataSet &ds, uint16_t g, uint16_t e, double fallback)
+{
+  double v;
+  return get_numbers (ctx, ds, g, e, &v, 1) == 1 ? v : fallback;
+}
+
+int
+get_int (Ctx &ctx, const gdcm::DataSet &ds, uint16_t g, uint16_t e, int fallback)
+{
+  double v;
+  if (get_numbers (ctx, ds, g, e, &v, 1) != 1 || v < G_MININT || v > G_MAXINT)
+    return fallback;
+  return (int) v;
+}
+
+/* First item of a sequence attribute (handles sequences stored as VR UN, too). */
+const gdcm::DataSet *
+first_item (const gdcm::DataSet &ds, uint16_t g, uint16_t e,
+            gdcm::SmartPointer<gdcm::SequenceOfItems> &keep)
+{
+  gdcm::Tag t (g, e);
+  if (!ds.FindDataElement (t))
+    return nullptr;
+  keep = ds.GetDataElement (t).GetValueAsSQ ();
+  if (!keep || keep->GetNumberOfItems () < 1)
+    return nullptr;
+  return &keep->GetItem (1).GetNestedDataSet ();
+}
+
+void
+frame_defaults (CuDicomFrame *f, const CuDicomHeader *h)
+{
+  f->has_position = h->has_position;
+  memcpy (f->position, h->position, sizeof f->position);
+  f->has_orientation = h->has_orientation;
+  memcpy (f->orientation, h->orientation, sizeof f->orientation);
+  f->has_spacing = h->has_spacing;
+  memcpy (f->pixel_spacing, h->pixel_spacing, sizeof f->pixel_spacing);
+  f->slice_thickness = h->slice_thickness;
+  f->rescale_slope = h->rescale_slope;
+  f->rescale_intercept = h->rescale_intercept;
+  f->stack_position = 0;
+  f->temporal_index = 0;
+  f->stack_id = nullptr;
+  f->b_value = -1;
+}
+
+/* Apply one functional-groups item (shared or per-frame) to a frame. Absent macros leave the
+ * frame as it is, so per-frame values override shared ones. */
+void
+apply_functional_groups (Ctx &ctx, const gdcm::DataSet &fg, CuDicomFrame *f)
+{
+  gdcm::SmartPointer<gdcm::SequenceOfItems> sq;
+  const gdcm::DataSet *it;
+  double v[6];
+
+  if ((it = first_item (fg, 0x0020, 0x9113, sq)) != nullptr)       /* PlanePositionSequence */
+    if (get_numbers (ctx, *it, 0x0020, 0x0032, v, 3) == 3)
+      {
+        f->has_position = TRUE;
+        memcpy (f->position, v, 3 * sizeof (double));
+      }
+  if ((it = first_item (fg, 0x0020, 0x9116, sq)) != nullptr)       /* PlaneOrientationSequence */
+    if (get_numbers (ctx, *it, 0x0020, 0x0037, v, 6) == 6)
+      {
+        f->has_orientation = TRUE;
+        memcpy (f->orientation, v, 6 * sizeof (double));
+      }
+  if ((it = first_item (fg, 0x0028, 0x9110, sq)) != nullptr)       /* PixelMeasuresSequence */
+    {
+      if (get_numbers (ctx, *it, 0x0028, 0x0030, v, 2) == 2)
+        {
+          f->has_spacing = TRUE;
+          f->pixel_spacing[0] = v[0];
+          f->pixel_spacing[1] = v[1];
+        }
+      f->slice_thickness = get_double (ctx, *it, 0x0018, 0x0050, f->slice_thickness);
+    }
+  if ((it = first_item (fg, 0x0028, 0x9145, sq)) != nullptr)       /* PixelValueTransformation */
+    {
+      f->rescale_slope = get_double (ctx, *it, 0x0028, 0x1053, f->rescale_slope);
+      f->rescale_intercept = get_double (ctx, *it, 0x0028, 0x1052, f->rescale_intercept);
+      if (f->rescale_slope == 0)
+        f->rescale_slope = 1;
+    }
+  if ((it = first_item (fg, 0x0020, 0x9111, sq)) != nullptr)       /* FrameContentSequence */
+    {
+      f->stack_position = get_int (ctx, *it, 0x0020, 0x9057, f->stack_position);
+      f->temporal_index = get_int (ctx, *it, 0x0020, 0x9128, f->temporal_index);
+      char *id = get_code (*it, 0x0020, 0x9056);
+      if (id != nullptr)
+        {
+          g_free (f->stack_id);
+          f->stack_id = id;
+        }
+    }
+  if ((it = first_item (fg, 0x0018, 0x9117, sq)) != nullptr)       /* MRDiffusionSequence */
+    f->b_value = get_double (ctx, *it, 0x0018, 0x9087, f->b_value);
+}
+
+/* Per-frame geometry: functional groups for enhanced objects, the top-level attributes
+ * (offset by the Grid Frame Offset Vector where present) for classic ones. */
+void
+fill_frames (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
+{
+  guint n = h->has_pixels ? (guint) MAX (h->number_of_frames, 1) : 0;
+  h->n_frames = n;
+  h->frames = n > 0 ? g_new0 (CuDicomFrame, n) : nullptr;
+  for (guint i = 0; i < n; i++)
+    frame_defaults (&h->frames[i], h);
+
+  gdcm::SmartPointer<gdcm::SequenceOfItems> shared_sq;
+  const gdcm::DataSet *shared = first_item (ds, 0x5200, 0x9229, shared_sq);
+  gdcm::SmartPointer<gdcm::SequenceOfItems> per_frame_sq;
+  gdcm::Tag per_frame_tag (0x5200, 0x9230);
+  if (ds.FindDataElement (per_frame_tag))
+    per_frame_sq = ds.GetDataElement (per_frame_tag).GetValueAsSQ ();
+
+  if (shared != nullptr || per_frame_sq)
+    {
+      for (guint i = 0; i < n; i++)
+        {
+          if (shared != nullptr)
+            apply_functional_groups (ctx, *shared, &h->frames[i]);
+          if (per_frame_sq && i < per_frame_sq->GetNumberOfItems ())
+            apply_functional_groups (ctx, per_frame_sq->GetItem (i + 1).GetNestedDataSet (),
+                                     &h->frames[i]);
+        }
+      /* Enhanced objects usually have no top-level geometry; give callers that look only at
+       * the top level the values every frame shares (frame 0's), but never a position. */
+      if (n > 0)
+        {
+          const CuDicomFrame *f0 = &h->frames[0];
+          if (!h->has_orientation && f0->has_orientation)
+            {
+              h->has_orientation = TRUE;
+              memcpy (h->orientation, f0->orientation, sizeof h->orientation);
+            }
+          if (!h->has_spacing && f0->has_spacing)
+            {
+              h->has_spacing = TRUE;
+              memcpy (h->pixel_spacing, f0->pixel_spacing, sizeof h->pixel_spacing);
+            }
+          if (h->slice_thickness == 0)
+            h->slice_thickness = f0->slice_thickness;
+        }
+      return;
+    }
+
+  /* RT Dose and other classic multi-frame objects: Grid Frame Offset Vector (3004,000C) gives
+   * each frame's offset along the normal. PS3.3 C.8.8.3.2: relative if the first value is 0,
+   * otherwise absolute coordinates along the normal (first value == the position's). */
+  if (n > 1 && h->has_position && h->has_orientation)
+    {
+      std::string s;
+      if (get_string_any (ctx, ds, gdcm::Tag (0x3004, 0x000C), s))
+        {
+          std::vector<double> off (n);
+          if (parse_numbers (s, off.data (), (int) n) == (int) n)
+            {
+              const double *o = h->orientation;
+              double nrm[3] = { o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5],
+                                o[0] * o[4] - o[1] * o[3] };
+              double base = off[0] != 0 ? off[0] : 0;
+              for (guint i = 0; i < n; i++)
+                {
+                  double d = off[i] - base;
+                  for (int k = 0; k < 3; k++)
+                    h->frames[i].position[k] = h->position[k] + d * nrm[k];
+                }
+            }
+        }
+    }
+}
+
+void
+read_mosaic (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
+{
+  if (h->image_type == nullptr || strstr (h->image_type, "MOSAIC") == nullptr)
+    return;
+
+  gdcm::CSAHeader csa;
+  const gdcm::PrivateTag &pt = gdcm::CSAHeader::GetCSAImageHeaderInfoTag ();
+  if (!ds.FindDataElement (pt))
+    return;
+  if (!csa.LoadFromDataElement (ds.GetDataElement (pt)))
+    return;
+
+  double v[3];
+  if (csa.FindCSAElementByName ("NumberOfImagesInMosaic"))
+    {
+      const gdcm::ByteValue *bv = csa.GetCSAElementByName ("NumberOfImagesInMosaic").GetByteValue ();
+      if (bv != nullptr && bv->GetPointer () != nullptr
+          && parse_numbers (std::string (bv->GetPointer (), bv->GetLength ()), v, 1) == 1
+          && v[0] > 0 && v[0] < 10000)
+        h->mosaic_images = (int) v[0];
+    }
+  if (csa.FindCSAElementByName ("SliceNormalVector"))
+    {
+      const gdcm::ByteValue *bv = csa.GetCSAElementByName ("SliceNormalVector").GetByteValue ();
+      if (bv != nullptr && bv->GetPointer () != nullptr
+          && parse_numbers (std::string (bv->GetPointer (), bv->GetLength ()), v, 3) == 3)
+        {
+          h->has_csa_normal = TRUE;
+          memcpy (h->csa_slice_normal, v, sizeof v);
+        }
+    }
+  (void) ctx;
+}
+
+/* Locate the Pixel Data element header just before the value offset GDCM stopped at, verify
+ * its tag and read its length (PS3.5 §7.1.2: explicit OB/OW/UN have a 12-byte header, implicit
+ * 8 bytes; the length is the last 4 bytes either way). */
+bool
+locate_pixel_data (CuDicomHeader *h, gint64 value_offset)
+{
+  if (value_offset < 8 || value_offset > h->file_size)
+    return false;
+  int fd = open (h->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  guint8 b[12] = { 0 };
+  gint64 start = MAX (value_offset - 12, 0);
+  ssize_t want = (ssize_t) (value_offset - start);
+  ssize_t got = pread (fd, b + (12 - want), want, start);
+  close (fd);
+  if (got != want)
+    return false;
+
+  const guint8 pd_le[4] = { 0xE0, 0x7F, 0x10, 0x00 };
+  const guint8 pd_be[4] = { 0x7F, 0xE0, 0x00, 0x10 };
+  bool be = h->big_endian;
+  const guint8 *tag = be ? pd_be : pd_le;
+
+  bool ok = false;
+  if (memcmp (b, tag, 4) == 0 && g_ascii_isupper (b[4]) && g_ascii_isupper (b[5]))
+    ok = true;        /* explicit VR, 4-byte length */
+  else if (memcmp (b + 4, tag, 4) == 0)
+    ok = true;        /* implicit VR */
+  if (!ok)
+    return false;
+
+  const guint8 *l = b + 8;
+  guint32 len = be ? ((guint32) l[0] << 24 | l[1] << 16 | l[2] << 8 | l[3])
+                   : (l[0] | l[1] << 8 | l[2] << 16 | (guint32) l[3] << 24);
+  h->pixel_offset = value_offset;
+  h->pixel_length = len == 0xFFFFFFFFu ? -1 : (gint64) len;
+  h->encapsulated = len == 0xFFFFFFFFu;
+  return true;
+}
+
+/* GDCM 3.0 refuses files whose transfer syntax it does not know, even when the data set is
+ * ordinary Explicit VR Little Endian and only the pixel encoding is new (HTJ2K, deflated image
+ * frames). For those we hand GDCM a copy of the file in memory whose (0002,0010) value names a
+ * known encapsulated syntax of exactly the same length, so no offset moves. Rare files only:
+ * this reads the whole file. declared_ts receives the real UID. */
+std::unique_ptr<std::istringstream>
+patched_stream (const CuDicomHeader *h, std::string &declared_ts)
+{
+  static const struct { const char *uid; const char *stand_in; } subst[] = {
+    /* 24 bytes padded ↔ MPEG2 Main Profile (23 + NUL); 22 bytes padded ↔ JPEG 2000 lossless */
+    { "1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.100" },
+    { "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.100" },
+    { "1.2.840.10008.1.2.4.203", "1.2.840.10008.1.2.4.100" },
+    { "1.2.840.10008.1.2.8.1", "1.2.840.10008.1.2.4.90" },
+  };
+  if (!h->has_meta || h->file_size > G_MAXINT32)
+    return nullptr;
+
+  gchar *contents = nullptr;
+  gsize len = 0;
+  if (!g_file_get_contents (h->path, &contents, &len, nullptr))
+    return nullptr;
+  std::string bytes (contents, len);
+  g_free (contents);
+
+  /* Walk the file meta group (always Explicit VR Little Endian, PS3.10 §7.1). */
+  size_t pos = h->has_preamble ? 132 : 0;
+  while (pos + 8 <= bytes.size ())
+    {
+      const guint8 *p = (const guint8 *) bytes.data () + pos;
+      guint16 group = p[0] | (p[1] << 8), elem = p[2] | (p[3] << 8);
+      if (group != 0x0002)
+        break;
+      size_t vlen, hdr;
+      bool long_vr = (p[4] == 'O' || p[4] == 'S' || p[4] == 'U') && (p[5] == 'B' || p[5] == 'Q'
+                                                                      || p[5] == 'N' || p[5] == 'T'
+                                                                      || p[5] == 'W');
+      if (long_vr && !(p[4] == 'U' && p[5] == 'S'))
+        {
+          if (pos + 12 > bytes.size ())
+            break;
+          vlen = p[8] | (p[9] << 8) | (p[10] << 16) | ((size_t) p[11] << 24);
+          hdr = 12;
+        }
+      else
+        {
+          vlen = p[6] | (p[7] << 8);
+          hdr = 8;
+        }
+      if (pos + hdr + vlen > bytes.size ())
+        break;
+      if (elem == 0x0010)
+        {
+          std::string v = bytes.substr (pos + hdr, vlen);
+          while (!v.empty () && (v.back () == '\0' || v.back () == ' '))
+            v.pop_back ();
+          for (const auto &s : subst)
+            if (v == s.uid && strlen (s.stand_in) <= vlen)
+              {
+                std::string repl (s.stand_in);
+                repl.resize (vlen, '\0');
+                bytes.replace (pos + hdr, vlen, repl);
+                declared_ts = v;
+                return std::make_unique<std::istringstream> (bytes);
+              }
+          return nullptr;
+        }
+      pos += hdr + vlen;
+    }
+  return nullptr;
+}
+
+gboolean
+read_header (CuDicomHeader *h, GError **error)
+{
+  silence_gdcm ();
+
+  gdcm::Reader first, second;
+  gdcm::Reader *reader = &first;
+  first.SetFileName (h->path);
+  std::set<gdcm::Tag> skip;
+  const gdcm::Tag pixel_data (0x7FE0, 0x0010);
+  skip.insert (pixel_data);
+  std::string declared_ts;
+  std::unique_ptr<std::istringstream> patched;
+  bool ok = first.ReadUpToTag (pixel_data, skip);
+  if (!ok && (patched = patched_stream (h, declared_ts)))
+    {
+      second.SetStream (*patched);
+      ok = second.ReadUpToTag (pixel_data, skip);
+      reader = &second;
+    }
+  if (!ok)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the data set could not be parsed (truncated or "
+                     "corrupt element)"), h->path);
+      return FALSE;
+    }
+  gint64 stop = (gint64) reader->GetStreamCurrentPosition ();
+
+  const gdcm::File &file = reader->GetFile ();
+  const gdcm::FileMetaInformation &meta = file.GetHeader ();
+  const gdcm::DataSet &ds = file.GetDataSet ();
+
+  Ctx ctx;
+  ctx.sf.SetFile (file);
+
+  /* Transfer syntax: the declared one, else the one GDCM deduced from the bytes. */
+  std::string ts;
+  if (!declared_ts.empty ())
+    h->transfer_syntax = g_strdup (declared_ts.c_str ());
+  else if (raw_bytes (meta, gdcm::Tag (0x0002, 0x0010), ts) && !ts.empty ())
+    h->transfer_syntax = _cu_dicom_text_to_utf8 (ts.data (), ts.size (), nullptr);
+  if (h->transfer_syntax == nullptr || *h->transfer_syntax == '\0')
+    {
+      g_free (h->transfer_syntax);
+      const char *deduced = meta.GetDataSetTransferSyntax ().GetString ();
+      h->transfer_syntax = g_strdup (deduced != nullptr ? deduced : "1.2.840.10008.1.2");
+    }
+  h->big_endian = meta.GetDataSetTransferSyntax ().GetSwapCode () == gdcm::SwapCode::BigEndian
+                  || g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.2") == 0;
+
+  std::string media;
+  raw_bytes (meta, gdcm::Tag (0x0002, 0x0002), media);
+  g_autofree char *media_sop = _cu_dicom_text_to_utf8 (media.data (), media.size (), nullptr);
+  h->sop_class_uid = get_code (ds, 0x0008, 0x0016);
+  if (g_strcmp0 (media_sop, DICOMDIR_SOP_CLASS) == 0
+      || g_strcmp0 (h->sop_class_uid, DICOMDIR_SOP_CLASS) == 0
+      || ds.FindDataElement (gdcm::Tag (0x0004, 0x1220)))
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DICOMDIR,
+                   _("%s: a DICOMDIR (media directory), not an image; import the folder "
+                     "instead"), h->path);
+      return FALSE;
+    }
+  if (h->sop_class_uid == nullptr && media_sop != nullptr && *media_sop != '\0')
+    h->sop_class_uid = g_strdup (media_sop);
+
+  /* Specific Character Set first: every text attribute depends on it. */
+  std::string scs;
+  if (raw_bytes (ds, gdcm::Tag (0x0008, 0x0005), scs))
+    {
+      g_autofree char *s = _cu_dicom_text_to_utf8 (scs.data (), scs.size (), nullptr);
+      ctx.charset = _cu_dicom_charset_to_iconv (s);
+    }
+
+  /* A missing SOP Instance UID is the catalog's business (it says which UID is missing);
+   * the header is still useful, e.g. to decode the pixels. */
+  h->sop_instance_uid = get_code (ds, 0x0008, 0x0018);
+
+  h->patient_id = get_text (ctx, ds, 0x0010, 0x0020);
+  h->patient_name = get_text (ctx, ds, 0x0010, 0x0010);
+  h->patient_sex = get_code (ds, 0x0010, 0x0040);
+  h->patient_birth_date = get_code (ds, 0x0010, 0x0030);
+  h->patient_identity_removed = get_code (ds, 0x0012, 0x0062);
+  h->study_uid = get_code (ds, 0x0020, 0x000D);
+  h->study_date = get_code (ds, 0x0008, 0x0020);
+  h->study_time = get_code (ds, 0x0008, 0x0030);
+  h->study_description = get_text (ctx, ds, 0x0008, 0x1030);
+  h->study_id = get_text (ctx, ds, 0x0020, 0x0010);
+  h->accession_number = get_text (ctx, ds, 0x0008, 0x0050);
+  h->series_uid = get_code (ds, 0x0020, 0x000E);
+  h->series_description = get_text (ctx, ds, 0x0008, 0x103E);
+  h->series_date = get_code (ds, 0x0008, 0x0021);
+  h->series_time = get_code (ds, 0x0008, 0x0031);
+  h->modality = get_code (ds, 0x0008, 0x0060);
+  h->manufacturer = get_text (ctx, ds, 0x0008, 0x0070);
+  h->frame_of_reference_uid = get_code (ds, 0x0020, 0x0052);
+  h->image_type = get_code (ds, 0x0008, 0x0008);
+  h->body_part = get_code (ds, 0x0018, 0x0015);
+  h->series_number = get_int (ctx, ds, 0x0020, 0x0011, -1);
+  h->instance_number = get_int (ctx, ds, 0x0020, 0x0013, -1);
+  h->acquisition_number = get_int (ctx, ds, 0x0020, 0x0012, -1);
+  h->temporal_position = get_int (ctx, ds, 0x0020, 0x0100, -1);
+  h->echo_time = get_double (ctx, ds, 0x0018, 0x0081, -1);
+  h->repetition_time = get_double (ctx, ds, 0x0018, 0x0080, -1);
+  h->trigger_time = get_double (ctx, ds, 0x0018, 0x1060, -1);
+  h->acquisition_time = get_code (ds, 0x0008, 0x0032);
+  h->content_time = get_code (ds, 0x0008, 0x0033);
+
+  /* Enhanced MR keeps echo and repetition time in functional groups (PS3.3 C.8.13.5). */
+  {
+    gdcm::SmartPointer<gdcm::SequenceOfItems> sq1, sq2, sq3;
+    const gdcm::DataSet *shared = first_item (ds, 0x5200, 0x9229, sq1);
+    const gdcm::DataSet *frame0 = first_item (ds, 0x5200, 0x9230, sq2);
+    const gdcm::DataSet *groups[2] = { shared, frame0 };
+    for (const gdcm::DataSet *g : groups)
+      {
+        if (g == nullptr)
+          continue;
+        const gdcm::DataSet *it;
+        if (h->echo_time < 0 && (it = first_item (*g, 0x0018, 0x9114, sq3)) != nullptr)
+          h->echo_time = get_double (ctx, *it, 0x0018, 0x9082, -1);
+        if (h->repetition_time < 0 && (it = first_item (*g, 0x0018, 0x9112, sq3)) != nullptr)
+          h->repetition_time = get_double (ctx, *it, 0x0018, 0x0080, -1);
+      }
+  }
+
+  /* Image Pixel module */
+  h->pixel_offset = -1;
+  h->pixel_length = -1;
+  h->rows = get_int (ctx, ds, 0x0028, 0x0010, 0);
+  h->columns = get_int (ctx, ds, 0x0028, 0x0011, 0);
+  h->samples_per_pixel = get_int (ctx, ds, 0x0028, 0x0002, 1);
+  h->bits_allocated = get_int (ctx, ds, 0x0028, 0x0100, 0);
+  h->bits_stored = get_int (ctx, ds, 0x0028, 0x0101, h->bits_allocated);
+  h->high_bit = get_int (ctx, ds, 0x0028, 0x0102, h->bits_stored - 1);
+  h->pixel_representation = get_int (ctx, ds, 0x0028, 0x0103, 0);
+  h->planar_configuration = get_int (ctx, ds, 0x0028, 0x0006, 0);
+  h->photometric = get_code (ds, 0x0028, 0x0004);
+  h->number_of_frames = MAX (get_int (ctx, ds, 0x0028, 0x0008, 1), 1);
+
+  bool has_pixel_element = false;
+  if (stop > 0 && g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.1.99") != 0)
+    has_pixel_element = locate_pixel_data (h, stop);
+  else if (g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.1.99") == 0)
+    {
+      /* Deflated data set: the stream position is inside the inflated data, so there is no
+       * file offset; pixels go through GDCM. Did the reader stop at Pixel Data? */
+      has_pixel_element = !ds.FindDataElement (pixel_data) && h->rows > 0 && h->columns > 0
+                          && h->bits_allocated > 0;
+    }
+  if (!h->encapsulated && h->transfer_syntax != nullptr
+      && (strstr (h->transfer_syntax, "1.2.840.10008.1.2.4.") == h->transfer_syntax
+          || g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.5") == 0
+          || g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.8.1") == 0))
+    h->encapsulated = has_pixel_element;
+  h->has_pixels = has_pixel_element && h->rows > 0 && h->columns > 0 && h->bits_allocated > 0;
+  if (!h->has_pixels)
+    {
+      h->pixel_offset = -1;
+      h->pixel_length = -1;
+      h->encapsulated = FALSE;
+    }
+
+  /* Top-level geometry */
+  double v[6];
+  if (get_numbers (ctx, ds, 0x0020, 0x0032, v, 3) == 3)
+    {
+      h->has_position = TRUE;
+      memcpy (h->position, v, 3 * sizeof (double));
+    }
+  if (get_numbers (ctx, ds, 0x0020, 0x0037, v, 6) == 6)
+    {
+      h->has_orientation = TRUE;
+      memcpy (h->orientation, v, 6 * sizeof (double));
+    }
+  if (get_numbers (ctx, ds, 0x0028, 0x0030, v, 2) == 2)
+    {
+      h->has_spacing = TRUE;
+      h->pixel_spacing[0] = v[0];
+      h->pixel_spacing[1] = v[1];
+    }
+  h->slice_thickness = get_double (ctx, ds, 0x0018, 0x0050, 0);
+  h->spacing_between_slices = get_double (ctx, ds, 0x0018, 0x0088, 0);
+  h->rescale_slope = get_double (ctx, ds, 0x0028, 0x1053, 1);
+  if (h->rescale_slope == 0)
+    h->rescale_slope = 1;
+  h->rescale_intercept = get_double (ctx, ds, 0x0028, 0x1052, 0);
+  h->window_center = get_double (ctx, ds, 0x0028, 0x1050, 0);
+  h->window_width = get_double (ctx, ds, 0x0028, 0x1051, 0);
+  h->gantry_tilt = get_double (ctx, ds, 0x0018, 0x1120, 0);
+
+  read_mosaic (ctx, ds, h);
+  fill_frames (ctx, ds, h);
+  return TRUE;
+}
+
+} /* namespace */
+
+extern "C" gboolean
+_cu_gdcm_read_header (CuDicomHeader *header, GError **error)
+{
+  try
+    {
+      return read_header (header, error);
+    }
+  catch (const std::exception &e)
+    {
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: %s"), header->path, e.what ());
+    }
+  catch (...)
+    {
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the parser gave up"), header->path);
+    }
+  return FALSE;
+}
+
+namespace
+{
+
+gboolean
+decode_frames (const CuDicomHeader *h, guint8 *out, gsize out_size, gboolean *out_ybr,
+               GError **error)
+{
+  silence_gdcm ();
+
+  gdcm::ImageReader reader;
+  reader.SetFileName (h->path);
+  if (!reader.Read ())
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: GDCM could not read the image (%s)"), h->path,
+                   _cu_dicom_transfer_syntax_name (h->transfer_syntax));
+      return FALSE;
+    }
+  const gdcm::Image &img = reader.GetImage ();
+  const unsigned int *dims = img.GetDimensions ();
+  unsigned int nframes = img.GetNumberOfDimensions () > 2 ? dims[2] : 1;
+  if ((int) dims[0] != h->columns || (int) dims[1] != h->rows
+      || (int) nframes != MAX (h->number_of_frames, 1))
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: decoded image is %u×%u×%u, the header says %d×%d×%d"), h->path,
+                   dims[0], dims[1], nframes, h->columns, h->rows, h->number_of_frames);
+      return FALSE;
+    }
+
+  size_t len = img.GetBufferLength ();
+  std::vector<char> buf (len);
+  if (len == 0 || !img.GetBuffer (buf.data ()))
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: cannot decode %s pixel data"), h->path,
+                   _cu_dicom_transfer_syntax_name (h->transfer_syntax));
+      return FALSE;
+    }
+
+  /* GetBuffer may change what the image says about itself (a JPEG codec turns YBR into RGB). */
+  const gdcm::PixelFormat &pf = img.GetPixelFormat ();
+  if ((int) pf.GetSamplesPerPixel () != h->samples_per_pixel
+      || (int) pf.GetBitsAllocated () != h->bits_allocated || len != out_size)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: decoded pixel data does not match the header (%d samples of %d "
+                     "bits, %zu bytes; expected %d of %d bits, %zu bytes)"),
+                   h->path, (int) pf.GetSamplesPerPixel (), (int) pf.GetBitsAllocated (),
+                   len, h->samples_per_pixel, h->bits_allocated, (size_t) out_size);
+      return FALSE;
+    }
+
+  gdcm::PhotometricInterpretation pi = img.GetPhotometricInterpretation ();
+  *out_ybr = pi == gdcm::PhotometricInterpretation::YBR_FULL
+             || pi == gdcm::PhotometricInterpretation::YBR_FULL_422;
+
+  int spp = h->samples_per_pixel;
+  if (spp > 1 && img.GetPlanarConfiguration () == 1)
+    {
+      /* Planes (RRR…GGG…BBB…) per frame → interleaved (RGBRGB…). */
+      gsize bps = (gsize) h->bits_allocated / 8;
+      gsize plane = (gsize) h->rows * h->columns;
+      gsize frame_bytes = plane * spp * bps;
+      for (unsigned int f = 0; f < nframes; f++)
+        {
+          const char *src = buf.data () + f * frame_bytes;
+          guint8 *dst = out + f * frame_bytes;
+          for (gsize p = 0; p < plane; p++)
+            for (int s = 0; s < spp; s++)
+              memcpy (dst + (p * spp + s) * bps, src + (s * plane + p) * bps, bps);
+        }
+    }
+  else
+    memcpy (out, buf.data (), len);
+  return TRUE;
+}
+
+} /* namespace */
+
+extern "C" gboolean
+_cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size,
+                        gboolean *out_ybr, GError **error)
+{
+  try
+    {
+      return decode_frames (header, out, out_size, out_ybr, error);
+    }
+  catch (const std::exception &e)
+    {
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: decoding failed: %s"), header->path, e.what ());
+    }
+  catch (...)
+    {
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: decoding failed"), header->path);
+    }
+  return FALSE;
+}
