@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-mpr-view.c — the three orthogonal planes sharing one CuViewerState: since every slice
+ * view takes its slice from the shared cursor, a click in one plane moves the other two.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cu-mpr-view.h"
+
+struct _CuMprView
+{
+  GtkWidget parent_instance;
+
+  /* template */
+  CuSliceView *axial;
+  CuSliceView *sagittal;
+  CuSliceView *coronal;
+  GtkWidget *time_box;
+  GtkAdjustment *time_adjustment;
+  GtkLabel *time_label;
+
+  /* owned */
+  CuViewerState *state;
+};
+
+G_DEFINE_FINAL_TYPE (CuMprView, cu_mpr_view, GTK_TYPE_WIDGET)
+
+enum
+{
+  PROP_0,
+  PROP_STATE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+update_time (CuMprView *self)
+{
+  CuVolume *vol = self->state ? cu_viewer_state_get_volume (self->state) : NULL;
+  int nt = vol ? vol->dims[3] : 1;
+  int t = self->state ? cu_viewer_state_get_time (self->state) : 0;
+  g_autofree char *text = NULL;
+
+  gtk_widget_set_visible (self->time_box, nt > 1);
+  gtk_adjustment_configure (self->time_adjustment, t, 0, MAX (nt - 1, 0), 1, 1, 0);
+  /* TRANSLATORS: volume (time point) of a 4D series, e.g. "Volume 3 / 10" */
+  text = g_strdup_printf (_("Volume %d / %d"), t + 1, nt);
+  gtk_label_set_label (self->time_label, text);
+}
+
+static void
+time_changed_cb (CuMprView *self, GtkAdjustment *adjustment)
+{
+  if (self->state != NULL)
+    cu_viewer_state_set_time (self->state, (int) (gtk_adjustment_get_value (adjustment) + 0.5));
+}
+
+static void
+cu_mpr_view_dispose (GObject *object)
+{
+  CuMprView *self = CU_MPR_VIEW (object);
+
+  cu_mpr_view_set_state (self, NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_MPR_VIEW);
+  G_OBJECT_CLASS (cu_mpr_view_parent_class)->dispose (object);
+}
+
+static void
+cu_mpr_view_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CuMprView *self = CU_MPR_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_object (value, self->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cu_mpr_view_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+{
+  CuMprView *self = CU_MPR_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      cu_mpr_view_set_state (self, g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_mpr_view_fit (CU_MPR_VIEW (widget));
+}
+
+static void
+cu_mpr_view_class_init (CuMprViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cu_mpr_view_dispose;
+  object_class->get_property = cu_mpr_view_get_property;
+  object_class->set_property = cu_mpr_view_set_property;
+
+  properties[PROP_STATE] =
+    g_param_spec_object ("state", NULL, NULL, CU_TYPE_VIEWER_STATE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_install_action (widget_class, "mpr.fit", NULL, fit_action);
+
+  g_type_ensure (CU_TYPE_SLICE_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/curata/Curata/ui/cu-mpr-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, axial);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, sagittal);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, coronal);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, time_box);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, time_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, time_label);
+  gtk_widget_class_bind_template_callback (widget_class, time_changed_cb);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "cu-mpr-view");
+}
+
+static void
+cu_mpr_view_init (CuMprView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  cu_slice_view_set_plane (self->axial, CU_PLANE_AXIAL);
+  cu_slice_view_set_plane (self->sagittal, CU_PLANE_SAGITTAL);
+  cu_slice_view_set_plane (self->coronal, CU_PLANE_CORONAL);
+  update_time (self);
+}
+
+GtkWidget *
+cu_mpr_view_new (void)
+{
+  return g_object_new (CU_TYPE_MPR_VIEW, NULL);
+}
+
+void
+cu_mpr_view_set_state (CuMprView *self, CuViewerState *state)
+{
+  g_return_if_fail (CU_IS_MPR_VIEW (self));
+
+  if (state == self->state)
+    return;
+  if (self->state != NULL)
+    g_signal_handlers_disconnect_by_data (self->state, self);
+  g_set_object (&self->state, state);
+  if (self->axial != NULL)
+    {
+      cu_slice_view_set_state (self->axial, state);
+      cu_slice_view_set_state (self->sagittal, state);
+      cu_slice_view_set_state (self->coronal, state);
+    }
+  if (state != NULL)
+    {
+      g_signal_connect_object (state, "notify::volume", G_CALLBACK (update_time), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (state, "notify::time", G_CALLBACK (update_time), self,
+                               G_CONNECT_SWAPPED);
+    }
+  if (self->time_box != NULL)
+    update_time (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+CuViewerState *
+cu_mpr_view_get_state (CuMprView *self)
+{
+  g_return_val_if_fail (CU_IS_MPR_VIEW (self), NULL);
+  return self->state;
+}
+
+CuSliceView *
+cu_mpr_view_get_slice_view (CuMprView *self, CuPlane plane)
+{
+  g_return_val_if_fail (CU_IS_MPR_VIEW (self), NULL);
+  switch (plane)
+    {
+    case CU_PLANE_AXIAL: return self->axial;
+    case CU_PLANE_SAGITTAL: return self->sagittal;
+    case CU_PLANE_CORONAL: return self->coronal;
+    case CU_PLANE_ACQUISITION:
+    default: return NULL;
+    }
+}
+
+void
+cu_mpr_view_fit (CuMprView *self)
+{
+  g_return_if_fail (CU_IS_MPR_VIEW (self));
+  cu_slice_canvas_fit (cu_slice_view_get_canvas (self->axial));
+  cu_slice_canvas_fit (cu_slice_view_get_canvas (self->sagittal));
+  cu_slice_canvas_fit (cu_slice_view_get_canvas (self->coronal));
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-mpr-view.h — axial, sagittal and coronal planes of one volume in a 2×2 grid with a shared
+ * crosshair; the fourth pane is reserved for the 3D view. A volume slider appears for 4D data.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "cu-slice-view.h"
+
+G_BEGIN_DECLS
+
+#define CU_TYPE_MPR_VIEW (cu_mpr_view_get_type ())
+G_DECLARE_FINAL_TYPE (CuMprView, cu_mpr_view, CU, MPR_VIEW, GtkWidget)
+
+GtkWidget     *cu_mpr_view_new        (void);
+void           cu_mpr_view_set_state  (CuMprView *self, CuViewerState *state);
+CuViewerState *cu_mpr_view_get_state  (CuMprView *self);
+/* plane: CU_PLANE_AXIAL, CU_PLANE_CORONAL or CU_PLANE_SAGITTAL */
+CuSliceView   *cu_mpr_view_get_slice_view (CuMprView *self, CuPlane plane);
+void           cu_mpr_view_fit        (CuMprView *self);
+
+G_END_DECLS

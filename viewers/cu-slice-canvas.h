@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-slice-canvas.h — the drawing surface of a slice view: the image, the crosshair, and the
+ * mouse/keyboard tools (wheel = slice, left drag = window/level, left click = crosshair,
+ * right drag or ctrl+wheel = zoom, middle drag = pan).
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "cu-slice-renderer.h"
+#include "cu-viewer-state.h"
+
+G_BEGIN_DECLS
+
+#define CU_TYPE_SLICE_CANVAS (cu_slice_canvas_get_type ())
+G_DECLARE_FINAL_TYPE (CuSliceCanvas, cu_slice_canvas, CU, SLICE_CANVAS, GtkWidget)
+
+GtkWidget     *cu_slice_canvas_new            (void);
+void           cu_slice_canvas_set_state      (CuSliceCanvas *self, CuViewerState *state);
+CuViewerState *cu_slice_canvas_get_state      (CuSliceCanvas *self);
+void           cu_slice_canvas_set_plane      (CuSliceCanvas *self, CuPlane plane);
+CuPlane        cu_slice_canvas_get_plane      (CuSliceCanvas *self);
+int            cu_slice_canvas_get_slice      (CuSliceCanvas *self);
+void           cu_slice_canvas_set_slice      (CuSliceCanvas *self, int slice);
+int            cu_slice_canvas_get_n_slices   (CuSliceCanvas *self);
+/* Orientation letters at the edges (0 left, 1 right, 2 top, 3 bottom); "" without a volume. */
+char          *cu_slice_canvas_get_edge_label (CuSliceCanvas *self, int edge);
+const char    *cu_slice_canvas_get_readout    (CuSliceCanvas *self);
+double         cu_slice_canvas_get_zoom       (CuSliceCanvas *self);
+void           cu_slice_canvas_fit            (CuSliceCanvas *self);
+/* Widget coordinates → voxel index on the current slice; FALSE outside the image. */
+gboolean       cu_slice_canvas_widget_to_index (CuSliceCanvas *self, double x, double y,
+                                                double ijk[3]);
+
+G_END_DECLS

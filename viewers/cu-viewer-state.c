@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-viewer-state.c — shared state of the views of one window.
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include <graphene-gobject.h>
+
+#include "cu-viewer-state.h"
+#include "cu-window-preset.h"
+
+struct _CuViewerState
+{
+  GObject parent_instance;
+
+  CuVolume *volume;
+  int time;
+  double cursor[3];
+  double window, level;
+  double vmin, vmax;
+};
+
+G_DEFINE_FINAL_TYPE (CuViewerState, cu_viewer_state, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_VOLUME,
+  PROP_TIME,
+  PROP_CURSOR,
+  PROP_WINDOW,
+  PROP_LEVEL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+cu_viewer_state_finalize (GObject *object)
+{
+  CuViewerState *self = CU_VIEWER_STATE (object);
+
+  g_clear_pointer (&self->volume, cu_volume_unref);
+  G_OBJECT_CLASS (cu_viewer_state_parent_class)->finalize (object);
+}
+
+static void
+cu_viewer_state_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  CuViewerState *self = CU_VIEWER_STATE (object);
+
+  switch (prop_id)
+    {
+    case PROP_VOLUME:
+      g_value_set_boxed (value, self->volume);
+      break;
+    case PROP_TIME:
+      g_value_set_int (value, self->time);
+      break;
+    case PROP_CURSOR:
+      {
+        graphene_point3d_t p;
+        graphene_point3d_init (&p, self->cursor[0], self->cursor[1], self->cursor[2]);
+        g_value_set_boxed (value, &p);
+      }
+      break;
+    case PROP_WINDOW:
+      g_value_set_double (value, self->window);
+      break;
+    case PROP_LEVEL:
+      g_value_set_double (value, self->level);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cu_viewer_state_set_property (GObject *object, guint prop_id, const GValue *value,
+                              GParamSpec *pspec)
+{
+  CuViewerState *self = CU_VIEWER_STATE (object);
+
+  switch (prop_id)
+    {
+    case PROP_VOLUME:
+      cu_viewer_state_set_volume (self, g_value_get_boxed (value));
+      break;
+    case PROP_TIME:
+      cu_viewer_state_set_time (self, g_value_get_int (value));
+      break;
+    case PROP_CURSOR:
+      {
+        const graphene_point3d_t *p = g_value_get_boxed (value);
+        if (p != NULL)
+          cu_viewer_state_set_cursor (self, (double[3]) { p->x, p->y, p->z });
+      }
+      break;
+    case PROP_WINDOW:
+      cu_viewer_state_set_window_level (self, g_value_get_double (value), self->level);
+      break;
+    case PROP_LEVEL:
+      cu_viewer_state_set_window_level (self, self->window, g_value_get_double (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+cu_viewer_state_class_init (CuViewerStateClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = cu_viewer_state_finalize;
+  object_class->get_property = cu_viewer_state_get_property;
+  object_class->set_property = cu_viewer_state_set_property;
+
+  properties[PROP_VOLUME] =
+    g_param_spec_boxed ("volume", NULL, NULL, CU_TYPE_VOLUME,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TIME] =
+    g_param_spec_int ("time", NULL, NULL, 0, G_MAXINT, 0,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* graphene's float precision (~10 µm at 500 mm) is plenty for property access; the state
+   * keeps doubles internally. */
+  properties[PROP_CURSOR] =
+    g_param_spec_boxed ("cursor", NULL, NULL, GRAPHENE_TYPE_POINT3D,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_WINDOW] =
+    g_param_spec_double ("window", NULL, NULL, 1.0, G_MAXDOUBLE, 400.0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LEVEL] =
+    g_param_spec_double ("level", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 40.0,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+cu_viewer_state_init (CuViewerState *self)
+{
+  self->window = 400;
+  self->level = 40;
+}
+
+CuViewerState *
+cu_viewer_state_new (void)
+{
+  return g_object_new (CU_TYPE_VIEWER_STATE, NULL);
+}
+
+void
+cu_viewer_state_set_volume (CuViewerState *self, CuVolume *volume)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+
+  if (volume == self->volume)
+    return;
+  if (volume != NULL)
+    cu_volume_ref (volume);
+  g_clear_pointer (&self->volume, cu_volume_unref);
+  self->volume = volume;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  self->time = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIME]);
+  if (volume != NULL)
+    {
+      double centre[3];
+      float lo, hi;
+      double w, l;
+
+      for (int c = 0; c < 3; c++)
+        centre[c] = floor ((volume->dims[c] - 1) / 2.0);
+      cu_volume_index_to_lps (volume, centre, self->cursor);
+      cu_volume_get_range (volume, &lo, &hi);
+      self->vmin = lo;
+      self->vmax = hi;
+      cu_window_default (volume, &w, &l);
+      self->window = MAX (w, 1.0);
+      self->level = l;
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VOLUME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURSOR]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WINDOW]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+CuVolume *
+cu_viewer_state_get_volume (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), NULL);
+  return self->volume;
+}
+
+void
+cu_viewer_state_set_time (CuViewerState *self, int time)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+
+  if (self->volume != NULL)
+    time = CLAMP (time, 0, self->volume->dims[3] - 1);
+  else
+    time = 0;
+  if (time == self->time)
+    return;
+  self->time = time;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIME]);
+}
+
+int
+cu_viewer_state_get_time (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), 0);
+  return self->time;
+}
+
+void
+cu_viewer_state_set_cursor (CuViewerState *self, const double lps[3])
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+
+  if (lps[0] == self->cursor[0] && lps[1] == self->cursor[1] && lps[2] == self->cursor[2])
+    return;
+  for (int r = 0; r < 3; r++)
+    self->cursor[r] = lps[r];
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURSOR]);
+}
+
+void
+cu_viewer_state_get_cursor (CuViewerState *self, double lps[3])
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+  for (int r = 0; r < 3; r++)
+    lps[r] = self->cursor[r];
+}
+
+gboolean
+cu_viewer_state_get_cursor_index (CuViewerState *self, double ijk[3])
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), FALSE);
+  if (self->volume == NULL)
+    return FALSE;
+  cu_volume_lps_to_index (self->volume, self->cursor, ijk);
+  return !isnan (ijk[0]);
+}
+
+void
+cu_viewer_state_set_cursor_index (CuViewerState *self, const double ijk[3])
+{
+  double lps[3], clamped[3];
+
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+  if (self->volume == NULL)
+    return;
+  for (int c = 0; c < 3; c++)
+    clamped[c] = CLAMP (ijk[c], 0, self->volume->dims[c] - 1);
+  cu_volume_index_to_lps (self->volume, clamped, lps);
+  cu_viewer_state_set_cursor (self, lps);
+}
+
+void
+cu_viewer_state_set_window_level (CuViewerState *self, double window, double level)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+
+  window = MAX (window, 1.0);
+  g_object_freeze_notify (G_OBJECT (self));
+  if (window != self->window)
+    {
+      self->window = window;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WINDOW]);
+    }
+  if (level != self->level)
+    {
+      self->level = level;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEVEL]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+double
+cu_viewer_state_get_window (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), 0);
+  return self->window;
+}
+
+double
+cu_viewer_state_get_level (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), 0);
+  return self->level;
+}
+
+void
+cu_viewer_state_get_range (CuViewerState *self, double *min, double *max)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+  *min = self->vmin;
+  *max = self->vmax;
+}
+
+gboolean
+cu_viewer_state_apply_preset (CuViewerState *self, const char *preset_id)
+{
+  const CuWindowPreset *preset;
+
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), FALSE);
+  preset = cu_window_preset_lookup (preset_id);
+  if (preset == NULL)
+    return FALSE;
+  if (g_str_equal (preset->id, "auto"))
+    {
+      double w, l;
+      if (self->volume == NULL)
+        return TRUE;
+      cu_window_auto (self->volume, self->time, &w, &l);
+      cu_viewer_state_set_window_level (self, w, l);
+    }
+  else
+    cu_viewer_state_set_window_level (self, preset->window, preset->level);
+  return TRUE;
+}

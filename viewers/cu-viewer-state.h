@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-viewer-state.h — what the views of one window share: the volume, the time point, the
+ * cursor (a point in patient LPS mm) and the window/level. Views only read and write this
+ * state; slices follow the cursor, so a click in one plane moves the others.
+ */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "curation.h"
+
+G_BEGIN_DECLS
+
+#define CU_TYPE_VIEWER_STATE (cu_viewer_state_get_type ())
+G_DECLARE_FINAL_TYPE (CuViewerState, cu_viewer_state, CU, VIEWER_STATE, GObject)
+
+CuViewerState *cu_viewer_state_new          (void);
+/* Setting a volume centres the cursor and applies the default window for its modality. */
+void           cu_viewer_state_set_volume   (CuViewerState *self, CuVolume *volume);
+CuVolume      *cu_viewer_state_get_volume   (CuViewerState *self);
+void           cu_viewer_state_set_time     (CuViewerState *self, int time);
+int            cu_viewer_state_get_time     (CuViewerState *self);
+void           cu_viewer_state_set_cursor   (CuViewerState *self, const double lps[3]);
+void           cu_viewer_state_get_cursor   (CuViewerState *self, double lps[3]);
+/* The cursor as a (fractional) voxel index of the current volume. FALSE without volume. */
+gboolean       cu_viewer_state_get_cursor_index (CuViewerState *self, double ijk[3]);
+void           cu_viewer_state_set_cursor_index (CuViewerState *self, const double ijk[3]);
+void           cu_viewer_state_set_window_level (CuViewerState *self, double window, double level);
+double         cu_viewer_state_get_window   (CuViewerState *self);
+double         cu_viewer_state_get_level    (CuViewerState *self);
+/* Value range of the volume (all time points), for drag sensitivity. */
+void           cu_viewer_state_get_range    (CuViewerState *self, double *min, double *max);
+/* "soft-tissue", "lung", "bone", "brain" or "auto"; FALSE for an unknown id. */
+gboolean       cu_viewer_state_apply_preset (CuViewerState *self, const char *preset_id);
+
+G_END_DECLS
