@@ -8,6 +8,7 @@
 #include "cu-volume-error.h"
 #include "cu-nifti.h"
 #include "cu-dicom-header.h"
+#include "cu-dicom-writer.h"
 #include "cu-dicom-pixels.h"
 #include "cu-series-plan.h"
 #include "cu-store.h"

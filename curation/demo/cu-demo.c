@@ -42,6 +42,12 @@
 #define CY (-12.0)
 #define CZ 35.0
 
+/* The lesions, shared by the phantom and the ground-truth table so the two cannot drift. */
+#define LESION_PZ_CENTRE { CX - 6, CY + 16, CZ - 2 }
+#define LESION_PZ_RADIUS 4.5
+#define LESION_TZ_CENTRE { CX + 5, CY, CZ + 4 }
+#define LESION_TZ_RADIUS 3.5
+
 enum { CONTRAST_T2, CONTRAST_ADC, N_CONTRASTS };
 
 typedef struct
@@ -63,19 +69,20 @@ static const Blob phantom[] = {
   /* bladder (urine) */
   { { CX, CY - 14, CZ + 32 }, { 26, 20, 18 }, { 1900, 3000 } },
   /* rectum (collapsed, some gas) */
-  { { CX, CY + 30, CZ - 4 }, { 14, 11, 40 }, { 120, 500 } },
+  { { CX, CY + 36, CZ - 4 }, { 14, 10, 40 }, { 120, 500 } },
   /* prostate, painted with peripheral-zone values … */
-  { { CX, CY + 6, CZ }, { 21, 16, 18 }, { 1050, 1750 } },
+  { { CX, CY + 6, CZ }, { 24, 18, 20 }, { 1050, 1750 } },
   /* … then the transition zone, anterior, so the peripheral zone is the posterior rim */
-  { { CX, CY + 2, CZ + 2 }, { 13, 9, 13 }, { 560, 1100 } },
-  /* lesions: last, so they are never covered (values differ on purpose) */
-  { { CX - 9, CY + 15, CZ - 3 }, { 5.5, 5.5, 5.5 }, { 330, 650 } },
-  { { CX + 7, CY + 1, CZ + 5 }, { 4, 4, 4 }, { 360, 700 } },
+  { { CX, CY, CZ + 2 }, { 14, 9, 14 }, { 560, 1100 } },
+  /* lesions: last, so they are never covered (values differ on purpose). Each sits at least
+   * 2.5 mm inside one homogeneous zone, so its neighbourhood is unambiguous. */
+  { LESION_PZ_CENTRE, { LESION_PZ_RADIUS, LESION_PZ_RADIUS, LESION_PZ_RADIUS }, { 330, 650 } },
+  { LESION_TZ_CENTRE, { LESION_TZ_RADIUS, LESION_TZ_RADIUS, LESION_TZ_RADIUS }, { 380, 720 } },
 };
 
 static const CuDemoLesion lesions[] = {
-  { "pz-right", { CX - 9, CY + 15, CZ - 3 }, 5.5 },
-  { "tz-left", { CX + 7, CY + 1, CZ + 5 }, 4.0 },
+  { "pz-right", LESION_PZ_CENTRE, LESION_PZ_RADIUS },
+  { "tz-left", LESION_TZ_CENTRE, LESION_TZ_RADIUS },
 };
 
 const CuDemoLesion *

@@ -611,12 +611,14 @@ uuid_bytes_to_uid (const guint8 bytes[16])
 }
 
 char *
-cu_dicom_uid_new (void)
+cu_dicom_uid_from_uuid (const char *uuid)
 {
-  g_autofree char *uuid = g_uuid_string_random ();
   guint8 bytes[16];
   int k = 0;
 
+  g_return_val_if_fail (uuid != NULL, NULL);
+  if (!g_uuid_string_is_valid (uuid))
+    return NULL;
   for (const char *p = uuid; *p != '\0' && k < 32; p++)
     {
       if (*p == '-')
@@ -628,6 +630,14 @@ cu_dicom_uid_new (void)
       k++;
     }
   return uuid_bytes_to_uid (bytes);
+}
+
+char *
+cu_dicom_uid_new (void)
+{
+  g_autofree char *uuid = g_uuid_string_random ();
+
+  return cu_dicom_uid_from_uuid (uuid);
 }
 
 char *

@@ -56,6 +56,8 @@ gboolean        cu_dicom_dataset_write_file  (CuDicomDataset *self, const char *
  * version 5) UUID, the same for the same name — used where reproducible UIDs matter. */
 char           *cu_dicom_uid_new             (void);
 char           *cu_dicom_uid_from_name       (const char *name);
+/* An existing UUID ("f81d4fae-7dec-11d0-a765-00a0c91e6bf6") as a 2.25 UID; NULL if malformed. */
+char           *cu_dicom_uid_from_uuid       (const char *uuid);
 /* The Implementation Class UID written in every file's meta header. */
 const char     *cu_dicom_implementation_uid  (void);
 

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-demo.c — the demo study: files written completely and reproducibly, errors reported,
+ * and an independent read-back (pydicom, gdcmdump, dcm2niix) of tags, geometry and the CSV
+ * by check-demo.py against the phantom's ground truth.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "curation.h"
+
+#define N_DICOM_FILES (24 + 20)
+
+typedef struct
+{
+  guint reports;
+  double last_fraction;
+  gboolean monotonic;
+} ProgressLog;
+
+static void
+on_progress (double fraction, const char *message, gpointer user_data)
+{
+  ProgressLog *log = user_data;
+
+  if (fraction < log->last_fraction)
+    log->monotonic = FALSE;
+  log->last_fraction = fraction;
+  log->reports++;
+  g_assert_nonnull (message);
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                     G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                                     NULL, NULL);
+  if (children != NULL)
+    {
+      GFileInfo *info;
+      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+          rm_rf (child);
+          g_object_unref (info);
+        }
+    }
+  g_remove (path);
+}
+
+/* Number of regular files below dir (so temporary files left behind are noticed). */
+static guint
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (d == NULL)
+    return 0;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        n += count_files (path);
+      else
+        n++;
+    }
+  return n;
+}
+
+static void
+test_write (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("curata-demo-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (tmp, "nested", "demo", NULL);
+  ProgressLog log = { 0, -1.0, TRUE };
+  g_autoptr (CuProgress) progress = cu_progress_new (on_progress, &log);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) files = NULL;
+  guint n_dicom = 0, n_csv = 0;
+
+  files = cu_demo_write (dir, progress, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (files);
+
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      g_assert_true (g_str_has_prefix (files[i], dir));
+      g_assert_true (g_file_get_contents (files[i], &contents, &len, NULL));
+      if (g_str_has_suffix (files[i], ".dcm"))
+        {
+          n_dicom++;
+          g_assert_cmpuint (len, >, 132 + 128 * 128 * 2);
+          g_assert_cmpmem (contents + 128, 4, "DICM", 4);
+        }
+      else if (g_str_has_suffix (files[i], "clinical.csv"))
+        {
+          n_csv++;
+          g_assert_true (g_str_has_prefix (contents, "person_id,"));
+          g_assert_nonnull (strstr (contents, CU_DEMO_PATIENT_ID));
+        }
+    }
+  g_assert_cmpuint (n_dicom, ==, N_DICOM_FILES);
+  g_assert_cmpuint (n_csv, ==, 1);
+  /* Exactly the listed files exist: no temporary files left behind. */
+  g_assert_cmpuint (count_files (dir), ==, g_strv_length (files));
+
+  g_assert_cmpuint (log.reports, >=, 1);
+  g_assert_cmpfloat (log.last_fraction, ==, 1.0);
+  g_assert_true (log.monotonic);
+
+  rm_rf (tmp);
+}
+
+/* Writing twice gives byte-identical files: re-importing the demo must add nothing, which
+ * relies on identical SOP Instance UIDs and content. */
+static void
+test_reproducible (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("curata-demo-XXXXXX", NULL);
+  g_autofree char *a = g_build_filename (tmp, "a", NULL);
+  g_autofree char *b = g_build_filename (tmp, "b", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) files_a = cu_demo_write (a, NULL, &error);
+  g_auto (GStrv) files_b = NULL;
+
+  g_assert_no_error (error);
+  files_b = cu_demo_write (b, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (files_a), ==, g_strv_length (files_b));
+  for (guint i = 0; files_a[i] != NULL; i++)
+    {
+      g_autofree char *ca = NULL, *cb = NULL;
+      gsize la = 0, lb = 0;
+
+      g_assert_cmpstr (files_a[i] + strlen (a), ==, files_b[i] + strlen (b));
+      g_assert_true (g_file_get_contents (files_a[i], &ca, &la, NULL));
+      g_assert_true (g_file_get_contents (files_b[i], &cb, &lb, NULL));
+      g_assert_cmpmem (ca, la, cb, lb);
+    }
+  rm_rf (tmp);
+}
+
+static void
+test_error (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("curata-demo-XXXXXX", NULL);
+  g_autofree char *blocker = g_build_filename (tmp, "a-file", NULL);
+  g_autofree char *dir = g_build_filename (blocker, "demo", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) files = NULL;
+
+  /* A regular file where a folder is needed: works the same when running as root, unlike
+   * permission bits. */
+  g_assert_true (g_file_set_contents (blocker, "x", 1, NULL));
+  files = cu_demo_write (dir, NULL, &error);
+  g_assert_null (files);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+  g_assert_cmpuint (count_files (tmp), ==, 1);
+  rm_rf (tmp);
+}
+
+static void
+test_lesions (void)
+{
+  guint n = 0;
+  const CuDemoLesion *lesions = cu_demo_get_lesions (&n);
+
+  g_assert_cmpuint (n, >=, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      g_assert_nonnull (lesions[i].name);
+      g_assert_cmpfloat (lesions[i].radius, >, 1.0);
+    }
+}
+
+/* The independent read-back: pydicom strict parsing, geometry, lesion positions in both
+ * series against the ground truth, gdcmdump, dcm2niix, clinical.csv. */
+static void
+test_readback (void)
+{
+  const char *source_root = g_getenv ("CU_SOURCE_ROOT");
+  g_autofree char *tmp = g_dir_make_tmp ("curata-demo-XXXXXX", NULL);
+  g_autofree char *script = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) files = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  const CuDemoLesion *lesions;
+  guint n = 0;
+  int status = 0;
+
+  if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_fail_printf ("/usr/bin/python3 is missing (Debian python3-pydicom, python3-scipy, python3-nibabel)");
+      return;
+    }
+  g_assert_nonnull (source_root);
+  script = g_build_filename (source_root, "tests", "curation", "demo", "check-demo.py", NULL);
+
+  files = cu_demo_write (tmp, NULL, &error);
+  g_assert_no_error (error);
+
+  g_ptr_array_add (argv, g_strdup ("/usr/bin/python3"));
+  g_ptr_array_add (argv, g_strdup (script));
+  g_ptr_array_add (argv, g_strdup (tmp));
+  g_ptr_array_add (argv, g_strdup ("--patient-id"));
+  g_ptr_array_add (argv, g_strdup (CU_DEMO_PATIENT_ID));
+  lesions = cu_demo_get_lesions (&n);
+  for (guint i = 0; i < n; i++)
+    {
+      char x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE], z[G_ASCII_DTOSTR_BUF_SIZE],
+           r[G_ASCII_DTOSTR_BUF_SIZE];
+      g_ptr_array_add (argv, g_strdup ("--lesion"));
+      g_ptr_array_add (argv, g_strdup_printf ("%s,%s,%s,%s,%s", lesions[i].name,
+                                              g_ascii_dtostr (x, sizeof x, lesions[i].centre[0]),
+                                              g_ascii_dtostr (y, sizeof y, lesions[i].centre[1]),
+                                              g_ascii_dtostr (z, sizeof z, lesions[i].centre[2]),
+                                              g_ascii_dtostr (r, sizeof r, lesions[i].radius)));
+    }
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", out);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_test_fail_printf ("check-demo.py failed:\n%s\n%s", out, err);
+
+  rm_rf (tmp);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/curation/demo/write", test_write);
+  g_test_add_func ("/curation/demo/reproducible", test_reproducible);
+  g_test_add_func ("/curation/demo/error", test_error);
+  g_test_add_func ("/curation/demo/lesions", test_lesions);
+  g_test_add_func ("/curation/demo/readback", test_readback);
+  return g_test_run ();
+}
