@@ -405,9 +405,14 @@ locate_pixel_data (CuDicomHeader *h, gint64 value_offset)
  * ordinary Explicit VR Little Endian and only the pixel encoding is new (HTJ2K, deflated image
  * frames). For those we hand GDCM a copy of the file in memory whose (0002,0010) value names a
  * known encapsulated syntax of exactly the same length, so no offset moves. Rare files only:
- * this reads the whole file. declared_ts receives the real UID. */
+ * this reads the whole file. declared_ts receives the real UID.
+ *
+ * Likewise a file meta group without (0002,0010) leaves GDCM guessing, and it gives up on
+ * unusual data sets (private groups with VR UN of undefined length): we insert the transfer
+ * syntax the first data element shows (explicit VR if it carries two VR letters, else implicit)
+ * and fix the group length. *shift receives how many bytes were inserted before the data set. */
 std::unique_ptr<std::istringstream>
-patched_stream (const CuDicomHeader *h, std::string &declared_ts)
+patched_stream (const CuDicomHeader *h, std::string &declared_ts, gint64 *shift)
 {
   static const struct { const char *uid; const char *stand_in; } subst[] = {
     /* 24 bytes padded ↔ MPEG2 Main Profile (23 + NUL); 22 bytes padded ↔ JPEG 2000 lossless */
@@ -428,6 +433,7 @@ patched_stream (const CuDicomHeader *h, std::string &declared_ts)
 
   /* Walk the file meta group (always Explicit VR Little Endian, PS3.10 §7.1). */
   size_t pos = h->has_preamble ? 132 : 0;
+  size_t group_length_at = std::string::npos;
   while (pos + 8 <= bytes.size ())
     {
       const guint8 *p = (const guint8 *) bytes.data () + pos;
@@ -468,9 +474,36 @@ patched_stream (const CuDicomHeader *h, std::string &declared_ts)
               }
           return nullptr;
         }
+      if (elem == 0x0000 && vlen == 4)
+        group_length_at = pos + hdr;
       pos += hdr + vlen;
     }
-  return nullptr;
+
+  /* No (0002,0010): pos is the start of the data set. */
+  if (pos + 8 > bytes.size () || pos == (h->has_preamble ? 132u : 0u))
+    return nullptr;
+  const guint8 *d = (const guint8 *) bytes.data () + pos;
+  bool explicit_vr = g_ascii_isupper (d[4]) && g_ascii_isupper (d[5]);
+  std::string uid = explicit_vr ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2";
+  std::string value = uid;
+  if (value.size () % 2)
+    value.push_back ('\0');
+  std::string elem ("\x02\x00\x10\x00UI", 6);
+  elem.push_back ((char) value.size ());
+  elem.push_back ('\0');
+  elem += value;
+  if (group_length_at != std::string::npos)
+    {
+      guint8 *g = (guint8 *) &bytes[group_length_at];
+      guint32 gl = g[0] | (g[1] << 8) | (g[2] << 16) | ((guint32) g[3] << 24);
+      gl += (guint32) elem.size ();
+      for (int k = 0; k < 4; k++)
+        g[k] = (guint8) (gl >> (8 * k));
+    }
+  bytes.insert (pos, elem);
+  declared_ts = uid;
+  *shift = (gint64) elem.size ();
+  return std::make_unique<std::istringstream> (bytes);
 }
 
 gboolean
@@ -485,9 +518,10 @@ read_header (CuDicomHeader *h, GError **error)
   const gdcm::Tag pixel_data (0x7FE0, 0x0010);
   skip.insert (pixel_data);
   std::string declared_ts;
+  gint64 shift = 0;
   std::unique_ptr<std::istringstream> patched;
   bool ok = first.ReadUpToTag (pixel_data, skip);
-  if (!ok && (patched = patched_stream (h, declared_ts)))
+  if (!ok && (patched = patched_stream (h, declared_ts, &shift)))
     {
       second.SetStream (*patched);
       ok = second.ReadUpToTag (pixel_data, skip);
@@ -500,7 +534,7 @@ read_header (CuDicomHeader *h, GError **error)
                      "corrupt element)"), h->path);
       return FALSE;
     }
-  gint64 stop = (gint64) reader->GetStreamCurrentPosition ();
+  gint64 stop = (gint64) reader->GetStreamCurrentPosition () - shift;
 
   const gdcm::File &file = reader->GetFile ();
   const gdcm::FileMetaInformation &meta = file.GetHeader ();

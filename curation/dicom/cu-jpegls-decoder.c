@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-jpegls-decoder.c — JPEG-LS (ISO/IEC 14495-1, ITU-T T.87) frames decoded with CharLS 2.
+ *
+ * Method: CharLS's C API decodes the whole stream into a buffer; the frame header is checked
+ * against the DICOM header first (size, components, precision). CharLS returns planar data for
+ * interleave mode "none" and pixel-interleaved data otherwise; DICOM callers want interleaved
+ * samples, so planar output is re-interleaved here.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <charls/charls.h>
+#include <glib/gi18n-lib.h>
+
+#include "cu-dicom-header.h"
+#include "cu-jpegls-decoder.h"
+
+gboolean
+cu_jpegls_decode_frame (const guint8 *data, gsize len, int columns, int rows, int samples,
+                        int bytes_per_sample, guint8 *out, GError **error)
+{
+  charls_jpegls_decoder *dec;
+  charls_jpegls_errc rc;
+  charls_frame_info info;
+  charls_interleave_mode mode = CHARLS_INTERLEAVE_MODE_NONE;
+  g_autofree guint8 *tmp = NULL;
+  gsize frame_bytes = (gsize) columns * rows * samples * bytes_per_sample;
+  gboolean ok = FALSE;
+
+  dec = charls_jpegls_decoder_create ();
+  if (dec == NULL)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG-LS decoding failed: out of memory"));
+      return FALSE;
+    }
+
+  rc = charls_jpegls_decoder_set_source_buffer (dec, data, len);
+  if (rc == CHARLS_JPEGLS_ERRC_SUCCESS)
+    rc = charls_jpegls_decoder_read_header (dec);
+  if (rc == CHARLS_JPEGLS_ERRC_SUCCESS)
+    rc = charls_jpegls_decoder_get_frame_info (dec, &info);
+  if (rc == CHARLS_JPEGLS_ERRC_SUCCESS)
+    rc = charls_jpegls_decoder_get_interleave_mode (dec, &mode);
+  if (rc != CHARLS_JPEGLS_ERRC_SUCCESS)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG-LS decoding failed: %s"), charls_get_error_message (rc));
+      goto out;
+    }
+
+  if ((int) info.width != columns || (int) info.height != rows
+      || info.component_count != samples || info.bits_per_sample < 2
+      || info.bits_per_sample > bytes_per_sample * 8 || bytes_per_sample > 2
+      || (info.bits_per_sample > 8) != (bytes_per_sample == 2))
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG-LS stream is %u×%u×%d of %d bits, the header says %d×%d×%d in %d "
+                     "bytes"),
+                   info.width, info.height, info.component_count, info.bits_per_sample,
+                   columns, rows, samples, bytes_per_sample);
+      goto out;
+    }
+
+  gboolean planar = samples > 1 && mode == CHARLS_INTERLEAVE_MODE_NONE;
+  guint8 *dst = planar ? (tmp = g_malloc (frame_bytes)) : out;
+  rc = charls_jpegls_decoder_decode_to_buffer (dec, dst, frame_bytes, 0);
+  if (rc != CHARLS_JPEGLS_ERRC_SUCCESS)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG-LS decoding failed: %s"), charls_get_error_message (rc));
+      goto out;
+    }
+  if (planar)
+    {
+      gsize plane = (gsize) columns * rows;
+      for (gsize p = 0; p < plane; p++)
+        for (int s = 0; s < samples; s++)
+          memcpy (out + (p * samples + s) * bytes_per_sample,
+                  tmp + (s * plane + p) * bytes_per_sample, bytes_per_sample);
+    }
+  ok = TRUE;
+
+out:
+  charls_jpegls_decoder_destroy (dec);
+  return ok;
+}
