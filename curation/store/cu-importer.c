@@ -592,6 +592,43 @@ record_rejection (Catalog *cat, const FileEntry *e, int code, char *reason /* ow
   return TRUE;
 }
 
+/* Readers often start their messages with the file name; the report already has it. */
+static char *
+reason_without_path (const char *message, const char *path)
+{
+  gsize len = strlen (path);
+
+  if (strncmp (message, path, len) == 0 && message[len] == ':')
+    {
+      message += len + 1;
+      while (*message == ' ')
+        message++;
+    }
+  return g_strdup (message);
+}
+
+/* Folder-level problems found by the walk go to rejected_file too, so that the workspace
+ * remembers everything the import left out, not only unreadable files. */
+static gboolean
+record_walk_rejections (Catalog *cat, guint n, GError **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      const CuImportRejection *r = cat->report->rejected->pdata[i];
+      sqlite3_stmt *s = cat->reject;
+
+      bind_text (s, 1, r->path);
+      bind_text (s, 2, r->reason);
+      sqlite3_bind_int (s, 3, r->code);
+      sqlite3_bind_null (s, 4);
+      sqlite3_bind_null (s, 5);
+      bind_text (s, 6, cat->now);
+      if (!step_done (cat, s, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static const char *
 missing_uid (const CuDicomHeader *h)
 {
@@ -626,7 +663,7 @@ catalog_entry (Catalog *cat, FileEntry *e, GError **error)
                                  "by the folder scan")));
           return TRUE;
         }
-      return record_rejection (cat, e, code, g_strdup (err->message), error);
+      return record_rejection (cat, e, code, reason_without_path (err->message, e->path), error);
     }
 
   if (g_strcmp0 (h->sop_class_uid, DICOMDIR_SOP_CLASS) == 0)
@@ -834,6 +871,15 @@ cu_store_import (CuStore           *self,
         report->n_unchanged++;
       else
         g_ptr_array_add (to_read, e);
+    }
+
+  if (report->rejected->len > 0)
+    {
+      if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", &local_error))
+        goto out;
+      in_transaction = TRUE;
+      if (!record_walk_rejections (&cat, report->rejected->len, &local_error))
+        goto out;
     }
 
   /* 3 + 4. Read headers ahead on the pool; catalog in order here. */

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-cli-list.c — curata-cli list: patients → studies → series, with counts.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <glib/gi18n-lib.h>
+
+#include "cu-cli.h"
+
+/* cu_store_list_series orders by patient, then study: consecutive records of one patient
+ * (and one study) form a group. */
+static gboolean
+same_patient (const CuSeriesRecord *a, const CuSeriesRecord *b)
+{
+  return g_strcmp0 (a->patient_id, b->patient_id) == 0
+         && g_strcmp0 (a->patient_name, b->patient_name) == 0;
+}
+
+static gboolean
+same_study (const CuSeriesRecord *a, const CuSeriesRecord *b)
+{
+  return same_patient (a, b) && g_strcmp0 (a->study_uid, b->study_uid) == 0;
+}
+
+static void
+set_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+set_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+print_json (GPtrArray *records)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  guint i = 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "patients");
+  json_builder_begin_array (b);
+  while (i < records->len)
+    {
+      const CuSeriesRecord *p = records->pdata[i];
+
+      json_builder_begin_object (b);
+      set_string (b, "patient_id", p->patient_id);
+      set_string (b, "patient_name", p->patient_name);
+      json_builder_set_member_name (b, "studies");
+      json_builder_begin_array (b);
+      while (i < records->len && same_patient (p, records->pdata[i]))
+        {
+          const CuSeriesRecord *st = records->pdata[i];
+
+          json_builder_begin_object (b);
+          set_string (b, "study_uid", st->study_uid);
+          set_string (b, "study_date", st->study_date);
+          set_string (b, "description", st->study_description);
+          json_builder_set_member_name (b, "series");
+          json_builder_begin_array (b);
+          for (; i < records->len && same_study (st, records->pdata[i]); i++)
+            {
+              const CuSeriesRecord *se = records->pdata[i];
+
+              json_builder_begin_object (b);
+              set_string (b, "series_uid", se->series_uid);
+              set_int (b, "series_number", se->series_number);
+              set_string (b, "modality", se->modality);
+              set_string (b, "description", se->series_description);
+              set_int (b, "instances", se->n_instances);
+              set_int (b, "rows", se->rows);
+              set_int (b, "columns", se->columns);
+              set_int (b, "frames", se->number_of_frames);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  root = json_builder_get_root (b);
+  cu_cli_print_json (root);
+}
+
+static const char *
+or_dash (const char *s)
+{
+  return s != NULL && *s != '\0' ? s : "–";
+}
+
+static void
+print_text (GPtrArray *records)
+{
+  guint n_patients = 0, n_studies = 0, i = 0;
+
+  while (i < records->len)
+    {
+      const CuSeriesRecord *p = records->pdata[i];
+
+      n_patients++;
+      printf (_("Patient %s (%s)\n"), or_dash (p->patient_id), or_dash (p->patient_name));
+      while (i < records->len && same_patient (p, records->pdata[i]))
+        {
+          const CuSeriesRecord *st = records->pdata[i];
+
+          n_studies++;
+          printf (_("  Study %s  %s  %s\n"), or_dash (st->study_date), or_dash (st->study_description),
+                  st->study_uid);
+          for (; i < records->len && same_study (st, records->pdata[i]); i++)
+            {
+              const CuSeriesRecord *se = records->pdata[i];
+              g_autofree char *number = se->series_number >= 0 ? g_strdup_printf ("%d", se->series_number)
+                                                                : g_strdup ("–");
+
+              /* Translators: series number, modality, description, instance count, size, UID. */
+              printf (_("    #%-4s %-8s %-32s %5d instances  %dx%d  %s\n"), number, or_dash (se->modality),
+                      or_dash (se->series_description), se->n_instances, se->columns, se->rows,
+                      se->series_uid);
+            }
+        }
+    }
+  printf (_("%u patients, %u studies, %u series\n"), n_patients, n_studies, records->len);
+}
+
+int
+cu_cli_list (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the list as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("list", NULL,
+                                   N_("List the patients, studies and series of the workspace, "
+                                      "with the number of instances of each series."),
+                                   entries);
+  if (!cu_cli_parse (context, "list", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc > 1)
+    {
+      cu_cli_usage_error ("list", _("Unexpected argument “%s”."), argv[1]);
+      return CU_CLI_EXIT_USAGE;
+    }
+
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  records = cu_store_list_series (store, &error);
+  if (records == NULL)
+    {
+      cu_cli_error (cu_store_get_path (store), "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+
+  if (json)
+    print_json (records);
+  else
+    print_text (records);
+  return CU_CLI_EXIT_OK;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-cli.h — what the commands of curata-cli share: exit codes, the workspace, output helpers.
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "curation.h"
+
+G_BEGIN_DECLS
+
+/* Exit status (ARCHITECTURE.md, "Command line"). */
+enum
+{
+  CU_CLI_EXIT_OK = 0,
+  CU_CLI_EXIT_USAGE = 1,
+  CU_CLI_EXIT_ERROR = 2,
+  CU_CLI_EXIT_PROBLEMS = 3,   /* a check command ran and found problems */
+};
+
+typedef struct
+{
+  const char *workspace;      /* --workspace, or NULL for the default */
+  GCancellable *cancellable;  /* cancelled by SIGINT/SIGTERM */
+  gboolean progress_on_tty;   /* stderr is a terminal: show progress there */
+} CuCli;
+
+typedef int (*CuCliCommandFunc) (CuCli *cli, int argc, char **argv);
+
+int          cu_cli_import        (CuCli *cli, int argc, char **argv);
+int          cu_cli_list          (CuCli *cli, int argc, char **argv);
+int          cu_cli_show          (CuCli *cli, int argc, char **argv);
+int          cu_cli_export_nifti  (CuCli *cli, int argc, char **argv);
+int          cu_cli_demo          (CuCli *cli, int argc, char **argv);
+
+/* A GOptionContext for a command, with translation domain and help set up. */
+GOptionContext *cu_cli_option_context (const char *command, const char *parameters,
+                                       const char *summary, const GOptionEntry *entries);
+/* Parse; on failure print the error and the usage hint. Returns FALSE on a usage error. */
+gboolean     cu_cli_parse         (GOptionContext *context, const char *command,
+                                   int *argc, char ***argv);
+/* Print "curata-cli: message" (and "curata-cli: file: message" when file is set) on stderr. */
+void         cu_cli_error         (const char *file, const char *format, ...) G_GNUC_PRINTF (2, 3);
+void         cu_cli_usage_error   (const char *command, const char *format, ...) G_GNUC_PRINTF (2, 3);
+/* Open the workspace (creating it); prints the error and returns NULL on failure. */
+CuStore     *cu_cli_open_store    (CuCli *cli);
+/* A progress sink on stderr when it is a terminal, else NULL (no output). */
+CuProgress  *cu_cli_progress_new  (CuCli *cli);
+void         cu_cli_progress_done (CuCli *cli);
+/* Print a JSON node to stdout, pretty-printed, with a final newline. */
+void         cu_cli_print_json    (JsonNode *root);
+/* Exit status for an error from curation/: cancellation and failures are errors (2). */
+int          cu_cli_exit_for_error (const GError *error);
+
+/* Volume geometry as a JSON object: dims, spacing, origin, direction, pixel type. */
+void         cu_cli_add_geometry  (JsonBuilder *b, const CuVolume *geometry);
+
+G_END_DECLS
