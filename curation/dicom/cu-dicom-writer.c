@@ -442,8 +442,8 @@ serialize_element (const Element *e, GByteArray *out, GError **error)
       if (!vr_is_long (e->vr) && padded > 0xFFFE)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       _("DICOM element (%04X,%04X): value of %" G_GSIZE_FORMAT " bytes too long for VR %s"),
-                       e->tag >> 16, e->tag & 0xFFFF, len, e->vr);
+                       _("DICOM element (%04X,%04X): value of %lu bytes too long for VR %s"),
+                       e->tag >> 16, e->tag & 0xFFFF, (unsigned long) len, e->vr);
           return FALSE;
         }
       put_header (out, e->tag, e->vr, (guint32) padded);
