@@ -66,6 +66,14 @@ const char       *cu_series_plan_get_stack_label (CuSeriesPlan  *plan,
 guint             cu_series_plan_get_main_stack  (CuSeriesPlan  *plan);
 /* CuGeometryProblem elements, owned by the plan. */
 GPtrArray        *cu_series_plan_get_problems    (CuSeriesPlan  *plan);
+/* The file providing slice k (sorted order) of volume t of a stack, or NULL if out of range;
+ * *frame (may be NULL) receives the frame number in a multi-frame file or the tile number of a
+ * mosaic, else 0. Owned by the plan. */
+const char       *cu_series_plan_get_source      (CuSeriesPlan  *plan,
+                                                  guint          stack,
+                                                  guint          k,
+                                                  guint          t,
+                                                  int           *frame);
 /* Decode the pixels of a stack. Frames that fail to decode make the whole load fail with
  * the file and the reason (an undecodable slice is never shown as black or garbage). */
 CuVolume         *cu_series_plan_load            (CuSeriesPlan  *plan,
