@@ -64,6 +64,12 @@ cu_mpr_view_dispose (GObject *object)
 
   cu_mpr_view_set_state (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_MPR_VIEW);
+  /* the template's root child has no id, so dispose_template (4.8) leaves it parented */
+  {
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
   G_OBJECT_CLASS (cu_mpr_view_parent_class)->dispose (object);
 }
 

@@ -102,6 +102,12 @@ cu_slice_view_dispose (GObject *object)
 
   cu_slice_view_set_state (self, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_SLICE_VIEW);
+  /* the template's root child has no id, so dispose_template (4.8) leaves it parented */
+  {
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
   G_OBJECT_CLASS (cu_slice_view_parent_class)->dispose (object);
 }
 

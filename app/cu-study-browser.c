@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-study-browser.c — patients → studies → series as a GtkTreeListModel in a GtkListView.
+ *
+ * The tree is built from cu_store_list_series(), which is ordered by patient, study date and
+ * series number, so grouping is a single pass. Thumbnails are requested when a series row is
+ * first bound, i.e. only for rows the user actually scrolls to.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cu-browser-item.h"
+#include "cu-study-browser.h"
+#include "cu-thumbnailer.h"
+
+struct _CuStudyBrowser
+{
+  GtkWidget parent_instance;
+
+  /* template */
+  GtkListView *list_view;
+
+  /* owned */
+  GListStore *roots;
+  GtkTreeListModel *tree;
+  GtkSingleSelection *selection;
+  CuThumbnailer *thumbnailer;
+  CuStore *store;
+  guint n_series;
+};
+
+G_DEFINE_FINAL_TYPE (CuStudyBrowser, cu_study_browser, GTK_TYPE_WIDGET)
+
+static GListModel *
+create_children (gpointer item, gpointer user_data)
+{
+  GListStore *children = cu_browser_item_get_children (CU_BROWSER_ITEM (item));
+
+  return children ? g_object_ref (G_LIST_MODEL (children)) : NULL;
+}
+
+static void
+setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
+{
+  GtkWidget *expander = gtk_tree_expander_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *text = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *picture = gtk_picture_new ();
+  GtkWidget *title = gtk_label_new (NULL);
+  GtkWidget *subtitle = gtk_label_new (NULL);
+
+  gtk_widget_set_size_request (picture, 64, 64);
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_widget_add_css_class (picture, "series-thumbnail");
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (title), PANGO_ELLIPSIZE_END);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (subtitle), PANGO_ELLIPSIZE_END);
+  gtk_widget_add_css_class (subtitle, "dim-label");
+  gtk_widget_add_css_class (subtitle, "caption");
+  gtk_widget_set_valign (text, GTK_ALIGN_CENTER);
+  gtk_widget_set_hexpand (text, TRUE);
+  gtk_box_append (GTK_BOX (text), title);
+  gtk_box_append (GTK_BOX (text), subtitle);
+  gtk_box_append (GTK_BOX (box), picture);
+  gtk_box_append (GTK_BOX (box), text);
+  gtk_widget_set_margin_top (box, 3);
+  gtk_widget_set_margin_bottom (box, 3);
+  gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
+  gtk_list_item_set_child (list_item, expander);
+
+  g_object_set_data (G_OBJECT (list_item), "picture", picture);
+  g_object_set_data (G_OBJECT (list_item), "title", title);
+  g_object_set_data (G_OBJECT (list_item), "subtitle", subtitle);
+}
+
+static void
+thumbnail_changed_cb (CuBrowserItem *item, GParamSpec *pspec, GtkPicture *picture)
+{
+  gtk_picture_set_paintable (picture, cu_browser_item_get_thumbnail (item));
+}
+
+static void
+bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrowser *self)
+{
+  GtkTreeListRow *row = gtk_list_item_get_item (list_item);
+  GtkWidget *expander = gtk_list_item_get_child (list_item);
+  GtkWidget *picture = g_object_get_data (G_OBJECT (list_item), "picture");
+  GtkWidget *title = g_object_get_data (G_OBJECT (list_item), "title");
+  GtkWidget *subtitle = g_object_get_data (G_OBJECT (list_item), "subtitle");
+  g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+  gboolean is_series = cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES;
+
+  gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), row);
+  gtk_label_set_label (GTK_LABEL (title), cu_browser_item_get_title (item));
+  gtk_label_set_label (GTK_LABEL (subtitle), cu_browser_item_get_subtitle (item));
+  if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_PATIENT)
+    gtk_widget_add_css_class (title, "heading");
+  else
+    gtk_widget_remove_css_class (title, "heading");
+  gtk_widget_set_visible (picture, is_series);
+  gtk_list_item_set_selectable (list_item, is_series);
+  if (!is_series)
+    return;
+
+  gtk_picture_set_paintable (GTK_PICTURE (picture), cu_browser_item_get_thumbnail (item));
+  g_signal_connect_object (item, "notify::thumbnail", G_CALLBACK (thumbnail_changed_cb), picture, 0);
+  if (self->store != NULL && cu_browser_item_claim_thumbnail (item))
+    {
+      g_auto (GStrv) files = cu_store_get_series_files (self->store, cu_browser_item_get_key (item), NULL);
+      if (files != NULL)
+        cu_thumbnailer_request (self->thumbnailer, item, (const char *const *) files);
+    }
+}
+
+static void
+unbind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrowser *self)
+{
+  GtkTreeListRow *row = gtk_list_item_get_item (list_item);
+  GtkWidget *picture = g_object_get_data (G_OBJECT (list_item), "picture");
+  g_autoptr (CuBrowserItem) item = row ? gtk_tree_list_row_get_item (row) : NULL;
+
+  if (item != NULL)
+    g_signal_handlers_disconnect_by_func (item, thumbnail_changed_cb, picture);
+  gtk_picture_set_paintable (GTK_PICTURE (picture), NULL);
+}
+
+static void
+open_position (CuStudyBrowser *self, guint position)
+{
+  g_autoptr (GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), position);
+  g_autoptr (CuBrowserItem) item = NULL;
+
+  if (row == NULL)
+    return;
+  item = gtk_tree_list_row_get_item (row);
+  if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES)
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.open-series", "s",
+                                cu_browser_item_get_key (item));
+  else
+    gtk_tree_list_row_set_expanded (row, !gtk_tree_list_row_get_expanded (row));
+}
+
+static void
+selected_cb (CuStudyBrowser *self)
+{
+  guint position = gtk_single_selection_get_selected (self->selection);
+
+  if (position != GTK_INVALID_LIST_POSITION)
+    open_position (self, position);
+}
+
+static void
+activate_cb (CuStudyBrowser *self, guint position)
+{
+  open_position (self, position);
+}
+
+static void
+cu_study_browser_dispose (GObject *object)
+{
+  CuStudyBrowser *self = CU_STUDY_BROWSER (object);
+
+  if (self->thumbnailer != NULL)
+    cu_thumbnailer_cancel_all (self->thumbnailer);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_STUDY_BROWSER);
+  /* the template's root child has no id, so dispose_template (4.8) leaves it parented */
+  {
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+      gtk_widget_unparent (child);
+  }
+  g_clear_object (&self->selection);
+  g_clear_object (&self->tree);
+  g_clear_object (&self->roots);
+  g_clear_object (&self->thumbnailer);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (cu_study_browser_parent_class)->dispose (object);
+}
+
+static void
+cu_study_browser_class_init (CuStudyBrowserClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cu_study_browser_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/curata/Curata/ui/cu-study-browser.ui");
+  gtk_widget_class_bind_template_child (widget_class, CuStudyBrowser, list_view);
+  gtk_widget_class_bind_template_callback (widget_class, activate_cb);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "cu-study-browser");
+}
+
+static void
+cu_study_browser_init (CuStudyBrowser *self)
+{
+  GtkListItemFactory *factory;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->thumbnailer = cu_thumbnailer_new ();
+  self->roots = g_list_store_new (CU_TYPE_BROWSER_ITEM);
+  /* autoexpand: a workspace usually holds a few patients, and seeing every series at once is
+   * what a curation session needs */
+  self->tree = gtk_tree_list_model_new (g_object_ref (G_LIST_MODEL (self->roots)), FALSE, TRUE,
+                                        create_children, NULL, NULL);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->tree)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, TRUE);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  g_signal_connect_object (self->selection, "notify::selected", G_CALLBACK (selected_cb), self,
+                           G_CONNECT_SWAPPED);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row), self);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unbind_row), self);
+  gtk_list_view_set_factory (self->list_view, factory);
+  g_object_unref (factory);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+}
+
+GtkWidget *
+cu_study_browser_new (void)
+{
+  return g_object_new (CU_TYPE_STUDY_BROWSER, NULL);
+}
+
+static char *
+series_title (const CuSeriesRecord *rec)
+{
+  const char *desc = rec->series_description && *rec->series_description
+                       ? rec->series_description : _("Unnamed series");
+
+  return g_strdup_printf ("%s · %s", rec->modality ? rec->modality : "??", desc);
+}
+
+static char *
+series_subtitle (const CuSeriesRecord *rec)
+{
+  int n = rec->number_of_frames > rec->n_instances ? rec->number_of_frames : rec->n_instances;
+
+  /* TRANSLATORS: series row: series number and number of images */
+  return g_strdup_printf (ngettext ("#%d · %d image", "#%d · %d images", n),
+                          rec->series_number, n);
+}
+
+gboolean
+cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  CuBrowserItem *patient = NULL, *study = NULL;
+  g_autoptr (GPtrArray) patients = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_val_if_fail (CU_IS_STUDY_BROWSER (self), FALSE);
+  g_return_val_if_fail (CU_IS_STORE (store), FALSE);
+
+  records = cu_store_list_series (store, error);
+  if (records == NULL)
+    return FALSE;
+  g_set_object (&self->store, store);
+  cu_thumbnailer_cancel_all (self->thumbnailer);
+  self->n_series = records->len;
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      const CuSeriesRecord *rec = g_ptr_array_index (records, i);
+      g_autofree char *title = NULL, *subtitle = NULL;
+      g_autoptr (CuBrowserItem) series = NULL;
+
+      if (patient == NULL || g_strcmp0 (cu_browser_item_get_key (patient), rec->patient_id) != 0)
+        {
+          const char *name = rec->patient_name && *rec->patient_name ? rec->patient_name
+                                                                     : rec->patient_id;
+          patient = cu_browser_item_new (CU_BROWSER_ITEM_PATIENT, rec->patient_id,
+                                         name && *name ? name : _("Unknown patient"),
+                                         rec->patient_id);
+          g_ptr_array_add (patients, patient);
+          study = NULL;
+        }
+      if (study == NULL || g_strcmp0 (cu_browser_item_get_key (study), rec->study_uid) != 0)
+        {
+          const char *desc = rec->study_description && *rec->study_description
+                               ? rec->study_description : _("Study");
+          study = cu_browser_item_new (CU_BROWSER_ITEM_STUDY, rec->study_uid, desc,
+                                       rec->study_date ? rec->study_date : "");
+          g_list_store_append (cu_browser_item_get_children (patient), study);
+          g_object_unref (study);  /* the patient's store holds it */
+        }
+      title = series_title (rec);
+      subtitle = series_subtitle (rec);
+      series = cu_browser_item_new (CU_BROWSER_ITEM_SERIES, rec->series_uid, title, subtitle);
+      g_list_store_append (cu_browser_item_get_children (study), series);
+    }
+
+  g_signal_handlers_block_by_func (self->selection, selected_cb, self);
+  g_list_store_splice (self->roots, 0, g_list_model_get_n_items (G_LIST_MODEL (self->roots)),
+                       patients->pdata, patients->len);
+  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  g_signal_handlers_unblock_by_func (self->selection, selected_cb, self);
+  return TRUE;
+}
+
+GListModel *
+cu_study_browser_get_model (CuStudyBrowser *self)
+{
+  g_return_val_if_fail (CU_IS_STUDY_BROWSER (self), NULL);
+  return G_LIST_MODEL (self->tree);
+}
+
+guint
+cu_study_browser_get_n_series (CuStudyBrowser *self)
+{
+  g_return_val_if_fail (CU_IS_STUDY_BROWSER (self), 0);
+  return self->n_series;
+}
+
+void
+cu_study_browser_select_series (CuStudyBrowser *self, const char *series_uid)
+{
+  guint n;
+
+  g_return_if_fail (CU_IS_STUDY_BROWSER (self));
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->tree));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES
+          && g_strcmp0 (cu_browser_item_get_key (item), series_uid) == 0)
+        {
+          g_signal_handlers_block_by_func (self->selection, selected_cb, self);
+          gtk_single_selection_set_selected (self->selection, i);
+          g_signal_handlers_unblock_by_func (self->selection, selected_cb, self);
+          gtk_widget_activate_action (GTK_WIDGET (self->list_view), "list.scroll-to-item", "u", i);
+          return;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-window-actions.c — the "win." actions: every button, menu item and shortcut of the
+ * window goes through one of these.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cu-window-private.h"
+
+static void
+chooser_response_cb (GtkNativeDialog *dialog, int response, CuWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        cu_window_import (self, (const char *const[]) { path, NULL });
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+static void
+import_folder_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+
+  if (self->chooser != NULL)
+    return;
+  /* GtkFileChooserNative: GtkFileDialog needs GTK 4.10, and the native dialog goes through
+   * the portal inside Flatpak. */
+  self->chooser = gtk_file_chooser_native_new (_("Import Folder"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Import"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+import_demo_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_window_import_demo (CU_WINDOW (widget), TRUE);
+}
+
+static void
+open_series_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_window_open_series (CU_WINDOW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+cancel_job_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+}
+
+static void
+window_preset_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+
+  cu_viewer_state_apply_preset (self->state, g_variant_get_string (param, NULL));
+}
+
+static void
+fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_mpr_view_fit (CU_WINDOW (widget)->mpr_view);
+}
+
+void
+_cu_window_update_actions (CuWindow *self)
+{
+  gboolean importing = self->job_kind == CU_JOB_IMPORT;
+  gboolean has_volume = cu_viewer_state_get_volume (self->state) != NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-folder", !importing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-demo", !importing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-series", !importing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-job", self->job_kind != CU_JOB_NONE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.window-preset", has_volume);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);
+}
+
+void
+_cu_window_class_init_actions (GtkWidgetClass *widget_class)
+{
+  gtk_widget_class_install_action (widget_class, "win.import-folder", NULL, import_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.import-demo", NULL, import_demo_action);
+  gtk_widget_class_install_action (widget_class, "win.open-series", "s", open_series_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel-job", NULL, cancel_job_action);
+  gtk_widget_class_install_action (widget_class, "win.window-preset", "s", window_preset_action);
+  gtk_widget_class_install_action (widget_class, "win.fit", NULL, fit_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
+                                       "win.import-folder", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-job", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_CONTROL_MASK,
+                                       "win.window-preset", "s", "soft-tissue");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_CONTROL_MASK,
+                                       "win.window-preset", "s", "lung");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_CONTROL_MASK,
+                                       "win.window-preset", "s", "bone");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_CONTROL_MASK,
+                                       "win.window-preset", "s", "brain");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_5, GDK_CONTROL_MASK,
+                                       "win.window-preset", "s", "auto");
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-window-private.h — CuWindow internals shared by cu-window.c and cu-window-actions.c.
+ */
+#pragma once
+
+#include "cu-mpr-view.h"
+#include "cu-study-browser.h"
+#include "cu-window.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CU_JOB_NONE,
+  CU_JOB_LOAD,
+  CU_JOB_IMPORT,
+} CuJobKind;
+
+/* Progress shared between a worker thread (writer) and the main loop (reader, polling). */
+typedef struct
+{
+  GMutex lock;
+  double fraction;
+  char *message;
+} CuJobProgress;
+
+struct _CuWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* template */
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkStack *main_stack;
+  GtkStack *view_stack;
+  CuStudyBrowser *browser;
+  CuMprView *mpr_view;
+  GtkRevealer *job_revealer;
+  GtkLabel *job_label;
+  GtkProgressBar *job_progress;
+
+  /* owned */
+  CuStore *store;
+  CuViewerState *state;
+  char *series_uid;         /* shown */
+  char *loading_uid;        /* being loaded */
+  GCancellable *job_cancellable;
+  CuJobKind job_kind;
+  CuJobProgress *progress;  /* rc-box, shared with the worker */
+  guint progress_source;
+  GtkFileChooserNative *chooser;
+};
+
+void _cu_window_class_init_actions (GtkWidgetClass *widget_class);
+void _cu_window_update_actions     (CuWindow *self);
+void _cu_window_show_error         (CuWindow *self, const char *heading, const GError *error);
+
+G_END_DECLS

@@ -1,0 +1,616 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-window.c — main window and its background jobs.
+ *
+ * Loading a series and importing run in GTask threads so the UI never blocks. A worker
+ * reports through a CuProgress into a small mutex-protected record, and the main loop polls it
+ * ten times a second: no per-report idle sources to outlive the window, and no stale reports
+ * arriving after the job ended. One job runs at a time; a new load replaces a load in progress.
+ * Workers never touch the window's CuStore (a store is used from one thread at a time): an
+ * import opens its own connection to the same workspace.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "cu-window-private.h"
+
+G_DEFINE_FINAL_TYPE (CuWindow, cu_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* ---- progress -------------------------------------------------------------------------- */
+
+static void
+job_progress_clear (CuJobProgress *p)
+{
+  g_mutex_clear (&p->lock);
+  g_free (p->message);
+}
+
+static CuJobProgress *
+job_progress_new (void)
+{
+  CuJobProgress *p = g_rc_box_new0 (CuJobProgress);
+
+  g_mutex_init (&p->lock);
+  p->fraction = -1;
+  return p;
+}
+
+static void
+job_progress_unref (CuJobProgress *p)
+{
+  g_rc_box_release_full (p, (GDestroyNotify) job_progress_clear);
+}
+
+/* CuProgressFunc: runs in the worker thread */
+static void
+job_progress_report (double fraction, const char *message, gpointer user_data)
+{
+  CuJobProgress *p = user_data;
+
+  g_mutex_lock (&p->lock);
+  p->fraction = fraction;
+  if (message != NULL)
+    {
+      g_free (p->message);
+      p->message = g_strdup (message);
+    }
+  g_mutex_unlock (&p->lock);
+}
+
+static gboolean
+poll_progress (gpointer user_data)
+{
+  CuWindow *self = user_data;
+  double fraction;
+  g_autofree char *message = NULL;
+
+  if (self->progress == NULL)
+    return G_SOURCE_CONTINUE;
+  g_mutex_lock (&self->progress->lock);
+  fraction = self->progress->fraction;
+  message = g_strdup (self->progress->message);
+  g_mutex_unlock (&self->progress->lock);
+
+  if (fraction < 0)
+    gtk_progress_bar_pulse (self->job_progress);
+  else
+    gtk_progress_bar_set_fraction (self->job_progress, CLAMP (fraction, 0.0, 1.0));
+  if (message != NULL)
+    gtk_progress_bar_set_text (self->job_progress, message);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+job_begin (CuWindow *self, CuJobKind kind, const char *label)
+{
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+  g_clear_object (&self->job_cancellable);
+  g_clear_pointer (&self->progress, job_progress_unref);
+
+  self->job_kind = kind;
+  self->job_cancellable = g_cancellable_new ();
+  self->progress = job_progress_new ();
+  gtk_label_set_label (self->job_label, label);
+  gtk_progress_bar_set_fraction (self->job_progress, 0);
+  gtk_progress_bar_set_text (self->job_progress, NULL);
+  gtk_revealer_set_reveal_child (self->job_revealer, TRUE);
+  if (self->progress_source == 0)
+    self->progress_source = g_timeout_add (100, poll_progress, self);
+  _cu_window_update_actions (self);
+}
+
+/* Ends the job only if it is still the current one (a replaced load must not hide the bar of
+ * the load that replaced it). */
+static gboolean
+job_end (CuWindow *self, GCancellable *cancellable)
+{
+  if (cancellable != self->job_cancellable)
+    return FALSE;
+  g_clear_object (&self->job_cancellable);
+  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  self->job_kind = CU_JOB_NONE;
+  gtk_revealer_set_reveal_child (self->job_revealer, FALSE);
+  _cu_window_update_actions (self);
+  return TRUE;
+}
+
+void
+_cu_window_show_error (CuWindow *self, const char *heading, const GError *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+toast (CuWindow *self, const char *text)
+{
+  AdwToast *t = adw_toast_new (text);
+
+  adw_toast_set_timeout (t, 6);
+  adw_toast_overlay_add_toast (self->toast_overlay, t);
+}
+
+/* ---- loading a series ------------------------------------------------------------------ */
+
+typedef struct
+{
+  char *series_uid;
+  char **files;
+  CuJobProgress *progress;
+} LoadData;
+
+typedef struct
+{
+  CuVolume *volume;
+  char *stack_label;
+  guint n_stacks;
+  GPtrArray *problems;   /* char *: translated messages */
+} LoadResult;
+
+static void
+load_data_free (LoadData *d)
+{
+  g_free (d->series_uid);
+  g_strfreev (d->files);
+  job_progress_unref (d->progress);
+  g_free (d);
+}
+
+static void
+load_result_free (LoadResult *r)
+{
+  g_clear_pointer (&r->volume, cu_volume_unref);
+  g_free (r->stack_label);
+  g_clear_pointer (&r->problems, g_ptr_array_unref);
+  g_free (r);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LoadData *d = task_data;
+  g_autoptr (CuProgress) progress = cu_progress_new (job_progress_report, d->progress);
+  g_autoptr (CuSeriesPlan) plan = NULL;
+  GError *error = NULL;
+  LoadResult *r;
+  GPtrArray *problems;
+  guint stack;
+
+  plan = cu_series_plan_new_from_files ((const char *const *) d->files, progress, cancellable,
+                                        &error);
+  if (plan == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  stack = cu_series_plan_get_main_stack (plan);
+  r = g_new0 (LoadResult, 1);
+  r->volume = cu_series_plan_load (plan, stack, progress, cancellable, &error);
+  if (r->volume == NULL)
+    {
+      load_result_free (r);
+      g_task_return_error (task, error);
+      return;
+    }
+  r->n_stacks = cu_series_plan_get_n_stacks (plan);
+  r->stack_label = g_strdup (cu_series_plan_get_stack_label (plan, stack));
+  r->problems = g_ptr_array_new_with_free_func (g_free);
+  problems = cu_series_plan_get_problems (plan);
+  for (guint i = 0; problems != NULL && i < problems->len; i++)
+    {
+      const CuGeometryProblem *p = g_ptr_array_index (problems, i);
+      g_ptr_array_add (r->problems, g_strdup (p->message));
+    }
+  g_task_return_pointer (task, r, (GDestroyNotify) load_result_free);
+}
+
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CuWindow *self = CU_WINDOW (source);
+  GCancellable *cancellable = g_task_get_cancellable (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  LoadResult *r = g_task_propagate_pointer (G_TASK (result), &error);
+  LoadData *d = g_task_get_task_data (G_TASK (result));
+  g_autofree char *uid = g_strdup (d->series_uid);
+
+  if (!job_end (self, cancellable))
+    {
+      /* replaced by a newer load: drop quietly */
+      g_clear_pointer (&r, load_result_free);
+      return;
+    }
+  g_clear_pointer (&self->loading_uid, g_free);
+  if (r == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _cu_window_show_error (self, _("Could Not Open the Series"), error);
+      return;
+    }
+
+  g_free (self->series_uid);
+  self->series_uid = g_steal_pointer (&uid);
+  cu_viewer_state_set_volume (self->state, r->volume);
+  adw_window_title_set_subtitle (self->window_title, r->stack_label ? r->stack_label : "");
+  gtk_stack_set_visible_child_name (self->view_stack, "viewer");
+  cu_study_browser_select_series (self->browser, self->series_uid);
+  if (r->problems->len > 0)
+    {
+      g_autofree char *text = NULL;
+      /* TRANSLATORS: %u problems found in the geometry; %s is the first one */
+      text = g_strdup_printf (ngettext ("%u geometry problem: %s", "%u geometry problems: %s",
+                                        r->problems->len),
+                              r->problems->len, (char *) g_ptr_array_index (r->problems, 0));
+      toast (self, text);
+    }
+  _cu_window_update_actions (self);
+  load_result_free (r);
+}
+
+void
+cu_window_open_series (CuWindow *self, const char *series_uid)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (CuSeriesRecord) rec = NULL;
+  g_autofree char *label = NULL;
+  LoadData *d;
+  char **files;
+
+  g_return_if_fail (CU_IS_WINDOW (self));
+  g_return_if_fail (series_uid != NULL);
+
+  if (self->job_kind == CU_JOB_IMPORT)
+    return;
+  if (g_strcmp0 (series_uid, self->loading_uid) == 0
+      || (self->loading_uid == NULL && g_strcmp0 (series_uid, self->series_uid) == 0))
+    return;
+
+  files = cu_store_get_series_files (self->store, series_uid, &error);
+  if (files == NULL || files[0] == NULL)
+    {
+      g_strfreev (files);
+      if (error == NULL)
+        g_set_error (&error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
+                     _("The series has no files in the workspace"));
+      _cu_window_show_error (self, _("Could Not Open the Series"), error);
+      return;
+    }
+  rec = cu_store_get_series (self->store, series_uid, NULL);
+  label = g_strdup_printf (_("Loading “%s”…"),
+                           rec && rec->series_description && *rec->series_description
+                             ? rec->series_description : series_uid);
+  if (rec != NULL)
+    adw_window_title_set_title (self->window_title,
+                                rec->series_description && *rec->series_description
+                                  ? rec->series_description : _("Unnamed series"));
+
+  job_begin (self, CU_JOB_LOAD, label);
+  g_free (self->loading_uid);
+  self->loading_uid = g_strdup (series_uid);
+
+  d = g_new0 (LoadData, 1);
+  d->series_uid = g_strdup (series_uid);
+  d->files = files;
+  d->progress = g_rc_box_acquire (self->progress);
+  task = g_task_new (self, self->job_cancellable, load_done, NULL);
+  g_task_set_source_tag (task, cu_window_open_series);
+  g_task_set_task_data (task, d, (GDestroyNotify) load_data_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+/* ---- import ---------------------------------------------------------------------------- */
+
+typedef struct
+{
+  char *workspace;
+  char **paths;        /* NULL for the demo */
+  gboolean open_first;
+  CuJobProgress *progress;
+} ImportData;
+
+static void
+import_data_free (ImportData *d)
+{
+  g_free (d->workspace);
+  g_strfreev (d->paths);
+  job_progress_unref (d->progress);
+  g_free (d);
+}
+
+static gboolean
+dir_has_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+
+  return d != NULL && g_dir_read_name (d) != NULL;
+}
+
+static char **
+list_subfolders (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        g_ptr_array_add (paths, g_steal_pointer (&path));
+    }
+  if (paths->len == 0)
+    g_ptr_array_add (paths, g_strdup (dir));
+  g_ptr_array_add (paths, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&paths), FALSE);
+}
+
+static void
+import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  ImportData *d = task_data;
+  g_autoptr (CuProgress) progress = cu_progress_new (job_progress_report, d->progress);
+  g_autoptr (CuStore) store = NULL;
+  g_auto (GStrv) demo_paths = NULL;
+  GError *error = NULL;
+  CuImportReport *report;
+
+  if (d->paths == NULL)
+    {
+      /* The demo is deterministic (same files, same UIDs), so writing it only when missing
+       * is just a shortcut, and re-importing it adds nothing. */
+      g_autofree char *demo_dir = g_build_filename (d->workspace, "demo", NULL);
+
+      if (!dir_has_files (demo_dir))
+        {
+          g_auto (GStrv) written = cu_demo_write (demo_dir, progress, &error);
+          if (written == NULL)
+            {
+              g_task_return_error (task, error);
+              return;
+            }
+        }
+      /* Import the series folders, not clinical.csv next to them (it is not DICOM and would
+       * be reported as a rejected file). */
+      demo_paths = list_subfolders (demo_dir);
+    }
+
+  store = cu_store_open (d->workspace, &error);
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  report = cu_store_import (store, (const char *const *) (d->paths ? d->paths : demo_paths),
+                            progress, cancellable, &error);
+  if (report == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, report, (GDestroyNotify) cu_import_report_free);
+}
+
+static void
+show_rejections (CuWindow *self, CuImportReport *report)
+{
+  GString *body = g_string_new (NULL);
+  GtkWidget *dialog;
+  guint shown = MIN (report->rejected->len, 25);
+
+  for (guint i = 0; i < shown; i++)
+    {
+      const CuImportRejection *rej = g_ptr_array_index (report->rejected, i);
+      g_string_append_printf (body, "%s\n    %s\n", rej->path, rej->reason);
+    }
+  if (shown < report->rejected->len)
+    /* TRANSLATORS: after a list of rejected files */
+    g_string_append_printf (body, _("… and %u more (curata-cli import lists them all)"),
+                            report->rejected->len - shown);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog),
+                                     ngettext ("%u File Was Not Imported",
+                                               "%u Files Were Not Imported",
+                                               report->rejected->len),
+                                     report->rejected->len);
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body->str);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_string_free (body, TRUE);
+}
+
+static void
+import_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CuWindow *self = CU_WINDOW (source);
+  ImportData *d = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuImportReport) report = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (GError) reload_error = NULL;
+  g_autofree char *text = NULL;
+
+  job_end (self, g_task_get_cancellable (G_TASK (result)));
+  if (report == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _cu_window_show_error (self, _("Import Failed"), error);
+      else
+        toast (self, _("Import cancelled"));
+      return;
+    }
+
+  if (!cu_study_browser_reload (self->browser, self->store, &reload_error))
+    _cu_window_show_error (self, _("Could Not Read the Workspace"), reload_error);
+  gtk_stack_set_visible_child_name (self->main_stack,
+                                    cu_store_is_empty (self->store) ? "welcome" : "browser");
+
+  /* TRANSLATORS: import summary: new instances, already present */
+  text = g_strdup_printf (_("Imported %u new images, %u already in the workspace"),
+                          report->n_imported + report->n_updated, report->n_unchanged);
+  toast (self, text);
+  if (report->rejected->len > 0)
+    show_rejections (self, report);
+
+  if (d->open_first && report->series_uids->len > 0)
+    {
+      /* "first" in browser order, not UID order */
+      g_autoptr (GPtrArray) records = cu_store_list_series (self->store, NULL);
+      for (guint i = 0; records != NULL && i < records->len; i++)
+        {
+          const CuSeriesRecord *rec = g_ptr_array_index (records, i);
+          if (g_ptr_array_find_with_equal_func (report->series_uids, rec->series_uid,
+                                                g_str_equal, NULL))
+            {
+              cu_window_open_series (self, rec->series_uid);
+              break;
+            }
+        }
+    }
+}
+
+static void
+start_import (CuWindow *self, char **paths, gboolean open_first, const char *label)
+{
+  g_autoptr (GTask) task = NULL;
+  ImportData *d;
+
+  job_begin (self, CU_JOB_IMPORT, label);
+  g_clear_pointer (&self->loading_uid, g_free);
+  d = g_new0 (ImportData, 1);
+  d->workspace = g_strdup (cu_store_get_path (self->store));
+  d->paths = paths;
+  d->open_first = open_first;
+  d->progress = g_rc_box_acquire (self->progress);
+  task = g_task_new (self, self->job_cancellable, import_done, NULL);
+  g_task_set_source_tag (task, start_import);
+  g_task_set_task_data (task, d, (GDestroyNotify) import_data_free);
+  g_task_run_in_thread (task, import_thread);
+}
+
+void
+cu_window_import (CuWindow *self, const char *const *paths)
+{
+  g_return_if_fail (CU_IS_WINDOW (self));
+  g_return_if_fail (paths != NULL && paths[0] != NULL);
+  start_import (self, g_strdupv ((char **) paths), FALSE, _("Importing…"));
+}
+
+void
+cu_window_import_demo (CuWindow *self, gboolean open_first)
+{
+  g_return_if_fail (CU_IS_WINDOW (self));
+  start_import (self, NULL, open_first, _("Importing the demo study…"));
+}
+
+/* ---- object ---------------------------------------------------------------------------- */
+
+static void
+cu_window_dispose (GObject *object)
+{
+  CuWindow *self = CU_WINDOW (object);
+
+  if (self->job_cancellable != NULL)
+    g_cancellable_cancel (self->job_cancellable);
+  g_clear_object (&self->job_cancellable);
+  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_WINDOW);
+  g_clear_object (&self->state);
+  g_clear_object (&self->store);
+  G_OBJECT_CLASS (cu_window_parent_class)->dispose (object);
+}
+
+static void
+cu_window_finalize (GObject *object)
+{
+  CuWindow *self = CU_WINDOW (object);
+
+  g_free (self->series_uid);
+  g_free (self->loading_uid);
+  G_OBJECT_CLASS (cu_window_parent_class)->finalize (object);
+}
+
+static void
+cu_window_class_init (CuWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cu_window_dispose;
+  object_class->finalize = cu_window_finalize;
+
+  g_type_ensure (CU_TYPE_STUDY_BROWSER);
+  g_type_ensure (CU_TYPE_MPR_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/curata/Curata/ui/cu-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, browser);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, mpr_view);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, job_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, job_label);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, job_progress);
+
+  _cu_window_class_init_actions (widget_class);
+}
+
+static void
+cu_window_init (CuWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->state = cu_viewer_state_new ();
+  cu_mpr_view_set_state (self->mpr_view, self->state);
+}
+
+CuWindow *
+cu_window_new (GtkApplication *application, CuStore *store)
+{
+  CuWindow *self;
+  g_autoptr (GError) error = NULL;
+
+  g_return_val_if_fail (CU_IS_STORE (store), NULL);
+  self = g_object_new (CU_TYPE_WINDOW, "application", application, NULL);
+  self->store = g_object_ref (store);
+  if (!cu_study_browser_reload (self->browser, store, &error))
+    toast (self, error->message);
+  gtk_stack_set_visible_child_name (self->main_stack,
+                                    cu_store_is_empty (store) ? "welcome" : "browser");
+  _cu_window_update_actions (self);
+  return self;
+}
+
+CuStore *
+cu_window_get_store (CuWindow *self)
+{
+  g_return_val_if_fail (CU_IS_WINDOW (self), NULL);
+  return self->store;
+}
+
+CuViewerState *
+cu_window_get_viewer_state (CuWindow *self)
+{
+  g_return_val_if_fail (CU_IS_WINDOW (self), NULL);
+  return self->state;
+}
+
+gboolean
+cu_window_is_busy (CuWindow *self)
+{
+  g_return_val_if_fail (CU_IS_WINDOW (self), FALSE);
+  return self->job_kind != CU_JOB_NONE;
+}
+
+const char *
+cu_window_get_series_uid (CuWindow *self)
+{
+  g_return_val_if_fail (CU_IS_WINDOW (self), NULL);
+  return self->series_uid;
+}

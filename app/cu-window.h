@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-window.h — the main window: study browser, MPR viewer, import and load jobs.
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "curation.h"
+#include "cu-viewer-state.h"
+
+G_BEGIN_DECLS
+
+#define CU_TYPE_WINDOW (cu_window_get_type ())
+G_DECLARE_FINAL_TYPE (CuWindow, cu_window, CU, WINDOW, AdwApplicationWindow)
+
+CuWindow      *cu_window_new            (GtkApplication *application, CuStore *store);
+CuStore       *cu_window_get_store      (CuWindow *self);
+CuViewerState *cu_window_get_viewer_state (CuWindow *self);
+/* Load a series in the background (progress + Cancel); replaces a load in progress. */
+void           cu_window_open_series    (CuWindow *self, const char *series_uid);
+/* Import folders/files in the background. */
+void           cu_window_import         (CuWindow *self, const char *const *paths);
+/* Write the demo study into <workspace>/demo if missing, import it, and with open_first
+ * open its first series. */
+void           cu_window_import_demo    (CuWindow *self, gboolean open_first);
+/* TRUE while an import or a load runs. */
+gboolean       cu_window_is_busy        (CuWindow *self);
+/* UID of the series shown, or NULL. */
+const char    *cu_window_get_series_uid (CuWindow *self);
+
+G_END_DECLS

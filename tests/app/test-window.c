@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-window.c — display test of the main window on a temporary workspace: the demo study
+ * imported shows up in the browser (rows, thumbnails made off the UI thread), a series opens
+ * through the "win.open-series" action, and an empty workspace offers the demo, whose import
+ * through "win.import-demo" runs in the background and opens the first series.
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "cu-browser-item.h"
+#include "cu-study-browser.h"
+#include "cu-window.h"
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+    }
+  g_remove (path);
+}
+
+static gboolean
+wait_for (gboolean (*cond) (gpointer), gpointer data, int seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static void
+drain (void)
+{
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static char *
+make_workspace_with_demo (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("curata-window-XXXXXX", &error);
+  g_autofree char *demo = NULL;
+  g_auto (GStrv) written = NULL;
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (CuImportReport) report = NULL;
+
+  g_assert_no_error (error);
+  demo = g_build_filename (dir, "demo", NULL);
+  written = cu_demo_write (demo, NULL, &error);
+  g_assert_no_error (error);
+  store = cu_store_open (dir, &error);
+  g_assert_no_error (error);
+  report = cu_store_import (store, (const char *const[]) { demo, NULL }, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->series_uids->len, ==, 2);
+  return dir;
+}
+
+typedef struct
+{
+  CuWindow *window;
+  const char *uid;
+} OpenWait;
+
+static gboolean
+series_opened (gpointer data)
+{
+  OpenWait *w = data;
+
+  return !cu_window_is_busy (w->window)
+         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
+}
+
+static gboolean
+thumbnails_done (gpointer data)
+{
+  GListModel *model = data;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES
+          && cu_browser_item_get_thumbnail (item) == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !cu_window_is_busy (CU_WINDOW (data));
+}
+
+static const char *
+visible_page (CuWindow *window)
+{
+  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                              "main_stack"));
+  return gtk_stack_get_visible_child_name (stack);
+}
+
+static void
+test_browser_and_open (void)
+{
+  g_autofree char *dir = make_workspace_with_demo ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuStore) store = cu_store_open (dir, &error);
+  g_autoptr (GPtrArray) records = NULL;
+  CuWindow *window;
+  CuStudyBrowser *browser;
+  GListModel *model;
+  const CuSeriesRecord *rec;
+  CuVolume *vol;
+  OpenWait w;
+  guint n_patients = 0, n_studies = 0, n_series = 0;
+
+  g_assert_no_error (error);
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  drain ();
+  g_assert_cmpstr (visible_page (window), ==, "browser");
+
+  /* one patient, one study, two series, all expanded */
+  browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                             "browser"));
+  model = cu_study_browser_get_model (browser);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      switch (cu_browser_item_get_kind (item))
+        {
+        case CU_BROWSER_ITEM_PATIENT:
+          n_patients++;
+          g_assert_cmpstr (cu_browser_item_get_subtitle (item), ==, CU_DEMO_PATIENT_ID);
+          break;
+        case CU_BROWSER_ITEM_STUDY:
+          n_studies++;
+          break;
+        case CU_BROWSER_ITEM_SERIES:
+          n_series++;
+          g_assert_true (g_str_has_prefix (cu_browser_item_get_title (item), "MR"));
+          break;
+        }
+    }
+  g_assert_cmpuint (n_patients, ==, 1);
+  g_assert_cmpuint (n_studies, ==, 1);
+  g_assert_cmpuint (n_series, ==, 2);
+  g_assert_cmpuint (cu_study_browser_get_n_series (browser), ==, 2);
+  g_assert_true (wait_for (thumbnails_done, model, 30));
+
+  /* open the first series through its action, as a click in the browser does */
+  records = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  rec = g_ptr_array_index (records, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s",
+                                             rec->series_uid));
+  w.window = window;
+  w.uid = rec->series_uid;
+  g_assert_true (wait_for (series_opened, &w, 30));
+  vol = cu_viewer_state_get_volume (cu_window_get_viewer_state (window));
+  g_assert_nonnull (vol);
+  g_assert_cmpint (vol->dims[0], ==, rec->columns);
+  g_assert_cmpint (vol->dims[1], ==, rec->rows);
+  g_assert_cmpint (vol->dims[2] * vol->dims[3], ==,
+                   MAX (rec->n_instances, rec->number_of_frames));
+
+  /* presets are actions too */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.window-preset", "s", "brain"));
+  g_assert_cmpfloat (cu_viewer_state_get_window (cu_window_get_viewer_state (window)), ==, 80);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+  rm_rf (dir);
+}
+
+static void
+test_empty_workspace_imports_demo (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("curata-window-XXXXXX", &error);
+  g_autoptr (CuStore) store = NULL;
+  CuWindow *window;
+  CuStudyBrowser *browser;
+
+  g_assert_no_error (error);
+  store = cu_store_open (dir, &error);
+  g_assert_no_error (error);
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  drain ();
+  g_assert_cmpstr (visible_page (window), ==, "welcome");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-demo", NULL));
+  g_assert_true (cu_window_is_busy (window));
+  /* import, then the first series loads: both in the background */
+  g_assert_true (wait_for (not_busy, window, 60));
+  g_assert_cmpstr (visible_page (window), ==, "browser");
+  browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                             "browser"));
+  g_assert_cmpuint (cu_study_browser_get_n_series (browser), ==, 2);
+  g_assert_false (cu_store_is_empty (store));
+  g_assert_nonnull (cu_window_get_series_uid (window));
+  g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+  rm_rf (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    return 77;
+  adw_init ();
+
+  g_test_add_func ("/app/window/browser-and-open", test_browser_and_open);
+  g_test_add_func ("/app/window/empty-workspace-imports-demo", test_empty_workspace_imports_demo);
+  return g_test_run ();
+}
