@@ -633,12 +633,13 @@ build_stack (CuSeriesPlan *plan, GPtrArray *group, int stack_index)
       for (guint k = 0; k + 1 < nz; k++)
         {
           double tol = MAX (0.01, 0.01 * median);
-          if (steps[k] > GAP_FACTOR * median)
+          double ratio = median > 0 ? steps[k] / median : 0;
+          /* Missing slices leave a step of about a whole multiple of the spacing; a step of
+           * 1.8× is a change of spacing (CT protocols with two zones), not a gap. */
+          if (ratio > GAP_FACTOR && fabs (ratio - round (ratio)) < 0.2)
             {
-              int missing = (int) lround (steps[k] / median) - 1;
+              int missing = (int) lround (ratio) - 1;
               const PlanFrame *q = g_ptr_array_index (s->frames, k + 1);
-              if (missing < 1)
-                missing = 1;
               if (missing == 1)
                 add_problem (plan, CU_PROBLEM_GAP, stack_index, (int) k + 1, frame_path (q),
                              g_strdup_printf (_("Slice missing between slices %u and %u: gap of %.1f mm "
