@@ -18,6 +18,7 @@ struct _CuApplication
 
   char *workspace;
   gboolean open_demo;
+  char *open_series;
   CuStore *store;
 };
 
@@ -28,6 +29,8 @@ static const GOptionEntry option_entries[] = {
     N_("Workspace folder (default: $XDG_DATA_HOME/curata/default)"), N_("DIR") },
   { "open-demo", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Write and import the demo study if missing, then open its first series"), NULL },
+  { "series", 's', 0, G_OPTION_ARG_STRING, NULL,
+    N_("Open the series with this SeriesInstanceUID (or a unique prefix of it)"), N_("UID") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
   { NULL }
 };
@@ -46,6 +49,7 @@ cu_application_handle_local_options (GApplication *app, GVariantDict *options)
     }
   g_variant_dict_lookup (options, "workspace", "^ay", &workspace);
   self->open_demo = g_variant_dict_contains (options, "open-demo");
+  g_variant_dict_lookup (options, "series", "s", &self->open_series);
   self->workspace = workspace ? g_steal_pointer (&workspace) : cu_store_default_path ();
 
   self->store = cu_store_open (self->workspace, &error);
@@ -53,6 +57,17 @@ cu_application_handle_local_options (GApplication *app, GVariantDict *options)
     {
       g_printerr (_("curata: cannot open the workspace %s: %s\n"), self->workspace, error->message);
       return 1;
+    }
+  if (self->open_series != NULL)
+    {
+      char *uid = cu_store_resolve_series (self->store, self->open_series, &error);
+      if (uid == NULL)
+        {
+          g_printerr (_("curata: %s\n"), error->message);
+          return 1;
+        }
+      g_free (self->open_series);
+      self->open_series = uid;
     }
   return -1;
 }
@@ -81,8 +96,11 @@ cu_application_activate (GApplication *app)
   if (self->open_demo)
     {
       self->open_demo = FALSE;
-      cu_window_import_demo (CU_WINDOW (window), TRUE);
+      cu_window_import_demo (CU_WINDOW (window), self->open_series == NULL);
     }
+  if (self->open_series != NULL)
+    cu_window_open_series (CU_WINDOW (window), self->open_series);
+  g_clear_pointer (&self->open_series, g_free);
 }
 
 static void
@@ -100,6 +118,7 @@ cu_application_finalize (GObject *object)
   CuApplication *self = CU_APPLICATION (object);
 
   g_free (self->workspace);
+  g_free (self->open_series);
   G_OBJECT_CLASS (cu_application_parent_class)->finalize (object);
 }
 

@@ -83,7 +83,6 @@ _cu_window_update_actions (CuWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-folder", !importing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-demo", !importing);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-series", !importing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-job", self->job_kind != CU_JOB_NONE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.window-preset", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);

@@ -44,6 +44,7 @@ struct _CuWindow
   CuViewerState *state;
   char *series_uid;         /* shown */
   char *loading_uid;        /* being loaded */
+  char *pending_uid;        /* asked for during an import: opened when it ends */
   GCancellable *job_cancellable;
   CuJobKind job_kind;
   CuJobProgress *progress;  /* rc-box, shared with the worker */

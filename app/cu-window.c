@@ -266,7 +266,11 @@ cu_window_open_series (CuWindow *self, const char *series_uid)
   g_return_if_fail (series_uid != NULL);
 
   if (self->job_kind == CU_JOB_IMPORT)
-    return;
+    {
+      g_free (self->pending_uid);
+      self->pending_uid = g_strdup (series_uid);
+      return;
+    }
   if (g_strcmp0 (series_uid, self->loading_uid) == 0
       || (self->loading_uid == NULL && g_strcmp0 (series_uid, self->series_uid) == 0))
     return;
@@ -435,6 +439,7 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   job_end (self, g_task_get_cancellable (G_TASK (result)));
   if (report == NULL)
     {
+      g_clear_pointer (&self->pending_uid, g_free);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         _cu_window_show_error (self, _("Import Failed"), error);
       else
@@ -454,7 +459,12 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (report->rejected->len > 0)
     show_rejections (self, report);
 
-  if (d->open_first && report->series_uids->len > 0)
+  if (self->pending_uid != NULL)
+    {
+      g_autofree char *uid = g_steal_pointer (&self->pending_uid);
+      cu_window_open_series (self, uid);
+    }
+  else if (d->open_first && report->series_uids->len > 0)
     {
       /* "first" in browser order, not UID order */
       g_autoptr (GPtrArray) records = cu_store_list_series (self->store, NULL);
@@ -533,6 +543,7 @@ cu_window_finalize (GObject *object)
 
   g_free (self->series_uid);
   g_free (self->loading_uid);
+  g_free (self->pending_uid);
   G_OBJECT_CLASS (cu_window_parent_class)->finalize (object);
 }
 

@@ -16,7 +16,8 @@ G_DECLARE_FINAL_TYPE (CuWindow, cu_window, CU, WINDOW, AdwApplicationWindow)
 CuWindow      *cu_window_new            (GtkApplication *application, CuStore *store);
 CuStore       *cu_window_get_store      (CuWindow *self);
 CuViewerState *cu_window_get_viewer_state (CuWindow *self);
-/* Load a series in the background (progress + Cancel); replaces a load in progress. */
+/* Load a series in the background (progress + Cancel); replaces a load in progress. During
+ * an import the series is opened when the import ends. */
 void           cu_window_open_series    (CuWindow *self, const char *series_uid);
 /* Import folders/files in the background. */
 void           cu_window_import         (CuWindow *self, const char *const *paths);
