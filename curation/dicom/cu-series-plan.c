@@ -384,9 +384,17 @@ compare_by_projection (gconstpointer pa, gconstpointer pb)
   const PlanFrame *a = *(PlanFrame *const *) pa;
   const PlanFrame *b = *(PlanFrame *const *) pb;
 
-  if (fabs (a->proj - b->proj) >= POSITION_TOLERANCE)
+  /* Strict (transitive) order here; frames within POSITION_TOLERANCE of each other are
+   * grouped afterwards and ordered in time by compare_temporal. */
+  if (a->proj != b->proj)
     return a->proj < b->proj ? -1 : 1;
   return compare_temporal (a, b);
+}
+
+static int
+compare_temporal_cb (gconstpointer pa, gconstpointer pb)
+{
+  return compare_temporal (*(PlanFrame *const *) pa, *(PlanFrame *const *) pb);
 }
 
 /* Without usable geometry the only order left is the acquisition/instance order. */
@@ -506,6 +514,9 @@ build_stack (CuSeriesPlan *plan, GPtrArray *group, int stack_index)
       guint c = g_array_index (counts, guint, k);
       min_count = MIN (min_count, c);
       max_count = MAX (max_count, c);
+      /* Within one position, time order (positions may jitter by rounding across volumes). */
+      if (c > 1)
+        qsort (group->pdata + g_array_index (starts, guint, k), c, sizeof (gpointer), compare_temporal_cb);
     }
 
   if (min_count == max_count)
