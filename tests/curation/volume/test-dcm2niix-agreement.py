@@ -54,6 +54,10 @@ SERIES = [
     ("mr/philips_dti_ax (680 files, 4D)", ["mr/philips_dti_ax/*"], None, "_ADC.nii"),
     # dcm2niix writes the image and, apart, its overlay plane ("_ROI1")
     ("single/MR-SIEMENS-DICOM-WithOverlays.dcm", ["single/MR-SIEMENS-DICOM-WithOverlays.dcm"], None, "dyn.nii"),
+    # Enhanced MR with a magnitude and a field-map volume at each position: Curata keeps them
+    # as 2 volumes of one series, dcm2niix writes one file each (from the per-frame type).
+    ("multiframe/enhanced_mr_philips_fieldmap (enhanced, 2 volumes)",
+     ["multiframe/enhanced_mr_philips_fieldmap/*"], None, ("_e1.nii", "_e2_fieldmaphz.nii")),
     ("seg_sr/liver_ct_3slice_with_seg CT", ["seg_sr/liver_ct_3slice_with_seg/0?.dcm"], None, None),
     ("seg_sr/tiny_ct 3 single frames", ["seg_sr/tiny_ct_legacy_enhanced_seg/IMG000?.dcm"], None, None),
     ("seg_sr/tiny_ct legacy converted enhanced CT", ["seg_sr/tiny_ct_legacy_enhanced_seg/mf.dcm"], None, None),
@@ -77,7 +81,8 @@ EXCLUDED = {
     "ct/ge_hispeed_tilt_variable_spacing":
         "dcm2niix declares gantry tilt and varying slice distance (no single valid NIfTI grid)",
     "pt/philips_gemini_brain_phantom/ctac":
-        "dcm2niix fails ('instance number order is not spatial') and reports varying slice distance",
+        "dcm2niix reorders by FrameReferenceTime, then fails ('instance number order is not spatial', "
+        "'interslice distance varies') although the slices are a regular 2 mm stack",
     "compressed/same_image_9_transfer_syntaxes/7.dcm, 8.dcm":
         "JPEG-LS: Debian's dcm2niix is built without JPEG-LS",
     "compressed/deflate/*": "deflated transfer syntax unsupported by dcm2niix; SR and waveform have no image",
@@ -85,10 +90,6 @@ EXCLUDED = {
         "dcm2niix cannot decode fragmented JPEG/JPEG-LS; the decodable ones are 2-frame copies of NEMA CT",
     "compressed/nema_wg04/*": "single images; most encodings are fragmented JPEG or JPEG-LS that dcm2niix cannot decode",
     "compressed/pydicom_data/*": "HTJ2K, JPEG-LS, deflated frames: unsupported by dcm2niix; the rest are RGB",
-    "mr/philips_dti_ax":
-        "dcm2niix splits off the derived isotropic volume using Philips private diffusion tags",
-    "multiframe/enhanced_mr_philips_fieldmap":
-        "dcm2niix splits magnitude and field map (per-frame image type) into two files",
     "multiframe/pydicom_data/emri_small*":
         "no ImagePositionPatient/ImageOrientationPatient anywhere: dcm2niix declares 'Unable to determine "
         "spatial orientation' (the frame placement is arbitrary in both tools)",
@@ -133,15 +134,27 @@ def compare(name, files, suffix, tool, tmp):
     r = subprocess.run(["dcm2niix", "-z", "n", "-b", "n", "-p", "n", "-f", "%s_%p", "-o", outdir, indir],
                        capture_output=True, text=True)
     outs = sorted(glob.glob(os.path.join(outdir, "*.nii")))
-    if suffix is not None:
-        outs = [o for o in outs if o.endswith(suffix)]
-    if len(outs) != 1:
-        return f"dcm2niix wrote {len(outs)} files (rc {r.returncode}): {r.stdout[-400:]}"
+    suffixes = suffix if isinstance(suffix, tuple) else (suffix,)
+    refs = []
+    for suf in suffixes:
+        found = [o for o in outs if suf is None or o.endswith(suf)]
+        if len(found) != 1:
+            return f"dcm2niix wrote {len(found)} files for {suf} (rc {r.returncode}): {r.stdout[-400:]}"
+        refs.append(found[0])
     ours = os.path.join(tmp, "curata.nii")
     r2 = subprocess.run([tool, ours] + files, capture_output=True, text=True)
     if r2.returncode != 0:
         return f"Curata export failed: {r2.stderr.strip()}"
-    a_ref, v_ref = canonical(outs[0])
+    a_ref, v_ref = canonical(refs[0])
+    if len(refs) > 1:
+        # dcm2niix wrote the volumes of the series to separate 3D files: stack them in time
+        parts = [v_ref]
+        for other in refs[1:]:
+            a_o, v_o = canonical(other)
+            if np.max(np.abs(a_o - a_ref)) > 0.01:
+                return f"dcm2niix files {refs[0]} and {other} have different affines"
+            parts.append(v_o)
+        v_ref = np.stack(parts, axis=3)
     a_cu, v_cu = canonical(ours)
     # dcm2niix drops trailing singleton dimensions the same way nibabel does
     if v_ref.shape != v_cu.shape:
