@@ -156,6 +156,14 @@ def compare(name, files, suffix, tool, tmp):
             parts.append(v_o)
         v_ref = np.stack(parts, axis=3)
     a_cu, v_cu = canonical(ours)
+    # Our qform (quaternion) must describe the same grid as our sform when it claims to.
+    hdr = nib.load(ours).header
+    if hdr["qform_code"] > 0:
+        dq = float(np.max(np.abs(hdr.get_qform() - hdr.get_sform())))
+        if dq > 0.01:
+            return f"Curata's qform differs from its sform by {dq:.4f} mm"
+    elif hdr["sform_code"] == 0:
+        return "Curata wrote neither a qform nor an sform"
     # dcm2niix drops trailing singleton dimensions the same way nibabel does
     if v_ref.shape != v_cu.shape:
         return f"shape {v_cu.shape} != dcm2niix {v_ref.shape}"
