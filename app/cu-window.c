@@ -147,6 +147,7 @@ typedef struct
 typedef struct
 {
   CuVolume *volume;
+  CuVolumeStats stats;
   char *stack_label;
   guint n_stacks;
   GPtrArray *problems;   /* char *: translated messages */
@@ -197,6 +198,8 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       g_task_return_error (task, error);
       return;
     }
+  /* a few passes over the voxels: here, not on the UI thread */
+  cu_volume_stats_compute (r->volume, &r->stats);
   r->n_stacks = cu_series_plan_get_n_stacks (plan);
   r->stack_label = g_strdup (cu_series_plan_get_stack_label (plan, stack));
   r->problems = g_ptr_array_new_with_free_func (g_free);
@@ -235,7 +238,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_free (self->series_uid);
   self->series_uid = g_steal_pointer (&uid);
-  cu_viewer_state_set_volume (self->state, r->volume);
+  cu_viewer_state_set_volume_with_stats (self->state, r->volume, &r->stats);
   adw_window_title_set_subtitle (self->window_title, r->stack_label ? r->stack_label : "");
   gtk_stack_set_visible_child_name (self->view_stack, "viewer");
   cu_study_browser_select_series (self->browser, self->series_uid);

@@ -31,6 +31,7 @@ struct _CuSliceCanvas
   double pan_x, pan_y;  /* logical px */
   gboolean texture_valid;
   int slice;            /* cached from the cursor */
+  int time;
 
   /* drag bookkeeping */
   double drag_window, drag_level, drag_zoom, drag_pan_x, drag_pan_y;
@@ -74,13 +75,18 @@ sync_slice_from_state (CuSliceCanvas *self)
       slice = (int) CLAMP (lrint (uvs[2]), 0, cu_slice_renderer_get_n_slices (self->renderer) - 1);
     }
   cu_slice_renderer_set_slice (self->renderer, slice, cu_viewer_state_get_time (self->state));
-  if (slice != self->slice)
+  if (slice != self->slice || cu_viewer_state_get_time (self->state) != self->time)
     {
-      self->slice = slice;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SLICE]);
+      self->time = cu_viewer_state_get_time (self->state);
+      self->texture_valid = FALSE;
+      if (slice != self->slice)
+        {
+          self->slice = slice;
+          g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SLICE]);
+        }
     }
-  /* the crosshair moves even when the slice does not */
-  invalidate (self);
+  /* the crosshair is drawn over the cached texture: a redraw, not a rebuild */
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -96,10 +102,13 @@ sync_volume (CuSliceCanvas *self)
 {
   CuVolume *vol = self->state ? cu_viewer_state_get_volume (self->state) : NULL;
 
-  cu_slice_renderer_set_volume (self->renderer, vol);
+  cu_slice_renderer_set_volume_with_stats (self->renderer, vol,
+                                           vol ? cu_viewer_state_get_stats (self->state) : NULL);
   self->zoom = 1.0;
   self->pan_x = self->pan_y = 0;
   self->slice = -1;
+  self->time = 0;
+  self->texture_valid = FALSE;
   if (self->state != NULL)
     {
       sync_window (self);
@@ -217,26 +226,30 @@ set_readout (CuSliceCanvas *self, char *text)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READOUT]);
 }
 
-static void
-update_readout (CuSliceCanvas *self, double x, double y)
+char *
+cu_slice_canvas_describe_point (CuSliceCanvas *self, double x, double y)
 {
-  CuVolume *vol = cu_slice_renderer_get_volume (self->renderer);
+  CuVolume *vol;
   double ijk[3], lps[3];
   float value;
 
+  g_return_val_if_fail (CU_IS_SLICE_CANVAS (self), NULL);
+  vol = cu_slice_renderer_get_volume (self->renderer);
   if (vol == NULL || !cu_slice_canvas_widget_to_index (self, x, y, ijk))
-    {
-      set_readout (self, NULL);
-      return;
-    }
+    return NULL;
   cu_volume_index_to_lps (vol, ijk, lps);
   if (!cu_volume_get_voxel (vol, (int) ijk[0], (int) ijk[1], (int) ijk[2],
                             cu_viewer_state_get_time (self->state), &value))
     value = NAN;
-  /* TRANSLATORS: pointer readout: voxel index, patient position (LPS, mm), value */
-  set_readout (self, g_strdup_printf (_("[%d, %d, %d]  (%.1f, %.1f, %.1f) mm  %g"),
-                                      (int) ijk[0], (int) ijk[1], (int) ijk[2],
-                                      lps[0], lps[1], lps[2], value));
+  /* TRANSLATORS: pointer readout: voxel index [i, j, k], patient position (LPS, mm), value */
+  return g_strdup_printf (_("[%d, %d, %d]  (%.1f, %.1f, %.1f) mm  %g"),
+                          (int) ijk[0], (int) ijk[1], (int) ijk[2], lps[0], lps[1], lps[2], value);
+}
+
+static void
+update_readout (CuSliceCanvas *self, double x, double y)
+{
+  set_readout (self, cu_slice_canvas_describe_point (self, x, y));
 }
 
 static void
@@ -597,6 +610,7 @@ cu_slice_canvas_set_plane (CuSliceCanvas *self, CuPlane plane)
   cu_slice_renderer_set_plane (self->renderer, plane);
   if (self->state != NULL)
     sync_slice_from_state (self);
+  invalidate (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PLANE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_SLICES]);
 }

@@ -31,5 +31,8 @@ void           cu_slice_canvas_fit            (CuSliceCanvas *self);
 /* Widget coordinates → voxel index on the current slice; FALSE outside the image. */
 gboolean       cu_slice_canvas_widget_to_index (CuSliceCanvas *self, double x, double y,
                                                 double ijk[3]);
+/* The readout for a widget point: voxel index, LPS position in mm, value after rescale; NULL
+ * outside the image. */
+char          *cu_slice_canvas_describe_point  (CuSliceCanvas *self, double x, double y);
 
 G_END_DECLS

@@ -219,7 +219,22 @@ update_geometry (CuSliceRenderer *self)
 void
 cu_slice_renderer_set_volume (CuSliceRenderer *self, CuVolume *volume)
 {
+  CuVolumeStats stats;
+
   g_return_if_fail (self != NULL);
+  if (volume == self->volume)
+    return;
+  if (volume != NULL)
+    cu_volume_stats_compute (volume, &stats);
+  cu_slice_renderer_set_volume_with_stats (self, volume, volume ? &stats : NULL);
+}
+
+void
+cu_slice_renderer_set_volume_with_stats (CuSliceRenderer *self, CuVolume *volume,
+                                         const CuVolumeStats *stats)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (volume == NULL || stats != NULL);
 
   if (volume == self->volume)
     return;
@@ -231,20 +246,11 @@ cu_slice_renderer_set_volume (CuSliceRenderer *self, CuVolume *volume)
   self->time = 0;
   if (volume != NULL && volume->voxels != NULL)
     {
-      float lo, hi;
-      gboolean integral = TRUE;
-      gsize n = cu_volume_n_voxels_3d (volume) * volume->dims[3];
-
-      cu_volume_get_range (volume, &lo, &hi);
-      /* Sampling every 97th voxel is enough to recognise non-integer (rescaled) data. */
-      for (gsize i = 0; i < n && integral; i += 97)
-        if (volume->voxels[i] != floorf (volume->voxels[i]))
-          integral = FALSE;
-      self->vmin = lo;
-      if (integral && hi - lo < N_CODES)
+      self->vmin = stats->min;
+      if (stats->integral && stats->max - stats->min < N_CODES)
         self->code_scale = 1.0;
       else
-        self->code_scale = hi > lo ? (N_CODES - 1) / ((double) hi - lo) : 1.0;
+        self->code_scale = stats->max > stats->min ? (N_CODES - 1) / (stats->max - stats->min) : 1.0;
     }
   update_geometry (self);
 }

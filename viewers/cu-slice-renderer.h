@@ -13,6 +13,7 @@
 #pragma once
 
 #include "curation.h"
+#include "cu-volume-stats.h"
 
 G_BEGIN_DECLS
 
@@ -61,6 +62,9 @@ guint8           cu_window_level_apply         (double value, double window, dou
 CuSliceRenderer *cu_slice_renderer_new         (void);
 void             cu_slice_renderer_free        (CuSliceRenderer *self);
 void             cu_slice_renderer_set_volume  (CuSliceRenderer *self, CuVolume *volume);
+/* The same with statistics already computed (see cu-volume-stats.h): no pass over the voxels. */
+void             cu_slice_renderer_set_volume_with_stats (CuSliceRenderer *self, CuVolume *volume,
+                                                          const CuVolumeStats *stats);
 CuVolume        *cu_slice_renderer_get_volume  (CuSliceRenderer *self);
 void             cu_slice_renderer_set_plane   (CuSliceRenderer *self, CuPlane plane);
 const CuPlaneAxes *cu_slice_renderer_get_axes  (CuSliceRenderer *self);

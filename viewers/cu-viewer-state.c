@@ -18,7 +18,7 @@ struct _CuViewerState
   int time;
   double cursor[3];
   double window, level;
-  double vmin, vmax;
+  CuVolumeStats stats;
 };
 
 G_DEFINE_FINAL_TYPE (CuViewerState, cu_viewer_state, G_TYPE_OBJECT)
@@ -153,7 +153,22 @@ cu_viewer_state_new (void)
 void
 cu_viewer_state_set_volume (CuViewerState *self, CuVolume *volume)
 {
+  CuVolumeStats stats;
+
   g_return_if_fail (CU_IS_VIEWER_STATE (self));
+  if (volume == self->volume)
+    return;
+  if (volume != NULL)
+    cu_volume_stats_compute (volume, &stats);
+  cu_viewer_state_set_volume_with_stats (self, volume, volume ? &stats : NULL);
+}
+
+void
+cu_viewer_state_set_volume_with_stats (CuViewerState *self, CuVolume *volume,
+                                       const CuVolumeStats *stats)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+  g_return_if_fail (volume == NULL || stats != NULL);
 
   if (volume == self->volume)
     return;
@@ -168,19 +183,16 @@ cu_viewer_state_set_volume (CuViewerState *self, CuVolume *volume)
   if (volume != NULL)
     {
       double centre[3];
-      float lo, hi;
-      double w, l;
 
       for (int c = 0; c < 3; c++)
         centre[c] = floor ((volume->dims[c] - 1) / 2.0);
       cu_volume_index_to_lps (volume, centre, self->cursor);
-      cu_volume_get_range (volume, &lo, &hi);
-      self->vmin = lo;
-      self->vmax = hi;
-      cu_window_default (volume, &w, &l);
-      self->window = MAX (w, 1.0);
-      self->level = l;
+      self->stats = *stats;
+      self->window = MAX (stats->window, 1.0);
+      self->level = stats->level;
     }
+  else
+    self->stats = (CuVolumeStats) { 0 };
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VOLUME]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURSOR]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WINDOW]);
@@ -299,8 +311,15 @@ void
 cu_viewer_state_get_range (CuViewerState *self, double *min, double *max)
 {
   g_return_if_fail (CU_IS_VIEWER_STATE (self));
-  *min = self->vmin;
-  *max = self->vmax;
+  *min = self->stats.min;
+  *max = self->stats.max;
+}
+
+const CuVolumeStats *
+cu_viewer_state_get_stats (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), NULL);
+  return &self->stats;
 }
 
 gboolean

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "curation.h"
+#include "cu-volume-stats.h"
 
 G_BEGIN_DECLS
 
@@ -17,7 +18,12 @@ G_DECLARE_FINAL_TYPE (CuViewerState, cu_viewer_state, CU, VIEWER_STATE, GObject)
 CuViewerState *cu_viewer_state_new          (void);
 /* Setting a volume centres the cursor and applies the default window for its modality. */
 void           cu_viewer_state_set_volume   (CuViewerState *self, CuVolume *volume);
+/* The same with statistics computed beforehand, e.g. in the loading thread. */
+void           cu_viewer_state_set_volume_with_stats (CuViewerState *self, CuVolume *volume,
+                                                      const CuVolumeStats *stats);
 CuVolume      *cu_viewer_state_get_volume   (CuViewerState *self);
+/* Statistics of the current volume (all zero without one). */
+const CuVolumeStats *cu_viewer_state_get_stats (CuViewerState *self);
 void           cu_viewer_state_set_time     (CuViewerState *self, int time);
 int            cu_viewer_state_get_time     (CuViewerState *self);
 void           cu_viewer_state_set_cursor   (CuViewerState *self, const double lps[3]);

@@ -54,15 +54,3 @@ cu_window_auto (const CuVolume *volume, int t, double *window, double *level)
   *window = hi - lo;
   *level = (hi + lo) / 2;
 }
-
-void
-cu_window_default (const CuVolume *volume, double *window, double *level)
-{
-  if (volume->modality != NULL && g_str_equal (volume->modality, "CT"))
-    {
-      *window = presets[0].window;
-      *level = presets[0].level;
-      return;
-    }
-  cu_window_auto (volume, 0, window, level);
-}

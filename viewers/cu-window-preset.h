@@ -21,8 +21,5 @@ const CuWindowPreset *cu_window_preset_lookup (const char *id);
  * intensities have no absolute scale. */
 void                  cu_window_auto          (const CuVolume *volume, int t,
                                                double *window, double *level);
-/* The initial window for a freshly opened volume: soft tissue for CT, auto otherwise. */
-void                  cu_window_default       (const CuVolume *volume, double *window,
-                                               double *level);
 
 G_END_DECLS

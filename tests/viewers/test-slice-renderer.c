@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "cu-slice-renderer.h"
+#include "cu-volume-stats.h"
 #include "cu-window-preset.h"
 
 /* value = i + 10 j + 100 k: every voxel says where it is */
@@ -321,10 +322,25 @@ test_window_presets (void)
   g_assert_cmpfloat_with_epsilon (w, 980, 6);
   g_assert_cmpfloat_with_epsilon (l, 500, 3);
 
-  vol->modality = g_strdup ("CT");
-  cu_window_default (vol, &w, &l);
-  g_assert_cmpfloat (w, ==, 400);
-  g_assert_cmpfloat (l, ==, 40);
+  /* the one-pass statistics agree with the same percentiles */
+  {
+    CuVolumeStats stats;
+
+    cu_volume_stats_compute (vol, &stats);
+    g_assert_cmpfloat (stats.min, ==, 0);
+    g_assert_cmpfloat (stats.max, ==, 999);
+    g_assert_true (stats.integral);
+    g_assert_cmpfloat_with_epsilon (stats.window, 980, 6);
+    g_assert_cmpfloat_with_epsilon (stats.level, 500, 3);
+
+    vol->voxels[500] = 0.5f;
+    vol->modality = g_strdup ("CT");
+    cu_volume_stats_compute (vol, &stats);
+    g_assert_false (stats.integral);
+    /* CT opens in the soft-tissue window */
+    g_assert_cmpfloat (stats.window, ==, 400);
+    g_assert_cmpfloat (stats.level, ==, 40);
+  }
 }
 
 int

@@ -7,6 +7,7 @@
 
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 #include "cu-mpr-view.h"
 
@@ -243,6 +244,38 @@ test_crosshair_moves_other_planes (Fixture *f, gconstpointer data)
 }
 
 static void
+test_readout (Fixture *f, gconstpointer data)
+{
+  CuSliceCanvas *coronal = cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (f->mpr, CU_PLANE_CORONAL));
+  int w = gtk_widget_get_width (GTK_WIDGET (coronal)), h = gtk_widget_get_height (GTK_WIDGET (coronal));
+  double ijk[3], lps[3];
+  float value;
+  g_autofree char *text = NULL, *index = NULL, *pos = NULL, *val = NULL;
+
+  g_assert_true (cu_slice_canvas_widget_to_index (coronal, w * 0.55, h * 0.45, ijk));
+  text = cu_slice_canvas_describe_point (coronal, w * 0.55, h * 0.45);
+  g_assert_nonnull (text);
+  g_assert_true (cu_volume_get_voxel (f->volume, ijk[0], ijk[1], ijk[2], 0, &value));
+  cu_volume_index_to_lps (f->volume, ijk, lps);
+  index = g_strdup_printf ("[%d, %d, %d]", (int) ijk[0], (int) ijk[1], (int) ijk[2]);
+  pos = g_strdup_printf ("(%.1f, %.1f, %.1f) mm", lps[0], lps[1], lps[2]);
+  val = g_strdup_printf ("%g", value);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, index));
+  g_assert_nonnull (strstr (text, pos));
+  g_assert_true (g_str_has_suffix (text, val));
+
+  /* the coronal pane shows the slice through the cursor: same j as the shared cursor */
+  {
+    double cursor[3];
+    g_assert_true (cu_viewer_state_get_cursor_index (f->state, cursor));
+    g_assert_cmpint ((int) ijk[1], ==, (int) lrint (cursor[1]));
+  }
+  /* outside the image (the letterbox above it) there is no readout */
+  g_assert_null (cu_slice_canvas_describe_point (coronal, w * 0.5, 1));
+}
+
+static void
 test_orientation_labels (Fixture *f, gconstpointer data)
 {
   /* an (almost) axial acquisition: radiological convention in every pane */
@@ -275,6 +308,8 @@ main (int argc, char *argv[])
               test_window_level_changes_pixels, fixture_teardown);
   g_test_add ("/viewers/slice-view/crosshair", Fixture, NULL, fixture_setup,
               test_crosshair_moves_other_planes, fixture_teardown);
+  g_test_add ("/viewers/slice-view/readout", Fixture, NULL, fixture_setup,
+              test_readout, fixture_teardown);
   g_test_add ("/viewers/slice-view/orientation-labels", Fixture, NULL, fixture_setup,
               test_orientation_labels, fixture_teardown);
   return g_test_run ();
