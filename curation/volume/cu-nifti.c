@@ -549,6 +549,13 @@ cu_nifti_write (const CuVolume *volume, const char *path, GError **error)
     saved_errno = errno;
   if (o.gz != NULL)
     {
+      /* Flush the compressed stream to the descriptor and to the disk before the rename,
+       * so that a crash never leaves a renamed but empty file. */
+      if (ok && (gzflush (o.gz, Z_FINISH) != Z_OK || fsync (fd) != 0))
+        {
+          ok = FALSE;
+          saved_errno = errno;
+        }
       if (gzclose (o.gz) != Z_OK)
         ok = FALSE;
     }
