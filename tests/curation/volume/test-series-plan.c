@@ -26,13 +26,14 @@ static const double AXIAL[6] = { 1, 0, 0, 0, 1, 0 };
 static const double CORONAL[6] = { 1, 0, 0, 0, 0, -1 };
 static const double SAGITTAL[6] = { 0, 1, 0, 0, 0, -1 };
 
+/* name is taken over (it becomes the header's path). */
 static CuDicomHeader *
-make_header (const char *name, int instance, const double pos[3], const double iop[6], int rows,
+make_header (char *name, int instance, const double pos[3], const double iop[6], int rows,
              int cols, double ps_row, double ps_col)
 {
   CuDicomHeader *h = g_new0 (CuDicomHeader, 1);
 
-  h->path = g_strdup (name);
+  h->path = name;
   h->has_preamble = h->has_meta = TRUE;
   h->transfer_syntax = g_strdup ("1.2.840.10008.1.2.1");
   h->sop_instance_uid = g_strdup_printf ("1.2.3.%s", name);
@@ -169,7 +170,7 @@ test_shuffled (void)
       char *name = g_strdup_printf ("slice-%02d.dcm", k);
       /* Instance numbers are deliberately unrelated to position. */
       g_ptr_array_add (headers, make_header (name, g_rand_int_range (r, 1, 1000), p, AXIAL, 48, 64, 0.9, 0.8));
-      g_hash_table_insert (pos, name, g_memdup2 (p, sizeof p));
+      g_hash_table_insert (pos, g_strdup (name), g_memdup2 (p, sizeof p));
     }
   shuffle (headers, 3);
   plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
@@ -217,7 +218,7 @@ test_reversed (void)
       double p[3] = { 5, 6, 25 - 5.0 * i };
       char *name = g_strdup_printf ("im%d", i + 1);
       g_ptr_array_add (headers, make_header (name, i + 1, p, AXIAL, 32, 32, 1, 1));
-      g_hash_table_insert (pos, name, g_memdup2 (p, sizeof p));
+      g_hash_table_insert (pos, g_strdup (name), g_memdup2 (p, sizeof p));
     }
   plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
   g_assert_no_error (error);
@@ -257,7 +258,7 @@ test_oblique (void)
       for (int r = 0; r < 3; r++)
         p[r] = p0[r] + n[r] * 3.3 * k;
       g_ptr_array_add (headers, make_header (name, 15 - k, p, iop, 40, 50, 1.25, 1.5));
-      g_hash_table_insert (pos, name, g_memdup2 (p, sizeof p));
+      g_hash_table_insert (pos, g_strdup (name), g_memdup2 (p, sizeof p));
     }
   shuffle (headers, 11);
   plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
@@ -693,7 +694,7 @@ test_gantry_tilt (void)
       CuDicomHeader *h = make_header (name, k + 1, p, AXIAL, 64, 64, 0.5, 0.5);
       h->gantry_tilt = 20.0;
       g_ptr_array_add (headers, h);
-      g_hash_table_insert (pos, name, g_memdup2 (p, sizeof p));
+      g_hash_table_insert (pos, g_strdup (name), g_memdup2 (p, sizeof p));
     }
   plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
   g_assert_no_error (error);
