@@ -645,9 +645,12 @@ build_stack (CuSeriesPlan *plan, GPtrArray *group, int stack_index)
         {
           double tol = MAX (0.01, 0.01 * median);
           double ratio = median > 0 ? steps[k] / median : 0;
-          /* Missing slices leave a step of about a whole multiple of the spacing; a step of
-           * 1.8× is a change of spacing (CT protocols with two zones), not a gap. */
-          if (ratio > GAP_FACTOR && fabs (ratio - round (ratio)) < 0.2)
+          gboolean isolated = (k == 0 || steps[k - 1] <= GAP_FACTOR * median)
+                              && (k + 2 >= nz || steps[k + 1] <= GAP_FACTOR * median);
+          /* Missing slices leave a step of about a whole multiple of the spacing, or a lone
+           * large step; a run of equal 1.8× steps is a second spacing zone (CT protocols),
+           * not missing slices, and is reported as non-uniform spacing instead. */
+          if (ratio > GAP_FACTOR && (fabs (ratio - round (ratio)) < 0.2 || isolated))
             {
               int missing = (int) lround (ratio) - 1;
               const PlanFrame *q = g_ptr_array_index (s->frames, k + 1);

@@ -332,6 +332,47 @@ test_nonuniform (void)
   g_assert_cmpuint (count_problems (plan, CU_PROBLEM_INSTANCE_GAP), ==, 0);
 }
 
+/* Two spacing zones (4.2 mm then 7.4 mm, as in head CT protocols): no slice is missing. */
+static void
+test_spacing_zones (void)
+{
+  g_autoptr (GPtrArray) headers = new_headers ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuSeriesPlan) plan = NULL;
+  double z = 0;
+
+  for (int k = 0; k < 11; k++)
+    {
+      double pos[3] = { 0, 0, z };
+      g_ptr_array_add (headers, make_header (g_strdup_printf ("z%d", k), k + 1, pos, AXIAL, 16, 16, 1, 1));
+      z += k < 6 ? 4.2 : 7.4;
+    }
+  plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_problems (plan, CU_PROBLEM_GAP), ==, 0);
+  g_assert_cmpuint (count_problems (plan, CU_PROBLEM_NONUNIFORM_SPACING), ==, 1);
+}
+
+/* A single step of 1.7× the spacing: one slice missing (positions rounded by the scanner). */
+static void
+test_lone_gap (void)
+{
+  g_autoptr (GPtrArray) headers = new_headers ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuSeriesPlan) plan = NULL;
+  double z[] = { 0, 3, 6, 9, 14.1, 17.1, 20.1 };
+
+  for (guint k = 0; k < G_N_ELEMENTS (z); k++)
+    {
+      double pos[3] = { 0, 0, z[k] };
+      g_ptr_array_add (headers, make_header (g_strdup_printf ("l%u", k), (int) k + 1, pos, AXIAL, 16, 16, 1, 1));
+    }
+  plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_problems (plan, CU_PROBLEM_GAP), ==, 1);
+  g_assert_cmpint (find_problem (plan, CU_PROBLEM_GAP)->slice, ==, 4);
+}
+
 static void
 test_duplicate (void)
 {
@@ -821,6 +862,8 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/series-plan/oblique", test_oblique);
   g_test_add_func ("/curation/series-plan/gap", test_gap);
   g_test_add_func ("/curation/series-plan/non-uniform", test_nonuniform);
+  g_test_add_func ("/curation/series-plan/spacing-zones", test_spacing_zones);
+  g_test_add_func ("/curation/series-plan/lone-gap", test_lone_gap);
   g_test_add_func ("/curation/series-plan/duplicate", test_duplicate);
   g_test_add_func ("/curation/series-plan/two-orientations", test_two_orientations);
   g_test_add_func ("/curation/series-plan/localizer", test_localizer);
