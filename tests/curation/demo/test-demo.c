@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 
@@ -237,6 +238,97 @@ test_readback (void)
   rm_rf (tmp);
 }
 
+/* Curata's own loader on the demo: one clean stack per series (the shuffled InstanceNumbers
+ * must not matter), and each lesion dark at its ground-truth position mapped through the
+ * loaded volume's geometry, compared with tissue just outside it. */
+static void
+test_curata_readback (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("curata-demo-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) files = cu_demo_write (tmp, NULL, &error);
+  g_autoptr (GHashTable) by_folder = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify) g_ptr_array_unref);
+  GHashTableIter iter;
+  gpointer key, value;
+  const CuDemoLesion *lesions;
+  guint n_lesions = 0;
+
+  g_assert_no_error (error);
+  lesions = cu_demo_get_lesions (&n_lesions);
+  for (guint i = 0; files[i] != NULL; i++)
+    {
+      GPtrArray *paths;
+      g_autofree char *folder = NULL;
+
+      if (!g_str_has_suffix (files[i], ".dcm"))
+        continue;
+      folder = g_path_get_dirname (files[i]);
+      paths = g_hash_table_lookup (by_folder, folder);
+      if (paths == NULL)
+        {
+          paths = g_ptr_array_new ();
+          g_hash_table_insert (by_folder, g_strdup (folder), paths);
+        }
+      g_ptr_array_add (paths, files[i]);
+    }
+  g_assert_cmpuint (g_hash_table_size (by_folder), ==, 2);
+
+  g_hash_table_iter_init (&iter, by_folder);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GPtrArray *paths = value;
+      g_autoptr (CuSeriesPlan) plan = NULL;
+      g_autoptr (CuVolume) volume = NULL;
+
+      g_ptr_array_add (paths, NULL);
+      plan = cu_series_plan_new_from_files ((const char *const *) paths->pdata, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (cu_series_plan_get_n_stacks (plan), ==, 1);
+      for (guint p = 0; p < cu_series_plan_get_problems (plan)->len; p++)
+        {
+          CuGeometryProblem *problem = g_ptr_array_index (cu_series_plan_get_problems (plan), p);
+          g_test_message ("%s: %s", problem->code, problem->message);
+        }
+      g_assert_cmpuint (cu_series_plan_get_problems (plan)->len, ==, 0);
+      volume = cu_series_plan_load (plan, 0, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (volume->dims[2], ==, (int) paths->len - 1);
+
+      for (guint l = 0; l < n_lesions; l++)
+        {
+          static const double dirs[6][3] = { { 1, 0, 0 }, { -1, 0, 0 }, { 0, 1, 0 },
+                                             { 0, -1, 0 }, { 0, 0, 1 }, { 0, 0, -1 } };
+          double ijk[3], around = 0;
+          float centre = 0;
+          int n_around = 0;
+
+          cu_volume_lps_to_index (volume, lesions[l].centre, ijk);
+          g_assert_true (cu_volume_get_voxel (volume, (int) round (ijk[0]), (int) round (ijk[1]),
+                                              (int) round (ijk[2]), 0, &centre));
+          for (int d = 0; d < 6; d++)
+            {
+              double p[3], q[3];
+              float v;
+              for (int c = 0; c < 3; c++)
+                p[c] = lesions[l].centre[c] + (lesions[l].radius + 2.0 + volume->spacing[2] / 2) * dirs[d][c];
+              cu_volume_lps_to_index (volume, p, q);
+              if (cu_volume_get_voxel (volume, (int) round (q[0]), (int) round (q[1]), (int) round (q[2]), 0, &v))
+                {
+                  around += v;
+                  n_around++;
+                }
+            }
+          g_assert_cmpint (n_around, >=, 4);
+          around /= n_around;
+          g_test_message ("%s in %s: %g at the centre, %g around", lesions[l].name, (char *) key,
+                          centre, around);
+          g_assert_cmpfloat (centre, <, 0.75 * around);
+        }
+    }
+  rm_rf (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -246,5 +338,6 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/demo/error", test_error);
   g_test_add_func ("/curation/demo/lesions", test_lesions);
   g_test_add_func ("/curation/demo/readback", test_readback);
+  g_test_add_func ("/curation/demo/curata-readback", test_curata_readback);
   return g_test_run ();
 }
