@@ -222,7 +222,8 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   LoadData *d = g_task_get_task_data (G_TASK (result));
   g_autofree char *uid = g_strdup (d->series_uid);
 
-  if (!job_end (self, cancellable))
+  /* the window was closed while the job ran (dispose dropped the store) */
+  if (self->store == NULL || !job_end (self, cancellable))
     {
       /* replaced by a newer load: drop quietly */
       g_clear_pointer (&r, load_result_free);
@@ -439,6 +440,8 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) reload_error = NULL;
   g_autofree char *text = NULL;
 
+  if (self->store == NULL)
+    return;  /* the window was closed while the import ran */
   job_end (self, g_task_get_cancellable (G_TASK (result)));
   if (report == NULL)
     {

@@ -112,6 +112,12 @@ not_busy (gpointer data)
   return !cu_window_is_busy (CU_WINDOW (data));
 }
 
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *) data == NULL;
+}
+
 static const char *
 visible_page (CuWindow *window)
 {
@@ -191,8 +197,15 @@ test_browser_and_open (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.window-preset", "s", "brain"));
   g_assert_cmpfloat (cu_viewer_state_get_window (cu_window_get_viewer_state (window)), ==, 80);
 
+  /* closing the window while a load runs: the job is cancelled, and when the worker returns
+   * (the task holds the last reference) the window goes away without touching freed state */
+  rec = g_ptr_array_index (records, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s",
+                                             rec->series_uid));
+  g_assert_true (cu_window_is_busy (window));
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
+  g_assert_true (wait_for (pointer_cleared, &window, 30));
   rm_rf (dir);
 }
 
