@@ -16,7 +16,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SOURCE_ROOT=$(pwd)
 BUILD_DIR=${CURATA_BUILD_DIR:-build}
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+if [[ -t 2 ]]; then
+  say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+else
+  say() { printf '==> %s\n' "$*" >&2; }
+fi
 die() { printf 'setup.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
