@@ -35,6 +35,8 @@ struct _CuSliceCanvas
 
   /* drag bookkeeping */
   double drag_window, drag_level, drag_zoom, drag_pan_x, drag_pan_y;
+  double drag_x, drag_y;       /* press point of the zoom drag */
+  double pointer_x, pointer_y; /* last pointer position, for ctrl+wheel zoom */
   gboolean dragging_wl;
 };
 
@@ -255,6 +257,8 @@ update_readout (CuSliceCanvas *self, double x, double y)
 static void
 motion_cb (GtkEventControllerMotion *motion, double x, double y, CuSliceCanvas *self)
 {
+  self->pointer_x = x;
+  self->pointer_y = y;
   update_readout (self, x, y);
 }
 
@@ -270,15 +274,37 @@ move_slice (CuSliceCanvas *self, int delta)
   cu_slice_canvas_set_slice (self, self->slice + delta);
 }
 
+/* Zoom keeping the image point under (x, y) in place, as image viewers do. */
 static void
-set_zoom (CuSliceCanvas *self, double zoom)
+set_zoom_at (CuSliceCanvas *self, double zoom, double x, double y)
 {
+  CuSliceViewport before, after;
+
   zoom = CLAMP (zoom, 0.1, 64.0);
   if (zoom == self->zoom)
     return;
-  self->zoom = zoom;
+  if (logical_viewport (self, &before))
+    {
+      double u = (x - before.origin_x) / before.pixel_w;
+      double v = (y - before.origin_y) / before.pixel_h;
+
+      self->zoom = zoom;
+      logical_viewport (self, &after);
+      /* origin = centred origin + pan; solve x = origin' + u·pixel_w' for the pan */
+      self->pan_x += (x - u * after.pixel_w) - after.origin_x;
+      self->pan_y += (y - v * after.pixel_h) - after.origin_y;
+    }
+  else
+    self->zoom = zoom;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
   invalidate (self);
+}
+
+static void
+set_zoom (CuSliceCanvas *self, double zoom)
+{
+  set_zoom_at (self, zoom, gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
+               gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
 }
 
 static gboolean
@@ -289,7 +315,7 @@ scroll_cb (GtkEventControllerScroll *scroll, double dx, double dy, CuSliceCanvas
   if (dy == 0)
     return FALSE;
   if (mods & GDK_CONTROL_MASK)
-    set_zoom (self, self->zoom * pow (1.1, -dy));
+    set_zoom_at (self, self->zoom * pow (1.1, -dy), self->pointer_x, self->pointer_y);
   else
     /* wheel up (dy < 0) moves to the next slice, as in most radiology viewers */
     move_slice (self, dy < 0 ? 1 : -1);
@@ -342,13 +368,15 @@ static void
 zoom_begin_cb (GtkGestureDrag *gesture, double x, double y, CuSliceCanvas *self)
 {
   self->drag_zoom = self->zoom;
+  self->drag_x = x;
+  self->drag_y = y;
 }
 
 static void
 zoom_update_cb (GtkGestureDrag *gesture, double dx, double dy, CuSliceCanvas *self)
 {
   /* drag up = zoom in; 200 px doubles */
-  set_zoom (self, self->drag_zoom * pow (2.0, -dy / 200.0));
+  set_zoom_at (self, self->drag_zoom * pow (2.0, -dy / 200.0), self->drag_x, self->drag_y);
 }
 
 static void
@@ -682,6 +710,13 @@ cu_slice_canvas_get_zoom (CuSliceCanvas *self)
 {
   g_return_val_if_fail (CU_IS_SLICE_CANVAS (self), 1.0);
   return self->zoom;
+}
+
+void
+cu_slice_canvas_zoom_at (CuSliceCanvas *self, double zoom, double x, double y)
+{
+  g_return_if_fail (CU_IS_SLICE_CANVAS (self));
+  set_zoom_at (self, zoom, x, y);
 }
 
 void

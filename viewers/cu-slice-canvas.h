@@ -28,6 +28,9 @@ char          *cu_slice_canvas_get_edge_label (CuSliceCanvas *self, int edge);
 const char    *cu_slice_canvas_get_readout    (CuSliceCanvas *self);
 double         cu_slice_canvas_get_zoom       (CuSliceCanvas *self);
 void           cu_slice_canvas_fit            (CuSliceCanvas *self);
+/* Set the zoom (1 = fit) keeping the image point under widget point (x, y) in place. */
+void           cu_slice_canvas_zoom_at        (CuSliceCanvas *self, double zoom, double x,
+                                               double y);
 /* Widget coordinates → voxel index on the current slice; FALSE outside the image. */
 gboolean       cu_slice_canvas_widget_to_index (CuSliceCanvas *self, double x, double y,
                                                 double ijk[3]);

@@ -276,6 +276,34 @@ test_readout (Fixture *f, gconstpointer data)
 }
 
 static void
+test_zoom_and_fit (Fixture *f, gconstpointer data)
+{
+  CuSliceCanvas *axial = cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (f->mpr, CU_PLANE_AXIAL));
+  int w = gtk_widget_get_width (GTK_WIDGET (axial)), h = gtk_widget_get_height (GTK_WIDGET (axial));
+  double x = w * 0.3, y = h * 0.4, before[3], after[3], corner_fit[3], corner_zoomed[3];
+  gboolean corner_inside;
+
+  g_assert_true (cu_slice_canvas_widget_to_index (axial, x, y, before));
+  corner_inside = cu_slice_canvas_widget_to_index (axial, 2, 2, corner_fit);
+  cu_slice_canvas_zoom_at (axial, 4.0, x, y);
+  g_assert_cmpfloat (cu_slice_canvas_get_zoom (axial), ==, 4.0);
+  /* the voxel under the anchor stays under it */
+  g_assert_true (cu_slice_canvas_widget_to_index (axial, x, y, after));
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpfloat (before[c], ==, after[c]);
+  /* and the view shows less: the top-left corner now falls on another voxel, inside the image */
+  g_assert_true (cu_slice_canvas_widget_to_index (axial, 2, 2, corner_zoomed));
+  g_assert_true (!corner_inside || corner_fit[0] != corner_zoomed[0] || corner_fit[1] != corner_zoomed[1]);
+
+  /* the window's fit action is the MPR view's fit */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->mpr), "mpr.fit", NULL));
+  g_assert_cmpfloat (cu_slice_canvas_get_zoom (axial), ==, 1.0);
+  g_assert_true (cu_slice_canvas_widget_to_index (axial, x, y, after));
+  for (int c = 0; c < 3; c++)
+    g_assert_cmpfloat (before[c], ==, after[c]);
+}
+
+static void
 test_orientation_labels (Fixture *f, gconstpointer data)
 {
   /* an (almost) axial acquisition: radiological convention in every pane */
@@ -310,6 +338,8 @@ main (int argc, char *argv[])
               test_crosshair_moves_other_planes, fixture_teardown);
   g_test_add ("/viewers/slice-view/readout", Fixture, NULL, fixture_setup,
               test_readout, fixture_teardown);
+  g_test_add ("/viewers/slice-view/zoom-and-fit", Fixture, NULL, fixture_setup,
+              test_zoom_and_fit, fixture_teardown);
   g_test_add ("/viewers/slice-view/orientation-labels", Fixture, NULL, fixture_setup,
               test_orientation_labels, fixture_teardown);
   return g_test_run ();
