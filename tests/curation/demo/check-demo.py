@@ -91,12 +91,30 @@ def check_instance(path, ds, patient_id):
     for kw in ("StudyDate", "SeriesNumber", "InstanceNumber", "SliceThickness", "SpacingBetweenSlices",
                "ScanningSequence", "SequenceVariant", "EchoTime", "RepetitionTime",
                "MagneticFieldStrength", "WindowCenter", "WindowWidth", "RescaleSlope",
-               "RescaleIntercept", "SeriesDescription", "ImageType"):
+               "RescaleIntercept", "SeriesDescription", "ImageType",
+               # Type 2 (present, may be empty; consistency rule DCM-02)
+               "PatientBirthDate", "PatientSex", "StudyTime", "StudyID", "AccessionNumber",
+               "ReferringPhysicianName", "ScanOptions", "MRAcquisitionType", "EchoTrainLength",
+               "PositionReferenceIndicator"):
         check(kw in ds, f"{path}: {kw} missing")
     check((ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation) == (16, 12, 11, 0),
           f"{path}: pixel format {ds.BitsAllocated}/{ds.BitsStored}/{ds.HighBit}/{ds.PixelRepresentation}")
     check(ds.PhotometricInterpretation == "MONOCHROME2", f"{path}: photometric")
     check(ds.SamplesPerPixel == 1, f"{path}: SamplesPerPixel")
+    # Every element carries the VR the data dictionary gives its tag (PS3.6), sequences included.
+    def check_vrs(dataset):
+        for elem in dataset:
+            try:
+                expected = pydicom.datadict.dictionary_VR(elem.tag)
+            except KeyError:
+                check(False, f"{path}: {elem.tag} is not in the data dictionary")
+                continue
+            check(elem.VR in [v.strip() for v in expected.split(" or ")],
+                  f"{path}: {elem.tag} {elem.keyword} written as {elem.VR}, dictionary says {expected}")
+            if elem.VR == "SQ":
+                for item in elem.value:
+                    check_vrs(item)
+    check_vrs(ds)
     px = ds.pixel_array
     check(px.shape == (ds.Rows, ds.Columns), f"{path}: pixel array shape {px.shape}")
     check(int(px.max()) < 4096, f"{path}: stored value above BitsStored")
