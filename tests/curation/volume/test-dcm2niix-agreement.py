@@ -14,7 +14,8 @@
 # "Complete series" = series with image pixels that dcm2niix converts into one 3D or 4D volume
 # without declaring a problem. The list was made by running dcm2niix v1.0.20220720 on every
 # folder of the corpus and reading its output; EXCLUDED says why each other image series is
-# left out. Usage: test-dcm2niix-agreement.py PATH/TO/cu-export-nifti [NAME-FILTER]
+# left out. Usage: test-dcm2niix-agreement.py PATH/TO/cu-export-nifti [--cli PATH/TO/curata-cli]
+# [NAME-FILTER]; with --cli, `curata-cli import` + `export-nifti SERIES` must give the same file.
 # Exit 77 (skipped) when dcm2niix, nibabel or the corpus is missing.
 
 import glob
@@ -77,6 +78,17 @@ SERIES = [
     for n in (1, 2, 3, 4, 5, 6, 9)
 ]
 
+# With --cli the command-line path (import into a workspace, export by series UID) is also
+# checked; on a few series of each kind only, to keep the test short.
+CLI_SERIES = {
+    "mr/ge_fmri_study/s04 (4D, interleaved)",
+    "mr/philips_fmri_epi (4D, oblique)",
+    "mr/siemens_epi_mosaic_study/s03_pe_ap (mosaic 4D)",
+    "pt/ge_advance_nimh_2d_unif (big endian)",
+    "multiframe/enhanced_mr_siemens_xa10 (enhanced 4D)",
+    "single image single/693_J2KR.dcm",
+}
+
 EXCLUDED = {
     "ct/ge_hispeed_tilt_variable_spacing":
         "dcm2niix declares gantry tilt and varying slice distance (no single valid NIfTI grid)",
@@ -123,7 +135,22 @@ def canonical(path):
     return img.affine, np.asarray(img.get_fdata(dtype=np.float64))
 
 
-def compare(name, files, suffix, tool, tmp):
+def via_cli(cli, indir, files, tmp):
+    """Import the files into a fresh workspace and export the series with curata-cli."""
+    ws = os.path.join(tmp, "workspace")
+    shutil.rmtree(ws, ignore_errors=True)
+    out = os.path.join(tmp, "cli.nii.gz")
+    r = subprocess.run([cli, "--workspace", ws, "import", indir], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, f"curata-cli import failed: {r.stderr.strip()[-400:]}"
+    uid = str(pydicom.dcmread(files[0], stop_before_pixels=True).SeriesInstanceUID)
+    r = subprocess.run([cli, "--workspace", ws, "export-nifti", uid, out], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, f"curata-cli export-nifti failed: {r.stderr.strip()[-400:]}"
+    return out, None
+
+
+def compare(name, files, suffix, tool, tmp, cli=None):
     indir = os.path.join(tmp, "in")
     outdir = os.path.join(tmp, "d2n")
     for d in (indir, outdir):
@@ -156,6 +183,14 @@ def compare(name, files, suffix, tool, tmp):
             parts.append(v_o)
         v_ref = np.stack(parts, axis=3)
     a_cu, v_cu = canonical(ours)
+    if cli is not None:
+        # The command-line export (workspace → series UID) must give the very same volume.
+        out, err = via_cli(cli, indir, files, tmp)
+        if err:
+            return err
+        a_cli, v_cli = canonical(out)
+        if v_cli.shape != v_cu.shape or np.max(np.abs(a_cli - a_cu)) > 1e-4 or not np.array_equal(v_cli, v_cu):
+            return "curata-cli export-nifti differs from the direct export"
     # Our qform (quaternion) must describe the same grid as our sform when it claims to.
     hdr = nib.load(ours).header
     if hdr["qform_code"] > 0:
@@ -186,10 +221,16 @@ def compare(name, files, suffix, tool, tmp):
 
 def main():
     if len(sys.argv) < 2:
-        print("usage: test-dcm2niix-agreement.py CU-EXPORT-NIFTI [FILTER]")
+        print("usage: test-dcm2niix-agreement.py CU-EXPORT-NIFTI [--cli CURATA-CLI] [FILTER]")
         return 2
-    tool = sys.argv[1]
-    flt = sys.argv[2] if len(sys.argv) > 2 else None
+    args = sys.argv[1:]
+    cli = None
+    if "--cli" in args:
+        i = args.index("--cli")
+        cli = args[i + 1]
+        del args[i:i + 2]
+    tool = args[0]
+    flt = args[1] if len(args) > 1 else None
     corpus = os.environ.get("CU_SHARED_DICOM",
                             os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "dicom"))
     if shutil.which("dcm2niix") is None:
@@ -208,7 +249,10 @@ def main():
             if not files:
                 failures.append((name, "no files found"))
                 continue
-            err = compare(name, files, suffix, tool, tmp)
+            t1 = time.monotonic()
+            err = compare(name, files, suffix, tool, tmp, cli if name in CLI_SERIES else None)
+            if os.environ.get("CU_TEST_VERBOSE"):
+                print(f"     {time.monotonic() - t1:.2f} s")
             if err:
                 print(f"FAIL {name}: {err}")
                 failures.append((name, err))
