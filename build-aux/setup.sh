@@ -121,6 +121,9 @@ EOF
 run_tests() {
   local status=0 log
   rm -f "$BUILD_DIR"/meson-logs/testlog*.json
+  if [[ ! -d $SOURCE_ROOT/../shared/dicom ]]; then
+    say "Warning: $SOURCE_ROOT/../shared/dicom not found; tests that read the sample DICOM files will fail"
+  fi
   say "Running the test suite (display tests under xvfb-run)"
   meson test -C "$BUILD_DIR" --setup=xvfb --print-errorlogs || status=$?
   log=$(ls -t "$BUILD_DIR"/meson-logs/testlog*.json 2>/dev/null | head -n 1 || true)
