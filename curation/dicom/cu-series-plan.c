@@ -723,7 +723,9 @@ build_stack (CuSeriesPlan *plan, GPtrArray *group, int stack_index)
 
   {
     g_autofree char *slices = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u slice", "%u slices", nz), nz);
-    const char *what = s->localizer ? _("localizer") : orientation_name (normal);
+    const char *what = s->localizer ? _("localizer")
+                       : s->missing_geometry ? _("no geometry")
+                       : orientation_name (normal);
     if (nt > 1)
       {
         g_autofree char *vols = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u volume", "%u volumes", nt), nt);

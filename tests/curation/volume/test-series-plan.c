@@ -851,6 +851,15 @@ test_missing_geometry (void)
   g_assert_cmpuint (count_problems (plan, CU_PROBLEM_MISSING_GEOMETRY), ==, 1);
   /* ordered by instance number, the only order left */
   g_assert_cmpstr (cu_series_plan_get_source (plan, 0, 0, 0, NULL), ==, "sc2");
+  g_assert_nonnull (strstr (cu_series_plan_get_stack_label (plan, 0), "no geometry"));
+  /* the arbitrary grid is centred on the origin (as dcm2niix places such images) */
+  {
+    const CuVolume *g = cu_series_plan_get_geometry (plan, 0);
+    double centre[3] = { (g->dims[0] - 1) / 2.0, (g->dims[1] - 1) / 2.0, (g->dims[2] - 1) / 2.0 }, lps[3];
+    cu_volume_index_to_lps (g, centre, lps);
+    for (int r = 0; r < 3; r++)
+      g_assert_cmpfloat_with_epsilon (lps[r], 0.0, 1e-9);
+  }
 }
 
 int
