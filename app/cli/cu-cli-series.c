@@ -156,9 +156,13 @@ show_text (const CuSeriesRecord *record, CuSeriesPlan *plan)
   GPtrArray *problems = cu_series_plan_get_problems (plan);
 
   printf (_("Series %s\n"), record->series_uid);
-  printf (_("  number %d, modality %s, “%s”, %d instances\n"), record->series_number,
-          record->modality != NULL ? record->modality : "–",
-          record->series_description != NULL ? record->series_description : "", record->n_instances);
+  {
+    g_autofree char *number = record->series_number >= 0 ? g_strdup_printf ("%d", record->series_number)
+                                                         : g_strdup ("–");
+    printf (_("  number %s, modality %s, “%s”, %d instances\n"), number,
+            record->modality != NULL ? record->modality : "–",
+            record->series_description != NULL ? record->series_description : "", record->n_instances);
+  }
   printf (_("  patient %s, study %s\n"), record->patient_id != NULL ? record->patient_id : "–",
           record->study_uid);
   printf (ngettext ("  %u stack\n", "  %u stacks\n", n_stacks), n_stacks);

@@ -828,6 +828,8 @@ cu_store_import (CuStore           *self,
   g_return_val_if_fail (paths != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  g_mutex_init (&shared.lock);
+  g_cond_init (&shared.cond);
   report = import_report_new ();
   files = g_ptr_array_new_with_free_func ((GDestroyNotify) file_entry_free);
   dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -850,6 +852,8 @@ cu_store_import (CuStore           *self,
     walk_path (&walk, abs_paths[i]);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     {
+      g_mutex_clear (&shared.lock);
+      g_cond_clear (&shared.cond);
       write_audit (self, "import-cancelled", (const char *const *) abs_paths, report, TRUE);
       return NULL;
     }
@@ -883,8 +887,6 @@ cu_store_import (CuStore           *self,
     }
 
   /* 3 + 4. Read headers ahead on the pool; catalog in order here. */
-  g_mutex_init (&shared.lock);
-  g_cond_init (&shared.cond);
   if (to_read->len > 1)
     {
       /* The first header is read here, before any worker starts, so that the parser's
@@ -968,11 +970,8 @@ out:
       g_atomic_int_set (&shared.cancelled, 1);
       g_thread_pool_free (pool, TRUE, TRUE);
     }
-  if (pool != NULL || to_read != NULL)
-    {
-      g_mutex_clear (&shared.lock);
-      g_cond_clear (&shared.cond);
-    }
+  g_mutex_clear (&shared.lock);
+  g_cond_clear (&shared.cond);
   if (in_transaction)
     _cu_store_exec (self->db, "ROLLBACK", NULL);
 

@@ -25,6 +25,9 @@ GPtrArray *pydicom_reference (const char *const *paths);
 /* TRUE when pydicom found all three UIDs: what a catalog can hold. */
 gboolean   pyref_complete    (const PyRef *ref);
 
+/* The environment for running /usr/bin/python3 from a test (free with g_strfreev). */
+char     **python_environ    (void);
+
 /* Files of MANIFEST.tsv (relative paths) whose "kind" column contains needle. */
 GPtrArray *manifest_files_of_kind (const char *manifest, const char *needle);
 
