@@ -639,7 +639,7 @@ check_mosaic (double normal_sign)
   double corner[3] = { -288, -300, 17 };
   CuDicomHeader *h = make_header (g_strdup ("mosaic.dcm"), 1, corner, AXIAL, 192, 192, 3, 3);
   const CuVolume *g;
-  double want_origin[3], want_col2[3] = { 0, 0, normal_sign }, col2[3], z[3] = { 0, 0, 1 };
+  double want_origin[3], col2[3], z[3] = { 0, 0, 1 };
   int tile;
 
   h->mosaic_images = 7;
@@ -666,8 +666,7 @@ check_mosaic (double normal_sign)
   want_origin[2] = normal_sign > 0 ? corner[2] : corner[2] - 6 * 4.0;
   assert_vec (g->origin, want_origin, 3, EPS);
   direction_column (g, 2, col2);
-  assert_vec (col2, z, 3, EPS);
-  (void) want_col2;
+  assert_vec (col2, z, 3, EPS);   /* ascending along the normal, whatever the CSA sign */
   g_assert_cmpstr (cu_series_plan_get_source (plan, 0, 0, 0, &tile), ==, "mosaic.dcm");
   g_assert_cmpint (tile, ==, normal_sign > 0 ? 0 : 6);
   cu_series_plan_get_source (plan, 0, 6, 0, &tile);
