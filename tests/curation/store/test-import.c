@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "cu-dicom-writer.h"
 #include "cu-store-private.h"
 #include "pydicom-reference.h"
 
@@ -25,6 +26,7 @@ typedef struct
   char *workspace;
   GPtrArray *files;   /* regular files of src in walk order (absolute) */
   GPtrArray *odd;     /* non-files that must be rejected: loop, alias, broken link, FIFO */
+  char *dicomdir;     /* c/DICOMDIR: skipped, not rejected (not in files) */
 } Fixture;
 
 static const char *ct_slices[] = { "I10", "I100", "I110" };
@@ -139,6 +141,25 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_ptr_array_add (f->files, path);
   /* RT structure set: no pixels, no preamble; an instance all the same. */
   g_ptr_array_add (f->files, place (f, "b/rtstruct.dcm", "odd/rtstruct.dcm"));
+
+  /* c/DICOMDIR: a Media Storage Directory (empty directory record sequence). The corpus has
+   * none, so it is written here with Curata's own DICOM writer. */
+  {
+    CuDicomDataset *ds = cu_dicom_dataset_new ();
+    g_autofree char *c = g_build_filename (f->src, "c", NULL);
+    g_autofree char *uid = cu_dicom_uid_new ();
+
+    g_assert_cmpint (g_mkdir_with_parents (c, 0755), ==, 0);
+    f->dicomdir = g_build_filename (c, "DICOMDIR", NULL);
+    cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0004, 0x1130), "CS", "CURATA_TEST");
+    cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0004, 0x1212), 0);
+    cu_dicom_dataset_add_sequence (ds, CU_DICOM_TAG (0x0004, 0x1220), NULL, 0);
+    cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0016), "UI", "1.2.840.10008.1.3.10");
+    cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0018), "UI", uid);
+    g_assert_true (cu_dicom_dataset_write_file (ds, f->dicomdir, &error));
+    g_assert_no_error (error);
+    cu_dicom_dataset_free (ds);
+  }
 }
 
 static void
@@ -148,6 +169,7 @@ fixture_teardown (Fixture *f, gconstpointer data)
   g_ptr_array_unref (f->files);
   g_ptr_array_unref (f->odd);
   g_free (f->src);
+  g_free (f->dicomdir);
   g_free (f->workspace);
   g_free (f->tmp);
 }
@@ -317,13 +339,17 @@ test_import_folder (Fixture *f, gconstpointer data)
 
   /* 1. First import. */
   r1 = import (store, f);
-  g_assert_cmpuint (r1->n_files_seen, ==, e.files);
+  g_assert_cmpuint (r1->n_files_seen, ==, e.files + 1);   /* + the DICOMDIR */
   g_assert_cmpuint (r1->n_imported, ==, e.distinct);
   g_assert_cmpuint (r1->n_duplicates, ==, e.complete - e.distinct);
   g_assert_cmpuint (r1->duplicates->len, ==, r1->n_duplicates);
   g_assert_cmpuint (r1->n_updated, ==, 0);
   g_assert_cmpuint (r1->n_unchanged, ==, 0);
-  g_assert_cmpuint (r1->n_skipped, ==, 0);
+  /* The DICOMDIR is skipped with a reason, and not a rejection. */
+  g_assert_cmpuint (r1->n_skipped, ==, 1);
+  g_assert_cmpuint (r1->skipped->len, ==, 1);
+  g_assert_cmpstr (((CuImportRejection *) r1->skipped->pdata[0])->path, ==, f->dicomdir);
+  g_assert_cmpstr (((CuImportRejection *) r1->skipped->pdata[0])->reason, !=, "");
   assert_rejected (r1, &e);
   g_assert_cmpuint (r1->series_uids->len, ==, e.series);
   /* Nothing silently dropped: every regular file is accounted for exactly once. */
@@ -364,6 +390,7 @@ test_import_folder (Fixture *f, gconstpointer data)
   g_assert_cmpuint (r2->n_updated, ==, 0);
   g_assert_cmpuint (r2->n_unchanged, ==, e.distinct);
   g_assert_cmpuint (r2->n_duplicates, ==, r1->n_duplicates);
+  g_assert_cmpuint (r2->n_skipped, ==, 1);
   g_assert_cmpuint (r2->series_uids->len, ==, 0);
   assert_rejected (r2, &e);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM instance", NULL), ==, e.distinct);
