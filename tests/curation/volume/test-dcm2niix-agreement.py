@@ -98,9 +98,10 @@ EXCLUDED = {
     "compressed/same_image_9_transfer_syntaxes/7.dcm, 8.dcm":
         "JPEG-LS: Debian's dcm2niix is built without JPEG-LS",
     "compressed/deflate/*": "deflated transfer syntax unsupported by dcm2niix; SR and waveform have no image",
-    "compressed/encapsulated_fragments/*":
-        "dcm2niix cannot decode fragmented JPEG/JPEG-LS; the decodable ones are 2-frame copies of NEMA CT",
-    "compressed/nema_wg04/*": "single images; most encodings are fragmented JPEG or JPEG-LS that dcm2niix cannot decode",
+    "compressed/encapsulated_fragments/* except CT0012.explicit_little_endian.dcm":
+        "fragmented JPEG and JPEG-LS (any): dcm2niix cannot decode them",
+    "compressed/nema_wg04/*_JPLL, *_JPLY, *_J2KR, *_JLSL, *_JLSN":
+        "fragmented JPEG / JPEG 2000 or JPEG-LS: dcm2niix cannot decode them",
     "compressed/pydicom_data/*": "HTJ2K, JPEG-LS, deflated frames: unsupported by dcm2niix; the rest are RGB",
     "multiframe/pydicom_data/emri_small*":
         "no ImagePositionPatient/ImageOrientationPatient anywhere: dcm2niix declares 'Unable to determine "
