@@ -14,7 +14,9 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <ostream>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -42,18 +44,31 @@ namespace
 
 const char *const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10";
 
+/* Swallows everything written to it. */
+class NullBuffer : public std::streambuf
+{
+protected:
+  int overflow (int c) override { return c; }
+};
+
 void
 silence_gdcm ()
 {
-  /* GDCM prints warnings and errors for every odd file to stderr; we report through GError. */
+  /* GDCM prints warnings and errors for every odd file to stderr; we report through GError.
+   * The flags alone are not enough (some GDCM paths reset them), so the streams go nowhere. */
+  static NullBuffer null_buffer;
+  static std::ostream null_stream (&null_buffer);
   static gsize once = 0;
   if (g_once_init_enter (&once))
     {
-      gdcm::Trace::WarningOff ();
-      gdcm::Trace::DebugOff ();
-      gdcm::Trace::ErrorOff ();
+      gdcm::Trace::SetDebugStream (null_stream);
+      gdcm::Trace::SetWarningStream (null_stream);
+      gdcm::Trace::SetErrorStream (null_stream);
       g_once_init_leave (&once, 1);
     }
+  gdcm::Trace::WarningOff ();
+  gdcm::Trace::DebugOff ();
+  gdcm::Trace::ErrorOff ();
 }
 
 struct Ctx

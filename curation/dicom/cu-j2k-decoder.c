@@ -115,6 +115,9 @@ cu_j2k_decode_frame (const guint8 *data, gsize len, int columns, int rows, int s
   opj_set_default_decoder_parameters (&params);
   if (!opj_setup_decoder (codec, &params))
     goto out;
+  /* Strict: a truncated codestream is an error, not a partially decoded (blurred) image. */
+  if (!opj_decoder_set_strict_mode (codec, OPJ_TRUE))
+    goto out;
 
   stream = opj_stream_create (MIN (len, (gsize) 1 << 20), OPJ_TRUE);
   opj_stream_set_user_data (stream, &mem, NULL);

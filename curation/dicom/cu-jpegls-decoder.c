@@ -28,6 +28,18 @@ cu_jpegls_decode_frame (const guint8 *data, gsize len, int columns, int rows, in
   gsize frame_bytes = (gsize) columns * rows * samples * bytes_per_sample;
   gboolean ok = FALSE;
 
+  /* CharLS 2.4 can spend many seconds on a stream cut short before it gives up; a complete
+   * stream ends with the EOI marker (FF D9), possibly followed by a padding byte. */
+  gsize end = len;
+  while (end > 0 && data[end - 1] == 0x00 && len - end < 2)
+    end--;
+  if (end < 4 || data[end - 2] != 0xFF || data[end - 1] != 0xD9)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG-LS stream is truncated (no end-of-image marker)"));
+      return FALSE;
+    }
+
   dec = charls_jpegls_decoder_create ();
   if (dec == NULL)
     {
