@@ -103,6 +103,9 @@ show_json (const CuSeriesRecord *record, CuSeriesPlan *plan)
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "index");
       json_builder_add_int_value (b, s);
+      /* People count stacks from 1 (problem messages, --stack, the text output). */
+      json_builder_set_member_name (b, "number");
+      json_builder_add_int_value (b, s + 1);
       set_string (b, "label", cu_series_plan_get_stack_label (plan, s));
       cu_cli_add_geometry (b, cu_series_plan_get_geometry (plan, s));
       json_builder_end_object (b);
@@ -168,7 +171,7 @@ show_text (const CuSeriesRecord *record, CuSeriesPlan *plan)
   printf (ngettext ("  %u stack\n", "  %u stacks\n", n_stacks), n_stacks);
   for (guint s = 0; s < n_stacks; s++)
     {
-      printf (_("  stack %u%s: %s\n"), s, s == main_stack ? _(" (main)") : "",
+      printf (_("  stack %u%s: %s\n"), s + 1, s == main_stack ? _(" (main)") : "",
               cu_series_plan_get_stack_label (plan, s));
       print_geometry (cu_series_plan_get_geometry (plan, s), "    ");
     }
@@ -243,11 +246,11 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
   g_autofree char *uid = NULL;
   g_autofree char *detail = NULL;
   const char *out;
-  int stack = -1;
+  int stack = 0;   /* 1-based on the command line; 0 = the main stack */
   guint n_stacks;
   const GOptionEntry entries[] = {
     { "stack", 's', 0, G_OPTION_ARG_INT, &stack,
-      N_("Export stack N (see “show”; default: the main stack)"), N_("N") },
+      N_("Export stack N, counted from 1 as “show” lists them (default: the main stack)"), N_("N") },
     { NULL }
   };
 
@@ -279,14 +282,16 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
     return CU_CLI_EXIT_ERROR;
 
   n_stacks = cu_series_plan_get_n_stacks (plan);
-  if (stack < 0)
+  if (stack == 0)
     stack = (int) cu_series_plan_get_main_stack (plan);
-  else if ((guint) stack >= n_stacks)
+  else if (stack < 0 || (guint) stack > n_stacks)
     {
-      cu_cli_usage_error ("export-nifti", _("No stack %d: the stacks of this series are numbered 0 to %u."),
-                          stack, n_stacks - 1);
+      cu_cli_usage_error ("export-nifti", _("No stack %d: the stacks of this series are numbered 1 to %u."),
+                          stack, n_stacks);
       return CU_CLI_EXIT_USAGE;
     }
+  else
+    stack--;
 
   volume = cu_series_plan_load (plan, (guint) stack, progress, cli->cancellable, &error);
   cu_cli_progress_done (cli);
@@ -310,7 +315,7 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
     json_builder_set_member_name (b, "series");
     json_builder_add_string_value (b, uid);
     json_builder_set_member_name (b, "stack");
-    json_builder_add_int_value (b, stack);
+    json_builder_add_int_value (b, stack + 1);
     json_builder_end_object (b);
     root = json_builder_get_root (b);
     detail = json_to_string (root, FALSE);
@@ -321,7 +326,7 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
   {
     g_autofree char *display = g_filename_display_name (out);
     printf (_("%s: %d × %d × %d × %d voxels of stack %d\n"), display, volume->dims[0], volume->dims[1],
-            volume->dims[2], volume->dims[3], stack);
+            volume->dims[2], volume->dims[3], stack + 1);
   }
   return CU_CLI_EXIT_OK;
 }

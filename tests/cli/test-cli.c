@@ -309,6 +309,32 @@ test_usage (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (err, "9.9.9.9"));
   g_clear_pointer (&err, g_free);
 
+  /* --stack counts from 1; a stack the series does not have is a usage error. */
+  {
+    g_autoptr(JsonNode) list = NULL;
+    g_autofree char *nifti = g_build_filename (f->tmp, "ct.nii", NULL);
+    JsonObject *series;
+
+    g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "list", "--json", NULL), ==, 0);
+    list = cli_parse_json (out);
+    g_clear_pointer (&out, g_free);
+    g_assert_cmpuint (count_series (list), ==, 1);
+    series = json_array_get_object_element (
+      json_object_get_array_member (
+        json_array_get_object_element (
+          json_object_get_array_member (
+            json_array_get_object_element (json_object_get_array_member (json_node_get_object (list), "patients"), 0),
+            "studies"), 0),
+        "series"), 0);
+    g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "export-nifti", "--stack", "2",
+                              json_object_get_string_member (series, "series_uid"), nifti, NULL), ==, 1);
+    g_assert_false (g_file_test (nifti, G_FILE_TEST_EXISTS));
+    g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "export-nifti", "--stack", "1",
+                              json_object_get_string_member (series, "series_uid"), nifti, NULL), ==, 0);
+    g_assert_true (g_file_test (nifti, G_FILE_TEST_IS_REGULAR));
+    g_clear_pointer (&out, g_free);
+  }
+
   /* A workspace written by a newer Curata: an error, not a crash, not an upgrade. */
   {
     g_autofree char *future = g_build_filename (f->tmp, "future", NULL);
