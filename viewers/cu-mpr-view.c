@@ -16,6 +16,7 @@ struct _CuMprView
   CuSliceView *axial;
   CuSliceView *sagittal;
   CuSliceView *coronal;
+  GtkWidget *placeholder_3d;
   GtkWidget *time_box;
   GtkAdjustment *time_adjustment;
   GtkLabel *time_label;
@@ -48,6 +49,20 @@ update_time (CuMprView *self)
   /* TRANSLATORS: volume (time point) of a 4D series, e.g. "Volume 3 / 10" */
   text = g_strdup_printf (_("Volume %d / %d"), t + 1, nt);
   gtk_label_set_label (self->time_label, text);
+}
+
+/* A single image (radiograph, one slice) has no other planes worth showing: its acquisition
+ * plane then fills the view. */
+static void
+update_layout (CuMprView *self)
+{
+  CuVolume *vol = self->state ? cu_viewer_state_get_volume (self->state) : NULL;
+  gboolean single = vol != NULL && vol->dims[2] == 1;
+
+  cu_slice_view_set_plane (self->axial, single ? CU_PLANE_ACQUISITION : CU_PLANE_AXIAL);
+  gtk_widget_set_visible (GTK_WIDGET (self->sagittal), !single);
+  gtk_widget_set_visible (GTK_WIDGET (self->coronal), !single);
+  gtk_widget_set_visible (self->placeholder_3d, !single);
 }
 
 static void
@@ -132,6 +147,7 @@ cu_mpr_view_class_init (CuMprViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuMprView, axial);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, sagittal);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, coronal);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, placeholder_3d);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, time_box);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, time_adjustment);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, time_label);
@@ -177,11 +193,16 @@ cu_mpr_view_set_state (CuMprView *self, CuViewerState *state)
     {
       g_signal_connect_object (state, "notify::volume", G_CALLBACK (update_time), self,
                                G_CONNECT_SWAPPED);
+      g_signal_connect_object (state, "notify::volume", G_CALLBACK (update_layout), self,
+                               G_CONNECT_SWAPPED);
       g_signal_connect_object (state, "notify::time", G_CALLBACK (update_time), self,
                                G_CONNECT_SWAPPED);
     }
   if (self->time_box != NULL)
-    update_time (self);
+    {
+      update_time (self);
+      update_layout (self);
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 

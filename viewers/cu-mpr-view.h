@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-mpr-view.h — axial, sagittal and coronal planes of one volume in a 2×2 grid with a shared
- * crosshair; the fourth pane is reserved for the 3D view. A volume slider appears for 4D data.
+ * crosshair; the fourth pane is reserved for the 3D view. A volume slider appears for 4D data,
+ * and a single-slice image is shown alone in its acquisition plane.
  */
 #pragma once
 

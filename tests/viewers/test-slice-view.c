@@ -84,6 +84,15 @@ canvases_allocated (gpointer data)
   return TRUE;
 }
 
+static gboolean
+axial_fills_grid (gpointer data)
+{
+  Fixture *f = data;
+  GtkWidget *canvas = GTK_WIDGET (cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (f->mpr, CU_PLANE_AXIAL)));
+
+  return gtk_widget_get_width (canvas) > gtk_widget_get_width (GTK_WIDGET (f->mpr)) * 3 / 4;
+}
+
 static void
 drain (void)
 {
@@ -322,6 +331,62 @@ test_orientation_labels (Fixture *f, gconstpointer data)
       }
 }
 
+static void
+test_single_image_and_4d (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuVolume) single = cu_volume_new (32, 24, 1, 1, TRUE, &error);
+  g_autoptr (CuVolume) series4d = NULL;
+  CuSliceView *axial = cu_mpr_view_get_slice_view (f->mpr, CU_PLANE_AXIAL);
+  CuSliceView *sagittal = cu_mpr_view_get_slice_view (f->mpr, CU_PLANE_SAGITTAL);
+  int w, h;
+
+  g_assert_no_error (error);
+  /* a coronal radiograph: rows along L, columns along I */
+  single->direction[0] = 1;
+  single->direction[4] = 0;
+  single->direction[5] = 1;
+  single->direction[7] = -1;
+  single->direction[8] = 0;
+  for (int i = 0; i < 32 * 24; i++)
+    single->voxels[i] = (i % 32) * 10;
+  cu_viewer_state_set_volume (f->state, single);
+  /* the one remaining pane takes the whole grid */
+  g_assert_true (wait_for (axial_fills_grid, f));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (sagittal)));
+  g_assert_cmpint (cu_slice_canvas_get_plane (cu_slice_view_get_canvas (axial)), ==, CU_PLANE_ACQUISITION);
+  g_assert_cmpstr (cu_slice_view_get_edge_text (axial, 2), ==, "S");
+  g_assert_cmpstr (cu_slice_view_get_edge_text (axial, 3), ==, "I");
+  {
+    g_autofree guint8 *px = render_plane (f, CU_PLANE_AXIAL, &w, &h);
+    double bright, sd;
+    image_stats (px, w, h, &bright, &sd);
+    g_assert_cmpfloat (bright, >, 0.05);
+  }
+
+  /* back to a 4D volume: three planes, and the time point moves with the state */
+  series4d = cu_volume_new (16, 16, 8, 3, TRUE, &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < (gsize) 16 * 16 * 8 * 3; i++)
+    series4d->voxels[i] = (float) (i / (16 * 16 * 8));
+  cu_viewer_state_set_volume (f->state, series4d);
+  drain ();
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (sagittal)));
+  g_assert_cmpint (cu_slice_canvas_get_plane (cu_slice_view_get_canvas (axial)), ==, CU_PLANE_AXIAL);
+  cu_viewer_state_set_time (f->state, 2);
+  g_assert_cmpint (cu_viewer_state_get_time (f->state), ==, 2);
+  cu_viewer_state_set_time (f->state, 7);
+  g_assert_cmpint (cu_viewer_state_get_time (f->state), ==, 2);
+  {
+    CuSliceCanvas *canvas = cu_slice_view_get_canvas (axial);
+    int cw = gtk_widget_get_width (GTK_WIDGET (canvas)), ch = gtk_widget_get_height (GTK_WIDGET (canvas));
+    g_autofree char *text = cu_slice_canvas_describe_point (canvas, cw / 2.0, ch / 2.0);
+    /* every voxel of volume t holds t */
+    g_assert_true (g_str_has_suffix (text, " 2"));
+  }
+  cu_viewer_state_set_volume (f->state, f->volume);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -340,6 +405,8 @@ main (int argc, char *argv[])
               test_readout, fixture_teardown);
   g_test_add ("/viewers/slice-view/zoom-and-fit", Fixture, NULL, fixture_setup,
               test_zoom_and_fit, fixture_teardown);
+  g_test_add ("/viewers/slice-view/single-image-and-4d", Fixture, NULL, fixture_setup,
+              test_single_image_and_4d, fixture_teardown);
   g_test_add ("/viewers/slice-view/orientation-labels", Fixture, NULL, fixture_setup,
               test_orientation_labels, fixture_teardown);
   return g_test_run ();
