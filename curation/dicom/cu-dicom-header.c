@@ -648,7 +648,7 @@ cu_dicom_header_read (const char *path, GError **error)
       break;
     }
 
-  if (!_cu_gdcm_read_header (h, error))
+  if (!_cu_gdcm_read_header (h, fd, error))
     {
       close (fd);
       return NULL;

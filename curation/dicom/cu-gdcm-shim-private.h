@@ -11,8 +11,10 @@
 G_BEGIN_DECLS
 
 /* Fill everything GDCM knows into header (header->path, file_size, mtime, has_preamble and
- * has_meta are already set by the caller). Reads up to, not including, Pixel Data. */
+ * has_meta are already set by the caller). Reads up to, not including, Pixel Data; fd is the
+ * caller's descriptor of the same file, used to verify the Pixel Data element header. */
 gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
+                                    int            fd,
                                     GError       **error);
 
 /* Decode all frames of an encapsulated (or deflated) file with GDCM into out: samples

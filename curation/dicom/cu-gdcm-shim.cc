@@ -20,7 +20,6 @@
 #include <string>
 #include <vector>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <gdcmCSAHeader.h>
@@ -64,11 +63,11 @@ silence_gdcm ()
       gdcm::Trace::SetDebugStream (null_stream);
       gdcm::Trace::SetWarningStream (null_stream);
       gdcm::Trace::SetErrorStream (null_stream);
+      gdcm::Trace::WarningOff ();
+      gdcm::Trace::DebugOff ();
+      gdcm::Trace::ErrorOff ();
       g_once_init_leave (&once, 1);
     }
-  gdcm::Trace::WarningOff ();
-  gdcm::Trace::DebugOff ();
-  gdcm::Trace::ErrorOff ();
 }
 
 struct Ctx
@@ -379,18 +378,14 @@ read_mosaic (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
  * its tag and read its length (PS3.5 §7.1.2: explicit OB/OW/UN have a 12-byte header, implicit
  * 8 bytes; the length is the last 4 bytes either way). */
 bool
-locate_pixel_data (CuDicomHeader *h, gint64 value_offset)
+locate_pixel_data (CuDicomHeader *h, int fd, gint64 value_offset)
 {
   if (value_offset < 8 || value_offset > h->file_size)
-    return false;
-  int fd = open (h->path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
     return false;
   guint8 b[12] = { 0 };
   gint64 start = MAX (value_offset - 12, 0);
   ssize_t want = (ssize_t) (value_offset - start);
   ssize_t got = pread (fd, b + (12 - want), want, start);
-  close (fd);
   if (got != want)
     return false;
 
@@ -522,7 +517,7 @@ patched_stream (const CuDicomHeader *h, std::string &declared_ts, gint64 *shift)
 }
 
 gboolean
-read_header (CuDicomHeader *h, GError **error)
+read_header (CuDicomHeader *h, int fd, GError **error)
 {
   silence_gdcm ();
 
@@ -665,7 +660,7 @@ read_header (CuDicomHeader *h, GError **error)
 
   bool has_pixel_element = false;
   if (stop > 0 && g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.1.99") != 0)
-    has_pixel_element = locate_pixel_data (h, stop);
+    has_pixel_element = locate_pixel_data (h, fd, stop);
   else if (g_strcmp0 (h->transfer_syntax, "1.2.840.10008.1.2.1.99") == 0)
     {
       /* Deflated data set: the stream position is inside the inflated data, so there is no
@@ -722,11 +717,11 @@ read_header (CuDicomHeader *h, GError **error)
 } /* namespace */
 
 extern "C" gboolean
-_cu_gdcm_read_header (CuDicomHeader *header, GError **error)
+_cu_gdcm_read_header (CuDicomHeader *header, int fd, GError **error)
 {
   try
     {
-      return read_header (header, error);
+      return read_header (header, fd, error);
     }
   catch (const std::exception &e)
     {
