@@ -68,6 +68,7 @@ typedef struct
 {
   GPtrArray *files;         /* FileEntry, in walk order */
   GHashTable *dirs;         /* "dev:ino" → path of the first visit */
+  GHashTable *seen;         /* paths of regular files already listed (the same file given twice) */
   CuImportReport *report;
   CuProgress *progress;
   GCancellable *cancellable;
@@ -253,7 +254,12 @@ walk_path (Walk *walk, const char *path)
     walk_dir (walk, path, &st);
   else if (S_ISREG (st.st_mode))
     {
-      FileEntry *entry = g_new0 (FileEntry, 1);
+      FileEntry *entry;
+
+      /* "import dir dir/file": one file, looked at once. */
+      if (!g_hash_table_add (walk->seen, g_strdup (path)))
+        return;
+      entry = g_new0 (FileEntry, 1);
 
       entry->path = g_strdup (path);
       entry->size = st.st_size;
@@ -815,6 +821,7 @@ cu_store_import (CuStore           *self,
   g_autoptr(GPtrArray) files = NULL;
   g_autoptr(GPtrArray) to_read = NULL;
   g_autoptr(GHashTable) dirs = NULL;
+  g_autoptr(GHashTable) seen = NULL;
   g_auto(GStrv) abs_paths = NULL;
   ReaderShared shared = { 0 };
   GThreadPool *pool = NULL;
@@ -833,6 +840,7 @@ cu_store_import (CuStore           *self,
   report = import_report_new ();
   files = g_ptr_array_new_with_free_func ((GDestroyNotify) file_entry_free);
   dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   /* Absolute, normalised (no "." or ".."), but symbolic links kept: the catalog records the
    * path the user gave, which is the one they recognise. */
@@ -844,6 +852,7 @@ cu_store_import (CuStore           *self,
   /* 1. Walk */
   walk.files = files;
   walk.dirs = dirs;
+  walk.seen = seen;
   walk.report = report;
   walk.progress = progress;
   walk.cancellable = cancellable;
@@ -866,8 +875,10 @@ cu_store_import (CuStore           *self,
   if (!catalog_prepare (&cat, self->db, &local_error))
     goto out;
 
-  /* 2. Unchanged files */
+  /* 2. Unchanged files, in one read transaction (one snapshot, no per-query locking). */
   to_read = g_ptr_array_new ();
+  if (!_cu_store_exec (self->db, "BEGIN", &local_error))
+    goto out;
   for (i = 0; i < files->len; i++)
     {
       FileEntry *e = files->pdata[i];
@@ -876,6 +887,8 @@ cu_store_import (CuStore           *self,
       else
         g_ptr_array_add (to_read, e);
     }
+  if (!_cu_store_exec (self->db, "COMMIT", &local_error))
+    goto out;
 
   if (report->rejected->len > 0)
     {
