@@ -127,10 +127,13 @@ print_text (GPtrArray *records)
               g_autofree char *number = se->series_number >= 0 ? g_strdup_printf ("%d", se->series_number)
                                                                 : g_strdup ("–");
 
+              /* Objects without pixels (SR, RTSTRUCT…) have no matrix size. */
+              g_autofree char *size = se->rows > 0 ? g_strdup_printf ("%dx%d", se->columns, se->rows)
+                                                   : g_strdup ("–");
+
               /* Translators: series number, modality, description, instance count, size, UID. */
-              printf (_("    #%-4s %-8s %-32s %5d instances  %dx%d  %s\n"), number, or_dash (se->modality),
-                      or_dash (se->series_description), se->n_instances, se->columns, se->rows,
-                      se->series_uid);
+              printf (_("    #%-4s %-8s %-32s %5d instances  %s  %s\n"), number, or_dash (se->modality),
+                      or_dash (se->series_description), se->n_instances, size, se->series_uid);
             }
         }
     }
