@@ -78,7 +78,9 @@ canvases_allocated (gpointer data)
   for (CuPlane p = CU_PLANE_AXIAL; p <= CU_PLANE_SAGITTAL; p++)
     {
       GtkWidget *canvas = GTK_WIDGET (cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (f->mpr, p)));
-      if (gtk_widget_get_width (canvas) < 100 || gtk_widget_get_height (canvas) < 100)
+      /* mapped and allocated: a paintable of an unmapped widget draws nothing */
+      if (!gtk_widget_get_mapped (canvas) || gtk_widget_get_width (canvas) < 100
+          || gtk_widget_get_height (canvas) < 100)
         return FALSE;
     }
   return TRUE;
@@ -105,15 +107,27 @@ static guint8 *
 render_widget (Fixture *f, GtkWidget *widget, int *width, int *height)
 {
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (f->window));
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
   guint8 *pixels;
 
-  gdk_paintable_snapshot (paintable, snapshot, w, h);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  /* The paintable shows what the widget drew in its last frame: until the frame clock has
+   * painted it once, there is nothing (the cairo renderer paints later than GL). */
+  while (node == NULL && g_get_monotonic_time () < end)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+      gdk_paintable_snapshot (paintable, snapshot, w, h);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        {
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, w, h));
   *width = gdk_texture_get_width (texture);
@@ -203,15 +217,25 @@ test_window_level_changes_pixels (Fixture *f, gconstpointer data)
   gsize n, changed = 0;
   double w = cu_viewer_state_get_window (f->state), l = cu_viewer_state_get_level (f->state);
 
+  gint64 end;
+
   cu_viewer_state_set_window_level (f->state, w / 4, l - w / 4);
-  drain ();
-  after = render_plane (f, CU_PLANE_AXIAL, &w2, &h2);
-  g_assert_cmpint (w1, ==, w2);
-  g_assert_cmpint (h1, ==, h2);
   n = (gsize) w1 * h1;
-  for (gsize i = 0; i < n; i++)
-    if (before[i * 4 + 1] != after[i * 4 + 1])
-      changed++;
+  /* bounded wait for the next frame: the pixels must change, not merely eventually */
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  do
+    {
+      drain ();
+      g_free (after);
+      after = render_plane (f, CU_PLANE_AXIAL, &w2, &h2);
+      g_assert_cmpint (w1, ==, w2);
+      g_assert_cmpint (h1, ==, h2);
+      changed = 0;
+      for (gsize i = 0; i < n; i++)
+        if (before[i * 4 + 1] != after[i * 4 + 1])
+          changed++;
+    }
+  while (changed <= n / 20 && g_get_monotonic_time () < end);
   g_test_message ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " pixels changed", changed, n);
   g_assert_cmpuint (changed, >, n / 20);
 
