@@ -101,7 +101,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuImportReport, cu_import_report_free)
 /* Scan files and folders recursively (following symlinks once, detecting loops), read headers
  * only, and catalog every DICOM instance. One transaction per batch; re-import is idempotent
  * by SOPInstanceUID. Bad files end up in report->rejected, they do not fail the import.
- * Returns NULL only on a workspace-level failure (database error, cancellation). */
+ * Returns NULL only on a workspace-level failure (database error, cancellation).
+ *
+ * Details (cu-importer.c has the reasons):
+ *  - a file catalogued at the same path with the same size and mtime is not read again;
+ *  - objects without pixel data (SR, RTSTRUCT, RTPLAN, waveforms) are instances too;
+ *  - a DICOMDIR is skipped (report->skipped), its files come from the folder scan;
+ *  - the same SOPInstanceUID at a second path is a duplicate (report->duplicates) unless the
+ *    catalogued file no longer exists, in which case the instance moves to the new path;
+ *  - files without SOP/Study/Series Instance UID, unreadable or non-DICOM files, link loops,
+ *    broken links and special files are rejected with a reason (also kept in rejected_file);
+ *  - cancelling rolls back the current batch only and records "import-cancelled" in the
+ *    audit log; every completed import records "import" with the paths and counts. */
 CuImportReport *cu_store_import      (CuStore           *self,
                                       const char *const *paths,
                                       CuProgress        *progress,
