@@ -506,6 +506,36 @@ test_queries (Fixture *f, gconstpointer data)
   expected_clear (&e);
 }
 
+/* The GUI reads through one connection while an import writes through another (WAL). */
+static void
+test_second_connection (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuStore) writer = NULL;
+  g_autoptr(CuStore) reader = NULL;
+  g_autoptr(CuImportReport) report = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  guint n_instances = 0;
+
+  writer = cu_store_open (f->workspace, &error);
+  g_assert_no_error (error);
+  reader = cu_store_open (f->workspace, &error);
+  g_assert_no_error (error);
+
+  before = cu_store_list_series (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (before->len, ==, 0);
+
+  report = import (writer, f);
+  after = cu_store_list_series (reader, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->len, ==, report->series_uids->len);
+  for (guint i = 0; i < after->len; i++)
+    n_instances += ((CuSeriesRecord *) after->pdata[i])->n_instances;
+  g_assert_cmpuint (n_instances, ==, report->n_imported);
+}
+
 typedef struct
 {
   GCancellable *cancellable;
@@ -577,6 +607,8 @@ main (int argc, char **argv)
   g_test_add ("/curation/store/import/folder", Fixture, NULL, fixture_setup, test_import_folder,
               fixture_teardown);
   g_test_add ("/curation/store/import/queries", Fixture, NULL, fixture_setup, test_queries,
+              fixture_teardown);
+  g_test_add ("/curation/store/import/second-connection", Fixture, NULL, fixture_setup, test_second_connection,
               fixture_teardown);
   g_test_add ("/curation/store/import/cancel", Fixture, NULL, fixture_setup, test_cancel,
               fixture_teardown);
