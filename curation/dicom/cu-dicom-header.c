@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -176,6 +177,95 @@ _cu_dicom_text_to_utf8 (const char *bytes, gsize len, const char *from_charset)
         return g_steal_pointer (&conv);
     }
   return g_utf8_make_valid (bytes, len);
+}
+
+/* Siemens CSA header ("SIEMENS CSA HEADER" private element (0029,xx10)), as documented by
+ * nibabel (nibabel.nicom.csareader) and dcm2niix: optional "SV10" + 4 bytes (CSA2), tag count,
+ * one unused word, then per tag a 64-byte name, VM, 4-byte VR, SyngoDT, item count and one
+ * word, and per item four words (CSA2: length in the second; CSA1: first minus the first tag's
+ * item count) followed by the value padded to 4 bytes. GDCM's own parser asserts on damaged
+ * headers, so this one only reads within bounds and gives up quietly. */
+static gboolean
+csa_u32 (const guint8 *d, gsize len, gsize *pos, gint32 *out)
+{
+  if (*pos + 4 > len)
+    return FALSE;
+  *out = (gint32) (d[*pos] | (d[*pos + 1] << 8) | (d[*pos + 2] << 16)
+                   | ((guint32) d[*pos + 3] << 24));
+  *pos += 4;
+  return TRUE;
+}
+
+gboolean
+_cu_dicom_parse_csa (const guint8 *d, gsize len, int *mosaic_images, double normal[3],
+                     gboolean *has_normal)
+{
+  gsize pos = 0;
+  gint32 n_tags, unused, tag0_items = 0;
+  gboolean csa2 = len >= 8 && memcmp (d, "SV10", 4) == 0;
+
+  if (csa2)
+    pos = 8;
+  if (!csa_u32 (d, len, &pos, &n_tags) || !csa_u32 (d, len, &pos, &unused)
+      || n_tags <= 0 || n_tags > 1000)
+    return FALSE;
+
+  for (gint32 t = 0; t < n_tags; t++)
+    {
+      char name[65];
+      gint32 vm, syngodt, n_items, last;
+      if (pos + 64 + 4 > len)
+        return FALSE;
+      memcpy (name, d + pos, 64);
+      name[64] = '\0';
+      pos += 64;
+      if (!csa_u32 (d, len, &pos, &vm))
+        return FALSE;
+      pos += 4;   /* VR */
+      if (!csa_u32 (d, len, &pos, &syngodt) || !csa_u32 (d, len, &pos, &n_items)
+          || !csa_u32 (d, len, &pos, &last) || n_items < 0 || n_items > 1000)
+        return FALSE;
+      if (t == 1)
+        tag0_items = n_items;
+
+      gboolean want_mosaic = strcmp (name, "NumberOfImagesInMosaic") == 0;
+      gboolean want_normal = strcmp (name, "SliceNormalVector") == 0;
+      int n_values = vm > 0 ? vm : n_items;
+      for (gint32 i = 0; i < n_items; i++)
+        {
+          gint32 x[4];
+          for (int k = 0; k < 4; k++)
+            if (!csa_u32 (d, len, &pos, &x[k]))
+              return FALSE;
+          gint64 item_len = csa2 ? x[1] : (gint64) x[0] - tag0_items;
+          if (item_len < 0 || pos + item_len > len)
+            {
+              if (csa2)
+                return FALSE;
+              break;
+            }
+          if (i < n_values && item_len > 0 && (want_mosaic || want_normal))
+            {
+              g_autofree char *v = g_strndup ((const char *) d + pos, item_len);
+              char *end = NULL;
+              double value = g_ascii_strtod (v, &end);
+              if (end != v && isfinite (value))
+                {
+                  if (want_mosaic && i == 0 && value > 0 && value < 10000)
+                    *mosaic_images = (int) value;
+                  else if (want_normal && i < 3)
+                    {
+                      normal[i] = value;
+                      if (i == 2)
+                        *has_normal = TRUE;
+                    }
+                }
+            }
+          pos += item_len;
+          pos += (4 - item_len % 4) % 4;
+        }
+    }
+  return TRUE;
 }
 
 gboolean

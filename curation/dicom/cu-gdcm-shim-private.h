@@ -39,6 +39,14 @@ char       *_cu_dicom_text_to_utf8 (const char *bytes,
                                     gsize       len,
                                     const char *from_charset);
 
+/* Read NumberOfImagesInMosaic and SliceNormalVector from a Siemens CSA image header blob;
+ * leaves the outputs untouched where absent. FALSE if the blob is not a readable CSA header. */
+gboolean    _cu_dicom_parse_csa    (const guint8 *data,
+                                    gsize         len,
+                                    int          *mosaic_images,
+                                    double        normal[3],
+                                    gboolean     *has_normal);
+
 /* Map a Specific Character Set (0008,0005) value to an iconv name (static) or NULL. */
 const char *_cu_dicom_charset_to_iconv (const char *specific_character_set);
 

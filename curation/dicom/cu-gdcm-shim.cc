@@ -22,7 +22,6 @@
 
 #include <unistd.h>
 
-#include <gdcmCSAHeader.h>
 #include <gdcmDataSet.h>
 #include <gdcmFileMetaInformation.h>
 #include <gdcmImage.h>
@@ -340,38 +339,30 @@ fill_frames (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
 }
 
 void
-read_mosaic (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
+read_mosaic (const gdcm::DataSet &ds, CuDicomHeader *h)
 {
   if (h->image_type == nullptr || strstr (h->image_type, "MOSAIC") == nullptr)
     return;
 
-  gdcm::CSAHeader csa;
-  const gdcm::PrivateTag &pt = gdcm::CSAHeader::GetCSAImageHeaderInfoTag ();
+  /* The element is found through GDCM's private-tag lookup; its bytes are parsed by
+   * _cu_dicom_parse_csa, because gdcm::CSAHeader asserts on damaged headers. */
+  const gdcm::PrivateTag pt (0x0029, 0x10, "SIEMENS CSA HEADER");
   if (!ds.FindDataElement (pt))
     return;
-  if (!csa.LoadFromDataElement (ds.GetDataElement (pt)))
+  const gdcm::ByteValue *bv = ds.GetDataElement (pt).GetByteValue ();
+  if (bv == nullptr || bv->GetPointer () == nullptr)
     return;
-
-  double v[3];
-  if (csa.FindCSAElementByName ("NumberOfImagesInMosaic"))
+  double normal[3] = { 0, 0, 0 };
+  gboolean has_normal = FALSE;
+  int mosaic = 0;
+  _cu_dicom_parse_csa ((const guint8 *) bv->GetPointer (), bv->GetLength (), &mosaic, normal,
+                       &has_normal);
+  h->mosaic_images = mosaic;
+  if (has_normal)
     {
-      const gdcm::ByteValue *bv = csa.GetCSAElementByName ("NumberOfImagesInMosaic").GetByteValue ();
-      if (bv != nullptr && bv->GetPointer () != nullptr
-          && parse_numbers (std::string (bv->GetPointer (), bv->GetLength ()), v, 1) == 1
-          && v[0] > 0 && v[0] < 10000)
-        h->mosaic_images = (int) v[0];
+      h->has_csa_normal = TRUE;
+      memcpy (h->csa_slice_normal, normal, sizeof normal);
     }
-  if (csa.FindCSAElementByName ("SliceNormalVector"))
-    {
-      const gdcm::ByteValue *bv = csa.GetCSAElementByName ("SliceNormalVector").GetByteValue ();
-      if (bv != nullptr && bv->GetPointer () != nullptr
-          && parse_numbers (std::string (bv->GetPointer (), bv->GetLength ()), v, 3) == 3)
-        {
-          h->has_csa_normal = TRUE;
-          memcpy (h->csa_slice_normal, v, sizeof v);
-        }
-    }
-  (void) ctx;
 }
 
 /* Locate the Pixel Data element header just before the value offset GDCM stopped at, verify
@@ -709,7 +700,7 @@ read_header (CuDicomHeader *h, int fd, GError **error)
   h->window_width = get_double (ctx, ds, 0x0028, 0x1051, 0);
   h->gantry_tilt = get_double (ctx, ds, 0x0018, 0x1120, 0);
 
-  read_mosaic (ctx, ds, h);
+  read_mosaic (ds, h);
   fill_frames (ctx, ds, h);
   return TRUE;
 }

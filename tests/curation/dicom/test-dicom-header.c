@@ -270,6 +270,28 @@ test_mosaic (void)
     g_assert_cmpfloat_with_epsilon (h->csa_slice_normal[k], json_array_get_double_element (n, k),
                                     1e-6);
 
+  /* Another scanner's mosaic (5 images per mosaic). */
+  g_autofree char *epi = dt_corpus ("mr/siemens_epi_mosaic_study/s04_pe_pa/epi_pe_pa-00001.dcm");
+  g_autoptr (JsonNode) enode = dt_pyref_json ("csa", epi);
+  g_autoptr (CuDicomHeader) e = dt_read_header (epi);
+  g_assert_cmpint (e->mosaic_images, ==,
+                   json_object_get_int_member (json_node_get_object (enode), "mosaic"));
+
+  /* A damaged CSA header (GDCM's own parser asserts on this) is read without crashing; the
+   * rest of the header is intact. */
+  g_autofree char *contents = NULL;
+  gsize len;
+  g_file_get_contents (path, &contents, &len, NULL);
+  char *sv10 = memmem (contents, len, "SV10", 4);
+  g_assert_nonnull (sv10);
+  for (int k = 0; k < 400; k++)
+    sv10[90 + k] = (char) (k * 29 + 7);
+  g_autofree char *damaged = g_build_filename (dt_tmpdir (), "damaged-csa.dcm", NULL);
+  g_file_set_contents (damaged, contents, len, NULL);
+  g_autoptr (CuDicomHeader) d = dt_read_header (damaged);
+  g_assert_cmpstr (d->sop_instance_uid, ==, h->sop_instance_uid);
+  g_assert_cmpint (d->rows, ==, h->rows);
+
   /* Not a mosaic: no CSA numbers even though the file is Siemens. */
   g_autofree char *plain = dt_corpus ("single/MR-SIEMENS-DICOM-WithOverlays.dcm");
   g_autoptr (CuDicomHeader) p = dt_read_header (plain);
