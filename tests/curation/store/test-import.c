@@ -2,8 +2,8 @@
  * test-import.c — cu_store_import on a small folder assembled from real files of
  * $CU_SHARED_DICOM, with every kind of trouble a real folder has: a duplicate, a non-DICOM
  * file, a file without preamble, an object without pixels, a file without UIDs, an
- * unreadable file, a symbolic link to a file, a link loop, a second link to a folder, a
- * broken link and a FIFO. Expected counts come from pydicom (pydicom-uids.py), not from
+ * unreadable file and folder, a DICOMDIR, a symbolic link to a file, a link loop, a second
+ * link to a folder, a broken link and a FIFO. Expected counts come from pydicom (pydicom-uids.py), not from
  * Curata's own output.
  */
 #include "config.h"
@@ -25,7 +25,8 @@ typedef struct
   char *src;          /* the folder imported */
   char *workspace;
   GPtrArray *files;   /* regular files of src in walk order (absolute) */
-  GPtrArray *odd;     /* non-files that must be rejected: loop, alias, broken link, FIFO */
+  GPtrArray *odd;     /* non-files that must be rejected: loop, alias, broken link, FIFO,
+                       * the sealed folder (unless root) */
   char *dicomdir;     /* c/DICOMDIR: skipped, not rejected (not in files) */
 } Fixture;
 
@@ -141,6 +142,22 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_ptr_array_add (f->files, path);
   /* RT structure set: no pixels, no preamble; an instance all the same. */
   g_ptr_array_add (f->files, place (f, "b/rtstruct.dcm", "odd/rtstruct.dcm"));
+
+  /* b/sealed/: a folder nobody but root may open. As root its file is imported like any
+   * other; otherwise the folder is rejected with the reason. */
+  path = place (f, "b/sealed/pet.dcm", "pt/ge_advance_hoffman_jhu/1.2.840.113619.2.99.2.1525117133.212971.dcm");
+  {
+    g_autofree char *sealed = g_path_get_dirname (path);
+
+    g_assert_cmpint (chmod (sealed, 0), ==, 0);
+    if (geteuid () == 0)
+      g_ptr_array_add (f->files, path);
+    else
+      {
+        g_ptr_array_add (f->odd, g_steal_pointer (&sealed));
+        g_free (path);
+      }
+  }
 
   /* c/DICOMDIR: a Media Storage Directory (empty directory record sequence). The corpus has
    * none, so it is written here with Curata's own DICOM writer. */
