@@ -179,9 +179,22 @@ def locate_lesion(vol, truth, radius):
     stops moving, so it converges on the blob the image shows, not on the point it started from."""
     from scipy import ndimage
 
-    sigma_vox = [max(radius / 2.0 / s, 0.3) for s in vol.spacing[::-1]]
-    smooth = ndimage.gaussian_filter(vol.voxels, sigma_vox)
-    grid = np.stack(np.meshgrid(*[np.arange(n) for n in vol.voxels.shape], indexing="ij"), -1)
+    # Work on a box around the truth: everything below stays within r + 3 mm of a centre that
+    # starts within r of it, and smoothing the whole volume would only cost time.
+    spacing_kji = vol.spacing[::-1]
+    centre_kji = vol.to_index(truth)
+    lo, hi = [], []
+    for a in range(3):
+        half = int(np.ceil((2.0 * radius + 6.0) / spacing_kji[a])) + 2
+        c = int(round(centre_kji[a]))
+        lo.append(max(c - half, 0))
+        hi.append(min(c + half + 1, vol.voxels.shape[a]))
+    if not check(all(l < h for l, h in zip(lo, hi)), f"{vol.description}: lesion outside the series"):
+        return None, False
+    voxels = vol.voxels[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    sigma_vox = [max(radius / 2.0 / s, 0.3) for s in spacing_kji]
+    smooth = ndimage.gaussian_filter(voxels, sigma_vox)
+    grid = np.stack(np.meshgrid(*[np.arange(l, h) for l, h in zip(lo, hi)], indexing="ij"), -1)
     lps = vol.to_lps(grid.reshape(-1, 3)).reshape(grid.shape)
     dist = np.linalg.norm(lps - np.asarray(truth), axis=-1)
 
@@ -194,9 +207,9 @@ def locate_lesion(vol, truth, radius):
     for _ in range(50):
         d = np.linalg.norm(lps - centre, axis=-1)
         shell = (d > radius + 1.5) & (d <= radius + 3.0)
-        ref = np.median(vol.voxels[shell])
+        ref = np.median(voxels[shell])
         window = d <= radius + 1.0
-        w = np.clip(ref - vol.voxels[window], 0, None)
+        w = np.clip(ref - voxels[window], 0, None)
         if w.sum() <= 0:
             return None, False
         new_centre = (lps[window] * w[:, None]).sum(0) / w.sum()
@@ -207,8 +220,8 @@ def locate_lesion(vol, truth, radius):
 
     # Contrast: the lesion core must be clearly darker than the tissue around it.
     d = np.linalg.norm(lps - centre, axis=-1)
-    core = vol.voxels[d <= max(radius / 2.0, 0.6 * vol.spacing.max())].mean()
-    shell = np.median(vol.voxels[(d > radius + 1.5) & (d <= radius + 3.0)])
+    core = voxels[d <= max(radius / 2.0, 0.6 * vol.spacing.max())].mean()
+    shell = np.median(voxels[(d > radius + 1.5) & (d <= radius + 3.0)])
     dark = core < shell - 0.25 * abs(shell)
     return centre, dark
 
