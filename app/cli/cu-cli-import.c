@@ -100,7 +100,8 @@ cu_cli_import (CuCli *cli, int argc, char **argv)
   context = cu_cli_option_context ("import", _("PATH…"),
                                    N_("Catalog DICOM files and folders (recursively) in the workspace.\n"
                                       "Files that are not imported are listed with the reason; the "
-                                      "import still succeeds (exit status 0)."),
+                                      "import still succeeds (exit status 0). A PATH that does not "
+                                      "exist is an error (exit status 2); the others are imported."),
                                    entries);
   if (!cu_cli_parse (context, "import", &argc, &argv))
     return CU_CLI_EXIT_USAGE;
