@@ -514,7 +514,7 @@ walk_dataset (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean
         return WALK_OK;
       const guint8 *p = walk_get (w, *pos, 8);
       if (p == NULL)
-        return top && *pos >= w->size - 1 ? WALK_OK : WALK_TRUNCATED;
+        return WALK_TRUNCATED;   /* even a partial element header at the end makes GDCM abort */
       guint16 g = rd16 (p, be), e = rd16 (p + 2, be);
       if (g == 0xFFFE && e == 0xE00D)
         {
