@@ -526,7 +526,13 @@ walk_dataset (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean
       if (g == 0xFFFE)
         return WALK_BAD;
       if (top && (g > 0x7FE0 || (g == 0x7FE0 && e >= 0x0010)))
-        return WALK_OK;   /* Pixel Data (or what follows): GDCM stops here */
+        {
+          /* Pixel Data (or what follows): GDCM stops here, but only after reading the whole
+           * element header, and asserts if the file ends inside it. */
+          gboolean long_header = explicit_vr && g_ascii_isupper (p[4]) && g_ascii_isupper (p[5])
+                                 && vr_has_long_length (p + 4);
+          return *pos + (long_header ? 12 : 8) <= w->size ? WALK_OK : WALK_TRUNCATED;
+        }
 
       /* An element without VR letters in an explicit data set is read as implicit, as GDCM
        * and other readers do for such broken encoders. */

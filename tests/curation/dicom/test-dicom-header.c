@@ -402,6 +402,44 @@ test_errors (void)
     g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED);
 }
 
+/* Every truncation of a header (every 5th byte, in three encodings) is a MALFORMED error or,
+ * at an element boundary, a header without pixels — never an abort (Debian's GDCM asserts on
+ * several of these when handed them directly). */
+static void
+test_truncations (void)
+{
+  static const char *const files[] = {
+    "single/CT_small.dcm", "single/MR_small_bigendian.dcm", "single/MR_small_implicit.dcm",
+    "odd/rtstruct.dcm",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = dt_corpus (files[i]);
+      g_autoptr (CuDicomHeader) full = dt_read_header (path);
+      g_autofree char *contents = NULL;
+      gsize len;
+      g_file_get_contents (path, &contents, &len, NULL);
+      gsize stop = full->has_pixels ? (gsize) full->pixel_offset + 16 : MIN (len, 3000);
+      g_autofree char *cut = g_build_filename (dt_tmpdir (), "truncated.dcm", NULL);
+      guint n_malformed = 0;
+      for (gsize at = 140; at < stop; at += 5)
+        {
+          g_autoptr (GError) error = NULL;
+          g_file_set_contents (cut, contents, at, NULL);
+          g_autoptr (CuDicomHeader) h = cu_dicom_header_read (cut, &error);
+          if (h != NULL)
+            g_assert_false (h->has_pixels);
+          else
+            {
+              g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED);
+              n_malformed++;
+            }
+        }
+      g_test_message ("%s: %u of the cuts are malformed", path, n_malformed);
+      g_assert_cmpuint (n_malformed, >, 0);
+    }
+}
+
 /* The odd/ files from the pydicom regression suite: each either reads (what it should) or fails
  * with the right code — never a crash. */
 static void
@@ -503,6 +541,7 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/dicom/header/rtdose-grid", test_rtdose_grid);
   g_test_add_func ("/curation/dicom/header/mosaic", test_mosaic);
   g_test_add_func ("/curation/dicom/header/errors", test_errors);
+  g_test_add_func ("/curation/dicom/header/truncations", test_truncations);
   g_test_add_func ("/curation/dicom/header/odd-files", test_odd_files);
   g_test_add_func ("/curation/dicom/header/charset", test_charset);
 
