@@ -471,8 +471,10 @@ walk_items (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean b
 {
   for (;;)
     {
-      if (end >= 0 && *pos >= end)
+      if (end >= 0 && *pos == end)
         return WALK_OK;
+      if (end >= 0 && *pos > end)
+        return WALK_BAD;   /* items overrun their sequence */
       const guint8 *p = walk_get (w, *pos, 8);
       if (p == NULL)
         return WALK_TRUNCATED;
@@ -480,7 +482,7 @@ walk_items (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean b
       guint32 len = rd32 (p + 4, be);
       *pos += 8;
       if (g != 0xFFFE)
-        return WALK_UNSURE;
+        return end >= 0 ? WALK_BAD : WALK_UNSURE;
       if (e == 0xE0DD)
         return WALK_OK;
       if (e != 0xE000)
@@ -493,9 +495,17 @@ walk_items (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean b
         }
       else
         {
-          *pos += len;
-          if (*pos > w->size)
+          gint64 item_end = *pos + len;
+          if (item_end > w->size)
             return WALK_TRUNCATED;
+          if (end >= 0 && item_end > end)
+            return WALK_BAD;
+          /* Defined-length items are parsed by GDCM too: their elements must fit. */
+          WalkResult r = walk_dataset (w, pos, item_end, explicit_vr, be, depth + 1, FALSE);
+          if (r != WALK_OK)
+            return r;
+          if (*pos != item_end)
+            return WALK_BAD;
         }
     }
 }
@@ -574,9 +584,20 @@ walk_dataset (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean
             return r;
           continue;
         }
+      gint64 value_at = *pos;
       *pos += len;
       if (*pos > w->size)
         return WALK_TRUNCATED;
+      if (end >= 0 && *pos > end)
+        return WALK_BAD;   /* an element overruns its item */
+      if (ex && is_sq && len > 0)
+        {
+          /* Defined-length sequence: its items must fill it exactly. */
+          gint64 at = value_at;
+          WalkResult r = walk_items (w, &at, *pos, explicit_vr, be, depth + 1);
+          if (r != WALK_OK)
+            return r;
+        }
     }
 }
 
@@ -736,8 +757,9 @@ cu_dicom_header_read (const char *path, GError **error)
       return NULL;
     case WALK_BAD:
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: corrupt header structure (an invalid VR in the file "
-                     "meta group, or a delimiter where a data element should be)"), path);
+                   _("%s: malformed DICOM: corrupt header structure (sequence, item and element "
+                     "lengths do not fit together, a delimiter stands where a data element "
+                     "should be, or the file meta group has an invalid VR)"), path);
       close (fd);
       return NULL;
     default:
