@@ -384,6 +384,21 @@ test_errors (void)
   else
     g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED);
 
+  /* An item longer than the sequence holding it (one length byte changed in a Referenced
+   * Image Sequence item): GDCM 3.0 aborts on this one if handed it. */
+  {
+    g_autofree char *src = dt_corpus ("compressed/same_image_9_transfer_syntaxes/4.dcm");
+    g_autofree char *bytes = NULL;
+    gsize blen;
+    g_file_get_contents (src, &bytes, &blen, NULL);
+    static const char item[] = "\xfe\xff\x00\xe0\x5e\x00\x00\x00\x08\x00\x50\x11";
+    char *at = memmem (bytes, blen, item, sizeof item - 1);
+    g_assert_nonnull (at);
+    at[4] = 0x71;
+    g_autofree char *overrun = write_tmp ("item-overrun.dcm", bytes, blen);
+    expect_error (overrun, CU_DICOM_ERROR_MALFORMED);
+  }
+
   /* Garbage after a valid preamble + DICM. */
   guint8 junk[600];
   memset (junk, 0, 128);
