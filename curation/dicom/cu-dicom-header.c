@@ -402,6 +402,7 @@ typedef enum { WALK_OK, WALK_TRUNCATED, WALK_BAD, WALK_UNSURE } WalkResult;
 typedef struct
 {
   int fd;
+  const guint8 *mem;   /* walk a buffer instead of fd (inflated data sets) */
   gint64 size;
   guint8 win[65536];
   gint64 wstart;
@@ -413,6 +414,8 @@ walk_get (Walker *w, gint64 pos, gsize n)
 {
   if (pos < 0 || pos + (gint64) n > w->size)
     return NULL;
+  if (w->mem != NULL)
+    return w->mem + pos;
   if (pos < w->wstart || pos + (gint64) n > w->wstart + (gint64) w->wlen)
     {
       ssize_t got = pread (w->fd, w->win, sizeof w->win, pos);
@@ -656,6 +659,13 @@ prewalk (int fd, CuDicomHeader *h)
           return WALK_TRUNCATED;
       }
 
+  /* Tell the GDCM shim what the meta declares (it reads deflated data sets its own way). */
+  if (ts[0] != '\0')
+    {
+      g_free (h->transfer_syntax);
+      h->transfer_syntax = g_strdup (ts);
+    }
+
   gboolean explicit_vr, be;
   if (strcmp (ts, "1.2.840.10008.1.2") == 0)
     explicit_vr = FALSE, be = FALSE;
@@ -674,6 +684,17 @@ prewalk (int fd, CuDicomHeader *h)
       be = p[0] == 0x00 && p[1] != 0x00;
     }
   return walk_dataset (w, &pos, -1, explicit_vr, be, 0, TRUE);
+}
+
+int
+_cu_dicom_prewalk_memory (const guint8 *data, gsize len, gsize dataset_start)
+{
+  g_autofree Walker *w = g_new0 (Walker, 1);
+  gint64 pos = dataset_start;
+
+  w->mem = data;
+  w->size = len;
+  return walk_dataset (w, &pos, -1, TRUE, FALSE, 0, TRUE) == WALK_OK ? 0 : 1;
 }
 
 CuDicomHeader *

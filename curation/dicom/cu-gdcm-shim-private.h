@@ -11,8 +11,9 @@
 G_BEGIN_DECLS
 
 /* Fill everything GDCM knows into header (header->path, file_size, mtime, has_preamble and
- * has_meta are already set by the caller). Reads up to, not including, Pixel Data; fd is the
- * caller's descriptor of the same file, used to verify the Pixel Data element header. */
+ * has_meta are already set by the caller; transfer_syntax holds the declared one if the file
+ * meta has it). Reads up to, not including, Pixel Data; fd is the caller's descriptor of the
+ * same file, used to verify the Pixel Data element header. */
 gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
                                     int            fd,
                                     GError       **error);
@@ -46,6 +47,13 @@ gboolean    _cu_dicom_parse_csa    (const guint8 *data,
                                     int          *mosaic_images,
                                     double        normal[3],
                                     gboolean     *has_normal);
+
+/* Structural check of an Explicit VR Little Endian data set held in memory (an inflated
+ * Deflated Explicit VR file): 0 when its elements, sequences and items fit together up to Pixel
+ * Data, non-zero when GDCM should not be given it. */
+int         _cu_dicom_prewalk_memory (const guint8 *data,
+                                      gsize         len,
+                                      gsize         dataset_start);
 
 /* Map a Specific Character Set (0008,0005) value to an iconv name (static) or NULL. */
 const char *_cu_dicom_charset_to_iconv (const char *specific_character_set);

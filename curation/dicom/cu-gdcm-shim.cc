@@ -34,6 +34,7 @@
 
 #include <glib.h>
 #include <glib/gi18n-lib.h>
+#include <zlib.h>
 
 #include "cu-gdcm-shim-private.h"
 
@@ -402,6 +403,112 @@ locate_pixel_data (CuDicomHeader *h, int fd, gint64 value_offset)
   return true;
 }
 
+const char *const TS_DEFLATED = "1.2.840.10008.1.2.1.99";
+
+/* Deflated Explicit VR Little Endian (PS3.5 A.5): the data set after the file meta group is one
+ * raw deflate stream. GDCM inflates it as it parses, and a damaged stream can make it allocate
+ * and clear gigabytes. We inflate it ourselves (bounded, every zlib error reported), check the
+ * structure like any other file, and hand GDCM an ordinary Explicit VR Little Endian copy in
+ * memory — only the Transfer Syntax UID in the meta group is rewritten. */
+std::unique_ptr<std::istringstream>
+inflated_stream (const CuDicomHeader *h, GError **error)
+{
+  gchar *contents = nullptr;
+  gsize len = 0;
+  if (!g_file_get_contents (h->path, &contents, &len, nullptr))
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: cannot read the file"),
+                   h->path);
+      return nullptr;
+    }
+  std::string bytes (contents, len);
+  g_free (contents);
+
+  size_t pos = h->has_preamble ? 132 : 0, ts_at = std::string::npos, gl_at = std::string::npos;
+  while (pos + 8 <= bytes.size ())
+    {
+      const guint8 *p = (const guint8 *) bytes.data () + pos;
+      if ((p[0] | (p[1] << 8)) != 0x0002)
+        break;
+      guint16 elem = p[2] | (p[3] << 8);
+      bool long_vr = (p[4] == 'O' && (p[5] == 'B' || p[5] == 'W')) || (p[4] == 'U' && p[5] == 'N')
+                     || (p[4] == 'S' && p[5] == 'Q') || (p[4] == 'U' && p[5] == 'T');
+      size_t hdr = long_vr ? 12 : 8;
+      if (pos + hdr > bytes.size ())
+        break;
+      size_t vlen = long_vr ? (p[8] | (p[9] << 8) | (p[10] << 16) | ((size_t) p[11] << 24))
+                            : (size_t) (p[6] | (p[7] << 8));
+      if (elem == 0x0000 && vlen == 4)
+        gl_at = pos + hdr;
+      if (elem == 0x0010 && !long_vr)
+        ts_at = pos;
+      pos += hdr + vlen;
+    }
+  if (ts_at == std::string::npos || pos > bytes.size ())
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the file meta group of a deflated file is damaged"),
+                   h->path);
+      return nullptr;
+    }
+
+  /* Inflate, at most 2 GiB. */
+  std::string out;
+  z_stream zs;
+  memset (&zs, 0, sizeof zs);
+  if (inflateInit2 (&zs, -15) != Z_OK)
+    return nullptr;
+  zs.next_in = (Bytef *) bytes.data () + pos;
+  zs.avail_in = (uInt) (bytes.size () - pos);
+  int rc = Z_OK;
+  char chunk[1 << 16];
+  while (rc == Z_OK && out.size () < ((size_t) 1 << 31))
+    {
+      zs.next_out = (Bytef *) chunk;
+      zs.avail_out = sizeof chunk;
+      rc = inflate (&zs, Z_NO_FLUSH);
+      out.append (chunk, sizeof chunk - zs.avail_out);
+      if (rc == Z_BUF_ERROR && zs.avail_in == 0)
+        break;
+    }
+  inflateEnd (&zs);
+  if (rc != Z_STREAM_END)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the deflated data set does not inflate (%s)"),
+                   h->path, zs.msg != nullptr ? zs.msg : _("truncated or corrupt stream"));
+      return nullptr;
+    }
+
+  /* Meta group with (0002,0010) = Explicit VR Little Endian (20 bytes padded instead of 22). */
+  std::string meta = bytes.substr (0, pos);
+  guint8 *t = (guint8 *) &meta[ts_at];
+  size_t old_len = t[6] | (t[7] << 8);
+  std::string value ("1.2.840.10008.1.2.1", 19);
+  value.push_back ('\0');
+  t[6] = (guint8) value.size ();
+  t[7] = 0;
+  meta.replace (ts_at + 8, old_len, value);
+  if (gl_at != std::string::npos)
+    {
+      guint8 *g = (guint8 *) &meta[gl_at];
+      guint32 gl = g[0] | (g[1] << 8) | (g[2] << 16) | ((guint32) g[3] << 24);
+      gl = gl + (guint32) value.size () - (guint32) old_len;
+      for (int k = 0; k < 4; k++)
+        g[k] = (guint8) (gl >> (8 * k));
+    }
+  size_t dataset_start = meta.size ();
+  meta += out;
+  if (_cu_dicom_prewalk_memory ((const guint8 *) meta.data (), meta.size (), dataset_start) != 0)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the inflated data set is truncated or corrupt"),
+                   h->path);
+      return nullptr;
+    }
+  return std::make_unique<std::istringstream> (std::move (meta));
+}
+
 /* GDCM 3.0 refuses files whose transfer syntax it does not know, even when the data set is
  * ordinary Explicit VR Little Endian and only the pixel encoding is new (HTJ2K, deflated image
  * frames). For those we hand GDCM a copy of the file in memory whose (0002,0010) value names a
@@ -514,15 +621,27 @@ read_header (CuDicomHeader *h, int fd, GError **error)
 
   gdcm::Reader first, second;
   gdcm::Reader *reader = &first;
-  first.SetFileName (h->path);
   std::set<gdcm::Tag> skip;
   const gdcm::Tag pixel_data (0x7FE0, 0x0010);
   skip.insert (pixel_data);
   std::string declared_ts;
   gint64 shift = 0;
-  std::unique_ptr<std::istringstream> patched;
+  std::unique_ptr<std::istringstream> patched, inflated;
+
+  g_autofree char *sniffed_ts = h->transfer_syntax;
+  h->transfer_syntax = nullptr;
+  if (g_strcmp0 (sniffed_ts, TS_DEFLATED) == 0)
+    {
+      inflated = inflated_stream (h, error);
+      if (!inflated)
+        return FALSE;
+      first.SetStream (*inflated);
+      declared_ts = TS_DEFLATED;
+    }
+  else
+    first.SetFileName (h->path);
   bool ok = first.ReadUpToTag (pixel_data, skip);
-  if (!ok && (patched = patched_stream (h, declared_ts, &shift)))
+  if (!ok && !inflated && (patched = patched_stream (h, declared_ts, &shift)))
     {
       second.SetStream (*patched);
       ok = second.ReadUpToTag (pixel_data, skip);
@@ -739,7 +858,16 @@ decode_frames (const CuDicomHeader *h, guint8 *out, gsize out_size, gboolean *ou
   silence_gdcm ();
 
   gdcm::ImageReader reader;
-  reader.SetFileName (h->path);
+  std::unique_ptr<std::istringstream> inflated;
+  if (g_strcmp0 (h->transfer_syntax, TS_DEFLATED) == 0)
+    {
+      inflated = inflated_stream (h, error);
+      if (!inflated)
+        return FALSE;
+      reader.SetStream (*inflated);
+    }
+  else
+    reader.SetFileName (h->path);
   if (!reader.Read ())
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
