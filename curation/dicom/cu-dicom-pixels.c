@@ -638,27 +638,34 @@ decode_raw (const CuDicomHeader *h, guint8 *out, gboolean *is_ybr, GError **erro
       return TRUE;
     }
 
-  if (_cu_gdcm_decode_frames (h, out, size, is_ybr, &first_error))
-    {
-      if (!ts_is_j2k (h))
-        mask_to_bits_stored (h, out, size / bytes_per_sample (h));
-      return TRUE;
-    }
-
-  /* GDCM failed: the direct decoders know a few streams it does not. */
+  /* JPEG 2000 and JPEG-LS: the direct decoders first (one pass over the fragments, no second
+   * parse of the file, and they handle fragmentations GDCM 3.0 does not); GDCM's codecs, which
+   * carry their own workarounds for some old encoders, second. */
   if (ts_is_j2k (h) || ts_is_jpegls (h))
     {
-      *is_ybr = FALSE;
-      if (decode_direct (h, ts_is_j2k (h) ? CODEC_J2K : CODEC_JPEGLS, out, error))
+      if (decode_direct (h, ts_is_j2k (h) ? CODEC_J2K : CODEC_JPEGLS, out, &first_error))
         {
+          *is_ybr = FALSE;
           if (ts_is_jpegls (h))
             mask_to_bits_stored (h, out, size / bytes_per_sample (h));
           return TRUE;
         }
+      g_autoptr (GError) gdcm_error = NULL;
+      if (_cu_gdcm_decode_frames (h, out, size, is_ybr, &gdcm_error))
+        {
+          if (!ts_is_j2k (h))
+            mask_to_bits_stored (h, out, size / bytes_per_sample (h));
+          return TRUE;
+        }
+      /* Report the direct decoder's reason: it names the frame. */
+      g_propagate_error (error, g_steal_pointer (&first_error));
       return FALSE;
     }
-  g_propagate_error (error, g_steal_pointer (&first_error));
-  return FALSE;
+
+  if (!_cu_gdcm_decode_frames (h, out, size, is_ybr, error))
+    return FALSE;
+  mask_to_bits_stored (h, out, size / bytes_per_sample (h));
+  return TRUE;
 }
 
 gboolean
