@@ -59,8 +59,11 @@ for p in paths:
     if not r.Read():
         continue
     img = r.GetImage()
-    buf = img.GetBuffer()
-    slices.append(np.frombuffer(buf.encode("latin-1") if isinstance(buf, str) else buf, dtype=np.int16))
+    # The SWIG binding hands the bytes over as a str with surrogate escapes (as pydicom's
+    # GDCM handler also undoes it).
+    raw = img.GetBuffer().encode("utf-8", "surrogateescape")
+    bits = img.GetPixelFormat().GetBitsAllocated()
+    slices.append(np.frombuffer(raw, dtype=np.int16 if bits == 16 else np.uint8))
 vol = np.stack(slices).astype(np.float32)
 print(vol.shape, float(vol.sum()))
 '''
