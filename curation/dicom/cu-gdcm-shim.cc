@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <csetjmp>
+#include <csignal>
 #include <unistd.h>
 
 #include <gdcmDataSet.h>
@@ -824,10 +826,47 @@ read_header (CuDicomHeader *h, int fd, GError **error)
   return TRUE;
 }
 
-} /* namespace */
 
-extern "C" gboolean
-_cu_gdcm_read_header (CuDicomHeader *header, int fd, GError **error)
+/* ---- Abort guard -----------------------------------------------------------------------
+ *
+ * Debian builds GDCM with assertions enabled, and a few of them fire on damaged input (JPEG
+ * fragment counts, meta group reading) — abort() would take the whole application down with
+ * one bad file. The structural pre-check in cu-dicom-header.c keeps most such files away from
+ * GDCM; as a last resort, every call into GDCM runs under a SIGABRT handler that, on the
+ * calling thread only, jumps back out of GDCM and turns the abort into an error. Outside a
+ * guarded call the handler restores the previous disposition and re-raises, so every other
+ * abort behaves exactly as before. (glibc's abort() releases its lock before raising, so
+ * leaving through the handler is safe; what GDCM allocated in that call is leaked.) */
+thread_local sigjmp_buf *abort_guard = nullptr;
+struct sigaction previous_abort_action;
+
+void
+on_abort (int sig)
+{
+  if (abort_guard != nullptr)
+    siglongjmp (*abort_guard, 1);
+  sigaction (SIGABRT, &previous_abort_action, nullptr);
+  raise (SIGABRT);
+}
+
+void
+install_abort_guard ()
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      struct sigaction sa;
+      memset (&sa, 0, sizeof sa);
+      sa.sa_handler = on_abort;
+      sigemptyset (&sa.sa_mask);
+      sa.sa_flags = SA_NODEFER;
+      sigaction (SIGABRT, &sa, &previous_abort_action);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+gboolean
+read_header_caught (CuDicomHeader *header, int fd, GError **error)
 {
   try
     {
@@ -846,6 +885,30 @@ _cu_gdcm_read_header (CuDicomHeader *header, int fd, GError **error)
                    _("%s: malformed DICOM: the parser gave up"), header->path);
     }
   return FALSE;
+}
+
+} /* namespace */
+
+extern "C" gboolean
+_cu_gdcm_read_header (CuDicomHeader *header, int fd, GError **error)
+{
+  sigjmp_buf jb;
+  sigjmp_buf *volatile saved = abort_guard;
+
+  install_abort_guard ();
+  if (sigsetjmp (jb, 1) != 0)
+    {
+      abort_guard = saved;
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the parser stopped on an internal consistency "
+                     "check"), header->path);
+      return FALSE;
+    }
+  abort_guard = &jb;
+  gboolean ok = read_header_caught (header, fd, error);
+  abort_guard = saved;
+  return ok;
 }
 
 namespace
@@ -935,11 +998,10 @@ decode_frames (const CuDicomHeader *h, guint8 *out, gsize out_size, gboolean *ou
   return TRUE;
 }
 
-} /* namespace */
 
-extern "C" gboolean
-_cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size,
-                        gboolean *out_ybr, GError **error)
+gboolean
+decode_frames_caught (const CuDicomHeader *header, guint8 *out, gsize out_size,
+                      gboolean *out_ybr, GError **error)
 {
   try
     {
@@ -958,4 +1020,30 @@ _cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size
                    _("%s: decoding failed"), header->path);
     }
   return FALSE;
+}
+
+} /* namespace */
+
+extern "C" gboolean
+_cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size,
+                        gboolean *out_ybr, GError **error)
+{
+  sigjmp_buf jb;
+  sigjmp_buf *volatile saved = abort_guard;
+
+  install_abort_guard ();
+  if (sigsetjmp (jb, 1) != 0)
+    {
+      abort_guard = saved;
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("%s: cannot decode %s pixel data (the decoder stopped on an internal "
+                     "consistency check)"), header->path,
+                   _cu_dicom_transfer_syntax_name (header->transfer_syntax));
+      return FALSE;
+    }
+  abort_guard = &jb;
+  gboolean ok = decode_frames_caught (header, out, out_size, out_ybr, error);
+  abort_guard = saved;
+  return ok;
 }

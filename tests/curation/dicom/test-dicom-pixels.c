@@ -471,6 +471,34 @@ test_errors (void)
   g_assert_true (g_str_has_prefix (error->message, bad));
   g_clear_error (&error);
 
+  /* Five bytes of a multi-frame JPEG stream damaged (one of them turns a stuffed 0xFF00 into a
+   * marker): GDCM 3.0's JPEG codec fails an assertion on it. The abort is caught and the
+   * result is a DECODE error — the test itself would die otherwise. */
+  {
+    static const struct { gsize at; guint8 was, now; } patch[] = {
+      { 37197, 0xc4, 0x91 }, { 49195, 0x6e, 0xb7 }, { 50646, 0x00, 0x10 },
+      { 55847, 0x90, 0x4d }, { 59329, 0xbd, 0xb3 },
+    };
+    g_autofree char *jpg = dt_corpus ("compressed/encapsulated_fragments/"
+                                      "CT0012.fragmented_no_bot_jpeg_baseline.51.dcm");
+    g_autofree char *bytes = NULL;
+    gsize blen;
+    g_file_get_contents (jpg, &bytes, &blen, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS (patch); i++)
+      {
+        g_assert_cmpuint (patch[i].at, <, blen);
+        g_assert_cmpint ((guint8) bytes[patch[i].at], ==, patch[i].was);
+        bytes[patch[i].at] = (char) patch[i].now;
+      }
+    g_autofree char *damaged = g_build_filename (dt_tmpdir (), "damaged-jpeg.dcm", NULL);
+    g_file_set_contents (damaged, bytes, blen, NULL);
+    g_autoptr (CuDicomHeader) dh = dt_read_header (damaged);
+    g_assert_null (dt_decode_i64 (dh, &n, &error));
+    g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE);
+    g_assert_true (g_str_has_prefix (error->message, damaged));
+    g_clear_error (&error);
+  }
+
   /* No pixel data at all. */
   g_autofree char *sr = dt_corpus ("single/test-SR.dcm");
   g_autoptr (CuDicomHeader) srh = dt_read_header (sr);
