@@ -89,7 +89,8 @@ check_header (const CuDicomHeader *h, GError **error)
       || (h->bits_allocated != 1 && h->bits_allocated != 8 && h->bits_allocated != 16
           && h->bits_allocated != 32)
       || h->bits_stored < 1 || h->bits_stored > h->bits_allocated
-      || (gint64) frame_samples (h) * n_frames (h) * bytes_per_sample (h) > G_GINT64_CONSTANT (1) << 36)
+      || (gint64) frame_samples (h) * n_frames (h) * bytes_per_sample (h)
+         > G_GINT64_CONSTANT (1) << 36)
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_UNSUPPORTED,
                    _("%s: unsupported pixel layout (%d×%d, %d samples, %d bits allocated, %d "
@@ -593,12 +594,13 @@ unsupported (const CuDicomHeader *h, GError **error)
   return FALSE;
 }
 
-/* Decode into out (raw_size bytes). *is_ybr: colour samples are still YCbCr. *masked: the
- * values already went through mask_to_bits_stored or must not (JPEG 2000). */
+/* Decode into out (raw_size bytes), reduced to Bits Stored except for JPEG 2000. *is_ybr:
+ * colour samples are still YCbCr (native and RLE YBR_FULL; codecs deliver RGB). */
 static gboolean
 decode_raw (const CuDicomHeader *h, guint8 *out, gboolean *is_ybr, GError **error)
 {
-  gboolean photometric_ybr = h->photometric != NULL && g_str_has_prefix (h->photometric, "YBR_FULL");
+  gboolean photometric_ybr = h->photometric != NULL
+                             && g_str_has_prefix (h->photometric, "YBR_FULL");
   gsize size = raw_size (h);
   g_autoptr (GError) first_error = NULL;
 

@@ -25,7 +25,9 @@ gboolean cu_dicom_read_frames_float (const CuDicomHeader *header,
 
 /* Decode every frame into stored sample values in host byte order (no rescale), exactly as
  * bits_allocated says: 1, 2 or 4 bytes per sample, samples_per_pixel interleaved.
- * out_size must be rows·columns·samples·frames·(bits_allocated/8) bytes. */
+ * out_size must be rows·columns·samples·frames·(bits_allocated/8) bytes. Bits Allocated 1
+ * (segmentations) is unpacked to one byte (0 or 1) per sample, so out_size is then
+ * rows·columns·samples·frames bytes. */
 gboolean cu_dicom_read_frames_raw   (const CuDicomHeader *header,
                                      guint8              *out,
                                      gsize                out_size,

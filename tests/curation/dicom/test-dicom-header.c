@@ -205,9 +205,8 @@ compare_frames (const char *rel)
       g_assert_true (fr->has_position == !JSON_NODE_HOLDS_NULL (pos));
       if (fr->has_position)
         for (int k = 0; k < 3; k++)
-          g_assert_cmpfloat_with_epsilon (fr->position[k],
-                                          json_array_get_double_element (json_node_get_array (pos), k),
-                                          1e-4);
+          g_assert_cmpfloat_with_epsilon (
+              fr->position[k], json_array_get_double_element (json_node_get_array (pos), k), 1e-4);
       g_assert_cmpfloat_with_epsilon (fr->rescale_slope,
                                       json_object_get_double_member (o, "slope"), 1e-9);
       g_assert_cmpfloat_with_epsilon (fr->rescale_intercept,
@@ -217,20 +216,21 @@ compare_frames (const char *rel)
           JsonNode *ori = json_object_get_member (o, "orientation");
           g_assert_true (fr->has_orientation == !JSON_NODE_HOLDS_NULL (ori));
           for (int k = 0; fr->has_orientation && k < 6; k++)
-            g_assert_cmpfloat_with_epsilon (fr->orientation[k],
-                                            json_array_get_double_element (json_node_get_array (ori), k),
-                                            1e-9);
+            g_assert_cmpfloat_with_epsilon (
+                fr->orientation[k], json_array_get_double_element (json_node_get_array (ori), k),
+                1e-9);
           JsonNode *sp = json_object_get_member (o, "spacing");
           g_assert_true (fr->has_spacing == !JSON_NODE_HOLDS_NULL (sp));
           for (int k = 0; fr->has_spacing && k < 2; k++)
-            g_assert_cmpfloat_with_epsilon (fr->pixel_spacing[k],
-                                            json_array_get_double_element (json_node_get_array (sp), k),
-                                            1e-9);
+            g_assert_cmpfloat_with_epsilon (
+                fr->pixel_spacing[k], json_array_get_double_element (json_node_get_array (sp), k),
+                1e-9);
           g_assert_cmpint (fr->stack_position, ==,
                            json_object_get_int_member (o, "stack_position"));
           g_assert_cmpint (fr->temporal_index, ==,
                            json_object_get_int_member (o, "temporal_index"));
-          g_assert_cmpstr (fr->stack_id, ==, json_object_get_string_member_with_default (o, "stack_id", NULL));
+          g_assert_cmpstr (fr->stack_id, ==,
+                           json_object_get_string_member_with_default (o, "stack_id", NULL));
           g_assert_cmpfloat_with_epsilon (fr->b_value, json_object_get_double_member (o, "b_value"),
                                           1e-9);
         }

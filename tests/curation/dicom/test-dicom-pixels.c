@@ -125,7 +125,8 @@ test_same_image_9_syntaxes (void)
 {
   for (int i = 2; i <= 9; i++)
     {
-      g_autofree char *rel = g_strdup_printf ("compressed/same_image_9_transfer_syntaxes/%d.dcm", i);
+      g_autofree char *rel =
+          g_strdup_printf ("compressed/same_image_9_transfer_syntaxes/%d.dcm", i);
       assert_same_pixels (rel, "compressed/same_image_9_transfer_syntaxes/1.dcm", 0, 0);
     }
 }
@@ -177,7 +178,8 @@ static void
 test_fragments (void)
 {
   static const char *const lossless[] = {
-    "CT0012.fragmented_no_bot_jpeg_lossless.57.dcm", "CT0012.fragmented_no_bot_jpeg_lossless.70.dcm",
+    "CT0012.fragmented_no_bot_jpeg_lossless.57.dcm",
+    "CT0012.fragmented_no_bot_jpeg_lossless.70.dcm",
     "CT0012.fragmented_no_bot_jpeg_ls.80.dcm", "CT0012.not_fragmented_bot_jpeg_ls.80.dcm",
     "CT0012.not_fragmented_no_bot_jpeg_ls.80.dcm", "CT0012.not_fragmented_bot_rle.dcm",
     "CT0012.not_fragmented_no_bot_rle.dcm",
@@ -185,7 +187,8 @@ test_fragments (void)
   for (gsize i = 0; i < G_N_ELEMENTS (lossless); i++)
     {
       g_autofree char *rel = g_strconcat ("compressed/encapsulated_fragments/", lossless[i], NULL);
-      assert_same_pixels (rel, "compressed/encapsulated_fragments/CT0012.explicit_little_endian.dcm",
+      assert_same_pixels (rel,
+                          "compressed/encapsulated_fragments/CT0012.explicit_little_endian.dcm",
                           0, 0);
     }
   assert_close_pixels ("compressed/encapsulated_fragments/CT0012.fragmented_no_bot_jpeg_ls.81.dcm",
