@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-dicom-walk.h — visiting and rewriting every data element of a DICOM file.
+ *
+ * The pseudonymization check visits every element, inside sequences at any depth; the step-2
+ * anonymizer rewrites a file element by element. Both go through GDCM in the shim; no C++ type
+ * crosses this header. Pixel Data (7FE0,0010) is never handed to a visitor (it is copied
+ * unchanged by the rewriter); elements of the file meta group (0002) are not visited.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  /* "(0010,0010)" at the top level, "(0008,1115)[0]/(0008,1140)[2]/(0008,1155)" inside
+   * sequences: items numbered from 0. */
+  const char *tag_path;
+  guint16 group;
+  guint16 element;
+  char vr[3];              /* "PN", "SQ", "UN", …; the dictionary VR for implicit files */
+  int depth;               /* 0 at the top level, 1 inside one sequence, … */
+  gboolean is_sequence;
+  guint n_items;           /* items of a sequence, 0 otherwise */
+  const guint8 *value;     /* raw value bytes (NULL for sequences); valid during the call only */
+  gsize length;
+  const char *text;        /* UTF-8 value of string VRs (AE AS CS DA DS DT IS LO LT PN SH ST TM
+                              UC UI UR UT), trimmed; NULL for binary VRs */
+  const char *private_creator; /* for private elements (odd group), the creator string or NULL */
+} CuDicomElement;
+
+/* Return FALSE to stop the walk early (not an error). */
+typedef gboolean (*CuDicomVisitFunc) (const CuDicomElement *element, gpointer user_data);
+
+/* Visit every element of path's data set in file order, depth first (a sequence element is
+ * visited before its items' elements). */
+gboolean cu_dicom_walk_file (const char       *path,
+                             CuDicomVisitFunc  visit,
+                             gpointer          user_data,
+                             GError          **error);
+
+typedef enum
+{
+  CU_DICOM_EDIT_KEEP,     /* keep as is (for sequences: keep, and visit the items) */
+  CU_DICOM_EDIT_REMOVE,   /* remove the element (a sequence with all its items) */
+  CU_DICOM_EDIT_REPLACE,  /* replace the value with *replacement (text, in the element's VR) */
+  CU_DICOM_EDIT_EMPTY,    /* keep the element with a zero-length value */
+} CuDicomEdit;
+
+/* Decide what happens to one element. For CU_DICOM_EDIT_REPLACE set *replacement to a newly
+ * allocated UTF-8 string (the rewriter frees it). */
+typedef CuDicomEdit (*CuDicomEditFunc) (const CuDicomElement *element,
+                                        char                **replacement,
+                                        gpointer              user_data);
+
+/* Top-level elements to add or overwrite after editing (e.g. PatientIdentityRemoved, and the
+ * DeidentificationMethodCodeSequence items as (code value, scheme, meaning) triples). */
+typedef struct
+{
+  guint32 tag;            /* (group << 16) | element */
+  const char *vr;
+  const char *text;
+} CuDicomInsert;
+
+typedef struct
+{
+  const char *code_value;
+  const char *coding_scheme;
+  const char *code_meaning;
+} CuDicomCode;
+
+/* Read in_path, apply edit to every element (depth first), add inserts and, when codes is not
+ * NULL, a DeidentificationMethodCodeSequence (0012,0064) with those items; write out_path
+ * (Explicit VR Little Endian unless the pixel data is encapsulated, in which case the transfer
+ * syntax is kept), with a new file meta (MediaStorageSOPInstanceUID following the edited
+ * SOPInstanceUID). Written to a temporary file and renamed: out_path is never half-written. */
+gboolean cu_dicom_rewrite_file (const char          *in_path,
+                                const char          *out_path,
+                                CuDicomEditFunc      edit,
+                                gpointer             user_data,
+                                const CuDicomInsert *inserts,
+                                guint                n_inserts,
+                                const CuDicomCode   *codes,
+                                guint                n_codes,
+                                GError             **error);
+
+G_END_DECLS
