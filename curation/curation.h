@@ -13,3 +13,5 @@
 #include "cu-series-plan.h"
 #include "cu-store.h"
 #include "cu-demo.h"
+#include "cu-deid-profile.h"
+#include "cu-deid-check.h"

@@ -11,6 +11,17 @@
 
 G_BEGIN_DECLS
 
+#define CU_DEID_ERROR (cu_deid_error_quark ())
+
+typedef enum
+{
+  CU_DEID_ERROR_PROFILE,   /* the profile table cannot be read or parsed */
+  CU_DEID_ERROR_OPTIONS,   /* an unknown option name */
+  CU_DEID_ERROR_PATTERN,   /* the pseudonym pattern is not a valid regular expression */
+} CuDeidError;
+
+GQuark cu_deid_error_quark (void);
+
 /* Options of Table E.1-1 (columns), plus the pixel options that have no column. */
 typedef enum
 {
