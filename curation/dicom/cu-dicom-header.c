@@ -698,7 +698,7 @@ _cu_dicom_prewalk_memory (const guint8 *data, gsize len, gsize dataset_start)
 }
 
 CuDicomHeader *
-cu_dicom_header_read (const char *path, GError **error)
+_cu_dicom_header_open (const char *path, int *out_fd, GError **error)
 {
   g_autoptr (CuDicomHeader) h = NULL;
   guint8 head[140];
@@ -786,6 +786,22 @@ cu_dicom_header_read (const char *path, GError **error)
     default:
       break;
     }
+
+  *out_fd = fd;
+  return g_steal_pointer (&h);
+}
+
+CuDicomHeader *
+cu_dicom_header_read (const char *path, GError **error)
+{
+  g_autoptr (CuDicomHeader) h = NULL;
+  int fd = -1;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  h = _cu_dicom_header_open (path, &fd, error);
+  if (h == NULL)
+    return NULL;
 
   if (!_cu_gdcm_read_header (h, fd, error))
     {

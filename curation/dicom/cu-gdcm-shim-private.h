@@ -10,6 +10,23 @@
 
 G_BEGIN_DECLS
 
+/* The first steps of cu_dicom_header_read: open path, recognise preamble and file meta, and run
+ * the structural pre-check (sequence, item and element lengths fit together). Returns a header
+ * with path, file_size, mtime, has_preamble, has_meta and the declared transfer_syntax set, and
+ * the open descriptor in *out_fd (the caller closes it); NULL with error for files GDCM must
+ * not be given. */
+CuDicomHeader *_cu_dicom_header_open (const char *path,
+                                      int        *out_fd,
+                                      GError    **error);
+
+/* Run fn (data, error) with GDCM's assertion failures (abort) and C++ exceptions turned into a
+ * CU_DICOM_ERROR_MALFORMED error naming path. Every call into GDCM outside the header reader
+ * and decoder goes through here. */
+gboolean    _cu_gdcm_run_guarded   (const char *path,
+                                    gboolean  (*fn) (gpointer data, GError **error),
+                                    gpointer    data,
+                                    GError    **error);
+
 /* Fill everything GDCM knows into header (header->path, file_size, mtime, has_preamble and
  * has_meta are already set by the caller; transfer_syntax holds the declared one if the file
  * meta has it). Reads up to, not including, Pixel Data; fd is the caller's descriptor of the

@@ -39,6 +39,7 @@
 #include <zlib.h>
 
 #include "cu-gdcm-shim-private.h"
+#include "cu-gdcm-element-private.h"
 
 namespace
 {
@@ -1044,6 +1045,97 @@ _cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size
     }
   abort_guard = &jb;
   gboolean ok = decode_frames_caught (header, out, out_size, out_ybr, error);
+  abort_guard = saved;
+  return ok;
+}
+
+
+/* ---- Shared with the element walk and the rewriter (cu-gdcm-element-private.h) ---------- */
+
+bool
+_cu_gdcm_source_read (CuGdcmSource &src, const CuDicomHeader *h, bool up_to_pixels,
+                      GError **error)
+{
+  silence_gdcm ();
+
+  const gdcm::Tag pixel_data (0x7FE0, 0x0010);
+  std::set<gdcm::Tag> skip;
+  skip.insert (pixel_data);
+  gint64 shift = 0;
+  bool ok;
+
+  src.reader = std::make_unique<gdcm::Reader> ();
+  if (g_strcmp0 (h->transfer_syntax, TS_DEFLATED) == 0)
+    {
+      src.stream = inflated_stream (h, error);
+      if (!src.stream)
+        return false;
+      src.reader->SetStream (*src.stream);
+      src.declared_ts = TS_DEFLATED;
+      return up_to_pixels ? src.reader->ReadUpToTag (pixel_data, skip) : src.reader->Read ();
+    }
+
+  src.reader->SetFileName (h->path);
+  ok = up_to_pixels ? src.reader->ReadUpToTag (pixel_data, skip) : src.reader->Read ();
+  if (ok)
+    return true;
+  /* A gdcm::Reader is not reused after a failed read. */
+  src.stream = patched_stream (h, src.declared_ts, &shift);
+  if (!src.stream)
+    return false;
+  src.reader = std::make_unique<gdcm::Reader> ();
+  src.reader->SetStream (*src.stream);
+  return up_to_pixels ? src.reader->ReadUpToTag (pixel_data, skip) : src.reader->Read ();
+}
+
+namespace
+{
+
+gboolean
+run_caught (const char *path, gboolean (*fn) (gpointer, GError **), gpointer data,
+            GError **error)
+{
+  try
+    {
+      return fn (data, error);
+    }
+  catch (const std::exception &e)
+    {
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: %s"), path, e.what ());
+    }
+  catch (...)
+    {
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the parser gave up"), path);
+    }
+  return FALSE;
+}
+
+} /* namespace */
+
+extern "C" gboolean
+_cu_gdcm_run_guarded (const char *path, gboolean (*fn) (gpointer, GError **), gpointer data,
+                      GError **error)
+{
+  sigjmp_buf jb;
+  sigjmp_buf *volatile saved = abort_guard;
+
+  silence_gdcm ();
+  install_abort_guard ();
+  if (sigsetjmp (jb, 1) != 0)
+    {
+      abort_guard = saved;
+      g_clear_error (error);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                   _("%s: malformed DICOM: the parser stopped on an internal consistency "
+                     "check"), path);
+      return FALSE;
+    }
+  abort_guard = &jb;
+  gboolean ok = run_caught (path, fn, data, error);
   abort_guard = saved;
   return ok;
 }
