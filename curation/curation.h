@@ -15,3 +15,4 @@
 #include "cu-demo.h"
 #include "cu-deid-profile.h"
 #include "cu-deid-check.h"
+#include "cu-anonymizer.h"

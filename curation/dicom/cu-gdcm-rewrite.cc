@@ -9,7 +9,10 @@
  * gdcm::FileExplicitFilter (VRs from the PS3.6 dictionary). The File Meta Information is built
  * anew (PS3.10 §7.1) from the edited data set, so nothing of the original meta group (source AE
  * title, private meta elements, the old MediaStorageSOPInstanceUID) is carried over. Files are
- * written to a temporary name beside out_path and renamed. Every C++ exception stops here.
+ * written to a temporary name beside out_path and renamed. Files pass the same gate as header
+ * reading (structural pre-check, deflated data sets inflated by us, a file meta GDCM refuses
+ * patched in memory — the real transfer syntax is written back); GDCM's assertion failures
+ * and every C++ exception become errors (_cu_gdcm_run_guarded).
  */
 #include "config.h"
 
@@ -41,7 +44,7 @@
 #include "cu-dicom-header.h"
 #include "cu-dicom-walk.h"
 #include "cu-dicom-writer.h"
-#include "cu-gdcm-shim-private.h"
+#include "cu-gdcm-element-private.h"
 
 namespace
 {
@@ -50,9 +53,8 @@ struct RewriteCtx
 {
   CuDicomEditFunc edit;
   gpointer user_data;
-  const char *charset;          /* iconv name of (0008,0005), NULL = default repertoire */
   gdcm::StringFilter sf;
-  const gdcm::Dicts *dicts;
+  bool made_sequences = false;   /* a UN / implicit value became an SQ: VRs to fix */
 };
 
 bool
@@ -77,56 +79,27 @@ is_charset_vr (const char *vr)
   return false;
 }
 
-/* The VR to report for de: the explicit one, else the dictionary's (implicit files, VR UN).
- * Combined dictionary VRs (US or SS, OB or OW) are reported as their usual member. */
-gdcm::VR
-element_vr (RewriteCtx &ctx, const gdcm::DataSet &ds, const gdcm::DataElement &de)
+bool
+is_pixel_data (const gdcm::Tag &t)
 {
-  gdcm::VR vr = de.GetVR ();
-  if (vr != gdcm::VR::INVALID && vr != gdcm::VR::UN)
-    return vr;
-  const gdcm::Tag &t = de.GetTag ();
-  gdcm::VR dict_vr = gdcm::VR::INVALID;
-  if (t.IsPrivate () && !t.IsPrivateCreator ())
-    {
-      std::string owner = ds.GetPrivateCreator (t);
-      if (!owner.empty ())
-        dict_vr = ctx.dicts->GetDictEntry (t, owner.c_str ()).GetVR ();
-    }
-  else if (t.IsPrivateCreator ())
-    dict_vr = gdcm::VR::LO;
-  else
-    dict_vr = ctx.dicts->GetDictEntry (t).GetVR ();
-  if (dict_vr == gdcm::VR::US_SS)
-    return gdcm::VR::US;
-  if (dict_vr == gdcm::VR::OB_OW || dict_vr == gdcm::VR::US_OW || dict_vr == gdcm::VR::US_SS_OW)
-    return gdcm::VR::OW;
-  if (dict_vr == gdcm::VR::INVALID || dict_vr == gdcm::VR::VR_END)
-    return gdcm::VR::UN;
-  return dict_vr;
-}
-
-char *
-tag_path_for (const std::string &parent, const gdcm::Tag &t)
-{
-  g_autofree char *own = g_strdup_printf ("(%04X,%04X)", t.GetGroup (), t.GetElement ());
-  if (parent.empty ())
-    return g_strdup (own);
-  return g_strdup_printf ("%s/%s", parent.c_str (), own);
+  /* Pixel Data, Float and Double Float Pixel Data: copied as they are, at any depth. */
+  return t.GetGroup () == 0x7FE0
+         && (t.GetElement () == 0x0008 || t.GetElement () == 0x0009 || t.GetElement () == 0x0010);
 }
 
 /* Text → value bytes in the element's encoding: character set for text VRs, even length with
  * the PS3.5 §6.2 padding (NUL for UI, space for the rest), binary VRs through StringFilter. */
 std::string
-encode_value (RewriteCtx &ctx, const gdcm::Tag &t, const char *vr, const char *text)
+encode_value (RewriteCtx &ctx, const gdcm::Tag &t, const char *vr, const char *charset,
+              const char *text)
 {
   std::string out;
   if (is_text_vr (vr))
     {
       out = text;
-      if (ctx.charset != nullptr && is_charset_vr (vr) && !g_str_is_ascii (text))
+      if (charset != nullptr && is_charset_vr (vr) && !g_str_is_ascii (text))
         {
-          g_autofree char *conv = g_convert (text, -1, ctx.charset, "UTF-8", nullptr, nullptr,
+          g_autofree char *conv = g_convert (text, -1, charset, "UTF-8", nullptr, nullptr,
                                              nullptr);
           if (conv != nullptr)
             out = conv;
@@ -139,69 +112,35 @@ encode_value (RewriteCtx &ctx, const gdcm::Tag &t, const char *vr, const char *t
   return out;
 }
 
-bool process_dataset (RewriteCtx &ctx, gdcm::DataSet &ds, const std::string &parent, int depth);
+bool process_dataset (RewriteCtx &ctx, gdcm::DataSet &ds, const char *charset,
+                      const std::string &prefix, int depth);
 
-/* Visit one element; returns false to propagate a failure. */
+/* Offer one element to the edit function and apply its answer. */
 bool
-process_element (RewriteCtx &ctx, gdcm::DataSet &ds, const gdcm::Tag &t,
-                 const std::string &parent, int depth)
+process_element (RewriteCtx &ctx, gdcm::DataSet &ds, const gdcm::Tag &t, const char *charset,
+                 const std::string &prefix, int depth)
 {
   if (!ds.FindDataElement (t))
     return true;
   gdcm::DataElement de = ds.GetDataElement (t);
-  gdcm::VR vr = element_vr (ctx, ds, de);
 
-  gdcm::SmartPointer<gdcm::SequenceOfItems> sq;
-  bool is_sq = vr == gdcm::VR::SQ || de.GetVR () == gdcm::VR::SQ;
-  if (is_sq || (de.GetVR () == gdcm::VR::UN && de.GetVL ().IsUndefined ()))
-    {
-      sq = de.GetValueAsSQ ();
-      if (sq)
-        is_sq = true;
-    }
-
-  g_autofree char *tag_path = tag_path_for (parent, t);
   CuDicomElement el;
-  memset (&el, 0, sizeof el);
-  el.tag_path = tag_path;
-  el.group = t.GetGroup ();
-  el.element = t.GetElement ();
-  const char *vr_str = is_sq ? "SQ" : gdcm::VR::GetVRString (vr);
-  if (vr_str == nullptr || strlen (vr_str) != 2)
-    vr_str = "UN";
-  memcpy (el.vr, vr_str, 2);
-  el.vr[2] = '\0';
-  el.depth = depth;
-  el.is_sequence = is_sq;
-  el.n_items = is_sq && sq ? (guint) sq->GetNumberOfItems () : 0;
-
-  g_autofree char *text = nullptr;
-  std::string owner;
-  if (t.IsPrivate () && !t.IsPrivateCreator () && !t.IsGroupLength ())
-    {
-      owner = ds.GetPrivateCreator (t);
-      if (!owner.empty ())
-        el.private_creator = owner.c_str ();
-    }
-  if (!is_sq)
-    {
-      const gdcm::ByteValue *bv = de.GetByteValue ();
-      if (bv != nullptr && bv->GetPointer () != nullptr)
-        {
-          el.value = (const guint8 *) bv->GetPointer ();
-          el.length = bv->GetLength ();
-        }
-      if (is_text_vr (el.vr))
-        {
-          text = _cu_dicom_text_to_utf8 ((const char *) el.value, el.length,
-                                         is_charset_vr (el.vr) ? ctx.charset : nullptr);
-          el.text = text;
-        }
-    }
+  CuGdcmElementStore store;
+  gdcm::SmartPointer<gdcm::SequenceOfItems> items;
+  _cu_gdcm_element_fill (ds, de, charset, prefix, depth, &el, store, items);
 
   char *replacement = nullptr;
   CuDicomEdit edit = ctx.edit (&el, &replacement, ctx.user_data);
   g_autofree char *repl = replacement;
+  /* GDCM's own VR for the element: kept as is for explicit files (INVALID for implicit ones,
+   * which FileExplicitFilter fills in later). */
+  gdcm::VR own_vr = de.GetVR ();
+  if (own_vr == gdcm::VR::UN && !el.is_sequence)
+    {
+      gdcm::VR dict_vr = gdcm::VR::GetVRType (el.vr);
+      if (dict_vr != gdcm::VR::INVALID && dict_vr != gdcm::VR::VR_END)
+        own_vr = dict_vr;
+    }
 
   switch (edit)
     {
@@ -210,7 +149,7 @@ process_element (RewriteCtx &ctx, gdcm::DataSet &ds, const gdcm::Tag &t,
       return true;
 
     case CU_DICOM_EDIT_EMPTY:
-      if (is_sq)
+      if (el.is_sequence)
         {
           gdcm::SmartPointer<gdcm::SequenceOfItems> empty = new gdcm::SequenceOfItems;
           empty->SetLengthToUndefined ();
@@ -223,19 +162,18 @@ process_element (RewriteCtx &ctx, gdcm::DataSet &ds, const gdcm::Tag &t,
       else
         {
           gdcm::DataElement nde (t);
-          nde.SetVR (de.GetVR ());
+          nde.SetVR (own_vr);
           nde.SetByteValue ("", 0);
           ds.Replace (nde);
         }
       return true;
 
     case CU_DICOM_EDIT_REPLACE:
-      if (!is_sq && repl != nullptr)
+      if (!el.is_sequence && repl != nullptr)
         {
-          std::string bytes = encode_value (ctx, t, el.vr, repl);
+          std::string bytes = encode_value (ctx, t, el.vr, charset, repl);
           gdcm::DataElement nde (t);
-          /* Implicit elements keep VR INVALID here; FileExplicitFilter assigns it later. */
-          nde.SetVR (de.GetVR () == gdcm::VR::UN ? vr : de.GetVR ());
+          nde.SetVR (own_vr);
           nde.SetByteValue (bytes.data (), (uint32_t) bytes.size ());
           ds.Replace (nde);
           return true;
@@ -244,20 +182,25 @@ process_element (RewriteCtx &ctx, gdcm::DataSet &ds, const gdcm::Tag &t,
       G_GNUC_FALLTHROUGH;
     case CU_DICOM_EDIT_KEEP:
     default:
-      if (is_sq && sq)
+      if (items)
         {
-          for (gdcm::SequenceOfItems::SizeType i = 1; i <= sq->GetNumberOfItems (); i++)
+          for (gdcm::SequenceOfItems::SizeType i = 1; i <= items->GetNumberOfItems (); i++)
             {
-              gdcm::Item &item = sq->GetItem (i);
-              g_autofree char *item_path = g_strdup_printf ("%s[%u]", tag_path, (guint) (i - 1));
-              if (!process_dataset (ctx, item.GetNestedDataSet (), item_path, depth + 1))
+              char idx[24];
+              g_snprintf (idx, sizeof idx, "[%u]/", (unsigned) (i - 1));
+              gdcm::Item &item = items->GetItem (i);
+              if (!process_dataset (ctx, item.GetNestedDataSet (), charset,
+                                    store.tag_path + idx, depth + 1))
                 return false;
+              /* Its content changed: a defined item length would be stale. */
               item.SetVLToUndefined ();
             }
-          sq->SetLengthToUndefined ();
+          items->SetLengthToUndefined ();
+          if (de.GetVR () != gdcm::VR::SQ)
+            ctx.made_sequences = true;
           gdcm::DataElement nde (t);
           nde.SetVR (gdcm::VR::SQ);
-          nde.SetValue (*sq);
+          nde.SetValue (*items);
           nde.SetVLToUndefined ();
           ds.Replace (nde);
         }
@@ -266,15 +209,21 @@ process_element (RewriteCtx &ctx, gdcm::DataSet &ds, const gdcm::Tag &t,
 }
 
 bool
-process_dataset (RewriteCtx &ctx, gdcm::DataSet &ds, const std::string &parent, int depth)
+process_dataset (RewriteCtx &ctx, gdcm::DataSet &ds, const char *charset,
+                 const std::string &prefix, int depth)
 {
+  /* An item may carry its own Specific Character Set (PS3.5 §6.1.2.5.2). */
+  const char *own = _cu_gdcm_dataset_charset (ds);
+  if (own != nullptr)
+    charset = own;
+
   /* Collect the tags first: editing replaces and removes elements of the set. */
   std::vector<gdcm::Tag> tags;
   for (gdcm::DataSet::ConstIterator it = ds.Begin (); it != ds.End (); ++it)
     tags.push_back (it->GetTag ());
   for (const gdcm::Tag &t : tags)
     {
-      if (t.GetGroup () == 0x0002 || t == gdcm::Tag (0x7FE0, 0x0010))
+      if (t.GetGroup () == 0x0002 || t.GetGroup () == 0xFFFE || is_pixel_data (t))
         continue;
       /* Group lengths (gggg,0000) are retired and would be stale after editing. */
       if (t.IsGroupLength ())
@@ -282,91 +231,122 @@ process_dataset (RewriteCtx &ctx, gdcm::DataSet &ds, const std::string &parent, 
           ds.Remove (t);
           continue;
         }
-      if (!process_element (ctx, ds, t, parent, depth))
+      if (!process_element (ctx, ds, t, charset, prefix, depth))
         return false;
     }
   return true;
 }
 
 gdcm::DataElement
-text_element (RewriteCtx &ctx, guint32 tag, const char *vr, const char *text)
+text_element (RewriteCtx &ctx, guint32 tag, const char *vr, const char *charset,
+              const char *text)
 {
   gdcm::Tag t ((uint16_t) (tag >> 16), (uint16_t) (tag & 0xFFFF));
   gdcm::DataElement de (t);
   gdcm::VR gvr = gdcm::VR::GetVRType (vr);
   de.SetVR (gvr);
-  std::string bytes = encode_value (ctx, t, vr, text != nullptr ? text : "");
+  std::string bytes = encode_value (ctx, t, vr, charset, text != nullptr ? text : "");
   de.SetByteValue (bytes.data (), (uint32_t) bytes.size ());
   return de;
 }
 
-gboolean
-rewrite (const char *in_path, const char *out_path, CuDicomEditFunc edit, gpointer user_data,
-         const CuDicomInsert *inserts, guint n_inserts, const CuDicomCode *codes, guint n_codes,
-         GError **error)
+/* After writing: the file meta of a file GDCM was given a stand-in transfer syntax for (same
+ * length, cu-gdcm-shim.cc) must name the real one again. Only the meta group is searched. */
+bool
+restore_transfer_syntax (const char *path, const std::string &stand_in, const std::string &real)
 {
-  gdcm::Trace::WarningOff ();
-  gdcm::Trace::DebugOff ();
-  gdcm::Trace::ErrorOff ();
+  /* Both as written in the file: padded with NUL to even length (PS3.5 §6.2). */
+  std::string from = stand_in, to = real;
+  if (from.size () % 2)
+    from.push_back ('\0');
+  if (to.size () % 2)
+    to.push_back ('\0');
+  if (from.size () != to.size ())
+    return false;
+  gchar *contents = nullptr;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &contents, &len, nullptr))
+    return false;
+  std::string bytes (contents, len);
+  g_free (contents);
+  size_t meta_end = MIN (bytes.size (), (size_t) 1024);
+  size_t at = bytes.substr (0, meta_end).find (from);
+  if (at == std::string::npos)
+    return false;
+  bytes.replace (at, to.size (), to);
+  return g_file_set_contents (path, bytes.data (), (gssize) bytes.size (), nullptr);
+}
 
-  gdcm::Reader reader;
-  reader.SetFileName (in_path);
-  if (!reader.Read ())
+struct RewriteCall
+{
+  const CuDicomHeader *header;
+  const char *out_path;
+  CuDicomEditFunc edit;
+  gpointer user_data;
+  const CuDicomInsert *inserts;
+  guint n_inserts;
+  const CuDicomCode *codes;
+  guint n_codes;
+};
+
+gboolean
+rewrite (gpointer data, GError **error)
+{
+  RewriteCall *call = (RewriteCall *) data;
+  const char *in_path = call->header->path;
+  const char *out_path = call->out_path;
+
+  CuGdcmSource src;
+  if (!_cu_gdcm_source_read (src, call->header, false, error))
     {
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: the data set could not be parsed (truncated or "
-                     "corrupt element)"), in_path);
+      if (error != nullptr && *error == nullptr)
+        g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                     _("%s: malformed DICOM: the data set could not be parsed (truncated or "
+                       "corrupt element)"), in_path);
       return FALSE;
     }
-  gdcm::File &file = reader.GetFile ();
+  gdcm::File &file = src.file ();
   gdcm::DataSet &ds = file.GetDataSet ();
   const gdcm::TransferSyntax ts = file.GetHeader ().GetDataSetTransferSyntax ();
+  const char *ts_uid = ts.GetString ();
+  const std::string gdcm_ts = ts_uid != nullptr ? ts_uid : "";
 
   RewriteCtx ctx;
-  ctx.edit = edit;
-  ctx.user_data = user_data;
-  ctx.charset = nullptr;
+  ctx.edit = call->edit;
+  ctx.user_data = call->user_data;
   ctx.sf.SetFile (file);
-  ctx.dicts = &gdcm::Global::GetInstance ().GetDicts ();
-  {
-    const gdcm::Tag scs_tag (0x0008, 0x0005);
-    if (ds.FindDataElement (scs_tag))
-      {
-        const gdcm::ByteValue *bv = ds.GetDataElement (scs_tag).GetByteValue ();
-        if (bv != nullptr && bv->GetPointer () != nullptr)
-          {
-            g_autofree char *scs = _cu_dicom_text_to_utf8 (bv->GetPointer (), bv->GetLength (),
-                                                           nullptr);
-            ctx.charset = _cu_dicom_charset_to_iconv (scs);
-          }
-      }
-  }
 
-  if (!process_dataset (ctx, ds, std::string (), 0))
+  if (!process_dataset (ctx, ds, nullptr, std::string (), 0))
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
                    _("%s: cannot rewrite the data set"), in_path);
       return FALSE;
     }
 
-  for (guint i = 0; i < n_inserts; i++)
-    if (inserts[i].vr != nullptr && strcmp (inserts[i].vr, "SQ") != 0)
-      ds.Replace (text_element (ctx, inserts[i].tag, inserts[i].vr, inserts[i].text));
+  const char *charset = _cu_gdcm_dataset_charset (ds);
+  for (guint i = 0; i < call->n_inserts; i++)
+    {
+      const CuDicomInsert *ins = &call->inserts[i];
+      if (ins->vr != nullptr && strcmp (ins->vr, "SQ") != 0)
+        ds.Replace (text_element (ctx, ins->tag, ins->vr, charset, ins->text));
+    }
 
-  if (codes != nullptr)
+  if (call->codes != nullptr)
     {
       gdcm::SmartPointer<gdcm::SequenceOfItems> sq = new gdcm::SequenceOfItems;
       sq->SetLengthToUndefined ();
-      for (guint i = 0; i < n_codes; i++)
+      for (guint i = 0; i < call->n_codes; i++)
         {
+          const CuDicomCode *code = &call->codes[i];
           gdcm::Item item;
           item.SetVLToUndefined ();
           gdcm::DataSet &nds = item.GetNestedDataSet ();
-          nds.Insert (text_element (ctx, CU_DICOM_TAG (0x0008, 0x0100), "SH", codes[i].code_value));
-          nds.Insert (text_element (ctx, CU_DICOM_TAG (0x0008, 0x0102), "SH",
-                                    codes[i].coding_scheme));
-          nds.Insert (text_element (ctx, CU_DICOM_TAG (0x0008, 0x0104), "LO",
-                                    codes[i].code_meaning));
+          nds.Insert (text_element (ctx, CU_DICOM_TAG (0x0008, 0x0100), "SH", charset,
+                                    code->code_value));
+          nds.Insert (text_element (ctx, CU_DICOM_TAG (0x0008, 0x0102), "SH", charset,
+                                    code->coding_scheme));
+          nds.Insert (text_element (ctx, CU_DICOM_TAG (0x0008, 0x0104), "LO", charset,
+                                    code->code_meaning));
           sq->AddItem (item);
         }
       gdcm::DataElement de (gdcm::Tag (0x0012, 0x0064));
@@ -376,16 +356,18 @@ rewrite (const char *in_path, const char *out_path, CuDicomEditFunc edit, gpoint
       ds.Replace (de);
     }
 
-  /* Output transfer syntax: encapsulated pixel data keeps its own (its fragments are copied,
+  /* Output transfer syntax: encapsulated pixel data keeps its own (the fragments are copied,
    * never re-encoded); big endian stays big endian (GDCM holds those values in file byte
-   * order); everything else becomes Explicit VR Little Endian. */
+   * order and does not swap them on writing); everything else, deflated data sets included
+   * (inflated on reading), becomes Explicit VR Little Endian. */
   gdcm::TransferSyntax out_ts = gdcm::TransferSyntax::ExplicitVRLittleEndian;
   if (ts.IsEncapsulated ())
     out_ts = ts;
   else if (ts.GetSwapCode () == gdcm::SwapCode::BigEndian)
     out_ts = gdcm::TransferSyntax::ExplicitVRBigEndian;
-  if (ts.IsImplicit () || ts == gdcm::TransferSyntax::ImplicitVRBigEndianPrivateGE)
+  if (ts.IsImplicit () || ctx.made_sequences)
     {
+      /* VRs from the dictionary (PS3.5 §6.2.2); sequences and items of undefined length. */
       gdcm::FileExplicitFilter filter;
       filter.SetFile (file);
       filter.SetChangePrivateTags (true);
@@ -399,16 +381,14 @@ rewrite (const char *in_path, const char *out_path, CuDicomEditFunc edit, gpoint
         }
     }
 
-  /* New File Meta Information from the edited data set. */
+  /* New File Meta Information from the edited data set (the writer fills Media Storage SOP
+   * Class/Instance UID from (0008,0016)/(0008,0018)). */
   gdcm::FileMetaInformation &fmi = file.GetHeader ();
   fmi.Clear ();
   fmi.SetDataSetTransferSyntax (out_ts);
-  {
-    RewriteCtx &c = ctx;
-    const char *impl = cu_dicom_implementation_uid ();
-    fmi.Insert (text_element (c, CU_DICOM_TAG (0x0002, 0x0012), "UI", impl));
-    fmi.Insert (text_element (c, CU_DICOM_TAG (0x0002, 0x0013), "SH", "CURATA"));
-  }
+  fmi.Insert (text_element (ctx, CU_DICOM_TAG (0x0002, 0x0012), "UI", nullptr,
+                            cu_dicom_implementation_uid ()));
+  fmi.Insert (text_element (ctx, CU_DICOM_TAG (0x0002, 0x0013), "SH", nullptr, "CURATA"));
 
   g_autofree char *dir = g_path_get_dirname (out_path);
   g_autofree char *base = g_path_get_basename (out_path);
@@ -427,7 +407,10 @@ rewrite (const char *in_path, const char *out_path, CuDicomEditFunc edit, gpoint
   writer.SetFile (file);
   writer.SetFileName (tmpl);
   writer.SetCheckFileMetaInformation (true);
-  if (!writer.Write ())
+  bool ok = writer.Write ();
+  if (ok && ts.IsEncapsulated () && !src.declared_ts.empty () && src.declared_ts != gdcm_ts)
+    ok = restore_transfer_syntax (tmpl, gdcm_ts, src.declared_ts);
+  if (!ok)
     {
       g_unlink (tmpl);
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: cannot write the file"),
@@ -454,29 +437,14 @@ cu_dicom_rewrite_file (const char *in_path, const char *out_path, CuDicomEditFun
 {
   g_return_val_if_fail (in_path != nullptr && out_path != nullptr && edit != nullptr, FALSE);
 
-  /* The header reader runs the structural pre-check and parses the file under the shim's
-   * abort guard: a file it refuses never reaches the full GDCM read below, where GDCM's
-   * assertions on damaged input would otherwise abort the process. */
-  g_autoptr (CuDicomHeader) header = cu_dicom_header_read (in_path, error);
+  /* The same gate as header reading: the structural pre-check keeps damaged files away from
+   * GDCM, and the guarded call turns GDCM's assertion failures and exceptions into errors. */
+  int fd = -1;
+  g_autoptr (CuDicomHeader) header = _cu_dicom_header_open (in_path, &fd, error);
   if (header == nullptr)
     return FALSE;
+  close (fd);
 
-  try
-    {
-      return rewrite (in_path, out_path, edit, user_data, inserts, n_inserts, codes, n_codes,
-                      error);
-    }
-  catch (const std::exception &e)
-    {
-      g_clear_error (error);
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: cannot rewrite the file: %s"), in_path, e.what ());
-    }
-  catch (...)
-    {
-      g_clear_error (error);
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: cannot rewrite the file"), in_path);
-    }
-  return FALSE;
+  RewriteCall call = { header, out_path, edit, user_data, inserts, n_inserts, codes, n_codes };
+  return _cu_gdcm_run_guarded (in_path, rewrite, &call, error);
 }

@@ -1,0 +1,764 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-anonymizer.c — step-2 anonymized export (cu-anonymizer.h).
+ *
+ * Method: DICOM PS3.15 Annex E (E.1.1 action codes, E.3.6 Retain Longitudinal Temporal
+ * Information with Modified Dates, E.3.4 Retain Patient Characteristics), applied element by
+ * element through cu_dicom_rewrite_file with the actions of Table E.1-1 (cu-deid-profile.h).
+ * Compound actions take the weakest member that is always valid whatever the attribute's Type
+ * in the IOD: X/Z and X/Z/D become Z (a zero-length value is valid for Type 2 and 3), X/D
+ * becomes D, X/Z/U* keeps a sequence and remaps the UIDs inside it. C under Modified Dates is
+ * the date shift for DA and DT; TM values are kept (whole-day shift); other C attributes
+ * (TimezoneOffsetFromUTC, binary time stamps) are emptied. Private groups are removed (no
+ * Retain Safe Private). Attributes outside the table are kept, except that every DA/DT value
+ * anywhere is shifted, so no date escapes the offset. Afterwards (0012,0062)
+ * PatientIdentityRemoved = YES, (0012,0063) DeidentificationMethod, (0012,0064)
+ * DeidentificationMethodCodeSequence with the CID 7050 codes of the profile and options, and
+ * (0028,0303) LongitudinalTemporalInformationModified = MODIFIED (PS3.3 C.7.6.1.1.7).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "cu-anonymizer.h"
+#include "cu-dicom-header.h"
+#include "cu-dicom-walk.h"
+#include "cu-dicom-writer.h"
+
+typedef struct
+{
+  char *new_id;          /* "ANON-" + 16 hex digits */
+  int offset_days;
+} CuAnonPatient;
+
+struct _CuAnonymizer
+{
+  CuDeidProfile *own_profile;
+  const CuDeidProfile *profile;
+  GHashTable *patients;   /* patient key → CuAnonPatient */
+  GHashTable *uids;       /* original UID → new UID */
+};
+
+/* ---- Randomness --------------------------------------------------------------------- */
+
+/* The OS CSPRNG: identifiers and offsets must not be predictable from one another (GLib's
+ * g_random is a Mersenne Twister, whose outputs reveal its state). */
+static void
+random_bytes (guint8 *buf, gsize len)
+{
+  gsize done = 0;
+
+  while (done < len)
+    {
+      ssize_t n = getrandom (buf + done, len - done, 0);
+      if (n <= 0)
+        break;
+      done += (gsize) n;
+    }
+  /* getrandom cannot fail on Linux ≥ 3.17 once the pool is initialised; should it, fall back
+   * to GLib rather than leave bytes unset. */
+  for (; done < len; done++)
+    buf[done] = (guint8) g_random_int_range (0, 256);
+}
+
+static guint32
+random_below (guint32 bound)
+{
+  /* Rejection sampling: no modulo bias. */
+  guint32 limit = G_MAXUINT32 - (G_MAXUINT32 % bound);
+  guint32 v;
+
+  do
+    random_bytes ((guint8 *) &v, sizeof v);
+  while (v >= limit);
+  return v % bound;
+}
+
+static char *
+random_uid (void)
+{
+  guint8 b[16];
+  char uuid[37];
+
+  random_bytes (b, sizeof b);
+  b[6] = (guint8) ((b[6] & 0x0F) | 0x40);   /* version 4 */
+  b[8] = (guint8) ((b[8] & 0x3F) | 0x80);   /* RFC 4122 variant */
+  g_snprintf (uuid, sizeof uuid,
+              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+              b[13], b[14], b[15]);
+  return cu_dicom_uid_from_uuid (uuid);
+}
+
+/* ---- Session ------------------------------------------------------------------------ */
+
+static void
+wipe_string (gpointer data)
+{
+  char *s = data;
+
+  if (s != NULL)
+    {
+      memset (s, 0, strlen (s));
+      g_free (s);
+    }
+}
+
+static void
+patient_free (gpointer data)
+{
+  CuAnonPatient *p = data;
+
+  wipe_string (p->new_id);
+  p->offset_days = 0;
+  g_free (p);
+}
+
+CuAnonymizer *
+cu_anonymizer_new (const CuDeidProfile *profile, GError **error)
+{
+  CuAnonymizer *self = g_new0 (CuAnonymizer, 1);
+
+  if (profile == NULL)
+    {
+      self->own_profile = cu_deid_profile_new_default (error);
+      if (self->own_profile == NULL)
+        {
+          g_free (self);
+          return NULL;
+        }
+      profile = self->own_profile;
+    }
+  self->profile = profile;
+  self->patients = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, patient_free);
+  self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, wipe_string);
+  return self;
+}
+
+void
+cu_anonymizer_free (CuAnonymizer *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_destroy (self->patients);
+  g_hash_table_destroy (self->uids);
+  if (self->own_profile != NULL)
+    cu_deid_profile_free (self->own_profile);
+  g_free (self);
+}
+
+/* Patients are told apart by PatientID; without one by PatientName; without either, each
+ * study is its own patient (never merge strangers). */
+static char *
+patient_key (const char *patient_id, const char *patient_name, const char *study_uid)
+{
+  if (patient_id != NULL && *patient_id != '\0')
+    return g_strconcat ("id:", patient_id, NULL);
+  if (patient_name != NULL && *patient_name != '\0')
+    return g_strconcat ("name:", patient_name, NULL);
+  return g_strconcat ("study:", study_uid != NULL ? study_uid : "", NULL);
+}
+
+static CuAnonPatient *
+get_patient (CuAnonymizer *self, const char *key)
+{
+  CuAnonPatient *p = g_hash_table_lookup (self->patients, key);
+  guint8 b[8];
+  GString *id;
+
+  if (p != NULL)
+    return p;
+  p = g_new0 (CuAnonPatient, 1);
+  random_bytes (b, sizeof b);
+  id = g_string_new ("ANON-");
+  for (guint i = 0; i < sizeof b; i++)
+    g_string_append_printf (id, "%02X", b[i]);
+  p->new_id = g_string_free (id, FALSE);
+  {
+    const guint32 span = CU_ANONYMIZER_MAX_OFFSET_DAYS - CU_ANONYMIZER_MIN_OFFSET_DAYS + 1;
+    guint32 r = random_below (2 * span);
+    int magnitude = CU_ANONYMIZER_MIN_OFFSET_DAYS + (int) (r % span);
+    p->offset_days = r < span ? -magnitude : magnitude;
+  }
+  g_hash_table_insert (self->patients, g_strdup (key), p);
+  return p;
+}
+
+gboolean
+cu_anonymizer_lookup_patient (CuAnonymizer *self, const char *patient_id,
+                              const char **new_patient_id, int *date_offset_days)
+{
+  g_autofree char *key = NULL;
+  CuAnonPatient *p;
+
+  g_return_val_if_fail (self != NULL && patient_id != NULL, FALSE);
+  key = patient_key (patient_id, NULL, NULL);
+  p = g_hash_table_lookup (self->patients, key);
+  if (p == NULL)
+    return FALSE;
+  if (new_patient_id != NULL)
+    *new_patient_id = p->new_id;
+  if (date_offset_days != NULL)
+    *date_offset_days = p->offset_days;
+  return TRUE;
+}
+
+static const char *
+map_uid (CuAnonymizer *self, const char *uid)
+{
+  const char *mapped = g_hash_table_lookup (self->uids, uid);
+  char *fresh;
+
+  if (mapped != NULL)
+    return mapped;
+  fresh = random_uid ();
+  g_hash_table_insert (self->uids, g_strdup (uid), fresh);
+  return fresh;
+}
+
+/* A UI value may hold several UIDs (VM 1-n), each mapped on its own. */
+static char *
+map_uid_list (CuAnonymizer *self, const char *value)
+{
+  g_auto (GStrv) parts = g_strsplit (value, "\\", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      char *u = g_strstrip (parts[i]);
+      if (i > 0)
+        g_string_append_c (out, '\\');
+      if (*u != '\0')
+        g_string_append (out, map_uid (self, u));
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* ---- Dates -------------------------------------------------------------------------- */
+
+static gboolean
+all_digits (const char *s, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isdigit (s[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Shift the leading date of one DA/DT value; the time and timezone part of a DT is kept.
+ * Partial precision (YYYY, YYYYMM) is shifted from the middle of the period and written with
+ * the same precision. */
+static char *
+shift_one (const char *v, gboolean is_datetime, int days)
+{
+  g_autofree char *compact = NULL;
+  gsize len = strlen (v);
+  gsize prec;
+  int y, m = 7, d = 1;
+  GDate date;
+  char buf[16];
+
+  if (len == 0)
+    return g_strdup ("");
+  /* ACR-NEMA "YYYY.MM.DD" (PS3.5 §6.2, retired but still met). */
+  if (!is_datetime && len == 10 && v[4] == '.' && v[7] == '.')
+    {
+      compact = g_strdup_printf ("%.4s%.2s%.2s", v, v + 5, v + 8);
+      v = compact;
+      len = 8;
+    }
+  if (len >= 8 && all_digits (v, 8))
+    prec = 8;
+  else if (is_datetime && len >= 6 && all_digits (v, 6) && (len == 6 || !g_ascii_isdigit (v[6])))
+    prec = 6;
+  else if (is_datetime && len >= 4 && all_digits (v, 4) && (len == 4 || !g_ascii_isdigit (v[4])))
+    prec = 4;
+  else
+    return NULL;
+  if (!is_datetime && (prec != 8 || len != 8))
+    return NULL;
+
+  y = (v[0] - '0') * 1000 + (v[1] - '0') * 100 + (v[2] - '0') * 10 + (v[3] - '0');
+  if (prec >= 6)
+    m = (v[4] - '0') * 10 + (v[5] - '0');
+  if (prec == 8)
+    d = (v[6] - '0') * 10 + (v[7] - '0');
+  else if (prec == 6)
+    d = 15;
+  if (y < 1 || !g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return NULL;
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, (GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  if (days >= 0)
+    g_date_add_days (&date, (guint) days);
+  else
+    {
+      if (g_date_get_julian (&date) <= (guint32) -days)
+        return NULL;
+      g_date_subtract_days (&date, (guint) -days);
+    }
+  if (g_date_get_year (&date) > 9999)
+    return NULL;
+  g_snprintf (buf, sizeof buf, "%04u%02u%02u", g_date_get_year (&date), g_date_get_month (&date),
+              g_date_get_day (&date));
+  buf[prec] = '\0';
+  return g_strconcat (buf, v + prec, NULL);
+}
+
+char *
+cu_anonymizer_shift_date (const char *value, gboolean is_datetime, int days)
+{
+  g_auto (GStrv) values = NULL;
+  GString *out;
+
+  g_return_val_if_fail (value != NULL, NULL);
+  values = g_strsplit (value, "\\", -1);
+  out = g_string_new (NULL);
+  for (guint i = 0; values[i] != NULL; i++)
+    {
+      /* A range "A-B" (query matching; also met in stored files): shift both ends. DT values
+       * may carry a "-ZZXX" timezone, so a DT range is only split at a '-' after 8 digits. */
+      g_auto (GStrv) ends = NULL;
+      char *v = g_strstrip (values[i]);
+      const char *dash = strchr (v, '-');
+
+      if (i > 0)
+        g_string_append_c (out, '\\');
+      if (dash != NULL && !is_datetime)
+        ends = g_strsplit (v, "-", 2);
+      else
+        ends = g_strsplit (v, "\x01", 1);
+      for (guint k = 0; ends[k] != NULL; k++)
+        {
+          g_autofree char *shifted = NULL;
+          if (k > 0)
+            g_string_append_c (out, '-');
+          if (*ends[k] == '\0')
+            continue;
+          shifted = shift_one (ends[k], is_datetime, days);
+          if (shifted == NULL)
+            {
+              g_string_free (out, TRUE);
+              return NULL;
+            }
+          g_string_append (out, shifted);
+        }
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* ---- The edit -------------------------------------------------------------------------- */
+
+typedef struct
+{
+  CuAnonymizer *self;
+  CuAnonPatient *patient;
+} FileCtx;
+
+static gboolean
+vr_is (const CuDicomElement *el, const char *vr)
+{
+  return strcmp (el->vr, vr) == 0;
+}
+
+static gboolean
+vr_is_date (const CuDicomElement *el)
+{
+  return vr_is (el, "DA") || vr_is (el, "DT");
+}
+
+/* DA/DT: the patient's offset; a value that is not a date cannot be shifted and is emptied
+ * (kept, it could be a real date in an odd format). */
+static CuDicomEdit
+shift_date (FileCtx *ctx, const CuDicomElement *el, char **replacement)
+{
+  char *shifted;
+
+  if (el->text == NULL || *el->text == '\0')
+    return CU_DICOM_EDIT_KEEP;
+  shifted = cu_anonymizer_shift_date (el->text, vr_is (el, "DT"), ctx->patient->offset_days);
+  if (shifted == NULL)
+    return CU_DICOM_EDIT_EMPTY;
+  *replacement = shifted;
+  return CU_DICOM_EDIT_REPLACE;
+}
+
+static CuDicomEdit
+remap_uid (FileCtx *ctx, const CuDicomElement *el, char **replacement)
+{
+  if (el->text == NULL || *el->text == '\0')
+    return CU_DICOM_EDIT_KEEP;
+  *replacement = map_uid_list (ctx->self, el->text);
+  return CU_DICOM_EDIT_REPLACE;
+}
+
+/* D: a dummy value consistent with the VR. Dates are shifted rather than invented, UIDs
+ * remapped; sequences are emptied (their content is what the profile wants replaced). */
+static CuDicomEdit
+dummy (FileCtx *ctx, const CuDicomElement *el, char **replacement)
+{
+  static const char *const text_vrs[] = { "AE", "CS", "LO", "LT", "PN", "SH", "ST", "UC",
+                                          "UT" };
+
+  if (el->is_sequence)
+    return CU_DICOM_EDIT_EMPTY;
+  if (vr_is_date (el))
+    return shift_date (ctx, el, replacement);
+  if (vr_is (el, "UI"))
+    return remap_uid (ctx, el, replacement);
+  if (vr_is (el, "TM"))
+    {
+      *replacement = g_strdup ("000000.00");
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  if (vr_is (el, "IS") || vr_is (el, "DS"))
+    {
+      *replacement = g_strdup ("0");
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  if (vr_is (el, "AS"))
+    {
+      *replacement = g_strdup ("000D");
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (text_vrs); i++)
+    if (vr_is (el, text_vrs[i]))
+      {
+        *replacement = g_strdup ("ANONYMIZED");
+        return CU_DICOM_EDIT_REPLACE;
+      }
+  return CU_DICOM_EDIT_EMPTY;
+}
+
+static CuDicomEdit
+anonymize_edit (const CuDicomElement *el, char **replacement, gpointer user_data)
+{
+  FileCtx *ctx = user_data;
+  CuDeidAction action;
+
+  /* Private groups: no Retain Safe Private. */
+  if (el->group & 1)
+    return CU_DICOM_EDIT_REMOVE;
+  /* Written anew after the edit. */
+  if (el->depth == 0 && el->group == 0x0012
+      && (el->element == 0x0062 || el->element == 0x0063 || el->element == 0x0064))
+    return CU_DICOM_EDIT_REMOVE;
+  if (el->depth == 0 && el->group == 0x0028 && el->element == 0x0303)
+    return CU_DICOM_EDIT_REMOVE;
+  /* PatientName Z, PatientID Z/D: the new identifier is the dummy value, at any depth. */
+  if (el->group == 0x0010 && (el->element == 0x0010 || el->element == 0x0020) && !el->is_sequence)
+    {
+      *replacement = g_strdup (ctx->patient->new_id);
+      return CU_DICOM_EDIT_REPLACE;
+    }
+
+  action = cu_deid_profile_lookup (ctx->self->profile, el->group, el->element,
+                                   CU_ANONYMIZER_OPTIONS, NULL, NULL);
+  switch (action)
+    {
+    case CU_DEID_ACTION_NONE:
+    case CU_DEID_ACTION_K:
+      if (vr_is_date (el))
+        return shift_date (ctx, el, replacement);
+      return CU_DICOM_EDIT_KEEP;
+
+    case CU_DEID_ACTION_C:
+      if (el->is_sequence || vr_is (el, "TM"))
+        return CU_DICOM_EDIT_KEEP;
+      if (vr_is_date (el))
+        return shift_date (ctx, el, replacement);
+      return CU_DICOM_EDIT_EMPTY;
+
+    case CU_DEID_ACTION_D:
+    case CU_DEID_ACTION_X_D:
+      return dummy (ctx, el, replacement);
+
+    case CU_DEID_ACTION_Z:
+    case CU_DEID_ACTION_Z_D:
+    case CU_DEID_ACTION_X_Z:
+    case CU_DEID_ACTION_X_Z_D:
+      return CU_DICOM_EDIT_EMPTY;
+
+    case CU_DEID_ACTION_X:
+      return CU_DICOM_EDIT_REMOVE;
+
+    case CU_DEID_ACTION_U:
+    case CU_DEID_ACTION_X_Z_U:
+      if (el->is_sequence)
+        return CU_DICOM_EDIT_KEEP;
+      if (vr_is (el, "UI"))
+        return remap_uid (ctx, el, replacement);
+      return CU_DICOM_EDIT_EMPTY;
+
+    default:
+      return CU_DICOM_EDIT_REMOVE;
+    }
+}
+
+/* CID 7050 De-identification Method: the profile and the options applied. */
+static const CuDicomCode method_codes[] = {
+  { "113100", "DCM", "Basic Application Confidentiality Profile" },
+  { "113107", "DCM", "Retain Longitudinal Temporal Information Modified Dates Option" },
+  { "113108", "DCM", "Retain Patient Characteristics Option" },
+};
+
+static const CuDicomInsert inserts[] = {
+  { CU_DICOM_TAG (0x0012, 0x0062), "CS", "YES" },
+  /* LO: each value at most 64 characters, so one value per part of the method. */
+  { CU_DICOM_TAG (0x0012, 0x0063), "LO",
+    "PS3.15 Basic Application Confidentiality Profile\\"
+    "Retain Longitudinal Temporal Info Modified Dates\\"
+    "Retain Patient Characteristics\\"
+    "Curata anonymized export" },
+  { CU_DICOM_TAG (0x0028, 0x0303), "CS", "MODIFIED" },
+};
+
+gboolean
+cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const char *out_dir,
+                              char **out_path, GError **error)
+{
+  g_autoptr (CuDicomHeader) h = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *file_name = NULL;
+  FileCtx ctx;
+
+  g_return_val_if_fail (self != NULL && in_path != NULL && out_dir != NULL, FALSE);
+
+  h = cu_dicom_header_read (in_path, error);
+  if (h == NULL)
+    return FALSE;
+  if (h->sop_instance_uid == NULL || *h->sop_instance_uid == '\0' || h->study_uid == NULL
+      || *h->study_uid == '\0' || h->series_uid == NULL || *h->series_uid == '\0')
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MISSING,
+                   _("%s: no SOP, study or series instance UID: the file cannot be exported"),
+                   in_path);
+      return FALSE;
+    }
+
+  key = patient_key (h->patient_id, h->patient_name, h->study_uid);
+  ctx.self = self;
+  ctx.patient = get_patient (self, key);
+
+  file_name = g_strconcat (map_uid (self, h->sop_instance_uid), ".dcm", NULL);
+  dir = g_build_filename (out_dir, ctx.patient->new_id, map_uid (self, h->study_uid),
+                          map_uid (self, h->series_uid), NULL);
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: cannot create the folder (%s)"),
+                   dir, g_strerror (saved));
+      return FALSE;
+    }
+  path = g_build_filename (dir, file_name, NULL);
+  if (!cu_dicom_rewrite_file (in_path, path, anonymize_edit, &ctx, inserts,
+                              G_N_ELEMENTS (inserts), method_codes, G_N_ELEMENTS (method_codes),
+                              error))
+    return FALSE;
+  if (out_path != NULL)
+    *out_path = g_steal_pointer (&path);
+  return TRUE;
+}
+
+/* ---- Export from a workspace ------------------------------------------------------- */
+
+static void
+held_free (gpointer data)
+{
+  CuAnonymizeHeld *h = data;
+
+  g_free (h->study_uid);
+  g_free (h->reason);
+  g_free (h);
+}
+
+static void
+add_held (GPtrArray *array, const char *what, const char *reason)
+{
+  CuAnonymizeHeld *h = g_new0 (CuAnonymizeHeld, 1);
+
+  h->study_uid = g_strdup (what);
+  h->reason = g_strdup (reason);
+  g_ptr_array_add (array, h);
+}
+
+void
+cu_anonymize_report_free (CuAnonymizeReport *report)
+{
+  if (report == NULL)
+    return;
+  g_ptr_array_unref (report->files);
+  g_ptr_array_unref (report->held);
+  g_ptr_array_unref (report->failed);
+  g_free (report);
+}
+
+/* A full StudyInstanceUID or a unique prefix of one, among the workspace's studies. */
+static const char *
+resolve_study (GPtrArray *study_uids, const char *wanted, GError **error)
+{
+  const char *found = NULL;
+
+  for (guint i = 0; i < study_uids->len; i++)
+    if (strcmp (study_uids->pdata[i], wanted) == 0)
+      return study_uids->pdata[i];
+  for (guint i = 0; i < study_uids->len; i++)
+    if (g_str_has_prefix (study_uids->pdata[i], wanted))
+      {
+        if (found != NULL)
+          {
+            g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_AMBIGUOUS,
+                         _("“%s” matches several studies"), wanted);
+            return NULL;
+          }
+        found = study_uids->pdata[i];
+      }
+  if (found == NULL)
+    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
+                 _("No study “%s” in the workspace"), wanted);
+  return found;
+}
+
+/* Whether the study's pseudonymization gate lets it leave: passed, or overridden by a
+ * curator with a reason. Pending (never checked) and quarantined studies stay.
+ * TODO(gate): the gate is being added to the store (schema version 2); until its API is on
+ * main every study is let through. Replace with cu_store_get_study_gate() once it lands. */
+static gboolean
+gate_allows (CuStore *store, const char *study_uid, char **reason)
+{
+  (void) store;
+  (void) study_uid;
+  (void) reason;
+  return TRUE;
+}
+
+CuAnonymizeReport *
+cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *const *studies,
+                            const char *out_dir, CuProgress *progress, GCancellable *cancellable,
+                            GError **error)
+{
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GPtrArray) study_uids = g_ptr_array_new ();       /* borrowed from records */
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) selected = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) patients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (CuAnonymizeReport) report = g_new0 (CuAnonymizeReport, 1);
+  g_autoptr (GHashTable) exported_studies = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                                   g_free, NULL);
+  g_autofree char *detail = NULL;
+
+  g_return_val_if_fail (self != NULL && CU_IS_STORE (store) && out_dir != NULL, NULL);
+
+  report->files = g_ptr_array_new_with_free_func (g_free);
+  report->held = g_ptr_array_new_with_free_func (held_free);
+  report->failed = g_ptr_array_new_with_free_func (held_free);
+
+  records = cu_store_list_series (store, error);
+  if (records == NULL)
+    return NULL;
+  for (guint i = 0; i < records->len; i++)
+    {
+      CuSeriesRecord *r = records->pdata[i];
+      if (r->study_uid != NULL && g_hash_table_add (seen, r->study_uid))
+        g_ptr_array_add (study_uids, r->study_uid);
+    }
+
+  if (studies != NULL && studies[0] != NULL)
+    for (guint i = 0; studies[i] != NULL; i++)
+      {
+        const char *uid = resolve_study (study_uids, studies[i], error);
+        if (uid == NULL)
+          return NULL;
+        g_hash_table_add (selected, (gpointer) uid);
+      }
+  else
+    for (guint i = 0; i < study_uids->len; i++)
+      g_hash_table_add (selected, study_uids->pdata[i]);
+
+  /* Which files: every series of every selected study whose gate lets it out. */
+  for (guint i = 0; i < study_uids->len; i++)
+    {
+      const char *uid = study_uids->pdata[i];
+      g_autofree char *reason = NULL;
+
+      if (!g_hash_table_contains (selected, uid))
+        continue;
+      if (!gate_allows (store, uid, &reason))
+        {
+          add_held (report->held, uid, reason);
+          continue;
+        }
+      for (guint k = 0; k < records->len; k++)
+        {
+          CuSeriesRecord *r = records->pdata[k];
+          g_auto (GStrv) paths = NULL;
+
+          if (g_strcmp0 (r->study_uid, uid) != 0)
+            continue;
+          paths = cu_store_get_series_files (store, r->series_uid, error);
+          if (paths == NULL)
+            return NULL;
+          for (guint f = 0; paths[f] != NULL; f++)
+            g_ptr_array_add (files, g_strdup (paths[f]));
+        }
+    }
+
+  if (g_mkdir_with_parents (out_dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("%s: cannot create the folder (%s)"),
+                   out_dir, g_strerror (saved));
+      return NULL;
+    }
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *in = files->pdata[i];
+      g_autoptr (GError) file_error = NULL;
+      g_autofree char *out = NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      cu_progress_report_count (progress, i, files->len, _("Anonymizing"));
+      if (!cu_anonymizer_anonymize_file (self, in, out_dir, &out, &file_error))
+        {
+          add_held (report->failed, in, file_error->message);
+          continue;
+        }
+      g_ptr_array_add (report->files, g_steal_pointer (&out));
+    }
+  cu_progress_report_count (progress, files->len, files->len, _("Anonymizing"));
+
+  /* Counts from the written tree: OUT/<patient>/<study>/… */
+  for (guint i = 0; i < report->files->len; i++)
+    {
+      const char *rel = (const char *) report->files->pdata[i] + strlen (out_dir);
+      g_auto (GStrv) parts = NULL;
+
+      while (*rel == G_DIR_SEPARATOR)
+        rel++;
+      parts = g_strsplit (rel, G_DIR_SEPARATOR_S, 3);
+      if (parts[0] == NULL || parts[1] == NULL)
+        continue;
+      g_hash_table_add (patients, g_strdup (parts[0]));
+      g_hash_table_add (exported_studies, g_strdup (parts[1]));
+    }
+  report->n_files = report->files->len;
+  report->n_patients = g_hash_table_size (patients);
+  report->n_studies = g_hash_table_size (exported_studies);
+
+  /* The audit log says that an export happened, where to and how much: never which study
+   * became which (that would be the correspondence table the export must not leave). */
+  detail = g_strdup_printf ("{\"studies\": %u, \"patients\": %u, \"files\": %u, \"held\": %u, "
+                            "\"failed\": %u}", report->n_studies, report->n_patients,
+                            report->n_files, report->held->len, report->failed->len);
+  if (!cu_store_audit (store, "anonymize-export", out_dir, detail, error))
+    return NULL;
+  return g_steal_pointer (&report);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-anonymizer.h — step-2 anonymized export (PS3.15 Annex E, Basic Application Level
+ * Confidentiality Profile with the Retain Longitudinal Temporal Information with Modified Dates
+ * and Retain Patient Characteristics options).
+ *
+ * An anonymizer is one export session. It holds, in memory only and never written anywhere:
+ *  - per original patient, a new random patient identifier ("ANON-" + 16 random hex digits,
+ *    used as PatientID and PatientName) and one random date offset in whole days, uniform over
+ *    [-3650, -365] ∪ [365, 3650] (one to ten years, either direction: a shifted date is never
+ *    within a year of the true one, and its sign gives nothing away). Every DA and DT value of
+ *    every study of that patient moves by that offset, so intervals survive exactly; TM values
+ *    stay (a whole-day shift does not change a time of day);
+ *  - a UID map, original → new random 2.25 UID, shared by all files of the session, so
+ *    references between objects (ReferencedSOPInstanceUID, FrameOfReferenceUID, study and
+ *    series UIDs inside sequences) still resolve after the export.
+ * Randomness comes from the operating system's cryptographic generator (getrandom). Freeing
+ * the anonymizer wipes the tables: no correspondence between old and new identifiers survives
+ * the session. Two sessions give different identifiers for the same patient.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "cu-deid-profile.h"
+#include "cu-progress.h"
+#include "cu-store.h"
+
+G_BEGIN_DECLS
+
+/* The options the export applies (and the exported files are checked with). */
+#define CU_ANONYMIZER_OPTIONS CU_DEID_OPTIONS_EXPORT
+/* The pattern of the new patient identifiers (a GRegex), for checking the exported set. */
+#define CU_ANONYMIZER_PSEUDONYM_PATTERN "^ANON-[0-9A-F]{16}$"
+/* The offset range, in days (see above). */
+#define CU_ANONYMIZER_MIN_OFFSET_DAYS 365
+#define CU_ANONYMIZER_MAX_OFFSET_DAYS 3650
+
+typedef struct _CuAnonymizer CuAnonymizer;
+
+/* profile NULL = the built-in 2024b table. */
+CuAnonymizer *cu_anonymizer_new            (const CuDeidProfile *profile,
+                                            GError             **error);
+void          cu_anonymizer_free           (CuAnonymizer *self);
+
+/* Anonymize one file into out_dir/<new patient id>/<new study UID>/<new series UID>/
+ * <new SOP instance UID>.dcm (folders created as needed); *out_path (may be NULL) receives the
+ * path written. Never aborts on a bad file: it fails with a CU_DICOM_ERROR. */
+gboolean      cu_anonymizer_anonymize_file (CuAnonymizer *self,
+                                            const char   *in_path,
+                                            const char   *out_dir,
+                                            char        **out_path,
+                                            GError      **error);
+
+/* For the exporter of clinical data of the same session: the new identifier and the date
+ * offset given to the patient whose original PatientID is patient_id (as it appears in the
+ * DICOM files). FALSE if that patient has no file in this session yet. Both stay in memory. */
+gboolean      cu_anonymizer_lookup_patient (CuAnonymizer *self,
+                                            const char   *patient_id,
+                                            const char  **new_patient_id,
+                                            int          *date_offset_days);
+
+/* Shift a DICOM DA ("YYYYMMDD", also the old "YYYY.MM.DD") or DT ("YYYYMMDDHHMMSS.FFFFFF&ZZXX",
+ * any precision) value, multi-valued and ranges included, by days. Returns a newly allocated
+ * string, or NULL when the value is not a date (which the caller must then not keep). */
+char         *cu_anonymizer_shift_date     (const char *value,
+                                            gboolean    is_datetime,
+                                            int         days);
+
+/* ---- Export from a workspace ------------------------------------------------------- */
+
+typedef struct
+{
+  char *study_uid;     /* original StudyInstanceUID (workspace-side information) */
+  char *reason;        /* translated */
+} CuAnonymizeHeld;
+
+typedef struct
+{
+  guint n_studies;      /* studies exported */
+  guint n_patients;     /* distinct patients exported */
+  guint n_files;        /* files written */
+  GPtrArray *files;     /* char *: paths written */
+  GPtrArray *held;      /* CuAnonymizeHeld: studies not exported because of their gate */
+  GPtrArray *failed;    /* CuAnonymizeHeld: study_uid holds the original file path */
+} CuAnonymizeReport;
+
+void cu_anonymize_report_free (CuAnonymizeReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuAnonymizeReport, cu_anonymize_report_free)
+
+/* Export studies of store into out_dir: studies holds full StudyInstanceUIDs or unique
+ * prefixes (NULL or empty: every study). A study exports only when its pseudonymization gate
+ * lets it (passed, or overridden with a reason); others are listed in report->held. A file
+ * that cannot be rewritten goes to report->failed, the rest continues. Records
+ * "anonymize-export" in the audit log (output folder and counts; never an identifier).
+ * Returns NULL on an unknown or ambiguous study (CU_STORE_ERROR_NOT_FOUND/_AMBIGUOUS), a
+ * workspace error or cancellation. */
+CuAnonymizeReport *cu_anonymizer_export_store (CuAnonymizer      *self,
+                                               CuStore           *store,
+                                               const char *const *studies,
+                                               const char        *out_dir,
+                                               CuProgress        *progress,
+                                               GCancellable      *cancellable,
+                                               GError           **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuAnonymizer, cu_anonymizer_free)
+
+G_END_DECLS
