@@ -974,7 +974,7 @@ typedef struct
 {
   const char *const *paths;
   CuDicomHeader **headers;
-  GError *error;           /* first failure */
+  GError **errors;         /* per file: why its header could not be read */
   GMutex lock;
   guint done, total;
   CuProgress *progress;
@@ -986,25 +986,14 @@ header_worker (gpointer data, gpointer user_data)
 {
   HeaderJob *job = user_data;
   guint index = GPOINTER_TO_UINT (data) - 1;
-  GError *local = NULL;
-  gboolean stop;
   guint done;
 
-  g_mutex_lock (&job->lock);
-  stop = job->error != NULL;
-  g_mutex_unlock (&job->lock);
-  if (stop || g_cancellable_is_cancelled (job->cancellable))
+  if (g_cancellable_is_cancelled (job->cancellable))
     return;
 
-  job->headers[index] = cu_dicom_header_read (job->paths[index], &local);
+  /* Each slot is written by one worker only: no lock needed for the result itself. */
+  job->headers[index] = cu_dicom_header_read (job->paths[index], &job->errors[index]);
   g_mutex_lock (&job->lock);
-  if (local != NULL)
-    {
-      if (job->error == NULL)
-        job->error = local;
-      else
-        g_error_free (local);
-    }
   done = ++job->done;
   g_mutex_unlock (&job->lock);
   cu_progress_report_count (job->progress, done, job->total, _("Reading headers"));
@@ -1025,7 +1014,8 @@ cu_series_plan_new_from_files (const char *const *paths, CuProgress *progress,
   HeaderJob job = { 0 };
   GThreadPool *pool;
   GPtrArray *headers;
-  guint n;
+  CuSeriesPlan *plan;
+  guint n, n_failed = 0;
 
   g_return_val_if_fail (paths != NULL, NULL);
   n = g_strv_length ((char **) paths);
@@ -1036,6 +1026,7 @@ cu_series_plan_new_from_files (const char *const *paths, CuProgress *progress,
     }
   job.paths = paths;
   job.headers = g_new0 (CuDicomHeader *, n);
+  job.errors = g_new0 (GError *, n);
   job.total = n;
   job.progress = progress;
   job.cancellable = cancellable;
@@ -1044,7 +1035,7 @@ cu_series_plan_new_from_files (const char *const *paths, CuProgress *progress,
   /* The first header is read alone so that the parser's one-time global set-up (the
    * dictionaries) does not run in several threads at once. */
   header_worker (GUINT_TO_POINTER (1), &job);
-  if (n > 1 && job.error == NULL)
+  if (n > 1)
     {
       pool = g_thread_pool_new (header_worker, &job, worker_count (), FALSE, NULL);
       for (guint i = 1; i < n; i++)
@@ -1055,22 +1046,36 @@ cu_series_plan_new_from_files (const char *const *paths, CuProgress *progress,
 
   headers = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_dicom_header_free);
   for (guint i = 0; i < n; i++)
-    if (job.headers[i] != NULL)
-      g_ptr_array_add (headers, job.headers[i]);
+    {
+      if (job.headers[i] != NULL)
+        g_ptr_array_add (headers, job.headers[i]);
+      if (job.errors[i] != NULL)
+        n_failed++;
+    }
   g_free (job.headers);
 
-  if (job.error != NULL)
-    {
-      g_propagate_error (error, job.error);
-      g_ptr_array_unref (headers);
-      return NULL;
-    }
+  plan = NULL;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    g_ptr_array_unref (headers);
+  else if (n_failed == n)
     {
+      /* Nothing readable: the first reason is the most useful thing to say. */
       g_ptr_array_unref (headers);
-      return NULL;
+      g_propagate_error (error, g_steal_pointer (&job.errors[0]));
     }
-  return cu_series_plan_new (headers, error);
+  else if ((plan = cu_series_plan_new (headers, error)) != NULL)
+    {
+      /* A file deleted or damaged since import must not hide the rest of the series: the
+       * plan goes on without it and says which file and why, like any other problem. */
+      for (guint i = 0; i < n; i++)
+        if (job.errors[i] != NULL)
+          add_problem (plan, CU_PROBLEM_UNREADABLE, -1, -1, paths[i],
+                       g_strdup_printf (_("Left out of the series: %s"), job.errors[i]->message));
+    }
+  for (guint i = 0; i < n; i++)
+    g_clear_error (&job.errors[i]);
+  g_free (job.errors);
+  return plan;
 }
 
 /* ---- loading pixels ---------------------------------------------------------------------- */

@@ -40,6 +40,7 @@ typedef struct
 #define CU_PROBLEM_UNEQUAL_REPEATS     "unequal-repeats"
 #define CU_PROBLEM_UNDECODABLE         "undecodable"
 #define CU_PROBLEM_UNSUPPORTED         "unsupported-encoding"
+#define CU_PROBLEM_UNREADABLE          "unreadable-file"
 
 typedef struct _CuSeriesPlan CuSeriesPlan;
 
@@ -48,7 +49,8 @@ typedef struct _CuSeriesPlan CuSeriesPlan;
  * Fails only if no header carries an image. */
 CuSeriesPlan     *cu_series_plan_new             (GPtrArray     *headers,
                                                   GError       **error);
-/* Read the headers of paths and build a plan. */
+/* Read the headers of paths and build a plan. Files whose header cannot be read are left out
+ * and reported as CU_PROBLEM_UNREADABLE; fails only when no file can be read. */
 CuSeriesPlan     *cu_series_plan_new_from_files  (const char *const *paths,
                                                   CuProgress    *progress,
                                                   GCancellable  *cancellable,

@@ -294,6 +294,48 @@ test_missing_file (void)
   g_assert_nonnull (error);
 }
 
+/* A file deleted since import: the rest of the series still loads, one slice short, and the
+ * plan names the file that was left out. */
+static void
+test_one_file_gone (void)
+{
+  g_auto (GStrv) files = corpus_files ("mr/prostate_adc_ge");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuSeriesPlan) plan = NULL;
+  g_autoptr (CuVolume) volume = NULL;
+  GPtrArray *problems;
+  guint n, gone;
+  gboolean named = FALSE;
+
+  if (files == NULL)
+    {
+      g_test_skip ("shared corpus not found");
+      return;
+    }
+  n = g_strv_length (files);
+  g_assert_cmpuint (n, >, 3);
+  gone = n / 2;
+  g_free (files[gone]);
+  files[gone] = g_strdup ("/nonexistent/curata/deleted-slice.dcm");
+
+  plan = cu_series_plan_new_from_files ((const char *const *) files, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (plan);
+  g_assert_cmpuint (count_problems (plan, CU_PROBLEM_UNREADABLE), ==, 1);
+  problems = cu_series_plan_get_problems (plan);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      CuGeometryProblem *p = g_ptr_array_index (problems, i);
+      if (g_strcmp0 (p->code, CU_PROBLEM_UNREADABLE) == 0)
+        named = g_strcmp0 (p->path, files[gone]) == 0 && strstr (p->message, "deleted-slice") != NULL;
+    }
+  g_assert_true (named);
+
+  volume = cu_series_plan_load (plan, cu_series_plan_get_main_stack (plan), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (volume->dims[2] * volume->dims[3], ==, (int) n - 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,5 +346,6 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/series-load/cancel", test_cancel);
   g_test_add_func ("/curation/series-load/undecodable", test_undecodable);
   g_test_add_func ("/curation/series-load/missing-file", test_missing_file);
+  g_test_add_func ("/curation/series-load/one-file-gone", test_one_file_gone);
   return g_test_run ();
 }
