@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-deid-check.c — does a file meet the pseudonymization profile? (cu-deid-check.h)
+ *
+ * Method: every data element, at any depth, is looked up in DICOM PS3.15 Table E.1-1 under the
+ * configured options (cu-deid-profile.c) and its value judged against the action (E.1.1):
+ *   X      present at all → finding (a removed sequence's contents are not reported again);
+ *   Z, D, Z/D, X/Z, X/D, X/Z/D
+ *          a value that is neither empty nor a dummy → finding;
+ *   U, X/Z/U*
+ *          a UID under a known equipment-vendor root → finding (without Retain UIDs, an
+ *          original UID made by the modality should have been replaced);
+ *   C      free text scanned for residual identifiers (below);
+ *   K, not in the table
+ *          kept; long free text (LT, ST, UT, UC) not in the table is scanned as well.
+ * Private attributes (odd groups) are findings unless Retain Safe Private is applied (then
+ * allowed, since this check cannot tell a safe private attribute from an unsafe one); curves
+ * (50xx) and overlay data/comments (60xx,3000/4000) follow their rows (X unless Clean
+ * Graphics). Then the residual-PHI scan beyond the table: Patient Identity Removed (0012,0062)
+ * must be YES, De-identification Method (0012,0063) or its code sequence (0012,0064) should be
+ * present, Burned In Annotation (0028,0301) YES means the pixels may carry identifiers, and the
+ * site's pseudonym pattern applies to PatientID and PatientName.
+ *
+ * What counts as a dummy value: the empty value; a value matching the site's pseudonym pattern;
+ * one of the placeholder words anonymizers write (ANONYMOUS, ANONYMIZED, REMOVED, UNKNOWN,
+ * DUMMY, …, case-insensitive); a value made only of placeholder characters (0, X, *, #, -, ^,
+ * ., :, / and spaces — "0", "XXXX", "^", "000000"); and the placeholder dates 19000101 and
+ * 00010101. Without a pseudonym pattern a real-looking PatientID is therefore reported: the
+ * check cannot tell a pseudonym from an original identifier unless the site says what its
+ * pseudonyms look like.
+ *
+ * Known vendor UID roots (organisation arcs as registered in the ISO/ITU OID tree — see the
+ * OID repository, oid-info.com — and seen in those vendors' files of the test corpus):
+ * 1.2.840.113619 GE Healthcare, 1.3.12.2.1107.5 Siemens, 1.3.46.670589 Philips Medical Systems,
+ * 1.2.840.113704 Philips (former Picker/Marconi CT), 1.2.392.200036.9116 Toshiba / Canon
+ * Medical Systems, 1.2.246.352 Varian Medical Systems. Roots of software toolkits (DCMTK,
+ * pydicom, GDCM, 2.25 UUID UIDs) are what de-identification tools generate, so they are not
+ * listed.
+ *
+ * Free-text scan (GRegex, case-insensitive where it makes sense): person names written the DICOM
+ * way (Family^Given) or after a title (Dr., Mr., Mrs., Ms., Prof.); dates of birth (d/m/y or
+ * y-m-d calendar dates in text, or DOB / born followed by digits); phone numbers (groups of
+ * digits with separators, 9+ digits, optional +country code); e-mail addresses; street
+ * addresses (house number + street word) and postcodes (UK format, US state + ZIP) as warnings;
+ * identifiers (MRN/ID labels followed by digits, runs of 7+ digits).
+ *
+ * A finding never carries the value: only its length and, for values of five characters or
+ * more, the first and last character ("present, 8 characters: 1******9").
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "cu-deid-check.h"
+#include "cu-dicom-walk.h"
+
+typedef enum
+{
+  PHI_NAME,
+  PHI_TITLE_NAME,
+  PHI_DATE,
+  PHI_PHONE,
+  PHI_EMAIL,
+  PHI_ADDRESS,
+  PHI_POSTCODE,
+  PHI_IDENTIFIER,
+  N_PHI,
+} PhiKind;
+
+static const struct
+{
+  const char *pattern;
+  GRegexCompileFlags flags;
+  const char *what;          /* translated at use */
+  CuDeidSeverity severity;
+} phi_patterns[N_PHI] = {
+  [PHI_NAME] = { "\\b[A-Za-z][A-Za-z'-]+\\^[A-Za-z][A-Za-z'-]+", 0,
+                 N_("a person name (Family^Given)"), CU_DEID_SEVERITY_ERROR },
+  [PHI_TITLE_NAME] = { "\\b(?:dr|mr|mrs|ms|miss|prof)\\.?\\s+[A-Z][a-z]+", 0,
+                       N_("a titled person name"), CU_DEID_SEVERITY_ERROR },
+  [PHI_DATE] = { "\\b(?:(?:0?[1-9]|[12][0-9]|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:19|20)[0-9]{2}"
+                 "|(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+                 "|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})\\b"
+                 "|\\b(?:dob|d\\.o\\.b\\.|born)\\b\\W{0,3}[0-9]", 0,
+                 N_("a date (of birth?)"), CU_DEID_SEVERITY_ERROR },
+  [PHI_PHONE] = { "(?:\\+[0-9]{1,3}[\\s.-]?)?(?:\\(?[0-9]{2,4}\\)?[\\s.-]){1,3}[0-9]{3,4}"
+                  "[\\s.-]?[0-9]{2,4}\\b", 0,
+                  N_("a phone number"), CU_DEID_SEVERITY_ERROR },
+  [PHI_EMAIL] = { "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)+", 0,
+                  N_("an e-mail address"), CU_DEID_SEVERITY_ERROR },
+  [PHI_ADDRESS] = { "\\b[0-9]{1,5}[a-z]?,?\\s+(?:[A-Za-z'.-]+\\s+){1,3}(?:street|st\\.|avenue|"
+                    "ave\\.?|road|rd\\.|boulevard|blvd|lane|ln\\.|drive|dr\\.|court|place|"
+                    "square|way)\\b"
+                    "|\\b(?:[A-Za-z]+(?:stra(?:ss|ß)e|weg|gasse|platz)|rue|calle|via|avenida)"
+                    "\\s+[A-Za-z0-9]",
+                    G_REGEX_CASELESS, N_("a street address"), CU_DEID_SEVERITY_WARNING },
+  [PHI_POSTCODE] = { "\\b[A-Z]{1,2}[0-9][A-Z0-9]?\\s+[0-9][A-Z]{2}\\b"
+                     "|\\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|"
+                     "MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|"
+                     "WA|WV|WI|WY),?\\s+[0-9]{5}(?:-[0-9]{4})?\\b", 0,
+                     N_("a postcode"), CU_DEID_SEVERITY_WARNING },
+  [PHI_IDENTIFIER] = { "\\b(?:mrn|patient\\s*id|pid|nhs|ssn|id\\s*no)\\b\\W{0,3}[A-Z0-9-]*[0-9]"
+                       "|(?<![0-9.])[0-9]{7,}(?![0-9.])", 0,
+                       N_("an identifier (record number)"), CU_DEID_SEVERITY_ERROR },
+};
+
+static const struct
+{
+  const char *root;
+  const char *organisation;
+} vendor_roots[] = {
+  { "1.2.840.113619.", "GE Healthcare" },
+  { "1.3.12.2.1107.5.", "Siemens" },
+  { "1.3.46.670589.", "Philips Medical Systems" },
+  { "1.2.840.113704.", "Philips (Picker)" },
+  { "1.2.392.200036.9116.", "Toshiba / Canon Medical Systems" },
+  { "1.2.246.352.", "Varian Medical Systems" },
+};
+
+static const char *const placeholder_words[] = {
+  "ANONYMOUS", "ANONYMIZED", "ANONYMISED", "ANON", "ANONYMOUS PATIENT", "DEIDENTIFIED",
+  "DE-IDENTIFIED", "REMOVED", "REDACTED", "UNKNOWN", "NONE", "N/A", "NA", "DUMMY", "NO NAME",
+  "NONAME", "PATIENT", "ANONYMOUS^PATIENT", "19000101", "00010101",
+};
+
+struct _CuDeidChecker
+{
+  const CuDeidProfile *profile;
+  CuDeidProfile *own_profile;
+  CuDeidOptions options;
+  GRegex *pseudonym;
+  GRegex *phi[N_PHI];
+};
+
+void
+cu_deid_finding_free (CuDeidFinding *finding)
+{
+  if (finding == NULL)
+    return;
+  g_free (finding->path);
+  g_free (finding->tag_path);
+  g_free (finding->keyword);
+  g_free (finding->rule);
+  g_free (finding->expected);
+  g_free (finding->found);
+  g_free (finding);
+}
+
+void
+cu_deid_checker_free (CuDeidChecker *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->pseudonym, g_regex_unref);
+  for (int i = 0; i < N_PHI; i++)
+    g_clear_pointer (&self->phi[i], g_regex_unref);
+  cu_deid_profile_free (self->own_profile);
+  g_free (self);
+}
+
+CuDeidChecker *
+cu_deid_checker_new (const CuDeidProfile *profile, const CuDeidConfig *config, GError **error)
+{
+  g_autoptr (CuDeidChecker) self = g_new0 (CuDeidChecker, 1);
+
+  if (profile == NULL)
+    {
+      self->own_profile = cu_deid_profile_new_default (error);
+      if (self->own_profile == NULL)
+        return NULL;
+      profile = self->own_profile;
+    }
+  self->profile = profile;
+  self->options = config != NULL ? config->options : CU_DEID_OPTIONS_SITE_DEFAULT;
+  if (config != NULL && config->pseudonym_pattern != NULL && *config->pseudonym_pattern != '\0')
+    {
+      g_autoptr (GError) local = NULL;
+      self->pseudonym = g_regex_new (config->pseudonym_pattern, G_REGEX_OPTIMIZE, 0, &local);
+      if (self->pseudonym == NULL)
+        {
+          g_set_error (error, CU_DEID_ERROR, CU_DEID_ERROR_PATTERN,
+                       _("The pseudonym pattern “%s” is not a valid regular expression: %s"),
+                       config->pseudonym_pattern, local->message);
+          return NULL;
+        }
+    }
+  for (int i = 0; i < N_PHI; i++)
+    {
+      self->phi[i] = g_regex_new (phi_patterns[i].pattern,
+                                  phi_patterns[i].flags | G_REGEX_OPTIMIZE, 0, error);
+      if (self->phi[i] == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&self);
+}
+
+/* ---- Masking ------------------------------------------------------------------------------ */
+
+/* "present, 8 characters: 1******9" — never the value. Short values show no character. */
+static char *
+mask_text (const char *text)
+{
+  glong n = g_utf8_strlen (text, -1);
+  if (n == 0)
+    return g_strdup (_("present, empty"));
+  GString *s = g_string_new (NULL);
+  if (n < 5)
+    {
+      for (glong i = 0; i < n; i++)
+        g_string_append_c (s, '*');
+    }
+  else
+    {
+      gunichar first = g_utf8_get_char (text);
+      gunichar last = g_utf8_get_char (g_utf8_offset_to_pointer (text, n - 1));
+      g_string_append_unichar (s, first);
+      for (glong i = 0; i < n - 2; i++)
+        g_string_append_c (s, '*');
+      g_string_append_unichar (s, last);
+    }
+  g_autofree char *stars = g_string_free (s, FALSE);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "present, %ld character: %s",
+                                       "present, %ld characters: %s", n), n, stars);
+}
+
+static char *
+mask_element (const CuDicomElement *e)
+{
+  if (e->is_sequence)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "present, a sequence of %u item",
+                                         "present, a sequence of %u items", e->n_items),
+                            e->n_items);
+  if (e->text != NULL)
+    return mask_text (e->text);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "present, %zu byte",
+                                       "present, %zu bytes", e->length), (size_t) e->length);
+}
+
+/* ---- Value judgements --------------------------------------------------------------------- */
+
+static gboolean
+is_empty (const CuDicomElement *e)
+{
+  if (e->is_sequence)
+    return e->n_items == 0;
+  if (e->text != NULL)
+    return *e->text == '\0';
+  return e->length == 0;
+}
+
+static gboolean
+is_placeholder (const char *text)
+{
+  gboolean only_placeholder_chars = TRUE;
+  for (const char *p = text; *p != '\0'; p++)
+    if (strchr ("0Xx*#-^.:/ ", *p) == NULL)
+      {
+        only_placeholder_chars = FALSE;
+        break;
+      }
+  if (only_placeholder_chars)
+    return TRUE;
+  g_autofree char *t = g_strdup (text);
+  g_strstrip (t);
+  /* "ANONYMOUS^" and friends: trailing empty PN components. */
+  gsize l = strlen (t);
+  while (l > 0 && (t[l - 1] == '^' || t[l - 1] == ' '))
+    t[--l] = '\0';
+  for (gsize i = 0; i < G_N_ELEMENTS (placeholder_words); i++)
+    if (g_ascii_strcasecmp (t, placeholder_words[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+is_dummy (CuDeidChecker *self, const CuDicomElement *e)
+{
+  if (is_empty (e) || e->is_sequence)
+    return TRUE;       /* a sequence's contents are judged element by element */
+  if (e->text == NULL)
+    return FALSE;      /* binary values: only empty counts */
+  if (is_placeholder (e->text))
+    return TRUE;
+  if (self->pseudonym != NULL && g_regex_match (self->pseudonym, e->text, 0, NULL))
+    return TRUE;
+  return FALSE;
+}
+
+static const char *
+vendor_root (const char *uid)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (vendor_roots); i++)
+    if (g_str_has_prefix (uid, vendor_roots[i].root))
+      return vendor_roots[i].organisation;
+  return NULL;
+}
+
+static char *
+expected_text (CuDeidAction a)
+{
+  switch (a)
+    {
+    case CU_DEID_ACTION_X:
+      return g_strdup (_("must be absent (X)"));
+    case CU_DEID_ACTION_Z:
+      return g_strdup (_("must be empty or a dummy value (Z)"));
+    case CU_DEID_ACTION_D:
+      return g_strdup (_("must be a dummy value (D)"));
+    case CU_DEID_ACTION_Z_D:
+      return g_strdup (_("must be empty or a dummy value (Z/D)"));
+    case CU_DEID_ACTION_X_Z:
+      return g_strdup (_("must be absent or empty (X/Z)"));
+    case CU_DEID_ACTION_X_D:
+      return g_strdup (_("must be absent or a dummy value (X/D)"));
+    case CU_DEID_ACTION_X_Z_D:
+      return g_strdup (_("must be absent, empty or a dummy value (X/Z/D)"));
+    case CU_DEID_ACTION_U:
+      return g_strdup (_("must be a replaced UID (U)"));
+    case CU_DEID_ACTION_X_Z_U:
+      return g_strdup (_("must be absent, empty or a replaced UID (X/Z/U*)"));
+    case CU_DEID_ACTION_C:
+      return g_strdup (_("must be cleaned of identifying information (C)"));
+    case CU_DEID_ACTION_K:
+    case CU_DEID_ACTION_NONE:
+    default:
+      return g_strdup (_("may be kept (K)"));
+    }
+}
+
+/* ---- One file ----------------------------------------------------------------------------- */
+
+typedef struct
+{
+  CuDeidFinding *finding;
+  guint count;
+} Seen;
+
+typedef struct
+{
+  CuDeidChecker *self;
+  const char *path;
+  GPtrArray *findings;
+  GHashTable *seen;              /* "rule|gggg,eeee" → Seen: one finding per attribute per file */
+  GString *skip_prefix;          /* contents of a removed sequence are not reported again */
+  char *identity_removed;        /* (0012,0062) top level, or NULL */
+  gboolean has_method;
+  gboolean burned_in;
+  gboolean recognizable;
+  char *patient_id;
+  char *patient_name;
+} FileCheck;
+
+static void
+seen_free (gpointer p)
+{
+  g_free (p);
+}
+
+static CuDeidFinding *
+new_finding (const char *path, const char *tag_path, const char *keyword, const char *rule,
+             char *expected, char *found, CuDeidSeverity severity)
+{
+  CuDeidFinding *f = g_new0 (CuDeidFinding, 1);
+  f->path = g_strdup (path != NULL ? path : "");
+  f->tag_path = g_strdup (tag_path != NULL ? tag_path : "");
+  f->keyword = g_strdup (keyword);
+  f->rule = g_strdup (rule);
+  f->expected = expected;
+  f->found = found;
+  f->severity = severity;
+  return f;
+}
+
+/* Adds a finding unless the same rule already reported this attribute in this file (per-frame
+ * sequences repeat attributes hundreds of times); repeats are counted into the first one. */
+static void
+report (FileCheck *fc, const CuDicomElement *e, const char *keyword, const char *rule,
+        char *expected, char *found, CuDeidSeverity severity)
+{
+  g_autofree char *key = g_strdup_printf ("%s|%04X,%04X", rule, e != NULL ? e->group : 0,
+                                          e != NULL ? e->element : 0);
+  Seen *s = g_hash_table_lookup (fc->seen, key);
+  if (s != NULL)
+    {
+      s->count++;
+      if (severity > s->finding->severity)
+        s->finding->severity = severity;
+      g_free (expected);
+      g_free (found);
+      return;
+    }
+  s = g_new0 (Seen, 1);
+  s->count = 1;
+  s->finding = new_finding (fc->path, e != NULL ? e->tag_path : "", keyword, rule, expected,
+                            found, severity);
+  g_ptr_array_add (fc->findings, s->finding);
+  g_hash_table_insert (fc->seen, g_steal_pointer (&key), s);
+}
+
+static void
+scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
+{
+  CuDeidChecker *self = fc->self;
+  const char *text = e->text;
+
+  if (text == NULL || *text == '\0')
+    return;
+  for (int k = 0; k < N_PHI; k++)
+    {
+      g_autoptr (GMatchInfo) m = NULL;
+      if (!g_regex_match (self->phi[k], text, 0, &m))
+        continue;
+      int start = 0, end = 0;
+      g_match_info_fetch_pos (m, 0, &start, &end);
+      g_autofree char *piece = g_strndup (text + start, end - start);
+      g_autofree char *masked = mask_text (piece);
+      glong at = g_utf8_pointer_to_offset (text, text + start);
+      char *found = g_strdup_printf (_("looks like %s at character %ld of %ld (%s)"),
+                                     _(phi_patterns[k].what), at + 1,
+                                     g_utf8_strlen (text, -1), masked);
+      g_autofree char *rule_key = g_strdup_printf ("phi-text-%d", k);
+      /* one finding per attribute and kind */
+      g_autofree char *key = g_strdup_printf ("%s|%04X,%04X", rule_key, e->group, e->element);
+      if (g_hash_table_contains (fc->seen, key))
+        {
+          ((Seen *) g_hash_table_lookup (fc->seen, key))->count++;
+          g_free (found);
+          continue;
+        }
+      Seen *s = g_new0 (Seen, 1);
+      s->count = 1;
+      s->finding = new_finding (fc->path, e->tag_path, keyword, "phi-text",
+                                g_strdup (_("no identifying information in free text")), found,
+                                phi_patterns[k].severity);
+      g_ptr_array_add (fc->findings, s->finding);
+      g_hash_table_insert (fc->seen, g_steal_pointer (&key), s);
+    }
+}
+
+static gboolean
+vr_is_free_text (const char *vr)
+{
+  return strcmp (vr, "LT") == 0 || strcmp (vr, "ST") == 0 || strcmp (vr, "UT") == 0
+         || strcmp (vr, "UC") == 0;
+}
+
+static gboolean
+vr_is_text_like (const char *vr)
+{
+  return vr_is_free_text (vr) || strcmp (vr, "LO") == 0 || strcmp (vr, "SH") == 0
+         || strcmp (vr, "PN") == 0;
+}
+
+static void
+skip_contents_of (FileCheck *fc, const CuDicomElement *e)
+{
+  if (!e->is_sequence)
+    return;
+  g_string_assign (fc->skip_prefix, e->tag_path);
+  g_string_append_c (fc->skip_prefix, '[');
+}
+
+static gboolean
+visit (const CuDicomElement *e, gpointer user_data)
+{
+  FileCheck *fc = user_data;
+  CuDeidChecker *self = fc->self;
+
+  if (fc->skip_prefix->len > 0)
+    {
+      if (g_str_has_prefix (e->tag_path, fc->skip_prefix->str))
+        return TRUE;
+      g_string_truncate (fc->skip_prefix, 0);
+    }
+
+  /* Top-level markers for the residual scan. */
+  if (e->depth == 0)
+    {
+      guint32 tag = (guint32) e->group << 16 | e->element;
+      if (tag == 0x00120062 && e->text != NULL)
+        {
+          g_free (fc->identity_removed);
+          fc->identity_removed = g_strdup (e->text);
+        }
+      else if ((tag == 0x00120063 && !is_empty (e)) || (tag == 0x00120064 && e->n_items > 0))
+        fc->has_method = TRUE;
+      else if (tag == 0x00280301 && e->text != NULL && g_ascii_strcasecmp (e->text, "YES") == 0)
+        fc->burned_in = TRUE;
+      else if (tag == 0x00280302 && e->text != NULL && g_ascii_strcasecmp (e->text, "YES") == 0)
+        fc->recognizable = TRUE;
+      else if (tag == 0x00100020 && e->text != NULL)
+        fc->patient_id = g_strdup (e->text);
+      else if (tag == 0x00100010 && e->text != NULL)
+        fc->patient_name = g_strdup (e->text);
+    }
+
+  const char *keyword = NULL;
+  CuDeidAction action = cu_deid_profile_lookup (self->profile, e->group, e->element,
+                                                self->options, &keyword, NULL);
+
+  /* Private attributes: one finding per private group and file. */
+  if (e->group & 1)
+    {
+      if (action == CU_DEID_ACTION_X)
+        {
+          char *found = e->private_creator != NULL
+            ? g_strdup_printf (_("private group %04X of “%s”"), e->group, e->private_creator)
+            : g_strdup_printf (_("private group %04X"), e->group);
+          CuDicomElement group_key = *e;
+          group_key.element = 0;
+          report (fc, &group_key, e->private_creator, "private",
+                  g_strdup (_("private attributes must be absent unless Retain Safe Private is "
+                              "applied (X)")), found, CU_DEID_SEVERITY_ERROR);
+          skip_contents_of (fc, e);
+        }
+      return TRUE;
+    }
+
+  /* Curves and overlays. */
+  if (e->group >= 0x5000 && e->group <= 0x501E && !(e->group & 1))
+    {
+      if (action == CU_DEID_ACTION_X)
+        {
+          CuDicomElement group_key = *e;
+          group_key.element = 0;
+          report (fc, &group_key, "CurveData", "curve", expected_text (action),
+                  g_strdup_printf (_("curve group %04X"), e->group), CU_DEID_SEVERITY_ERROR);
+        }
+      else if (action == CU_DEID_ACTION_C && e->text != NULL)
+        scan_text (fc, e, keyword);
+      return TRUE;
+    }
+  if (e->group >= 0x6000 && e->group <= 0x601E && action != CU_DEID_ACTION_NONE)
+    {
+      if (action == CU_DEID_ACTION_X)
+        report (fc, e, keyword, "overlay", expected_text (action), mask_element (e),
+                CU_DEID_SEVERITY_ERROR);
+      else if (action == CU_DEID_ACTION_C && e->text != NULL)
+        scan_text (fc, e, keyword);
+      return TRUE;
+    }
+
+  switch (action)
+    {
+    case CU_DEID_ACTION_NONE:
+    case CU_DEID_ACTION_K:
+      if (action == CU_DEID_ACTION_NONE && vr_is_free_text (e->vr))
+        scan_text (fc, e, keyword);
+      break;
+
+    case CU_DEID_ACTION_C:
+      if (e->text != NULL && vr_is_text_like (e->vr))
+        scan_text (fc, e, keyword);
+      break;
+
+    case CU_DEID_ACTION_X:
+      report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
+              CU_DEID_SEVERITY_ERROR);
+      skip_contents_of (fc, e);
+      break;
+
+    case CU_DEID_ACTION_X_Z:
+      if (!is_empty (e))
+        report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
+                CU_DEID_SEVERITY_ERROR);
+      break;
+
+    case CU_DEID_ACTION_Z:
+    case CU_DEID_ACTION_D:
+    case CU_DEID_ACTION_Z_D:
+    case CU_DEID_ACTION_X_D:
+    case CU_DEID_ACTION_X_Z_D:
+      /* PatientName/PatientID against a configured pattern are the pseudonym rule's. */
+      if (self->pseudonym != NULL && e->depth == 0 && e->group == 0x0010
+          && (e->element == 0x0010 || e->element == 0x0020))
+        break;
+      if (!is_dummy (self, e))
+        report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
+                CU_DEID_SEVERITY_ERROR);
+      break;
+
+    case CU_DEID_ACTION_U:
+    case CU_DEID_ACTION_X_Z_U:
+      if (e->text != NULL && strcmp (e->vr, "UI") == 0)
+        {
+          g_auto (GStrv) uids = g_strsplit (e->text, "\\", -1);
+          for (int i = 0; uids[i] != NULL; i++)
+            {
+              const char *org = vendor_root (g_strstrip (uids[i]));
+              if (org != NULL)
+                {
+                  g_autofree char *masked = mask_text (uids[i]);
+                  report (fc, e, keyword, "uid-root", expected_text (action),
+                          g_strdup_printf (_("a UID under the root of %s (%s)"), org, masked),
+                          CU_DEID_SEVERITY_ERROR);
+                  break;
+                }
+            }
+        }
+      break;
+
+    default:
+      break;
+    }
+  return TRUE;
+}
+
+static void
+file_findings (FileCheck *fc)
+{
+  CuDeidChecker *self = fc->self;
+  const char *path = fc->path;
+
+  if (fc->identity_removed == NULL)
+    g_ptr_array_add (fc->findings,
+                     new_finding (path, "(0012,0062)", "PatientIdentityRemoved", "marker",
+                                  g_strdup (_("Patient Identity Removed must be YES")),
+                                  g_strdup (_("absent")), CU_DEID_SEVERITY_ERROR));
+  else if (g_ascii_strcasecmp (fc->identity_removed, "YES") != 0)
+    g_ptr_array_add (fc->findings,
+                     new_finding (path, "(0012,0062)", "PatientIdentityRemoved", "marker",
+                                  g_strdup (_("Patient Identity Removed must be YES")),
+                                  g_strdup_printf (_("“%s”"), fc->identity_removed),
+                                  CU_DEID_SEVERITY_ERROR));
+  if (!fc->has_method)
+    g_ptr_array_add (fc->findings,
+                     new_finding (path, "(0012,0063)", "DeidentificationMethod", "marker",
+                                  g_strdup (_("De-identification Method or its code sequence "
+                                              "should say what was done")),
+                                  g_strdup (_("absent")), CU_DEID_SEVERITY_WARNING));
+  if (fc->burned_in)
+    g_ptr_array_add (fc->findings,
+                     new_finding (path, "(0028,0301)", "BurnedInAnnotation", "burned-in",
+                                  g_strdup (_("no identifying text burned into the pixels")),
+                                  g_strdup (_("YES: the pixels may hold identifiers")),
+                                  CU_DEID_SEVERITY_ERROR));
+  if (fc->recognizable)
+    g_ptr_array_add (fc->findings,
+                     new_finding (path, "(0028,0302)", "RecognizableVisualFeatures",
+                                  "burned-in",
+                                  g_strdup (_("no recognizable visual features")),
+                                  g_strdup (_("YES: the images may show the face")),
+                                  CU_DEID_SEVERITY_WARNING));
+
+  if (self->pseudonym != NULL)
+    {
+      static const struct { guint32 tag; const char *path; const char *kw; } fields[] = {
+        { 0x00100020, "(0010,0020)", "PatientID" },
+        { 0x00100010, "(0010,0010)", "PatientName" },
+      };
+      for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+        {
+          const char *v = i == 0 ? fc->patient_id : fc->patient_name;
+          gboolean empty = v == NULL || *v == '\0';
+          /* An empty PatientName is fine (Z); the PatientID carries the pseudonym. */
+          if (empty && i == 1)
+            continue;
+          if (!empty && g_regex_match (self->pseudonym, v, 0, NULL))
+            continue;
+          g_ptr_array_add (fc->findings,
+                           new_finding (path, fields[i].path, fields[i].kw, "pseudonym-pattern",
+                                        g_strdup (_("must match the site's pseudonym pattern")),
+                                        empty ? g_strdup (_("absent or empty"))
+                                              : mask_text (v),
+                                        CU_DEID_SEVERITY_ERROR));
+        }
+    }
+}
+
+gboolean
+cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (findings != NULL, FALSE);
+
+  FileCheck fc = { 0 };
+  fc.self = self;
+  fc.path = path;
+  fc.findings = g_ptr_array_new ();
+  fc.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, seen_free);
+  fc.skip_prefix = g_string_new (NULL);
+
+  gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);
+  if (ok)
+    {
+      /* Repeated attributes: say how often. */
+      GHashTableIter it;
+      gpointer v;
+      g_hash_table_iter_init (&it, fc.seen);
+      while (g_hash_table_iter_next (&it, NULL, &v))
+        {
+          Seen *s = v;
+          if (s->count > 1)
+            {
+              char *more = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                         "%s; %u occurrence in the file",
+                                                         "%s; %u occurrences in the file",
+                                                         s->count),
+                                            s->finding->found, s->count);
+              g_free (s->finding->found);
+              s->finding->found = more;
+            }
+        }
+      file_findings (&fc);
+      for (guint i = 0; i < fc.findings->len; i++)
+        g_ptr_array_add (findings, fc.findings->pdata[i]);
+    }
+  else
+    for (guint i = 0; i < fc.findings->len; i++)
+      cu_deid_finding_free (fc.findings->pdata[i]);
+
+  g_ptr_array_unref (fc.findings);
+  g_hash_table_unref (fc.seen);
+  g_string_free (fc.skip_prefix, TRUE);
+  g_free (fc.identity_removed);
+  g_free (fc.patient_id);
+  g_free (fc.patient_name);
+  return ok;
+}
+
+/* ---- One study ---------------------------------------------------------------------------- */
+
+void
+cu_deid_check_study (CuDeidChecker *self, const char *study_uid, const char *const *pairs,
+                     guint n, GPtrArray *findings)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (findings != NULL);
+  g_return_if_fail (n == 0 || pairs != NULL);
+
+  g_autoptr (GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < n; i++)
+    {
+      g_hash_table_add (ids, (gpointer) (pairs[2 * i] != NULL ? pairs[2 * i] : ""));
+      g_hash_table_add (names, (gpointer) (pairs[2 * i + 1] != NULL ? pairs[2 * i + 1] : ""));
+    }
+  if (g_hash_table_size (ids) > 1)
+    g_ptr_array_add (findings,
+                     new_finding (study_uid, "(0010,0020)", "PatientID", "pseudonym-consistency",
+                                  g_strdup (_("one pseudonym per study")),
+                                  g_strdup_printf (_("%u different patient IDs in the study"),
+                                                   g_hash_table_size (ids)),
+                                  CU_DEID_SEVERITY_ERROR));
+  if (g_hash_table_size (names) > 1)
+    g_ptr_array_add (findings,
+                     new_finding (study_uid, "(0010,0010)", "PatientName",
+                                  "pseudonym-consistency",
+                                  g_strdup (_("one pseudonym per study")),
+                                  g_strdup_printf (_("%u different patient names in the study"),
+                                                   g_hash_table_size (names)),
+                                  CU_DEID_SEVERITY_ERROR));
+}
