@@ -162,6 +162,19 @@ patient_key (const char *patient_id, const char *patient_name, const char *study
   return g_strconcat ("study:", study_uid != NULL ? study_uid : "", NULL);
 }
 
+static gboolean
+offset_used (CuAnonymizer *self, int offset)
+{
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, self->patients);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((CuAnonPatient *) value)->offset_days == offset)
+      return TRUE;
+  return FALSE;
+}
+
 static CuAnonPatient *
 get_patient (CuAnonymizer *self, const char *key)
 {
@@ -178,10 +191,18 @@ get_patient (CuAnonymizer *self, const char *key)
     g_string_append_printf (id, "%02X", b[i]);
   p->new_id = g_string_free (id, FALSE);
   {
+    /* Distinct offsets within a session (while there are enough): two patients shifted alike
+     * would keep their true relative timing. */
     const guint32 span = CU_ANONYMIZER_MAX_OFFSET_DAYS - CU_ANONYMIZER_MIN_OFFSET_DAYS + 1;
-    guint32 r = random_below (2 * span);
-    int magnitude = CU_ANONYMIZER_MIN_OFFSET_DAYS + (int) (r % span);
-    p->offset_days = r < span ? -magnitude : magnitude;
+    gboolean can_be_unique = g_hash_table_size (self->patients) < 2 * span;
+
+    do
+      {
+        guint32 r = random_below (2 * span);
+        int magnitude = CU_ANONYMIZER_MIN_OFFSET_DAYS + (int) (r % span);
+        p->offset_days = r < span ? -magnitude : magnitude;
+      }
+    while (can_be_unique && offset_used (self, p->offset_days));
   }
   g_hash_table_insert (self->patients, g_strdup (key), p);
   return p;

@@ -7,7 +7,8 @@
  *  - per original patient, a new random patient identifier ("ANON-" + 16 random hex digits,
  *    used as PatientID and PatientName) and one random date offset in whole days, uniform over
  *    [-3650, -365] ∪ [365, 3650] (one to ten years, either direction: a shifted date is never
- *    within a year of the true one, and its sign gives nothing away). Every DA and DT value of
+ *    within a year of the true one, and its sign gives nothing away), different for every patient
+ *    of the session. Every DA and DT value of
  *    every study of that patient moves by that offset, so intervals survive exactly; TM values
  *    stay (a whole-day shift does not change a time of day);
  *  - a UID map, original → new random 2.25 UID, shared by all files of the session, so
