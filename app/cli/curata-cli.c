@@ -31,6 +31,8 @@ static const CuCliCommand commands[] = {
   { "show", cu_cli_show, N_("Show the geometry and key attributes of a series") },
   { "export-nifti", cu_cli_export_nifti, N_("Write a series as a NIfTI-1 volume") },
   { "demo", cu_cli_demo, N_("Write the built-in demo study (synthetic, pseudonymized) to a folder") },
+  { "anonymize", cu_cli_anonymize,
+    N_("Write anonymized copies of studies for the central repository (step 2)") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
