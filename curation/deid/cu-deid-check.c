@@ -3,7 +3,8 @@
  *
  * Method: every data element, at any depth, is looked up in DICOM PS3.15 Table E.1-1 under the
  * configured options (cu-deid-profile.c) and its value judged against the action (E.1.1):
- *   X      present at all → finding (a removed sequence's contents are not reported again);
+ *   X      present → finding (a removed sequence's contents are not reported again); an
+ *          empty or placeholder value is only information, as it identifies nobody;
  *   Z, D, Z/D, X/Z, X/D, X/Z/D
  *          a value that is neither empty nor a dummy → finding;
  *   U, X/Z/U*
@@ -37,7 +38,8 @@
  * listed.
  *
  * Free-text scan (GRegex, case-insensitive where it makes sense): person names written the DICOM
- * way (Family^Given) or after a title (Dr., Mr., Mrs., Ms., Prof.); dates of birth (d/m/y or
+ * way (Family^Given, in LT/ST/UT/UC only: Siemens writes descriptions as "Region^Exam") or after
+ * a title (Dr., Mr., Mrs., Ms., Prof.); dates of birth (d/m/y or
  * y-m-d calendar dates in text, or DOB / born followed by digits); phone numbers (groups of
  * digits with separators, 9+ digits, optional +country code); e-mail addresses; street
  * addresses (house number + street word) and postcodes (UK format, US state + ZIP) as warnings;
@@ -398,6 +400,8 @@ report (FileCheck *fc, const CuDicomElement *e, const char *keyword, const char 
   g_hash_table_insert (fc->seen, g_steal_pointer (&key), s);
 }
 
+static gboolean vr_is_free_text (const char *vr);
+
 static void
 scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
 {
@@ -409,6 +413,10 @@ scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
   for (int k = 0; k < N_PHI; k++)
     {
       g_autoptr (GMatchInfo) m = NULL;
+      /* Siemens writes descriptions (LO) as "Region^Exam": carets are names only in longer
+       * free text. */
+      if (k == PHI_NAME && !vr_is_free_text (e->vr))
+        continue;
       if (!g_regex_match (self->phi[k], text, 0, &m))
         continue;
       int start = 0, end = 0;
@@ -555,8 +563,11 @@ visit (const CuDicomElement *e, gpointer user_data)
       break;
 
     case CU_DEID_ACTION_X:
+      /* Present but empty (or a bare placeholder such as "^^^^"): not removed as the profile
+       * says, but it carries nothing identifying, so it is reported without quarantining. */
       report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
-              CU_DEID_SEVERITY_ERROR);
+              is_empty (e) || (e->text != NULL && is_placeholder (e->text))
+              ? CU_DEID_SEVERITY_INFO : CU_DEID_SEVERITY_ERROR);
       skip_contents_of (fc, e);
       break;
 
