@@ -377,6 +377,7 @@ typedef struct
 {
   CuAnonymizer *self;
   CuAnonPatient *patient;
+  gboolean burned_in;      /* BurnedInAnnotation (0028,0301) is YES */
 } FileCtx;
 
 static gboolean
@@ -469,6 +470,19 @@ anonymize_edit (const CuDicomElement *el, char **replacement, gpointer user_data
     return CU_DICOM_EDIT_REMOVE;
   if (el->depth == 0 && el->group == 0x0028 && el->element == 0x0303)
     return CU_DICOM_EDIT_REMOVE;
+  if (el->depth == 0 && el->group == 0x0028 && el->element == 0x0301 && el->text != NULL
+      && g_ascii_strcasecmp (el->text, "YES") == 0)
+    ctx->burned_in = TRUE;
+  /* Overlay planes (60xx) and curves (50xx): when the profile removes their data, the rest
+   * of the group (rows, origin, type, label…) would describe nothing; it goes too. */
+  if ((el->group & 1) == 0 && ((el->group >= 0x6000 && el->group <= 0x601E)
+                                || (el->group >= 0x5000 && el->group <= 0x501E)))
+    {
+      /* (60xx,3000) is Overlay Data; any (50xx,eeee) is Curve Data. */
+      if (cu_deid_profile_lookup (ctx->self->profile, el->group, 0x3000, CU_ANONYMIZER_OPTIONS,
+                                  NULL, NULL) == CU_DEID_ACTION_X)
+        return CU_DICOM_EDIT_REMOVE;
+    }
   /* PatientName Z, PatientID Z/D: the new identifier is the dummy value, at any depth. */
   if (el->group == 0x0010 && (el->element == 0x0010 || el->element == 0x0020) && !el->is_sequence)
     {
@@ -577,10 +591,21 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
       return FALSE;
     }
   path = g_build_filename (dir, file_name, NULL);
+  ctx.burned_in = FALSE;
   if (!cu_dicom_rewrite_file (in_path, path, anonymize_edit, &ctx, inserts,
                               G_N_ELEMENTS (inserts), method_codes, G_N_ELEMENTS (method_codes),
                               error))
     return FALSE;
+  /* Burned-in annotation: the pixels themselves may show names or dates, which no header
+   * edit removes (PS3.15 E.3.1 Clean Pixel Data is not done here). Such a file never leaves. */
+  if (ctx.burned_in)
+    {
+      g_unlink (path);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_UNSUPPORTED,
+                   _("%s: BurnedInAnnotation is YES: the pixels may show identifying text, "
+                     "the file is not exported"), in_path);
+      return FALSE;
+    }
   if (out_path != NULL)
     *out_path = g_steal_pointer (&path);
   return TRUE;
