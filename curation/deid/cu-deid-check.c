@@ -79,12 +79,12 @@ static const struct
 } phi_patterns[N_PHI] = {
   [PHI_NAME] = { "\\b[A-Za-z][A-Za-z'-]+\\^[A-Za-z][A-Za-z'-]+", 0,
                  N_("a person name (Family^Given)"), CU_DEID_SEVERITY_ERROR },
-  [PHI_TITLE_NAME] = { "\\b(?:dr|mr|mrs|ms|miss|prof)\\.?\\s+[A-Z][a-z]+", 0,
+  [PHI_TITLE_NAME] = { "\\b(?i:dr|mr|mrs|ms|miss|prof)\\.?\\s+[A-Z][a-z]+", 0,
                        N_("a titled person name"), CU_DEID_SEVERITY_ERROR },
   [PHI_DATE] = { "\\b(?:(?:0?[1-9]|[12][0-9]|3[01])[./-](?:0?[1-9]|1[0-2])[./-](?:19|20)[0-9]{2}"
                  "|(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
                  "|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:19|20)[0-9]{2})\\b"
-                 "|\\b(?:dob|d\\.o\\.b\\.|born)\\b\\W{0,3}[0-9]", 0,
+                 "|\\b(?i:dob|d\\.o\\.b\\.|born)\\W{0,3}[0-9]", 0,
                  N_("a date (of birth?)"), CU_DEID_SEVERITY_ERROR },
   [PHI_PHONE] = { "(?:\\+[0-9]{1,3}[\\s.-]?)?(?:\\(?[0-9]{2,4}\\)?[\\s.-]){1,3}[0-9]{3,4}"
                   "[\\s.-]?[0-9]{2,4}\\b", 0,
@@ -102,7 +102,7 @@ static const struct
                      "MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|"
                      "WA|WV|WI|WY),?\\s+[0-9]{5}(?:-[0-9]{4})?\\b", 0,
                      N_("a postcode"), CU_DEID_SEVERITY_WARNING },
-  [PHI_IDENTIFIER] = { "\\b(?:mrn|patient\\s*id|pid|nhs|ssn|id\\s*no)\\b\\W{0,3}[A-Z0-9-]*[0-9]"
+  [PHI_IDENTIFIER] = { "\\b(?i:mrn|patient\\s*id|pid|nhs|ssn|id\\s*no)\\b\\W{0,3}[A-Z0-9-]*[0-9]"
                        "|(?<![0-9.])[0-9]{7,}(?![0-9.])", 0,
                        N_("an identifier (record number)"), CU_DEID_SEVERITY_ERROR },
 };

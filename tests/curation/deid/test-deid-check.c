@@ -134,9 +134,9 @@ assert_values_masked (const char *path, GPtrArray *findings)
     {
       CuDeidFinding *f = findings->pdata[i];
       const char *value = g_hash_table_lookup (values, f->tag_path);
-      /* Short codes ("NO", "M") may be shown as they are; private creator names are the
+      /* Short codes ("NO", "YES") may be shown as they are; private creator names are the
        * vendors' and are shown on purpose. */
-      if (value == NULL || strlen (value) < 3 || strcmp (f->rule, "private") == 0)
+      if (value == NULL || strlen (value) < 4 || strcmp (f->rule, "private") == 0)
         continue;
       if (strstr (f->found, value) != NULL || strstr (f->expected, value) != NULL
           || (f->keyword != NULL && strstr (f->keyword, value) != NULL))
@@ -364,11 +364,318 @@ test_deidentified_markers (void)
   g_assert_true (has_rule (findings, "marker", "(0012,0063)", CU_DEID_SEVERITY_WARNING));
 }
 
+/* ---- Synthetic files ---------------------------------------------------------------------- */
+
+#define PSEUDONYM_PATTERN "^CUR-TEST-[0-9]{4}$"
+
+typedef enum
+{
+  PLANT_NONE = 0,
+  PLANT_PHONE_IN_STUDY_DESCRIPTION = 1 << 0,
+  PLANT_NAME_IN_IMAGE_COMMENTS = 1 << 1,
+  PLANT_PRIVATE = 1 << 2,
+  PLANT_OVERLAY = 1 << 3,
+  PLANT_BIRTH_DATE = 1 << 4,
+  PLANT_NO_MARKER = 1 << 5,
+  PLANT_BURNED_IN = 1 << 6,
+  PLANT_VENDOR_UID = 1 << 7,
+  PLANT_REAL_PATIENT_ID = 1 << 8,
+  PLANT_NESTED_NAME = 1 << 9,
+  PLANT_CURVE = 1 << 10,
+  PLANT_DOB_IN_COMMENTS = 1 << 11,
+  PLANT_EMAIL_IN_PROTOCOL = 1 << 12,
+  PLANT_MRN_IN_SERIES_DESCRIPTION = 1 << 13,
+} Plant;
+
+/* What is planted, so the test can look for it in the findings. */
+static const char *const planted_values[] = {
+  "0171 234 5678", "Miller", "ACME Secret 7", "19610312", "1.2.840.113619.2.55.3.604688119",
+  "SMITH-PETER", "Doe^Jane", "12.03.1961", "jane.doe@example.org", "MRN 4711081",
+};
+
+static char *
+write_synthetic (const char *dir, const char *name, Plant plant)
+{
+  g_autoptr (CuDicomDataset) ds = cu_dicom_dataset_new ();
+  g_autofree char *study = cu_dicom_uid_new ();
+  g_autofree char *series = cu_dicom_uid_new ();
+  g_autofree char *sop = cu_dicom_uid_new ();
+
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0016), "UI", CU_DICOM_MR_IMAGE_STORAGE);
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0018), "UI",
+                               plant & PLANT_VENDOR_UID ? "1.2.840.113619.2.55.3.604688119"
+                                                        : sop);
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0020), "DA", "20240314");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0030), "TM", "101500");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0050), "SH", "");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0060), "CS", "MR");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x0090), "PN", "");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x1030), "LO",
+                               plant & PLANT_PHONE_IN_STUDY_DESCRIPTION
+                               ? "Prostate MRI, call 0171 234 5678 for results" : "Prostate MRI");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0008, 0x103E), "LO",
+                               plant & PLANT_MRN_IN_SERIES_DESCRIPTION ? "T2 axial MRN 4711081"
+                                                                       : "T2 axial");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0010, 0x0010), "PN", "CUR-TEST-0007");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0010, 0x0020), "LO",
+                               plant & PLANT_REAL_PATIENT_ID ? "SMITH-PETER" : "CUR-TEST-0007");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0010, 0x0030), "DA",
+                               plant & PLANT_BIRTH_DATE ? "19610312" : "");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0010, 0x0040), "CS", "M");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0010, 0x1010), "AS", "063Y");
+  if (!(plant & PLANT_NO_MARKER))
+    {
+      cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0012, 0x0062), "CS", "YES");
+      cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0012, 0x0063), "LO",
+                                   "PS3.15 Basic Profile, site pseudonymization");
+    }
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0018, 0x1030), "LO",
+                               plant & PLANT_EMAIL_IN_PROTOCOL
+                               ? "t2_tse_tra questions: jane.doe@example.org" : "t2_tse_tra");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0020, 0x000D), "UI", study);
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0020, 0x000E), "UI", series);
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0020, 0x0010), "SH", "");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0020, 0x0011), "IS", "3");
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0020, 0x0013), "IS", "1");
+  if (plant & (PLANT_NAME_IN_IMAGE_COMMENTS | PLANT_DOB_IN_COMMENTS))
+    cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0020, 0x4000), "LT",
+                                 plant & PLANT_NAME_IN_IMAGE_COMMENTS
+                                 ? "Reviewed with Dr. Miller, lesion in the left PZ"
+                                 : "Patient dob 12.03.1961, lesion in the left PZ");
+  if (plant & PLANT_NESTED_NAME)
+    {
+      /* An SR-like content item naming a person, two levels down. */
+      CuDicomDataset *inner = cu_dicom_dataset_new ();
+      cu_dicom_dataset_add_string (inner, CU_DICOM_TAG (0x0040, 0xA040), "CS", "PNAME");
+      cu_dicom_dataset_add_string (inner, CU_DICOM_TAG (0x0040, 0xA123), "PN", "Doe^Jane");
+      CuDicomDataset *outer = cu_dicom_dataset_new ();
+      cu_dicom_dataset_add_string (outer, CU_DICOM_TAG (0x0040, 0xA040), "CS", "CONTAINER");
+      cu_dicom_dataset_add_sequence (outer, CU_DICOM_TAG (0x0040, 0xA730), &inner, 1);
+      cu_dicom_dataset_add_sequence (ds, CU_DICOM_TAG (0x0040, 0xA730), &outer, 1);
+    }
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0002), 1);
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0028, 0x0004), "CS", "MONOCHROME2");
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0010), 4);
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0011), 4);
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0100), 16);
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0101), 12);
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0102), 11);
+  cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0103), 0);
+  cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0028, 0x0301), "CS",
+                               plant & PLANT_BURNED_IN ? "YES" : "NO");
+  if (plant & PLANT_PRIVATE)
+    {
+      cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0029, 0x0010), "LO", "ACME 1.0");
+      cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0029, 0x1001), "LO", "ACME Secret 7");
+    }
+  if (plant & PLANT_CURVE)
+    {
+      static const guint16 curve[4] = { 1, 2, 3, 4 };
+      cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x5000, 0x0005), 2);
+      cu_dicom_dataset_add_bytes (ds, CU_DICOM_TAG (0x5000, 0x3000), "OW", curve, sizeof curve);
+    }
+  if (plant & PLANT_OVERLAY)
+    {
+      static const guint8 bits[2] = { 0xFF, 0x0F };
+      cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x6000, 0x0010), 4);
+      cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x6000, 0x0011), 4);
+      cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x6000, 0x0040), "CS", "G");
+      cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x6000, 0x0100), 1);
+      cu_dicom_dataset_add_bytes (ds, CU_DICOM_TAG (0x6000, 0x3000), "OW", bits, sizeof bits);
+    }
+  static const guint16 pixels[16] = { 0 };
+  cu_dicom_dataset_add_bytes (ds, CU_DICOM_TAG (0x7FE0, 0x0010), "OW", pixels, sizeof pixels);
+
+  char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (cu_dicom_dataset_write_file (ds, path, &error));
+  g_assert_no_error (error);
+  return path;
+}
+
+static void
+assert_no_planted_value (GPtrArray *findings)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      CuDeidFinding *f = findings->pdata[i];
+      for (guint v = 0; v < G_N_ELEMENTS (planted_values); v++)
+        if (strstr (f->found, planted_values[v]) != NULL
+            || strstr (f->expected, planted_values[v]) != NULL
+            || (f->keyword != NULL && strstr (f->keyword, planted_values[v]) != NULL))
+          g_error ("planted value “%s” appears in a finding: %s", planted_values[v], f->found);
+    }
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        remove_dir (p);
+      else
+        g_unlink (p);
+    }
+  g_rmdir (dir);
+}
+
+static void
+test_synthetic_clean (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cu-deid-XXXXXX", NULL);
+  g_autofree char *clean = write_synthetic (dir, "clean.dcm", PLANT_NONE);
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, PSEUDONYM_PATTERN);
+  g_autoptr (GPtrArray) findings = check (c, clean);
+  dump (findings);
+  g_assert_cmpuint (findings->len, ==, 0);
+
+  /* The same file under the Basic Profile without options: the study date, the patient's
+   * sex and age and the descriptions must go. */
+  g_autoptr (CuDeidChecker) basic = checker (0, PSEUDONYM_PATTERN);
+  g_autoptr (GPtrArray) strict = check (basic, clean);
+  g_autoptr (GHashTable) kws = keywords_of (strict, "profile", CU_DEID_SEVERITY_ERROR, TRUE);
+  static const char *const expected[] = { "StudyDate", "StudyTime", "PatientSex", "PatientAge",
+                                          "StudyDescription", "SeriesDescription",
+                                          "ProtocolName" };
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    if (!g_hash_table_contains (kws, expected[i]))
+      {
+        dump (strict);
+        g_error ("%s not flagged under the Basic Profile", expected[i]);
+      }
+  remove_dir (dir);
+}
+
+typedef struct
+{
+  Plant plant;
+  const char *rule;
+  const char *tag_path;
+  CuDeidSeverity severity;
+  CuDeidOptions options;       /* 0: the site defaults */
+} PlantCase;
+
+static void
+test_synthetic_planted (void)
+{
+  static const PlantCase cases[] = {
+    { PLANT_PHONE_IN_STUDY_DESCRIPTION, "phi-text", "(0008,1030)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_NAME_IN_IMAGE_COMMENTS, "phi-text", "(0020,4000)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_DOB_IN_COMMENTS, "phi-text", "(0020,4000)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_EMAIL_IN_PROTOCOL, "phi-text", "(0018,1030)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_MRN_IN_SERIES_DESCRIPTION, "phi-text", "(0008,103E)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_PRIVATE, "private", "(0029,0010)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_OVERLAY, "overlay", "(6000,3000)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_CURVE, "curve", NULL, CU_DEID_SEVERITY_ERROR },
+    { PLANT_BIRTH_DATE, "profile", "(0010,0030)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_NO_MARKER, "marker", "(0012,0062)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_NO_MARKER, "marker", "(0012,0063)", CU_DEID_SEVERITY_WARNING },
+    { PLANT_BURNED_IN, "burned-in", "(0028,0301)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_VENDOR_UID, "uid-root", "(0008,0018)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_REAL_PATIENT_ID, "pseudonym-pattern", "(0010,0020)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_NESTED_NAME, "profile", "(0040,A730)[0]/(0040,A730)[0]/(0040,A123)",
+      CU_DEID_SEVERITY_ERROR },
+  };
+  g_autofree char *dir = g_dir_make_tmp ("cu-deid-XXXXXX", NULL);
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, PSEUDONYM_PATTERN);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("plant-%u.dcm", i);
+      g_autofree char *path = write_synthetic (dir, name, cases[i].plant);
+      g_autoptr (GPtrArray) findings = check (c, path);
+      dump (findings);
+      if (!has_rule (findings, cases[i].rule, cases[i].tag_path, cases[i].severity))
+        g_error ("case %u: no %s finding at %s", i, cases[i].rule,
+                 cases[i].tag_path != NULL ? cases[i].tag_path : "(any)");
+      /* Only what was planted is reported (no marker warning etc. beside it). */
+      for (guint k = 0; k < findings->len; k++)
+        {
+          CuDeidFinding *f = findings->pdata[k];
+          if (strcmp (f->rule, cases[i].rule) != 0)
+            g_error ("case %u: unexpected %s finding at %s", i, f->rule, f->tag_path);
+        }
+      assert_no_planted_value (findings);
+      assert_values_masked (path, findings);
+      g_unlink (path);
+    }
+
+  /* Options change the verdict: Retain UIDs keeps the vendor UID, Retain Safe Private the
+   * private group, Clean Graphics the overlay. */
+  static const struct { Plant plant; CuDeidOptions extra; } relaxed[] = {
+    { PLANT_VENDOR_UID, CU_DEID_RETAIN_UIDS },
+    { PLANT_PRIVATE, CU_DEID_RETAIN_SAFE_PRIVATE },
+    { PLANT_OVERLAY, CU_DEID_CLEAN_GRAPHICS },
+    { PLANT_CURVE, CU_DEID_CLEAN_GRAPHICS },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (relaxed); i++)
+    {
+      g_autofree char *path = write_synthetic (dir, "relaxed.dcm", relaxed[i].plant);
+      g_autoptr (CuDeidChecker) r = checker (CU_DEID_OPTIONS_SITE_DEFAULT | relaxed[i].extra,
+                                             PSEUDONYM_PATTERN);
+      g_autoptr (GPtrArray) findings = check (r, path);
+      dump (findings);
+      g_assert_cmpuint (findings->len, ==, 0);
+      g_unlink (path);
+    }
+
+  /* Without a pseudonym pattern a real-looking PatientID is a profile error (Z/D). */
+  g_autoptr (CuDeidChecker) nopattern = checker (CU_DEID_OPTIONS_SITE_DEFAULT, NULL);
+  g_autofree char *real = write_synthetic (dir, "real.dcm", PLANT_REAL_PATIENT_ID);
+  g_autoptr (GPtrArray) findings = check (nopattern, real);
+  g_assert_true (has_rule (findings, "profile", "(0010,0020)", CU_DEID_SEVERITY_ERROR));
+  assert_no_planted_value (findings);
+  g_unlink (real);
+  remove_dir (dir);
+}
+
+static void
+test_study_consistency (void)
+{
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, PSEUDONYM_PATTERN);
+  const char *same[] = { "CUR-TEST-0001", "CUR-TEST-0001", "CUR-TEST-0001", "CUR-TEST-0001" };
+  const char *ids[] = { "CUR-TEST-0001", "CUR-TEST-0001", "CUR-TEST-0002", "CUR-TEST-0001" };
+  const char *names[] = { "CUR-TEST-0001", "A", "CUR-TEST-0001", "B" };
+  g_autoptr (GPtrArray) f = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+
+  cu_deid_check_study (c, "2.25.1", same, 2, f);
+  g_assert_cmpuint (f->len, ==, 0);
+  cu_deid_check_study (c, "2.25.1", ids, 2, f);
+  g_assert_cmpuint (f->len, ==, 1);
+  g_assert_true (has_rule (f, "pseudonym-consistency", "(0010,0020)", CU_DEID_SEVERITY_ERROR));
+  g_ptr_array_set_size (f, 0);
+  cu_deid_check_study (c, "2.25.1", names, 2, f);
+  g_assert_cmpuint (f->len, ==, 1);
+  g_assert_true (has_rule (f, "pseudonym-consistency", "(0010,0010)", CU_DEID_SEVERITY_ERROR));
+  for (guint i = 0; i < f->len; i++)
+    g_assert_null (strstr (((CuDeidFinding *) f->pdata[i])->found, "CUR-TEST"));
+  g_ptr_array_set_size (f, 0);
+  cu_deid_check_study (c, "2.25.1", NULL, 0, f);
+  g_assert_cmpuint (f->len, ==, 0);
+}
+
+static void
+test_bad_pattern (void)
+{
+  CuDeidConfig config = { CU_DEID_OPTIONS_SITE_DEFAULT, (char *) "^CUR-(" };
+  g_autoptr (GError) error = NULL;
+  g_assert_null (cu_deid_checker_new (NULL, &config, &error));
+  g_assert_error (error, CU_DEID_ERROR, CU_DEID_ERROR_PATTERN);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/deid/check/manifest-phi", test_manifest_phi);
   g_test_add_func ("/deid/check/deidentified-markers", test_deidentified_markers);
+  g_test_add_func ("/deid/check/synthetic-clean", test_synthetic_clean);
+  g_test_add_func ("/deid/check/synthetic-planted", test_synthetic_planted);
+  g_test_add_func ("/deid/check/study-consistency", test_study_consistency);
+  g_test_add_func ("/deid/check/bad-pattern", test_bad_pattern);
   return g_test_run ();
 }
