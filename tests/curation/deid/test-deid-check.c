@@ -19,6 +19,7 @@
 #include "cu-dicom-walk.h"
 #include "cu-dicom-writer.h"
 #include "cu-demo.h"
+#include "cu-store.h"
 
 static char *
 corpus (const char *rel)
@@ -96,7 +97,7 @@ has_rule (GPtrArray *findings, const char *rule, const char *tag_path, CuDeidSev
   return FALSE;
 }
 
-G_GNUC_UNUSED static guint
+static guint
 n_at_least (GPtrArray *findings, CuDeidSeverity min)
 {
   guint n = 0;
@@ -667,6 +668,230 @@ test_bad_pattern (void)
   g_assert_error (error, CU_DEID_ERROR, CU_DEID_ERROR_PATTERN);
 }
 
+/* ---- A file de-identified with GDCM ------------------------------------------------------ */
+
+typedef struct
+{
+  const CuDeidProfile *profile;
+  GPtrArray *argv;
+} DumbArgs;
+
+/* Build gdcmanon --dumb arguments applying Table E.1-1 (no options) to the top level of a file:
+ * what must go (X…, private groups, curves, overlays) is removed, what must be empty is
+ * emptied. UIDs were already replaced by gdcmanon -e. */
+static gboolean
+dumb_args (const CuDicomElement *e, gpointer user_data)
+{
+  DumbArgs *a = user_data;
+  if (e->depth > 0)
+    return TRUE;
+  CuDeidAction action = cu_deid_profile_lookup (a->profile, e->group, e->element, 0, NULL, NULL);
+  const char *op = NULL;
+  switch (action)
+    {
+    case CU_DEID_ACTION_X:
+    case CU_DEID_ACTION_X_Z:
+    case CU_DEID_ACTION_X_D:
+    case CU_DEID_ACTION_X_Z_D:
+      op = "--remove";
+      break;
+    case CU_DEID_ACTION_Z:
+    case CU_DEID_ACTION_D:
+    case CU_DEID_ACTION_Z_D:
+      if (e->length > 0)
+        op = e->is_sequence ? "--remove" : "--empty";
+      break;
+    default:
+      break;
+    }
+  if (op != NULL)
+    {
+      g_ptr_array_add (a->argv, g_strdup (op));
+      g_ptr_array_add (a->argv, g_strdup_printf ("%04x,%04x", e->group, e->element));
+    }
+  return TRUE;
+}
+
+static gboolean
+run (const char *const *argv)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  int status = 0;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                     &status, NULL))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_test_message ("%s failed: %s%s", argv[0], out, err);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* gdcmanon -e applies GDCM's own Basic Profile (dummy names, new UIDs under GDCM's root,
+ * PatientIdentityRemoved YES, De-identification Method, originals encrypted into the
+ * Encrypted Attributes Sequence for the certificate's holder). GDCM 3.0 implements an older
+ * edition of Table E.1-1 and keeps private groups and dates, so a second gdcmanon --dumb pass
+ * removes/empties what Table E.1-1 (2024b, no options) lists beyond it. The result must pass
+ * the Basic Profile check without options. */
+static void
+test_gdcmanon (void)
+{
+  g_autofree char *gdcmanon = g_find_program_in_path ("gdcmanon");
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  if (gdcmanon == NULL || openssl == NULL)
+    {
+      g_test_skip ("gdcmanon or openssl not installed");
+      return;
+    }
+  g_autofree char *dir = g_dir_make_tmp ("cu-deid-XXXXXX", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
+  const char *req[] = { openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        key, "-out", cert, "-days", "1", "-subj", "/CN=curata-test", NULL };
+  g_assert_true (run (req));
+
+  g_autoptr (CuDeidProfile) profile = cu_deid_profile_new_default (NULL);
+  g_autoptr (CuDeidChecker) basic = checker (0, NULL);
+  static const char *const inputs[] = { "single/CT_small.dcm",
+                                        "single/MR-SIEMENS-DICOM-WithOverlays.dcm",
+                                        "mr/philips_dti_ax/0016.dcm" };
+  for (guint i = 0; i < G_N_ELEMENTS (inputs); i++)
+    {
+      g_autofree char *in = corpus (inputs[i]);
+      g_autofree char *step1 = g_build_filename (dir, "step1.dcm", NULL);
+      g_autofree char *step2 = g_build_filename (dir, "step2.dcm", NULL);
+      const char *anon[] = { gdcmanon, "-e", "-c", cert, "-i", in, "-o", step1, NULL };
+      g_assert_true (run (anon));
+
+      g_autoptr (GPtrArray) before = check (basic, in);
+      g_assert_cmpuint (n_at_least (before, CU_DEID_SEVERITY_ERROR), >, 0);
+
+      DumbArgs a = { profile, g_ptr_array_new_with_free_func (g_free) };
+      g_ptr_array_add (a.argv, g_strdup (gdcmanon));
+      g_ptr_array_add (a.argv, g_strdup ("--dumb"));
+      g_assert_true (cu_dicom_walk_file (step1, dumb_args, &a, NULL));
+      g_ptr_array_add (a.argv, g_strdup ("-i"));
+      g_ptr_array_add (a.argv, g_strdup (step1));
+      g_ptr_array_add (a.argv, g_strdup ("-o"));
+      g_ptr_array_add (a.argv, g_strdup (step2));
+      g_ptr_array_add (a.argv, NULL);
+      g_assert_true (run ((const char *const *) a.argv->pdata));
+      g_ptr_array_unref (a.argv);
+
+      g_autoptr (GPtrArray) after = check (basic, step2);
+      g_test_message ("%s after gdcmanon -e and --dumb:", inputs[i]);
+      dump (after);
+      g_assert_cmpuint (n_at_least (after, CU_DEID_SEVERITY_WARNING), ==, 0);
+      /* No value of the original survives in a finding either. */
+      assert_values_masked (in, after);
+      g_unlink (step1);
+      g_unlink (step2);
+    }
+  g_unlink (key);
+  g_unlink (cert);
+  g_rmdir (dir);
+}
+
+/* ---- The demo study ---------------------------------------------------------------------- */
+
+/* The demo study is pseudonymized: under the site defaults and the workspace's default
+ * pseudonym pattern (which the demo's PatientID follows) it must pass. */
+static void
+test_demo (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cu-deid-XXXXXX", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) files = cu_demo_write (dir, NULL, &error);
+  g_assert_no_error (error);
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT,
+                                         CU_STORE_DEFAULT_PSEUDONYM_PATTERN);
+  guint n = 0;
+
+  g_assert_nonnull (files);
+  for (int i = 0; files[i] != NULL; i++)
+    {
+      if (!g_str_has_suffix (files[i], ".dcm"))
+        continue;
+      g_autoptr (GPtrArray) findings = check (c, files[i]);
+      /* Not even a warning: the demo says how it was de-identified. */
+      if (findings->len > 0)
+        {
+          dump (findings);
+          g_error ("%s: %u findings, the first %s at %s", files[i], findings->len,
+                   ((CuDeidFinding *) findings->pdata[0])->rule,
+                   ((CuDeidFinding *) findings->pdata[0])->tag_path);
+        }
+      n++;
+    }
+  g_assert_cmpuint (n, >, 10);
+  remove_dir (dir);
+}
+
+/* ---- Threads ------------------------------------------------------------------------------ */
+
+typedef struct
+{
+  CuDeidChecker *checker;
+  char **paths;
+  char *result;
+} ThreadJob;
+
+static char *
+findings_text (CuDeidChecker *c, char **paths)
+{
+  GString *s = g_string_new (NULL);
+  for (int i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr (GPtrArray) f = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_assert_true (cu_deid_check_file (c, paths[i], f, NULL));
+      for (guint k = 0; k < f->len; k++)
+        {
+          CuDeidFinding *x = f->pdata[k];
+          g_string_append_printf (s, "%s|%s|%s|%s|%s|%d\n", x->path, x->rule, x->tag_path,
+                                  x->expected, x->found, x->severity);
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+static gpointer
+thread_main (gpointer data)
+{
+  ThreadJob *job = data;
+  job->result = findings_text (job->checker, job->paths);
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  static const char *const rel[] = {
+    "single/MR-SIEMENS-DICOM-WithOverlays.dcm", "single/CT_small.dcm", "single/test-SR.dcm",
+    "compressed/deflate/report_dfl", "mr/prostate_adc_ge/000000.dcm", "odd/priv_SQ.dcm",
+  };
+  g_auto (GStrv) paths = g_new0 (char *, G_N_ELEMENTS (rel) + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (rel); i++)
+    paths[i] = corpus (rel[i]);
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, PSEUDONYM_PATTERN);
+  g_autofree char *baseline = findings_text (c, paths);
+  g_assert_cmpuint (strlen (baseline), >, 0);
+
+  ThreadJob jobs[4];
+  GThread *threads[4];
+  for (int t = 0; t < 4; t++)
+    {
+      jobs[t] = (ThreadJob) { c, paths, NULL };
+      threads[t] = g_thread_new ("deid-check", thread_main, &jobs[t]);
+    }
+  for (int t = 0; t < 4; t++)
+    {
+      g_thread_join (threads[t]);
+      g_assert_cmpstr (jobs[t].result, ==, baseline);
+      g_free (jobs[t].result);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -677,5 +902,8 @@ main (int argc, char **argv)
   g_test_add_func ("/deid/check/synthetic-planted", test_synthetic_planted);
   g_test_add_func ("/deid/check/study-consistency", test_study_consistency);
   g_test_add_func ("/deid/check/bad-pattern", test_bad_pattern);
+  g_test_add_func ("/deid/check/gdcmanon", test_gdcmanon);
+  g_test_add_func ("/deid/check/demo", test_demo);
+  g_test_add_func ("/deid/check/threads", test_threads);
   return g_test_run ();
 }
