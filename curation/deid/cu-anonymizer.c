@@ -592,10 +592,20 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
     }
   path = g_build_filename (dir, file_name, NULL);
   ctx.burned_in = FALSE;
-  if (!cu_dicom_rewrite_file (in_path, path, anonymize_edit, &ctx, inserts,
-                              G_N_ELEMENTS (inserts), method_codes, G_N_ELEMENTS (method_codes),
-                              error))
-    return FALSE;
+  /* The fixed marks, plus PatientName and PatientID: present in every exported file even when
+   * the original lacked them, so the set carries one identifier per patient throughout. */
+  {
+    CuDicomInsert all[G_N_ELEMENTS (inserts) + 2];
+
+    memcpy (all, inserts, sizeof inserts);
+    all[G_N_ELEMENTS (inserts)] = (CuDicomInsert) { CU_DICOM_TAG (0x0010, 0x0010), "PN",
+                                                    ctx.patient->new_id };
+    all[G_N_ELEMENTS (inserts) + 1] = (CuDicomInsert) { CU_DICOM_TAG (0x0010, 0x0020), "LO",
+                                                        ctx.patient->new_id };
+    if (!cu_dicom_rewrite_file (in_path, path, anonymize_edit, &ctx, all, G_N_ELEMENTS (all),
+                                method_codes, G_N_ELEMENTS (method_codes), error))
+      return FALSE;
+  }
   /* Burned-in annotation: the pixels themselves may show names or dates, which no header
    * edit removes (PS3.15 E.3.1 Clean Pixel Data is not done here). Such a file never leaves. */
   if (ctx.burned_in)
