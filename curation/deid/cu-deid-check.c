@@ -334,6 +334,7 @@ expected_text (CuDeidAction a)
 
 typedef struct
 {
+  guint64 key;
   CuDeidFinding *finding;
   guint count;
 } Seen;
@@ -343,7 +344,7 @@ typedef struct
   CuDeidChecker *self;
   const char *path;
   GPtrArray *findings;
-  GHashTable *seen;              /* "rule|gggg,eeee" → Seen: one finding per attribute per file */
+  GHashTable *seen;              /* &Seen.key → Seen: one finding per rule, attribute, file */
   GString *skip_prefix;          /* contents of a removed sequence are not reported again */
   char *identity_removed;        /* (0012,0062) top level, or NULL */
   gboolean has_method;
@@ -374,31 +375,54 @@ new_finding (const char *path, const char *tag_path, const char *keyword, const 
   return f;
 }
 
-/* Adds a finding unless the same rule already reported this attribute in this file (per-frame
- * sequences repeat attributes hundreds of times); repeats are counted into the first one. */
-static void
-report (FileCheck *fc, const CuDicomElement *e, const char *keyword, const char *rule,
-        char *expected, char *found, CuDeidSeverity severity)
+/* Repeats: one finding per rule and attribute in a file (per-frame sequences repeat
+ * attributes hundreds of times); repeats are counted into the first finding. The key is
+ * numeric so that a repeat costs one hash lookup and no string formatting. */
+static guint64
+seen_key (guint rule_id, guint16 group, guint16 element)
 {
-  g_autofree char *key = g_strdup_printf ("%s|%04X,%04X", rule, e != NULL ? e->group : 0,
-                                          e != NULL ? e->element : 0);
-  Seen *s = g_hash_table_lookup (fc->seen, key);
-  if (s != NULL)
-    {
-      s->count++;
-      if (severity > s->finding->severity)
-        s->finding->severity = severity;
-      g_free (expected);
-      g_free (found);
-      return;
-    }
-  s = g_new0 (Seen, 1);
-  s->count = 1;
-  s->finding = new_finding (fc->path, e != NULL ? e->tag_path : "", keyword, rule, expected,
-                            found, severity);
-  g_ptr_array_add (fc->findings, s->finding);
-  g_hash_table_insert (fc->seen, g_steal_pointer (&key), s);
+  return (guint64) rule_id << 32 | (guint64) group << 16 | element;
 }
+
+/* TRUE (and counted) when this rule already reported this attribute in the file; a repeat
+ * that is more severe (a value where the first occurrence was empty) raises the severity. */
+static gboolean
+already_reported (FileCheck *fc, guint rule_id, const CuDicomElement *e,
+                  CuDeidSeverity severity)
+{
+  guint64 key = seen_key (rule_id, e->group, e->element);
+  Seen *s = g_hash_table_lookup (fc->seen, &key);
+  if (s == NULL)
+    return FALSE;
+  s->count++;
+  if (severity > s->finding->severity)
+    s->finding->severity = severity;
+  return TRUE;
+}
+
+static void
+add_reported (FileCheck *fc, guint rule_id, const CuDicomElement *e, const char *keyword,
+              const char *rule, char *expected, char *found, CuDeidSeverity severity)
+{
+  Seen *s = g_new0 (Seen, 1);
+  s->key = seen_key (rule_id, e->group, e->element);
+  s->count = 1;
+  s->finding = new_finding (fc->path, e->tag_path, keyword, rule, expected, found, severity);
+  g_ptr_array_add (fc->findings, s->finding);
+  g_hash_table_insert (fc->seen, &s->key, s);
+}
+
+/* Rule ids of the repeat table; phi-text kinds follow RULE_PHI_TEXT. */
+enum { RULE_PROFILE, RULE_PRIVATE, RULE_CURVE, RULE_OVERLAY, RULE_UID_ROOT, RULE_PHI_TEXT };
+
+#define REPORT(fc, rule_id, e, keyword, rule, expected, found, severity)                  \
+  G_STMT_START                                                                          \
+  {                                                                                     \
+    if (!already_reported ((fc), (rule_id), (e), (severity)))                           \
+      add_reported ((fc), (rule_id), (e), (keyword), (rule), (expected), (found),       \
+                    (severity));                                                        \
+  }                                                                                     \
+  G_STMT_END
 
 static gboolean vr_is_free_text (const char *vr);
 
@@ -417,7 +441,8 @@ scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
        * free text. */
       if (k == PHI_NAME && !vr_is_free_text (e->vr))
         continue;
-      if (!g_regex_match (self->phi[k], text, 0, &m))
+      if (already_reported (fc, RULE_PHI_TEXT + k, e, phi_patterns[k].severity)
+          || !g_regex_match (self->phi[k], text, 0, &m))
         continue;
       int start = 0, end = 0;
       g_match_info_fetch_pos (m, 0, &start, &end);
@@ -427,22 +452,9 @@ scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
       char *found = g_strdup_printf (_("looks like %s at character %ld of %ld (%s)"),
                                      _(phi_patterns[k].what), at + 1,
                                      g_utf8_strlen (text, -1), masked);
-      g_autofree char *rule_key = g_strdup_printf ("phi-text-%d", k);
-      /* one finding per attribute and kind */
-      g_autofree char *key = g_strdup_printf ("%s|%04X,%04X", rule_key, e->group, e->element);
-      if (g_hash_table_contains (fc->seen, key))
-        {
-          ((Seen *) g_hash_table_lookup (fc->seen, key))->count++;
-          g_free (found);
-          continue;
-        }
-      Seen *s = g_new0 (Seen, 1);
-      s->count = 1;
-      s->finding = new_finding (fc->path, e->tag_path, keyword, "phi-text",
-                                g_strdup (_("no identifying information in free text")), found,
-                                phi_patterns[k].severity);
-      g_ptr_array_add (fc->findings, s->finding);
-      g_hash_table_insert (fc->seen, g_steal_pointer (&key), s);
+      add_reported (fc, RULE_PHI_TEXT + k, e, keyword, "phi-text",
+                    g_strdup (_("no identifying information in free text")), found,
+                    phi_patterns[k].severity);
     }
 }
 
@@ -512,14 +524,16 @@ visit (const CuDicomElement *e, gpointer user_data)
     {
       if (action == CU_DEID_ACTION_X)
         {
-          char *found = e->private_creator != NULL
-            ? g_strdup_printf (_("private group %04X of “%s”"), e->group, e->private_creator)
-            : g_strdup_printf (_("private group %04X"), e->group);
           CuDicomElement group_key = *e;
           group_key.element = 0;
-          report (fc, &group_key, e->private_creator, "private",
+          REPORT (fc, RULE_PRIVATE, &group_key, e->private_creator, "private",
                   g_strdup (_("private attributes must be absent unless Retain Safe Private is "
-                              "applied (X)")), found, CU_DEID_SEVERITY_ERROR);
+                              "applied (X)")),
+                  e->private_creator != NULL
+                  ? g_strdup_printf (_("private group %04X of “%s”"), e->group,
+                                     e->private_creator)
+                  : g_strdup_printf (_("private group %04X"), e->group),
+                  CU_DEID_SEVERITY_ERROR);
           skip_contents_of (fc, e);
         }
       return TRUE;
@@ -532,7 +546,7 @@ visit (const CuDicomElement *e, gpointer user_data)
         {
           CuDicomElement group_key = *e;
           group_key.element = 0;
-          report (fc, &group_key, "CurveData", "curve", expected_text (action),
+          REPORT (fc, RULE_CURVE, &group_key, "CurveData", "curve", expected_text (action),
                   g_strdup_printf (_("curve group %04X"), e->group), CU_DEID_SEVERITY_ERROR);
         }
       else if (action == CU_DEID_ACTION_C && e->text != NULL)
@@ -542,8 +556,8 @@ visit (const CuDicomElement *e, gpointer user_data)
   if (e->group >= 0x6000 && e->group <= 0x601E && action != CU_DEID_ACTION_NONE)
     {
       if (action == CU_DEID_ACTION_X)
-        report (fc, e, keyword, "overlay", expected_text (action), mask_element (e),
-                CU_DEID_SEVERITY_ERROR);
+        REPORT (fc, RULE_OVERLAY, e, keyword, "overlay", expected_text (action),
+                mask_element (e), CU_DEID_SEVERITY_ERROR);
       else if (action == CU_DEID_ACTION_C && e->text != NULL)
         scan_text (fc, e, keyword);
       return TRUE;
@@ -565,7 +579,7 @@ visit (const CuDicomElement *e, gpointer user_data)
     case CU_DEID_ACTION_X:
       /* Present but empty (or a bare placeholder such as "^^^^"): not removed as the profile
        * says, but it carries nothing identifying, so it is reported without quarantining. */
-      report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
+      REPORT (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action), mask_element (e),
               is_empty (e) || (e->text != NULL && is_placeholder (e->text))
               ? CU_DEID_SEVERITY_INFO : CU_DEID_SEVERITY_ERROR);
       skip_contents_of (fc, e);
@@ -573,8 +587,8 @@ visit (const CuDicomElement *e, gpointer user_data)
 
     case CU_DEID_ACTION_X_Z:
       if (!is_empty (e))
-        report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
-                CU_DEID_SEVERITY_ERROR);
+        REPORT (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action),
+                mask_element (e), CU_DEID_SEVERITY_ERROR);
       break;
 
     case CU_DEID_ACTION_Z:
@@ -587,8 +601,8 @@ visit (const CuDicomElement *e, gpointer user_data)
           && (e->element == 0x0010 || e->element == 0x0020))
         break;
       if (!is_dummy (self, e))
-        report (fc, e, keyword, "profile", expected_text (action), mask_element (e),
-                CU_DEID_SEVERITY_ERROR);
+        REPORT (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action),
+                mask_element (e), CU_DEID_SEVERITY_ERROR);
       break;
 
     case CU_DEID_ACTION_U:
@@ -601,10 +615,15 @@ visit (const CuDicomElement *e, gpointer user_data)
               const char *org = vendor_root (g_strstrip (uids[i]));
               if (org != NULL)
                 {
-                  g_autofree char *masked = mask_text (uids[i]);
-                  report (fc, e, keyword, "uid-root", expected_text (action),
-                          g_strdup_printf (_("a UID under the root of %s (%s)"), org, masked),
-                          CU_DEID_SEVERITY_ERROR);
+                  if (!already_reported (fc, RULE_UID_ROOT, e, CU_DEID_SEVERITY_ERROR))
+                    {
+                      g_autofree char *masked = mask_text (uids[i]);
+                      add_reported (fc, RULE_UID_ROOT, e, keyword, "uid-root",
+                                    expected_text (action),
+                                    g_strdup_printf (_("a UID under the root of %s (%s)"), org,
+                                                     masked),
+                                    CU_DEID_SEVERITY_ERROR);
+                    }
                   break;
                 }
             }
@@ -690,7 +709,7 @@ cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, 
   fc.self = self;
   fc.path = path;
   fc.findings = g_ptr_array_new ();
-  fc.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, seen_free);
+  fc.seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
   fc.skip_prefix = g_string_new (NULL);
 
   gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);

@@ -156,9 +156,19 @@ _cu_gdcm_element_items (const gdcm::DataSet &ds, const gdcm::DataElement &de, co
 std::string
 _cu_gdcm_tag_path (const std::string &parent, const gdcm::Tag &t)
 {
-  char buf[16];
-  g_snprintf (buf, sizeof buf, "(%04X,%04X)", t.GetGroup (), t.GetElement ());
-  return parent + buf;
+  /* Formatted by hand: this runs for every element of every file checked. */
+  static const char hex[] = "0123456789ABCDEF";
+  char buf[12] = "(0000,0000)";
+  guint16 g = t.GetGroup (), e = t.GetElement ();
+  for (int i = 0; i < 4; i++)
+    {
+      buf[4 - i] = hex[(g >> (4 * i)) & 0xF];
+      buf[9 - i] = hex[(e >> (4 * i)) & 0xF];
+    }
+  std::string path;
+  path.reserve (parent.size () + 11);
+  path.append (parent).append (buf, 11);
+  return path;
 }
 
 void

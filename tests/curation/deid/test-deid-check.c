@@ -843,7 +843,8 @@ findings_text (CuDeidChecker *c, char **paths)
   GString *s = g_string_new (NULL);
   for (int i = 0; paths[i] != NULL; i++)
     {
-      g_autoptr (GPtrArray) f = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr (GPtrArray) f =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
       g_assert_true (cu_deid_check_file (c, paths[i], f, NULL));
       for (guint k = 0; k < f->len; k++)
         {
