@@ -75,32 +75,47 @@ collect (const CuDicomElement *e, gpointer user_data)
   return TRUE;
 }
 
-static GPtrArray *
-reference (const char *path)
+/* pydicom's walk of every file at once: path → GPtrArray of lines. NULL when unavailable. */
+static GHashTable *
+reference (const char *const *paths, guint n)
 {
   g_autofree char *script = g_build_filename (g_getenv ("CU_SOURCE_ROOT"), "tests", "curation",
                                               "deid", "walk-ref.py", NULL);
-  const char *argv[] = { "/usr/bin/python3", script, path, NULL };
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *out = NULL;
   int status = 0;
-  g_autoptr (GError) error = NULL;
 
-  if (!g_file_test (argv[0], G_FILE_TEST_IS_EXECUTABLE)
-      || !g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                        &out, NULL, &status, &error)
+  g_ptr_array_add (argv, (char *) "/usr/bin/python3");
+  g_ptr_array_add (argv, script);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (argv, (char *) paths[i]);
+  g_ptr_array_add (argv, NULL);
+  if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE)
+      || !g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                        NULL, &out, NULL, &status, NULL)
       || !g_spawn_check_wait_status (status, NULL))
     return NULL;
-  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+
+  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) g_ptr_array_unref);
+  GPtrArray *lines = NULL;
   g_auto (GStrv) split = g_strsplit (out, "\n", -1);
   for (int i = 0; split[i] != NULL; i++)
-    if (*split[i] != '\0')
-      {
-        g_auto (GStrv) f = g_strsplit (split[i], "\t", 4);
-        g_assert_cmpuint (g_strv_length (f), ==, 4);
-        g_autofree char *text = normalise_text (f[2]);
-        g_ptr_array_add (lines, g_strdup_printf ("%s\t%s\t%s\t%s", f[0], f[1], text, f[3]));
-      }
-  return lines;
+    {
+      if (g_str_has_prefix (split[i], "#FILE "))
+        {
+          lines = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (files, g_strdup (split[i] + 6), lines);
+          continue;
+        }
+      if (*split[i] == '\0' || lines == NULL)
+        continue;
+      g_auto (GStrv) f = g_strsplit (split[i], "\t", 4);
+      g_assert_cmpuint (g_strv_length (f), ==, 4);
+      g_autofree char *text = normalise_text (f[2]);
+      g_ptr_array_add (lines, g_strdup_printf ("%s\t%s\t%s\t%s", f[0], f[1], text, f[3]));
+    }
+  return files;
 }
 
 /* VRs may legitimately differ where the dictionaries do: US/SS chosen by Pixel Representation
@@ -133,15 +148,20 @@ test_against_pydicom (void)
     "single/MR-SIEMENS-DICOM-WithOverlays.dcm",
     "seg_sr/liver_ct_3slice_with_seg/01.dcm",
   };
+  g_auto (GStrv) paths = g_new0 (char *, G_N_ELEMENTS (files) + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    paths[i] = corpus (files[i]);
+  g_autoptr (GHashTable) refs = reference ((const char *const *) paths, G_N_ELEMENTS (files));
+  if (refs == NULL)
+    {
+      g_test_skip ("pydicom reference unavailable");
+      return;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {
-      g_autofree char *path = corpus (files[i]);
-      g_autoptr (GPtrArray) ref = reference (path);
-      if (ref == NULL)
-        {
-          g_test_skip ("pydicom reference unavailable");
-          return;
-        }
+      const char *path = paths[i];
+      GPtrArray *ref = g_hash_table_lookup (refs, path);
+      g_assert_nonnull (ref);
       g_autoptr (GPtrArray) ours = g_ptr_array_new_with_free_func (g_free);
       g_autoptr (GError) error = NULL;
       g_assert_true (cu_dicom_walk_file (path, collect, ours, &error));

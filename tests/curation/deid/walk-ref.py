@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 # walk-ref.py — reference element walk with pydicom (Debian's python3-pydicom), for
-# test-dicom-walk: one line per element, depth first, "tag_path<TAB>VR<TAB>value<TAB>private creator", Pixel Data and
+# test-dicom-walk: for each file given, one line per element, depth first, "tag_path<TAB>VR<TAB>value<TAB>private creator", Pixel Data and
 # the file meta group left out, values of text VRs as pydicom decodes them ("-" otherwise).
 # Exit 77 when pydicom is unavailable.
 import sys
@@ -45,7 +45,9 @@ def walk(ds, prefix, out):
                 walk(item, "%s[%d]/" % (path, i), out)
 
 
-ds = pydicom.dcmread(sys.argv[1], force=True)
-lines = []
-walk(ds, "", lines)
-sys.stdout.write("\n".join(lines) + "\n")
+# Several files in one run (Python starts once): each one's lines follow "#FILE path".
+for path in sys.argv[1:]:
+    ds = pydicom.dcmread(path, force=True)
+    lines = ["#FILE " + path]
+    walk(ds, "", lines)
+    sys.stdout.write("\n".join(lines) + "\n")
