@@ -47,7 +47,8 @@ print_json (const char *out_dir, const CuAnonymizeReport *report)
     g_autofree char *options = cu_deid_options_to_string (CU_ANONYMIZER_OPTIONS);
     json_builder_add_string_value (b, options);
   }
-#define COUNT(name, value) json_builder_set_member_name (b, name); json_builder_add_int_value (b, value)
+#define COUNT(name, value) \
+  json_builder_set_member_name (b, name); json_builder_add_int_value (b, value)
   COUNT ("studies", report->n_studies);
   COUNT ("patients", report->n_patients);
   COUNT ("files", report->n_files);
