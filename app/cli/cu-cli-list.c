@@ -67,6 +67,7 @@ print_json (GPtrArray *records)
           set_string (b, "study_uid", st->study_uid);
           set_string (b, "study_date", st->study_date);
           set_string (b, "description", st->study_description);
+          set_string (b, "gate", cu_gate_state_to_string (st->study_gate));
           json_builder_set_member_name (b, "series");
           json_builder_begin_array (b);
           for (; i < records->len && same_study (st, records->pdata[i]); i++)
@@ -119,8 +120,10 @@ print_text (GPtrArray *records)
           const CuSeriesRecord *st = records->pdata[i];
 
           n_studies++;
-          printf (_("  Study %s  %s  %s\n"), or_dash (st->study_date), or_dash (st->study_description),
-                  st->study_uid);
+          /* Translators: study line: date, description, UID, gate state ("Quarantined"…). */
+          printf (_("  Study %s  %s  %s  [%s]\n"), or_dash (st->study_date),
+                  or_dash (st->study_description), st->study_uid,
+                  cu_gate_state_to_label (st->study_gate));
           for (; i < records->len && same_study (st, records->pdata[i]); i++)
             {
               const CuSeriesRecord *se = records->pdata[i];

@@ -33,6 +33,10 @@ static const CuCliCommand commands[] = {
   { "demo", cu_cli_demo, N_("Write the built-in demo study (synthetic, pseudonymized) to a folder") },
   { "anonymize", cu_cli_anonymize,
     N_("Write anonymized copies of studies for the central repository (step 2)") },
+  { "deid-check", cu_cli_deid_check,
+    N_("Check files or the workspace against the pseudonymization profile (PS3.15)") },
+  { "override", cu_cli_override,
+    N_("Accept the findings of a quarantined study, with a reason (audited)") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */

@@ -306,8 +306,10 @@ build_instance (const DemoSeries *s, const Geometry *g, int k, int instance_numb
   cu_dicom_dataset_add_string (ds, T (0008, 103E), "LO", s->description);
   cu_dicom_dataset_add_string (ds, T (0008, 1090), "LO", "Synthetic pelvic phantom");
 
-  /* Patient: a pseudonym, Retain Patient Characteristics keeps sex, age and weight. */
-  cu_dicom_dataset_add_string (ds, T (0010, 0010), "PN", "DEMO^PSEUDONYM");
+  /* Patient: a pseudonym, Retain Patient Characteristics keeps sex, age and weight. The name
+   * holds the pseudonym too, as sites do: the gate checks both against the pseudonym
+   * pattern (CU_STORE_DEFAULT_PSEUDONYM_PATTERN). */
+  cu_dicom_dataset_add_string (ds, T (0010, 0010), "PN", CU_DEMO_PATIENT_ID);
   cu_dicom_dataset_add_string (ds, T (0010, 0020), "LO", CU_DEMO_PATIENT_ID);
   cu_dicom_dataset_add_string (ds, T (0010, 0030), "DA", "");          /* Z */
   cu_dicom_dataset_add_string (ds, T (0010, 0040), "CS", "M");

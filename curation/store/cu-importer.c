@@ -31,6 +31,16 @@
  *
  * 5. Cancellation rolls back the current batch only; what was committed stays, and a
  *    re-import continues from there (committed files are then unchanged).
+ *
+ * 6. Pseudonymization gate. Every file whose header is read is also checked against the
+ *    workspace's de-identification profile, in the same reader thread (the checker is
+ *    immutable and thread-safe, and the file is then in the page cache): the check costs the
+ *    import little. Its findings replace the instance's old ones, and the gates of the
+ *    studies a batch touched are recomputed in that batch's transaction (cu-store-deid.c).
+ *    A copy of a catalogued instance (same SOPInstanceUID, other path) is normally a
+ *    duplicate; but when the catalogued file has ERROR findings and the copy has none, the
+ *    copy is the site's fixed version: the instance moves to it, and the study's gate is
+ *    recomputed. Re-importing a fixed file at the same path works as any changed file.
  */
 #include "config.h"
 
@@ -61,6 +71,7 @@ typedef struct
   /* Filled by a reader thread. */
   CuDicomHeader *header;
   GError *error;
+  GPtrArray *findings;      /* CuDeidFinding; NULL when not checked */
   gboolean done;
 } FileEntry;
 
@@ -79,6 +90,7 @@ typedef struct
   GMutex lock;
   GCond cond;
   gint cancelled;
+  CuDeidChecker *checker;   /* NULL: no check */
 } ReaderShared;
 
 typedef struct
@@ -88,6 +100,7 @@ typedef struct
   GHashTable *series_ids;    /* series UID → rowid (gint64 boxed in a pointer-sized slot) */
   GHashTable *touched;       /* series UIDs imported/updated by this run (set) */
   char *now;                 /* timestamp of this import */
+  CuStoreDeid *deid;         /* the gate; NULL when the check cannot run */
 
   sqlite3_stmt *find_by_path;
   sqlite3_stmt *find_by_uid;
@@ -154,6 +167,7 @@ file_entry_free (FileEntry *entry)
   g_free (entry->path);
   g_clear_pointer (&entry->header, cu_dicom_header_free);
   g_clear_error (&entry->error);
+  g_clear_pointer (&entry->findings, g_ptr_array_unref);
   g_free (entry);
 }
 
@@ -282,12 +296,16 @@ walk_path (Walk *walk, const char *path)
 /* ---- 3. Reading headers ------------------------------------------------------------- */
 
 static void
-read_entry (FileEntry *entry)
+read_entry (FileEntry *entry, CuDeidChecker *checker)
 {
   entry->header = cu_dicom_header_read (entry->path, &entry->error);
   if (entry->header == NULL && entry->error == NULL)
     g_set_error (&entry->error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
                  _("the header could not be read"));
+  /* Only what can be catalogued is checked: a rejected file has no study to quarantine. */
+  if (entry->header != NULL && checker != NULL
+      && g_strcmp0 (entry->header->sop_class_uid, DICOMDIR_SOP_CLASS) != 0)
+    entry->findings = _cu_store_deid_check_file (checker, entry->path);
 }
 
 static void
@@ -297,7 +315,7 @@ reader_thread (gpointer data, gpointer user_data)
   ReaderShared *shared = user_data;
 
   if (!g_atomic_int_get (&shared->cancelled))
-    read_entry (entry);
+    read_entry (entry, shared->checker);
 
   g_mutex_lock (&shared->lock);
   entry->done = TRUE;
@@ -321,6 +339,7 @@ catalog_clear (Catalog *cat)
   g_clear_pointer (&cat->series_ids, g_hash_table_unref);
   g_clear_pointer (&cat->touched, g_hash_table_unref);
   g_clear_pointer (&cat->now, g_free);
+  g_clear_pointer (&cat->deid, _cu_store_deid_free);
 }
 
 #define INSTANCE_COLUMNS \
@@ -591,6 +610,8 @@ record_rejection (Catalog *cat, const FileEntry *e, int code, char *reason /* ow
     {
       gint64 id = sqlite3_column_int64 (cat->find_by_path, 0);
       sqlite3_reset (cat->find_by_path);
+      if (cat->deid != NULL)
+        _cu_store_deid_touch_instance (cat->deid, id);
       sqlite3_bind_int64 (cat->delete_instance, 1, id);
       return step_done (cat, cat->delete_instance, error);
     }
@@ -645,6 +666,37 @@ missing_uid (const CuDicomHeader *h)
   if (h->series_uid == NULL || *h->series_uid == '\0')
     return "SeriesInstanceUID";
   return NULL;
+}
+
+static gboolean
+has_errors (const GPtrArray *findings)
+{
+  for (guint i = 0; findings != NULL && i < findings->len; i++)
+    if (((const CuDeidFinding *) findings->pdata[i])->severity == CU_DEID_SEVERITY_ERROR)
+      return TRUE;
+  return FALSE;
+}
+
+/* A second file with a catalogued SOPInstanceUID replaces the catalogued one when it passes
+ * the check the catalogued one failed: it is the site's fixed copy (header comment, 6). */
+static gboolean
+is_fixed_copy (Catalog *cat, const FileEntry *e, gint64 existing_id)
+{
+  sqlite3_stmt *stmt;
+  gboolean existing_has_errors = FALSE;
+
+  if (cat->deid == NULL || e->findings == NULL || has_errors (e->findings))
+    return FALSE;
+  stmt = _cu_store_prepare (cat->store->db,
+                            "SELECT EXISTS (SELECT 1 FROM deid_finding"
+                            "  WHERE instance_ref = ?1 AND severity >= 2)", NULL);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, existing_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    existing_has_errors = sqlite3_column_int (stmt, 0) != 0;
+  sqlite3_finalize (stmt);
+  return existing_has_errors;
 }
 
 static gboolean
@@ -705,7 +757,8 @@ catalog_entry (Catalog *cat, FileEntry *e, GError **error)
   sqlite3_reset (s);
 
   if (existing_id >= 0 && g_strcmp0 (existing_path, e->path) != 0
-      && g_file_test (existing_path, G_FILE_TEST_EXISTS))
+      && g_file_test (existing_path, G_FILE_TEST_EXISTS)
+      && !is_fixed_copy (cat, e, existing_id))
     {
       cat->report->n_duplicates++;
       add_entry (cat->report->duplicates, e->path, -1,
@@ -720,6 +773,8 @@ catalog_entry (Catalog *cat, FileEntry *e, GError **error)
    * the old instance is gone from disk. */
   if (at_path_id >= 0 && at_path_id != existing_id)
     {
+      if (cat->deid != NULL)
+        _cu_store_deid_touch_instance (cat->deid, at_path_id);
       sqlite3_bind_int64 (cat->delete_instance, 1, at_path_id);
       if (!step_done (cat, cat->delete_instance, error))
         return FALSE;
@@ -745,6 +800,15 @@ catalog_entry (Catalog *cat, FileEntry *e, GError **error)
     }
   if (!step_done (cat, s, error))
     return FALSE;
+
+  if (cat->deid != NULL)
+    {
+      gint64 instance_id = existing_id >= 0 ? existing_id
+                                            : sqlite3_last_insert_rowid (cat->store->db);
+      if (!_cu_store_deid_record_instance (cat->deid, instance_id, h->patient_id,
+                                           h->patient_name, e->findings, error))
+        return FALSE;
+    }
 
   g_hash_table_add (cat->touched, g_strdup (h->series_uid));
   sqlite3_bind_text (cat->unreject, 1, e->path, -1, SQLITE_STATIC);
@@ -875,6 +939,18 @@ cu_store_import (CuStore           *self,
   if (!catalog_prepare (&cat, self->db, &local_error))
     goto out;
 
+  /* The gate. A workspace whose check cannot be set up (a damaged setting) still imports:
+   * its new studies stay "pending" and say so, which is better than refusing the files. */
+  {
+    g_autoptr(GError) deid_error = NULL;
+
+    cat.deid = _cu_store_deid_new (self, &deid_error);
+    if (cat.deid == NULL)
+      g_warning ("Import without the de-identification check: %s", deid_error->message);
+    else
+      shared.checker = _cu_store_deid_get_checker (cat.deid);
+  }
+
   /* 2. Unchanged files, in one read transaction (one snapshot, no per-query locking). */
   to_read = g_ptr_array_new ();
   if (!_cu_store_exec (self->db, "BEGIN", &local_error))
@@ -904,7 +980,7 @@ cu_store_import (CuStore           *self,
     {
       /* The first header is read here, before any worker starts, so that the parser's
        * one-time global set-up (dictionaries) never runs in two threads at once. */
-      read_entry (to_read->pdata[0]);
+      read_entry (to_read->pdata[0], shared.checker);
       ((FileEntry *) to_read->pdata[0])->done = TRUE;
       submitted = 1;
       pool = g_thread_pool_new (reader_thread, &shared, N_WORKERS, FALSE, NULL);
@@ -930,7 +1006,7 @@ cu_store_import (CuStore           *self,
           g_mutex_unlock (&shared.lock);
         }
       else if (!e->done)
-        read_entry (e);
+        read_entry (e, shared.checker);
 
       if (!in_transaction)
         {
@@ -942,10 +1018,12 @@ cu_store_import (CuStore           *self,
         goto out;
       g_clear_pointer (&e->header, cu_dicom_header_free);
       g_clear_error (&e->error);
+      g_clear_pointer (&e->findings, g_ptr_array_unref);
 
       if (++in_batch >= BATCH_SIZE)
         {
-          if (!_cu_store_exec (self->db, "COMMIT", &local_error))
+          if ((cat.deid != NULL && !_cu_store_deid_update_gates (cat.deid, &local_error))
+              || !_cu_store_exec (self->db, "COMMIT", &local_error))
             goto out;
           in_transaction = FALSE;
           in_batch = 0;
@@ -971,7 +1049,8 @@ cu_store_import (CuStore           *self,
 
   if (in_transaction)
     {
-      if (!_cu_store_exec (self->db, "COMMIT", &local_error))
+      if ((cat.deid != NULL && !_cu_store_deid_update_gates (cat.deid, &local_error))
+          || !_cu_store_exec (self->db, "COMMIT", &local_error))
         goto out;
       in_transaction = FALSE;
     }

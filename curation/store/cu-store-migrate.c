@@ -114,8 +114,69 @@ static const char migration_1[] =
   "CREATE INDEX audit_log_time ON audit_log (time);"
   "CREATE INDEX audit_log_object ON audit_log (object);";
 
+/* Version 2: the pseudonymization gate (PS3.15 Annex E check on import).
+ *
+ * setting holds workspace settings as text; an absent key means the built-in default
+ * (cu-store-deid.c), so a newer Curata may change a default that a workspace never chose.
+ *
+ * deid_finding keeps what the check found, one row per finding: instance_ref is NULL for
+ * study-level findings (one pseudonym per study). found is already masked by the checker:
+ * the catalog never stores a value the profile says must not be there. overridden marks
+ * findings a curator has accepted with a reasoned override; a finding that appears later
+ * (a re-read file, a new instance) is not covered by that override.
+ *
+ * instance_pseudonym keeps each instance's PatientID/PatientName, because the catalog files
+ * a study under the patient of its first instance and the study-level check needs every
+ * instance's pair. The rows of v1 workspaces are filled from that patient, the best a
+ * catalog without per-instance identifiers can do.
+ *
+ * study_gate: pending (not checked yet: workspaces from version 1 until their files are
+ * re-read), passed, quarantined (error findings), overridden (reason, user and time of the
+ * override; the audit log has the same). */
+static const char migration_2[] =
+  "CREATE TABLE setting ("
+  "  key TEXT PRIMARY KEY,"
+  "  value TEXT NOT NULL);"
+
+  "CREATE TABLE deid_finding ("
+  "  id INTEGER PRIMARY KEY,"
+  "  study_ref INTEGER NOT NULL REFERENCES study (id) ON DELETE CASCADE,"
+  "  instance_ref INTEGER REFERENCES instance (id) ON DELETE CASCADE,"
+  "  path TEXT,"
+  "  tag_path TEXT NOT NULL DEFAULT '',"
+  "  keyword TEXT,"
+  "  rule TEXT NOT NULL,"
+  "  expected TEXT,"
+  "  found TEXT,"
+  "  severity INTEGER NOT NULL,"
+  "  overridden INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX deid_finding_study ON deid_finding (study_ref);"
+  "CREATE INDEX deid_finding_instance ON deid_finding (instance_ref);"
+
+  "CREATE TABLE instance_pseudonym ("
+  "  instance_ref INTEGER PRIMARY KEY REFERENCES instance (id) ON DELETE CASCADE,"
+  "  patient_id TEXT NOT NULL DEFAULT '',"
+  "  patient_name TEXT NOT NULL DEFAULT '');"
+  "INSERT INTO instance_pseudonym (instance_ref, patient_id, patient_name)"
+  "  SELECT i.id, p.patient_id, p.patient_name FROM instance i"
+  "    JOIN series se ON i.series_ref = se.id JOIN study st ON se.study_ref = st.id"
+  "    JOIN patient p ON st.patient_ref = p.id;"
+
+  "CREATE TABLE study_gate ("
+  "  study_ref INTEGER PRIMARY KEY REFERENCES study (id) ON DELETE CASCADE,"
+  "  state TEXT NOT NULL DEFAULT 'pending'"
+  "    CHECK (state IN ('pending', 'passed', 'quarantined', 'overridden')),"
+  "  n_errors INTEGER NOT NULL DEFAULT 0,"
+  "  n_warnings INTEGER NOT NULL DEFAULT 0,"
+  "  reason TEXT,"
+  "  user TEXT,"
+  "  time TEXT,"
+  "  checked_at TEXT);"
+  "INSERT INTO study_gate (study_ref) SELECT id FROM study;";
+
 static const char *const migrations[] = {
   migration_1,
+  migration_2,
 };
 
 int

@@ -42,4 +42,29 @@ char     *_cu_store_now_iso8601   (void);
 
 void      cu_import_rejection_free (CuImportRejection *rejection);
 
+/* ---- The pseudonymization gate (cu-store-deid.c), shared with the importer ---- */
+
+CuGateState _cu_gate_state_from_string (const char *text);
+
+/* Check configuration, prepared statements and the studies touched since the last gate
+ * update. Made on the store's thread; only the checker is used from other threads. */
+typedef struct _CuStoreDeid CuStoreDeid;
+
+CuStoreDeid   *_cu_store_deid_new          (CuStore *store, GError **error);
+void           _cu_store_deid_free         (CuStoreDeid *ctx);
+/* Thread-safe (cu-deid-check.h). */
+CuDeidChecker *_cu_store_deid_get_checker  (CuStoreDeid *ctx);
+/* Any thread: findings of one file (an unreadable file gives one ERROR finding). */
+GPtrArray     *_cu_store_deid_check_file   (CuDeidChecker *checker, const char *path);
+gboolean       _cu_store_deid_record_instance (CuStoreDeid *ctx, gint64 instance_id,
+                                               const char *patient_id, const char *patient_name,
+                                               GPtrArray *findings, GError **error);
+/* Before an instance row is deleted: its study's gate must be recomputed. */
+void           _cu_store_deid_touch_instance (CuStoreDeid *ctx, gint64 instance_id);
+gboolean       _cu_store_deid_update_gates (CuStoreDeid *ctx, GError **error);
+/* After a rollback: the touched studies' rows are as they were. */
+void           _cu_store_deid_forget_touched (CuStoreDeid *ctx);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuStoreDeid, _cu_store_deid_free)
+
 G_END_DECLS

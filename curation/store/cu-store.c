@@ -160,8 +160,10 @@ cu_series_record_free (CuSeriesRecord *record)
   "       (SELECT count(*) FROM instance i WHERE i.series_ref = se.id)," \
   "       (SELECT max(i.rows) FROM instance i WHERE i.series_ref = se.id)," \
   "       (SELECT max(i.columns) FROM instance i WHERE i.series_ref = se.id)," \
-  "       (SELECT coalesce(sum(i.number_of_frames), 0) FROM instance i WHERE i.series_ref = se.id)" \
-  "  FROM series se JOIN study st ON se.study_ref = st.id JOIN patient p ON st.patient_ref = p.id "
+  "       (SELECT coalesce(sum(i.number_of_frames), 0) FROM instance i WHERE i.series_ref = se.id)," \
+  "       coalesce (g.state, 'pending')" \
+  "  FROM series se JOIN study st ON se.study_ref = st.id JOIN patient p ON st.patient_ref = p.id" \
+  "  LEFT JOIN study_gate g ON g.study_ref = st.id "
 
 static CuSeriesRecord *
 series_record_from_row (sqlite3_stmt *stmt)
@@ -181,6 +183,7 @@ series_record_from_row (sqlite3_stmt *stmt)
   r->rows = sqlite3_column_int (stmt, 10);
   r->columns = sqlite3_column_int (stmt, 11);
   r->number_of_frames = sqlite3_column_int (stmt, 12);
+  r->study_gate = _cu_gate_state_from_string ((const char *) sqlite3_column_text (stmt, 13));
   return r;
 }
 

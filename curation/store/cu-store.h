@@ -11,6 +11,7 @@
 #include <gio/gio.h>
 
 #include "cu-progress.h"
+#include "cu-deid-check.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,7 @@ typedef enum
   CU_STORE_ERROR_VERSION,    /* the workspace was written by a newer Curata */
   CU_STORE_ERROR_NOT_FOUND,  /* no series/study matches */
   CU_STORE_ERROR_AMBIGUOUS,  /* a UID prefix matches several series */
+  CU_STORE_ERROR_INVALID,    /* a request that cannot be done (override without a reason…) */
 } CuStoreError;
 
 GQuark cu_store_error_quark (void);
@@ -36,6 +38,20 @@ char        *cu_store_default_path   (void);
 CuStore     *cu_store_open           (const char *dir, GError **error);
 const char  *cu_store_get_path       (CuStore *self);
 int          cu_store_get_schema_version (CuStore *self);
+
+/* The pseudonymization gate of a study (cu-store-deid.c). */
+typedef enum
+{
+  CU_GATE_PENDING,       /* not checked (catalogued by a Curata without the gate) */
+  CU_GATE_PASSED,        /* no error finding */
+  CU_GATE_QUARANTINED,   /* error findings: viewable, not open for annotation */
+  CU_GATE_OVERRIDDEN,    /* error findings accepted by a curator, with a reason (audited) */
+} CuGateState;
+
+/* "pending", "passed", "quarantined", "overridden": stable, for JSON and the database. */
+const char  *cu_gate_state_to_string (CuGateState state);
+/* Translated, for people. */
+const char  *cu_gate_state_to_label  (CuGateState state);
 
 /* One row per series, for the browser and `list`. */
 typedef struct
@@ -52,6 +68,8 @@ typedef struct
   int n_instances;
   int rows, columns;
   int number_of_frames;   /* summed over instances */
+  /* Added with the gate (compatible: appended). */
+  CuGateState study_gate; /* of the series' study */
 } CuSeriesRecord;
 
 void         cu_series_record_free   (CuSeriesRecord *record);
@@ -69,6 +87,62 @@ gboolean     cu_store_is_empty       (CuStore *self);
 /* Audit log: who (OS user) did what, when. detail may be NULL. */
 gboolean     cu_store_audit          (CuStore *self, const char *action, const char *object,
                                       const char *detail, GError **error);
+
+/* ---- Pseudonymization gate (cu-store-deid.c) ----------------------------------------
+ *
+ * Every instance the import reads is checked against the PS3.15 Basic Profile under the
+ * workspace's options (cu-deid-check.h); its findings are stored, and the gate of each study
+ * the import touched is recomputed: quarantined when any finding is an ERROR, else passed.
+ * Re-reading a changed file replaces its findings. An override accepts the findings present
+ * at that moment and lasts until a finding appears that it did not cover. */
+
+/* The built-in pseudonym pattern for PatientID: two to five capital letters, a hyphen, then
+ * capitals, digits and hyphens, e.g. the demo study's "CUR-DEMO-0001". Sites set their own. */
+#define CU_STORE_DEFAULT_PSEUDONYM_PATTERN "^[A-Z]{2,5}-[A-Z0-9-]+$"
+
+typedef struct
+{
+  char *study_uid;
+  CuGateState state;
+  int n_errors;          /* ERROR findings (including overridden ones) */
+  int n_warnings;
+  char *reason;          /* of the override, or NULL */
+  char *user;            /* who overrode, or NULL */
+  char *time;            /* when (ISO 8601 UTC), or NULL */
+  char *checked_at;      /* last check, or NULL when pending */
+} CuStudyGate;
+
+void         cu_study_gate_free      (CuStudyGate *gate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuStudyGate, cu_study_gate_free)
+
+/* The workspace's check configuration (defaults: CU_DEID_OPTIONS_SITE_DEFAULT and
+ * CU_STORE_DEFAULT_PSEUDONYM_PATTERN). The caller frees config->pseudonym_pattern. */
+gboolean     cu_store_get_deid_config (CuStore *self, CuDeidConfig *config, GError **error);
+/* Store a configuration (pattern NULL or "" = not checked; an invalid regex is an error).
+ * Gates already computed are kept (they say what was checked when); new imports use it. */
+gboolean     cu_store_set_deid_config (CuStore *self, const CuDeidConfig *config, GError **error);
+
+/* The gate of a study (full StudyInstanceUID); CU_STORE_ERROR_NOT_FOUND if none. */
+CuStudyGate *cu_store_get_study_gate (CuStore *self, const char *study_uid, GError **error);
+/* Gates of every study, ordered by study UID; CuStudyGate elements. */
+GPtrArray   *cu_store_list_gates     (CuStore *self, GError **error);
+/* Findings of a study (NULL: of the whole workspace), errors first, then by file and tag;
+ * CuDeidFinding elements. */
+GPtrArray   *cu_store_list_findings  (CuStore *self, const char *study_uid, GError **error);
+/* Record a curator's reasoned override of a quarantined study: the state becomes
+ * overridden, the audit log gets "deid-override" (object: the study UID; detail: JSON with
+ * the reason and the findings accepted) with the OS user and the time. An empty or blank
+ * reason, or a study that is not quarantined, is CU_STORE_ERROR_INVALID; an unknown study is
+ * CU_STORE_ERROR_NOT_FOUND. */
+gboolean     cu_store_override_study (CuStore *self, const char *study_uid, const char *reason,
+                                      GError **error);
+/* Whether the study may be opened for annotation: passed or overridden. */
+gboolean     cu_store_study_can_annotate (CuStore *self, const char *study_uid);
+/* Check again every catalogued instance (of one study, or all when study_uid is NULL) with
+ * the current configuration, and recompute the gates. For pending studies, and after the
+ * configuration changed. */
+gboolean     cu_store_deid_recheck   (CuStore *self, const char *study_uid, CuProgress *progress,
+                                      GCancellable *cancellable, GError **error);
 
 /* ---- Import ------------------------------------------------------------------------- */
 

@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-gate.c — the pseudonymization gate of the workspace on real files: the demo study
+ * passes, a PHI-bearing Philips fMRI series from the shared corpus is quarantined with its
+ * identifying attributes named (values masked), a fixed copy (rewritten at test time without
+ * the flagged attributes) lifts the quarantine whether it replaces the file or arrives at
+ * another path, an override needs a reason, is audited, survives re-reading the same files
+ * and yields to a new finding; schema migration from version 1; configuration.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+#include "curation.h"
+#include "cu-dicom-walk.h"
+#include "cu-store-private.h"
+
+#define PHI_SERIES "mr/philips_fmri_epi"
+#define N_PHI_FILES 3
+#define FIXED_ID "CUR-FIX-0001"
+
+typedef struct
+{
+  char *tmp;
+  char *workspace;
+  CuStore *store;
+} Fixture;
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+    }
+  g_remove (path);
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("cu-test-gate-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->workspace = g_build_filename (f->tmp, "workspace", NULL);
+  f->store = cu_store_open (f->workspace, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->store);
+  rm_rf (f->tmp);
+  g_free (f->workspace);
+  g_free (f->tmp);
+}
+
+static char *
+shared_path (const char *rel)
+{
+  const char *root = g_getenv ("CU_SHARED_DICOM");
+
+  g_assert_nonnull (root);
+  return g_build_filename (root, rel, NULL);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The first n files (by name) of a corpus folder, copied to dest: tests rewrite them. */
+static GPtrArray *
+copy_files (const char *rel_dir, guint n, const char *dest)
+{
+  g_autofree char *src_dir = shared_path (rel_dir);
+  g_autoptr(GDir) d = g_dir_open (src_dir, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *copies = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (d);
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < MIN (n, names->len); i++)
+    {
+      g_autofree char *src = g_build_filename (src_dir, names->pdata[i], NULL);
+      g_autofree char *dst = g_build_filename (dest, names->pdata[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_autoptr(GError) error = NULL;
+
+      g_file_get_contents (src, &contents, &length, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (dst, contents, length, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (copies, g_canonicalize_filename (dst, NULL));
+    }
+  g_assert_cmpuint (copies->len, ==, n);
+  return copies;
+}
+
+static CuImportReport *
+import (CuStore *store, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  CuImportReport *report = cu_store_import (store, (const char *const[]) { path, NULL }, NULL,
+                                            NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  return report;
+}
+
+static char *
+study_of (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuDicomHeader) h = cu_dicom_header_read (path, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (h->study_uid);
+}
+
+static CuGateState
+gate_state (CuStore *store, const char *study_uid)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuStudyGate) gate = cu_store_get_study_gate (store, study_uid, &error);
+
+  g_assert_no_error (error);
+  return gate->state;
+}
+
+static guint
+count_errors (GPtrArray *findings)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < findings->len; i++)
+    n += ((CuDeidFinding *) findings->pdata[i])->severity == CU_DEID_SEVERITY_ERROR;
+  return n;
+}
+
+static gboolean
+has_error_for (GPtrArray *findings, const char *keyword)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const CuDeidFinding *f = findings->pdata[i];
+      if (f->severity == CU_DEID_SEVERITY_ERROR && g_strcmp0 (f->keyword, keyword) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static int
+query_int (CuStore *store, const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  int value = -1;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+/* ---- Fixing a file the way a site would: drop what the check flagged ------------------ */
+
+typedef struct
+{
+  GHashTable *remove;   /* top-level tags (guint32) flagged by an error finding */
+  gboolean replace_ids;
+} FixData;
+
+static guint32
+top_level_tag (const char *tag_path)
+{
+  unsigned group, element;
+
+  if (tag_path == NULL || sscanf (tag_path, "(%4x,%4x)", &group, &element) != 2)
+    return 0;
+  return (group << 16) | element;
+}
+
+static CuDicomEdit
+fix_edit (const CuDicomElement *e, char **replacement, gpointer user_data)
+{
+  FixData *fix = user_data;
+  guint32 tag = ((guint32) e->group << 16) | e->element;
+
+  if (e->depth == 0 && fix->replace_ids && (tag == 0x00100020 || tag == 0x00100010))
+    {
+      *replacement = g_strdup (FIXED_ID);
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  if (e->depth == 0 && g_hash_table_contains (fix->remove, GUINT_TO_POINTER (tag)))
+    return CU_DICOM_EDIT_REMOVE;
+  /* no Retain Safe Private: private groups go as a whole, not only their flagged creator */
+  if (e->depth == 0 && (e->group & 1) != 0)
+    return CU_DICOM_EDIT_REMOVE;
+  return CU_DICOM_EDIT_KEEP;
+}
+
+static CuDicomEdit
+keep_all (const CuDicomElement *e, char **replacement, gpointer user_data)
+{
+  return CU_DICOM_EDIT_KEEP;
+}
+
+/* Rewrite path (in place) until the checker finds no error in it; a few rounds at most,
+ * because removing one attribute never adds another. */
+#define FIX_OPTIONS (CU_DEID_OPTIONS_SITE_DEFAULT | CU_DEID_RETAIN_UIDS)
+
+static void
+fix_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuDeidProfile) profile = cu_deid_profile_new_default (&error);
+  CuDeidConfig config = { FIX_OPTIONS, (char *) CU_STORE_DEFAULT_PSEUDONYM_PATTERN };
+  g_autoptr(CuDeidChecker) checker = NULL;
+  const CuDicomInsert inserts[] = {
+    { 0x00120062, "CS", "YES" },
+    { 0x00120063, "LO", "Attributes flagged by the check removed" },
+  };
+
+  g_assert_no_error (error);
+  checker = cu_deid_checker_new (profile, &config, &error);
+  g_assert_no_error (error);
+
+  for (int round = 0; round < 6; round++)
+    {
+      g_autoptr(GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr(GHashTable) remove = g_hash_table_new (NULL, NULL);
+      g_autofree char *out = g_strconcat (path, ".fixed", NULL);
+      FixData fix = { remove, TRUE };
+      gboolean ok;
+
+      g_assert_true (cu_deid_check_file (checker, path, findings, &error));
+      g_assert_no_error (error);
+      if (count_errors (findings) == 0)
+        return;
+      for (guint i = 0; i < findings->len; i++)
+        {
+          const CuDeidFinding *f = findings->pdata[i];
+          guint32 tag = top_level_tag (f->tag_path);
+          /* the identifiers are replaced, the marker inserted, the UIDs kept (the site
+           * retains UIDs, FIX_OPTIONS): never removed */
+          if (f->severity == CU_DEID_SEVERITY_ERROR && tag != 0 && tag != 0x00100010
+              && tag != 0x00100020 && tag != 0x00120062 && tag != 0x00080018
+              && tag != 0x0020000D && tag != 0x0020000E)
+            g_hash_table_add (remove, GUINT_TO_POINTER (tag));
+        }
+      ok = cu_dicom_rewrite_file (path, out, fix_edit, &fix, inserts, G_N_ELEMENTS (inserts),
+                                  NULL, 0, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpint (g_rename (out, path), ==, 0);
+    }
+  g_assert_not_reached ();
+}
+
+/* ---- Tests -------------------------------------------------------------------------- */
+
+/* A fixed copy keeps the instances' identity only when the site retains UIDs: with remapped
+ * UIDs it is another study. The fixed-copy tests configure the workspace that way. */
+static void
+retain_uids (CuStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  CuDeidConfig config = { FIX_OPTIONS, (char *) CU_STORE_DEFAULT_PSEUDONYM_PATTERN };
+
+  g_assert_true (cu_store_set_deid_config (store, &config, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_default_pattern (void)
+{
+  /* The built-in demo is pseudonymized the way the default pattern describes. */
+  g_assert_true (g_regex_match_simple (CU_STORE_DEFAULT_PSEUDONYM_PATTERN, CU_DEMO_PATIENT_ID, 0, 0));
+  g_assert_true (g_regex_match_simple (CU_STORE_DEFAULT_PSEUDONYM_PATTERN, FIXED_ID, 0, 0));
+  /* what a hospital sends by mistake does not */
+  g_assert_false (g_regex_match_simple (CU_STORE_DEFAULT_PSEUDONYM_PATTERN, "12345678", 0, 0));
+  g_assert_false (g_regex_match_simple (CU_STORE_DEFAULT_PSEUDONYM_PATTERN, "Doe^John", 0, 0));
+}
+
+static void
+test_config (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  CuDeidConfig config = { 0 };
+  CuDeidConfig wanted = { CU_DEID_RETAIN_LONG_MODIF_DATES | CU_DEID_RETAIN_UIDS, (char *) "^SITE[0-9]+$" };
+  CuDeidConfig invalid = { 0, (char *) "([" };
+
+  g_assert_true (cu_store_get_deid_config (f->store, &config, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (config.options, ==, CU_DEID_OPTIONS_SITE_DEFAULT);
+  g_assert_cmpstr (config.pseudonym_pattern, ==, CU_STORE_DEFAULT_PSEUDONYM_PATTERN);
+  g_clear_pointer (&config.pseudonym_pattern, g_free);
+
+  g_assert_true (cu_store_set_deid_config (f->store, &wanted, &error));
+  g_assert_no_error (error);
+  g_assert_true (cu_store_get_deid_config (f->store, &config, &error));
+  g_assert_cmpuint (config.options, ==, wanted.options);
+  g_assert_cmpstr (config.pseudonym_pattern, ==, wanted.pseudonym_pattern);
+  g_clear_pointer (&config.pseudonym_pattern, g_free);
+
+  g_assert_false (cu_store_set_deid_config (f->store, &invalid, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* no pattern at all is a choice too, not "use the default" */
+  wanted.pseudonym_pattern = NULL;
+  g_assert_true (cu_store_set_deid_config (f->store, &wanted, &error));
+  g_assert_true (cu_store_get_deid_config (f->store, &config, &error));
+  g_assert_null (config.pseudonym_pattern);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_log WHERE action = 'deid-config'"),
+                   ==, 2);
+}
+
+static void
+test_demo_passes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
+  g_auto(GStrv) written = cu_demo_write (demo, NULL, &error);
+  g_autoptr(CuImportReport) report = NULL;
+  g_autoptr(GPtrArray) gates = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+
+  g_assert_no_error (error);
+  report = import (f->store, demo);
+  g_assert_cmpuint (report->n_imported, >, 0);
+  gates = cu_store_list_gates (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gates->len, ==, 1);
+  findings = cu_store_list_findings (f->store, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_errors (findings), ==, 0);
+  g_assert_cmpint (((CuStudyGate *) gates->pdata[0])->state, ==, CU_GATE_PASSED);
+  g_assert_nonnull (((CuStudyGate *) gates->pdata[0])->checked_at);
+  g_assert_true (cu_store_study_can_annotate (f->store, ((CuStudyGate *) gates->pdata[0])->study_uid));
+
+  /* the browser's records carry the gate */
+  records = cu_store_list_series (f->store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < records->len; i++)
+    g_assert_cmpint (((CuSeriesRecord *) records->pdata[i])->study_gate, ==, CU_GATE_PASSED);
+}
+
+static void
+test_phi_quarantined (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autofree char *study = study_of (files->pdata[0]);
+  g_autoptr(CuImportReport) report = import (f->store, dir);
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuDicomHeader) h = cu_dicom_header_read (files->pdata[0], &error);
+  g_autoptr(CuStudyGate) gate = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_imported, ==, N_PHI_FILES);
+  gate = cu_store_get_study_gate (f->store, study, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gate->state, ==, CU_GATE_QUARANTINED);
+  g_assert_cmpint (gate->n_errors, >, 0);
+  g_assert_false (cu_store_study_can_annotate (f->store, study));
+
+  findings = cu_store_list_findings (f->store, study, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_errors (findings), ==, (guint) gate->n_errors);
+  /* MANIFEST.tsv lists these as non-empty identifying fields of the series; the profile
+   * wants the birth date empty (Z) and the institution removed (X) under the site options */
+  g_assert_true (has_error_for (findings, "PatientBirthDate"));
+  g_assert_true (has_error_for (findings, "InstitutionName"));
+  /* every file is named, and no value appears: only masked descriptions */
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const CuDeidFinding *fd = findings->pdata[i];
+
+      g_assert_nonnull (fd->rule);
+      if (fd->found != NULL && h->patient_birth_date != NULL && strlen (h->patient_birth_date) >= 6)
+        g_assert_null (strstr (fd->found, h->patient_birth_date));
+      if (fd->found != NULL && h->patient_name != NULL && strlen (h->patient_name) >= 4)
+        g_assert_null (strstr (fd->found, h->patient_name));
+    }
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *sql = NULL;
+      g_autofree char *quoted = g_strdup (files->pdata[i]);
+      sql = g_strdup_printf ("SELECT count(*) FROM deid_finding WHERE path = '%s' AND severity = 2",
+                             quoted);
+      g_assert_cmpint (query_int (f->store, sql), >, 0);
+    }
+  /* the quarantine is in the audit log */
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_log WHERE action = 'deid-gate'"
+                                        " AND detail LIKE '%quarantined%'"), ==, 1);
+}
+
+static void
+test_fixed_copy_in_place (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autofree char *study = study_of (files->pdata[0]);
+  g_autoptr(CuImportReport) first = (retain_uids (f->store), import (f->store, dir));
+  g_autoptr(CuImportReport) second = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+
+  /* fix all but the last file: still quarantined, fewer findings */
+  for (guint i = 0; i + 1 < files->len; i++)
+    fix_file (files->pdata[i]);
+  second = import (f->store, dir);
+  g_assert_cmpuint (second->n_updated, ==, N_PHI_FILES - 1);
+  g_assert_cmpuint (second->n_unchanged, ==, 1);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+  findings = cu_store_list_findings (f->store, study, &error);
+  /* file findings only in the unfixed file; the study now has two pseudonyms, which the
+   * study-level check reports */
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const CuDeidFinding *fd = findings->pdata[i];
+      if (g_strcmp0 (fd->rule, "pseudonym-consistency") == 0)
+        continue;
+      if (fd->severity == CU_DEID_SEVERITY_ERROR)
+        g_assert_cmpstr (fd->path, ==, files->pdata[N_PHI_FILES - 1]);
+    }
+  g_clear_pointer (&findings, g_ptr_array_unref);
+
+  /* the last one too: the quarantine is lifted */
+  fix_file (files->pdata[N_PHI_FILES - 1]);
+  g_clear_pointer (&second, cu_import_report_free);
+  second = import (f->store, dir);
+  g_assert_cmpuint (second->n_updated, ==, 1);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_PASSED);
+  findings = cu_store_list_findings (f->store, study, &error);
+  g_assert_cmpuint (count_errors (findings), ==, 0);
+  g_assert_true (cu_store_study_can_annotate (f->store, study));
+}
+
+static void
+test_fixed_copy_elsewhere (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autofree char *fixed_dir = g_build_filename (f->tmp, "fixed", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) fixed = copy_files (PHI_SERIES, N_PHI_FILES, fixed_dir);
+  g_autofree char *study = study_of (files->pdata[0]);
+  g_autoptr(CuImportReport) first = (retain_uids (f->store), import (f->store, dir));
+  g_autoptr(CuImportReport) again = NULL;
+  g_autoptr(CuImportReport) second = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) paths = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+  /* an unfixed copy elsewhere is a plain duplicate */
+  again = import (f->store, fixed_dir);
+  g_assert_cmpuint (again->n_duplicates, ==, N_PHI_FILES);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+
+  /* the site's fixed copy, same instances, another folder: the instances move to it */
+  for (guint i = 0; i < fixed->len; i++)
+    fix_file (fixed->pdata[i]);
+  second = import (f->store, fixed_dir);
+  g_assert_cmpuint (second->n_duplicates, ==, 0);
+  g_assert_cmpuint (second->n_updated, ==, N_PHI_FILES);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_PASSED);
+
+  records = cu_store_list_series (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  paths = cu_store_get_series_files (f->store, ((CuSeriesRecord *) records->pdata[0])->series_uid,
+                                     &error);
+  g_assert_no_error (error);
+  for (guint i = 0; paths[i] != NULL; i++)
+    g_assert_true (g_str_has_prefix (paths[i], fixed_dir));
+}
+
+static void
+test_override (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autofree char *study = study_of (files->pdata[0]);
+  g_autoptr(CuImportReport) first = import (f->store, dir);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuStudyGate) gate = NULL;
+  const char *reason = "Phantom data; the institution agreed to share its name";
+  g_autofree char *sql = NULL;
+  g_autofree char *future = NULL;
+
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+
+  /* a reason is required */
+  g_assert_false (cu_store_override_study (f->store, study, "  \t", &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cu_store_override_study (f->store, study, NULL, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cu_store_override_study (f->store, "1.2.3.4", reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_log WHERE action = 'deid-override'"),
+                   ==, 0);
+
+  g_assert_true (cu_store_override_study (f->store, study, reason, &error));
+  g_assert_no_error (error);
+  gate = cu_store_get_study_gate (f->store, study, &error);
+  g_assert_cmpint (gate->state, ==, CU_GATE_OVERRIDDEN);
+  g_assert_cmpstr (gate->reason, ==, reason);
+  g_assert_cmpstr (gate->user, ==, g_get_user_name ());
+  g_assert_nonnull (gate->time);
+  g_assert_true (cu_store_study_can_annotate (f->store, study));
+  sql = g_strdup_printf ("SELECT count(*) FROM audit_log WHERE action = 'deid-override'"
+                         " AND object = '%s' AND user = '%s' AND time = '%s'"
+                         " AND instr (detail, '%s') > 0",
+                         study, g_get_user_name (), gate->time, reason);
+  g_assert_cmpint (query_int (f->store, sql), ==, 1);
+
+  /* overriding twice: not quarantined any more */
+  g_assert_false (cu_store_override_study (f->store, study, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* re-reading the same content (new mtime) finds the same findings: still overridden */
+  future = g_strdup (files->pdata[0]);
+  {
+    g_autofree char *contents = NULL;
+    gsize length;
+    g_autoptr(CuImportReport) again = NULL;
+
+    g_file_get_contents (future, &contents, &length, &error);
+    g_assert_no_error (error);
+    g_usleep (20000);
+    g_file_set_contents (future, contents, length, &error);
+    g_assert_no_error (error);
+    again = import (f->store, dir);
+    g_assert_cmpuint (again->n_updated, ==, 1);
+    g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_OVERRIDDEN);
+  }
+
+  /* a new finding (an identifier the override did not see) quarantines again */
+  {
+    const CuDicomInsert add[] = { { 0x00080090, "PN", "NEWPHYSICIAN^ADDED" },
+                                  { 0x00101040, "LO", "1 Main Street, Springfield" } };
+    g_autofree char *out = g_strconcat (future, ".new", NULL);
+    g_autoptr(CuImportReport) again = NULL;
+
+    g_assert_true (cu_dicom_rewrite_file (future, out, keep_all, NULL, add, G_N_ELEMENTS (add),
+                                          NULL, 0, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (g_rename (out, future), ==, 0);
+    again = import (f->store, dir);
+    g_assert_cmpuint (again->n_updated, ==, 1);
+    g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+    g_assert_false (cu_store_study_can_annotate (f->store, study));
+  }
+}
+
+static void
+test_migration_from_v1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
+  g_auto(GStrv) written = cu_demo_write (demo, NULL, &error);
+  g_autoptr(CuImportReport) report = NULL;
+  g_autoptr(GPtrArray) gates = NULL;
+
+  g_assert_no_error (error);
+  report = import (f->store, demo);
+
+  /* Make it a version-1 workspace again: what version 2 added is dropped. */
+  g_assert_true (_cu_store_exec (f->store->db,
+                                 "DROP TABLE setting; DROP TABLE deid_finding;"
+                                 " DROP TABLE instance_pseudonym; DROP TABLE study_gate;"
+                                 " PRAGMA user_version = 1;", &error));
+  g_assert_no_error (error);
+  g_clear_object (&f->store);
+
+  f->store = cu_store_open (f->workspace, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (cu_store_get_schema_version (f->store), ==, 2);
+  gates = cu_store_list_gates (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gates->len, ==, 1);
+  /* catalogued before the gate existed: not checked, so not open for annotation */
+  g_assert_cmpint (((CuStudyGate *) gates->pdata[0])->state, ==, CU_GATE_PENDING);
+  g_assert_false (cu_store_study_can_annotate (f->store, ((CuStudyGate *) gates->pdata[0])->study_uid));
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM instance_pseudonym"), ==,
+                   query_int (f->store, "SELECT count(*) FROM instance"));
+
+  /* checking the catalogued files decides */
+  g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&gates, g_ptr_array_unref);
+  gates = cu_store_list_gates (f->store, &error);
+  g_assert_cmpint (((CuStudyGate *) gates->pdata[0])->state, ==, CU_GATE_PASSED);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  g_test_add_func ("/store/gate/default-pattern", test_default_pattern);
+  ADD ("/store/gate/config", test_config);
+  ADD ("/store/gate/demo-passes", test_demo_passes);
+  ADD ("/store/gate/phi-quarantined", test_phi_quarantined);
+  ADD ("/store/gate/fixed-copy-in-place", test_fixed_copy_in_place);
+  ADD ("/store/gate/fixed-copy-elsewhere", test_fixed_copy_elsewhere);
+  ADD ("/store/gate/override", test_override);
+  ADD ("/store/gate/migration-from-v1", test_migration_from_v1);
+#undef ADD
+  return g_test_run ();
+}
