@@ -16,6 +16,8 @@ struct _CuBrowserItem
   GListStore *children;
   GdkPaintable *thumbnail;
   gboolean thumbnail_claimed;
+  CuGateState gate;
+  char *gate_reasons;
 };
 
 G_DEFINE_FINAL_TYPE (CuBrowserItem, cu_browser_item, G_TYPE_OBJECT)
@@ -49,6 +51,7 @@ cu_browser_item_finalize (GObject *object)
   g_free (self->key);
   g_free (self->title);
   g_free (self->subtitle);
+  g_free (self->gate_reasons);
   G_OBJECT_CLASS (cu_browser_item_parent_class)->finalize (object);
 }
 
@@ -109,6 +112,7 @@ cu_browser_item_new (CuBrowserItemKind kind, const char *key, const char *title,
   self->key = g_strdup (key);
   self->title = g_strdup (title);
   self->subtitle = g_strdup (subtitle);
+  self->gate = CU_GATE_PASSED;
   if (kind != CU_BROWSER_ITEM_SERIES)
     self->children = g_list_store_new (CU_TYPE_BROWSER_ITEM);
   return self;
@@ -172,4 +176,27 @@ cu_browser_item_claim_thumbnail (CuBrowserItem *self)
     return FALSE;
   self->thumbnail_claimed = TRUE;
   return TRUE;
+}
+
+CuGateState
+cu_browser_item_get_gate (CuBrowserItem *self)
+{
+  g_return_val_if_fail (CU_IS_BROWSER_ITEM (self), CU_GATE_PENDING);
+  return self->gate;
+}
+
+const char *
+cu_browser_item_get_gate_reasons (CuBrowserItem *self)
+{
+  g_return_val_if_fail (CU_IS_BROWSER_ITEM (self), NULL);
+  return self->gate_reasons;
+}
+
+void
+cu_browser_item_set_gate (CuBrowserItem *self, CuGateState gate, const char *reasons)
+{
+  g_return_if_fail (CU_IS_BROWSER_ITEM (self));
+  self->gate = gate;
+  g_free (self->gate_reasons);
+  self->gate_reasons = g_strdup (reasons);
 }

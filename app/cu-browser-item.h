@@ -5,6 +5,8 @@
 
 #include <gtk/gtk.h>
 
+#include "curation.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -28,6 +30,12 @@ const char        *cu_browser_item_get_subtitle (CuBrowserItem *self);
 GListStore        *cu_browser_item_get_children (CuBrowserItem *self);
 GdkPaintable      *cu_browser_item_get_thumbnail (CuBrowserItem *self);
 void               cu_browser_item_set_thumbnail (CuBrowserItem *self, GdkPaintable *thumbnail);
+/* Pseudonymization gate of a study (and the reasons, for a tooltip); series and patients
+ * keep CU_GATE_PASSED. */
+CuGateState        cu_browser_item_get_gate     (CuBrowserItem *self);
+const char        *cu_browser_item_get_gate_reasons (CuBrowserItem *self);
+void               cu_browser_item_set_gate     (CuBrowserItem *self, CuGateState gate,
+                                                 const char *reasons);
 /* TRUE once a thumbnail was requested (so it is made only once). */
 gboolean           cu_browser_item_claim_thumbnail (CuBrowserItem *self);
 

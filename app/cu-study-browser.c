@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cu-browser-item.h"
+#include "cu-gate.h"
 #include "cu-study-browser.h"
 #include "cu-thumbnailer.h"
 
@@ -48,7 +49,13 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer u
   GtkWidget *picture = gtk_picture_new ();
   GtkWidget *title = gtk_label_new (NULL);
   GtkWidget *subtitle = gtk_label_new (NULL);
+  GtkWidget *badge = gtk_button_new ();
 
+  /* The pseudonymization gate of a study: a coloured badge, the reasons in its tooltip; a
+   * click shows the findings. */
+  gtk_widget_add_css_class (badge, "gate-badge");
+  gtk_widget_set_valign (badge, GTK_ALIGN_CENTER);
+  gtk_widget_set_visible (badge, FALSE);
   gtk_widget_set_size_request (picture, 64, 64);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
   gtk_widget_add_css_class (picture, "series-thumbnail");
@@ -64,6 +71,7 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer u
   gtk_box_append (GTK_BOX (text), subtitle);
   gtk_box_append (GTK_BOX (box), picture);
   gtk_box_append (GTK_BOX (box), text);
+  gtk_box_append (GTK_BOX (box), badge);
   gtk_widget_set_margin_top (box, 3);
   gtk_widget_set_margin_bottom (box, 3);
   gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
@@ -72,6 +80,7 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer u
   g_object_set_data (G_OBJECT (list_item), "picture", picture);
   g_object_set_data (G_OBJECT (list_item), "title", title);
   g_object_set_data (G_OBJECT (list_item), "subtitle", subtitle);
+  g_object_set_data (G_OBJECT (list_item), "badge", badge);
 }
 
 static void
@@ -88,8 +97,11 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrow
   GtkWidget *picture = g_object_get_data (G_OBJECT (list_item), "picture");
   GtkWidget *title = g_object_get_data (G_OBJECT (list_item), "title");
   GtkWidget *subtitle = g_object_get_data (G_OBJECT (list_item), "subtitle");
+  GtkWidget *badge = g_object_get_data (G_OBJECT (list_item), "badge");
   g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
   gboolean is_series = cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES;
+  gboolean is_study = cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY;
+  CuGateState gate = cu_browser_item_get_gate (item);
 
   gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), row);
   gtk_label_set_label (GTK_LABEL (title), cu_browser_item_get_title (item));
@@ -100,6 +112,21 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrow
     gtk_widget_remove_css_class (title, "heading");
   gtk_widget_set_visible (picture, is_series);
   gtk_list_item_set_selectable (list_item, is_series);
+
+  for (guint i = CU_GATE_PENDING; i <= CU_GATE_OVERRIDDEN; i++)
+    gtk_widget_remove_css_class (badge, cu_gate_state_to_string (i));
+  gtk_widget_set_visible (badge, is_study && gate != CU_GATE_PASSED);
+  if (is_study && gate != CU_GATE_PASSED)
+    {
+      gtk_button_set_label (GTK_BUTTON (badge), cu_gate_state_to_label (gate));
+      gtk_widget_add_css_class (badge, cu_gate_state_to_string (gate));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (badge), "win.show-findings");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (badge), "s",
+                                        cu_browser_item_get_key (item));
+      gtk_widget_set_tooltip_text (badge, cu_browser_item_get_gate_reasons (item));
+    }
+  /* the whole row carries the reasons, so that hovering anywhere on a study shows them */
+  gtk_widget_set_tooltip_text (expander, is_study ? cu_browser_item_get_gate_reasons (item) : NULL);
   if (!is_series)
     return;
 
@@ -248,6 +275,23 @@ series_subtitle (const CuSeriesRecord *rec)
                           rec->series_number, n);
 }
 
+static void
+set_study_gate (CuStore *store, CuBrowserItem *study, const CuSeriesRecord *rec)
+{
+  g_autoptr (CuStudyGate) gate = cu_store_get_study_gate (store, rec->study_uid, NULL);
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autofree char *description = NULL;
+
+  if (gate == NULL)
+    return;
+  if (gate->state != CU_GATE_PASSED || gate->n_warnings > 0)
+    {
+      findings = cu_store_list_findings (store, rec->study_uid, NULL);
+      description = cu_gate_describe (gate, findings);
+    }
+  cu_browser_item_set_gate (study, gate->state, description);
+}
+
 gboolean
 cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
 {
@@ -287,6 +331,7 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
                                ? rec->study_description : _("Study");
           study = cu_browser_item_new (CU_BROWSER_ITEM_STUDY, rec->study_uid, desc,
                                        rec->study_date ? rec->study_date : "");
+          set_study_gate (store, study, rec);
           g_list_store_append (cu_browser_item_get_children (patient), study);
           g_object_unref (study);  /* the patient's store holds it */
         }

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "cu-gate.h"
 #include "cu-window-private.h"
 
 static void
@@ -52,6 +53,56 @@ open_series_action (GtkWidget *widget, const char *action_name, GVariant *param)
   cu_window_open_series (CU_WINDOW (widget), g_variant_get_string (param, NULL));
 }
 
+/* The study a gate action is about: its parameter, else the study shown. */
+static const char *
+gate_study (CuWindow *self, GVariant *param)
+{
+  const char *uid = param != NULL ? g_variant_get_string (param, NULL) : NULL;
+
+  return uid != NULL && *uid != '\0' ? uid : self->study_uid;
+}
+
+static void
+show_findings_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+  const char *uid = gate_study (self, param);
+
+  if (uid != NULL)
+    gtk_window_present (cu_gate_findings_dialog_new (GTK_WINDOW (self), self->store, uid));
+}
+
+static void
+override_done (gpointer user_data, gboolean overridden, const GError *error)
+{
+  CuWindow *self = CU_WINDOW (user_data);
+  g_autoptr (GError) reload_error = NULL;
+
+  if (!overridden)
+    {
+      if (error != NULL)
+        _cu_window_show_error (self, _("Could Not Override the Quarantine"), error);
+      return;
+    }
+  if (!cu_study_browser_reload (self->browser, self->store, &reload_error))
+    _cu_window_show_error (self, _("Could Not Read the Workspace"), reload_error);
+  if (self->series_uid != NULL)
+    cu_study_browser_select_series (self->browser, self->series_uid);
+  _cu_window_update_gate (self);
+  _cu_window_toast (self, _("Quarantine overridden; the reason is in the audit log"));
+}
+
+static void
+override_study_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+  const char *uid = gate_study (self, param);
+
+  if (uid != NULL)
+    gtk_window_present (GTK_WINDOW (cu_gate_override_dialog_new (GTK_WINDOW (self), self->store,
+                                                                 uid, override_done, self)));
+}
+
 static void
 cancel_job_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
@@ -95,6 +146,8 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.import-demo", NULL, import_demo_action);
   gtk_widget_class_install_action (widget_class, "win.open-series", "s", open_series_action);
   gtk_widget_class_install_action (widget_class, "win.cancel-job", NULL, cancel_job_action);
+  gtk_widget_class_install_action (widget_class, "win.show-findings", "s", show_findings_action);
+  gtk_widget_class_install_action (widget_class, "win.override-study", "s", override_study_action);
   gtk_widget_class_install_action (widget_class, "win.window-preset", "s", window_preset_action);
   gtk_widget_class_install_action (widget_class, "win.fit", NULL, fit_action);
 

@@ -38,6 +38,12 @@ struct _CuWindow
   GtkRevealer *job_revealer;
   GtkLabel *job_label;
   GtkProgressBar *job_progress;
+  GtkRevealer *gate_revealer;
+  GtkWidget *gate_banner;
+  GtkImage *gate_icon;
+  GtkLabel *gate_label;
+  GtkWidget *gate_findings_button;
+  GtkWidget *gate_override_button;
 
   /* owned */
   CuStore *store;
@@ -50,10 +56,14 @@ struct _CuWindow
   CuJobProgress *progress;  /* rc-box, shared with the worker */
   guint progress_source;
   GtkFileChooserNative *chooser;
+  char *study_uid;          /* study of the series shown */
 };
 
 void _cu_window_class_init_actions (GtkWidgetClass *widget_class);
 void _cu_window_update_actions     (CuWindow *self);
 void _cu_window_show_error         (CuWindow *self, const char *heading, const GError *error);
+/* Re-read the gate of the shown study into the banner (after a load, import or override). */
+void _cu_window_update_gate        (CuWindow *self);
+void _cu_window_toast              (CuWindow *self, const char *text);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "cu-gate.h"
 #include "cu-window-private.h"
 
 G_DEFINE_FINAL_TYPE (CuWindow, cu_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -135,6 +136,87 @@ toast (CuWindow *self, const char *text)
   adw_toast_overlay_add_toast (self->toast_overlay, t);
 }
 
+void
+_cu_window_toast (CuWindow *self, const char *text)
+{
+  toast (self, text);
+}
+
+/* ---- pseudonymization gate ------------------------------------------------------------- */
+
+void
+_cu_window_update_gate (CuWindow *self)
+{
+  g_autoptr (CuSeriesRecord) rec = NULL;
+  g_autoptr (CuStudyGate) gate = NULL;
+  g_autoptr (GPtrArray) findings = NULL;
+  g_autofree char *reasons = NULL;
+  g_autofree char *text = NULL;
+  GVariant *target;
+
+  if (self->store == NULL)
+    return;
+  g_clear_pointer (&self->study_uid, g_free);
+  if (self->series_uid != NULL)
+    rec = cu_store_get_series (self->store, self->series_uid, NULL);
+  if (rec != NULL)
+    {
+      self->study_uid = g_strdup (rec->study_uid);
+      gate = cu_store_get_study_gate (self->store, rec->study_uid, NULL);
+    }
+  for (guint i = CU_GATE_PENDING; i <= CU_GATE_OVERRIDDEN; i++)
+    gtk_widget_remove_css_class (self->gate_banner, cu_gate_state_to_string (i));
+  if (gate == NULL || gate->state == CU_GATE_PASSED)
+    {
+      gtk_revealer_set_reveal_child (self->gate_revealer, FALSE);
+      _cu_window_update_actions (self);
+      return;
+    }
+
+  findings = cu_store_list_findings (self->store, gate->study_uid, NULL);
+  reasons = cu_gate_summarize_reasons (findings, 4);
+  switch (gate->state)
+    {
+    case CU_GATE_QUARANTINED:
+      /* TRANSLATORS: banner over the viewer; %s lists attributes, e.g. "PatientName, PatientID" */
+      text = g_strdup_printf (_("Quarantined: %s — annotation locked"), reasons);
+      gtk_image_set_from_icon_name (self->gate_icon, "dialog-error-symbolic");
+      break;
+    case CU_GATE_OVERRIDDEN:
+      /* TRANSLATORS: banner: user, reason of the override */
+      text = g_strdup_printf (_("Quarantine overridden by %s: “%s” — findings: %s"),
+                              gate->user ? gate->user : "?", gate->reason ? gate->reason : "",
+                              reasons);
+      gtk_image_set_from_icon_name (self->gate_icon, "dialog-warning-symbolic");
+      break;
+    case CU_GATE_PENDING:
+    default:
+      text = g_strdup (_("De-identification not checked — annotation locked"));
+      gtk_image_set_from_icon_name (self->gate_icon, "dialog-question-symbolic");
+      break;
+    }
+  gtk_label_set_label (self->gate_label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->gate_label), text);
+  gtk_widget_add_css_class (self->gate_banner, cu_gate_state_to_string (gate->state));
+  target = g_variant_new_string (gate->study_uid);
+  /* target first, then the action: the actions take the study UID */
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->gate_findings_button), target);
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->gate_override_button), target);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->gate_findings_button), "win.show-findings");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->gate_override_button), "win.override-study");
+  gtk_widget_set_visible (self->gate_override_button, gate->state == CU_GATE_QUARANTINED);
+  gtk_revealer_set_reveal_child (self->gate_revealer, TRUE);
+  _cu_window_update_actions (self);
+}
+
+gboolean
+cu_window_can_annotate (CuWindow *self)
+{
+  g_return_val_if_fail (CU_IS_WINDOW (self), FALSE);
+  return self->store != NULL && self->series_uid != NULL && self->study_uid != NULL
+         && cu_store_study_can_annotate (self->store, self->study_uid);
+}
+
 /* ---- loading a series ------------------------------------------------------------------ */
 
 typedef struct
@@ -243,6 +325,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   adw_window_title_set_subtitle (self->window_title, r->stack_label ? r->stack_label : "");
   gtk_stack_set_visible_child_name (self->view_stack, "viewer");
   cu_study_browser_select_series (self->browser, self->series_uid);
+  _cu_window_update_gate (self);
   if (r->problems->len > 0)
     {
       g_autofree char *text = NULL;
@@ -457,6 +540,8 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
     _cu_window_show_error (self, _("Could Not Read the Workspace"), reload_error);
   gtk_stack_set_visible_child_name (self->main_stack,
                                     cu_store_is_empty (self->store) ? "welcome" : "browser");
+  /* a fixed copy may have lifted the shown study's quarantine */
+  _cu_window_update_gate (self);
 
   /* TRANSLATORS: import summary: new instances, already present */
   text = g_strdup_printf (_("Imported %u new images, %u already in the workspace"),
@@ -550,6 +635,7 @@ cu_window_finalize (GObject *object)
   g_free (self->series_uid);
   g_free (self->loading_uid);
   g_free (self->pending_uid);
+  g_free (self->study_uid);
   G_OBJECT_CLASS (cu_window_parent_class)->finalize (object);
 }
 
@@ -575,6 +661,12 @@ cu_window_class_init (CuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_revealer);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_label);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_progress);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_revealer);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_banner);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_icon);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_label);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_findings_button);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_override_button);
 
   _cu_window_class_init_actions (widget_class);
 }

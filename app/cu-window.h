@@ -28,5 +28,9 @@ void           cu_window_import_demo    (CuWindow *self, gboolean open_first);
 gboolean       cu_window_is_busy        (CuWindow *self);
 /* UID of the series shown, or NULL. */
 const char    *cu_window_get_series_uid (CuWindow *self);
+/* Whether the series shown may be opened for annotation: its study passed the
+ * pseudonymization gate or a curator overrode the quarantine. The annotation mode calls
+ * this; a quarantined study can be viewed, never annotated. */
+gboolean       cu_window_can_annotate   (CuWindow *self);
 
 G_END_DECLS
