@@ -48,7 +48,13 @@ typedef struct
 
 typedef struct _CuDeidChecker CuDeidChecker;
 
-/* A checker is immutable once made and may be used from several threads at once. */
+/* A checker is immutable once made and may be used from several threads at once. profile must
+ * outlive the checker (NULL: the built-in table, owned by the checker); config NULL means the
+ * site defaults without a pseudonym pattern. An invalid pattern gives CU_DEID_ERROR_PATTERN.
+ * Without a pattern, a PatientID that is not empty or a placeholder is reported by the profile
+ * rule (Z/D): a pseudonym cannot be told from an original identifier unless the site says what
+ * its pseudonyms look like. With a pattern, PatientID must match it and PatientName must match
+ * it or be empty (rule "pseudonym-pattern"). */
 CuDeidChecker *cu_deid_checker_new   (const CuDeidProfile *profile,
                                       const CuDeidConfig  *config,
                                       GError             **error);
@@ -62,7 +68,7 @@ gboolean       cu_deid_check_file    (CuDeidChecker *self,
                                       GError       **error);
 
 /* Study-level checks over the (PatientID, PatientName) pairs of its instances: one pseudonym
- * per study. pairs holds 2·n strings. Appends findings. */
+ * per study. pairs holds 2·n strings. Appends findings (their path is study_uid). */
 void           cu_deid_check_study   (CuDeidChecker      *self,
                                       const char         *study_uid,
                                       const char *const  *pairs,
