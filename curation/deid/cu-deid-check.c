@@ -683,8 +683,9 @@ file_findings (FileCheck *fc)
         {
           const char *v = i == 0 ? fc->patient_id : fc->patient_name;
           gboolean empty = v == NULL || *v == '\0';
-          /* An empty PatientName is fine (Z); the PatientID carries the pseudonym. */
-          if (empty && i == 1)
+          /* An empty or placeholder PatientName is fine (Z); the PatientID carries the
+           * pseudonym. */
+          if (i == 1 && (empty || is_placeholder (v)))
             continue;
           if (!empty && g_regex_match (self->pseudonym, v, 0, NULL))
             continue;

@@ -54,7 +54,7 @@ typedef struct _CuDeidChecker CuDeidChecker;
  * Without a pattern, a PatientID that is not empty or a placeholder is reported by the profile
  * rule (Z/D): a pseudonym cannot be told from an original identifier unless the site says what
  * its pseudonyms look like. With a pattern, PatientID must match it and PatientName must match
- * it or be empty (rule "pseudonym-pattern"). */
+ * it, be empty or be a placeholder such as ANONYMOUS (rule "pseudonym-pattern"). */
 CuDeidChecker *cu_deid_checker_new   (const CuDeidProfile *profile,
                                       const CuDeidConfig  *config,
                                       GError             **error);

@@ -303,10 +303,13 @@ test_manifest_phi (void)
 }
 
 /* Files de-identified by their publishers. They carry PatientIdentityRemoved=YES, so no marker
- * error; what the publishers kept (a hashed AccessionNumber and the StationName for TCIA's
- * prostate series, a pseudonym PatientID) is still reported under the strict site profile,
- * exactly as the MANIFEST lists it. With the publisher's pseudonym scheme as the pattern, the
- * PatientID is accepted. */
+ * error; what the publishers kept is still reported under the strict site profile, exactly as
+ * the MANIFEST lists it: TCIA's prostate series keeps the StationName and a hashed
+ * AccessionNumber (not recognisable as a dummy), the refaced GE T1 ("FRUIT") keeps
+ * InstitutionName, StationName, DeviceSerialNumber and every GE private group; their
+ * pseudonym PatientIDs are findings without a pattern. These files would be quarantined, and
+ * rightly: a curator decides (override) or the site fixes them. With the publisher's pseudonym
+ * scheme as the pattern, the PatientID is accepted. */
 static void
 test_deidentified_markers (void)
 {
