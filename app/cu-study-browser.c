@@ -120,9 +120,10 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrow
     {
       gtk_button_set_label (GTK_BUTTON (badge), cu_gate_state_to_label (gate));
       gtk_widget_add_css_class (badge, cu_gate_state_to_string (gate));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (badge), "win.show-findings");
+      /* target first: the action takes a study UID */
       gtk_actionable_set_action_target (GTK_ACTIONABLE (badge), "s",
                                         cu_browser_item_get_key (item));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (badge), "win.show-findings");
       gtk_widget_set_tooltip_text (badge, cu_browser_item_get_gate_reasons (item));
     }
   /* the whole row carries the reasons, so that hovering anywhere on a study shows them */

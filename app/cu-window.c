@@ -198,13 +198,14 @@ _cu_window_update_gate (CuWindow *self)
   gtk_label_set_label (self->gate_label, text);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->gate_label), text);
   gtk_widget_add_css_class (self->gate_banner, cu_gate_state_to_string (gate->state));
-  target = g_variant_new_string (gate->study_uid);
+  target = g_variant_ref_sink (g_variant_new_string (gate->study_uid));
   /* target first, then the action: the actions take the study UID */
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->gate_findings_button), target);
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->gate_override_button), target);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->gate_findings_button), "win.show-findings");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->gate_override_button), "win.override-study");
   gtk_widget_set_visible (self->gate_override_button, gate->state == CU_GATE_QUARANTINED);
+  g_variant_unref (target);
   gtk_revealer_set_reveal_child (self->gate_revealer, TRUE);
   _cu_window_update_actions (self);
 }

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-gate-window.c — display test of the pseudonymization gate in the main window: a
+ * PHI-bearing Philips fMRI series (real files from the shared corpus) imported through the
+ * window is shown quarantined in the browser with its reasons, can be viewed but not
+ * annotated (banner), lists its findings, and is overridden through "win.override-study":
+ * the dialog refuses to proceed without a reason, and the override lands in the store and the
+ * audit log with the user and the time.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+#include <sqlite3.h>
+#include <glib/gstdio.h>
+
+#include "cu-browser-item.h"
+#include "cu-study-browser.h"
+#include "cu-window.h"
+
+#define PHI_SERIES "mr/philips_fmri_epi"
+#define N_FILES 3
+
+static void
+rm_rf (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          rm_rf (child);
+        }
+    }
+  g_remove (path);
+}
+
+static gboolean
+wait_for (gboolean (*cond) (gpointer), gpointer data, int seconds)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static void
+drain (void)
+{
+  for (int i = 0; i < 50; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The first files of the PHI series, copied into dest. */
+static void
+copy_phi_files (const char *dest)
+{
+  g_autofree char *src_dir = g_build_filename (g_getenv ("CU_SHARED_DICOM"), PHI_SERIES, NULL);
+  g_autoptr (GDir) d = g_dir_open (src_dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (d);
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < N_FILES; i++)
+    {
+      g_autofree char *src = g_build_filename (src_dir, names->pdata[i], NULL);
+      g_autofree char *dst = g_build_filename (dest, names->pdata[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_autoptr (GError) error = NULL;
+
+      g_file_get_contents (src, &contents, &length, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (dst, contents, length, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !cu_window_is_busy (CU_WINDOW (data));
+}
+
+typedef struct
+{
+  CuWindow *window;
+  const char *uid;
+} OpenWait;
+
+static gboolean
+series_opened (gpointer data)
+{
+  OpenWait *w = data;
+
+  return !cu_window_is_busy (w->window)
+         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
+}
+
+static CuBrowserItem *
+find_study_item (CuStudyBrowser *browser, const char *study_uid)
+{
+  GListModel *model = cu_study_browser_get_model (browser);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY
+          && g_strcmp0 (cu_browser_item_get_key (item), study_uid) == 0)
+        return g_steal_pointer (&item);
+    }
+  return NULL;
+}
+
+/* The newest toplevel of a type (dialogs are presented after the main window). */
+static GtkWidget *
+find_toplevel (GType type, const char *css_class)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWidget *found = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w)
+          && (css_class == NULL || gtk_widget_has_css_class (w, css_class)))
+        found = w;
+    }
+  return found;
+}
+
+static int
+count_children (GtkWidget *widget)
+{
+  int n = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    n++;
+  return n;
+}
+
+/* Every GtkListBox below widget, depth first: the first one is the findings list. */
+static GtkWidget *
+find_list_box (GtkWidget *widget)
+{
+  if (GTK_IS_LIST_BOX (widget))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_list_box (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static int
+count_audit (const char *workspace, const char *study_uid, const char *reason, const char *time)
+{
+  g_autofree char *db_path = g_build_filename (workspace, "workspace.sqlite", NULL);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  int n = -1;
+
+  g_assert_cmpint (sqlite3_open_v2 (db_path, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT count(*) FROM audit_log WHERE action = 'deid-override'"
+                                       " AND object = ?1 AND user = ?2 AND time = ?3"
+                                       " AND instr (detail, ?4) > 0", -1, &stmt, NULL),
+                   ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, study_uid, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, g_get_user_name (), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, time, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, reason, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+static void
+test_quarantine_and_override (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("curata-gate-window-XXXXXX", &error);
+  g_autofree char *phi = g_build_filename (dir, "incoming", NULL);
+  g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (CuBrowserItem) study_item = NULL;
+  g_autoptr (CuStudyGate) gate = NULL;
+  g_autofree char *study_uid = NULL;
+  g_autofree char *series_uid = NULL;
+  const char *reason = "Phantom scan; identifiers are fake and approved for the project";
+  CuWindow *window;
+  CuStudyBrowser *browser;
+  GtkRevealer *banner;
+  GtkLabel *banner_label;
+  GtkWidget *findings, *list, *dialog, *entry;
+  OpenWait w;
+
+  g_assert_no_error (error);
+  copy_phi_files (phi);
+  store = cu_store_open (workspace, &error);
+  g_assert_no_error (error);
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  drain ();
+
+  /* import through the window, in the background, as the Import button does */
+  cu_window_import (window, (const char *const[]) { phi, NULL });
+  g_assert_true (wait_for (not_busy, window, 60));
+  records = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  study_uid = g_strdup (((CuSeriesRecord *) records->pdata[0])->study_uid);
+  series_uid = g_strdup (((CuSeriesRecord *) records->pdata[0])->series_uid);
+
+  /* the browser's study row is quarantined, with the reasons for the tooltip */
+  browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                             "browser"));
+  study_item = find_study_item (browser, study_uid);
+  g_assert_nonnull (study_item);
+  g_assert_cmpint (cu_browser_item_get_gate (study_item), ==, CU_GATE_QUARANTINED);
+  {
+    g_autoptr (GPtrArray) stored = cu_store_list_findings (store, study_uid, &error);
+    const CuDeidFinding *first = stored->pdata[0];   /* errors come first */
+
+    g_assert_cmpint (first->severity, ==, CU_DEID_SEVERITY_ERROR);
+    g_assert_true (g_str_has_prefix (cu_browser_item_get_gate_reasons (study_item), "Quarantined"));
+    g_assert_nonnull (strstr (cu_browser_item_get_gate_reasons (study_item), first->keyword));
+  }
+  g_clear_object (&study_item);
+
+  /* it can be viewed: the series opens, under a banner; it cannot be annotated */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", series_uid));
+  w.window = window;
+  w.uid = series_uid;
+  g_assert_true (wait_for (series_opened, &w, 30));
+  g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
+  banner = GTK_REVEALER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                        "gate_revealer"));
+  banner_label = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                           "gate_label"));
+  g_assert_true (gtk_revealer_get_reveal_child (banner));
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantined: "));
+  g_assert_true (g_str_has_suffix (gtk_label_get_label (banner_label), "annotation locked"));
+  g_assert_false (cu_window_can_annotate (window));
+
+  /* the findings, one row each */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-findings", "s", study_uid));
+  drain ();
+  findings = find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
+  g_assert_nonnull (findings);
+  list = find_list_box (findings);
+  g_assert_nonnull (list);
+  {
+    g_autoptr (GPtrArray) stored = cu_store_list_findings (store, study_uid, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (count_children (list), ==, (int) stored->len);
+  }
+  gtk_window_destroy (GTK_WINDOW (findings));
+  drain ();
+
+  /* the override dialog: no reason, no override */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.override-study", "s", study_uid));
+  drain ();
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
+  g_assert_nonnull (dialog);
+  entry = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
+  g_assert_true (GTK_IS_ENTRY (entry));
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "override"));
+  gtk_editable_set_text (GTK_EDITABLE (entry), "   ");
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "override"));
+  gtk_editable_set_text (GTK_EDITABLE (entry), reason);
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "override"));
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "override");
+  drain ();
+
+  /* recorded: the state, who, when, why; the log says the same */
+  gate = cu_store_get_study_gate (store, study_uid, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gate->state, ==, CU_GATE_OVERRIDDEN);
+  g_assert_cmpstr (gate->reason, ==, reason);
+  g_assert_cmpstr (gate->user, ==, g_get_user_name ());
+  g_assert_cmpint (count_audit (workspace, study_uid, reason, gate->time), ==, 1);
+
+  /* and shown: the browser row, the banner; annotation is allowed */
+  study_item = find_study_item (browser, study_uid);
+  g_assert_cmpint (cu_browser_item_get_gate (study_item), ==, CU_GATE_OVERRIDDEN);
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantine overridden by "));
+  g_assert_true (cu_window_can_annotate (window));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  drain ();
+  rm_rf (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  /* the banner's text is compared: untranslated */
+  g_setenv ("LANGUAGE", "C", TRUE);
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    return 77;
+  adw_init ();
+
+  g_test_add_func ("/app/gate/quarantine-and-override", test_quarantine_and_override);
+  return g_test_run ();
+}
