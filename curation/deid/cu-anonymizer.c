@@ -681,16 +681,25 @@ resolve_study (GPtrArray *study_uids, const char *wanted, GError **error)
 }
 
 /* Whether the study's pseudonymization gate lets it leave: passed, or overridden by a
- * curator with a reason. Pending (never checked) and quarantined studies stay.
- * TODO(gate): the gate is being added to the store (schema version 2); until its API is on
- * main every study is let through. Replace with cu_store_get_study_gate() once it lands. */
+ * curator with a reason. Pending (never checked) and quarantined studies stay: the export
+ * applies the Basic Profile anyway, but a study whose pseudonymization nobody vouched for
+ * should not reach the repository unseen. */
 static gboolean
 gate_allows (CuStore *store, const char *study_uid, char **reason)
 {
-  (void) store;
-  (void) study_uid;
-  (void) reason;
-  return TRUE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuStudyGate) gate = cu_store_get_study_gate (store, study_uid, &error);
+
+  if (gate == NULL)
+    {
+      *reason = g_strdup (error != NULL ? error->message : "");
+      return FALSE;
+    }
+  if (gate->state == CU_GATE_PASSED || gate->state == CU_GATE_OVERRIDDEN)
+    return TRUE;
+  /* Translators: why a study was not exported; %s is "Quarantined", "Not checked"… */
+  *reason = g_strdup_printf (_("pseudonymization gate: %s"), cu_gate_state_to_label (gate->state));
+  return FALSE;
 }
 
 CuAnonymizeReport *

@@ -32,7 +32,8 @@ def walk(ds, out):
             continue
         if el.value is None or el.value == "":
             continue
-        values = el.value if isinstance(el.value, (list, pydicom.multival.MultiValue)) else [el.value]
+        multi = isinstance(el.value, (list, pydicom.multival.MultiValue))
+        values = el.value if multi else [el.value]
         for v in values:
             s = str(v).strip()
             if not s:
@@ -53,7 +54,8 @@ def main():
     for path in sys.argv[1:]:
         ds = pydicom.dcmread(path, force=True, stop_before_pixels=True)
         out = {"texts": set(), "uids": set(), "dates": set(), "refs": set()}
-        walk(ds.file_meta, out) if getattr(ds, "file_meta", None) is not None else None
+        if getattr(ds, "file_meta", None) is not None:
+            walk(ds.file_meta, out)
         walk(ds, out)
         rec = {
             "path": path,

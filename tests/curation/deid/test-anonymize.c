@@ -17,10 +17,12 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "curation.h"
+#include "cu-dicom-walk.h"
 
 typedef struct
 {
@@ -132,7 +134,7 @@ days_between (const char *a, const char *b)
 /* A second study of the demo patient, a few small MR slices, DEMO2_INTERVAL_DAYS after the
  * demo study: the patient then has two studies whose interval the export must keep. */
 static void
-write_second_demo_study (const char *dir, const char *date)
+write_second_demo_study (const char *dir, const char *date, gboolean burned_in)
 {
   g_autofree char *study_uid = cu_dicom_uid_new ();
   g_autofree char *series_uid = cu_dicom_uid_new ();
@@ -186,6 +188,8 @@ write_second_demo_study (const char *dir, const char *date)
       cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0101), 12);
       cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0102), 11);
       cu_dicom_dataset_add_us (ds, CU_DICOM_TAG (0x0028, 0x0103), 0);
+      if (burned_in)
+        cu_dicom_dataset_add_string (ds, CU_DICOM_TAG (0x0028, 0x0301), "CS", "YES");
       cu_dicom_dataset_add_bytes (ds, CU_DICOM_TAG (0x7FE0, 0x0010), "OW", pixels, sizeof pixels);
       g_assert_true (cu_dicom_dataset_write_file (ds, path, &error));
       g_assert_no_error (error);
@@ -246,7 +250,7 @@ fixture_setup (void)
   g_assert_no_error (error);
   fx.demo_study_date = g_strdup (h->study_date);
   fx.demo2_study_date = shift_da (h->study_date, DEMO2_INTERVAL_DAYS);
-  write_second_demo_study (demo2, fx.demo2_study_date);
+  write_second_demo_study (demo2, fx.demo2_study_date, FALSE);
 
   fx.store = cu_store_open (ws, &error);
   g_assert_no_error (error);
@@ -260,6 +264,43 @@ fixture_setup (void)
                                        ".csv"));
   }
 
+  /* The gate: corpus studies carry PHI and are quarantined on import; they do not leave
+   * until a curator overrides. One is tried first, alone, by a UID prefix. */
+  {
+    g_autoptr (GPtrArray) gates = cu_store_list_gates (fx.store, &error);
+    g_autoptr (CuAnonymizer) early = cu_anonymizer_new (NULL, &error);
+    g_autofree char *held_out = g_build_filename (fx.tmp, "held", NULL);
+    guint n_quarantined = 0;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < gates->len; i++)
+      {
+        CuStudyGate *gate = gates->pdata[i];
+        g_assert_cmpint (gate->state, !=, CU_GATE_PENDING);
+        if (gate->state != CU_GATE_QUARANTINED)
+          continue;
+        if (n_quarantined++ == 0)
+          {
+            g_autofree char *prefix = g_strndup (gate->study_uid, strlen (gate->study_uid) - 2);
+            const char *studies[] = { prefix, NULL };
+            g_autoptr (CuAnonymizeReport) held = NULL;
+
+            held = cu_anonymizer_export_store (early, fx.store, studies, held_out, NULL, NULL,
+                                               &error);
+            g_assert_no_error (error);
+            g_assert_cmpuint (held->n_files, ==, 0);
+            g_assert_cmpuint (held->held->len, ==, 1);
+            g_assert_cmpstr (((CuAnonymizeHeld *) held->held->pdata[0])->study_uid, ==,
+                             gate->study_uid);
+          }
+        g_assert_true (cu_store_override_study (fx.store, gate->study_uid,
+                                                "Accepted for the anonymization test", &error));
+        g_assert_no_error (error);
+      }
+    /* Philips, GE and the liver study carry fake PHI. */
+    g_assert_cmpuint (n_quarantined, >=, 3);
+  }
+
   fx.anonymizer = cu_anonymizer_new (NULL, &error);
   g_assert_no_error (error);
   fx.report = cu_anonymizer_export_store (fx.anonymizer, fx.store, NULL, fx.out, NULL, NULL,
@@ -269,6 +310,7 @@ fixture_setup (void)
 
   originals = all_original_files ();
   g_assert_cmpuint (fx.report->failed->len, ==, 0);
+  g_assert_cmpuint (fx.report->held->len, ==, 0);
   g_assert_cmpuint (fx.report->n_files, ==, originals->len);
   fx.originals = identifiers_of (originals);
   fx.exported = identifiers_of (fx.report->files);
@@ -788,6 +830,14 @@ test_patients_distinct (void)
     }
 }
 
+static gboolean
+count_overlay_elements (const CuDicomElement *el, gpointer user_data)
+{
+  if (el->group >= 0x6000 && el->group <= 0x601E && (el->group & 1) == 0)
+    (*(guint *) user_data)++;
+  return TRUE;
+}
+
 static void
 test_bad_files (void)
 {
@@ -799,6 +849,33 @@ test_bad_files (void)
                         "emri_small_jpeg_2k_lossless_too_short.dcm" };
 
   g_assert_true (g_file_set_contents (text, "not DICOM\n", -1, NULL));
+  /* Burned-in annotation: the pixels may show identifiers; nothing is written. */
+  {
+    g_autofree char *dir = g_build_filename (fx.tmp, "burned-in", NULL);
+    g_autofree char *file = g_build_filename (dir, "slice0.dcm", NULL);
+    g_autofree char *written = NULL;
+    g_autoptr (GError) error = NULL;
+
+    write_second_demo_study (dir, "20200101", TRUE);
+    g_assert_false (cu_anonymizer_anonymize_file (anonymizer, file, out, &written, &error));
+    g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_UNSUPPORTED);
+    g_assert_null (written);
+  }
+  /* Overlay planes: Overlay Data is removed (X), and the rest of the plane with it. */
+  {
+    g_autofree char *path = g_build_filename (shared, "single",
+                                              "MR-SIEMENS-DICOM-WithOverlays.dcm", NULL);
+    g_autofree char *written = NULL;
+    g_autoptr (GError) error = NULL;
+    guint n_before = 0, n_after = 0;
+
+    g_assert_true (cu_dicom_walk_file (path, count_overlay_elements, &n_before, &error));
+    g_assert_cmpuint (n_before, >, 1);
+    g_assert_true (cu_anonymizer_anonymize_file (anonymizer, path, out, &written, &error));
+    g_assert_no_error (error);
+    g_assert_true (cu_dicom_walk_file (written, count_overlay_elements, &n_after, &error));
+    g_assert_cmpuint (n_after, ==, 0);
+  }
   {
     g_autoptr (GError) error = NULL;
     g_assert_false (cu_anonymizer_anonymize_file (anonymizer, text, out, NULL, &error));
@@ -822,12 +899,101 @@ test_bad_files (void)
     }
 }
 
+
+static const char *curata_cli;
+
+/* Run curata-cli on the fixture's workspace; returns the exit status, *out its stdout. */
+static int
+run_cli (char **out, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *ws = g_build_filename (fx.tmp, "workspace", NULL);
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  va_list args;
+  const char *arg;
+
+  g_ptr_array_add (argv, (gpointer) curata_cli);
+  g_ptr_array_add (argv, (gpointer) "--workspace");
+  g_ptr_array_add (argv, ws);
+  va_start (args, out);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL,
+                               NULL, NULL, out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+static void
+test_cli (void)
+{
+  g_autofree char *out_dir = g_build_filename (fx.tmp, "cli-out", NULL);
+  g_autofree char *held_dir = g_build_filename (fx.tmp, "cli-held", NULL);
+  g_autofree char *out = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonObject *o;
+  const char *shared = g_getenv ("CU_SHARED_DICOM");
+  g_autofree char *phi = g_build_filename (shared, "single", "CT_small.dcm", NULL);
+  g_autoptr (CuDicomHeader) h = NULL;
+  const char *paths[] = { phi, NULL };
+  g_autoptr (CuImportReport) import = NULL;
+
+  if (curata_cli == NULL)
+    {
+      g_test_skip ("curata-cli not given");
+      return;
+    }
+
+  /* The whole workspace, as JSON: the same counts as the library export, nothing held. */
+  g_assert_cmpint (run_cli (&out, "anonymize", "--out", out_dir, "--json", NULL), ==, 0);
+  root = json_from_string (out, &error);
+  g_assert_no_error (error);
+  o = json_node_get_object (root);
+  g_assert_cmpint (json_object_get_int_member (o, "studies"), ==, fx.report->n_studies);
+  g_assert_cmpint (json_object_get_int_member (o, "patients"), ==, fx.report->n_patients);
+  g_assert_cmpint (json_object_get_int_member (o, "files"), ==, fx.report->n_files);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (o, "held")), ==, 0);
+  /* The report pairs nothing old with anything new: no original identifier in it. */
+  for (guint i = 0; i < fx.originals->len; i++)
+    {
+      JsonObject *r = fx.originals->pdata[i];
+      g_assert_null (strstr (out, str_of (r, "study")));
+      g_assert_null (strstr (out, str_of (r, "sop")));
+      g_assert_null (strstr (out, str_of (r, "patient_id")));
+    }
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run_cli (&out, "anonymize", "--out", out_dir, "9.9.9.9", NULL), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (&out, "anonymize", NULL), ==, 1);
+  g_clear_pointer (&out, g_free);
+
+  /* A newly imported study with PHI is quarantined: held back, exit status 3. */
+  import = cu_store_import (fx.store, paths, NULL, NULL, &error);
+  g_assert_no_error (error);
+  h = cu_dicom_header_read (phi, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (run_cli (&out, "anonymize", "--out", held_dir, h->study_uid, NULL), ==, 3);
+  g_assert_nonnull (strstr (out, h->study_uid));
+  {
+    /* nothing written for it */
+    g_autoptr (GDir) dir = g_dir_open (held_dir, 0, NULL);
+    g_assert_true (dir == NULL || g_dir_read_name (dir) == NULL);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  curata_cli = argc > 1 ? argv[1] : NULL;
   g_test_add_func ("/anonymize/shift-date", test_shift_date);
   if (!fixture_setup ())
     {
@@ -841,6 +1007,7 @@ main (int argc, char **argv)
   g_test_add_func ("/anonymize/volumes-identical", test_volumes_identical);
   g_test_add_func ("/anonymize/patients-distinct", test_patients_distinct);
   g_test_add_func ("/anonymize/bad-files", test_bad_files);
+  g_test_add_func ("/anonymize/cli", test_cli);
   status = g_test_run ();
   fixture_teardown ();
   return status;
