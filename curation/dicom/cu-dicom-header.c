@@ -370,8 +370,8 @@ check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
       if (group != 0xFFFE || elem != 0xE000 || len == 0xFFFFFFFFu)
         {
           g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                       _("%s: encapsulated pixel data has a bad item at byte %" G_GINT64_FORMAT),
-                       h->path, pos);
+                       _("%s: encapsulated pixel data has a bad item at byte %lld"),
+                       h->path, (long long) pos);
           return FALSE;
         }
       pos += 8 + (gint64) len;
@@ -821,9 +821,9 @@ cu_dicom_header_read (const char *path, GError **error)
       && h->pixel_offset + h->pixel_length > h->file_size)
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: pixel data runs past the end of the file (%" G_GINT64_FORMAT
-                     " bytes declared, %" G_GINT64_FORMAT " present; file truncated)"),
-                   path, h->pixel_length, h->file_size - h->pixel_offset);
+                   _("%s: pixel data runs past the end of the file (%lld bytes declared, "
+                     "%lld present; file truncated)"),
+                   path, (long long) h->pixel_length, (long long) (h->file_size - h->pixel_offset));
       return NULL;
     }
 

@@ -210,11 +210,10 @@ read_native (const CuDicomHeader *h, guint8 *out, GError **error)
       || h->pixel_offset + (gint64) need > h->file_size)
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
-                   _("%s: pixel data holds %" G_GINT64_FORMAT " bytes, %zu are needed for "
-                     "%d×%d×%d"), h->path,
-                   MAX (h->pixel_length >= 0 ? MIN (h->pixel_length,
-                                                    h->file_size - h->pixel_offset)
-                                             : h->file_size - h->pixel_offset, 0),
+                   _("%s: pixel data holds %lld bytes, %zu are needed for %d×%d×%d"), h->path,
+                   (long long) MAX (h->pixel_length >= 0 ? MIN (h->pixel_length,
+                                                                h->file_size - h->pixel_offset)
+                                                         : h->file_size - h->pixel_offset, 0),
                    need, h->columns, h->rows, n_frames (h));
       return FALSE;
     }
