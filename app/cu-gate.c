@@ -110,8 +110,18 @@ severity_label (CuDeidSeverity severity)
     }
 }
 
+/* Findings of one attribute in many files (a series repeats its header in every file) are
+ * one row: the same severity, attribute, tag path, rule and expectation. */
+char *
+cu_gate_finding_group_key (const CuDeidFinding *f)
+{
+  return g_strdup_printf ("%d\x1f%s\x1f%s\x1f%s\x1f%s", (int) f->severity,
+                          f->keyword ? f->keyword : "", f->tag_path ? f->tag_path : "",
+                          f->rule ? f->rule : "", f->expected ? f->expected : "");
+}
+
 static GtkWidget *
-finding_row (const CuDeidFinding *f)
+finding_row (const CuDeidFinding *f, guint n_files)
 {
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *badge = gtk_label_new (severity_label (f->severity));
@@ -124,9 +134,18 @@ finding_row (const CuDeidFinding *f)
                       : g_strdup (finding_name (f) ? finding_name (f) : "");
   /* TRANSLATORS: subtitle of a finding: what the profile expects, what was found (masked),
    * and the file */
-  subtitle = g_strdup_printf (_("Expected: %s\nFound: %s\nFile: %s"),
-                              f->expected ? f->expected : "", f->found ? f->found : "",
-                              file ? file : _("(the study)"));
+  if (n_files > 1)
+    /* TRANSLATORS: subtitle of a finding repeated in several files: expected, found (masked,
+     * in the first file), the first file, how many others */
+    subtitle = g_strdup_printf (ngettext ("Expected: %s\nFound: %s\nFiles: %s and %u other",
+                                          "Expected: %s\nFound: %s\nFiles: %s and %u others",
+                                          n_files - 1),
+                                f->expected ? f->expected : "", f->found ? f->found : "",
+                                file ? file : "", n_files - 1);
+  else
+    subtitle = g_strdup_printf (_("Expected: %s\nFound: %s\nFile: %s"),
+                                f->expected ? f->expected : "", f->found ? f->found : "",
+                                file ? file : _("(the study)"));
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -232,8 +251,27 @@ cu_gate_findings_dialog_new (GtkWindow *parent, CuStore *store, const char *stud
 
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
-  for (guint i = 0; findings != NULL && i < findings->len; i++)
-    gtk_list_box_append (GTK_LIST_BOX (list), finding_row (findings->pdata[i]));
+  {
+    g_autoptr (GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr (GPtrArray) firsts = g_ptr_array_new ();
+
+    for (guint i = 0; findings != NULL && i < findings->len; i++)
+      {
+        char *key = cu_gate_finding_group_key (findings->pdata[i]);
+        guint n = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
+
+        if (n == 0)
+          g_ptr_array_add (firsts, findings->pdata[i]);
+        g_hash_table_replace (counts, key, GUINT_TO_POINTER (n + 1));
+      }
+    for (guint i = 0; i < firsts->len; i++)
+      {
+        g_autofree char *key = cu_gate_finding_group_key (firsts->pdata[i]);
+        gtk_list_box_append (GTK_LIST_BOX (list),
+                             finding_row (firsts->pdata[i],
+                                          GPOINTER_TO_UINT (g_hash_table_lookup (counts, key))));
+      }
+  }
   if (findings == NULL || findings->len == 0)
     {
       GtkWidget *row = adw_action_row_new ();
@@ -297,6 +335,28 @@ override_response_cb (AdwMessageDialog *dialog, const char *response, OverrideDa
     }
 }
 
+/* “Description” (date) for people; the UID only when the study has neither. */
+static char *
+study_label (CuStore *store, const char *study_uid)
+{
+  g_autoptr (GPtrArray) records = cu_store_list_series (store, NULL);
+
+  for (guint i = 0; records != NULL && i < records->len; i++)
+    {
+      const CuSeriesRecord *r = records->pdata[i];
+      gboolean has_desc = r->study_description != NULL && *r->study_description != '\0';
+      gboolean has_date = r->study_date != NULL && *r->study_date != '\0';
+
+      if (g_strcmp0 (r->study_uid, study_uid) != 0 || (!has_desc && !has_date))
+        continue;
+      if (has_desc && has_date)
+        /* TRANSLATORS: a study: “description” (date) */
+        return g_strdup_printf (_("the study “%s” (%s)"), r->study_description, r->study_date);
+      return g_strdup_printf (_("the study “%s”"), has_desc ? r->study_description : r->study_date);
+    }
+  return g_strdup_printf (_("the study %s"), study_uid);
+}
+
 GtkWidget *
 cu_gate_override_dialog_new (GtkWindow *parent, CuStore *store, const char *study_uid,
                              CuGateOverrideDone done, gpointer user_data)
@@ -305,14 +365,16 @@ cu_gate_override_dialog_new (GtkWindow *parent, CuStore *store, const char *stud
   GtkWidget *entry = gtk_entry_new ();
   OverrideData *d = g_new0 (OverrideData, 1);
 
+  g_autofree char *study = study_label (store, study_uid);
+
   dialog = adw_message_dialog_new (parent, _("Override the Quarantine?"), NULL);
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
-                                  _("The findings of study %s will be accepted and the study "
-                                    "opened for annotation. Your user name, the time and your "
-                                    "reason are written to the audit log. New findings "
-                                    "quarantine the study again."),
-                                  study_uid);
+                                  _("The findings of %s will be accepted and the study opened "
+                                    "for annotation. Your user name, the time and your reason "
+                                    "are written to the audit log. New findings quarantine the "
+                                    "study again."),
+                                  study);
   gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Reason (required)"));
   gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);

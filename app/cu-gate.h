@@ -17,7 +17,11 @@ char      *cu_gate_summarize_reasons (GPtrArray *findings, guint max_names);
 /* Tooltip of a study row: state, counts, reasons, override reason. */
 char      *cu_gate_describe          (const CuStudyGate *gate, GPtrArray *findings);
 
-/* The findings of a study, with Override… and Re-import Fixed Copy… buttons (they activate
+/* What makes findings "the same" in the findings dialog (one row for an attribute flagged in
+ * every file of a series): severity, keyword, tag path, rule and expectation. */
+char      *cu_gate_finding_group_key (const CuDeidFinding *finding);
+
+/* The findings of a study, one row per group, with Override… and Re-import Fixed Copy… buttons (they activate
  * "win.override-study" and "win.import-folder" on parent). */
 GtkWindow *cu_gate_findings_dialog_new (GtkWindow *parent, CuStore *store, const char *study_uid);
 
