@@ -129,12 +129,15 @@ fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
 void
 _cu_window_update_actions (CuWindow *self)
 {
-  gboolean importing = self->job_kind == CU_JOB_IMPORT;
+  gboolean importing = self->job_kind == CU_JOB_IMPORT || self->job_kind == CU_JOB_EXPORT;
   gboolean has_volume = cu_viewer_state_get_volume (self->state) != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-folder", !importing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-demo", !importing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-job", self->job_kind != CU_JOB_NONE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-anonymized",
+                                 (self->job_kind == CU_JOB_NONE || self->job_kind == CU_JOB_LOAD)
+                                 && self->store != NULL && !cu_store_is_empty (self->store));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.window-preset", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);
 }
@@ -148,6 +151,8 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.cancel-job", NULL, cancel_job_action);
   gtk_widget_class_install_action (widget_class, "win.show-findings", "s", show_findings_action);
   gtk_widget_class_install_action (widget_class, "win.override-study", "s", override_study_action);
+  gtk_widget_class_install_action (widget_class, "win.export-anonymized", "s",
+                                   _cu_window_export_action);
   gtk_widget_class_install_action (widget_class, "win.window-preset", "s", window_preset_action);
   gtk_widget_class_install_action (widget_class, "win.fit", NULL, fit_action);
 

@@ -14,6 +14,7 @@ typedef enum
   CU_JOB_NONE,
   CU_JOB_LOAD,
   CU_JOB_IMPORT,
+  CU_JOB_EXPORT,
 } CuJobKind;
 
 /* Progress shared between a worker thread (writer) and the main loop (reader, polling). */
@@ -65,5 +66,14 @@ void _cu_window_show_error         (CuWindow *self, const char *heading, const G
 /* Re-read the gate of the shown study into the banner (after a load, import or override). */
 void _cu_window_update_gate        (CuWindow *self);
 void _cu_window_toast              (CuWindow *self, const char *text);
+
+/* The job mechanism of cu-window.c, for jobs living in other files (cu-window-export.c). */
+void     _cu_window_job_begin           (CuWindow *self, CuJobKind kind, const char *label);
+gboolean _cu_window_job_end             (CuWindow *self, GCancellable *cancellable);
+void     _cu_window_job_progress_report (double fraction, const char *message, gpointer user_data);
+void     _cu_window_job_progress_unref  (CuJobProgress *progress);
+/* win.export-anonymized (cu-window-export.c) */
+void     _cu_window_export_action       (GtkWidget *widget, const char *action_name,
+                                         GVariant *param);
 
 G_END_DECLS

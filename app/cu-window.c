@@ -119,6 +119,30 @@ job_end (CuWindow *self, GCancellable *cancellable)
 }
 
 void
+_cu_window_job_begin (CuWindow *self, CuJobKind kind, const char *label)
+{
+  job_begin (self, kind, label);
+}
+
+gboolean
+_cu_window_job_end (CuWindow *self, GCancellable *cancellable)
+{
+  return job_end (self, cancellable);
+}
+
+void
+_cu_window_job_progress_report (double fraction, const char *message, gpointer user_data)
+{
+  job_progress_report (fraction, message, user_data);
+}
+
+void
+_cu_window_job_progress_unref (CuJobProgress *progress)
+{
+  job_progress_unref (progress);
+}
+
+void
 _cu_window_show_error (CuWindow *self, const char *heading, const GError *error)
 {
   GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
@@ -353,7 +377,8 @@ cu_window_open_series (CuWindow *self, const char *series_uid)
   g_return_if_fail (CU_IS_WINDOW (self));
   g_return_if_fail (series_uid != NULL);
 
-  if (self->job_kind == CU_JOB_IMPORT)
+  /* an import or an export is never replaced by a load: the series opens when it ends */
+  if (self->job_kind == CU_JOB_IMPORT || self->job_kind == CU_JOB_EXPORT)
     {
       g_free (self->pending_uid);
       self->pending_uid = g_strdup (series_uid);

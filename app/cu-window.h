@@ -24,7 +24,16 @@ void           cu_window_import         (CuWindow *self, const char *const *path
 /* Write the demo study into <workspace>/demo if missing, import it, and with open_first
  * open its first series. */
 void           cu_window_import_demo    (CuWindow *self, gboolean open_first);
-/* TRUE while an import or a load runs. */
+/* Export anonymized copies of studies (StudyInstanceUIDs; NULL: every study) into out_dir in
+ * the background (progress + Cancel), then present the result dialog (cu-export-dialog.h).
+ * Studies whose pseudonymization gate has not passed are reported, not exported.
+ * win.export-anonymized asks for the folder, then calls this. */
+void           cu_window_export_anonymized (CuWindow *self, const char *const *studies,
+                                            const char *out_dir);
+/* Give win.export-anonymized its output folder instead of asking (NULL: ask again), for
+ * scripted sessions and tests. */
+void           cu_window_set_export_folder (CuWindow *self, const char *out_dir);
+/* TRUE while an import, an export or a load runs. */
 gboolean       cu_window_is_busy        (CuWindow *self);
 /* UID of the series shown, or NULL. */
 const char    *cu_window_get_series_uid (CuWindow *self);
