@@ -40,6 +40,65 @@ create_children (gpointer item, gpointer user_data)
   return children ? g_object_ref (G_LIST_MODEL (children)) : NULL;
 }
 
+static gboolean
+unparent_popover (gpointer popover)
+{
+  gtk_widget_unparent (GTK_WIDGET (popover));
+  g_object_unref (popover);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+popover_closed_cb (GtkPopover *popover)
+{
+  /* later: the menu activates its action after "closed", through the parent chain */
+  g_idle_add (unparent_popover, g_object_ref (popover));
+}
+
+/* Right click on a study (or one of its series): the study's menu. */
+static void
+context_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y,
+                    GtkListItem *list_item)
+{
+  GtkWidget *row_widget = gtk_event_controller_get_widget (GTK_EVENT_CONTROLLER (gesture));
+  GtkWidget *browser = gtk_widget_get_ancestor (row_widget, CU_TYPE_STUDY_BROWSER);
+  GtkTreeListRow *row = gtk_list_item_get_item (list_item);
+  g_autoptr (CuBrowserItem) item = row ? gtk_tree_list_row_get_item (row) : NULL;
+  g_autoptr (CuSeriesRecord) rec = NULL;
+  g_autoptr (GMenu) menu = NULL;
+  g_autoptr (GMenuItem) export_item = NULL;
+  const char *study_uid = NULL;
+  GtkWidget *popover;
+
+  if (item == NULL || browser == NULL)
+    return;
+  if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY)
+    study_uid = cu_browser_item_get_key (item);
+  else if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES
+           && CU_STUDY_BROWSER (browser)->store != NULL)
+    {
+      rec = cu_store_get_series (CU_STUDY_BROWSER (browser)->store,
+                                 cu_browser_item_get_key (item), NULL);
+      study_uid = rec ? rec->study_uid : NULL;
+    }
+  if (study_uid == NULL)
+    return;
+
+  menu = g_menu_new ();
+  export_item = g_menu_item_new (_("_Export Study Anonymized…"), NULL);
+  g_menu_item_set_action_and_target_value (export_item, "win.export-anonymized",
+                                           g_variant_new_string (study_uid));
+  g_menu_append_item (menu, export_item);
+  popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
+  gtk_widget_set_parent (popover, row_widget);
+  gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
+  gtk_popover_set_pointing_to (GTK_POPOVER (popover),
+                               &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+  g_signal_connect (popover, "closed", G_CALLBACK (popover_closed_cb), NULL);
+  gtk_popover_popup (GTK_POPOVER (popover));
+  gtk_gesture_set_state (GTK_GESTURE (gesture), GTK_EVENT_SEQUENCE_CLAIMED);
+}
+
 static void
 setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer user_data)
 {
@@ -76,6 +135,15 @@ setup_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, gpointer u
   gtk_widget_set_margin_bottom (box, 3);
   gtk_tree_expander_set_child (GTK_TREE_EXPANDER (expander), box);
   gtk_list_item_set_child (list_item, expander);
+
+  /* the study's context menu (Export Anonymized…) */
+  {
+    GtkGesture *click = gtk_gesture_click_new ();
+
+    gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (click), GDK_BUTTON_SECONDARY);
+    g_signal_connect (click, "pressed", G_CALLBACK (context_pressed_cb), list_item);
+    gtk_widget_add_controller (expander, GTK_EVENT_CONTROLLER (click));
+  }
 
   g_object_set_data (G_OBJECT (list_item), "picture", picture);
   g_object_set_data (G_OBJECT (list_item), "title", title);

@@ -12,6 +12,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "cu-browser-item.h"
 #include "cu-export-dialog.h"
 #include "cu-window.h"
 
@@ -142,6 +143,49 @@ study_of_patient (GPtrArray *records, const char *patient_id, gboolean other)
   return found;
 }
 
+/* The row widget (GtkTreeExpander) of a study in the browser. */
+static GtkWidget *
+find_study_row (GtkWidget *widget, const char *study_uid)
+{
+  if (GTK_IS_TREE_EXPANDER (widget))
+    {
+      GtkTreeListRow *row = gtk_tree_expander_get_list_row (GTK_TREE_EXPANDER (widget));
+      g_autoptr (CuBrowserItem) item = row ? gtk_tree_list_row_get_item (row) : NULL;
+
+      if (item != NULL && cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY
+          && g_strcmp0 (cu_browser_item_get_key (item), study_uid) == 0)
+        return widget;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_study_row (c, study_uid);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Right-click a row: the secondary-button gesture's "pressed", as GTK emits it. */
+static void
+right_click (GtkWidget *widget)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (c)
+          && gtk_gesture_single_get_button (GTK_GESTURE_SINGLE (c)) == GDK_BUTTON_SECONDARY)
+        {
+          g_signal_emit_by_name (c, "pressed", 1, 20.0, 10.0);
+          return;
+        }
+    }
+  g_assert_not_reached ();
+}
+
 static void
 test_export_through_action (void)
 {
@@ -256,6 +300,65 @@ test_export_through_action (void)
     }
 
   gtk_window_destroy (GTK_WINDOW (dialog));
+  drain ();
+
+  /* the browser's context menu of a study offers its export */
+  {
+    GtkWidget *browser = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                                    CU_TYPE_WINDOW, "browser"));
+    GtkWidget *row = find_study_row (browser, demo_study);
+    GtkWidget *popover = NULL;
+    GMenuModel *menu;
+    g_autoptr (GVariant) action = NULL;
+    g_autoptr (GVariant) target = NULL;
+
+    g_assert_nonnull (row);
+    right_click (row);
+    drain ();
+    for (GtkWidget *c = gtk_widget_get_first_child (row); c != NULL;
+         c = gtk_widget_get_next_sibling (c))
+      if (GTK_IS_POPOVER_MENU (c))
+        popover = c;
+    g_assert_nonnull (popover);
+    g_assert_true (gtk_widget_get_visible (popover));
+    menu = gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (popover));
+    action = g_menu_model_get_item_attribute_value (menu, 0, G_MENU_ATTRIBUTE_ACTION,
+                                                    G_VARIANT_TYPE_STRING);
+    target = g_menu_model_get_item_attribute_value (menu, 0, G_MENU_ATTRIBUTE_TARGET,
+                                                    G_VARIANT_TYPE_STRING);
+    g_assert_cmpstr (g_variant_get_string (action, NULL), ==, "win.export-anonymized");
+    g_assert_cmpstr (g_variant_get_string (target, NULL), ==, demo_study);
+    if (g_getenv ("CU_TEST_SCREENSHOT_PAUSE") != NULL)
+      {
+        gint64 end = g_get_monotonic_time () + 6 * G_USEC_PER_SEC;
+        while (g_get_monotonic_time () < end)
+          g_main_context_iteration (NULL, FALSE), g_usleep (10000);
+      }
+    gtk_popover_popdown (GTK_POPOVER (popover));
+    drain ();
+  }
+
+  /* a study given (as the context menu does): that study only, nothing held */
+  {
+    g_autofree char *out_one = g_build_filename (dir, "out-one", NULL);
+    g_autoptr (GPtrArray) written_one = g_ptr_array_new_with_free_func (g_free);
+
+    cu_window_set_export_folder (window, out_one);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-anonymized", "s",
+                                               demo_study));
+    g_assert_true (wait_for (not_busy, window, 120));
+    drain ();
+    dialog = find_export_dialog ();
+    g_assert_nonnull (dialog);
+    report = cu_export_dialog_get_report (dialog);
+    g_assert_cmpuint (report->n_studies, ==, 1);
+    g_assert_cmpuint (report->held->len, ==, 0);
+    g_assert_cmpuint (report->n_files, ==, demo_files->len);
+    list_files (out_one, written_one);
+    g_assert_cmpuint (written_one->len, ==, demo_files->len);
+    g_assert_null (find_by_class (dialog, "export-held"));
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   drain ();
   rm_rf (dir);
