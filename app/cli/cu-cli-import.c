@@ -47,6 +47,27 @@ add_entries (JsonBuilder *b, const char *name, GPtrArray *entries)
   json_builder_end_array (b);
 }
 
+/* The gates of the studies this import touched (each once, in series order). */
+static GPtrArray *
+touched_gates (CuStore *store, const CuImportReport *report)
+{
+  GPtrArray *gates = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_study_gate_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < report->series_uids->len; i++)
+    {
+      g_autoptr(CuSeriesRecord) rec = cu_store_get_series (store, report->series_uids->pdata[i], NULL);
+      CuStudyGate *gate;
+
+      if (rec == NULL || !g_hash_table_add (seen, g_strdup (rec->study_uid)))
+        continue;
+      gate = cu_store_get_study_gate (store, rec->study_uid, NULL);
+      if (gate != NULL)
+        g_ptr_array_add (gates, gate);
+    }
+  return gates;
+}
+
 static void
 print_json (CuStore *store, const CuImportReport *report)
 {
@@ -73,6 +94,29 @@ print_json (CuStore *store, const CuImportReport *report)
   for (guint i = 0; i < report->series_uids->len; i++)
     json_builder_add_string_value (b, report->series_uids->pdata[i]);
   json_builder_end_array (b);
+  /* the pseudonymization gate of the studies the import touched */
+  {
+    g_autoptr(GPtrArray) gates = touched_gates (store, report);
+
+    json_builder_set_member_name (b, "studies");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < gates->len; i++)
+      {
+        const CuStudyGate *g = gates->pdata[i];
+
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "study_uid");
+        json_builder_add_string_value (b, g->study_uid);
+        json_builder_set_member_name (b, "gate");
+        json_builder_add_string_value (b, cu_gate_state_to_string (g->state));
+        json_builder_set_member_name (b, "errors");
+        json_builder_add_int_value (b, g->n_errors);
+        json_builder_set_member_name (b, "warnings");
+        json_builder_add_int_value (b, g->n_warnings);
+        json_builder_end_object (b);
+      }
+    json_builder_end_array (b);
+  }
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -157,5 +201,19 @@ cu_cli_import (CuCli *cli, int argc, char **argv)
   print_entries (_("skipped"), report->skipped);
   if (verbose)
     print_entries (_("duplicate"), report->duplicates);
+
+  /* Quarantined studies are catalogued like any other: say so, or nobody notices. */
+  {
+    g_autoptr(GPtrArray) gates = touched_gates (store, report);
+
+    for (guint i = 0; i < gates->len; i++)
+      {
+        const CuStudyGate *g = gates->pdata[i];
+        if (g->state == CU_GATE_QUARANTINED)
+          /* Translators: after an import: a study failed the pseudonymization check. */
+          printf (_("quarantined: study %s: %d de-identification errors "
+                    "(curata-cli deid-check lists them)\n"), g->study_uid, g->n_errors);
+      }
+  }
   return status;
 }
