@@ -127,7 +127,9 @@ finding_row (const CuDeidFinding *f, guint n_files)
   GtkWidget *badge = gtk_label_new (severity_label (f->severity));
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
-  g_autofree char *file = f->path != NULL ? g_filename_display_basename (f->path) : NULL;
+  /* study-level findings (one pseudonym per study) name the study, not a file */
+  g_autofree char *file = f->path != NULL && g_path_is_absolute (f->path)
+                            ? g_filename_display_basename (f->path) : NULL;
   const char *tag = f->tag_path != NULL && *f->tag_path != '\0' ? f->tag_path : NULL;
 
   title = tag != NULL ? g_strdup_printf ("%s  %s", finding_name (f) ? finding_name (f) : "", tag)
@@ -141,7 +143,7 @@ finding_row (const CuDeidFinding *f, guint n_files)
                                           "Expected: %s\nFound: %s\nFiles: %s and %u others",
                                           n_files - 1),
                                 f->expected ? f->expected : "", f->found ? f->found : "",
-                                file ? file : "", n_files - 1);
+                                file ? file : _("(the study)"), n_files - 1);
   else
     subtitle = g_strdup_printf (_("Expected: %s\nFound: %s\nFile: %s"),
                                 f->expected ? f->expected : "", f->found ? f->found : "",

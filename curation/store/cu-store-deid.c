@@ -828,12 +828,6 @@ _cu_store_deid_update_gates (CuStoreDeid *ctx, GError **error)
   return TRUE;
 }
 
-void
-_cu_store_deid_forget_touched (CuStoreDeid *ctx)
-{
-  g_hash_table_remove_all (ctx->touched);
-}
-
 /* Check one file on any thread: the findings, or one ERROR finding when the check could
  * not read it (a gate must not pass what it could not look at). */
 GPtrArray *

@@ -62,8 +62,6 @@ gboolean       _cu_store_deid_record_instance (CuStoreDeid *ctx, gint64 instance
 /* Before an instance row is deleted: its study's gate must be recomputed. */
 void           _cu_store_deid_touch_instance (CuStoreDeid *ctx, gint64 instance_id);
 gboolean       _cu_store_deid_update_gates (CuStoreDeid *ctx, GError **error);
-/* After a rollback: the touched studies' rows are as they were. */
-void           _cu_store_deid_forget_touched (CuStoreDeid *ctx);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuStoreDeid, _cu_store_deid_free)
 
