@@ -55,28 +55,18 @@ severity_label (CuDeidSeverity severity)
 }
 
 static void
-set_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 add_finding_json (JsonBuilder *b, const CuDeidFinding *f)
 {
   g_autofree char *display = f->path != NULL ? g_filename_display_name (f->path) : NULL;
 
   json_builder_begin_object (b);
-  set_string (b, "path", display);
-  set_string (b, "tag_path", f->tag_path);
-  set_string (b, "keyword", f->keyword);
-  set_string (b, "rule", f->rule);
-  set_string (b, "expected", f->expected);
-  set_string (b, "found", f->found);
-  set_string (b, "severity", severity_id (f->severity));
+  cu_cli_json_set_string (b, "path", display);
+  cu_cli_json_set_string (b, "tag_path", f->tag_path);
+  cu_cli_json_set_string (b, "keyword", f->keyword);
+  cu_cli_json_set_string (b, "rule", f->rule);
+  cu_cli_json_set_string (b, "expected", f->expected);
+  cu_cli_json_set_string (b, "found", f->found);
+  cu_cli_json_set_string (b, "severity", severity_id (f->severity));
   json_builder_end_object (b);
 }
 
@@ -309,8 +299,8 @@ check_paths (CuCli *cli, char **paths, const CuDeidConfig *config, gboolean json
       g_autofree char *options = cu_deid_options_to_string (config->options);
 
       json_builder_begin_object (b);
-      set_string (b, "options", options);
-      set_string (b, "pseudonym_pattern", config->pseudonym_pattern);
+      cu_cli_json_set_string (b, "options", options);
+      cu_cli_json_set_string (b, "pseudonym_pattern", config->pseudonym_pattern);
       json_builder_set_member_name (b, "files_checked");
       json_builder_add_int_value (b, results->len - n_unreadable);
       json_builder_set_member_name (b, "errors");
@@ -325,9 +315,9 @@ check_paths (CuCli *cli, char **paths, const CuDeidConfig *config, gboolean json
           g_autofree char *display = g_filename_display_name (r->path);
 
           json_builder_begin_object (b);
-          set_string (b, "path", display);
-          set_string (b, "study_uid", r->study_uid);
-          set_string (b, "error", r->error);
+          cu_cli_json_set_string (b, "path", display);
+          cu_cli_json_set_string (b, "study_uid", r->study_uid);
+          cu_cli_json_set_string (b, "error", r->error);
           json_builder_set_member_name (b, "findings");
           json_builder_begin_array (b);
           for (guint j = 0; r->findings != NULL && j < r->findings->len; j++)
@@ -411,9 +401,9 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
     {
       b = json_builder_new ();
       json_builder_begin_object (b);
-      set_string (b, "workspace", cu_store_get_path (store));
-      set_string (b, "options", options);
-      set_string (b, "pseudonym_pattern", config.pseudonym_pattern);
+      cu_cli_json_set_string (b, "workspace", cu_store_get_path (store));
+      cu_cli_json_set_string (b, "options", options);
+      cu_cli_json_set_string (b, "pseudonym_pattern", config.pseudonym_pattern);
       json_builder_set_member_name (b, "studies");
       json_builder_begin_array (b);
     }
@@ -440,16 +430,16 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
       if (json)
         {
           json_builder_begin_object (b);
-          set_string (b, "study_uid", g->study_uid);
-          set_string (b, "gate", cu_gate_state_to_string (g->state));
+          cu_cli_json_set_string (b, "study_uid", g->study_uid);
+          cu_cli_json_set_string (b, "gate", cu_gate_state_to_string (g->state));
           json_builder_set_member_name (b, "errors");
           json_builder_add_int_value (b, g->n_errors);
           json_builder_set_member_name (b, "warnings");
           json_builder_add_int_value (b, g->n_warnings);
-          set_string (b, "override_reason", g->reason);
-          set_string (b, "override_user", g->user);
-          set_string (b, "override_time", g->time);
-          set_string (b, "checked_at", g->checked_at);
+          cu_cli_json_set_string (b, "override_reason", g->reason);
+          cu_cli_json_set_string (b, "override_user", g->user);
+          cu_cli_json_set_string (b, "override_time", g->time);
+          cu_cli_json_set_string (b, "checked_at", g->checked_at);
           json_builder_set_member_name (b, "findings");
           json_builder_begin_array (b);
           for (guint j = 0; j < findings->len; j++)

@@ -24,16 +24,6 @@ same_study (const CuSeriesRecord *a, const CuSeriesRecord *b)
 }
 
 static void
-set_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 set_int (JsonBuilder *b, const char *name, gint64 value)
 {
   json_builder_set_member_name (b, name);
@@ -55,8 +45,8 @@ print_json (GPtrArray *records)
       const CuSeriesRecord *p = records->pdata[i];
 
       json_builder_begin_object (b);
-      set_string (b, "patient_id", p->patient_id);
-      set_string (b, "patient_name", p->patient_name);
+      cu_cli_json_set_string (b, "patient_id", p->patient_id);
+      cu_cli_json_set_string (b, "patient_name", p->patient_name);
       json_builder_set_member_name (b, "studies");
       json_builder_begin_array (b);
       while (i < records->len && same_patient (p, records->pdata[i]))
@@ -64,10 +54,10 @@ print_json (GPtrArray *records)
           const CuSeriesRecord *st = records->pdata[i];
 
           json_builder_begin_object (b);
-          set_string (b, "study_uid", st->study_uid);
-          set_string (b, "study_date", st->study_date);
-          set_string (b, "description", st->study_description);
-          set_string (b, "gate", cu_gate_state_to_string (st->study_gate));
+          cu_cli_json_set_string (b, "study_uid", st->study_uid);
+          cu_cli_json_set_string (b, "study_date", st->study_date);
+          cu_cli_json_set_string (b, "description", st->study_description);
+          cu_cli_json_set_string (b, "gate", cu_gate_state_to_string (st->study_gate));
           json_builder_set_member_name (b, "series");
           json_builder_begin_array (b);
           for (; i < records->len && same_study (st, records->pdata[i]); i++)
@@ -75,10 +65,10 @@ print_json (GPtrArray *records)
               const CuSeriesRecord *se = records->pdata[i];
 
               json_builder_begin_object (b);
-              set_string (b, "series_uid", se->series_uid);
+              cu_cli_json_set_string (b, "series_uid", se->series_uid);
               set_int (b, "series_number", se->series_number);
-              set_string (b, "modality", se->modality);
-              set_string (b, "description", se->series_description);
+              cu_cli_json_set_string (b, "modality", se->modality);
+              cu_cli_json_set_string (b, "description", se->series_description);
               set_int (b, "instances", se->n_instances);
               set_int (b, "rows", se->rows);
               set_int (b, "columns", se->columns);

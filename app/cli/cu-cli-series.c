@@ -59,16 +59,6 @@ open_plan (CuCli *cli, CuStore *store, const char *series, CuProgress *progress,
 }
 
 static void
-set_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
 show_json (const CuSeriesRecord *record, CuSeriesPlan *plan)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -78,13 +68,13 @@ show_json (const CuSeriesRecord *record, CuSeriesPlan *plan)
   GPtrArray *problems = cu_series_plan_get_problems (plan);
 
   json_builder_begin_object (b);
-  set_string (b, "series_uid", record->series_uid);
+  cu_cli_json_set_string (b, "series_uid", record->series_uid);
   json_builder_set_member_name (b, "series_number");
   json_builder_add_int_value (b, record->series_number);
-  set_string (b, "modality", record->modality);
-  set_string (b, "description", record->series_description);
-  set_string (b, "study_uid", record->study_uid);
-  set_string (b, "patient_id", record->patient_id);
+  cu_cli_json_set_string (b, "modality", record->modality);
+  cu_cli_json_set_string (b, "description", record->series_description);
+  cu_cli_json_set_string (b, "study_uid", record->study_uid);
+  cu_cli_json_set_string (b, "patient_id", record->patient_id);
   json_builder_set_member_name (b, "instances");
   json_builder_add_int_value (b, record->n_instances);
   json_builder_set_member_name (b, "stacks_count");
@@ -106,7 +96,7 @@ show_json (const CuSeriesRecord *record, CuSeriesPlan *plan)
       /* People count stacks from 1 (problem messages, --stack, the text output). */
       json_builder_set_member_name (b, "number");
       json_builder_add_int_value (b, s + 1);
-      set_string (b, "label", cu_series_plan_get_stack_label (plan, s));
+      cu_cli_json_set_string (b, "label", cu_series_plan_get_stack_label (plan, s));
       cu_cli_add_geometry (b, cu_series_plan_get_geometry (plan, s));
       json_builder_end_object (b);
     }
@@ -119,13 +109,13 @@ show_json (const CuSeriesRecord *record, CuSeriesPlan *plan)
       const CuGeometryProblem *p = problems->pdata[i];
 
       json_builder_begin_object (b);
-      set_string (b, "code", p->code);
-      set_string (b, "message", p->message);
+      cu_cli_json_set_string (b, "code", p->code);
+      cu_cli_json_set_string (b, "message", p->message);
       json_builder_set_member_name (b, "stack");
       json_builder_add_int_value (b, p->stack);
       json_builder_set_member_name (b, "slice");
       json_builder_add_int_value (b, p->slice);
-      set_string (b, "path", p->path);
+      cu_cli_json_set_string (b, "path", p->path);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

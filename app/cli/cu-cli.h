@@ -50,6 +50,8 @@ CuStore     *cu_cli_open_store    (CuCli *cli);
 /* A progress sink on stderr when it is a terminal, else NULL (no output). */
 CuProgress  *cu_cli_progress_new  (CuCli *cli);
 void         cu_cli_progress_done (CuCli *cli);
+/* A string member, or null when value is NULL. */
+void         cu_cli_json_set_string (JsonBuilder *b, const char *name, const char *value);
 /* Print a JSON node to stdout, pretty-printed, with a final newline. */
 void         cu_cli_print_json    (JsonNode *root);
 /* Exit status for an error from curation/: cancellation and failures are errors (2). */
