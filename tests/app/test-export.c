@@ -15,25 +15,9 @@
 #include "cu-browser-item.h"
 #include "cu-export-dialog.h"
 #include "cu-window.h"
+#include "app-test-util.h"
 
 #define PHI_FILE "single/CT_small.dcm"
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
 
 /* Regular files below path, recursively. */
 static void
@@ -51,28 +35,6 @@ list_files (const char *path, GPtrArray *out)
       else
         g_ptr_array_add (out, g_steal_pointer (&child));
     }
-}
-
-static gboolean
-wait_for (gboolean (*cond) (gpointer), gpointer data, int seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-drain (void)
-{
-  for (int i = 0; i < 50; i++)
-    g_main_context_iteration (NULL, FALSE);
 }
 
 static gboolean
@@ -245,14 +207,14 @@ test_export_through_action (void)
 
   window = cu_window_new (NULL, store);
   gtk_window_present (GTK_WINDOW (window));
-  drain ();
+  app_test_drain ();
 
   /* nothing selected: every study; the folder is given instead of asked for */
   cu_window_set_export_folder (window, out_dir);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-anonymized", "s", ""));
   g_assert_true (cu_window_is_busy (window));
-  g_assert_true (wait_for (not_busy, window, 120));
-  drain ();
+  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  app_test_drain ();
 
   dialog = find_export_dialog ();
   g_assert_nonnull (dialog);
@@ -300,7 +262,7 @@ test_export_through_action (void)
     }
 
   gtk_window_destroy (GTK_WINDOW (dialog));
-  drain ();
+  app_test_drain ();
 
   /* the browser's context menu of a study offers its export */
   {
@@ -314,7 +276,7 @@ test_export_through_action (void)
 
     g_assert_nonnull (row);
     right_click (row);
-    drain ();
+    app_test_drain ();
     for (GtkWidget *c = gtk_widget_get_first_child (row); c != NULL;
          c = gtk_widget_get_next_sibling (c))
       if (GTK_IS_POPOVER_MENU (c))
@@ -335,7 +297,7 @@ test_export_through_action (void)
           g_main_context_iteration (NULL, FALSE), g_usleep (10000);
       }
     gtk_popover_popdown (GTK_POPOVER (popover));
-    drain ();
+    app_test_drain ();
   }
 
   /* a study given (as the context menu does): that study only, nothing held */
@@ -346,8 +308,8 @@ test_export_through_action (void)
     cu_window_set_export_folder (window, out_one);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-anonymized", "s",
                                                demo_study));
-    g_assert_true (wait_for (not_busy, window, 120));
-    drain ();
+    g_assert_true (app_test_wait_for (not_busy, window, 120));
+    app_test_drain ();
     dialog = find_export_dialog ();
     g_assert_nonnull (dialog);
     report = cu_export_dialog_get_report (dialog);
@@ -360,8 +322,8 @@ test_export_through_action (void)
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
-  rm_rf (dir);
+  app_test_drain ();
+  app_test_rm_rf (dir);
 }
 
 int

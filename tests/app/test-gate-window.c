@@ -17,48 +17,10 @@
 #include "cu-gate.h"
 #include "cu-study-browser.h"
 #include "cu-window.h"
+#include "app-test-util.h"
 
 #define PHI_SERIES "mr/philips_fmri_epi"
 #define N_FILES 3
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
-
-static gboolean
-wait_for (gboolean (*cond) (gpointer), gpointer data, int seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-drain (void)
-{
-  for (int i = 0; i < 50; i++)
-    g_main_context_iteration (NULL, FALSE);
-}
 
 static int
 compare_names (gconstpointer a, gconstpointer b)
@@ -228,11 +190,11 @@ test_quarantine_and_override (void)
   g_assert_no_error (error);
   window = cu_window_new (NULL, store);
   gtk_window_present (GTK_WINDOW (window));
-  drain ();
+  app_test_drain ();
 
   /* import through the window, in the background, as the Import button does */
   cu_window_import (window, (const char *const[]) { phi, NULL });
-  g_assert_true (wait_for (not_busy, window, 60));
+  g_assert_true (app_test_wait_for (not_busy, window, 60));
   records = cu_store_list_series (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (records->len, ==, 1);
@@ -259,7 +221,7 @@ test_quarantine_and_override (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", series_uid));
   w.window = window;
   w.uid = series_uid;
-  g_assert_true (wait_for (series_opened, &w, 30));
+  g_assert_true (app_test_wait_for (series_opened, &w, 30));
   g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
   banner = GTK_REVEALER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
                                                         "gate_revealer"));
@@ -272,7 +234,7 @@ test_quarantine_and_override (void)
 
   /* the findings, one row each */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-findings", "s", study_uid));
-  drain ();
+  app_test_drain ();
   findings = find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
   g_assert_nonnull (findings);
   list = find_list_box (findings);
@@ -289,11 +251,11 @@ test_quarantine_and_override (void)
     g_assert_cmpint (count_children (list), ==, (int) g_hash_table_size (groups));
   }
   gtk_window_destroy (GTK_WINDOW (findings));
-  drain ();
+  app_test_drain ();
 
   /* the override dialog: no reason, no override */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.override-study", "s", study_uid));
-  drain ();
+  app_test_drain ();
   dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
   g_assert_nonnull (dialog);
   entry = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
@@ -304,7 +266,7 @@ test_quarantine_and_override (void)
   gtk_editable_set_text (GTK_EDITABLE (entry), reason);
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "override"));
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "override");
-  drain ();
+  app_test_drain ();
 
   /* recorded: the state, who, when, why; the log says the same */
   gate = cu_store_get_study_gate (store, study_uid, &error);
@@ -321,8 +283,8 @@ test_quarantine_and_override (void)
   g_assert_true (cu_window_can_annotate (window));
 
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
-  rm_rf (dir);
+  app_test_drain ();
+  app_test_rm_rf (dir);
 }
 
 int

@@ -12,45 +12,7 @@
 #include "cu-browser-item.h"
 #include "cu-study-browser.h"
 #include "cu-window.h"
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
-
-static gboolean
-wait_for (gboolean (*cond) (gpointer), gpointer data, int seconds)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-  return TRUE;
-}
-
-static void
-drain (void)
-{
-  for (int i = 0; i < 50; i++)
-    g_main_context_iteration (NULL, FALSE);
-}
+#include "app-test-util.h"
 
 static char *
 make_workspace_with_demo (void)
@@ -144,7 +106,7 @@ test_browser_and_open (void)
   g_assert_no_error (error);
   window = cu_window_new (NULL, store);
   gtk_window_present (GTK_WINDOW (window));
-  drain ();
+  app_test_drain ();
   g_assert_cmpstr (visible_page (window), ==, "browser");
 
   /* one patient, one study, two series, all expanded */
@@ -175,7 +137,7 @@ test_browser_and_open (void)
   g_assert_cmpuint (n_studies, ==, 1);
   g_assert_cmpuint (n_series, ==, 2);
   g_assert_cmpuint (cu_study_browser_get_n_series (browser), ==, 2);
-  g_assert_true (wait_for (thumbnails_done, model, 30));
+  g_assert_true (app_test_wait_for (thumbnails_done, model, 30));
 
   /* open the first series through its action, as a click in the browser does */
   records = cu_store_list_series (store, &error);
@@ -185,7 +147,7 @@ test_browser_and_open (void)
                                              rec->series_uid));
   w.window = window;
   w.uid = rec->series_uid;
-  g_assert_true (wait_for (series_opened, &w, 30));
+  g_assert_true (app_test_wait_for (series_opened, &w, 30));
   vol = cu_viewer_state_get_volume (cu_window_get_viewer_state (window));
   g_assert_nonnull (vol);
   g_assert_cmpint (vol->dims[0], ==, rec->columns);
@@ -205,8 +167,8 @@ test_browser_and_open (void)
   g_assert_true (cu_window_is_busy (window));
   g_object_add_weak_pointer (G_OBJECT (window), (gpointer *) &window);
   gtk_window_destroy (GTK_WINDOW (window));
-  g_assert_true (wait_for (pointer_cleared, &window, 30));
-  rm_rf (dir);
+  g_assert_true (app_test_wait_for (pointer_cleared, &window, 30));
+  app_test_rm_rf (dir);
 }
 
 static void
@@ -223,13 +185,13 @@ test_empty_workspace_imports_demo (void)
   g_assert_no_error (error);
   window = cu_window_new (NULL, store);
   gtk_window_present (GTK_WINDOW (window));
-  drain ();
+  app_test_drain ();
   g_assert_cmpstr (visible_page (window), ==, "welcome");
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-demo", NULL));
   g_assert_true (cu_window_is_busy (window));
   /* import, then the first series loads: both in the background */
-  g_assert_true (wait_for (not_busy, window, 60));
+  g_assert_true (app_test_wait_for (not_busy, window, 60));
   g_assert_cmpstr (visible_page (window), ==, "browser");
   browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
                                                              "browser"));
@@ -239,8 +201,8 @@ test_empty_workspace_imports_demo (void)
   g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
 
   gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
-  rm_rf (dir);
+  app_test_drain ();
+  app_test_rm_rf (dir);
 }
 
 int
