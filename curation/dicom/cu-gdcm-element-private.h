@@ -57,6 +57,11 @@ gdcm::SmartPointer<gdcm::SequenceOfItems> _cu_gdcm_element_items (const gdcm::Da
                                                                  const gdcm::DataElement &de,
                                                                  const char              *vr);
 
+/* String VRs, whose value a visitor sees as text. */
+bool _cu_gdcm_vr_is_text (const char *vr);
+/* VRs whose bytes follow the Specific Character Set (PS3.5 §6.1.2.3); the others are ASCII. */
+bool _cu_gdcm_vr_uses_charset (const char *vr);
+
 /* "(GGGG,EEEE)" appended to parent ("" at the top level, else "…[i]/"). */
 std::string _cu_gdcm_tag_path (const std::string &parent, const gdcm::Tag &t);
 

@@ -57,27 +57,6 @@ struct RewriteCtx
   bool made_sequences = false;   /* a UN / implicit value became an SQ: VRs to fix */
 };
 
-bool
-is_text_vr (const char *vr)
-{
-  static const char *const text_vrs[] = { "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT",
-                                          "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT" };
-  for (const char *t : text_vrs)
-    if (strcmp (vr, t) == 0)
-      return true;
-  return false;
-}
-
-/* VRs whose bytes depend on the Specific Character Set (PS3.5 §6.1.2.3). */
-bool
-is_charset_vr (const char *vr)
-{
-  static const char *const vrs[] = { "SH", "LO", "ST", "LT", "PN", "UT", "UC" };
-  for (const char *t : vrs)
-    if (strcmp (vr, t) == 0)
-      return true;
-  return false;
-}
 
 bool
 is_pixel_data (const gdcm::Tag &t)
@@ -94,10 +73,10 @@ encode_value (RewriteCtx &ctx, const gdcm::Tag &t, const char *vr, const char *c
               const char *text)
 {
   std::string out;
-  if (is_text_vr (vr))
+  if (_cu_gdcm_vr_is_text (vr))
     {
       out = text;
-      if (charset != nullptr && is_charset_vr (vr) && !g_str_is_ascii (text))
+      if (charset != nullptr && _cu_gdcm_vr_uses_charset (vr) && !g_str_is_ascii (text))
         {
           g_autofree char *conv = g_convert (text, -1, charset, "UTF-8", nullptr, nullptr,
                                              nullptr);

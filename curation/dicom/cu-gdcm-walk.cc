@@ -69,28 +69,6 @@ vr_letters (gdcm::VR::VRType vr)
   return s;
 }
 
-bool
-vr_is_text (const char *vr)
-{
-  static const char *const text_vrs[] = { "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT",
-                                          "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT" };
-  for (const char *t : text_vrs)
-    if (strcmp (vr, t) == 0)
-      return true;
-  return false;
-}
-
-/* VRs whose bytes follow the Specific Character Set (PS3.5 §6.1.2.3); the others are ASCII. */
-bool
-vr_uses_charset (const char *vr)
-{
-  static const char *const vrs[] = { "LO", "LT", "PN", "SH", "ST", "UC", "UT" };
-  for (const char *t : vrs)
-    if (strcmp (vr, t) == 0)
-      return true;
-  return false;
-}
-
 } /* namespace */
 
 const char *
@@ -207,12 +185,12 @@ _cu_gdcm_element_fill (const gdcm::DataSet &ds, const gdcm::DataElement &de, con
           out->value = (const guint8 *) bv->GetPointer ();
           out->length = bv->GetLength ();
         }
-      if (vr_is_text (vr))
+      if (_cu_gdcm_vr_is_text (vr))
         {
           store.text = _cu_dicom_text_to_utf8 (out->value != nullptr ? (const char *) out->value
                                                                      : "",
                                                out->length,
-                                               vr_uses_charset (vr) ? charset : nullptr);
+                                               _cu_gdcm_vr_uses_charset (vr) ? charset : nullptr);
           out->text = store.text;
         }
     }
@@ -329,4 +307,25 @@ cu_dicom_walk_file (const char *path, CuDicomVisitFunc visit, gpointer user_data
 
   WalkCall call = { { visit, user_data, path }, h };
   return _cu_gdcm_run_guarded (path, walk_guarded, &call, error);
+}
+
+bool
+_cu_gdcm_vr_is_text (const char *vr)
+{
+  static const char *const text_vrs[] = { "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT",
+                                          "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT" };
+  for (const char *t : text_vrs)
+    if (strcmp (vr, t) == 0)
+      return true;
+  return false;
+}
+
+bool
+_cu_gdcm_vr_uses_charset (const char *vr)
+{
+  static const char *const vrs[] = { "LO", "LT", "PN", "SH", "ST", "UC", "UT" };
+  for (const char *t : vrs)
+    if (strcmp (vr, t) == 0)
+      return true;
+  return false;
 }
