@@ -174,9 +174,26 @@ static const char migration_2[] =
   "  checked_at TEXT);"
   "INSERT INTO study_gate (study_ref) SELECT id FROM study;";
 
+/* Version 3: lineage of derived series (cu-derived-series.h). One row per series Curata
+ * wrote from another: what it came from, the reference it was aligned to (registration),
+ * the method with its parameters and results as JSON (a motion table, a transform), who
+ * made it and when. The series itself is catalogued like any other. */
+static const char migration_3[] =
+  "CREATE TABLE derived_series ("
+  "  series_uid TEXT PRIMARY KEY,"
+  "  source_series_uid TEXT NOT NULL,"
+  "  reference_series_uid TEXT,"
+  "  method TEXT NOT NULL,"
+  "  parameters TEXT,"
+  "  result TEXT,"
+  "  user TEXT NOT NULL,"
+  "  time TEXT NOT NULL);"
+  "CREATE INDEX derived_series_source ON derived_series (source_series_uid);";
+
 static const char *const migrations[] = {
   migration_1,
   migration_2,
+  migration_3,
 };
 
 int
