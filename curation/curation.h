@@ -17,3 +17,5 @@
 #include "cu-deid-profile.h"
 #include "cu-deid-check.h"
 #include "cu-anonymizer.h"
+#include "cu-denoise-error.h"
+#include "cu-gaussian.h"
