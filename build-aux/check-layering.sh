@@ -4,6 +4,7 @@
 #  - curation/ never includes GTK, GDK or libadwaita;
 #  - viewers/ never opens the workspace database;
 #  - C++ lives only in curation/dicom/ and viewers/vtk/ (and tests);
+#  - VTK headers are included by viewers/vtk/cu-vtk-scene.cc only;
 #  - outside curation/, only the umbrella curation.h is included from the library.
 set -u
 cd "${1:-$(dirname "$0")/..}" || exit 2
@@ -18,6 +19,11 @@ if [ -n "$bad" ]; then echo "viewers/ must not use the workspace database:"; ech
 bad=$(find . -path ./build\* -prune -o \( -name '*.cc' -o -name '*.cpp' -o -name '*.cxx' \) -print \
       | grep -Ev '^\./(curation/dicom|viewers/vtk|tests)/')
 if [ -n "$bad" ]; then echo "C++ outside curation/dicom/ and viewers/vtk/:"; echo "$bad"; fail=1; fi
+
+# VTK stays behind viewers/vtk/cu-vtk-scene.h: only its shim includes VTK headers.
+bad=$(grep -rlE '#include *[<"]vtk[A-Z]' app viewers curation tests bench 2>/dev/null \
+      | grep -v '^viewers/vtk/cu-vtk-scene\.cc$')
+if [ -n "$bad" ]; then echo "VTK included outside viewers/vtk/cu-vtk-scene.cc:"; echo "$bad"; fail=1; fi
 
 # Headers of curation/ are included via curation.h only: find direct includes of them.
 for h in $(cd curation && find . -name 'cu-*.h' -printf '%f\n'); do

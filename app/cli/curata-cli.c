@@ -37,6 +37,8 @@ static const CuCliCommand commands[] = {
     N_("Check files or the workspace against the pseudonymization profile (PS3.15)") },
   { "override", cu_cli_override,
     N_("Accept the findings of a quarantined study, with a reason (audited)") },
+  { "snapshot", cu_cli_snapshot,
+    N_("Render a slice plane or the 3D view of a series into a PNG file") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
