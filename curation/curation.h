@@ -19,3 +19,7 @@
 #include "cu-anonymizer.h"
 #include "cu-denoise-error.h"
 #include "cu-gaussian.h"
+#include "cu-csv.h"
+#include "cu-clinical.h"
+#include "cu-flag-rules.h"
+#include "cu-flags.h"

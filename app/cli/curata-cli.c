@@ -39,6 +39,9 @@ static const CuCliCommand commands[] = {
     N_("Accept the findings of a quarantined study, with a reason (audited)") },
   { "snapshot", cu_cli_snapshot,
     N_("Render a slice plane or the 3D view of a series into a PNG file") },
+  { "clinical", cu_cli_clinical, N_("Import the site's clinical data (clinical import FILE)") },
+  { "flags", cu_cli_flags,
+    N_("Consistency flags: check, list, show, set, comment, export, import") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */

@@ -190,10 +190,98 @@ static const char migration_3[] =
   "  time TEXT NOT NULL);"
   "CREATE INDEX derived_series_source ON derived_series (source_series_uid);";
 
+/* Version 4: clinical data (eCRF export) and consistency flags (curation/flags/).
+ *
+ * clinical_person / clinical_value: the site's variables per pseudonym (person_id = DICOM
+ * PatientID), one row per variable in the wide layout's names; the site the data came from
+ * (flag bundles go to it). clinical_history keeps every replaced value (a new export, a
+ * correction sent back by the site) with its source, user and time.
+ *
+ * flag: one finding of a rule; key = rule, person, study, series and variable, so a re-run
+ * finds its flag again. flag_event is the lifecycle history with comments and the site's
+ * answers. flag_bundle records the bundles exported to sites (checksum of the manifest) and
+ * when their answers were applied, so a bundle is applied once and only here. */
+static const char migration_4[] =
+  "CREATE TABLE clinical_person ("
+  "  person_id TEXT PRIMARY KEY,"
+  "  site TEXT NOT NULL,"
+  "  source TEXT,"
+  "  imported_at TEXT NOT NULL);"
+
+  "CREATE TABLE clinical_value ("
+  "  person_id TEXT NOT NULL REFERENCES clinical_person (person_id) ON DELETE CASCADE,"
+  "  variable TEXT NOT NULL,"
+  "  value TEXT NOT NULL,"
+  "  source TEXT,"
+  "  source_line INTEGER,"
+  "  updated_at TEXT NOT NULL,"
+  "  PRIMARY KEY (person_id, variable));"
+
+  "CREATE TABLE clinical_history ("
+  "  id INTEGER PRIMARY KEY,"
+  "  person_id TEXT NOT NULL,"
+  "  variable TEXT NOT NULL,"
+  "  old_value TEXT,"
+  "  new_value TEXT,"
+  "  source TEXT,"
+  "  reason TEXT,"
+  "  user TEXT NOT NULL,"
+  "  time TEXT NOT NULL);"
+  "CREATE INDEX clinical_history_person ON clinical_history (person_id, variable);"
+
+  "CREATE TABLE flag ("
+  "  id INTEGER PRIMARY KEY,"
+  "  rule_id TEXT NOT NULL,"
+  "  severity TEXT NOT NULL,"
+  "  title TEXT,"
+  "  key TEXT NOT NULL,"
+  "  person_id TEXT NOT NULL,"
+  "  study_uid TEXT,"
+  "  series_uid TEXT,"
+  "  variable TEXT,"
+  "  site TEXT,"
+  "  message TEXT NOT NULL,"
+  "  details TEXT,"
+  "  state TEXT NOT NULL DEFAULT 'open'"
+  "    CHECK (state IN ('open', 'sent', 'answered', 'resolved', 'accepted', 'withdrawn')),"
+  "  created_at TEXT NOT NULL,"
+  "  updated_at TEXT NOT NULL,"
+  "  last_seen_at TEXT);"
+  "CREATE INDEX flag_key ON flag (key);"
+  "CREATE INDEX flag_person ON flag (person_id);"
+
+  "CREATE TABLE flag_event ("
+  "  id INTEGER PRIMARY KEY,"
+  "  flag_ref INTEGER NOT NULL REFERENCES flag (id) ON DELETE CASCADE,"
+  "  time TEXT NOT NULL,"
+  "  user TEXT NOT NULL,"
+  "  from_state TEXT,"
+  "  to_state TEXT NOT NULL,"
+  "  comment TEXT,"
+  "  answer TEXT,"
+  "  corrected_value TEXT,"
+  "  bundle_id TEXT);"
+  "CREATE INDEX flag_event_flag ON flag_event (flag_ref);"
+
+  "CREATE TABLE flag_bundle ("
+  "  bundle_id TEXT PRIMARY KEY,"
+  "  site TEXT NOT NULL,"
+  "  checksum TEXT NOT NULL,"
+  "  created_at TEXT NOT NULL,"
+  "  created_by TEXT NOT NULL,"
+  "  applied_at TEXT,"
+  "  applied_by TEXT,"
+  "  answers_sha256 TEXT);"
+  "CREATE TABLE flag_bundle_item ("
+  "  bundle_id TEXT NOT NULL REFERENCES flag_bundle (bundle_id) ON DELETE CASCADE,"
+  "  flag_ref INTEGER NOT NULL REFERENCES flag (id) ON DELETE CASCADE,"
+  "  PRIMARY KEY (bundle_id, flag_ref));";
+
 static const char *const migrations[] = {
   migration_1,
   migration_2,
   migration_3,
+  migration_4,
 };
 
 int

@@ -599,6 +599,9 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  "DROP TABLE setting; DROP TABLE deid_finding;"
                                  " DROP TABLE instance_pseudonym; DROP TABLE study_gate;"
                                  " DROP TABLE derived_series;"
+                                 " DROP TABLE clinical_history; DROP TABLE clinical_value;"
+                                 " DROP TABLE clinical_person; DROP TABLE flag_bundle_item;"
+                                 " DROP TABLE flag_bundle; DROP TABLE flag_event; DROP TABLE flag;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);

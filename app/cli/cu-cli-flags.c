@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-cli-flags.c — curata-cli flags check|list|show|set|comment|export|import: consistency
+ * flags and the round trip with the site.
+ *
+ * Exit status: check exits 3 when active flags remain after the run (open, sent or
+ * answered), 2 when a rule failed to run; list exits 0; set/comment 2 on a refused change;
+ * import 2 when the bundle is refused (another workspace, applied already, bad rows).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "cu-cli.h"
+
+static void
+add_flag_json (JsonBuilder *b, const CuFlag *f)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_int_value (b, f->id);
+  cu_cli_json_set_string (b, "rule", f->rule_id);
+  cu_cli_json_set_string (b, "severity", f->severity);
+  cu_cli_json_set_string (b, "title", f->title);
+  cu_cli_json_set_string (b, "state", cu_flag_state_to_string (f->state));
+  cu_cli_json_set_string (b, "site", f->site);
+  cu_cli_json_set_string (b, "person_id", f->person_id);
+  cu_cli_json_set_string (b, "study_uid", f->study_uid);
+  cu_cli_json_set_string (b, "series_uid", f->series_uid);
+  cu_cli_json_set_string (b, "variable", f->variable);
+  cu_cli_json_set_string (b, "message", f->message);
+  json_builder_set_member_name (b, "values");
+  {
+    g_autoptr(JsonNode) details = f->details != NULL ? json_from_string (f->details, NULL) : NULL;
+    if (details != NULL)
+      json_builder_add_value (b, g_steal_pointer (&details));
+    else
+      json_builder_add_null_value (b);
+  }
+  cu_cli_json_set_string (b, "created_at", f->created_at);
+  cu_cli_json_set_string (b, "updated_at", f->updated_at);
+  json_builder_end_object (b);
+}
+
+static void
+add_flags_array (JsonBuilder *b, const char *name, GPtrArray *flags)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (guint i = 0; i < flags->len; i++)
+    if (flags->pdata[i] != NULL)
+      add_flag_json (b, flags->pdata[i]);
+  json_builder_end_array (b);
+}
+
+static void
+print_flag_line (const CuFlag *f)
+{
+  printf ("#%-5lld %-9s %-8s %-10s %-22s %s\n", (long long) f->id, f->rule_id, f->severity,
+          cu_flag_state_to_string (f->state), f->person_id, f->message);
+}
+
+/* ---- check -------------------------------------------------------------------------- */
+
+static int
+flags_check (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(CuFlagCheckReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags check", NULL,
+                                   N_("Run the consistency rules over the workspace (clinical data and "
+                                      "images). New findings become open flags; flags whose cause "
+                                      "has gone are resolved. Exit status 3 when active flags remain."),
+                                   entries);
+  if (!cu_cli_parse (context, "flags check", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 1)
+    {
+      cu_cli_usage_error ("flags check", _("flags check takes no arguments."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  r = cu_flags_check (store, &error);
+  if (r == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autoptr(GPtrArray) active = NULL;
+      CuFlagFilter filter = { .state = "active" };
+
+      active = cu_flags_list (store, &filter, NULL);
+      json_builder_begin_object (b);
+#define INT(name, v) json_builder_set_member_name (b, name); json_builder_add_int_value (b, v)
+      INT ("rules", r->n_rules);
+      INT ("findings", r->n_findings);
+      INT ("new", r->n_new);
+      INT ("still_open", r->n_still_open);
+      INT ("suppressed", r->n_suppressed);
+      INT ("closed_count", r->closed->len);
+      INT ("active_count", r->n_active);
+#undef INT
+      add_flags_array (b, "opened", r->opened);
+      add_flags_array (b, "closed", r->closed);
+      add_flags_array (b, "active", active != NULL ? active : r->opened);
+      json_builder_set_member_name (b, "rule_errors");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < r->rule_errors->len; i++)
+        json_builder_add_string_value (b, r->rule_errors->pdata[i]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    {
+      for (guint i = 0; i < r->opened->len; i++)
+        {
+          printf ("%s ", _("new:"));
+          print_flag_line (r->opened->pdata[i]);
+        }
+      for (guint i = 0; i < r->closed->len; i++)
+        {
+          const CuFlag *f = r->closed->pdata[i];
+          printf (_("closed: #%lld %s %s — the cause has disappeared\n"), (long long) f->id,
+                  f->rule_id, f->person_id);
+        }
+      printf (_("%u rules: %u findings; %u new flags, %u still open, %u closed because their cause "
+                "disappeared; %u active flags\n"),
+              r->n_rules, r->n_findings, r->n_new, r->n_still_open, r->closed->len, r->n_active);
+    }
+  for (guint i = 0; i < r->rule_errors->len; i++)
+    cu_cli_error (NULL, _("rule failed: %s"), (const char *) r->rule_errors->pdata[i]);
+  if (r->rule_errors->len > 0)
+    return CU_CLI_EXIT_ERROR;
+  return r->n_active > 0 ? CU_CLI_EXIT_PROBLEMS : CU_CLI_EXIT_OK;
+}
+
+/* ---- list / show -------------------------------------------------------------------- */
+
+static int
+flags_list (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(GPtrArray) flags = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *site = NULL, *rule = NULL, *state = NULL, *severity = NULL, *person = NULL;
+  gboolean json = FALSE;
+  CuFlagFilter filter = { 0 };
+  CuFlagState st;
+  const GOptionEntry entries[] = {
+    { "site", 0, 0, G_OPTION_ARG_STRING, &site, N_("Only flags of this site"), N_("SITE") },
+    { "rule", 0, 0, G_OPTION_ARG_STRING, &rule, N_("Only flags of this rule"), N_("ID") },
+    { "state", 0, 0, G_OPTION_ARG_STRING, &state,
+      N_("Only flags in this state (open, sent, answered, resolved, accepted, withdrawn, active)"),
+      N_("STATE") },
+    { "severity", 0, 0, G_OPTION_ARG_STRING, &severity, N_("Only error, warning or info"), N_("SEVERITY") },
+    { "person", 0, 0, G_OPTION_ARG_STRING, &person, N_("Only flags of this pseudonym"), N_("ID") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the flags as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags list", NULL, N_("List the consistency flags."), entries);
+  if (!cu_cli_parse (context, "flags list", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (state != NULL && strcmp (state, "active") != 0 && !cu_flag_state_from_string (state, &st))
+    {
+      cu_cli_usage_error ("flags list", _("Unknown state “%s”."), state);
+      return CU_CLI_EXIT_USAGE;
+    }
+  filter.site = site;
+  filter.rule_id = rule;
+  filter.state = state;
+  filter.severity = severity;
+  filter.person_id = person;
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  flags = cu_flags_list (store, &filter, &error);
+  if (flags == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      add_flags_array (b, "flags", flags);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    {
+      for (guint i = 0; i < flags->len; i++)
+        print_flag_line (flags->pdata[i]);
+      printf (ngettext ("%u flag\n", "%u flags\n", flags->len), flags->len);
+    }
+  return CU_CLI_EXIT_OK;
+}
+
+static gboolean
+parse_id (const char *text, gint64 *id)
+{
+  char *end = NULL;
+
+  if (text[0] == '#')
+    text++;
+  *id = g_ascii_strtoll (text, &end, 10);
+  return end != text && *end == '\0' && *id > 0;
+}
+
+static int
+flags_show (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(CuFlag) flag = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  gint64 id;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the flag as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags show", _("ID"), N_("Show a flag with its history."), entries);
+  if (!cu_cli_parse (context, "flags show", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 2 || !parse_id (argv[1], &id))
+    {
+      cu_cli_usage_error ("flags show", _("Give one flag ID."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  flag = cu_flags_get (store, id, &error);
+  if (flag != NULL)
+    events = cu_flags_events (store, id, &error);
+  if (flag == NULL || events == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "flag");
+      add_flag_json (b, flag);
+      json_builder_set_member_name (b, "history");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < events->len; i++)
+        {
+          const CuFlagEvent *e = events->pdata[i];
+          json_builder_begin_object (b);
+          cu_cli_json_set_string (b, "time", e->time);
+          cu_cli_json_set_string (b, "user", e->user);
+          cu_cli_json_set_string (b, "from", e->from_state);
+          cu_cli_json_set_string (b, "to", e->to_state);
+          cu_cli_json_set_string (b, "comment", e->comment);
+          cu_cli_json_set_string (b, "answer", e->answer);
+          cu_cli_json_set_string (b, "corrected_value", e->corrected_value);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+      return CU_CLI_EXIT_OK;
+    }
+  print_flag_line (flag);
+  if (flag->study_uid != NULL)
+    printf ("  %s %s\n", _("study:"), flag->study_uid);
+  if (flag->series_uid != NULL)
+    printf ("  %s %s\n", _("series:"), flag->series_uid);
+  printf ("  %s %s\n", _("values:"), flag->details != NULL ? flag->details : "{}");
+  for (guint i = 0; i < events->len; i++)
+    {
+      const CuFlagEvent *e = events->pdata[i];
+      printf ("  %s %s %s → %s%s%s%s%s\n", e->time, e->user, e->from_state ? e->from_state : "—",
+              e->to_state, e->comment ? ": " : "", e->comment ? e->comment : "",
+              e->corrected_value ? _(" corrected value: ") : "",
+              e->corrected_value ? e->corrected_value : "");
+    }
+  return CU_CLI_EXIT_OK;
+}
+
+/* ---- set / comment ------------------------------------------------------------------ */
+
+static int
+flags_set (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *comment = NULL;
+  CuFlagState state;
+  int status = CU_CLI_EXIT_OK;
+  const GOptionEntry entries[] = {
+    { "comment", 'm', 0, G_OPTION_ARG_STRING, &comment, N_("Why (kept in the flag's history)"), N_("TEXT") },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags set", _("STATE ID…"),
+                                   N_("Move flags along the lifecycle: open, sent, answered, resolved, "
+                                      "accepted (as is), withdrawn. Recorded with your user name, the "
+                                      "time and the comment."), entries);
+  if (!cu_cli_parse (context, "flags set", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc < 3)
+    {
+      cu_cli_usage_error ("flags set", _("Give a STATE and at least one flag ID."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  if (!cu_flag_state_from_string (argv[1], &state))
+    {
+      cu_cli_usage_error ("flags set", _("Unknown state “%s”."), argv[1]);
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  for (int i = 2; i < argc; i++)
+    {
+      gint64 id;
+
+      if (!parse_id (argv[i], &id))
+        {
+          cu_cli_usage_error ("flags set", _("“%s” is not a flag ID."), argv[i]);
+          return CU_CLI_EXIT_USAGE;
+        }
+      if (!cu_flags_set_state (store, id, state, comment, &error))
+        {
+          cu_cli_error (NULL, "%s", error->message);
+          g_clear_error (&error);
+          status = CU_CLI_EXIT_ERROR;
+        }
+      else
+        printf (_("#%lld → %s\n"), (long long) id, argv[1]);
+    }
+  return status;
+}
+
+static int
+flags_comment (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  context = cu_cli_option_context ("flags comment", _("ID TEXT"),
+                                   N_("Add a comment to a flag's history without changing its state."),
+                                   NULL);
+  if (!cu_cli_parse (context, "flags comment", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 3 || !parse_id (argv[1], &id))
+    {
+      cu_cli_usage_error ("flags comment", _("Give a flag ID and the comment."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  if (!cu_flags_comment (store, id, argv[2], &error))
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  return CU_CLI_EXIT_OK;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------- */
+
+typedef struct
+{
+  const char *name;
+  CuCliCommandFunc func;
+  const char *summary;
+} Sub;
+
+static const Sub subs[] = {
+  { "check", flags_check, N_("Run the consistency rules; exit 3 when active flags remain") },
+  { "list", flags_list, N_("List flags (filters: --site, --rule, --state, --severity, --person)") },
+  { "show", flags_show, N_("Show a flag and its history") },
+  { "set", flags_set, N_("Change the state of flags, with a comment") },
+  { "comment", flags_comment, N_("Add a comment to a flag") },
+};
+
+int
+cu_cli_flags (CuCli *cli, int argc, char **argv)
+{
+  if (argc >= 2)
+    for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+      if (strcmp (argv[1], subs[i].name) == 0)
+        return subs[i].func (cli, argc - 1, argv + 1);
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      printf ("%s\n", _("Usage: curata-cli flags SUBCOMMAND"));
+      for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
+        printf ("  %-9s %s\n", subs[i].name, _(subs[i].summary));
+      return CU_CLI_EXIT_OK;
+    }
+  cu_cli_usage_error (NULL, argc < 2 ? _("No subcommand given (curata-cli flags --help lists them).")
+                                     : _("Unknown subcommand (curata-cli flags --help lists them)."));
+  return CU_CLI_EXIT_USAGE;
+}

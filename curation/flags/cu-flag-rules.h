@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-flag-rules.h — consistency rules as data: each rule is an SQL query over views of the
+ * workspace plus an id, a severity and a message template (data/rules/README.md).
+ *
+ * The rules shipped with Curata are compiled in (the .sql files of data/rules/); a workspace may add its
+ * own, or replace or disable a shipped one by id, in its rules/ folder.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CU_FLAG_RULE_ERROR (cu_flag_rule_error_quark ())
+
+typedef enum
+{
+  CU_FLAG_RULE_ERROR_PARSE,    /* a header without id, an unknown severity */
+  CU_FLAG_RULE_ERROR_QUERY,    /* the SQL does not run or lacks person_id */
+} CuFlagRuleError;
+
+GQuark cu_flag_rule_error_quark (void);
+
+typedef struct
+{
+  char *id;
+  char *severity;    /* "error", "warning", "info" */
+  char *title;
+  char *message;     /* template with {column} */
+  char *source;      /* where the rule comes from (a standard, a paper) */
+  char *sql;
+  char *origin;      /* "built-in" or the file it was read from */
+  gboolean disabled;
+} CuFlagRule;
+
+void        cu_flag_rule_free   (CuFlagRule *rule);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuFlagRule, cu_flag_rule_free)
+
+/* Parse one rule file's text. */
+CuFlagRule *cu_flag_rule_parse  (const char *text, const char *origin, GError **error);
+/* The shipped rules, then those of workspace_dir/rules (may be NULL) replacing them by id;
+ * disabled rules are left out. Sorted by id. A broken workspace rule is an error naming
+ * its file. */
+GPtrArray  *cu_flag_rules_load  (const char *workspace_dir, GError **error);
+/* Fill a message template: {name} → values[name] (missing names stay as written). */
+char       *cu_flag_rule_format (const char *template_text, GHashTable *values);
+
+G_END_DECLS

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-flags-private.h — what cu-flags.c shares with cu-flag-bundle.c. Used only inside
+ * curation/flags/ and by tests.
+ */
+#pragma once
+
+#include "cu-flags.h"
+
+G_BEGIN_DECLS
+
+/* Change state (or only record when to == current and allow_same) with the answer fields of
+ * a site's reply; no transaction of its own. */
+gboolean _cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const char *comment,
+                               const char *answer, const char *corrected_value,
+                               const char *bundle_id, gboolean allow_same, GError **error);
+/* The rule run and reconciliation, inside a transaction the caller holds. */
+CuFlagCheckReport *_cu_flags_check_locked (CuStore *store, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,838 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-flags.c — running the consistency rules and keeping the flags they raise.
+ *
+ * The rules read views, created here as TEMP views on each run, so that the catalog and the
+ * clinical tables can change shape without breaking a project's rules: `clinical` (one row
+ * per eCRF patient, the wide layout's variables as columns), `clinical_values`,
+ * `dicom_patient`, `dicom_study`, `dicom_series`, `dicom_study_pseudonym`
+ * (data/rules/README.md documents their columns).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include <glib/gi18n-lib.h>
+
+#include "cu-clinical.h"
+#include "cu-flag-rules.h"
+#include "cu-flags-private.h"
+#include "cu-store-private.h"
+
+G_DEFINE_QUARK (cu-flags-error-quark, cu_flags_error)
+
+static const char *const state_names[] = {
+  "open", "sent", "answered", "resolved", "accepted", "withdrawn",
+};
+
+const char *
+cu_flag_state_to_string (CuFlagState state)
+{
+  return state <= CU_FLAG_WITHDRAWN ? state_names[state] : "open";
+}
+
+gboolean
+cu_flag_state_from_string (const char *text, CuFlagState *state)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (text, state_names[i]) == 0)
+      {
+        *state = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+cu_flag_state_to_label (CuFlagState state)
+{
+  switch (state)
+    {
+    case CU_FLAG_OPEN: return _("Open");
+    case CU_FLAG_SENT: return _("Sent to site");
+    case CU_FLAG_ANSWERED: return _("Answered");
+    case CU_FLAG_RESOLVED: return _("Resolved");
+    case CU_FLAG_ACCEPTED: return _("Accepted as is");
+    case CU_FLAG_WITHDRAWN: return _("Withdrawn");
+    }
+  return "";
+}
+
+gboolean
+cu_flag_state_is_active (CuFlagState state)
+{
+  return state == CU_FLAG_OPEN || state == CU_FLAG_SENT || state == CU_FLAG_ANSWERED;
+}
+
+void
+cu_flag_free (CuFlag *flag)
+{
+  if (flag == NULL)
+    return;
+  g_free (flag->rule_id);
+  g_free (flag->severity);
+  g_free (flag->title);
+  g_free (flag->person_id);
+  g_free (flag->study_uid);
+  g_free (flag->series_uid);
+  g_free (flag->variable);
+  g_free (flag->site);
+  g_free (flag->message);
+  g_free (flag->details);
+  g_free (flag->created_at);
+  g_free (flag->updated_at);
+  g_free (flag);
+}
+
+void
+cu_flag_event_free (CuFlagEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->time);
+  g_free (event->user);
+  g_free (event->from_state);
+  g_free (event->to_state);
+  g_free (event->comment);
+  g_free (event->answer);
+  g_free (event->corrected_value);
+  g_free (event);
+}
+
+void
+cu_flag_check_report_free (CuFlagCheckReport *report)
+{
+  if (report == NULL)
+    return;
+  g_clear_pointer (&report->closed, g_ptr_array_unref);
+  g_clear_pointer (&report->opened, g_ptr_array_unref);
+  g_clear_pointer (&report->rule_errors, g_ptr_array_unref);
+  g_free (report);
+}
+
+static char *
+col_text (sqlite3_stmt *stmt, int i)
+{
+  const unsigned char *t = sqlite3_column_text (stmt, i);
+  return t != NULL ? g_strdup ((const char *) t) : NULL;
+}
+
+/* ---- Views -------------------------------------------------------------------------- */
+
+/* DICOM DA (YYYYMMDD) → ISO YYYY-MM-DD, NULL when it is not one. */
+#define ISO_DA(x) \
+  "(CASE WHEN trim (" x ") GLOB '[0-9][0-9][0-9][0-9][0-1][0-9][0-3][0-9]' THEN substr (trim (" x "), 1, 4)" \
+  " || '-' || substr (trim (" x "), 5, 2) || '-' || substr (trim (" x "), 7, 2) END)"
+
+static const char *const numeric_variables[] = {
+  "birth_year", "gleason_primary", "gleason_secondary", "gleason_score", "isup_grade_group",
+  "pirads_max", NULL
+};
+
+static gboolean
+create_views (sqlite3 *db, GError **error)
+{
+  g_autoptr(GString) clinical = g_string_new ("DROP VIEW IF EXISTS temp.clinical;"
+                                              "CREATE TEMP VIEW clinical AS SELECT p.person_id, p.site");
+  const char *const *vars = cu_clinical_variables ();
+
+  for (guint i = 1; vars[i] != NULL; i++)
+    {
+      const char *cast = g_strv_contains (numeric_variables, vars[i]) ? "INTEGER"
+                         : strcmp (vars[i], "psa_ng_ml") == 0 ? "REAL" : NULL;
+      if (cast != NULL)
+        g_string_append_printf (clinical, ", CAST (max (CASE WHEN v.variable = '%s' THEN v.value END)"
+                                " AS %s) AS %s", vars[i], cast, vars[i]);
+      else
+        g_string_append_printf (clinical, ", max (CASE WHEN v.variable = '%s' THEN v.value END) AS %s",
+                                vars[i], vars[i]);
+    }
+  g_string_append (clinical, " FROM main.clinical_person p LEFT JOIN main.clinical_value v"
+                             " ON v.person_id = p.person_id GROUP BY p.person_id;");
+  if (!_cu_store_exec (db, clinical->str, error))
+    return FALSE;
+
+  return _cu_store_exec (db,
+    "DROP VIEW IF EXISTS temp.clinical_values;"
+    "CREATE TEMP VIEW clinical_values AS SELECT person_id, variable, value FROM main.clinical_value;"
+
+    "DROP VIEW IF EXISTS temp.dicom_patient;"
+    "CREATE TEMP VIEW dicom_patient AS SELECT patient_id AS person_id, patient_name,"
+    "  nullif (trim (sex), '') AS sex, " ISO_DA ("birth_date") " AS birth_date FROM main.patient;"
+
+    "DROP VIEW IF EXISTS temp.dicom_study;"
+    "CREATE TEMP VIEW dicom_study AS SELECT p.patient_id AS person_id, st.study_uid,"
+    "  " ISO_DA ("st.study_date") " AS study_date, st.description,"
+    "  (SELECT count (*) FROM main.series se WHERE se.study_ref = st.id) AS n_series,"
+    "  (SELECT group_concat (DISTINCT se.modality) FROM main.series se WHERE se.study_ref = st.id) AS modalities,"
+    "  (SELECT group_concat (DISTINCT nullif (trim (se.body_part), '')) FROM main.series se"
+    "     WHERE se.study_ref = st.id) AS body_parts,"
+    "  nullif (trim (p.sex), '') AS dicom_sex, " ISO_DA ("p.birth_date") " AS dicom_birth_date"
+    " FROM main.study st JOIN main.patient p ON p.id = st.patient_ref;"
+
+    "DROP VIEW IF EXISTS temp.dicom_series;"
+    "CREATE TEMP VIEW dicom_series AS SELECT p.patient_id AS person_id, st.study_uid,"
+    "  " ISO_DA ("st.study_date") " AS study_date, se.series_uid, se.series_number, se.modality,"
+    "  se.description, nullif (trim (se.body_part), '') AS body_part,"
+    "  (SELECT i.image_type FROM main.instance i WHERE i.series_ref = se.id LIMIT 1) AS image_type"
+    " FROM main.series se JOIN main.study st ON st.id = se.study_ref"
+    "  JOIN main.patient p ON p.id = st.patient_ref;"
+
+    "DROP VIEW IF EXISTS temp.dicom_study_pseudonym;"
+    "CREATE TEMP VIEW dicom_study_pseudonym AS SELECT DISTINCT st.study_uid, ip.patient_id AS person_id"
+    " FROM main.instance_pseudonym ip JOIN main.instance i ON i.id = ip.instance_ref"
+    "  JOIN main.series se ON se.id = i.series_ref JOIN main.study st ON st.id = se.study_ref;",
+    error);
+}
+
+/* ---- Workspace id ------------------------------------------------------------------- */
+
+char *
+cu_flags_workspace_id (CuStore *store, GError **error)
+{
+  sqlite3_stmt *stmt;
+  char *id = NULL;
+
+  stmt = _cu_store_prepare (store->db, "SELECT value FROM setting WHERE key = 'workspace_id'", error);
+  if (stmt == NULL)
+    return NULL;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = col_text (stmt, 0);
+  sqlite3_finalize (stmt);
+  if (id != NULL)
+    return id;
+
+  id = g_uuid_string_random ();
+  stmt = _cu_store_prepare (store->db,
+                            "INSERT OR IGNORE INTO setting (key, value) VALUES ('workspace_id', ?1)", error);
+  if (stmt == NULL)
+    {
+      g_free (id);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
+  sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  g_free (id);
+  /* Another process may have won the race: read back what is stored. */
+  stmt = _cu_store_prepare (store->db, "SELECT value FROM setting WHERE key = 'workspace_id'", error);
+  if (stmt == NULL)
+    return NULL;
+  id = sqlite3_step (stmt) == SQLITE_ROW ? col_text (stmt, 0) : NULL;
+  sqlite3_finalize (stmt);
+  if (id == NULL)
+    _cu_store_set_db_error (store->db, error, _("Reading the workspace identity failed"));
+  return id;
+}
+
+/* ---- Reading flags ------------------------------------------------------------------ */
+
+#define FLAG_COLUMNS \
+  "f.id, f.rule_id, f.severity, f.title, f.person_id, f.study_uid, f.series_uid, f.variable," \
+  " f.site, f.message, f.details, f.state, f.created_at, f.updated_at"
+
+static CuFlag *
+flag_from_row (sqlite3_stmt *stmt)
+{
+  CuFlag *flag = g_new0 (CuFlag, 1);
+  g_autofree char *state = NULL;
+
+  flag->id = sqlite3_column_int64 (stmt, 0);
+  flag->rule_id = col_text (stmt, 1);
+  flag->severity = col_text (stmt, 2);
+  flag->title = col_text (stmt, 3);
+  flag->person_id = col_text (stmt, 4);
+  flag->study_uid = col_text (stmt, 5);
+  flag->series_uid = col_text (stmt, 6);
+  flag->variable = col_text (stmt, 7);
+  flag->site = col_text (stmt, 8);
+  flag->message = col_text (stmt, 9);
+  flag->details = col_text (stmt, 10);
+  state = col_text (stmt, 11);
+  cu_flag_state_from_string (state, &flag->state);
+  flag->created_at = col_text (stmt, 12);
+  flag->updated_at = col_text (stmt, 13);
+  return flag;
+}
+
+GPtrArray *
+cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
+{
+  static const CuFlagFilter none = { 0 };
+  sqlite3_stmt *stmt;
+  GPtrArray *flags;
+
+  if (filter == NULL)
+    filter = &none;
+  stmt = _cu_store_prepare (store->db,
+    "SELECT " FLAG_COLUMNS " FROM flag f"
+    " WHERE (?1 IS NULL OR f.site = ?1) AND (?2 IS NULL OR f.rule_id = ?2)"
+    "   AND (?3 IS NULL OR f.severity = ?3) AND (?4 IS NULL OR f.person_id = ?4)"
+    "   AND (?5 IS NULL OR f.state = ?5 OR (?5 = 'active' AND f.state IN ('open', 'sent', 'answered')))"
+    " ORDER BY f.site, f.person_id, f.rule_id, f.id", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, filter->site, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, filter->rule_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, filter->severity, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, filter->person_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, filter->state, -1, SQLITE_STATIC);
+  flags = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (flags, flag_from_row (stmt));
+  sqlite3_finalize (stmt);
+  return flags;
+}
+
+CuFlag *
+cu_flags_get (CuStore *store, gint64 id, GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (store->db, "SELECT " FLAG_COLUMNS " FROM flag f WHERE f.id = ?1",
+                                          error);
+  CuFlag *flag = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    flag = flag_from_row (stmt);
+  sqlite3_finalize (stmt);
+  if (flag == NULL)
+    g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_NOT_FOUND, _("There is no flag %lld"),
+                 (long long) id);
+  return flag;
+}
+
+GPtrArray *
+cu_flags_events (CuStore *store, gint64 id, GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (store->db,
+    "SELECT time, user, from_state, to_state, comment, answer, corrected_value FROM flag_event"
+    " WHERE flag_ref = ?1 ORDER BY id", error);
+  GPtrArray *events;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+  events = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_event_free);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      CuFlagEvent *e = g_new0 (CuFlagEvent, 1);
+      e->time = col_text (stmt, 0);
+      e->user = col_text (stmt, 1);
+      e->from_state = col_text (stmt, 2);
+      e->to_state = col_text (stmt, 3);
+      e->comment = col_text (stmt, 4);
+      e->answer = col_text (stmt, 5);
+      e->corrected_value = col_text (stmt, 6);
+      g_ptr_array_add (events, e);
+    }
+  sqlite3_finalize (stmt);
+  return events;
+}
+
+GHashTable *
+cu_flags_active_by_person (CuStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (store->db,
+    "SELECT person_id, count (*) FROM flag WHERE state IN ('open', 'sent', 'answered')"
+    " GROUP BY person_id", error);
+  GHashTable *counts;
+
+  if (stmt == NULL)
+    return NULL;
+  counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_hash_table_insert (counts, col_text (stmt, 0), GUINT_TO_POINTER (sqlite3_column_int (stmt, 1)));
+  sqlite3_finalize (stmt);
+  return counts;
+}
+
+GStrv
+cu_flags_sites (CuStore *store, GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (store->db,
+    "SELECT DISTINCT site FROM flag WHERE site IS NOT NULL ORDER BY site", error);
+  g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+
+  if (stmt == NULL)
+    return NULL;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_strv_builder_add (b, (const char *) sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  return g_strv_builder_end (b);
+}
+
+/* ---- Lifecycle ---------------------------------------------------------------------- */
+
+static gboolean
+transition_allowed (CuFlagState from, CuFlagState to)
+{
+  if (!cu_flag_state_is_active (from))
+    return to == CU_FLAG_OPEN;         /* reopen */
+  switch (to)
+    {
+    case CU_FLAG_OPEN: return from != CU_FLAG_OPEN;
+    case CU_FLAG_SENT: return from == CU_FLAG_OPEN || from == CU_FLAG_ANSWERED;
+    case CU_FLAG_ANSWERED: return from == CU_FLAG_OPEN || from == CU_FLAG_SENT;
+    case CU_FLAG_RESOLVED:
+    case CU_FLAG_ACCEPTED:
+    case CU_FLAG_WITHDRAWN: return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+record_event (CuStore *store, gint64 id, const char *from, const char *to, const char *comment,
+              const char *answer, const char *corrected, const char *bundle_id, const char *now,
+              GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (store->db,
+    "INSERT INTO flag_event (flag_ref, time, user, from_state, to_state, comment, answer,"
+    " corrected_value, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *detail = NULL;
+  g_autofree char *object = g_strdup_printf ("flag:%lld", (long long) id);
+  gboolean ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, g_get_user_name (), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 4, from, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 5, to, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, comment, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, answer, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, corrected, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 9, bundle_id, -1, SQLITE_STATIC);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    _cu_store_set_db_error (store->db, error, _("Recording the history of a flag failed"));
+  sqlite3_finalize (stmt);
+  if (!ok)
+    return FALSE;
+
+  json_builder_begin_object (b);
+#define MEMBER(name, value) if ((value) != NULL) { json_builder_set_member_name (b, name); json_builder_add_string_value (b, value); }
+  MEMBER ("from", from);
+  MEMBER ("to", to);
+  MEMBER ("comment", comment);
+  MEMBER ("answer", answer);
+  MEMBER ("corrected_value", corrected);
+  MEMBER ("bundle", bundle_id);
+#undef MEMBER
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  detail = json_to_string (root, FALSE);
+  return cu_store_audit (store, from != NULL && to != NULL && strcmp (from, to) == 0
+                                  ? "flag-comment" : "flag-state",
+                         object, detail, error);
+}
+
+gboolean
+_cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const char *comment,
+                      const char *answer, const char *corrected_value, const char *bundle_id,
+                      gboolean allow_same, GError **error)
+{
+  g_autoptr(CuFlag) flag = cu_flags_get (store, id, error);
+  g_autofree char *now = _cu_store_now_iso8601 ();
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  if (flag == NULL)
+    return FALSE;
+  if (!(allow_same && flag->state == to) && !transition_allowed (flag->state, to))
+    {
+      g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
+                   _("Flag %lld is “%s”: it cannot become “%s”"), (long long) id,
+                   cu_flag_state_to_string (flag->state), cu_flag_state_to_string (to));
+      return FALSE;
+    }
+  stmt = _cu_store_prepare (store->db, "UPDATE flag SET state = ?2, updated_at = ?3 WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  sqlite3_bind_text (stmt, 2, cu_flag_state_to_string (to), -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    _cu_store_set_db_error (store->db, error, _("Changing the state of a flag failed"));
+  sqlite3_finalize (stmt);
+  return ok && record_event (store, id, cu_flag_state_to_string (flag->state),
+                             cu_flag_state_to_string (to), comment, answer, corrected_value,
+                             bundle_id, now, error);
+}
+
+gboolean
+cu_flags_set_state (CuStore *store, gint64 id, CuFlagState state, const char *comment,
+                    GError **error)
+{
+  g_return_val_if_fail (CU_IS_STORE (store), FALSE);
+
+  if (!_cu_store_exec (store->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!_cu_flags_transition (store, id, state, comment, NULL, NULL, NULL, FALSE, error)
+      || !_cu_store_exec (store->db, "COMMIT", error))
+    {
+      _cu_store_exec (store->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+cu_flags_comment (CuStore *store, gint64 id, const char *comment, GError **error)
+{
+  g_autoptr(CuFlag) flag = NULL;
+  g_autofree char *trimmed = g_strstrip (g_strdup (comment != NULL ? comment : ""));
+
+  if (trimmed[0] == '\0')
+    {
+      g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION, _("The comment is empty"));
+      return FALSE;
+    }
+  flag = cu_flags_get (store, id, error);
+  if (flag == NULL)
+    return FALSE;
+  if (!_cu_store_exec (store->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  if (!_cu_flags_transition (store, id, flag->state, comment, NULL, NULL, NULL, TRUE, error)
+      || !_cu_store_exec (store->db, "COMMIT", error))
+    {
+      _cu_store_exec (store->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- Running the rules -------------------------------------------------------------- */
+
+typedef struct
+{
+  char *key;
+  char *person_id, *study_uid, *series_uid, *variable;
+  char *message;
+  char *details;
+} Finding;
+
+static void
+finding_free (Finding *f)
+{
+  g_free (f->key);
+  g_free (f->person_id);
+  g_free (f->study_uid);
+  g_free (f->series_uid);
+  g_free (f->variable);
+  g_free (f->message);
+  g_free (f->details);
+  g_free (f);
+}
+
+static char *
+nonempty (char *s)
+{
+  if (s != NULL && s[0] == '\0')
+    {
+      g_free (s);
+      return NULL;
+    }
+  return s;
+}
+
+/* Run one rule; its findings are appended (deduplicated by key). */
+static gboolean
+run_rule (sqlite3 *db, const CuFlagRule *rule, GHashTable *seen, GPtrArray *findings, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int n_cols, person_col = -1;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, rule->sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      g_set_error (error, CU_FLAG_RULE_ERROR, CU_FLAG_RULE_ERROR_QUERY, "%s (%s): %s", rule->id,
+                   rule->origin, sqlite3_errmsg (db));
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  /* Rules read; they must not write, whatever a project's file says. */
+  if (!sqlite3_stmt_readonly (stmt))
+    {
+      g_set_error (error, CU_FLAG_RULE_ERROR, CU_FLAG_RULE_ERROR_QUERY,
+                   _("%s (%s): a rule must be a query that only reads"), rule->id, rule->origin);
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  n_cols = sqlite3_column_count (stmt);
+  for (int i = 0; i < n_cols; i++)
+    if (strcmp (sqlite3_column_name (stmt, i), "person_id") == 0)
+      person_col = i;
+  if (person_col < 0)
+    {
+      g_set_error (error, CU_FLAG_RULE_ERROR, CU_FLAG_RULE_ERROR_QUERY,
+                   _("%s (%s): the query has no person_id column"), rule->id, rule->origin);
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+      Finding *f = g_new0 (Finding, 1);
+
+      json_builder_begin_object (b);
+      for (int i = 0; i < n_cols; i++)
+        {
+          const char *name = sqlite3_column_name (stmt, i);
+          char *text = col_text (stmt, i);
+
+          g_hash_table_insert (values, (gpointer) name, text);
+          if (strcmp (name, "person_id") == 0)
+            f->person_id = g_strdup (text);
+          else if (strcmp (name, "study_uid") == 0)
+            f->study_uid = nonempty (g_strdup (text));
+          else if (strcmp (name, "series_uid") == 0)
+            f->series_uid = nonempty (g_strdup (text));
+          else if (strcmp (name, "variable") == 0)
+            f->variable = nonempty (g_strdup (text));
+          else
+            {
+              json_builder_set_member_name (b, name);
+              if (text != NULL)
+                json_builder_add_string_value (b, text);
+              else
+                json_builder_add_null_value (b);
+            }
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      f->details = json_to_string (root, FALSE);
+      f->message = cu_flag_rule_format (rule->message, values);
+      if (f->person_id == NULL)
+        f->person_id = g_strdup ("");
+      f->key = g_strjoin ("\x1f", rule->id, f->person_id, f->study_uid ? f->study_uid : "",
+                          f->series_uid ? f->series_uid : "", f->variable ? f->variable : "", NULL);
+      if (g_hash_table_contains (seen, f->key))
+        {
+          finding_free (f);
+          continue;
+        }
+      g_hash_table_add (seen, g_strdup (f->key));
+      g_ptr_array_add (findings, f);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      g_set_error (error, CU_FLAG_RULE_ERROR, CU_FLAG_RULE_ERROR_QUERY, "%s (%s): %s", rule->id,
+                   rule->origin, sqlite3_errmsg (db));
+      sqlite3_finalize (stmt);
+      return FALSE;
+    }
+  sqlite3_finalize (stmt);
+  return TRUE;
+}
+
+static char *
+site_of (sqlite3 *db, const char *person_id)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (db, "SELECT site FROM clinical_person WHERE person_id = ?1", NULL);
+  char *site = NULL;
+
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        site = col_text (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  return site != NULL ? site : cu_clinical_default_site (person_id);
+}
+
+/* Reconcile one rule's findings with the stored flags. */
+static gboolean
+reconcile (CuStore *store, const CuFlagRule *rule, GPtrArray *findings, CuFlagCheckReport *report,
+           const char *now, GError **error)
+{
+  sqlite3 *db = store->db;
+  g_autoptr(GHashTable) found = g_hash_table_new (g_str_hash, g_str_equal);
+  sqlite3_stmt *stmt;
+  g_autoptr(GArray) to_close = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      Finding *f = findings->pdata[i];
+      gint64 id = 0;
+      g_autofree char *state_text = NULL;
+      CuFlagState state = CU_FLAG_OPEN;
+
+      g_hash_table_add (found, f->key);
+      stmt = _cu_store_prepare (db, "SELECT id, state FROM flag WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                                error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_text (stmt, 1, f->key, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          id = sqlite3_column_int64 (stmt, 0);
+          state_text = col_text (stmt, 1);
+          cu_flag_state_from_string (state_text, &state);
+        }
+      sqlite3_finalize (stmt);
+
+      if (id != 0 && cu_flag_state_is_active (state))
+        {
+          /* Same finding: refresh what it says (values may have changed), keep the flag. */
+          stmt = _cu_store_prepare (db, "UPDATE flag SET message = ?2, details = ?3, severity = ?4,"
+                                        " title = ?5, last_seen_at = ?6 WHERE id = ?1", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_int64 (stmt, 1, id);
+          sqlite3_bind_text (stmt, 2, f->message, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 3, f->details, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 4, rule->severity, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 5, rule->title, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
+          sqlite3_step (stmt);
+          sqlite3_finalize (stmt);
+          report->n_still_open++;
+        }
+      else if (id != 0 && (state == CU_FLAG_ACCEPTED || state == CU_FLAG_WITHDRAWN))
+        report->n_suppressed++;
+      else
+        {
+          g_autofree char *site = site_of (db, f->person_id);
+
+          stmt = _cu_store_prepare (db,
+            "INSERT INTO flag (rule_id, severity, title, key, person_id, study_uid, series_uid,"
+            " variable, site, message, details, state, created_at, updated_at, last_seen_at)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12, ?12, ?12)", error);
+          if (stmt == NULL)
+            return FALSE;
+          sqlite3_bind_text (stmt, 1, rule->id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 2, rule->severity, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 3, rule->title, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 4, f->key, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 5, f->person_id, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 6, f->study_uid, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 7, f->series_uid, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 8, f->variable, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 9, site, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 10, f->message, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 11, f->details, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 12, now, -1, SQLITE_STATIC);
+          if (sqlite3_step (stmt) != SQLITE_DONE)
+            {
+              _cu_store_set_db_error (db, error, _("Storing a flag failed"));
+              sqlite3_finalize (stmt);
+              return FALSE;
+            }
+          sqlite3_finalize (stmt);
+          id = sqlite3_last_insert_rowid (db);
+          if (!record_event (store, id, NULL, "open", _("found by the consistency check"), NULL, NULL,
+                             NULL, now, error))
+            return FALSE;
+          g_ptr_array_add (report->opened, cu_flags_get (store, id, NULL));
+          report->n_new++;
+        }
+    }
+
+  /* Active flags of this rule that the run did not find again: their cause is gone. */
+  stmt = _cu_store_prepare (db, "SELECT id, key FROM flag WHERE rule_id = ?1"
+                                " AND state IN ('open', 'sent', 'answered')", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, rule->id, -1, SQLITE_STATIC);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    if (!g_hash_table_contains (found, (const char *) sqlite3_column_text (stmt, 1)))
+      {
+        gint64 id = sqlite3_column_int64 (stmt, 0);
+        g_array_append_val (to_close, id);
+      }
+  sqlite3_finalize (stmt);
+  for (guint i = 0; i < to_close->len; i++)
+    {
+      gint64 id = g_array_index (to_close, gint64, i);
+
+      if (!_cu_flags_transition (store, id, CU_FLAG_RESOLVED,
+                                 _("closed automatically: the rules were run again and the cause "
+                                   "has disappeared"), NULL, NULL, NULL, FALSE, error))
+        return FALSE;
+      g_ptr_array_add (report->closed, cu_flags_get (store, id, NULL));
+    }
+  return TRUE;
+}
+
+CuFlagCheckReport *
+_cu_flags_check_locked (CuStore *store, GError **error)
+{
+  g_autoptr(CuFlagCheckReport) report = g_new0 (CuFlagCheckReport, 1);
+  g_autoptr(GPtrArray) rules = NULL;
+  g_autofree char *now = _cu_store_now_iso8601 ();
+  g_autofree char *detail = NULL;
+  sqlite3_stmt *stmt;
+
+  report->closed = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
+  report->opened = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
+  report->rule_errors = g_ptr_array_new_with_free_func (g_free);
+
+  rules = cu_flag_rules_load (cu_store_get_path (store), error);
+  if (rules == NULL)
+    return NULL;
+  if (!create_views (store->db, error))
+    return NULL;
+  report->n_rules = rules->len;
+
+  for (guint r = 0; r < rules->len; r++)
+    {
+      const CuFlagRule *rule = rules->pdata[r];
+      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_autoptr(GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
+      g_autoptr(GError) rule_error = NULL;
+
+      if (!run_rule (store->db, rule, seen, findings, &rule_error))
+        {
+          g_ptr_array_add (report->rule_errors, g_strdup (rule_error->message));
+          continue;
+        }
+      report->n_findings += findings->len;
+      if (!reconcile (store, rule, findings, report, now, error))
+        return NULL;
+    }
+
+  stmt = _cu_store_prepare (store->db, "SELECT count (*) FROM flag WHERE state IN ('open', 'sent', 'answered')",
+                            error);
+  if (stmt == NULL)
+    return NULL;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    report->n_active = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+
+  detail = g_strdup_printf ("{\"rules\":%u,\"findings\":%u,\"new\":%u,\"still_open\":%u,"
+                            "\"closed\":%u,\"rule_errors\":%u,\"active\":%u}",
+                            report->n_rules, report->n_findings, report->n_new,
+                            report->n_still_open, report->closed->len,
+                            report->rule_errors->len, report->n_active);
+  if (!cu_store_audit (store, "flags-check", NULL, detail, error))
+    return NULL;
+  return g_steal_pointer (&report);
+}
+
+CuFlagCheckReport *
+cu_flags_check (CuStore *store, GError **error)
+{
+  CuFlagCheckReport *report;
+
+  g_return_val_if_fail (CU_IS_STORE (store), NULL);
+
+  if (!_cu_store_exec (store->db, "BEGIN IMMEDIATE", error))
+    return NULL;
+  report = _cu_flags_check_locked (store, error);
+  if (report == NULL || !_cu_store_exec (store->db, "COMMIT", error))
+    {
+      _cu_store_exec (store->db, "ROLLBACK", NULL);
+      g_clear_pointer (&report, cu_flag_check_report_free);
+      return NULL;
+    }
+  return report;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-flags.h — consistency flags: running the rules over the workspace, and the life of a
+ * flag from the finding to its resolution.
+ *
+ * Lifecycle: open → sent (to the site) → answered → resolved / accepted (as is) / withdrawn.
+ * Every change records user, time and comment in the flag's history and in the audit log.
+ * Running the rules again keeps one flag per finding (rule, person, study, series,
+ * variable): an active flag is updated, never duplicated; an active flag whose cause has
+ * gone is resolved, and the run says so. A finding a curator accepted or withdrew does not
+ * come back.
+ */
+#pragma once
+
+#include "cu-store.h"
+
+G_BEGIN_DECLS
+
+#define CU_FLAGS_ERROR (cu_flags_error_quark ())
+
+typedef enum
+{
+  CU_FLAGS_ERROR_NOT_FOUND,
+  CU_FLAGS_ERROR_TRANSITION,   /* a state change the lifecycle does not allow */
+  CU_FLAGS_ERROR_RULE,         /* a rule failed to run */
+  CU_FLAGS_ERROR_BUNDLE,       /* a bundle that does not belong here or was applied */
+} CuFlagsError;
+
+GQuark cu_flags_error_quark (void);
+
+typedef enum
+{
+  CU_FLAG_OPEN,
+  CU_FLAG_SENT,
+  CU_FLAG_ANSWERED,
+  CU_FLAG_RESOLVED,
+  CU_FLAG_ACCEPTED,
+  CU_FLAG_WITHDRAWN,
+} CuFlagState;
+
+/* "open", "sent", … : stable, for JSON, the CLI and the database. */
+const char *cu_flag_state_to_string   (CuFlagState state);
+gboolean    cu_flag_state_from_string (const char *text, CuFlagState *state);
+/* Translated, for people. */
+const char *cu_flag_state_to_label    (CuFlagState state);
+/* open, sent and answered need work; the other states are closed. */
+gboolean    cu_flag_state_is_active   (CuFlagState state);
+
+typedef struct
+{
+  gint64 id;
+  char *rule_id;
+  char *severity;
+  char *title;          /* of the rule */
+  char *person_id;
+  char *study_uid;      /* or NULL */
+  char *series_uid;     /* or NULL */
+  char *variable;       /* clinical variable an answer may correct, or NULL */
+  char *site;
+  char *message;
+  char *details;        /* JSON object: the values the rule returned */
+  CuFlagState state;
+  char *created_at;
+  char *updated_at;
+} CuFlag;
+
+void cu_flag_free (CuFlag *flag);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuFlag, cu_flag_free)
+
+typedef struct
+{
+  char *time;
+  char *user;
+  char *from_state;     /* NULL when the flag was created */
+  char *to_state;
+  char *comment;
+  char *answer;
+  char *corrected_value;
+} CuFlagEvent;
+
+void cu_flag_event_free (CuFlagEvent *event);
+
+typedef struct
+{
+  guint n_rules;
+  guint n_findings;       /* rows the rules returned (distinct findings) */
+  guint n_new;            /* flags opened by this run */
+  guint n_still_open;     /* active flags found again */
+  guint n_suppressed;     /* findings already accepted or withdrawn */
+  GPtrArray *closed;      /* CuFlag: active flags whose cause disappeared, now resolved */
+  GPtrArray *opened;      /* CuFlag: opened by this run */
+  GPtrArray *rule_errors; /* char *: rules that failed, with the reason */
+  guint n_active;         /* active flags after the run */
+} CuFlagCheckReport;
+
+void cu_flag_check_report_free (CuFlagCheckReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuFlagCheckReport, cu_flag_check_report_free)
+
+/* Run every rule (cu_flag_rules_load) and reconcile the flags, in one transaction.
+ * Audited as "flags-check". A rule that fails is reported, and its flags are left as they
+ * were. */
+CuFlagCheckReport *cu_flags_check (CuStore *store, GError **error);
+
+typedef struct
+{
+  const char *site;       /* NULL = any */
+  const char *rule_id;
+  const char *severity;
+  const char *person_id;
+  const char *state;      /* a state, "active", or NULL = any */
+} CuFlagFilter;
+
+/* Flags matching the filter (NULL: all), by site, person, rule. */
+GPtrArray  *cu_flags_list      (CuStore *store, const CuFlagFilter *filter, GError **error);
+CuFlag     *cu_flags_get       (CuStore *store, gint64 id, GError **error);
+/* History of a flag, oldest first (CuFlagEvent). */
+GPtrArray  *cu_flags_events    (CuStore *store, gint64 id, GError **error);
+/* Move a flag along the lifecycle with a comment (may be NULL). */
+gboolean    cu_flags_set_state (CuStore *store, gint64 id, CuFlagState state, const char *comment,
+                                GError **error);
+/* Add a comment without changing the state. */
+gboolean    cu_flags_comment   (CuStore *store, gint64 id, const char *comment, GError **error);
+/* Active flags per pseudonym: person_id → GUINT count. */
+GHashTable *cu_flags_active_by_person (CuStore *store, GError **error);
+/* Sites that have flags, sorted. */
+GStrv       cu_flags_sites     (CuStore *store, GError **error);
+/* The workspace's identity (a random UUID made on first use), which flag bundles carry. */
+char       *cu_flags_workspace_id (CuStore *store, GError **error);
+
+G_END_DECLS
