@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-mpr-view.c — the three orthogonal planes sharing one CuViewerState: since every slice
- * view takes its slice from the shared cursor, a click in one plane moves the other two.
+ * view takes its slice from the shared cursor, a click in one plane moves the other two. The
+ * fourth pane is the 3D view (CuVolumeView) on the same state: a click there moves the cursor
+ * too. It can be maximised to fill the layout.
  */
 #include "config.h"
 
@@ -16,13 +18,18 @@ struct _CuMprView
   CuSliceView *axial;
   CuSliceView *sagittal;
   CuSliceView *coronal;
-  GtkWidget *placeholder_3d;
+  GtkWidget *pane_3d;
+  CuVolumeView *volume_view;
+  GtkDropDown *preset_dropdown;
+  GtkToggleButton *maximize_button;
   GtkWidget *time_box;
   GtkAdjustment *time_adjustment;
   GtkLabel *time_label;
 
   /* owned */
   CuViewerState *state;
+  gboolean maximized_3d;
+  gboolean syncing_preset;
 };
 
 G_DEFINE_FINAL_TYPE (CuMprView, cu_mpr_view, GTK_TYPE_WIDGET)
@@ -59,10 +66,38 @@ update_layout (CuMprView *self)
   CuVolume *vol = self->state ? cu_viewer_state_get_volume (self->state) : NULL;
   gboolean single = vol != NULL && vol->dims[2] == 1;
 
+  gboolean max3d = self->maximized_3d && !single;
+
   cu_slice_view_set_plane (self->axial, single ? CU_PLANE_ACQUISITION : CU_PLANE_AXIAL);
-  gtk_widget_set_visible (GTK_WIDGET (self->sagittal), !single);
-  gtk_widget_set_visible (GTK_WIDGET (self->coronal), !single);
-  gtk_widget_set_visible (self->placeholder_3d, !single);
+  gtk_widget_set_visible (GTK_WIDGET (self->axial), !max3d);
+  gtk_widget_set_visible (GTK_WIDGET (self->sagittal), !single && !max3d);
+  gtk_widget_set_visible (GTK_WIDGET (self->coronal), !single && !max3d);
+  gtk_widget_set_visible (self->pane_3d, !single);
+}
+
+static void
+preset_selected_cb (CuMprView *self)
+{
+  guint selected = gtk_drop_down_get_selected (self->preset_dropdown);
+
+  if (self->syncing_preset || selected >= CU_VTK_N_PRESETS)
+    return;
+  cu_volume_view_set_preset (self->volume_view, (CuVtkPreset) selected);
+}
+
+/* The view picks a preset by modality for each new volume: show it in the drop-down. */
+static void
+preset_changed_cb (CuMprView *self)
+{
+  self->syncing_preset = TRUE;
+  gtk_drop_down_set_selected (self->preset_dropdown, cu_volume_view_get_preset (self->volume_view));
+  self->syncing_preset = FALSE;
+}
+
+static void
+maximize_toggled_cb (CuMprView *self)
+{
+  cu_mpr_view_set_3d_maximized (self, gtk_toggle_button_get_active (self->maximize_button));
 }
 
 static void
@@ -125,6 +160,12 @@ fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
 }
 
 static void
+reset_3d_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_volume_view_reset_camera (CU_MPR_VIEW (widget)->volume_view);
+}
+
+static void
 cu_mpr_view_class_init (CuMprViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -140,18 +181,25 @@ cu_mpr_view_class_init (CuMprViewClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_install_action (widget_class, "mpr.fit", NULL, fit_action);
+  gtk_widget_class_install_action (widget_class, "mpr.reset-3d", NULL, reset_3d_action);
 
   g_type_ensure (CU_TYPE_SLICE_VIEW);
+  g_type_ensure (CU_TYPE_VOLUME_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/curata/Curata/ui/cu-mpr-view.ui");
   gtk_widget_class_bind_template_child (widget_class, CuMprView, axial);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, sagittal);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, coronal);
-  gtk_widget_class_bind_template_child (widget_class, CuMprView, placeholder_3d);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, pane_3d);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, volume_view);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, preset_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuMprView, maximize_button);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, time_box);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, time_adjustment);
   gtk_widget_class_bind_template_child (widget_class, CuMprView, time_label);
   gtk_widget_class_bind_template_callback (widget_class, time_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, preset_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, maximize_toggled_cb);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "cu-mpr-view");
@@ -164,6 +212,9 @@ cu_mpr_view_init (CuMprView *self)
   cu_slice_view_set_plane (self->axial, CU_PLANE_AXIAL);
   cu_slice_view_set_plane (self->sagittal, CU_PLANE_SAGITTAL);
   cu_slice_view_set_plane (self->coronal, CU_PLANE_CORONAL);
+  g_signal_connect_object (self->volume_view, "notify::preset", G_CALLBACK (preset_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  preset_changed_cb (self);
   update_time (self);
 }
 
@@ -188,6 +239,7 @@ cu_mpr_view_set_state (CuMprView *self, CuViewerState *state)
       cu_slice_view_set_state (self->axial, state);
       cu_slice_view_set_state (self->sagittal, state);
       cu_slice_view_set_state (self->coronal, state);
+      cu_volume_view_set_state (self->volume_view, state);
     }
   if (state != NULL)
     {
@@ -225,6 +277,35 @@ cu_mpr_view_get_slice_view (CuMprView *self, CuPlane plane)
     case CU_PLANE_ACQUISITION:
     default: return NULL;
     }
+}
+
+CuVolumeView *
+cu_mpr_view_get_volume_view (CuMprView *self)
+{
+  g_return_val_if_fail (CU_IS_MPR_VIEW (self), NULL);
+  return self->volume_view;
+}
+
+void
+cu_mpr_view_set_3d_maximized (CuMprView *self, gboolean maximized)
+{
+  g_return_if_fail (CU_IS_MPR_VIEW (self));
+
+  maximized = !!maximized;
+  if (maximized == self->maximized_3d)
+    return;
+  self->maximized_3d = maximized;
+  gtk_toggle_button_set_active (self->maximize_button, maximized);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->maximize_button),
+                               maximized ? _("Show the slice views again") : _("Maximize the 3D view"));
+  update_layout (self);
+}
+
+gboolean
+cu_mpr_view_get_3d_maximized (CuMprView *self)
+{
+  g_return_val_if_fail (CU_IS_MPR_VIEW (self), FALSE);
+  return self->maximized_3d;
 }
 
 void

@@ -604,10 +604,11 @@ cu_vtk_scene_set_label_map (CuVtkScene *self, const CuVolume *labels, GError **e
           self->contour->ComputeGradientsOff ();
           self->smoother = vtkSmartPointer<vtkWindowedSincPolyDataFilter>::New ();
           self->smoother->SetInputConnection (self->contour->GetOutputPort ());
-          /* Slicer's defaults for label surfaces: removes the voxel staircase while
-           * keeping the surface within about half a voxel of the boundary. */
-          self->smoother->SetNumberOfIterations (20);
-          self->smoother->SetPassBand (0.05);
+          /* 3D Slicer's label-surface smoothing at its default factor 0.5 (pass band
+           * 10^(-4·0.5), 20 + 40·0.5 iterations): removes the voxel staircase, including
+           * that of thick slices, while keeping the surface near the boundary. */
+          self->smoother->SetNumberOfIterations (40);
+          self->smoother->SetPassBand (0.01);
           self->smoother->NormalizeCoordinatesOn ();
           self->smoother->BoundarySmoothingOff ();
           self->smoother->FeatureEdgeSmoothingOff ();
