@@ -23,3 +23,4 @@
 #include "cu-clinical.h"
 #include "cu-flag-rules.h"
 #include "cu-flags.h"
+#include "cu-flag-bundle.h"

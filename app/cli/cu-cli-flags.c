@@ -396,6 +396,170 @@ flags_comment (CuCli *cli, int argc, char **argv)
   return CU_CLI_EXIT_OK;
 }
 
+/* ---- export / import ---------------------------------------------------------------- */
+
+static int
+flags_export (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(CuFlagBundle) bundle = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *site = NULL;
+  g_autofree char *out = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "site", 0, 0, G_OPTION_ARG_STRING, &site, N_("The site whose flags to send (required)"), N_("SITE") },
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Folder to write the bundle to (required)"), N_("DIR") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags export", NULL,
+                                   N_("Write a bundle for a site's data collectors: report.html (the "
+                                      "questions, grouped by patient), answers.csv to fill in, and "
+                                      "manifest.json. The flags become “sent”."), entries);
+  if (!cu_cli_parse (context, "flags export", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (site == NULL || out == NULL || argc != 1)
+    {
+      cu_cli_usage_error ("flags export", _("Give --site SITE and --out DIR."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  bundle = cu_flag_bundle_export (store, site, out, &error);
+  if (bundle == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      cu_cli_json_set_string (b, "bundle_id", bundle->bundle_id);
+      cu_cli_json_set_string (b, "site", bundle->site);
+      cu_cli_json_set_string (b, "dir", bundle->dir);
+      json_builder_set_member_name (b, "flags");
+      json_builder_add_int_value (b, bundle->n_flags);
+      json_builder_set_member_name (b, "patients");
+      json_builder_add_int_value (b, bundle->n_persons);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    printf (_("%s: bundle %s for site %s: %u flags about %u patients\n"), out, bundle->bundle_id,
+            site, bundle->n_flags, bundle->n_persons);
+  return CU_CLI_EXIT_OK;
+}
+
+static int
+flags_import (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(CuFlagImportReport) r = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags import", _("BUNDLE_OR_CSV"),
+                                   N_("Apply a site's answers (the bundle folder, or its answers.csv): "
+                                      "corrected values update the clinical data (history kept), "
+                                      "answered flags move on, and the rules run again. A bundle of "
+                                      "another workspace, or one applied already, is refused."), entries);
+  if (!cu_cli_parse (context, "flags import", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 2)
+    {
+      cu_cli_usage_error ("flags import", _("Give one bundle folder or answers CSV."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  r = cu_flag_bundle_import (store, argv[1], &error);
+  if (r == NULL)
+    {
+      cu_cli_error (argv[1], "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      cu_cli_json_set_string (b, "bundle_id", r->bundle_id);
+      json_builder_set_member_name (b, "applied");
+      json_builder_add_boolean_value (b, r->issues->len == 0);
+#define INT(name, v) json_builder_set_member_name (b, name); json_builder_add_int_value (b, v)
+      INT ("rows", r->n_rows);
+      INT ("answered", r->n_answered);
+      INT ("corrected", r->n_corrected);
+      INT ("unanswered", r->n_unanswered);
+      if (r->check != NULL)
+        {
+          INT ("closed_count", r->check->closed->len);
+          INT ("new", r->check->n_new);
+          INT ("active_count", r->check->n_active);
+          add_flags_array (b, "closed", r->check->closed);
+        }
+      json_builder_set_member_name (b, "rejected");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < r->issues->len; i++)
+        {
+          const CuClinicalIssue *is = r->issues->pdata[i];
+          json_builder_begin_object (b);
+          cu_cli_json_set_string (b, "file", is->file);
+          INT ("line", is->line);
+          cu_cli_json_set_string (b, "column", is->column);
+          cu_cli_json_set_string (b, "value", is->value);
+          cu_cli_json_set_string (b, "reason", is->reason);
+          json_builder_end_object (b);
+        }
+#undef INT
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  if (r->issues->len > 0)
+    {
+      for (guint i = 0; i < r->issues->len && !json; i++)
+        {
+          const CuClinicalIssue *is = r->issues->pdata[i];
+          fprintf (stderr, _("%s: line %u, column %s: %s\n"), is->file, is->line,
+                   is->column != NULL ? is->column : "—", is->reason);
+        }
+      cu_cli_error (argv[1], ngettext ("%u row rejected: nothing was applied",
+                                       "%u rows rejected: nothing was applied", r->issues->len),
+                    r->issues->len);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (!json)
+    {
+      for (guint i = 0; i < r->check->closed->len; i++)
+        {
+          const CuFlag *f = r->check->closed->pdata[i];
+          printf (_("resolved: #%lld %s %s — the cause has disappeared\n"), (long long) f->id,
+                  f->rule_id, f->person_id);
+        }
+      printf (_("bundle %s applied: %u answered (%u values corrected), %u unanswered; %u flags "
+                "resolved, %u new, %u active\n"), r->bundle_id, r->n_answered, r->n_corrected,
+              r->n_unanswered, r->check->closed->len, r->check->n_new, r->check->n_active);
+    }
+  return CU_CLI_EXIT_OK;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------- */
 
 typedef struct
@@ -411,6 +575,8 @@ static const Sub subs[] = {
   { "show", flags_show, N_("Show a flag and its history") },
   { "set", flags_set, N_("Change the state of flags, with a comment") },
   { "comment", flags_comment, N_("Add a comment to a flag") },
+  { "export", flags_export, N_("Write a bundle of a site's flags for its data collectors") },
+  { "import", flags_import, N_("Apply a site's answers (bundle folder or answers.csv)") },
 };
 
 int

@@ -276,6 +276,7 @@ typedef struct
   guint line;              /* first row of the person */
   GHashTable *values;      /* variable → normalized value ("" = explicitly empty) */
   GHashTable *lines;       /* variable → GUINT line it came from */
+  GHashTable *invalid;     /* variables already rejected: no second issue about them */
 } Person;
 
 static void
@@ -284,6 +285,7 @@ person_free (Person *p)
   g_free (p->person_id);
   g_hash_table_unref (p->values);
   g_hash_table_unref (p->lines);
+  g_hash_table_unref (p->invalid);
   g_free (p);
 }
 
@@ -329,6 +331,7 @@ get_person (Reader *r, const char *person_id, guint line, gboolean *is_new)
       p->line = line;
       p->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
       p->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      p->invalid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_hash_table_insert (r->persons, p->person_id, p);
       g_ptr_array_add (r->order, p);
     }
@@ -346,6 +349,7 @@ take_value (Reader *r, Person *p, guint line, const char *column, const char *va
   if (value == NULL)
     {
       add_issue (r, line, column, text, "%s", error->message);
+      g_hash_table_add (p->invalid, g_strdup (variable));
       return FALSE;
     }
   g_hash_table_insert (p->values, g_strdup (variable), g_steal_pointer (&value));
@@ -358,6 +362,13 @@ pv (Person *p, const char *variable)
 {
   const char *v = g_hash_table_lookup (p->values, variable);
   return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* Missing, and not because its value was rejected already. */
+static gboolean
+missing (Person *p, const char *variable)
+{
+  return pv (p, variable) == NULL && !g_hash_table_contains (p->invalid, variable);
 }
 
 static guint
@@ -375,17 +386,17 @@ check_conditionals (Reader *r, Person *p)
 {
   const char *treatment = pv (p, "treatment_type");
 
-  if (pv (p, "psa_ng_ml") != NULL && pv (p, "psa_date") == NULL)
+  if (pv (p, "psa_ng_ml") != NULL && missing (p, "psa_date"))
     add_issue (r, pline (p, "psa_ng_ml"), "psa_date", NULL,
                _("psa_date is required when psa_ng_ml is given"));
   if (treatment != NULL && strcmp (treatment, "none") != 0
-      && strcmp (treatment, "active_surveillance") != 0 && pv (p, "treatment_date") == NULL)
+      && strcmp (treatment, "active_surveillance") != 0 && missing (p, "treatment_date"))
     add_issue (r, pline (p, "treatment_type"), "treatment_date", NULL,
                _("treatment_date is required for treatment “%s”"), treatment);
-  if (g_strcmp0 (pv (p, "vital_status"), "dead") == 0 && pv (p, "death_date") == NULL)
+  if (g_strcmp0 (pv (p, "vital_status"), "dead") == 0 && missing (p, "death_date"))
     add_issue (r, pline (p, "vital_status"), "death_date", NULL,
                _("death_date is required when vital_status is dead"));
-  if (g_strcmp0 (pv (p, "recurrence"), "yes") == 0 && pv (p, "recurrence_date") == NULL)
+  if (g_strcmp0 (pv (p, "recurrence"), "yes") == 0 && missing (p, "recurrence_date"))
     add_issue (r, pline (p, "recurrence"), "recurrence_date", NULL,
                _("recurrence_date is required when recurrence is yes"));
 }
