@@ -18,6 +18,7 @@ struct _CuApplication
 
   char *workspace;
   gboolean open_demo;
+  gboolean show_flags;
   char *open_series;
   CuStore *store;
 };
@@ -31,6 +32,7 @@ static const GOptionEntry option_entries[] = {
     N_("Write and import the demo study if missing, then open its first series"), NULL },
   { "series", 's', 0, G_OPTION_ARG_STRING, NULL,
     N_("Open the series with this SeriesInstanceUID (or a unique prefix of it)"), N_("UID") },
+  { "flags", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Open the consistency flags panel"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
   { NULL }
 };
@@ -49,6 +51,7 @@ cu_application_handle_local_options (GApplication *app, GVariantDict *options)
     }
   g_variant_dict_lookup (options, "workspace", "^ay", &workspace);
   self->open_demo = g_variant_dict_contains (options, "open-demo");
+  self->show_flags = g_variant_dict_contains (options, "flags");
   g_variant_dict_lookup (options, "series", "s", &self->open_series);
   self->workspace = workspace ? g_steal_pointer (&workspace) : cu_store_default_path ();
 
@@ -101,6 +104,11 @@ cu_application_activate (GApplication *app)
   if (self->open_series != NULL)
     cu_window_open_series (CU_WINDOW (window), self->open_series);
   g_clear_pointer (&self->open_series, g_free);
+  if (self->show_flags)
+    {
+      self->show_flags = FALSE;
+      gtk_widget_activate_action (GTK_WIDGET (window), "win.show-flags", "s", "");
+    }
 }
 
 static void

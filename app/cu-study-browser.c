@@ -170,6 +170,8 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrow
   gboolean is_series = cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES;
   gboolean is_study = cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY;
   CuGateState gate = cu_browser_item_get_gate (item);
+  gboolean is_patient = cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_PATIENT;
+  guint n_flags = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "cu-open-flags"));
 
   gtk_tree_expander_set_list_row (GTK_TREE_EXPANDER (expander), row);
   gtk_label_set_label (GTK_LABEL (title), cu_browser_item_get_title (item));
@@ -183,7 +185,22 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrow
 
   for (guint i = CU_GATE_PENDING; i <= CU_GATE_OVERRIDDEN; i++)
     gtk_widget_remove_css_class (badge, cu_gate_state_to_string (i));
-  gtk_widget_set_visible (badge, is_study && gate != CU_GATE_PASSED);
+  gtk_widget_remove_css_class (badge, "flags");
+  gtk_widget_set_visible (badge, (is_study && gate != CU_GATE_PASSED)
+                                 || (is_patient && n_flags > 0));
+  if (is_patient && n_flags > 0)
+    {
+      g_autofree char *label = NULL;
+
+      /* Consistency flags that still need work (open, sent, answered): a click opens the
+       * flags panel on this patient. */
+      label = g_strdup_printf (ngettext ("%u flag", "%u flags", n_flags), n_flags);
+      gtk_button_set_label (GTK_BUTTON (badge), label);
+      gtk_widget_add_css_class (badge, "flags");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (badge), "s", cu_browser_item_get_key (item));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (badge), "win.show-flags");
+      gtk_widget_set_tooltip_text (badge, _("Consistency flags of this patient that need work"));
+    }
   if (is_study && gate != CU_GATE_PASSED)
     {
       gtk_button_set_label (GTK_BUTTON (badge), cu_gate_state_to_label (gate));
@@ -367,6 +384,7 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
   g_autoptr (GPtrArray) records = NULL;
   CuBrowserItem *patient = NULL, *study = NULL;
   g_autoptr (GPtrArray) patients = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable) open_flags = NULL;
 
   g_return_val_if_fail (CU_IS_STUDY_BROWSER (self), FALSE);
   g_return_val_if_fail (CU_IS_STORE (store), FALSE);
@@ -374,6 +392,7 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
   records = cu_store_list_series (store, error);
   if (records == NULL)
     return FALSE;
+  open_flags = cu_flags_active_by_person (store, NULL);
   g_set_object (&self->store, store);
   cu_thumbnailer_cancel_all (self->thumbnailer);
   self->n_series = records->len;
@@ -392,6 +411,9 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
                                          name && *name ? name : _("Unknown patient"),
                                          rec->patient_id);
           g_ptr_array_add (patients, patient);
+          if (open_flags != NULL)
+            g_object_set_data (G_OBJECT (patient), "cu-open-flags",
+                               g_hash_table_lookup (open_flags, rec->patient_id));
           study = NULL;
         }
       if (study == NULL || g_strcmp0 (cu_browser_item_get_key (study), rec->study_uid) != 0)

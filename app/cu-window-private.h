@@ -76,4 +76,12 @@ void     _cu_window_job_progress_unref  (CuJobProgress *progress);
 void     _cu_window_export_action       (GtkWidget *widget, const char *action_name,
                                          GVariant *param);
 
+/* Consistency flags (cu-window-flags.c): win.show-flags, win.import-clinical. */
+typedef struct _CuFlagsWindow CuFlagsWindow;
+void     _cu_window_class_init_flags    (GtkWidgetClass *widget_class);
+/* Open (or raise) the flags panel, filtered to person_id when not NULL. */
+CuFlagsWindow *_cu_window_show_flags    (CuWindow *self, const char *person_id);
+/* Flags or clinical data changed: refresh the browser's per-patient flag badges. */
+void     _cu_window_flags_changed       (CuWindow *self);
+
 G_END_DECLS

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-flags-window.c — the consistency flags panel (cu-flags-window.h).
+ *
+ * Reads and state changes use the main window's CuStore on the main thread (they are
+ * single-row updates). The clinical import and the rule run are jobs: a GTask thread with
+ * its own CuStore on the same workspace, so the panel and the main window stay responsive.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cu-flags-window.h"
+#include "cu-window-private.h"
+
+struct _CuFlagsWindow
+{
+  AdwWindow parent_instance;
+
+  /* template */
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkDropDown *site_dropdown;
+  GtkDropDown *rule_dropdown;
+  GtkDropDown *state_dropdown;
+  GtkDropDown *severity_dropdown;
+  GtkSearchEntry *person_entry;
+  GtkLabel *summary_label;
+  GtkStack *stack;
+  GtkListBox *list;
+
+  /* borrowed */
+  CuWindow *parent;
+
+  /* owned */
+  GPtrArray *flags;            /* CuFlag shown */
+  GCancellable *cancellable;
+  GtkFileChooserNative *chooser;
+  GtkWidget *report;           /* last report dialog (weak) */
+  gboolean filling;            /* dropdown models being rebuilt: ignore their signals */
+};
+
+G_DEFINE_FINAL_TYPE (CuFlagsWindow, cu_flags_window, ADW_TYPE_WINDOW)
+
+static const char *const state_ids[] = { "", "active", "open", "sent", "answered", "resolved",
+                                         "accepted", "withdrawn", NULL };
+static const char *const severity_ids[] = { "", "error", "warning", "info", NULL };
+
+/* ---- filters ------------------------------------------------------------------------ */
+
+static const char *
+dropdown_id (GtkDropDown *dropdown)
+{
+  guint pos = gtk_drop_down_get_selected (dropdown);
+  const char *const *ids = g_object_get_data (G_OBJECT (dropdown), "cu-ids");
+
+  if (ids == NULL || pos == GTK_INVALID_LIST_POSITION || pos >= g_strv_length ((char **) ids))
+    return NULL;
+  return ids[pos][0] != '\0' ? ids[pos] : NULL;
+}
+
+static void
+set_dropdown (GtkDropDown *dropdown, const char *const *ids, const char *const *labels,
+              const char *select)
+{
+  g_autoptr (GtkStringList) model = gtk_string_list_new (labels);
+  guint pos = 0;
+
+  g_object_set_data_full (G_OBJECT (dropdown), "cu-ids", g_strdupv ((char **) ids),
+                          (GDestroyNotify) g_strfreev);
+  for (guint i = 0; ids[i] != NULL; i++)
+    if (select != NULL && g_strcmp0 (ids[i], select) == 0)
+      pos = i;
+  gtk_drop_down_set_model (dropdown, G_LIST_MODEL (model));
+  gtk_drop_down_set_selected (dropdown, pos);
+}
+
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Sites and rules come from the flags present; keep the current choice. */
+static void
+fill_dynamic_filters (CuFlagsWindow *self)
+{
+  CuStore *store = cu_window_get_store (self->parent);
+  g_autofree char *site = g_strdup (dropdown_id (self->site_dropdown));
+  g_autofree char *rule = g_strdup (dropdown_id (self->rule_dropdown));
+  g_auto (GStrv) sites = cu_flags_sites (store, NULL);
+  g_autoptr (GPtrArray) all = cu_flags_list (store, NULL, NULL);
+  g_autoptr (GStrvBuilder) site_ids = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) site_labels = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) rule_ids = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) rule_labels = g_strv_builder_new ();
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) rules = g_ptr_array_new ();
+  g_auto (GStrv) si = NULL, sl = NULL, ri = NULL, rl = NULL;
+
+  self->filling = TRUE;
+  g_strv_builder_add (site_ids, "");
+  g_strv_builder_add (site_labels, _("All sites"));
+  for (guint i = 0; sites != NULL && sites[i] != NULL; i++)
+    {
+      g_strv_builder_add (site_ids, sites[i]);
+      g_strv_builder_add (site_labels, sites[i]);
+    }
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    {
+      CuFlag *f = all->pdata[i];
+      if (!g_hash_table_contains (seen, f->rule_id))
+        {
+          g_hash_table_add (seen, f->rule_id);
+          g_ptr_array_add (rules, f->rule_id);
+        }
+    }
+  g_ptr_array_sort (rules, compare_strings);
+  g_strv_builder_add (rule_ids, "");
+  g_strv_builder_add (rule_labels, _("All rules"));
+  for (guint i = 0; i < rules->len; i++)
+    {
+      g_strv_builder_add (rule_ids, rules->pdata[i]);
+      g_strv_builder_add (rule_labels, rules->pdata[i]);
+    }
+  si = g_strv_builder_end (site_ids);
+  sl = g_strv_builder_end (site_labels);
+  ri = g_strv_builder_end (rule_ids);
+  rl = g_strv_builder_end (rule_labels);
+  set_dropdown (self->site_dropdown, (const char *const *) si, (const char *const *) sl, site);
+  set_dropdown (self->rule_dropdown, (const char *const *) ri, (const char *const *) rl, rule);
+  self->filling = FALSE;
+}
+
+/* ---- the list ----------------------------------------------------------------------- */
+
+static const char *
+severity_icon (const char *severity)
+{
+  if (g_strcmp0 (severity, "error") == 0)
+    return "dialog-error-symbolic";
+  if (g_strcmp0 (severity, "warning") == 0)
+    return "dialog-warning-symbolic";
+  return "dialog-information-symbolic";
+}
+
+static void
+add_menu_item (GMenu *menu, const char *label, gint64 id, CuFlagState state)
+{
+  g_autoptr (GMenuItem) item = g_menu_item_new (label, NULL);
+
+  g_menu_item_set_action_and_target_value (item, "flags.set-state",
+                                           g_variant_new ("(xs)", id, cu_flag_state_to_string (state)));
+  g_menu_append_item (menu, item);
+}
+
+static GtkWidget *
+make_row (CuFlag *f)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *icon = gtk_image_new_from_icon_name (severity_icon (f->severity));
+  GtkWidget *state = gtk_label_new (cu_flag_state_to_label (f->state));
+  GtkWidget *menu_button = gtk_menu_button_new ();
+  g_autoptr (GMenu) menu = g_menu_new ();
+  g_autofree char *title = NULL;
+  g_autofree char *escaped = g_markup_escape_text (f->message, -1);
+
+  /* TRANSLATORS: flag row: number, rule, pseudonym */
+  title = g_markup_printf_escaped (_("#%lld · %s · %s"), (long long) f->id, f->rule_id, f->person_id);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), escaped);
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
+  gtk_widget_set_tooltip_text (row, f->title);
+  gtk_widget_add_css_class (icon, g_strcmp0 (f->severity, "error") == 0 ? "error"
+                                  : g_strcmp0 (f->severity, "warning") == 0 ? "warning" : "dim-label");
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+
+  gtk_widget_add_css_class (state, "flag-state");
+  gtk_widget_add_css_class (state, cu_flag_state_to_string (f->state));
+  gtk_widget_set_valign (state, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), state);
+
+  /* The images the flag is about: its series, else its study, else the patient's first. */
+  {
+    GtkWidget *jump = gtk_button_new_from_icon_name ("go-jump-symbolic");
+    gtk_widget_set_valign (jump, GTK_ALIGN_CENTER);
+    gtk_widget_set_tooltip_text (jump, _("Show the images in the main window"));
+    gtk_actionable_set_action_target (GTK_ACTIONABLE (jump), "x", f->id);
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (jump), "flags.jump");
+    gtk_widget_add_css_class (jump, "flat");
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), jump);
+  }
+
+  if (f->state == CU_FLAG_OPEN)
+    add_menu_item (menu, _("Mark as Sent to Site"), f->id, CU_FLAG_SENT);
+  if (f->state == CU_FLAG_OPEN || f->state == CU_FLAG_SENT)
+    add_menu_item (menu, _("Record an Answer…"), f->id, CU_FLAG_ANSWERED);
+  if (cu_flag_state_is_active (f->state))
+    {
+      add_menu_item (menu, _("Resolve…"), f->id, CU_FLAG_RESOLVED);
+      add_menu_item (menu, _("Accept as Is…"), f->id, CU_FLAG_ACCEPTED);
+      add_menu_item (menu, _("Withdraw…"), f->id, CU_FLAG_WITHDRAWN);
+    }
+  else
+    add_menu_item (menu, _("Reopen…"), f->id, CU_FLAG_OPEN);
+  gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu_button), "view-more-symbolic");
+  gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), G_MENU_MODEL (menu));
+  gtk_widget_set_valign (menu_button, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (menu_button, _("Change the State of the Flag"));
+  gtk_widget_add_css_class (menu_button, "flat");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), menu_button);
+  return row;
+}
+
+void
+cu_flags_window_reload (CuFlagsWindow *self)
+{
+  CuStore *store;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) flags = NULL;
+  g_autoptr (GHashTable) persons = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *summary = NULL;
+  const char *person;
+  CuFlagFilter filter = { 0 };
+  GtkWidget *child;
+  guint n_active = 0;
+
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  store = cu_window_get_store (self->parent);
+  if (store == NULL)
+    return;
+  fill_dynamic_filters (self);
+  person = gtk_editable_get_text (GTK_EDITABLE (self->person_entry));
+  filter.site = dropdown_id (self->site_dropdown);
+  filter.rule_id = dropdown_id (self->rule_dropdown);
+  filter.state = dropdown_id (self->state_dropdown);
+  filter.severity = dropdown_id (self->severity_dropdown);
+  filter.person_id = person != NULL && *person ? person : NULL;
+  flags = cu_flags_list (store, &filter, &error);
+  if (flags == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      return;
+    }
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))) != NULL)
+    gtk_list_box_remove (self->list, child);
+  for (guint i = 0; i < flags->len; i++)
+    {
+      CuFlag *f = flags->pdata[i];
+      gtk_list_box_append (self->list, make_row (f));
+      g_hash_table_add (persons, f->person_id);
+      n_active += cu_flag_state_is_active (f->state);
+    }
+  g_clear_pointer (&self->flags, g_ptr_array_unref);
+  self->flags = g_steal_pointer (&flags);
+  gtk_stack_set_visible_child_name (self->stack, self->flags->len > 0 ? "list" : "empty");
+  /* TRANSLATORS: flags panel summary: flags shown, of which active, patients */
+  summary = g_strdup_printf (_("%u flags shown (%u needing work) about %u patients"),
+                             self->flags->len, n_active, g_hash_table_size (persons));
+  gtk_label_set_label (self->summary_label, summary);
+  adw_window_title_set_subtitle (self->window_title, cu_store_get_path (store));
+}
+
+static void
+filter_changed_cb (CuFlagsWindow *self)
+{
+  if (!self->filling)
+    cu_flags_window_reload (self);
+}
+
+/* ---- actions: state, jump ----------------------------------------------------------- */
+
+static void
+state_response_cb (AdwMessageDialog *dialog, const char *response, CuFlagsWindow *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "cu-entry");
+  gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "cu-id"));
+  CuFlagState state = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "cu-state"));
+  g_autoptr (GError) error = NULL;
+  const char *comment;
+
+  if (g_strcmp0 (response, "apply") != 0)
+    return;
+  comment = gtk_editable_get_text (entry);
+  if (!cu_flags_set_state (cu_window_get_store (self->parent), id, state,
+                           comment != NULL && *comment ? comment : NULL, &error))
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+  cu_flags_window_reload (self);
+  _cu_window_flags_changed (self->parent);
+}
+
+static void
+set_state_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
+  gint64 id;
+  const char *state_text;
+  CuFlagState state;
+  GtkWidget *dialog, *entry;
+  g_autofree char *heading = NULL;
+
+  g_variant_get (param, "(x&s)", &id, &state_text);
+  if (!cu_flag_state_from_string (state_text, &state))
+    return;
+  /* Sending needs no comment; every other step asks for one (it goes to the history). */
+  if (state == CU_FLAG_SENT)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!cu_flags_set_state (cu_window_get_store (self->parent), id, state, NULL, &error))
+        adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      cu_flags_window_reload (self);
+      _cu_window_flags_changed (self->parent);
+      return;
+    }
+  /* TRANSLATORS: %lld is a flag number, %s the new state */
+  heading = g_strdup_printf (_("Flag #%lld: %s"), (long long) id, cu_flag_state_to_label (state));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                   state == CU_FLAG_ANSWERED ? _("Write down the site’s answer.")
+                                                             : _("Say why (kept in the flag’s history with your name and the time)."));
+  entry = gtk_entry_new ();
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Comment"));
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "apply", _("_Apply"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "apply",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "apply");
+  g_object_set_data (G_OBJECT (dialog), "cu-entry", entry);
+  g_object_set_data (G_OBJECT (dialog), "cu-id", GSIZE_TO_POINTER ((gsize) id));
+  g_object_set_data (G_OBJECT (dialog), "cu-state", GUINT_TO_POINTER (state));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (state_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static char *
+series_for_flag (CuStore *store, const CuFlag *f)
+{
+  g_autoptr (GPtrArray) records = NULL;
+
+  if (f->series_uid != NULL)
+    return g_strdup (f->series_uid);
+  records = cu_store_list_series (store, NULL);
+  for (guint pass = 0; records != NULL && pass < 2; pass++)
+    for (guint i = 0; i < records->len; i++)
+      {
+        const CuSeriesRecord *r = records->pdata[i];
+        if (pass == 0 ? (f->study_uid != NULL && g_strcmp0 (r->study_uid, f->study_uid) == 0)
+                      : g_strcmp0 (r->patient_id, f->person_id) == 0)
+          return g_strdup (r->series_uid);
+      }
+  return NULL;
+}
+
+static void
+jump_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
+  CuStore *store = cu_window_get_store (self->parent);
+  g_autoptr (CuFlag) flag = cu_flags_get (store, g_variant_get_int64 (param), NULL);
+  g_autofree char *series = flag != NULL ? series_for_flag (store, flag) : NULL;
+
+  if (series == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay,
+                                   adw_toast_new (_("No images of this patient in the workspace")));
+      return;
+    }
+  cu_window_open_series (self->parent, series);
+  gtk_window_present (GTK_WINDOW (self->parent));
+}
+
+/* ---- jobs: clinical import, check ---------------------------------------------------- */
+
+typedef struct
+{
+  char *workspace;
+  char *path;                   /* NULL: only run the rules */
+  CuClinicalReport *clinical;
+  CuFlagCheckReport *check;
+} Job;
+
+static void
+job_free (Job *j)
+{
+  g_free (j->workspace);
+  g_free (j->path);
+  g_clear_pointer (&j->clinical, cu_clinical_report_free);
+  g_clear_pointer (&j->check, cu_flag_check_report_free);
+  g_free (j);
+}
+
+static void
+job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *j = task_data;
+  g_autoptr (CuStore) store = NULL;
+  GError *error = NULL;
+
+  store = cu_store_open (j->workspace, &error);
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (j->path != NULL)
+    {
+      j->clinical = cu_clinical_import (store, j->path, NULL, &error);
+      if (j->clinical == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
+      if (j->clinical->issues->len > 0)
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+    }
+  j->check = cu_flags_check (store, &error);
+  if (j->check == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static char *
+describe_check (const CuFlagCheckReport *c)
+{
+  /* TRANSLATORS: result of running the consistency rules */
+  return g_strdup_printf (_("%u new flags, %u closed because their cause disappeared; %u flags "
+                            "need work."), c->n_new, c->closed->len, c->n_active);
+}
+
+static void
+show_report (CuFlagsWindow *self, const char *heading, const char *body, const char *details)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  if (details != NULL && *details)
+    {
+      GtkWidget *scrolled = gtk_scrolled_window_new ();
+      GtkWidget *label = gtk_label_new (details);
+
+      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_label_set_yalign (GTK_LABEL (label), 0);
+      gtk_widget_add_css_class (label, "monospace");
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), label);
+      gtk_scrolled_window_set_min_content_height (GTK_SCROLLED_WINDOW (scrolled), 220);
+      gtk_scrolled_window_set_min_content_width (GTK_SCROLLED_WINDOW (scrolled), 560);
+      adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scrolled);
+    }
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  g_set_weak_pointer (&self->report, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (source);
+  Job *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *body = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_report (self, j->path != NULL ? _("Clinical Import Failed") : _("Checks Failed"),
+                     error->message, NULL);
+      g_clear_object (&self->cancellable);
+      return;
+    }
+  g_clear_object (&self->cancellable);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-clinical", TRUE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.check", TRUE);
+
+  if (j->clinical != NULL && j->clinical->issues->len > 0)
+    {
+      g_autoptr (GString) details = g_string_new (NULL);
+      g_autofree char *name = g_path_get_basename (j->path);
+
+      for (guint i = 0; i < j->clinical->issues->len; i++)
+        {
+          const CuClinicalIssue *is = j->clinical->issues->pdata[i];
+          if (is->line > 0 && is->column != NULL)
+            g_string_append_printf (details, _("line %u, %s: %s\n"), is->line, is->column, is->reason);
+          else if (is->line > 0)
+            g_string_append_printf (details, _("line %u: %s\n"), is->line, is->reason);
+          else
+            g_string_append_printf (details, "%s\n", is->reason);
+        }
+      /* TRANSLATORS: %s is a file name, %u a number of problems */
+      body = g_strdup_printf (ngettext ("%s has %u problem. Nothing was imported: correct the file "
+                                        "and import it again.",
+                                        "%s has %u problems. Nothing was imported: correct the "
+                                        "file and import it again.", j->clinical->issues->len),
+                              name, j->clinical->issues->len);
+      show_report (self, _("Clinical Data Rejected"), body, details->str);
+      return;
+    }
+
+  cu_flags_window_reload (self);
+  _cu_window_flags_changed (self->parent);
+  if (j->clinical != NULL)
+    {
+      g_autofree char *check = describe_check (j->check);
+      g_autofree char *name = g_path_get_basename (j->path);
+      /* TRANSLATORS: clinical import summary */
+      body = g_strdup_printf (_("%s (%s layout): %u patients; %u values added, %u changed, %u "
+                                "removed.\n%s"), name, j->clinical->layout, j->clinical->n_persons,
+                              j->clinical->n_added, j->clinical->n_changed, j->clinical->n_removed,
+                              check);
+      show_report (self, _("Clinical Data Imported"), body, NULL);
+    }
+  else
+    {
+      g_autofree char *check = describe_check (j->check);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (check));
+    }
+}
+
+static void
+run_job (CuFlagsWindow *self, const char *path)
+{
+  g_autoptr (GTask) task = NULL;
+  Job *j;
+
+  if (self->cancellable != NULL)
+    return;
+  self->cancellable = g_cancellable_new ();
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-clinical", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.check", FALSE);
+  j = g_new0 (Job, 1);
+  j->workspace = g_strdup (cu_store_get_path (cu_window_get_store (self->parent)));
+  j->path = g_strdup (path);
+  task = g_task_new (self, self->cancellable, job_done, NULL);
+  g_task_set_source_tag (task, run_job);
+  g_task_set_task_data (task, j, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, job_thread);
+}
+
+void
+cu_flags_window_import_clinical (CuFlagsWindow *self, const char *path)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+  run_job (self, path);
+}
+
+void
+cu_flags_window_check (CuFlagsWindow *self)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  run_job (self, NULL);
+}
+
+gboolean
+cu_flags_window_is_busy (CuFlagsWindow *self)
+{
+  return self->cancellable != NULL;
+}
+
+GtkWidget *
+cu_flags_window_get_report (CuFlagsWindow *self)
+{
+  return self->report;
+}
+
+static void
+chooser_response_cb (GtkNativeDialog *dialog, int response, CuFlagsWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        cu_flags_window_import_clinical (self, path);
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_clear_object (&self->chooser);
+}
+
+static void
+import_clinical_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
+  g_autoptr (GtkFileFilter) csv = gtk_file_filter_new ();
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("Import Clinical Data"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"),
+                                               _("_Cancel"));
+  gtk_file_filter_set_name (csv, _("CSV files (eCRF export)"));
+  gtk_file_filter_add_pattern (csv, "*.csv");
+  gtk_file_filter_add_pattern (csv, "*.CSV");
+  gtk_file_filter_add_mime_type (csv, "text/csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), csv);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+check_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_flags_window_check (CU_FLAGS_WINDOW (widget));
+}
+
+/* ---- filters API -------------------------------------------------------------------- */
+
+static void
+select_id (GtkDropDown *dropdown, const char *id)
+{
+  const char *const *ids = g_object_get_data (G_OBJECT (dropdown), "cu-ids");
+
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+    if (g_strcmp0 (ids[i], id != NULL ? id : "") == 0)
+      {
+        gtk_drop_down_set_selected (dropdown, i);
+        return;
+      }
+}
+
+void
+cu_flags_window_set_filter (CuFlagsWindow *self, const char *site, const char *rule,
+                            const char *state, const char *severity)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  self->filling = TRUE;
+  select_id (self->site_dropdown, site);
+  select_id (self->rule_dropdown, rule);
+  select_id (self->state_dropdown, state);
+  select_id (self->severity_dropdown, severity);
+  self->filling = FALSE;
+  cu_flags_window_reload (self);
+}
+
+void
+cu_flags_window_set_person (CuFlagsWindow *self, const char *person_id)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  self->filling = TRUE;
+  gtk_editable_set_text (GTK_EDITABLE (self->person_entry), person_id != NULL ? person_id : "");
+  self->filling = FALSE;
+  cu_flags_window_reload (self);
+}
+
+guint
+cu_flags_window_get_n_shown (CuFlagsWindow *self)
+{
+  return self->flags != NULL ? self->flags->len : 0;
+}
+
+gint64
+cu_flags_window_get_flag_id (CuFlagsWindow *self, guint n)
+{
+  return self->flags != NULL && n < self->flags->len ? ((CuFlag *) self->flags->pdata[n])->id : 0;
+}
+
+/* ---- GObject ------------------------------------------------------------------------ */
+
+static void
+cu_flags_window_dispose (GObject *object)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (object);
+
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_clear_weak_pointer (&self->report);
+  g_clear_pointer (&self->flags, g_ptr_array_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_FLAGS_WINDOW);
+  G_OBJECT_CLASS (cu_flags_window_parent_class)->dispose (object);
+}
+
+static void
+cu_flags_window_class_init (CuFlagsWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = cu_flags_window_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/curata/Curata/ui/cu-flags-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, site_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, rule_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, state_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, severity_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, person_entry);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, list);
+
+  gtk_widget_class_install_action (widget_class, "flags.import-clinical", NULL, import_clinical_action);
+  gtk_widget_class_install_action (widget_class, "flags.check", NULL, check_action);
+  gtk_widget_class_install_action (widget_class, "flags.set-state", "(xs)", set_state_action);
+  gtk_widget_class_install_action (widget_class, "flags.jump", "x", jump_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+}
+
+static void
+cu_flags_window_init (CuFlagsWindow *self)
+{
+  const char *const state_labels[] = {
+    _("Any state"), _("Needing work"), _("Open"), _("Sent to site"), _("Answered"), _("Resolved"),
+    _("Accepted as is"), _("Withdrawn"), NULL
+  };
+  const char *const severity_labels[] = { _("Any severity"), _("Errors"), _("Warnings"), _("Info"), NULL };
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->filling = TRUE;
+  set_dropdown (self->state_dropdown, state_ids, state_labels, "active");
+  set_dropdown (self->severity_dropdown, severity_ids, severity_labels, NULL);
+  self->filling = FALSE;
+  g_signal_connect_swapped (self->site_dropdown, "notify::selected", G_CALLBACK (filter_changed_cb), self);
+  g_signal_connect_swapped (self->rule_dropdown, "notify::selected", G_CALLBACK (filter_changed_cb), self);
+  g_signal_connect_swapped (self->state_dropdown, "notify::selected", G_CALLBACK (filter_changed_cb), self);
+  g_signal_connect_swapped (self->severity_dropdown, "notify::selected", G_CALLBACK (filter_changed_cb), self);
+  g_signal_connect_swapped (self->person_entry, "search-changed", G_CALLBACK (filter_changed_cb), self);
+}
+
+CuFlagsWindow *
+cu_flags_window_new (CuWindow *parent)
+{
+  CuFlagsWindow *self;
+
+  g_return_val_if_fail (CU_IS_WINDOW (parent), NULL);
+  self = g_object_new (CU_TYPE_FLAGS_WINDOW, "transient-for", parent, "destroy-with-parent", TRUE,
+                       NULL);
+  self->parent = parent;
+  cu_flags_window_reload (self);
+  return self;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-flags-window.c — display test of consistency flags in the GUI, on the demo study and
+ * real DICOM from the shared corpus: the study browser shows each patient's open flags;
+ * win.show-flags opens the flags panel, whose filters (rule, severity, state, pseudonym)
+ * narrow the list; a flag jumps to its series in the main window; a flag is marked sent;
+ * a malformed clinical CSV imported from the panel is reported row by row and imports
+ * nothing; a corrected CSV is imported, the rules run again, the fixed flag closes and the
+ * browser's badge of that patient goes away.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+
+#include "cu-browser-item.h"
+#include "cu-flags-window.h"
+#include "cu-study-browser.h"
+#include "cu-window.h"
+#include "app-test-util.h"
+
+#define WIDE_HEADER \
+  "person_id,sex,birth_year,cancer_type,diagnosis_date,psa_ng_ml,psa_date,gleason_primary," \
+  "gleason_secondary,gleason_score,isup_grade_group,clin_t,clin_n,clin_m,pirads_max,treatment_type," \
+  "treatment_date,last_followup_date,vital_status,death_date,recurrence,recurrence_date," \
+  "observation_start_date\n"
+
+static const char seeded_csv[] = WIDE_HEADER
+  "CUR-DEMO-0001,M,1956,prostate,2024-04-02,8.6,2024-02-27,3,4,7,2,T2c,N0,M0,4,prostatectomy,2024-05-21,2025-09-30,alive,,no,,2024-02-01\n"
+  "QIN-PROSTATE-01-0001,M,1920,prostate,1971-08-01,9.1,1971-07-01,3,4,7,2,T2a,N0,M0,,prostatectomy,1971-09-15,1972-06-30,alive,,no,,\n"
+  "4MR1,M,1950,colorectal,2004-09-01,,,,,,,,,,,chemotherapy,2004-10-01,2006-01-01,alive,,,,\n"
+  "PX-0100,M,1955,prostate,2021-02-01,6.2,2021-01-20,3,3,6,1,,,,,active_surveillance,,2022-05-01,alive,,,,\n"
+  "PX-0101,M,1955,prostate,2021-02-03,6.2,2021-01-22,3,3,6,1,,,,,active_surveillance,,2022-05-01,alive,,,,\n";
+
+static guint
+patient_flags (CuStudyBrowser *browser, const char *patient_id)
+{
+  GListModel *model = cu_study_browser_get_model (browser);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_PATIENT
+          && g_strcmp0 (cu_browser_item_get_key (item), patient_id) == 0)
+        return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (item), "cu-open-flags"));
+    }
+  g_error ("no patient %s in the browser", patient_id);
+  return 0;
+}
+
+static gboolean
+panel_idle (gpointer data)
+{
+  return !cu_flags_window_is_busy (CU_FLAGS_WINDOW (data));
+}
+
+typedef struct
+{
+  CuWindow *window;
+  const char *uid;
+} OpenWait;
+
+static gboolean
+series_opened (gpointer data)
+{
+  OpenWait *w = data;
+  return !cu_window_is_busy (w->window) && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
+}
+
+static const char *
+report_heading (CuFlagsWindow *panel)
+{
+  GtkWidget *report = cu_flags_window_get_report (panel);
+  g_assert_nonnull (report);
+  return adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (report));
+}
+
+static void
+test_flags_panel (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("curata-flags-window-XXXXXX", &error);
+  g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
+  g_autofree char *demo = g_build_filename (dir, "demo", NULL);
+  g_autofree char *csv = g_build_filename (dir, "seeded.csv", NULL);
+  g_autofree char *bad = g_build_filename (dir, "bad.csv", NULL);
+  g_autofree char *fixed = g_build_filename (dir, "fixed.csv", NULL);
+  g_autofree char *p1 = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "mr", "prostate_adc_ge", NULL);
+  g_autofree char *p2 = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "single", "MR_small.dcm", NULL);
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (CuImportReport) imported = NULL;
+  g_autoptr (CuClinicalReport) clinical = NULL;
+  g_autoptr (CuFlagCheckReport) check = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (CuFlag) flag = NULL;
+  g_auto (GStrv) written = NULL;
+  const char *qin_series = NULL;
+  CuStudyBrowser *browser;
+  CuFlagsWindow *panel;
+  CuWindow *window;
+  OpenWait wait;
+  gint64 id;
+  guint n_active;
+
+  g_assert_no_error (error);
+  store = cu_store_open (workspace, &error);
+  g_assert_no_error (error);
+  written = cu_demo_write (demo, NULL, &error);
+  g_assert_no_error (error);
+  imported = cu_store_import (store, (const char *const[]) { demo, p1, p2, NULL }, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (csv, seeded_csv, -1, &error);
+  clinical = cu_clinical_import (store, csv, "SITE-A", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (clinical->issues->len, ==, 0);
+  check = cu_flags_check (store, &error);
+  g_assert_no_error (error);
+  n_active = check->n_active;
+  g_assert_cmpuint (n_active, >=, 5);
+  records = cu_store_list_series (store, &error);
+  for (guint i = 0; i < records->len; i++)
+    if (strcmp (((CuSeriesRecord *) records->pdata[i])->patient_id, "QIN-PROSTATE-01-0001") == 0)
+      qin_series = ((CuSeriesRecord *) records->pdata[i])->series_uid;
+  g_assert_nonnull (qin_series);
+
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+
+  /* The browser shows open flags per patient; the consistent demo patient has none. */
+  browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "browser"));
+  g_assert_cmpuint (patient_flags (browser, "4MR1"), ==, 1);
+  g_assert_cmpuint (patient_flags (browser, "QIN-PROSTATE-01-0001"), ==, 2);
+  g_assert_cmpuint (patient_flags (browser, CU_DEMO_PATIENT_ID), ==, 0);
+
+  /* The panel, with its filters. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-flags", "s", "");
+  app_test_drain ();
+  panel = g_object_get_data (G_OBJECT (window), "cu-flags-window");
+  g_assert_nonnull (panel);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, n_active);
+  cu_flags_window_set_filter (panel, NULL, "XREF-02", "active", NULL);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 1);
+  cu_flags_window_set_filter (panel, "SITE-A", NULL, "active", "warning");
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 2);       /* CLIN-16 × 2 */
+  cu_flags_window_set_filter (panel, NULL, NULL, "active", NULL);
+  cu_flags_window_set_person (panel, "QIN-PROSTATE-01-0001");
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 2);
+  cu_flags_window_set_filter (panel, NULL, "PROT-01", "active", NULL);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 1);
+
+  /* Jump from the flag to its series. */
+  id = cu_flags_window_get_flag_id (panel, 0);
+  gtk_widget_activate_action (GTK_WIDGET (panel), "flags.jump", "x", id);
+  wait = (OpenWait) { window, qin_series };
+  g_assert_true (app_test_wait_for (series_opened, &wait, 60));
+
+  /* Mark it sent. */
+  gtk_widget_activate_action (GTK_WIDGET (panel), "flags.set-state", "(xs)", id, "sent");
+  flag = cu_flags_get (store, id, &error);
+  g_assert_cmpint (flag->state, ==, CU_FLAG_SENT);
+  cu_flags_window_set_person (panel, NULL);
+  cu_flags_window_set_filter (panel, NULL, NULL, "sent", NULL);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 1);
+
+  /* A malformed clinical file: rejected rows reported, nothing imported. */
+  g_file_set_contents (bad, WIDE_HEADER
+                       "4MR1,F,1950,colorectal,2004-09-01,,,,,,,,,,,chemotherapy,2004-10-01,2006-01-01,alive,,,,\n"
+                       "PX-0100,M,1955,prostate,2021-02-31,6.2,2021-01-20,3,3,6,1,,,,,active_surveillance,,2022-05-01,alive,,,,\n",
+                       -1, NULL);
+  cu_flags_window_import_clinical (panel, bad);
+  g_assert_true (app_test_wait_for (panel_idle, panel, 60));
+  g_assert_cmpstr (report_heading (panel), ==, "Clinical Data Rejected");
+  gtk_window_destroy (GTK_WINDOW (cu_flags_window_get_report (panel)));
+  {
+    g_autofree char *sex = cu_clinical_get_value (store, "4MR1", "sex");
+    g_assert_cmpstr (sex, ==, "M");
+  }
+
+  /* The corrected file: the sex of 4MR1 is fixed, its flag closes, its badge goes away. */
+  g_file_set_contents (fixed, WIDE_HEADER
+                       "4MR1,F,1950,colorectal,2004-09-01,,,,,,,,,,,chemotherapy,2004-10-01,2006-01-01,alive,,,,\n",
+                       -1, NULL);
+  cu_flags_window_import_clinical (panel, fixed);
+  g_assert_true (app_test_wait_for (panel_idle, panel, 60));
+  g_assert_cmpstr (report_heading (panel), ==, "Clinical Data Imported");
+  g_assert_cmpuint (patient_flags (browser, "4MR1"), ==, 0);
+  cu_flags_window_set_filter (panel, NULL, "XREF-02", "resolved", NULL);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (cu_flags_window_get_report (panel)));
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+  app_test_rm_rf (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_setenv ("LANGUAGE", "C", TRUE);
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    return 77;
+  adw_init ();
+
+  g_test_add_func ("/app/flags/panel", test_flags_panel);
+  return g_test_run ();
+}
