@@ -372,12 +372,24 @@ jump_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
 /* ---- jobs: clinical import, check ---------------------------------------------------- */
 
+typedef enum
+{
+  JOB_CLINICAL,     /* import a clinical CSV, then run the rules */
+  JOB_CHECK,        /* run the rules */
+  JOB_EXPORT,       /* write a bundle for a site */
+  JOB_ANSWERS,      /* apply a site's answers */
+} JobKind;
+
 typedef struct
 {
+  JobKind kind;
   char *workspace;
-  char *path;                   /* NULL: only run the rules */
+  char *path;                   /* CSV, bundle folder or answers file */
+  char *site;
   CuClinicalReport *clinical;
   CuFlagCheckReport *check;
+  CuFlagBundle *bundle;
+  CuFlagImportReport *answers;
 } Job;
 
 static void
@@ -385,8 +397,11 @@ job_free (Job *j)
 {
   g_free (j->workspace);
   g_free (j->path);
+  g_free (j->site);
   g_clear_pointer (&j->clinical, cu_clinical_report_free);
   g_clear_pointer (&j->check, cu_flag_check_report_free);
+  g_clear_pointer (&j->bundle, cu_flag_bundle_free);
+  g_clear_pointer (&j->answers, cu_flag_import_report_free);
   g_free (j);
 }
 
@@ -403,7 +418,25 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       g_task_return_error (task, error);
       return;
     }
-  if (j->path != NULL)
+  if (j->kind == JOB_EXPORT)
+    {
+      j->bundle = cu_flag_bundle_export (store, j->site, j->path, &error);
+      if (j->bundle == NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (j->kind == JOB_ANSWERS)
+    {
+      j->answers = cu_flag_bundle_import (store, j->path, &error);
+      if (j->answers == NULL)
+        g_task_return_error (task, error);
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (j->kind == JOB_CLINICAL)
     {
       j->clinical = cu_clinical_import (store, j->path, NULL, &error);
       if (j->clinical == NULL)
@@ -422,6 +455,15 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
+}
+
+static void
+set_jobs_enabled (CuFlagsWindow *self, gboolean enabled)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-clinical", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.check", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.export-bundle", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-answers", enabled);
 }
 
 static char *
@@ -465,17 +507,67 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autofree char *body = NULL;
 
+  /* The panel was closed while the job ran (dispose cancels): nothing left to show. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    return;
+  g_clear_object (&self->cancellable);
+  set_jobs_enabled (self, TRUE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
+      const char *heading[] = { N_("Clinical Import Failed"), N_("Checks Failed"),
+                                N_("Bundle Not Written"), N_("Answers Not Applied") };
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        show_report (self, j->path != NULL ? _("Clinical Import Failed") : _("Checks Failed"),
-                     error->message, NULL);
-      g_clear_object (&self->cancellable);
+        show_report (self, _(heading[j->kind]), error->message, NULL);
       return;
     }
-  g_clear_object (&self->cancellable);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-clinical", TRUE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.check", TRUE);
+
+  if (j->kind == JOB_EXPORT)
+    {
+      g_autofree char *display = g_filename_display_name (j->path);
+      /* TRANSLATORS: bundle written: flags, patients, site, folder */
+      body = g_strdup_printf (_("%u flags about %u patients for site %s, in %s: report.html for the "
+                                "site’s data collectors, answers.csv for their answers, "
+                                "manifest.json. The flags are now “sent to site”."),
+                              j->bundle->n_flags, j->bundle->n_persons, j->site, display);
+      cu_flags_window_reload (self);
+      _cu_window_flags_changed (self->parent);
+      show_report (self, _("Bundle Written"), body, NULL);
+      return;
+    }
+  if (j->kind == JOB_ANSWERS)
+    {
+      g_autoptr (GString) details = g_string_new (NULL);
+
+      if (j->answers->issues->len > 0)
+        {
+          for (guint i = 0; i < j->answers->issues->len; i++)
+            {
+              const CuClinicalIssue *is = j->answers->issues->pdata[i];
+              g_string_append_printf (details, _("line %u, %s: %s\n"), is->line,
+                                      is->column != NULL ? is->column : "—", is->reason);
+            }
+          show_report (self, _("Answers Rejected"),
+                       _("Some rows of the answers are wrong. Nothing was applied: correct them "
+                         "and import the answers again."), details->str);
+          return;
+        }
+      for (guint i = 0; i < j->answers->check->closed->len; i++)
+        {
+          const CuFlag *f = j->answers->check->closed->pdata[i];
+          g_string_append_printf (details, _("#%lld %s %s: resolved, the cause has disappeared\n"),
+                                  (long long) f->id, f->rule_id, f->person_id);
+        }
+      /* TRANSLATORS: answers applied */
+      body = g_strdup_printf (_("%u answered (%u clinical values corrected), %u unanswered. The "
+                                "rules ran again: %u flags resolved, %u new."),
+                              j->answers->n_answered, j->answers->n_corrected,
+                              j->answers->n_unanswered, j->answers->check->closed->len,
+                              j->answers->check->n_new);
+      cu_flags_window_reload (self);
+      _cu_window_flags_changed (self->parent);
+      show_report (self, _("Answers Applied"), body, details->str);
+      return;
+    }
 
   if (j->clinical != NULL && j->clinical->issues->len > 0)
     {
@@ -523,7 +615,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-run_job (CuFlagsWindow *self, const char *path)
+run_job (CuFlagsWindow *self, JobKind kind, const char *path, const char *site)
 {
   g_autoptr (GTask) task = NULL;
   Job *j;
@@ -531,11 +623,12 @@ run_job (CuFlagsWindow *self, const char *path)
   if (self->cancellable != NULL)
     return;
   self->cancellable = g_cancellable_new ();
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-clinical", FALSE);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.check", FALSE);
+  set_jobs_enabled (self, FALSE);
   j = g_new0 (Job, 1);
+  j->kind = kind;
   j->workspace = g_strdup (cu_store_get_path (cu_window_get_store (self->parent)));
   j->path = g_strdup (path);
+  j->site = g_strdup (site);
   task = g_task_new (self, self->cancellable, job_done, NULL);
   g_task_set_source_tag (task, run_job);
   g_task_set_task_data (task, j, (GDestroyNotify) job_free);
@@ -547,14 +640,30 @@ cu_flags_window_import_clinical (CuFlagsWindow *self, const char *path)
 {
   g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
   g_return_if_fail (path != NULL);
-  run_job (self, path);
+  run_job (self, JOB_CLINICAL, path, NULL);
 }
 
 void
 cu_flags_window_check (CuFlagsWindow *self)
 {
   g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
-  run_job (self, NULL);
+  run_job (self, JOB_CHECK, NULL, NULL);
+}
+
+void
+cu_flags_window_export_bundle (CuFlagsWindow *self, const char *site, const char *out_dir)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  g_return_if_fail (site != NULL && out_dir != NULL);
+  run_job (self, JOB_EXPORT, out_dir, site);
+}
+
+void
+cu_flags_window_import_answers (CuFlagsWindow *self, const char *path)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+  run_job (self, JOB_ANSWERS, path, NULL);
 }
 
 gboolean
@@ -576,12 +685,61 @@ chooser_response_cb (GtkNativeDialog *dialog, int response, CuFlagsWindow *self)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      JobKind kind = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "cu-kind"));
+      const char *site = g_object_get_data (G_OBJECT (dialog), "cu-site");
 
       if (path != NULL)
-        cu_flags_window_import_clinical (self, path);
+        run_job (self, kind, path, site);
     }
   gtk_native_dialog_destroy (dialog);
   g_clear_object (&self->chooser);
+}
+
+static void
+export_bundle_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
+  const char *site = dropdown_id (self->site_dropdown);
+  g_autofree char *title = NULL;
+
+  if (self->chooser != NULL)
+    return;
+  if (site == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay,
+                                   adw_toast_new (_("Choose the site in the Site filter first")));
+      return;
+    }
+  /* TRANSLATORS: %s is a site */
+  title = g_strdup_printf (_("Folder for the Bundle of Site %s"), site);
+  self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Write Bundle"), _("_Cancel"));
+  g_object_set_data (G_OBJECT (self->chooser), "cu-kind", GUINT_TO_POINTER (JOB_EXPORT));
+  g_object_set_data_full (G_OBJECT (self->chooser), "cu-site", g_strdup (site), g_free);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+import_answers_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
+  g_autoptr (GtkFileFilter) csv = gtk_file_filter_new ();
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("The Site’s Answers (answers.csv of the Bundle)"),
+                                               GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                               _("_Apply"), _("_Cancel"));
+  gtk_file_filter_set_name (csv, _("Answers (CSV)"));
+  gtk_file_filter_add_pattern (csv, "*.csv");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), csv);
+  g_object_set_data (G_OBJECT (self->chooser), "cu-kind", GUINT_TO_POINTER (JOB_ANSWERS));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
 static void
@@ -600,6 +758,7 @@ import_clinical_action (GtkWidget *widget, const char *action_name, GVariant *pa
   gtk_file_filter_add_pattern (csv, "*.CSV");
   gtk_file_filter_add_mime_type (csv, "text/csv");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), csv);
+  g_object_set_data (G_OBJECT (self->chooser), "cu-kind", GUINT_TO_POINTER (JOB_CLINICAL));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
@@ -703,6 +862,8 @@ cu_flags_window_class_init (CuFlagsWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "flags.import-clinical", NULL, import_clinical_action);
   gtk_widget_class_install_action (widget_class, "flags.check", NULL, check_action);
+  gtk_widget_class_install_action (widget_class, "flags.export-bundle", NULL, export_bundle_action);
+  gtk_widget_class_install_action (widget_class, "flags.import-answers", NULL, import_answers_action);
   gtk_widget_class_install_action (widget_class, "flags.set-state", "(xs)", set_state_action);
   gtk_widget_class_install_action (widget_class, "flags.jump", "x", jump_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);

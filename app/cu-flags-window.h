@@ -29,6 +29,13 @@ gint64         cu_flags_window_get_flag_id  (CuFlagsWindow *self, guint n);
 /* Import a clinical CSV in the background, run the rules, then show the report dialog
  * (flags.import-clinical asks for the file first). */
 void           cu_flags_window_import_clinical (CuFlagsWindow *self, const char *path);
+/* Write a bundle of site's flags into out_dir in the background, then report
+ * (flags.export-bundle asks for the folder, for the site chosen in the Site filter). */
+void           cu_flags_window_export_bundle (CuFlagsWindow *self, const char *site,
+                                              const char *out_dir);
+/* Apply a site's answers (bundle folder or answers.csv) in the background, then report
+ * (flags.import-answers asks for the file). */
+void           cu_flags_window_import_answers (CuFlagsWindow *self, const char *path);
 /* Run the rules in the background and show what changed (flags.check). */
 void           cu_flags_window_check        (CuFlagsWindow *self);
 gboolean       cu_flags_window_is_busy      (CuFlagsWindow *self);

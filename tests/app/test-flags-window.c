@@ -5,7 +5,8 @@
  * narrow the list; a flag jumps to its series in the main window; a flag is marked sent;
  * a malformed clinical CSV imported from the panel is reported row by row and imports
  * nothing; a corrected CSV is imported, the rules run again, the fixed flag closes and the
- * browser's badge of that patient goes away.
+ * browser's badge of that patient goes away; a bundle for the site is written from the panel
+ * and the site's answers applied, which resolves the flag they fix.
  */
 #include "config.h"
 
@@ -190,6 +191,49 @@ test_flags_panel (void)
   g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 1);
 
   gtk_window_destroy (GTK_WINDOW (cu_flags_window_get_report (panel)));
+
+  /* Round trip from the panel: the bundle for SITE-A, the follow-up date corrected by the
+   * site, the answers applied, the CLIN-14 flag resolved by the re-run. */
+  {
+    g_autofree char *bundle = g_build_filename (dir, "bundle", NULL);
+    g_autofree char *answers = g_build_filename (bundle, "answers.csv", NULL);
+    g_autofree char *text = NULL;
+    g_autoptr (CuCsvTable) t = NULL;
+    g_autoptr (GString) filled = g_string_new (NULL);
+    g_autoptr (GPtrArray) resolved = NULL;
+    CuFlagFilter filter = { .rule_id = "CLIN-14", .state = "resolved" };
+
+    cu_flags_window_export_bundle (panel, "SITE-A", bundle);
+    g_assert_true (app_test_wait_for (panel_idle, panel, 60));
+    g_assert_cmpstr (report_heading (panel), ==, "Bundle Written");
+    gtk_window_destroy (GTK_WINDOW (cu_flags_window_get_report (panel)));
+    g_assert_true (g_file_get_contents (answers, &text, NULL, NULL));
+    t = cu_csv_parse (text, -1, 0, &error);
+    g_assert_no_error (error);
+    for (guint r = 0; r < t->rows->len; r++)
+      {
+        CuCsvRow *row = t->rows->pdata[r];
+        for (guint c = 0; c < row->n_fields; c++)
+          {
+            const char *field = row->fields[c];
+            g_autofree char *q = NULL;
+            if (r > 0 && c == 10 && strcmp (row->fields[4], "CLIN-14") == 0)
+              field = "1972-12-01";
+            q = cu_csv_quote (field, ',');
+            g_string_append_printf (filled, "%s%s", c ? "," : "", q);
+          }
+        g_string_append (filled, "\n");
+      }
+    g_file_set_contents (answers, filled->str, -1, &error);
+    g_assert_no_error (error);
+    cu_flags_window_import_answers (panel, bundle);
+    g_assert_true (app_test_wait_for (panel_idle, panel, 60));
+    g_assert_cmpstr (report_heading (panel), ==, "Answers Applied");
+    resolved = cu_flags_list (store, &filter, &error);
+    g_assert_cmpuint (resolved->len, ==, 1);
+    g_assert_cmpuint (patient_flags (browser, "QIN-PROSTATE-01-0001"), ==, 1);
+    gtk_window_destroy (GTK_WINDOW (cu_flags_window_get_report (panel)));
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   app_test_drain ();
   app_test_rm_rf (dir);
