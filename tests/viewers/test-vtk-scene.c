@@ -127,6 +127,25 @@ test_real_series (void)
   g_test_message ("CT bone, full: %.1f %% foreground", 100 * foreground_fraction (full, SIZE, SIZE));
   g_assert_cmpfloat (foreground_fraction (full, SIZE, SIZE), >, 0.05);
 
+  /* The GL driver is known after a render; the GPU caster draws the head too (on software GL
+   * full quality uses the CPU one). */
+  {
+    gboolean software;
+    const char *gl = cu_vtk_scene_get_gl_renderer (scene, &software);
+    g_assert_nonnull (gl);
+    g_test_message ("GL renderer: %s (%s)", gl, software ? "software" : "hardware");
+  }
+  cu_vtk_scene_set_full_quality_mapper (scene, CU_VTK_MAPPER_GPU);
+  g_assert_true (cu_vtk_scene_render (scene, SIZE, SIZE, CU_VTK_QUALITY_FULL, other, &error));
+  g_assert_no_error (error);
+  g_test_message ("CT bone, GPU: %.1f %% foreground", 100 * foreground_fraction (other, SIZE, SIZE));
+  g_assert_cmpfloat (foreground_fraction (other, SIZE, SIZE), >, 0.05);
+  cu_vtk_scene_set_full_quality_mapper (scene, CU_VTK_MAPPER_CPU);
+  g_assert_true (cu_vtk_scene_render (scene, SIZE, SIZE, CU_VTK_QUALITY_FULL, other, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (foreground_fraction (other, SIZE, SIZE), >, 0.05);
+  cu_vtk_scene_set_full_quality_mapper (scene, CU_VTK_MAPPER_AUTO);
+
   /* The cheap rendering shows the same head, with other pixels. */
   g_assert_true (cu_vtk_scene_render (scene, SIZE, SIZE, CU_VTK_QUALITY_INTERACTIVE, other, &error));
   g_assert_no_error (error);

@@ -12,10 +12,11 @@
  *
  * Methods:
  *  - volume rendering: ray casting with front-to-back compositing (Levoy 1988, "Display of
- *    surfaces from volume data", IEEE CG&A 8(3):29–37, doi:10.1109/38.511), on the GPU
- *    (vtkGPUVolumeRayCastMapper) at full quality and on the CPU (vtkFixedPointVolumeRayCastMapper,
- *    coarser image, no shading) while the user drags — software GL makes the GPU path take
- *    seconds per frame (see bench/cu-bench-vtk.c);
+ *    surfaces from volume data", IEEE CG&A 8(3):29–37, doi:10.1109/38.511). Full quality uses
+ *    the GPU caster (vtkGPUVolumeRayCastMapper) on hardware GL and the multi-threaded CPU caster
+ *    (vtkFixedPointVolumeRayCastMapper, with space leaping) on software GL, where the GPU one
+ *    is about 13× slower (7 s against 0.5 s per 800 × 600 frame, bench/cu-bench-vtk.c); while
+ *    the user drags, the CPU caster on a coarser image, unshaded;
  *  - label surfaces: discrete flying edges (Schroeder, Maynard, Geveci 2015, "Flying edges: a
  *    high-performance scalable isocontouring algorithm", IEEE LDAV, doi:10.1109/LDAV.2015.7348069)
  *    smoothed by a windowed-sinc filter (Taubin, Zhang, Golub 1996, "Optimal surface smoothing as
@@ -176,6 +177,9 @@ struct _CuVtkScene
   gboolean planes_visible = FALSE;
 
   double aspect = 1.0;                   /* of the last render, for panning */
+  CuVtkMapper full_mapper = CU_VTK_MAPPER_AUTO;
+  int software_gl = -1;                  /* unknown until the GL context exists */
+  std::string gl_renderer;
 };
 
 #define CU_VTK_CATCH(error, msg, ret)                                                   \
@@ -548,9 +552,9 @@ cu_vtk_scene_set_volume (CuVtkScene *self, const CuVolume *volume, int time, GEr
       self->min_spacing = MIN (MIN (volume->spacing[0], volume->spacing[1]), volume->spacing[2]);
       if (!(self->min_spacing > 0))
         self->min_spacing = 1;
-      /* One sample per voxel along the ray at full quality; half as many while dragging. */
+      /* One sample per voxel along the ray at full quality (the CPU caster's is set per
+       * render: half as many while dragging). */
       self->gpu_mapper->SetSampleDistance ((float) self->min_spacing);
-      self->cpu_mapper->SetSampleDistance ((float) (2 * self->min_spacing));
       apply_preset (self);
       update_volume_prop (self);
       if (!same_extent)
@@ -882,6 +886,52 @@ cu_vtk_scene_pan (CuVtkScene *self, double dx, double dy)
 
 /* ---- rendering and picking ---------------------------------------------------------- */
 
+/* Which GL driver VTK got: makes the context (as the first render would) and reads its
+ * renderer string. */
+static void
+detect_gl (CuVtkScene *self)
+{
+  const char *caps;
+  std::string s;
+
+  self->window->Start ();   /* creates the context, as the first render would */
+  caps = self->window->ReportCapabilities ();
+  s = caps != nullptr ? caps : "";
+  self->software_gl = 0;
+  {
+    const std::string key = "OpenGL renderer string:";
+    size_t at = s.find (key);
+    if (at != std::string::npos)
+      {
+        size_t end = s.find ('\n', at);
+        self->gl_renderer = s.substr (at + key.size (), end == std::string::npos ? std::string::npos
+                                                                                   : end - at - key.size ());
+        self->gl_renderer.erase (0, self->gl_renderer.find_first_not_of (' '));
+      }
+  }
+  for (const char *soft : { "llvmpipe", "softpipe", "Software Rasterizer", "SWR" })
+    if (s.find (soft) != std::string::npos)
+      self->software_gl = 1;
+  g_debug ("VTK GL renderer: %s (%s)", self->gl_renderer.c_str (),
+           self->software_gl ? "software" : "hardware");
+}
+
+void
+cu_vtk_scene_set_full_quality_mapper (CuVtkScene *self, CuVtkMapper mapper)
+{
+  g_return_if_fail (self != NULL);
+  self->full_mapper = mapper;
+}
+
+const char *
+cu_vtk_scene_get_gl_renderer (CuVtkScene *self, gboolean *software)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (software != NULL)
+    *software = self->software_gl == 1;
+  return self->software_gl < 0 ? NULL : self->gl_renderer.c_str ();
+}
+
 gboolean
 cu_vtk_scene_render (CuVtkScene *self, int width, int height, CuVtkQuality quality,
                      guint8 *rgba, GError **error)
@@ -902,17 +952,24 @@ cu_vtk_scene_render (CuVtkScene *self, int width, int height, CuVtkQuality quali
       const unsigned char *src;
       gboolean interactive = quality == CU_VTK_QUALITY_INTERACTIVE;
 
+      self->aspect = (double) width / height;
+      self->window->SetSize (width, height);
+      if (self->software_gl < 0)
+        detect_gl (self);
       if (self->image != nullptr)
         {
-          vtkVolumeMapper *want = interactive ? (vtkVolumeMapper *) self->cpu_mapper
-                                              : (vtkVolumeMapper *) self->gpu_mapper;
+          gboolean cpu = interactive || self->full_mapper == CU_VTK_MAPPER_CPU
+                         || (self->full_mapper == CU_VTK_MAPPER_AUTO && self->software_gl == 1);
+          vtkVolumeMapper *want = cpu ? (vtkVolumeMapper *) self->cpu_mapper
+                                      : (vtkVolumeMapper *) self->gpu_mapper;
           if (self->volume->GetMapper () != want)
             self->volume->SetMapper (want);
+          /* Interactive: a ray per 2 × 2 pixels and a sample per 2 voxels; full: one each. */
+          self->cpu_mapper->SetImageSampleDistance (interactive ? 2.0f : 1.0f);
+          self->cpu_mapper->SetSampleDistance ((float) ((interactive ? 2 : 1) * self->min_spacing));
           /* Shading doubles the cost of every sample: only at full quality. */
           self->property->SetShade (!interactive && self->preset != CU_VTK_PRESET_MIP);
         }
-      self->aspect = (double) width / height;
-      self->window->SetSize (width, height);
       self->renderer->ResetCameraClippingRange ();
       CuVtkOutput::take_last_error ();
       self->window->Render ();

@@ -42,8 +42,9 @@ typedef enum
   CU_VTK_N_PRESETS
 } CuVtkPreset;
 
-/* FULL: GPU ray casting at full resolution, shaded. INTERACTIVE: what stays usable on
- * software GL while the user drags — a CPU ray caster on a coarser image, unshaded. */
+/* FULL: a ray per pixel and a sample per voxel, shaded (see CuVtkMapper for which caster).
+ * INTERACTIVE: what stays usable on software GL while the user drags — the CPU ray caster
+ * with a ray per 2 × 2 pixels and a sample per 2 voxels, unshaded. */
 typedef enum
 {
   CU_VTK_QUALITY_FULL,
@@ -58,6 +59,16 @@ typedef enum
   CU_VTK_VIEW_LEFT,
   CU_VTK_VIEW_SUPERIOR,
 } CuVtkView;
+
+/* Which ray caster renders FULL quality: AUTO takes the GPU one on a hardware GL driver and
+ * the multi-threaded CPU one (shaded, one ray per pixel) on a software one (llvmpipe), where
+ * the GPU caster is several times slower. */
+typedef enum
+{
+  CU_VTK_MAPPER_AUTO,
+  CU_VTK_MAPPER_GPU,
+  CU_VTK_MAPPER_CPU,
+} CuVtkMapper;
 
 typedef struct _CuVtkScene CuVtkScene;
 
@@ -84,6 +95,11 @@ gboolean     cu_vtk_scene_set_label_map  (CuVtkScene *self, const CuVolume *labe
 void         cu_vtk_scene_set_label_color (CuVtkScene *self, int label, const double rgba[4]);
 /* Number of triangles of the label surfaces (0 without labels): what tests and the bench read. */
 gsize        cu_vtk_scene_get_label_n_triangles (CuVtkScene *self);
+
+void         cu_vtk_scene_set_full_quality_mapper (CuVtkScene *self, CuVtkMapper mapper);
+/* The GL renderer VTK uses ("llvmpipe (LLVM 15.0.6, 256 bits)", …) and whether it is software;
+ * known after the first render (NULL before). */
+const char  *cu_vtk_scene_get_gl_renderer (CuVtkScene *self, gboolean *software);
 
 void         cu_vtk_scene_set_preset     (CuVtkScene *self, CuVtkPreset preset);
 CuVtkPreset  cu_vtk_scene_get_preset     (CuVtkScene *self);
