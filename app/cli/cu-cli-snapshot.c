@@ -18,31 +18,17 @@ static CuVolume *
 load_volume (CuCli *cli, CuStore *store, const char *series, char **out_uid)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (CuSeriesPlan) plan = NULL;
   g_autoptr (CuProgress) progress = cu_cli_progress_new (cli);
-  g_autofree char *uid = NULL;
-  g_auto (GStrv) files = NULL;
   CuVolume *volume;
 
-  uid = cu_store_resolve_series (store, series, &error);
-  if (uid == NULL || (files = cu_store_get_series_files (store, uid, &error)) == NULL)
+  volume = cu_store_load_series_volume (store, series, progress, cli->cancellable, &error);
+  cu_cli_progress_done (cli);
+  if (volume == NULL)
     {
       cu_cli_error (NULL, "%s", error->message);
       return NULL;
     }
-  plan = cu_series_plan_new_from_files ((const char *const *) files, progress, cli->cancellable, &error);
-  if (plan != NULL)
-    volume = cu_series_plan_load (plan, cu_series_plan_get_main_stack (plan), progress,
-                                  cli->cancellable, &error);
-  else
-    volume = NULL;
-  cu_cli_progress_done (cli);
-  if (volume == NULL)
-    {
-      cu_cli_error (NULL, _("Series %s: %s"), uid, error->message);
-      return NULL;
-    }
-  *out_uid = g_steal_pointer (&uid);
+  *out_uid = g_strdup (volume->series_uid != NULL ? volume->series_uid : series);
   return volume;
 }
 
