@@ -174,8 +174,10 @@ post_dispatch (gpointer data)
     {
       g_free (self->error_message);
       self->error_message = g_strdup (p->error);
-      g_warning ("3D view: %s", p->error);
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self), p->error);
+      /* Shown in the pane (see snapshot): without an X display (a Wayland session without
+       * XWayland) the 3D view cannot work, and the rest of the window must not suffer. */
+      g_message ("3D view: %s", p->error);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
     }
   if (p->pixels != NULL)
     {
@@ -400,7 +402,10 @@ view_request (CuVolumeView *self, gboolean interactive)
   int w = gtk_widget_get_width (GTK_WIDGET (self)) * scale;
   int h = gtk_widget_get_height (GTK_WIDGET (self)) * scale;
 
-  if (w < 2 || h < 2 || self->state == NULL || cu_viewer_state_get_volume (self->state) == NULL)
+  /* Nothing to show, or not shown (a single image hides the pane): no work for the thread;
+   * mapping it allocates a size, which asks again. */
+  if (w < 2 || h < 2 || !gtk_widget_get_mapped (GTK_WIDGET (self)) || self->state == NULL
+      || cu_viewer_state_get_volume (self->state) == NULL)
     return;
   ensure_thread (self);
   if (interactive)
@@ -585,6 +590,32 @@ drag_end_cb (GtkGestureDrag *gesture, double ox, double oy, CuVolumeView *self)
   cu_volume_view_pick (self, sx, sy);
 }
 
+/* Keyboard: arrows turn the scene 10°, +/− zoom, Home resets the camera. */
+static gboolean
+key_pressed_cb (GtkEventControllerKey *controller, guint keyval, guint keycode,
+                GdkModifierType state, CuVolumeView *self)
+{
+  Shared *s = self->shared;
+  gboolean handled = TRUE;
+
+  g_mutex_lock (&s->lock);
+  switch (keyval)
+    {
+    case GDK_KEY_Left: case GDK_KEY_KP_Left: s->azimuth -= 10; break;
+    case GDK_KEY_Right: case GDK_KEY_KP_Right: s->azimuth += 10; break;
+    case GDK_KEY_Up: case GDK_KEY_KP_Up: s->elevation += 10; break;
+    case GDK_KEY_Down: case GDK_KEY_KP_Down: s->elevation -= 10; break;
+    case GDK_KEY_plus: case GDK_KEY_equal: case GDK_KEY_KP_Add: s->zoom *= 1.2; break;
+    case GDK_KEY_minus: case GDK_KEY_KP_Subtract: s->zoom /= 1.2; break;
+    case GDK_KEY_Home: case GDK_KEY_KP_Home: s->reset_camera = TRUE; break;
+    default: handled = FALSE; break;
+    }
+  g_mutex_unlock (&s->lock);
+  if (handled)
+    view_request (self, TRUE);
+  return handled;
+}
+
 static gboolean
 scroll_cb (GtkEventControllerScroll *controller, double dx, double dy, CuVolumeView *self)
 {
@@ -609,6 +640,22 @@ cu_volume_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (self->texture != NULL)
     gtk_snapshot_append_texture (snapshot, self->texture, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  else if (self->error_message != NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("The 3D view is not available: %s"), self->error_message);
+      g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (widget, text);
+      GdkRGBA fg = { 0.85, 0.85, 0.85, 1.0 };
+      int lw, lh;
+
+      pango_layout_set_width (layout, MAX (w - 24, 10) * PANGO_SCALE);
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
+      pango_layout_get_pixel_size (layout, &lw, &lh);
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (12, MAX (0, (h - lh) / 2)));
+      gtk_snapshot_append_layout (snapshot, layout, &fg);
+      gtk_snapshot_restore (snapshot);
+    }
 }
 
 static void
@@ -768,10 +815,21 @@ cu_volume_view_init (CuVolumeView *self)
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
   g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    GtkGesture *focus_click = gtk_gesture_click_new ();
+
+    g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self), keys);
+    /* A click gives the view the keyboard focus, without claiming the click. */
+    g_signal_connect_swapped (focus_click, "pressed", G_CALLBACK (gtk_widget_grab_focus), self);
+    gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (focus_click), GTK_PHASE_CAPTURE);
+    gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (focus_click));
+  }
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self),
-                               _("Drag to rotate, Shift+drag to pan, right-drag or wheel to zoom; "
-                                 "click to move the crosshair"));
+                               _("Drag or arrow keys to rotate, Shift+drag to pan, right-drag, "
+                                 "wheel or +/− to zoom, Home to reset; click to move the crosshair"));
 }
 
 /* ---- public API ----------------------------------------------------------------------- */

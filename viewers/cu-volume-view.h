@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-volume-view.h — the 3D view of the MPR layout: volume rendering, label surfaces and the
  * three slice planes of a CuViewerState, drawn by a CuVtkScene on its own thread. Drag to
- * rotate (Shift or middle button: pan; right button or Ctrl: zoom; wheel: zoom); a click
+ * rotate (Shift or middle button: pan; right button or Ctrl: zoom; wheel: zoom; arrow keys,
+ * +/− and Home from the keyboard); a click
  * moves the shared cursor to the picked point, so the slice views follow.
  */
 #pragma once
