@@ -639,7 +639,22 @@ cu_volume_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
   gtk_snapshot_append_color (snapshot, &bg, &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (self->texture != NULL)
-    gtk_snapshot_append_texture (snapshot, self->texture, &GRAPHENE_RECT_INIT (0, 0, w, h));
+    {
+      gtk_snapshot_append_texture (snapshot, self->texture, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      /* On software GL the full-quality frame can take seconds: say that one is coming. */
+      if (self->texture_quality == CU_VTK_QUALITY_INTERACTIVE)
+        {
+          g_autoptr (PangoLayout) layout = gtk_widget_create_pango_layout (widget, _("Rendering…"));
+          GdkRGBA fg = { 0.8, 0.8, 0.8, 0.9 };
+          int lw, lh;
+
+          pango_layout_get_pixel_size (layout, &lw, &lh);
+          gtk_snapshot_save (snapshot);
+          gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (8, h - lh - 6));
+          gtk_snapshot_append_layout (snapshot, layout, &fg);
+          gtk_snapshot_restore (snapshot);
+        }
+    }
   else if (self->error_message != NULL)
     {
       g_autofree char *text = g_strdup_printf (_("The 3D view is not available: %s"), self->error_message);
