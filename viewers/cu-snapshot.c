@@ -113,6 +113,18 @@ cu_snapshot_render (const CuVolume *volume, CuSnapshotView view, const CuSnapsho
                    _("The volume has no voxels to show"));
       return NULL;
     }
+  /* A single image (radiograph, localizer) is shown in its acquisition plane, as the slice
+   * views do; it has no other plane and no 3D view. */
+  if (volume->dims[2] == 1)
+    {
+      if (view == CU_SNAPSHOT_3D)
+        {
+          g_set_error (error, CU_VTK_SCENE_ERROR, CU_VTK_SCENE_ERROR_INVALID,
+                       _("A single image has no 3D view; use --view axial, coronal or sagittal"));
+          return NULL;
+        }
+      return render_slice (volume, CU_PLANE_ACQUISITION, size, width, height, error);
+    }
   switch (view)
     {
     case CU_SNAPSHOT_AXIAL: return render_slice (volume, CU_PLANE_AXIAL, size, width, height, error);

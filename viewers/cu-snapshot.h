@@ -26,7 +26,8 @@ typedef struct
   const CuVolume *labels;   /* 3D: label map shown as surfaces, or NULL */
 } CuSnapshotOptions;
 
-/* "axial", "coronal", "sagittal", "3d". */
+/* "axial", "coronal", "sagittal", "3d". A single image (one slice) is drawn in its
+ * acquisition plane whichever plane is asked for, and has no 3D view. */
 gboolean  cu_snapshot_view_from_string (const char *id, CuSnapshotView *view);
 /* Opaque RGBA8, rows top-down, stride 4·width; g_free() it. 3D needs an X display
  * (CU_VTK_SCENE_ERROR_NO_DISPLAY otherwise); the slice planes do not. */

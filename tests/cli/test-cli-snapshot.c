@@ -18,6 +18,8 @@
 
 #define CT_DIR "ct/philips_ingenuity_head_phantom/s2010_std_brain_5mm"
 #define CT_UID "1.3.46.670589.33.1.6002432791750815306.26862469513794233732"
+#define LOCALIZER_DIR "ct/philips_ingenuity_head_phantom/s1000_localizer"
+#define LOCALIZER_UID "1.3.46.670589.33.1.17491953482334658115.21841165151607525240"
 
 typedef struct
 {
@@ -207,6 +209,30 @@ test_3d (Fixture *f, gconstpointer data)
   g_assert_cmpint (status, ==, 1);
 }
 
+/* The localizer of the same study is one 512 × 256 image: shown in its own plane whatever
+ * plane is asked for; asking for 3D is an error, not a blank picture. */
+static void
+test_single_image (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dicom = cli_shared_dicom ();
+  g_autofree char *dir = g_build_filename (dicom, LOCALIZER_DIR, NULL);
+  g_autofree char *png = g_build_filename (f->tmp, "loc.png", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr (GdkPixbuf) pb = NULL;
+  int levels;
+
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", dir, NULL), ==, 0);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "snapshot", LOCALIZER_UID, "--view",
+                            "axial", "--size", "256", "--out", png, NULL), ==, 0);
+  pb = load_png (png);
+  g_assert_cmpint (gdk_pixbuf_get_width (pb), ==, 256);
+  g_assert_cmpint (gdk_pixbuf_get_height (pb), >, 64);
+  bright_fraction (pb, &levels);
+  g_assert_cmpint (levels, >, 8);
+  g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->workspace, "snapshot", LOCALIZER_UID, "--view",
+                            "3d", "--out", png, NULL), ==, 2);
+}
+
 static void
 test_usage (Fixture *f, gconstpointer data)
 {
@@ -238,5 +264,7 @@ main (int argc, char **argv)
   g_test_add ("/cli/snapshot/planes", Fixture, NULL, fixture_setup, test_planes, fixture_teardown);
   g_test_add ("/cli/snapshot/3d", Fixture, NULL, fixture_setup, test_3d, fixture_teardown);
   g_test_add ("/cli/snapshot/usage", Fixture, NULL, fixture_setup, test_usage, fixture_teardown);
+  g_test_add ("/cli/snapshot/single-image", Fixture, NULL, fixture_setup, test_single_image,
+              fixture_teardown);
   return g_test_run ();
 }
