@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <math.h>
 
+#include "cu-denoise-dialog.h"
 #include "cu-gate.h"
 #include "cu-window-private.h"
 
@@ -121,6 +123,46 @@ window_preset_action (GtkWidget *widget, const char *action_name, GVariant *para
 }
 
 static void
+denoised_cb (CuDenoiseDialog *dialog, const char *new_uid, CuWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* The derived series joins the study in the browser; the series shown stays selected. */
+  if (!cu_study_browser_reload (self->browser, self->store, &error))
+    _cu_window_show_error (self, _("Could Not Read the Workspace"), error);
+  if (self->series_uid != NULL)
+    cu_study_browser_select_series (self->browser, self->series_uid);
+  _cu_window_toast (self, _("Denoised series written; the original is unchanged"));
+}
+
+static void
+denoise_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+  CuVolume *volume = cu_viewer_state_get_volume (self->state);
+  g_autoptr (CuSeriesRecord) rec = NULL;
+  g_autofree char *title = NULL;
+  CuDenoiseDialog *dialog;
+  double ijk[3] = { 0, 0, 0 };
+
+  if (volume == NULL || volume->voxels == NULL || self->series_uid == NULL)
+    return;
+  rec = cu_store_get_series (self->store, self->series_uid, NULL);
+  if (rec != NULL)
+    title = g_strdup_printf ("#%d %s", rec->series_number,
+                             rec->series_description ? rec->series_description : "");
+  cu_viewer_state_get_cursor_index (self->state, ijk);
+  dialog = cu_denoise_dialog_new (GTK_WINDOW (self), cu_store_get_path (self->store),
+                                  self->series_uid, title, volume,
+                                  cu_viewer_state_get_time (self->state),
+                                  (int) lround (ijk[2]),
+                                  cu_viewer_state_get_window (self->state),
+                                  cu_viewer_state_get_level (self->state));
+  g_signal_connect_object (dialog, "denoised", G_CALLBACK (denoised_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   cu_mpr_view_fit (CU_WINDOW (widget)->mpr_view);
@@ -140,6 +182,8 @@ _cu_window_update_actions (CuWindow *self)
                                  && self->store != NULL && !cu_store_is_empty (self->store));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.window-preset", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.denoise",
+                                 has_volume && self->job_kind != CU_JOB_LOAD);
 }
 
 void
@@ -156,10 +200,13 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.window-preset", "s", window_preset_action);
   gtk_widget_class_install_action (widget_class, "win.fit", NULL, fit_action);
   _cu_window_class_init_flags (widget_class);
+  gtk_widget_class_install_action (widget_class, "win.denoise", NULL, denoise_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
                                        "win.import-folder", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "win.fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_d, GDK_CONTROL_MASK, "win.denoise",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel-job", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_CONTROL_MASK,
                                        "win.window-preset", "s", "soft-tissue");

@@ -24,3 +24,7 @@
 #include "cu-flag-rules.h"
 #include "cu-flags.h"
 #include "cu-flag-bundle.h"
+#include "cu-noise-estimate.h"
+#include "cu-nlm.h"
+#include "cu-diffusion.h"
+#include "cu-denoise.h"

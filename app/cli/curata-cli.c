@@ -42,6 +42,8 @@ static const CuCliCommand commands[] = {
   { "clinical", cu_cli_clinical, N_("Import the site's clinical data (clinical import FILE)") },
   { "flags", cu_cli_flags,
     N_("Consistency flags: check, list, show, set, comment, export, import") },
+  { "denoise", cu_cli_denoise,
+    N_("Denoise a series (non-local means, diffusion, Gaussian) into a derived series") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
