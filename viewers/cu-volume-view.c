@@ -22,6 +22,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <string.h>
 
 #include "cu-volume-view.h"
 
@@ -85,6 +86,7 @@ struct _CuVolumeView
   GThread *thread;
   GdkTexture *texture;
   CuVtkQuality texture_quality;
+  double axes[3][2];               /* patient axes on screen, for the orientation marker */
   int frame_width, frame_height;   /* size the last full frame was rendered at */
   guint idle_source;
   guint n_frames;
@@ -145,6 +147,7 @@ typedef struct
   GBytes *pixels;           /* frame, or NULL */
   int width, height;
   CuVtkQuality quality;
+  double axes[3][2];        /* screen directions of L, P, S (with a frame) */
   gboolean picked;          /* pick result */
   double lps[3];
   char *error;              /* scene could not be created / rendering failed */
@@ -185,6 +188,7 @@ post_dispatch (gpointer data)
       self->texture = gdk_memory_texture_new (p->width, p->height, GDK_MEMORY_R8G8B8A8, p->pixels,
                                               (gsize) p->width * 4);
       self->texture_quality = p->quality;
+      memcpy (self->axes, p->axes, sizeof self->axes);
       if (p->quality == CU_VTK_QUALITY_FULL)
         {
           self->frame_width = p->width;
@@ -346,6 +350,7 @@ render_thread (gpointer data)
                 {
                   p = p ? p : g_new0 (Post, 1);
                   p->pixels = g_bytes_new_take (rgba, n);
+                  cu_vtk_scene_get_screen_axes (scene, p->axes);
                   p->width = width;
                   p->height = height;
                   p->quality = quality;
@@ -630,6 +635,45 @@ scroll_cb (GtkEventControllerScroll *controller, double dx, double dy, CuVolumeV
 
 /* ---- GtkWidget ---------------------------------------------------------------------- */
 
+/* The patient axes as seen from the camera, bottom right: R–L, A–P, I–S lines with their
+ * letters (the slice views' orientation colour), so a rotated scene stays readable. */
+static void
+draw_orientation (CuVolumeView *self, GtkSnapshot *snapshot, int w, int h)
+{
+  static const char *const letters[3][2] = { { "R", "L" }, { "A", "P" }, { "I", "S" } };
+  const double size = 26;
+  double cx = w - size - 14, cy = h - size - 14;
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (cx - size - 12, cy - size - 12,
+                                                                          2 * size + 24, 2 * size + 24));
+
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size (cr, 11);
+  cairo_set_line_width (cr, 1.5);
+  for (int a = 0; a < 3; a++)
+    {
+      double dx = self->axes[a][0] * size, dy = self->axes[a][1] * size;
+
+      /* an axis pointing at the viewer is too short to label legibly */
+      if (hypot (dx, dy) < 6)
+        continue;
+      cairo_set_source_rgba (cr, 1.0, 0.835, 0.31, 0.8);
+      cairo_move_to (cr, cx - dx * 0.7, cy - dy * 0.7);
+      cairo_line_to (cr, cx + dx * 0.7, cy + dy * 0.7);
+      cairo_stroke (cr);
+      for (int e = 0; e < 2; e++)
+        {
+          double sgn = e == 0 ? -1 : 1;
+          cairo_text_extents_t ext;
+
+          cairo_text_extents (cr, letters[a][e], &ext);
+          cairo_move_to (cr, cx + sgn * dx - ext.width / 2 - ext.x_bearing,
+                         cy + sgn * dy - ext.height / 2 - ext.y_bearing);
+          cairo_show_text (cr, letters[a][e]);
+        }
+    }
+  cairo_destroy (cr);
+}
+
 static void
 cu_volume_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -641,6 +685,7 @@ cu_volume_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->texture != NULL)
     {
       gtk_snapshot_append_texture (snapshot, self->texture, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      draw_orientation (self, snapshot, w, h);
       /* On software GL the full-quality frame can take seconds: say that one is coming. */
       if (self->texture_quality == CU_VTK_QUALITY_INTERACTIVE)
         {

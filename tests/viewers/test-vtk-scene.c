@@ -321,6 +321,15 @@ test_label_sphere (void)
     cu_vtk_scene_project (scene, SIZE, SIZE, right, &rx, &ry);
     g_assert_cmpfloat (lx, >, rx);
   }
+  /* The orientation marker agrees: L to the right, S up, P into the screen. */
+  {
+    double axes[3][2];
+    cu_vtk_scene_get_screen_axes (scene, axes);
+    g_assert_cmpfloat (fabs (axes[0][0] - 1), <, 1e-6);
+    g_assert_cmpfloat (fabs (axes[0][1]), <, 1e-6);
+    g_assert_cmpfloat (fabs (axes[2][1] + 1), <, 1e-6);
+    g_assert_cmpfloat (hypot (axes[1][0], axes[1][1]), <, 1e-6);
+  }
 
   /* Removing the labels removes the surface. */
   g_assert_true (cu_vtk_scene_set_label_map (scene, NULL, &error));

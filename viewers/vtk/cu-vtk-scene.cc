@@ -884,6 +884,32 @@ cu_vtk_scene_pan (CuVtkScene *self, double dx, double dy)
     }
 }
 
+void
+cu_vtk_scene_get_screen_axes (CuVtkScene *self, double axes[3][2])
+{
+  g_return_if_fail (self != NULL);
+  memset (axes, 0, 6 * sizeof (double));
+  try
+    {
+      vtkCamera *cam = self->renderer->GetActiveCamera ();
+      double up[3], dir[3], right[3];
+
+      cam->GetViewUp (up);
+      cam->GetDirectionOfProjection (dir);
+      right[0] = dir[1] * up[2] - dir[2] * up[1];
+      right[1] = dir[2] * up[0] - dir[0] * up[2];
+      right[2] = dir[0] * up[1] - dir[1] * up[0];
+      for (int a = 0; a < 3; a++)
+        {
+          axes[a][0] = right[a];
+          axes[a][1] = -up[a];
+        }
+    }
+  catch (...)
+    {
+    }
+}
+
 /* ---- rendering and picking ---------------------------------------------------------- */
 
 /* Which GL driver VTK got: makes the context (as the first render would) and reads its

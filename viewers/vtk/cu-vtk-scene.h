@@ -117,6 +117,10 @@ void         cu_vtk_scene_reset_camera   (CuVtkScene *self, CuVtkView view);
 void         cu_vtk_scene_rotate         (CuVtkScene *self, double azimuth, double elevation);
 void         cu_vtk_scene_zoom           (CuVtkScene *self, double factor);
 void         cu_vtk_scene_pan            (CuVtkScene *self, double dx, double dy);
+/* How the patient axes +x (L), +y (P), +z (S) appear on screen with the current camera:
+ * axes[a] = (right, down) components of unit axis a, from −1 to 1 (short when the axis points
+ * at the viewer). For an orientation marker. */
+void         cu_vtk_scene_get_screen_axes (CuVtkScene *self, double axes[3][2]);
 
 /* Render at width × height into rgba (4·width·height bytes, rows top to bottom, opaque).
  * The volume, if any, is drawn with the given quality. */
