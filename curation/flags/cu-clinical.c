@@ -253,11 +253,22 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
       {
         /* T0–T4 with sub-stages (T2c, T3a), Tis, Tx; N0–N3; M0/M1 with a–c. A leading c or p
          * (clinical / pathological) is accepted. */
-        g_autoptr(GRegex) re = NULL;
-        g_autofree char *pattern = g_strdup_printf ("^[cp]?%s([0-4][a-d]?|is|[xX])$", var->allowed);
+        static GRegex *tnm[3];
+        static gsize once = 0;
+        int k = var->allowed[0] == 'T' ? 0 : var->allowed[0] == 'N' ? 1 : 2;
 
-        re = g_regex_new (pattern, 0, 0, NULL);
-        if (g_regex_match (re, value, 0, NULL))
+        /* Compiled once: a cohort has thousands of TNM values. */
+        if (g_once_init_enter (&once))
+          {
+            const char *letters = "TNM";
+            for (int i = 0; i < 3; i++)
+              {
+                g_autofree char *pattern = g_strdup_printf ("^[cp]?%c([0-4][a-d]?|is|[xX])$", letters[i]);
+                tnm[i] = g_regex_new (pattern, G_REGEX_OPTIMIZE, 0, NULL);
+              }
+            g_once_init_leave (&once, 1);
+          }
+        if (g_regex_match (tnm[k], value, 0, NULL))
           return g_steal_pointer (&value);
         g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
                      _("“%s” is not a TNM %s category (e.g. %s2c)"), value, var->allowed,
@@ -559,6 +570,15 @@ read_long (Reader *r, CuCsvTable *table)
           add_issue (r, row->line, "person_id", NULL, _("person_id is empty"));
           continue;
         }
+      {
+        g_autoptr(GError) id_error = NULL;
+        g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
+        if (checked == NULL)
+          {
+            add_issue (r, row->line, "person_id", id, "%s", id_error->message);
+            continue;
+          }
+      }
       if (find_variable (variable) == NULL || strcmp (variable, "person_id") == 0)
         {
           add_issue (r, row->line, "variable", variable, _("unknown variable “%s”"), variable);
@@ -692,18 +712,71 @@ read_long (Reader *r, CuCsvTable *table)
 
 /* ---- Storing ------------------------------------------------------------------------ */
 
+/* The statements of storing values, prepared once per import: a cohort has tens of
+ * thousands of values, and preparing each statement again dominated the import. */
+typedef struct
+{
+  sqlite3 *db;
+  sqlite3_stmt *select;
+  sqlite3_stmt *remove;
+  sqlite3_stmt *upsert;
+  sqlite3_stmt *history;
+} Stmts;
+
+static void
+stmts_clear (Stmts *st)
+{
+  sqlite3_finalize (st->select);
+  sqlite3_finalize (st->remove);
+  sqlite3_finalize (st->upsert);
+  sqlite3_finalize (st->history);
+  memset (st, 0, sizeof *st);
+}
+
 static gboolean
-record_history (sqlite3 *db, const char *person_id, const char *variable, const char *old_value,
+stmts_prepare (sqlite3 *db, Stmts *st, GError **error)
+{
+  memset (st, 0, sizeof *st);
+  st->db = db;
+  st->select = _cu_store_prepare (db, "SELECT value FROM clinical_value WHERE person_id = ?1"
+                                      " AND variable = ?2", error);
+  if (st->select != NULL)
+    st->remove = _cu_store_prepare (db, "DELETE FROM clinical_value WHERE person_id = ?1"
+                                        " AND variable = ?2", error);
+  if (st->remove != NULL)
+    st->upsert = _cu_store_prepare (db,
+      "INSERT INTO clinical_value (person_id, variable, value, source, source_line, updated_at)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (person_id, variable) DO UPDATE SET"
+      " value = excluded.value, source = excluded.source, source_line = excluded.source_line,"
+      " updated_at = excluded.updated_at", error);
+  if (st->upsert != NULL)
+    st->history = _cu_store_prepare (db,
+      "INSERT INTO clinical_history (person_id, variable, old_value, new_value, source, reason,"
+      " user, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+  if (st->history == NULL)
+    {
+      stmts_clear (st);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+stmt_rewind (sqlite3_stmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+static gboolean
+record_history (Stmts *st, const char *person_id, const char *variable, const char *old_value,
                 const char *new_value, const char *source, const char *reason, const char *now,
                 GError **error)
 {
-  sqlite3_stmt *stmt = _cu_store_prepare (db,
-    "INSERT INTO clinical_history (person_id, variable, old_value, new_value, source, reason,"
-    " user, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", error);
+  sqlite3_stmt *stmt = st->history;
   gboolean ok;
 
-  if (stmt == NULL)
-    return FALSE;
+  stmt_rewind (stmt);
   sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, variable, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, old_value, -1, SQLITE_STATIC);
@@ -714,8 +787,8 @@ record_history (sqlite3 *db, const char *person_id, const char *variable, const 
   sqlite3_bind_text (stmt, 8, now, -1, SQLITE_STATIC);
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
-    _cu_store_set_db_error (db, error, _("Recording the history of a clinical value failed"));
-  sqlite3_finalize (stmt);
+    _cu_store_set_db_error (st->db, error, _("Recording the history of a clinical value failed"));
+  sqlite3_reset (stmt);
   return ok;
 }
 
@@ -723,7 +796,7 @@ typedef enum { STORED_UNCHANGED, STORED_ADDED, STORED_CHANGED, STORED_REMOVED, S
 
 /* Store value (NULL or "" = missing) for one variable, keeping the old value in history. */
 static Stored
-store_value (sqlite3 *db, const char *person_id, const char *variable, const char *value,
+store_value (Stmts *st, const char *person_id, const char *variable, const char *value,
              const char *source, guint line, const char *reason, const char *now, GError **error)
 {
   g_autofree char *old = NULL;
@@ -731,36 +804,28 @@ store_value (sqlite3 *db, const char *person_id, const char *variable, const cha
   gboolean empty = value == NULL || value[0] == '\0';
   Stored result;
 
-  stmt = _cu_store_prepare (db, "SELECT value FROM clinical_value WHERE person_id = ?1 AND variable = ?2",
-                            error);
-  if (stmt == NULL)
-    return STORED_FAILED;
+  stmt = st->select;
+  stmt_rewind (stmt);
   sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, variable, -1, SQLITE_STATIC);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     old = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
 
   if ((old == NULL && empty) || (old != NULL && !empty && strcmp (old, value) == 0))
     return STORED_UNCHANGED;
 
   if (empty)
     {
-      stmt = _cu_store_prepare (db, "DELETE FROM clinical_value WHERE person_id = ?1 AND variable = ?2",
-                                error);
+      stmt = st->remove;
       result = STORED_REMOVED;
     }
   else
     {
-      stmt = _cu_store_prepare (db,
-        "INSERT INTO clinical_value (person_id, variable, value, source, source_line, updated_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (person_id, variable) DO UPDATE SET"
-        " value = excluded.value, source = excluded.source, source_line = excluded.source_line,"
-        " updated_at = excluded.updated_at", error);
+      stmt = st->upsert;
       result = old == NULL ? STORED_ADDED : STORED_CHANGED;
     }
-  if (stmt == NULL)
-    return STORED_FAILED;
+  stmt_rewind (stmt);
   sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, variable, -1, SQLITE_STATIC);
   if (!empty)
@@ -773,13 +838,13 @@ store_value (sqlite3 *db, const char *person_id, const char *variable, const cha
     }
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      _cu_store_set_db_error (db, error, _("Storing a clinical value failed"));
-      sqlite3_finalize (stmt);
+      _cu_store_set_db_error (st->db, error, _("Storing a clinical value failed"));
+      sqlite3_reset (stmt);
       return STORED_FAILED;
     }
-  sqlite3_finalize (stmt);
+  sqlite3_reset (stmt);
   /* The first value of a variable is not a change; history starts with the second. */
-  if (old != NULL && !record_history (db, person_id, variable, old, empty ? NULL : value, source,
+  if (old != NULL && !record_history (st, person_id, variable, old, empty ? NULL : value, source,
                                       reason, now, error))
     return STORED_FAILED;
   return result;
@@ -832,6 +897,7 @@ cu_clinical_import_text (CuStore *store, const char *path, const char *text, gss
   const CuCsvRow *header;
   sqlite3 *db = store->db;
   Reader r = { 0 };
+  Stmts st = { 0 };
 
   g_return_val_if_fail (CU_IS_STORE (store), NULL);
 
@@ -882,6 +948,8 @@ cu_clinical_import_text (CuStore *store, const char *path, const char *text, gss
   now = _cu_store_now_iso8601 ();
   if (!_cu_store_exec (db, "BEGIN IMMEDIATE", error))
     return NULL;
+  if (!stmts_prepare (db, &st, error))
+    goto fail;
   for (guint i = 0; i < order->len; i++)
     {
       Person *p = order->pdata[i];
@@ -895,7 +963,7 @@ cu_clinical_import_text (CuStore *store, const char *path, const char *text, gss
           /* The long layout only says what it has: variables it does not mention stay. */
           if (!g_hash_table_contains (p->values, *v))
             continue;
-          s = store_value (db, p->person_id, *v, g_hash_table_lookup (p->values, *v), path,
+          s = store_value (&st, p->person_id, *v, g_hash_table_lookup (p->values, *v), path,
                            pline (p, *v), "import", now, error);
           switch (s)
             {
@@ -914,6 +982,7 @@ cu_clinical_import_text (CuStore *store, const char *path, const char *text, gss
                             "\"removed\":%u,\"unchanged\":%u}", report->layout, report->n_persons,
                             report->n_added, report->n_changed, report->n_removed,
                             report->n_unchanged);
+  stmts_clear (&st);
   if (!cu_store_audit (store, "clinical-import", path, detail, error))
     goto fail;
   if (!_cu_store_exec (db, "COMMIT", error))
@@ -921,6 +990,7 @@ cu_clinical_import_text (CuStore *store, const char *path, const char *text, gss
   return g_steal_pointer (&report);
 
 fail:
+  stmts_clear (&st);
   _cu_store_exec (db, "ROLLBACK", NULL);
   return NULL;
 }
@@ -952,10 +1022,16 @@ cu_clinical_set_value (CuStore *store, const char *person_id, const char *variab
   norm = cu_clinical_normalize (variable, value, FALSE, error);
   if (norm == NULL)
     return FALSE;
+  Stmts st;
+  gboolean ok;
+
   if (!ensure_person (store->db, person_id, NULL, source, now, error))
     return FALSE;
-  return store_value (store->db, person_id, variable, norm, source, 0, reason, now, error)
-         != STORED_FAILED;
+  if (!stmts_prepare (store->db, &st, error))
+    return FALSE;
+  ok = store_value (&st, person_id, variable, norm, source, 0, reason, now, error) != STORED_FAILED;
+  stmts_clear (&st);
+  return ok;
 }
 
 char *

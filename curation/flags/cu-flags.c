@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-flags.c — running the consistency rules and keeping the flags they raise.
  *
- * The rules read views, created here as TEMP views on each run, so that the catalog and the
+ * The rules read views of the workspace, made here on each run, so that the catalog and the
  * clinical tables can change shape without breaking a project's rules: `clinical` (one row
  * per eCRF patient, the wide layout's variables as columns), `clinical_values`,
  * `dicom_patient`, `dicom_study`, `dicom_series`, `dicom_study_pseudonym`
- * (data/rules/README.md documents their columns).
+ * (data/rules/README.md documents their columns). The ones rules join are materialized as
+ * indexed TEMP tables for the run: as plain views, a rule that joins `clinical` with itself
+ * (CLIN-16) or probes it per study recomputed the pivot for every row, quadratic in the
+ * cohort.
  */
 #include "config.h"
 
@@ -131,8 +134,8 @@ static const char *const numeric_variables[] = {
 static gboolean
 create_views (sqlite3 *db, GError **error)
 {
-  g_autoptr(GString) clinical = g_string_new ("DROP VIEW IF EXISTS temp.clinical;"
-                                              "CREATE TEMP VIEW clinical AS SELECT p.person_id, p.site");
+  g_autoptr(GString) clinical = g_string_new ("DROP TABLE IF EXISTS temp.clinical;"
+                                              "CREATE TEMP TABLE clinical AS SELECT p.person_id, p.site");
   const char *const *vars = cu_clinical_variables ();
 
   for (guint i = 1; vars[i] != NULL; i++)
@@ -147,7 +150,8 @@ create_views (sqlite3 *db, GError **error)
                                 vars[i], vars[i]);
     }
   g_string_append (clinical, " FROM main.clinical_person p LEFT JOIN main.clinical_value v"
-                             " ON v.person_id = p.person_id GROUP BY p.person_id;");
+                             " ON v.person_id = p.person_id GROUP BY p.person_id;"
+                             "CREATE INDEX temp.clinical_person_id ON clinical (person_id);");
   if (!_cu_store_exec (db, clinical->str, error))
     return FALSE;
 
@@ -159,8 +163,8 @@ create_views (sqlite3 *db, GError **error)
     "CREATE TEMP VIEW dicom_patient AS SELECT patient_id AS person_id, patient_name,"
     "  nullif (trim (sex), '') AS sex, " ISO_DA ("birth_date") " AS birth_date FROM main.patient;"
 
-    "DROP VIEW IF EXISTS temp.dicom_study;"
-    "CREATE TEMP VIEW dicom_study AS SELECT p.patient_id AS person_id, st.study_uid,"
+    "DROP TABLE IF EXISTS temp.dicom_study;"
+    "CREATE TEMP TABLE dicom_study AS SELECT p.patient_id AS person_id, st.study_uid,"
     "  " ISO_DA ("st.study_date") " AS study_date, st.description,"
     "  (SELECT count (*) FROM main.series se WHERE se.study_ref = st.id) AS n_series,"
     "  (SELECT group_concat (DISTINCT se.modality) FROM main.series se WHERE se.study_ref = st.id) AS modalities,"
@@ -168,19 +172,23 @@ create_views (sqlite3 *db, GError **error)
     "     WHERE se.study_ref = st.id) AS body_parts,"
     "  nullif (trim (p.sex), '') AS dicom_sex, " ISO_DA ("p.birth_date") " AS dicom_birth_date"
     " FROM main.study st JOIN main.patient p ON p.id = st.patient_ref;"
+    "CREATE INDEX temp.dicom_study_person ON dicom_study (person_id);"
+    "CREATE INDEX temp.dicom_study_uid ON dicom_study (study_uid);"
 
-    "DROP VIEW IF EXISTS temp.dicom_series;"
-    "CREATE TEMP VIEW dicom_series AS SELECT p.patient_id AS person_id, st.study_uid,"
+    "DROP TABLE IF EXISTS temp.dicom_series;"
+    "CREATE TEMP TABLE dicom_series AS SELECT p.patient_id AS person_id, st.study_uid,"
     "  " ISO_DA ("st.study_date") " AS study_date, se.series_uid, se.series_number, se.modality,"
     "  se.description, nullif (trim (se.body_part), '') AS body_part,"
     "  (SELECT i.image_type FROM main.instance i WHERE i.series_ref = se.id LIMIT 1) AS image_type"
     " FROM main.series se JOIN main.study st ON st.id = se.study_ref"
     "  JOIN main.patient p ON p.id = st.patient_ref;"
+    "CREATE INDEX temp.dicom_series_study ON dicom_series (study_uid);"
 
-    "DROP VIEW IF EXISTS temp.dicom_study_pseudonym;"
-    "CREATE TEMP VIEW dicom_study_pseudonym AS SELECT DISTINCT st.study_uid, ip.patient_id AS person_id"
+    "DROP TABLE IF EXISTS temp.dicom_study_pseudonym;"
+    "CREATE TEMP TABLE dicom_study_pseudonym AS SELECT DISTINCT st.study_uid, ip.patient_id AS person_id"
     " FROM main.instance_pseudonym ip JOIN main.instance i ON i.id = ip.instance_ref"
-    "  JOIN main.series se ON se.id = i.series_ref JOIN main.study st ON st.id = se.study_ref;",
+    "  JOIN main.series se ON se.id = i.series_ref JOIN main.study st ON st.id = se.study_ref;"
+    "CREATE INDEX temp.dicom_study_pseudonym_study ON dicom_study_pseudonym (study_uid);",
     error);
 }
 

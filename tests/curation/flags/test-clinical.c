@@ -335,7 +335,8 @@ test_import_malformed (Fixture *f, gconstpointer data)
     "PX-0030,psa_ng_ml,7.4,mmol/L,2019-02-20\n"
     "PX-0030,cancer_type,prostate,,\n"
     "PX-0030,shoe_size,42,,2019-01-01\n"
-    "PX-0030,sex,F,,\n");
+    "PX-0030,sex,F,,\n"
+    "\"PX-\n0031\",sex,M,,\n");
   const Expected expected[] = {
     { 3, "sex" },              /* not M/F */
     { 4, "diagnosis_date" },   /* 30 February */
@@ -348,7 +349,7 @@ test_import_malformed (Fixture *f, gconstpointer data)
     { 9, NULL },               /* wrong number of fields */
   };
   const Expected expected_long[] = {
-    { 3, "unit" }, { 4, "date" }, { 5, "variable" }, { 6, "variable" },
+    { 3, "unit" }, { 4, "date" }, { 5, "variable" }, { 6, "variable" }, { 7, "person_id" },
   };
 
   r = cu_clinical_import (f->store, path, NULL, &error);
