@@ -68,7 +68,12 @@ static const char seeded_csv[] = WIDE_HEADER
   "PX-0100,M,1955,prostate,2021-02-01,6.2,2021-01-20,3,3,6,1,,,,,active_surveillance,,2022-05-01,alive,,,,\n"
   "PX-0101,M,1955,prostate,2021-02-03,6.2,2021-01-22,3,3,6,1,,,,,active_surveillance,,2022-05-01,alive,,,,\n"
   /* prostate cancer in a woman (CLIN-10), PSA 6400 (CLIN-11), no imaging (XREF-01) */
-  "PX-0102,F,1950,prostate,2019-05-05,6400,2019-05-01,3,3,6,1,,,,,none,,2020-06-01,alive,,,,\n";
+  "PX-0102,F,1950,prostate,2019-05-05,6400,2019-05-01,3,3,6,1,,,,,none,,2020-06-01,alive,,,,\n"
+  /* observation period starting after its end (CLIN-08) and after the diagnosis (CLIN-09),
+   * no imaging (XREF-01) */
+  "PX-0103,M,1950,prostate,2019-05-05,5.0,2019-05-01,3,3,6,1,,,,,none,,2020-06-01,alive,,,,2021-01-01\n"
+  /* last follow-up in the future (CLIN-06), no imaging (XREF-01) */
+  "PX-0104,M,1951,prostate,2018-02-02,4.0,2018-01-20,3,3,6,1,,,,,none,,2090-01-01,alive,,,,\n";
 
 static const char *const expected_flags[] = {
   "CLIN-14 QIN-PROSTATE-01-0001", "PROT-01 QIN-PROSTATE-01-0001",
@@ -78,6 +83,8 @@ static const char *const expected_flags[] = {
   "XREF-01 PX-0099", "CLIN-12 PX-0099",
   "CLIN-16 PX-0100", "CLIN-16 PX-0101", "XREF-01 PX-0100", "XREF-01 PX-0101",
   "CLIN-10 PX-0102", "CLIN-11 PX-0102", "XREF-01 PX-0102",
+  "CLIN-08 PX-0103", "CLIN-09 PX-0103", "XREF-01 PX-0103",
+  "CLIN-06 PX-0104", "XREF-01 PX-0104",
   NULL
 };
 
@@ -119,7 +126,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   clinical = cu_clinical_import (f->store, csv, "SITE-A", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (clinical->issues->len, ==, 0);
-  g_assert_cmpuint (clinical->n_persons, ==, 9);
+  g_assert_cmpuint (clinical->n_persons, ==, 11);
 }
 
 static void
@@ -334,7 +341,7 @@ test_project_rule (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (r2->rule_errors->len, ==, 1);
   g_assert_nonnull (strstr (r2->rule_errors->pdata[0], "BAD-01"));
-  g_assert_cmpuint (cu_clinical_count_persons (f->store), ==, 9);
+  g_assert_cmpuint (cu_clinical_count_persons (f->store), ==, 11);
   g_assert_cmpuint (r2->n_still_open, ==, r->n_active);
 }
 
