@@ -303,10 +303,13 @@ flags_show (CuCli *cli, int argc, char **argv)
   for (guint i = 0; i < events->len; i++)
     {
       const CuFlagEvent *e = events->pdata[i];
-      printf ("  %s %s %s → %s%s%s%s%s\n", e->time, e->user, e->from_state ? e->from_state : "—",
-              e->to_state, e->comment ? ": " : "", e->comment ? e->comment : "",
-              e->corrected_value ? _(" corrected value: ") : "",
-              e->corrected_value ? e->corrected_value : "");
+      printf ("  %s %s %s → %s%s%s", e->time, e->user, e->from_state ? e->from_state : "—",
+              e->to_state, e->comment ? ": " : "", e->comment ? e->comment : "");
+      if (e->answer != NULL)
+        printf (_(" (answer: %s)"), e->answer);
+      if (e->corrected_value != NULL)
+        printf (_(" (corrected value: %s)"), e->corrected_value);
+      putchar ('\n');
     }
   return CU_CLI_EXIT_OK;
 }
