@@ -147,7 +147,7 @@ static void
 rebuild_surfaces (CuDenoiseDialog *self)
 {
   const int nx = self->volume->dims[0], ny = self->volume->dims[1];
-  const int k = gtk_spin_button_get_value_as_int (self->slice_spin);
+  const int k = (gtk_spin_button_get_value_as_int (self->slice_spin) - 1);
   const float *before = cu_volume_frame (self->volume, self->t) + (gsize) k * nx * ny;
 
   clear_surfaces (self);
@@ -200,11 +200,19 @@ draw_panel (cairo_t *cr, cairo_surface_t *surface, double x, double y, double w,
 
   if (label != NULL)
     {
+      cairo_text_extents_t ext;
+      double lx = ox + clip_from * pw * scale + 6, ly = oy + 18;
+
       cairo_save (cr);
-      cairo_set_source_rgb (cr, 1.0, 0.85, 0.2);
       cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
       cairo_set_font_size (cr, 13);
-      cairo_move_to (cr, ox + clip_from * pw * scale + 6, oy + 18);
+      cairo_text_extents (cr, label, &ext);
+      /* a dark box keeps the label readable on the noisy difference image */
+      cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
+      cairo_rectangle (cr, lx - 3, ly + ext.y_bearing - 3, ext.width + 6, ext.height + 6);
+      cairo_fill (cr);
+      cairo_set_source_rgb (cr, 1.0, 0.85, 0.2);
+      cairo_move_to (cr, lx, ly);
       cairo_show_text (cr, label);
       cairo_restore (cr);
     }
@@ -405,7 +413,7 @@ start_preview (gpointer user_data)
   self->preview_source = 0;
   d->volume = cu_volume_ref (self->volume);
   d->t = self->t;
-  d->k = gtk_spin_button_get_value_as_int (self->slice_spin);
+  d->k = (gtk_spin_button_get_value_as_int (self->slice_spin) - 1);
   d->generation = self->generation;
   cu_denoise_dialog_get_params (self, &d->params);
   /* the cached estimate for this noise model, else the worker estimates it */
@@ -779,8 +787,9 @@ build (CuDenoiseDialog *self)
 
   group = adw_preferences_group_new ();
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Preview"));
-  self->slice_spin = spin_row (group, _("Slice"), _("of the acquisition plane"), 0,
-                               self->volume->dims[2] - 1, 1, 0, 0, self);
+  /* shown from 1, as the viewer and the status line count slices */
+  self->slice_spin = spin_row (group, _("Slice"), _("of the acquisition plane"), 1,
+                               self->volume->dims[2], 1, 0, 1, self);
   g_signal_handlers_disconnect_by_func (self->slice_spin, params_changed_cb, self);
   g_signal_connect_swapped (self->slice_spin, "value-changed", G_CALLBACK (slice_changed_cb), self);
   self->view_row = combo_row (group, _("Compare"), views, CU_DENOISE_VIEW_SIDE_BY_SIDE);
@@ -914,7 +923,7 @@ cu_denoise_dialog_new (GtkWindow  *parent,
   self->level = level;
   build (self);
   adw_window_title_set_subtitle (self->title, series_title != NULL ? series_title : series_uid);
-  gtk_spin_button_set_value (self->slice_spin, CLAMP (k, 0, volume->dims[2] - 1));
+  gtk_spin_button_set_value (self->slice_spin, CLAMP (k, 0, volume->dims[2] - 1) + 1);
   g_signal_connect_swapped (self, "close-request", G_CALLBACK (close_request_cb), self);
   schedule_preview (self);
   return self;
@@ -938,7 +947,7 @@ void
 cu_denoise_dialog_set_slice (CuDenoiseDialog *self, int k)
 {
   g_return_if_fail (CU_IS_DENOISE_DIALOG (self));
-  gtk_spin_button_set_value (self->slice_spin, k);
+  gtk_spin_button_set_value (self->slice_spin, k + 1);
 }
 
 gboolean

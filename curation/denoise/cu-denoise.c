@@ -175,6 +175,12 @@ cu_denoise_slice (const CuVolume        *in,
                                        error);
       k0 = k;
     }
+  else if (p.method == CU_DENOISE_DIFFUSION)
+    {
+      filtered = cu_diffusion_filter_slice (slab, &p.diffusion, k - k0, sigma_used, cancellable,
+                                            error);
+      k0 = k;
+    }
   else
     filtered = cu_denoise_volume (slab, &p, sigma_used, NULL, cancellable, error);
   if (filtered == NULL)

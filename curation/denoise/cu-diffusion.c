@@ -90,14 +90,35 @@ typedef struct
   CuDiffusionKind kind;
   float inv_k2;       /* 1/K² for differences (Perona–Malik) or gradients (curvature) */
   float dt;
+  int z0;             /* first slice of this iteration's range (parallel items are offsets) */
 } Step;
 
 #define AT(a, i, j, k) ((a)[((gsize) (k) * s->n[1] + (j)) * s->n[0] + (i)])
 
+/* exp(x) for x ≤ 0 without a libm call (as in cu-nlm.c): relative error about 2e-7. */
+static inline float
+exp_neg (float x)
+{
+  union { float f; gint32 i; } u;
+  float t, f, p;
+  gint32 e;
+
+  x = x < -80.0f ? -80.0f : x;
+  t = x * 1.4426950408889634f;
+  e = (gint32) t;
+  e -= t < (float) e;
+  f = t - (float) e;
+  p = 1.0f + f * (0.69314718f + f * (0.24022650f + f * (0.05550411f + f * (0.00961813f +
+                  f * (0.00133336f + f * 0.00015404f)))));
+  u.f = p;
+  u.i += e * (1 << 23);
+  return u.f;
+}
+
 static inline float
 cond (float d2, float inv_k2)
 {
-  return expf (-d2 * inv_k2);
+  return exp_neg (-d2 * inv_k2);
 }
 
 /* Face gradient at (p + ½ e_c) of array a, into g[3]. */
@@ -147,12 +168,53 @@ curvature_flux (const Step *s, const int p[3], int c)
   return cond (nu, s->inv_k2) * gj[c] / nj;
 }
 
+/* One Perona–Malik row: the x neighbours come from the same row (clamped at its ends), the
+ * y and z neighbours from whole neighbouring rows, so the loop runs over contiguous memory. */
+static void
+pm_row (const Step *s, int j, int k)
+{
+  const int nx = s->n[0];
+  const gsize row = ((gsize) k * s->n[1] + j) * nx;
+  const float *c = s->src + row, *uc = s->mag + row;
+  const float ihx = (float) (1.0 / (s->h[0] * s->h[0]));
+  const float ihy = (float) (1.0 / (s->h[1] * s->h[1]));
+  const float ihz = (float) (1.0 / (s->h[2] * s->h[2]));
+  const gsize sy = nx, sz = (gsize) nx * s->n[1];
+  const gssize oym = j > 0 ? -(gssize) sy : 0, oyp = j < s->n[1] - 1 ? (gssize) sy : 0;
+  const gssize ozm = (s->ndim > 2 && k > 0) ? -(gssize) sz : 0;
+  const gssize ozp = (s->ndim > 2 && k < s->n[2] - 1) ? (gssize) sz : 0;
+  const float ik2 = s->inv_k2, dt = s->dt;
+  float *o = s->dst + row;
+
+  for (int i = 0; i < nx; i++)
+    {
+      const int im = i > 0 ? i - 1 : 0, ip = i < nx - 1 ? i + 1 : nx - 1;
+      const float c0 = c[i], u0 = uc[i];
+      float dxp = c[ip] - c0, dxm = c0 - c[im], uxp = uc[ip] - u0, uxm = u0 - uc[im];
+      float dyp = c[i + oyp] - c0, dym = c0 - c[i + oym];
+      float uyp = uc[i + oyp] - u0, uym = u0 - uc[i + oym];
+      float dzp = c[i + ozp] - c0, dzm = c0 - c[i + ozm];
+      float uzp = uc[i + ozp] - u0, uzm = u0 - uc[i + ozm];
+      float up = ihx * (cond (uxp * uxp, ik2) * dxp - cond (uxm * uxm, ik2) * dxm) +
+                 ihy * (cond (uyp * uyp, ik2) * dyp - cond (uym * uym, ik2) * dym) +
+                 ihz * (cond (uzp * uzp, ik2) * dzp - cond (uzm * uzm, ik2) * dzm);
+      o[i] = c0 + dt * up;
+    }
+}
+
 static gboolean
 step_slices (gsize begin, gsize end, gpointer data)
 {
   const Step *s = data;
 
-  for (int k = (int) begin; k < (int) end; k++)
+  if (s->kind == CU_DIFFUSION_PERONA_MALIK)
+    {
+      for (int k = (int) begin + s->z0; k < (int) end + s->z0; k++)
+        for (int j = 0; j < s->n[1]; j++)
+          pm_row (s, j, k);
+      return TRUE;
+    }
+  for (int k = (int) begin + s->z0; k < (int) end + s->z0; k++)
     for (int j = 0; j < s->n[1]; j++)
       for (int i = 0; i < s->n[0]; i++)
         {
@@ -216,18 +278,22 @@ sqrt_slices (gsize begin, gsize end, gpointer data)
   const gsize plane = (gsize) s->n[0] * s->n[1];
   float *mag = (float *) s->mag;
 
-  for (gsize x = begin * plane; x < end * plane; x++)
+  for (gsize x = (begin + s->z0) * plane; x < (end + s->z0) * plane; x++)
     mag[x] = sqrtf (MAX (s->src[x], 0.0f));
   return TRUE;
 }
 
-CuVolume *
-cu_diffusion_filter (const CuVolume          *in,
-                     const CuDiffusionParams *params,
-                     double                  *sigma_used,
-                     CuProgress              *progress,
-                     GCancellable            *cancellable,
-                     GError                 **error)
+/* only_k ≥ 0: only slice only_k of the result is needed (preview). Iteration i then updates
+ * only the slices within iterations − 1 − i of it, the cone the final slice depends on,
+ * since every iteration reads one neighbour on each side; the other slices go stale unread. */
+static CuVolume *
+diffusion_filter (const CuVolume          *in,
+                  const CuDiffusionParams *params,
+                  int                      only_k,
+                  double                  *sigma_used,
+                  CuProgress              *progress,
+                  GCancellable            *cancellable,
+                  GError                 **error)
 {
   g_autoptr (CuVolume) out = NULL;
   g_autofree float *a = NULL, *b = NULL, *u = NULL;
@@ -308,17 +374,27 @@ cu_diffusion_filter (const CuVolume          *in,
         a[x] = params->rician ? frame[x] * frame[x] : frame[x];
       for (int it = 0; it < params->iterations; it++)
         {
+          int zlo = 0, zhi = nz;   /* slices updated by this iteration */
+          if (only_k >= 0)
+            {
+              int reach = params->iterations - 1 - it;
+              zlo = MAX (0, only_k - reach);
+              zhi = MIN (nz, only_k + reach + 1);
+            }
           s.src = a;
           s.dst = b;
           if (params->rician)
             {
+              /* the magnitude is read one slice beyond the updated range */
               s.mag = u;
-              if (!cu_parallel_for (nz, 1, 0, sqrt_slices, &s, cancellable))
+              s.z0 = MAX (0, zlo - 1);
+              if (!cu_parallel_for (MIN (nz, zhi + 1) - s.z0, 1, 0, sqrt_slices, &s, cancellable))
                 break;
             }
           else
             s.mag = a;
-          if (!cu_parallel_for (nz, 1, 0, step_slices, &s, cancellable))
+          s.z0 = zlo;
+          if (!cu_parallel_for (zhi - zlo, 1, 0, step_slices, &s, cancellable))
             break;
           {
             float *tmp = a;
@@ -340,4 +416,51 @@ cu_diffusion_filter (const CuVolume          *in,
   if (sigma_used != NULL)
     *sigma_used = sigma_sum / nt;
   return g_steal_pointer (&out);
+}
+
+CuVolume *
+cu_diffusion_filter (const CuVolume          *in,
+                     const CuDiffusionParams *params,
+                     double                  *sigma_used,
+                     CuProgress              *progress,
+                     GCancellable            *cancellable,
+                     GError                 **error)
+{
+  return diffusion_filter (in, params, -1, sigma_used, progress, cancellable, error);
+}
+
+CuVolume *
+cu_diffusion_filter_slice (const CuVolume          *in,
+                           const CuDiffusionParams *params,
+                           int                      k,
+                           double                  *sigma_used,
+                           GCancellable            *cancellable,
+                           GError                 **error)
+{
+  g_autoptr (CuVolume) all = NULL;
+  CuVolume *out;
+  gsize plane;
+
+  g_return_val_if_fail (in != NULL, NULL);
+  if (k < 0 || k >= in->dims[2])
+    {
+      g_set_error (error, CU_DENOISE_ERROR, CU_DENOISE_ERROR_INVALID,
+                   _("Slice %d is outside the volume"), k);
+      return NULL;
+    }
+  all = diffusion_filter (in, params, k, sigma_used, NULL, cancellable, error);
+  if (all == NULL)
+    return NULL;
+  plane = (gsize) in->dims[0] * in->dims[1];
+  out = cu_volume_copy (all, FALSE);
+  out->dims[2] = 1;
+  out->voxels = g_new (float, plane * out->dims[3]);
+  for (int t = 0; t < out->dims[3]; t++)
+    memcpy (out->voxels + (gsize) t * plane, cu_volume_frame (all, t) + (gsize) k * plane,
+            plane * sizeof (float));
+  {
+    double ijk[3] = { 0, 0, k };
+    cu_volume_index_to_lps (in, ijk, out->origin);
+  }
+  return out;
 }

@@ -40,6 +40,15 @@ CuVolume *cu_diffusion_filter (const CuVolume          *in,
                                GCancellable            *cancellable,
                                GError                 **error);
 
+/* Only slice k of every time point, computing only the slices it depends on (a one-slice
+ * volume equal to that slice of cu_diffusion_filter()). */
+CuVolume *cu_diffusion_filter_slice (const CuVolume          *in,
+                                     const CuDiffusionParams *params,
+                                     int                      k,
+                                     double                  *sigma_used,
+                                     GCancellable            *cancellable,
+                                     GError                 **error);
+
 const char *cu_diffusion_kind_to_string (CuDiffusionKind kind);
 gboolean    cu_diffusion_kind_from_string (const char *s, CuDiffusionKind *kind);
 
