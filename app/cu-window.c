@@ -238,8 +238,10 @@ gboolean
 cu_window_can_annotate (CuWindow *self)
 {
   g_return_val_if_fail (CU_IS_WINDOW (self), FALSE);
+  /* Both gates: the study's pseudonymization gate and the series' quality decision. */
   return self->store != NULL && self->series_uid != NULL && self->study_uid != NULL
-         && cu_store_study_can_annotate (self->store, self->study_uid);
+         && cu_store_study_can_annotate (self->store, self->study_uid)
+         && cu_store_series_can_annotate (self->store, self->series_uid);
 }
 
 /* ---- loading a series ------------------------------------------------------------------ */

@@ -28,3 +28,8 @@
 #include "cu-nlm.h"
 #include "cu-diffusion.h"
 #include "cu-denoise.h"
+#include "cu-qc-report.h"
+#include "cu-qc-check.h"
+#include "cu-qc-metrics.h"
+#include "cu-qc-sequence.h"
+#include "cu-store-qc.h"
