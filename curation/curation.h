@@ -32,4 +32,6 @@
 #include "cu-qc-check.h"
 #include "cu-qc-metrics.h"
 #include "cu-qc-sequence.h"
+#include "cu-qc-cohort.h"
+#include "cu-qc-protocol.h"
 #include "cu-store-qc.h"

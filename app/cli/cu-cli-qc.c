@@ -108,13 +108,75 @@ print_report (const CuQcReport *r, const CuQcDecision *d)
     }
 }
 
+/* qc --cohort: robust outliers of the stored metrics, per sequence type. */
+static int
+print_cohort (CuStore *store, double threshold, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) outliers = cu_store_qc_cohort_outliers (store, threshold, &error);
+
+  if (outliers == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "threshold");
+      json_builder_add_double_value (b, threshold);
+      json_builder_set_member_name (b, "outliers");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < outliers->len; i++)
+        {
+          const CuQcOutlier *o = outliers->pdata[i];
+          json_builder_begin_object (b);
+          cu_cli_json_set_string (b, "series_uid", o->series_uid);
+          cu_cli_json_set_string (b, "sequence", o->sequence);
+          cu_cli_json_set_string (b, "scanner", o->scanner);
+          cu_cli_json_set_string (b, "metric", o->metric);
+          json_builder_set_member_name (b, "value");
+          json_builder_add_double_value (b, o->value);
+          json_builder_set_member_name (b, "median");
+          json_builder_add_double_value (b, o->median);
+          json_builder_set_member_name (b, "z");
+          json_builder_add_double_value (b, o->z);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    {
+      if (outliers->len == 0)
+        printf (_("No outliers (|z| > %.1f) among the checked series\n"), threshold);
+      for (guint i = 0; i < outliers->len; i++)
+        {
+          const CuQcOutlier *o = outliers->pdata[i];
+          /* TRANSLATORS: series, sequence type, metric, value, median of its group, robust z */
+          printf (_("%s  %-5s %-8s %.4g (median %.4g, z = %+.1f)  %s\n"), o->series_uid,
+                  o->sequence ? o->sequence : "", o->metric, o->value, o->median, o->z,
+                  o->scanner ? o->scanner : "");
+        }
+    }
+  return outliers->len > 0 ? CU_CLI_EXIT_PROBLEMS : CU_CLI_EXIT_OK;
+}
+
 int
 cu_cli_qc (CuCli *cli, int argc, char **argv)
 {
-  gboolean json = FALSE, stored = FALSE;
+  gboolean json = FALSE, stored = FALSE, cohort = FALSE;
+  double threshold = CU_QC_OUTLIER_Z;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { "stored", 0, 0, G_OPTION_ARG_NONE, &stored, N_("Print the stored results without checking again"), NULL },
+    { "cohort", 0, 0, G_OPTION_ARG_NONE, &cohort,
+      N_("Print the series whose metrics are robust outliers (median/MAD z-score) within their sequence type"), NULL },
+    { "threshold", 0, 0, G_OPTION_ARG_DOUBLE, &threshold, N_("|z| above which a series is an outlier (3.5)"), N_("Z") },
     { NULL },
   };
   g_autoptr (GOptionContext) context =
@@ -135,6 +197,8 @@ cu_cli_qc (CuCli *cli, int argc, char **argv)
   store = cu_cli_open_store (cli);
   if (store == NULL)
     return CU_CLI_EXIT_ERROR;
+  if (cohort)
+    return print_cohort (store, threshold, json);
 
   if (argc > 1)
     for (int i = 1; i < argc; i++)
@@ -274,4 +338,107 @@ cu_cli_decide (CuCli *cli, int argc, char **argv)
   else
     printf (_("%s: %s (by %s at %s)\n"), uid, cu_qc_decision_to_label (d->state), d->user, d->time);
   return CU_CLI_EXIT_OK;
+}
+
+int
+cu_cli_protocol (CuCli *cli, int argc, char **argv)
+{
+  g_autofree char *set = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "set", 0, 0, G_OPTION_ARG_FILENAME, &set,
+      N_("Choose the workspace's protocol: a built-in id or a protocol file"), N_("PROTOCOL") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context =
+    cu_cli_option_context ("protocol", _("[STUDY]"),
+                           N_("Check that studies have the series their protocol requires, with the "
+                              "minimum technical parameters (from the stored quality checks: run "
+                              "“qc” first). Exit status 3 when a requirement is not met."),
+                           entries);
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) results = NULL;
+  g_autofree char *which = NULL;
+  g_autoptr (CuQcProtocol) protocol = NULL;
+  gboolean problems = FALSE;
+
+  if (!cu_cli_parse (context, "protocol", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc > 2)
+    {
+      cu_cli_usage_error ("protocol", _("Give at most one study"));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  if (set != NULL && !cu_store_qc_set_protocol (store, set, &error))
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  which = cu_store_qc_get_protocol (store);
+  protocol = cu_qc_protocol_load (which, &error);
+  results = protocol != NULL ? cu_store_qc_check_protocol (store, argc > 1 ? argv[1] : NULL, &error) : NULL;
+  if (results == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonNode) root = NULL;
+      json_builder_begin_object (b);
+      cu_cli_json_set_string (b, "protocol", cu_qc_protocol_get_id (protocol));
+      cu_cli_json_set_string (b, "name", cu_qc_protocol_get_name (protocol));
+      json_builder_set_member_name (b, "studies");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < results->len; i++)
+        {
+          const CuQcStudyConformance *c = results->pdata[i];
+          json_builder_begin_object (b);
+          cu_cli_json_set_string (b, "study_uid", c->study_uid);
+          cu_cli_json_set_string (b, "patient_id", c->patient_id);
+          json_builder_set_member_name (b, "errors");
+          json_builder_add_int_value (b, c->n_errors);
+          json_builder_set_member_name (b, "findings");
+          json_builder_begin_array (b);
+          for (guint k = 0; k < c->findings->len; k++)
+            {
+              const CuQcFinding *f = c->findings->pdata[k];
+              json_builder_begin_object (b);
+              cu_cli_json_set_string (b, "requirement", f->attribute);
+              cu_cli_json_set_string (b, "severity", cu_qc_severity_to_string (f->severity));
+              cu_cli_json_set_string (b, "message", f->message);
+              json_builder_end_object (b);
+            }
+          json_builder_end_array (b);
+          json_builder_end_object (b);
+          problems |= c->n_errors > 0;
+        }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    {
+      printf (_("Protocol: %s\n"), cu_qc_protocol_get_name (protocol));
+      for (guint i = 0; i < results->len; i++)
+        {
+          const CuQcStudyConformance *c = results->pdata[i];
+          printf (_("%s (%s): %d errors, %d warnings\n"), c->study_uid, c->patient_id ? c->patient_id : "–",
+                  c->n_errors, c->n_warnings);
+          for (guint k = 0; k < c->findings->len; k++)
+            {
+              const CuQcFinding *f = c->findings->pdata[k];
+              printf ("  %-8s %s\n", cu_qc_severity_to_label (f->severity), f->message);
+            }
+          problems |= c->n_errors > 0;
+        }
+    }
+  return problems ? CU_CLI_EXIT_PROBLEMS : CU_CLI_EXIT_OK;
 }

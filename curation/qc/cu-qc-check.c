@@ -8,6 +8,9 @@
  * (standards/consistency_rules.md), which cites DICOM PS3.3 C.7.6.2.1.1 and dcm2niix
  * (Li et al., J Neurosci Methods 264:47–56, 2016, doi:10.1016/j.jneumeth.2016.03.001):
  *   DCM-01 Type 1 attributes present            → error
+ *   DCM-02 Type 2 attributes present (may be empty) → warning
+ *   DCM-04 UIDs well formed                     → error
+ *   DCM-12 DA/TM/PatientSex values valid        → error; DCM-14 birth date ≤ study date → warning
  *   DCM-06 Modality, FrameOfReferenceUID constant → error
  *   DCM-07 ImageOrientationPatient valid and constant → error (a slice in another
  *          orientation is named)
@@ -24,11 +27,13 @@
 
 #include <glib/gi18n-lib.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cu-dicom-pixels.h"
 #include "cu-qc-check.h"
 #include "cu-qc-metrics.h"
+#include "cu-qc-protocol.h"
 #include "cu-qc-sequence.h"
 #include "cu-series-plan.h"
 
@@ -307,6 +312,150 @@ check_derived_mixed (CuQcReport *r, GPtrArray *images)
                           n_derived, n_original));
 }
 
+/* DCM-04: a UID is at most 64 characters of digits and dots, with no empty component and no
+ * leading zero in a component (PS3.5 §9.1). */
+static gboolean
+uid_valid (const char *uid)
+{
+  gsize len;
+  const char *p;
+
+  if (uid == NULL || (len = strlen (uid)) == 0 || len > 64)
+    return FALSE;
+  for (p = uid; *p != '\0'; p++)
+    {
+      gboolean start = p == uid || p[-1] == '.';
+      if (*p == '.')
+        {
+          if (start || p[1] == '\0')
+            return FALSE;
+        }
+      else if (!g_ascii_isdigit (*p) || (start && *p == '0' && p[1] != '.' && p[1] != '\0'))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+check_uids (CuQcReport *r, GPtrArray *images)
+{
+  for (guint i = 0; i < images->len; i++)
+    {
+      const CuDicomHeader *h = images->pdata[i];
+      const char *bad = NULL, *value = NULL;
+      if (h->sop_instance_uid != NULL && !uid_valid (h->sop_instance_uid))
+        bad = "SOPInstanceUID", value = h->sop_instance_uid;
+      else if (h->series_uid != NULL && *h->series_uid && !uid_valid (h->series_uid))
+        bad = "SeriesInstanceUID", value = h->series_uid;
+      else if (h->study_uid != NULL && *h->study_uid && !uid_valid (h->study_uid))
+        bad = "StudyInstanceUID", value = h->study_uid;
+      else if (g_strcmp0 (h->study_uid, h->series_uid) == 0 && h->study_uid != NULL)
+        bad = "SeriesInstanceUID", value = h->series_uid;
+      if (bad != NULL)
+        {
+          add (r, CU_QC_INVALID_VALUE, CU_QC_SEVERITY_ERROR, -1, bad, h->path,
+               g_strdup_printf (_("%s “%s” is not a well-formed UID (digits and dots, at most 64 "
+                                  "characters, no leading zeros) or repeats another UID"),
+                                bad, value));
+          return;   /* one is enough: the writer makes them all the same way */
+        }
+    }
+}
+
+/* DCM-12 and DCM-14 on the attributes the catalogue reads: DA is YYYYMMDD and a real date, TM
+ * is HHMMSS(.F), PatientSex is M, F, O or empty; the birth date is not after the study. */
+static gboolean
+da_valid (const char *da)
+{
+  int y, m, d;
+
+  if (da == NULL || *da == '\0')
+    return TRUE;
+  if (strlen (da) != 8 || sscanf (da, "%4d%2d%2d", &y, &m, &d) != 3)
+    return FALSE;
+  for (int i = 0; i < 8; i++)
+    if (!g_ascii_isdigit (da[i]))
+      return FALSE;
+  return g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y);
+}
+
+static gboolean
+tm_valid (const char *tm)
+{
+  gsize n;
+  int h = 0, m = 0;
+  double sec = 0;
+
+  if (tm == NULL || *tm == '\0')
+    return TRUE;
+  n = strlen (tm);
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isdigit (tm[i]) && !(tm[i] == '.' && i == 6))
+      return FALSE;
+  if (n < 2 || (n > 6 && tm[6] != '.'))
+    return FALSE;
+  sscanf (tm, "%2d", &h);
+  if (n >= 4)
+    sscanf (tm + 2, "%2d", &m);
+  if (n >= 6)
+    sec = g_ascii_strtod (tm + 4, NULL);
+  return h < 24 && m < 60 && sec < 61;
+}
+
+static void
+check_values (CuQcReport *r, GPtrArray *images)
+{
+  const CuDicomHeader *h = images->pdata[0];
+  struct { const char *keyword; const char *value; gboolean ok; } checks[] = {
+    { "StudyDate", h->study_date, da_valid (h->study_date) },
+    { "SeriesDate", h->series_date, da_valid (h->series_date) },
+    { "PatientBirthDate", h->patient_birth_date, da_valid (h->patient_birth_date) },
+    { "StudyTime", h->study_time, tm_valid (h->study_time) },
+    { "SeriesTime", h->series_time, tm_valid (h->series_time) },
+    { "AcquisitionTime", h->acquisition_time, tm_valid (h->acquisition_time) },
+    { "PatientSex", h->patient_sex,
+      h->patient_sex == NULL || *h->patient_sex == '\0' || g_str_equal (h->patient_sex, "M")
+      || g_str_equal (h->patient_sex, "F") || g_str_equal (h->patient_sex, "O") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (checks); i++)
+    if (!checks[i].ok)
+      add (r, CU_QC_INVALID_VALUE, CU_QC_SEVERITY_ERROR, -1, checks[i].keyword, h->path,
+           g_strdup_printf (_("%s “%s” is not a valid value for its type"), checks[i].keyword,
+                            checks[i].value));
+  if (h->patient_birth_date != NULL && *h->patient_birth_date && h->study_date != NULL && *h->study_date
+      && da_valid (h->patient_birth_date) && da_valid (h->study_date)
+      && strcmp (h->patient_birth_date, h->study_date) > 0)
+    add (r, CU_QC_INVALID_VALUE, CU_QC_SEVERITY_WARNING, -1, "PatientBirthDate", h->path,
+         g_strdup_printf (_("The patient's birth date (%s) is after the study date (%s)"),
+                          h->patient_birth_date, h->study_date));
+  /* DCM-02: Type 2 attributes must be present (they may be empty after de-identification). */
+  {
+    GString *absent = g_string_new (NULL);
+    if (h->patient_id == NULL)
+      g_string_append (absent, "PatientID ");
+    if (h->patient_name == NULL)
+      g_string_append (absent, "PatientName ");
+    if (h->study_date == NULL)
+      g_string_append (absent, "StudyDate ");
+    if (h->study_id == NULL)
+      g_string_append (absent, "StudyID ");
+    if (h->accession_number == NULL)
+      g_string_append (absent, "AccessionNumber ");
+    if (h->series_number < 0)
+      g_string_append (absent, "SeriesNumber ");
+    if (h->instance_number < 0)
+      g_string_append (absent, "InstanceNumber ");
+    if (absent->len > 0)
+      {
+        g_strchomp (absent->str);
+        add (r, CU_QC_MISSING_ATTRIBUTE, CU_QC_SEVERITY_WARNING, -1, NULL, h->path,
+             g_strdup_printf (_("Type 2 attributes absent (they may be empty, not absent): %s"), absent->str));
+      }
+    g_string_free (absent, TRUE);
+  }
+}
+
 static void
 check_declared_count (CuQcReport *r, GPtrArray *images, const CuVolume *g)
 {
@@ -427,6 +576,169 @@ scanner_of (const CuDicomHeader *h)
   return g_string_free (s, FALSE);
 }
 
+static void
+set_parameter (CuQcReport *r, const char *name, double value)
+{
+  CuQcMetric m = { { 0 }, value };
+
+  if (!isfinite (value))
+    return;
+  g_strlcpy (m.name, name, sizeof m.name);
+  g_array_append_val (r->parameters, m);
+}
+
+/* HHMMSS.FFFFFF → seconds of the day, NaN if malformed. */
+static double
+tm_seconds (const char *tm)
+{
+  int h, m;
+  double sec;
+
+  if (tm == NULL || strlen (tm) < 6 || sscanf (tm, "%2d%2d", &h, &m) != 2)
+    return NAN;
+  sec = g_ascii_strtod (tm + 4, NULL);
+  return h * 3600.0 + m * 60.0 + sec;
+}
+
+static int
+compare_dbl (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The parameters PI-RADS-style protocols check, measured as standards/
+ * prostate_mpmri_protocol.md §3 says. */
+static void
+collect_parameters (CuQcReport *r, GPtrArray *images, CuSeriesPlan *plan, guint stack,
+                    const CuDicomHeader *h0)
+{
+  const CuVolume *g = cu_series_plan_get_geometry (plan, stack);
+  double normal[3], along, bmax = -1;
+  const int *am = h0->acquisition_matrix;
+
+  if (h0->slice_thickness > 0)
+    set_parameter (r, CU_QC_P_THICKNESS, h0->slice_thickness);
+  cu_volume_get_normal (g, normal);
+  along = g->spacing[2] * fabs (normal[0] * g->direction[2] + normal[1] * g->direction[5]
+                                + normal[2] * g->direction[8]);
+  if (h0->slice_thickness > 0 && g->dims[2] > 1)
+    set_parameter (r, CU_QC_P_GAP, MAX (0.0, along - h0->slice_thickness));
+  set_parameter (r, CU_QC_P_PIXEL, MAX (g->spacing[0], g->spacing[1]));
+  if (MAX (am[2], am[3]) > 0 && MAX (am[0], am[1]) > 0 && h0->phase_encoding_direction != NULL)
+    {
+      /* COL: phase runs down the columns (vertical): FOV_phase = Rows × row spacing */
+      gboolean col = g_ascii_strcasecmp (h0->phase_encoding_direction, "COL") == 0;
+      double fov_v = g->dims[1] * g->spacing[1], fov_h = g->dims[0] * g->spacing[0];
+      set_parameter (r, CU_QC_P_ACQ_PHASE, (col ? fov_v : fov_h) / MAX (am[2], am[3]));
+      set_parameter (r, CU_QC_P_ACQ_FREQ, (col ? fov_h : fov_v) / MAX (am[0], am[1]));
+    }
+  if (h0->echo_time >= 0)
+    set_parameter (r, CU_QC_P_TE, h0->echo_time);
+  if (h0->repetition_time >= 0)
+    set_parameter (r, CU_QC_P_TR, h0->repetition_time);
+  for (guint i = 0; i < images->len; i++)
+    bmax = MAX (bmax, ((const CuDicomHeader *) images->pdata[i])->b_value);
+  if (bmax >= 0)
+    set_parameter (r, CU_QC_P_BMAX, bmax);
+  if (g->dims[3] > 1)
+    {
+      g_autoptr (GHashTable) by_path = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr (GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+      g_autoptr (GArray) steps = g_array_new (FALSE, FALSE, sizeof (double));
+
+      set_parameter (r, CU_QC_P_PHASES, g->dims[3]);
+      for (guint i = 0; i < images->len; i++)
+        g_hash_table_insert (by_path, ((CuDicomHeader *) images->pdata[i])->path, images->pdata[i]);
+      /* start times of the time points at the first slice position */
+      for (int t = 0; t < g->dims[3]; t++)
+        {
+          const char *path = cu_series_plan_get_source (plan, stack, 0, (guint) t, NULL);
+          const CuDicomHeader *h = path ? g_hash_table_lookup (by_path, path) : NULL;
+          double sec = h ? tm_seconds (h->acquisition_time) : NAN;
+          if (isfinite (sec))
+            g_array_append_val (times, sec);
+        }
+      g_array_sort (times, compare_dbl);
+      for (guint i = 1; i < times->len; i++)
+        {
+          double d = g_array_index (times, double, i) - g_array_index (times, double, i - 1);
+          if (d > 0)
+            g_array_append_val (steps, d);
+        }
+      if (steps->len > 0)
+        {
+          g_array_sort (steps, compare_dbl);
+          set_parameter (r, CU_QC_P_TEMPORAL, g_array_index (steps, double, steps->len / 2));
+        }
+    }
+}
+
+/* Headers are read by a few threads: GDCM's parsing, not the disk, is the cost for a
+ * series in the page cache. The first header is read alone so that the parser's one-time set-up
+ * (its dictionaries) does not run in several threads at once, as cu-series-plan.c does. */
+typedef struct
+{
+  const char *const *paths;
+  CuDicomHeader **headers;
+  GError **errors;
+  GMutex lock;
+  guint done, total;
+  CuProgress *progress;
+  GCancellable *cancellable;
+} ReadResult;
+
+static void
+read_one (gpointer data, gpointer user_data)
+{
+  ReadResult *rr = user_data;
+  guint i = GPOINTER_TO_UINT (data) - 1, done;
+
+  if (g_cancellable_is_cancelled (rr->cancellable))
+    return;
+  rr->headers[i] = cu_dicom_header_read (rr->paths[i], &rr->errors[i]);
+  g_mutex_lock (&rr->lock);
+  done = ++rr->done;
+  g_mutex_unlock (&rr->lock);
+  cu_progress_report_count (rr->progress, done, rr->total * 2, _("Reading headers"));
+}
+
+static void
+read_headers (const char *const *paths, guint n, ReadResult *rr, CuProgress *progress,
+              GCancellable *cancellable)
+{
+  rr->paths = paths;
+  rr->headers = g_new0 (CuDicomHeader *, MAX (n, 1));
+  rr->errors = g_new0 (GError *, MAX (n, 1));
+  rr->total = n;
+  rr->progress = progress;
+  rr->cancellable = cancellable;
+  g_mutex_init (&rr->lock);
+  if (n > 0)
+    read_one (GUINT_TO_POINTER (1), rr);
+  if (n > 1)
+    {
+      GThreadPool *pool = g_thread_pool_new (read_one, rr, CLAMP ((int) g_get_num_processors (), 2, 8),
+                                             FALSE, NULL);
+      for (guint i = 1; i < n; i++)
+        g_thread_pool_push (pool, GUINT_TO_POINTER (i + 1), NULL);
+      g_thread_pool_free (pool, FALSE, TRUE);
+    }
+  g_mutex_clear (&rr->lock);
+}
+
+static void
+read_result_clear (ReadResult *rr, guint n)
+{
+  for (guint i = 0; rr->headers != NULL && i < n; i++)
+    {
+      g_clear_pointer (&rr->headers[i], cu_dicom_header_free);
+      g_clear_error (&rr->errors[i]);
+    }
+  g_clear_pointer (&rr->headers, g_free);
+  g_clear_pointer (&rr->errors, g_free);
+}
+
 CuQcReport *
 cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable *cancellable,
                    GError **error)
@@ -436,6 +748,7 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
   g_autoptr (GPtrArray) images = g_ptr_array_new ();   /* borrowed from headers */
   g_autoptr (CuSeriesPlan) plan = NULL;
   g_autoptr (GError) load_error = NULL;
+  ReadResult read = { 0 };
   GPtrArray *problems;
   const CuDicomHeader *h0;
   const CuVolume *g;
@@ -444,15 +757,17 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
 
   g_return_val_if_fail (paths != NULL, NULL);
   n = g_strv_length ((char **) paths);
+  read_headers (paths, n, &read, progress, cancellable);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    {
+      read_result_clear (&read, n);
+      return NULL;
+    }
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr (GError) local = NULL;
-      CuDicomHeader *h;
+      g_autoptr (GError) local = g_steal_pointer (&read.errors[i]);
+      CuDicomHeader *h = g_steal_pointer (&read.headers[i]);
 
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        return NULL;
-      h = cu_dicom_header_read (paths[i], &local);
-      cu_progress_report_count (progress, i + 1, n * 2, _("Reading headers"));
       if (h == NULL)
         {
           g_autofree char *base = g_path_get_basename (paths[i]);
@@ -464,6 +779,7 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
       if (h->has_pixels && h->rows > 0 && h->columns > 0)
         g_ptr_array_add (images, h);
     }
+  read_result_clear (&read, n);
   if (images->len == 0)
     {
       g_set_error (error, CU_QC_ERROR, CU_QC_ERROR_INVALID,
@@ -481,6 +797,8 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
   check_orientation (r, images);
   check_instance_duplicates (r, images);
   check_derived_mixed (r, images);
+  check_uids (r, images);
+  check_values (r, images);
 
   /* The plan takes the headers; images stays valid because the plan keeps them alive. */
   plan = cu_series_plan_new (g_steal_pointer (&headers), error);
@@ -506,6 +824,7 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
     }
   check_declared_count (r, images, g);
   check_spacing_thickness (r, h0, g);
+  collect_parameters (r, images, plan, stack, h0);
 
   r->volume = cu_series_plan_load (plan, stack, NULL, cancellable, &load_error);
   cu_progress_report (progress, 0.9, _("Decoding images"));

@@ -12,8 +12,8 @@
 G_BEGIN_DECLS
 
 /* Foreground mask of volume t (nx·ny·nz bytes, 1 = foreground): Otsu threshold of the whole
- * volume's histogram, then per slice a 3×3 closing, hole filling and removal of components
- * smaller than 1 % of the slice. *threshold receives the Otsu threshold (may be NULL). */
+ * volume's histogram, then per slice a 3×3 opening, a 3×3 closing and hole filling.
+ * *threshold receives the Otsu threshold (may be NULL). */
 guint8  *cu_qc_foreground_mask   (const CuVolume *volume, int t, double *threshold);
 /* Otsu's threshold of n values (256-bin histogram between min and max, bin centre). */
 double   cu_qc_otsu_threshold    (const float *values, gsize n);

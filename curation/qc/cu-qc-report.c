@@ -86,6 +86,7 @@ cu_qc_report_new (void)
 
   r->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_finding_free);
   r->metrics = g_array_new (FALSE, TRUE, sizeof (CuQcMetric));
+  r->parameters = g_array_new (FALSE, TRUE, sizeof (CuQcMetric));
   r->mask_threshold = NAN;
   return r;
 }
@@ -100,6 +101,7 @@ cu_qc_report_free (CuQcReport *r)
   g_free (r->stack_label);
   g_ptr_array_unref (r->findings);
   g_array_unref (r->metrics);
+  g_array_unref (r->parameters);
   g_clear_pointer (&r->volume, cu_volume_unref);
   g_free (r->mask);
   g_free (r->sequence);

@@ -44,6 +44,7 @@ const char   *cu_qc_severity_to_label    (CuQcSeverity severity);
 #define CU_QC_DERIVED_MIXED        "derived-mixed"
 #define CU_QC_MISSING_ATTRIBUTE    "missing-attribute"
 #define CU_QC_INCONSISTENT         "inconsistent-attribute"
+#define CU_QC_INVALID_VALUE        "invalid-value"
 #define CU_QC_MIXED_PIXEL_TYPE     "mixed-pixel-type"
 #define CU_QC_NOT_IMAGE            "no-image"
 #define CU_QC_PROTOCOL             "protocol"
@@ -88,6 +89,9 @@ typedef struct
   char *sequence;         /* recognised sequence type ("T2W", "DWI", "ADC", "DCE", …) or NULL */
   char *scanner;          /* "Manufacturer Model 3T", for grouping, or NULL */
   char *plane;            /* "axial", "sagittal", "coronal" or NULL */
+  /* Technical parameters for protocol conformance (CuQcMetric, CU_QC_P_* names of
+   * cu-qc-protocol.h), NaN-free: a parameter the files do not give is absent. */
+  GArray *parameters;
 } CuQcReport;
 
 CuQcReport   *cu_qc_report_new    (void);

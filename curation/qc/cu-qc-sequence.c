@@ -73,8 +73,11 @@ cu_qc_classify_sequence (const CuDicomHeader *h, int n_volumes)
               || cu_qc_image_type_has (h->image_type, "TRACEW")
               || (h->diffusion_directionality != NULL && *h->diffusion_directionality != '\0');
 
+  /* A derived EP image is a parametric map unless it says it is a (calculated) diffusion
+   * image: Siemens calculated high-b images keep DIFFUSION/TRACEW in ImageType. */
   if (cu_qc_image_type_has (h->image_type, "ADC") || strstr (joined, "_ADC_") != NULL
-      || (derived && ep && (diffusion || se)))
+      || (derived && ep && !cu_qc_image_type_has (h->image_type, "DIFFUSION")
+          && !cu_qc_image_type_has (h->image_type, "TRACEW")))
     return CU_SEQ_ADC;
   if (ep && (diffusion || h->b_value >= 0) && !gr)
     return CU_SEQ_DWI;

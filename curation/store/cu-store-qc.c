@@ -14,6 +14,8 @@
 #include <json-glib/json-glib.h>
 
 #include "cu-qc-check.h"
+#include "cu-qc-cohort.h"
+#include "cu-qc-protocol.h"
 #include "cu-store-private.h"
 #include "cu-store-qc.h"
 
@@ -190,9 +192,11 @@ cu_store_qc_save (CuStore *self, const CuQcReport *r, GError **error)
                             "INSERT INTO qc_metric (series_uid, name, value) VALUES (?1, ?2, ?3)", error);
   if (stmt == NULL)
     goto out;
-  for (guint i = 0; i < r->metrics->len; i++)
+  for (guint i = 0; i < r->metrics->len + r->parameters->len; i++)
     {
-      const CuQcMetric *m = &g_array_index (r->metrics, CuQcMetric, i);
+      /* parameters share the table; their names start with "P_" */
+      const CuQcMetric *m = i < r->metrics->len ? &g_array_index (r->metrics, CuQcMetric, i)
+                                                : &g_array_index (r->parameters, CuQcMetric, i - r->metrics->len);
       sqlite3_reset (stmt);
       sqlite3_bind_text (stmt, 1, r->series_uid, -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 2, m->name, -1, SQLITE_STATIC);
@@ -301,8 +305,18 @@ cu_store_qc_load (CuStore *self, const char *series_uid, GError **error)
     return NULL;
   sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
   while (sqlite3_step (stmt) == SQLITE_ROW)
-    cu_qc_report_set_metric (r, (const char *) sqlite3_column_text (stmt, 0),
-                             sqlite3_column_type (stmt, 1) == SQLITE_NULL ? NAN : sqlite3_column_double (stmt, 1));
+    {
+      const char *name = (const char *) sqlite3_column_text (stmt, 0);
+      double value = sqlite3_column_type (stmt, 1) == SQLITE_NULL ? NAN : sqlite3_column_double (stmt, 1);
+      if (g_str_has_prefix (name, "P_"))
+        {
+          CuQcMetric m = { { 0 }, value };
+          g_strlcpy (m.name, name, sizeof m.name);
+          g_array_append_val (r->parameters, m);
+        }
+      else
+        cu_qc_report_set_metric (r, name, value);
+    }
   sqlite3_finalize (stmt);
   return g_steal_pointer (&r);
 }
@@ -542,4 +556,187 @@ cu_store_qc_metric_points (CuStore *self, const char *metric, GError **error)
       return NULL;
     }
   return g_steal_pointer (&points);
+}
+
+/* Smaller groups have no meaningful median and spread. */
+#define MIN_GROUP 5
+
+static int
+compare_outliers (gconstpointer pa, gconstpointer pb)
+{
+  const CuQcOutlier *a = *(CuQcOutlier *const *) pa, *b = *(CuQcOutlier *const *) pb;
+  double x = fabs (a->z), y = fabs (b->z);
+  return x > y ? -1 : x < y;
+}
+
+GPtrArray *
+cu_store_qc_cohort_outliers (CuStore *self, double threshold, GError **error)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_outlier_free);
+  const char *const *metrics = cu_qc_cohort_metrics ();
+
+  g_return_val_if_fail (CU_IS_STORE (self), NULL);
+  for (guint m = 0; metrics[m] != NULL; m++)
+    {
+      g_autoptr (GPtrArray) points = cu_store_qc_metric_points (self, metrics[m], error);
+      g_autoptr (GHashTable) groups = NULL;
+      GHashTableIter it;
+      gpointer key, value;
+
+      if (points == NULL)
+        return NULL;
+      groups = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_ptr_array_unref);
+      for (guint i = 0; i < points->len; i++)
+        {
+          CuQcMetricPoint *p = points->pdata[i];
+          const char *seq = p->sequence != NULL ? p->sequence : "";
+          GPtrArray *g = g_hash_table_lookup (groups, seq);
+          if (g == NULL)
+            g_hash_table_insert (groups, (gpointer) seq, g = g_ptr_array_new ());
+          g_ptr_array_add (g, p);
+        }
+      g_hash_table_iter_init (&it, groups);
+      while (g_hash_table_iter_next (&it, &key, &value))
+        {
+          GPtrArray *g = value;
+          g_autofree double *v = NULL;
+          g_autofree double *z = NULL;
+          double median;
+
+          if (g->len < MIN_GROUP)
+            continue;
+          v = g_new (double, g->len);
+          z = g_new (double, g->len);
+          for (guint i = 0; i < g->len; i++)
+            v[i] = ((CuQcMetricPoint *) g->pdata[i])->value;
+          cu_qc_robust_z (v, g->len, z, &median, NULL);
+          for (guint i = 0; i < g->len; i++)
+            if (isfinite (z[i]) && fabs (z[i]) > threshold)
+              {
+                CuQcMetricPoint *p = g->pdata[i];
+                CuQcOutlier *o = g_new0 (CuQcOutlier, 1);
+                o->series_uid = g_strdup (p->series_uid);
+                o->sequence = g_strdup (p->sequence);
+                o->scanner = g_strdup (p->scanner);
+                g_strlcpy (o->metric, metrics[m], sizeof o->metric);
+                o->value = p->value;
+                o->median = median;
+                o->z = z[i];
+                g_ptr_array_add (out, o);
+              }
+        }
+    }
+  g_ptr_array_sort (out, compare_outliers);
+  return g_steal_pointer (&out);
+}
+
+/* ---- Protocol conformance ------------------------------------------------------------ */
+
+#define SETTING_PROTOCOL "qc.protocol"
+
+char *
+cu_store_qc_get_protocol (CuStore *self)
+{
+  sqlite3_stmt *stmt;
+  char *value = NULL;
+
+  g_return_val_if_fail (CU_IS_STORE (self), NULL);
+  stmt = _cu_store_prepare (self->db, "SELECT value FROM setting WHERE key = ?1", NULL);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, SETTING_PROTOCOL, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        value = col_dup (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  return value != NULL ? value : g_strdup (CU_QC_PROTOCOL_DEFAULT);
+}
+
+gboolean
+cu_store_qc_set_protocol (CuStore *self, const char *id_or_path, GError **error)
+{
+  g_autoptr (CuQcProtocol) p = NULL;
+  g_autofree char *stored = NULL;
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (CU_IS_STORE (self), FALSE);
+  p = cu_qc_protocol_load (id_or_path, error);
+  if (p == NULL)
+    return FALSE;
+  /* a file is kept by its absolute path: the workspace may be used from another folder */
+  stored = g_path_is_absolute (id_or_path) || g_str_equal (id_or_path, cu_qc_protocol_get_id (p))
+           ? g_strdup (id_or_path) : g_canonicalize_filename (id_or_path, NULL);
+  stmt = _cu_store_prepare (self->db, "INSERT OR REPLACE INTO setting (key, value) VALUES (?1, ?2)", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, SETTING_PROTOCOL, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, stored, -1, SQLITE_STATIC);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_finalize (stmt);
+  if (!ok)
+    {
+      _cu_store_set_db_error (self->db, error, _("Storing the protocol failed"));
+      return FALSE;
+    }
+  return cu_store_audit (self, "qc-protocol", NULL, stored, error);
+}
+
+void
+cu_qc_study_conformance_free (CuQcStudyConformance *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->study_uid);
+  g_free (c->patient_id);
+  g_clear_pointer (&c->findings, g_ptr_array_unref);
+  g_free (c);
+}
+
+GPtrArray *
+cu_store_qc_check_protocol (CuStore *self, const char *study_uid, GError **error)
+{
+  g_autofree char *which = cu_store_qc_get_protocol (self);
+  g_autoptr (CuQcProtocol) protocol = cu_qc_protocol_load (which, error);
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_study_conformance_free);
+  guint i = 0;
+
+  if (protocol == NULL)
+    return NULL;
+  list = cu_store_qc_list (self, error);
+  if (list == NULL)
+    return NULL;
+  /* the list is ordered by study: one group of consecutive rows per study */
+  while (i < list->len)
+    {
+      const CuQcSummary *first = list->pdata[i];
+      g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_report_free);
+      CuQcStudyConformance *c;
+      guint j = i;
+
+      for (; j < list->len && g_strcmp0 (((CuQcSummary *) list->pdata[j])->study_uid, first->study_uid) == 0; j++)
+        {
+          const CuQcSummary *s = list->pdata[j];
+          CuQcReport *r = s->checked ? cu_store_qc_load (self, s->series_uid, NULL) : NULL;
+          if (r != NULL)
+            g_ptr_array_add (reports, r);
+        }
+      if (study_uid == NULL || g_strcmp0 (study_uid, first->study_uid) == 0)
+        {
+          c = g_new0 (CuQcStudyConformance, 1);
+          c->study_uid = g_strdup (first->study_uid);
+          c->patient_id = g_strdup (first->patient_id);
+          c->findings = cu_qc_protocol_check (protocol, reports);
+          for (guint k = 0; k < c->findings->len; k++)
+            {
+              CuQcSeverity sev = ((CuQcFinding *) c->findings->pdata[k])->severity;
+              c->n_errors += sev == CU_QC_SEVERITY_ERROR;
+              c->n_warnings += sev == CU_QC_SEVERITY_WARNING;
+            }
+          g_ptr_array_add (out, c);
+        }
+      i = j;
+    }
+  return g_steal_pointer (&out);
 }

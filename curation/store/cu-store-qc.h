@@ -108,4 +108,29 @@ typedef struct
 void          cu_qc_metric_point_free (CuQcMetricPoint *point);
 GPtrArray    *cu_store_qc_metric_points (CuStore *self, const char *metric, GError **error);
 
+/* Robust outliers (cu-qc-cohort.h) of every cohort metric, compared within each sequence
+ * type over all checked series, |z| > threshold (CU_QC_OUTLIER_Z); CuQcOutlier elements
+ * ordered by |z|, largest first. Groups of fewer than 5 series are not judged. */
+GPtrArray    *cu_store_qc_cohort_outliers (CuStore *self, double threshold, GError **error);
+
+/* ---- Protocol conformance (cu-qc-protocol.h) ---- */
+
+/* The workspace's protocol: a built-in id or a file path (default CU_QC_PROTOCOL_DEFAULT). */
+char         *cu_store_qc_get_protocol (CuStore *self);
+/* Choose the workspace's protocol (it must load); audited as "qc-protocol". */
+gboolean      cu_store_qc_set_protocol (CuStore *self, const char *id_or_path, GError **error);
+
+typedef struct
+{
+  char *study_uid;
+  char *patient_id;
+  GPtrArray *findings;   /* CuQcFinding (code "protocol") */
+  int n_errors, n_warnings;
+} CuQcStudyConformance;
+
+void          cu_qc_study_conformance_free (CuQcStudyConformance *c);
+/* Check every study (or one) against the workspace's protocol, from the stored QC runs of its
+ * series; CuQcStudyConformance elements. */
+GPtrArray    *cu_store_qc_check_protocol (CuStore *self, const char *study_uid, GError **error);
+
 G_END_DECLS

@@ -201,6 +201,62 @@ test_decide (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_audit (f->workspace, "qc-decision"), ==, 2);
 }
 
+static gboolean
+has_requirement (JsonArray *findings, const char *requirement, const char *severity)
+{
+  for (guint i = 0; i < json_array_get_length (findings); i++)
+    {
+      JsonObject *o = json_array_get_object_element (findings, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "requirement"), requirement) == 0
+          && g_strcmp0 (json_object_get_string_member (o, "severity"), severity) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The demo study has an axial T2 and an ADC map only: against PI-RADS v2.1 the orthogonal T2
+ * and the high-b DWI are missing (errors), DCE too (recommended: a warning). */
+static void
+test_protocol (Fixture *f, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonObject *study;
+  JsonArray *findings;
+
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", f->demo, NULL), ==, 0);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "qc", NULL), ==, 0);
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "protocol", "--json", NULL), ==, 3);
+  root = cli_parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "protocol"), ==,
+                   "prostate-mpmri-pirads-2.1");
+  study = json_array_get_object_element (json_object_get_array_member (json_node_get_object (root), "studies"), 0);
+  findings = json_object_get_array_member (study, "findings");
+  g_assert_true (has_requirement (findings, "t2-orthogonal", "error"));
+  g_assert_true (has_requirement (findings, "dwi", "error"));
+  g_assert_true (has_requirement (findings, "dce", "warning"));
+  /* the axial T2 (3 mm, no gap, 0.6 mm acquired phase) fails only PI-RADS' 0.4 mm frequency
+   * resolution: 240 frequency steps over 144 mm */
+  for (guint i = 0; i < json_array_get_length (findings); i++)
+    {
+      JsonObject *o = json_array_get_object_element (findings, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "requirement"), "t2-axial") == 0
+          && g_strcmp0 (json_object_get_string_member (o, "severity"), "error") == 0)
+        g_assert_nonnull (strstr (json_object_get_string_member (o, "message"), "frequency"));
+    }
+  g_assert_true (has_requirement (findings, "t2-axial", "error"));
+
+  /* a protocol that does not load is not stored */
+  g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->workspace, "protocol", "--set",
+                            "/nonexistent/protocol.ini", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "protocol"));
+
+  /* no sequence type has the 5 series a robust spread needs: no outliers, status 0 */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "qc", "--cohort", "--json", NULL), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -214,5 +270,6 @@ main (int argc, char **argv)
   g_test_add ("/cli/qc/demo-passes", Fixture, NULL, fixture_setup, test_demo_passes, fixture_teardown);
   g_test_add ("/cli/qc/damaged-exits-3", Fixture, NULL, fixture_setup, test_damaged_exits_3, fixture_teardown);
   g_test_add ("/cli/qc/decide", Fixture, NULL, fixture_setup, test_decide, fixture_teardown);
+  g_test_add ("/cli/qc/protocol", Fixture, NULL, fixture_setup, test_protocol, fixture_teardown);
   return g_test_run ();
 }

@@ -355,6 +355,35 @@ test_truncated_pixels (void)
   g_assert_cmpint (f->slice, ==, 5);
 }
 
+/* DCM-12: a date that is not a calendar date. */
+static void
+test_invalid_date (void)
+{
+  g_autoptr (Copy) c = copy_series (ADC_SERIES);
+  g_autoptr (CuQcReport) r = NULL;
+  g_autofree char *edited = NULL;
+  const char *first;
+  const CuQcFinding *f;
+
+  if (c == NULL)
+    {
+      g_test_skip ("shared corpus missing");
+      return;
+    }
+  first = c->files->pdata[0];   /* the header the value checks read */
+  edited = g_strconcat (first, ".tmp", NULL);
+  rewrite (first, edited, 0x0008, 0x0020, "20231345");
+  g_assert_cmpint (g_unlink (first), ==, 0);
+  g_assert_cmpint (g_rename (edited, first), ==, 0);
+  r = check (c);
+  dump (r);
+  f = find (r, CU_QC_INVALID_VALUE);
+  g_assert_nonnull (f);
+  g_assert_cmpint (f->severity, ==, CU_QC_SEVERITY_ERROR);
+  g_assert_cmpstr (f->attribute, ==, "StudyDate");
+  g_assert_nonnull (strstr (f->message, "20231345"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -365,5 +394,6 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/qc/checks/slice-duplicated", test_slice_duplicated);
   g_test_add_func ("/curation/qc/checks/orientation-changed", test_orientation_changed);
   g_test_add_func ("/curation/qc/checks/truncated-pixels", test_truncated_pixels);
+  g_test_add_func ("/curation/qc/checks/invalid-date", test_invalid_date);
   return g_test_run ();
 }
