@@ -58,6 +58,13 @@ struct _CuWindow
   guint progress_source;
   GtkFileChooserNative *chooser;
   char *study_uid;          /* study of the series shown */
+
+  /* the quality gate (cu-window-qc.c) */
+  GtkRevealer *qc_revealer;
+  GtkProgressBar *qc_progress;
+  struct _CuQcRunner *qc_runner;
+  struct _CuQcReview *qc_review;   /* the review window while open, else NULL */
+  guint qc_poll;
 };
 
 void _cu_window_class_init_actions (GtkWidgetClass *widget_class);
@@ -83,5 +90,12 @@ void     _cu_window_class_init_flags    (GtkWidgetClass *widget_class);
 CuFlagsWindow *_cu_window_show_flags    (CuWindow *self, const char *person_id);
 /* Flags or clinical data changed: refresh the browser's per-patient flag badges. */
 void     _cu_window_flags_changed       (CuWindow *self);
+/* The quality gate (cu-window-qc.c): win.qc-review, win.cancel-qc; QC of the series not yet
+ * checked, in the background with its own progress bar (after every import). */
+void     _cu_window_qc_class_init       (GtkWidgetClass *widget_class);
+void     _cu_window_qc_check_new        (CuWindow *self);
+gboolean _cu_window_qc_is_running       (CuWindow *self);
+void     _cu_window_qc_dispose          (CuWindow *self);
+struct _CuQcReview *_cu_window_qc_review (CuWindow *self);
 
 G_END_DECLS

@@ -238,8 +238,10 @@ gboolean
 cu_window_can_annotate (CuWindow *self)
 {
   g_return_val_if_fail (CU_IS_WINDOW (self), FALSE);
+  /* Both gates: the study's pseudonymization gate and the series' quality decision. */
   return self->store != NULL && self->series_uid != NULL && self->study_uid != NULL
-         && cu_store_study_can_annotate (self->store, self->study_uid);
+         && cu_store_study_can_annotate (self->store, self->study_uid)
+         && cu_store_series_can_annotate (self->store, self->series_uid);
 }
 
 /* ---- loading a series ------------------------------------------------------------------ */
@@ -575,6 +577,8 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   toast (self, text);
   if (report->rejected->len > 0)
     show_rejections (self, report);
+  /* the quality gate checks what is new, in the background */
+  _cu_window_qc_check_new (self);
 
   if (self->pending_uid != NULL)
     {
@@ -639,6 +643,7 @@ cu_window_dispose (GObject *object)
 {
   CuWindow *self = CU_WINDOW (object);
 
+  _cu_window_qc_dispose (self);
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
   g_clear_object (&self->job_cancellable);
@@ -695,6 +700,7 @@ cu_window_class_init (CuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_override_button);
 
   _cu_window_class_init_actions (widget_class);
+  _cu_window_qc_class_init (widget_class);
 }
 
 static void

@@ -38,8 +38,9 @@ gboolean       cu_window_is_busy        (CuWindow *self);
 /* UID of the series shown, or NULL. */
 const char    *cu_window_get_series_uid (CuWindow *self);
 /* Whether the series shown may be opened for annotation: its study passed the
- * pseudonymization gate or a curator overrode the quarantine. The annotation mode calls
- * this; a quarantined study can be viewed, never annotated. */
+ * pseudonymization gate or a curator overrode the quarantine, and a curator accepted the
+ * series at the quality gate (accepted, or accepted with a remark). The annotation mode calls
+ * this; a quarantined study or a series not accepted can be viewed, never annotated. */
 gboolean       cu_window_can_annotate   (CuWindow *self);
 
 G_END_DECLS

@@ -168,6 +168,67 @@ cu_slice_canvas_widget_to_index (CuSliceCanvas *self, double x, double y, double
   return TRUE;
 }
 
+/* The state's overlay on this slice, blended into the rendered view: a light tint inside and
+ * a solid outline on its border (a voxel inside with a 4-neighbour outside, in this plane). */
+static void
+draw_overlay (CuSliceCanvas *self, const CuVolume *vol, const CuSliceViewport *vp, guint8 *buf,
+              int dev_w, int dev_h, gsize stride)
+{
+  GdkRGBA colour;
+  GBytes *overlay = cu_viewer_state_get_overlay (self->state, &colour);
+  const CuPlaneAxes *axes = cu_slice_renderer_get_axes (self->renderer);
+  const guint8 *mask;
+  g_autofree guint8 *label = NULL;
+  int sw, sh, nx = vol->dims[0], ny = vol->dims[1], nz = vol->dims[2];
+  guint8 cr = (guint8) lrint (colour.red * 255), cg = (guint8) lrint (colour.green * 255),
+         cb = (guint8) lrint (colour.blue * 255);
+
+  if (overlay == NULL || g_bytes_get_size (overlay) != cu_volume_n_voxels_3d (vol))
+    return;
+  mask = g_bytes_get_data (overlay, NULL);
+  cu_slice_renderer_get_size (self->renderer, &sw, &sh, NULL, NULL);
+  label = g_malloc0 ((gsize) sw * sh);
+  for (int v = 0; v < sh; v++)
+    for (int u = 0; u < sw; u++)
+      {
+        double uvs[3] = { u, v, self->slice }, ijk[3];
+        int i, j, k;
+        cu_plane_axes_to_index (axes, vol, uvs, ijk);
+        i = (int) lrint (ijk[0]);
+        j = (int) lrint (ijk[1]);
+        k = (int) lrint (ijk[2]);
+        if (i >= 0 && i < nx && j >= 0 && j < ny && k >= 0 && k < nz)
+          label[(gsize) v * sw + u] = mask[((gsize) k * ny + j) * nx + i] != 0;
+      }
+  for (int v = 0; v < sh; v++)
+    for (int u = 0; u < sw; u++)
+      if (label[(gsize) v * sw + u] == 1
+          && (u == 0 || v == 0 || u == sw - 1 || v == sh - 1 || !label[(gsize) v * sw + u - 1]
+              || !label[(gsize) v * sw + u + 1] || !label[(gsize) (v - 1) * sw + u]
+              || !label[(gsize) (v + 1) * sw + u]))
+        label[(gsize) v * sw + u] = 3;   /* outline (3 so it is not read as outside above) */
+  for (int y = 0; y < dev_h; y++)
+    {
+      int v = (int) floor ((y - vp->origin_y) / vp->pixel_h);
+      guint8 *row = buf + (gsize) y * stride;
+      if (v < 0 || v >= sh)
+        continue;
+      for (int x = 0; x < dev_w; x++)
+        {
+          int u = (int) floor ((x - vp->origin_x) / vp->pixel_w);
+          guint8 l, *p;
+          double a;
+          if (u < 0 || u >= sw || (l = label[(gsize) v * sw + u]) == 0)
+            continue;
+          a = l == 3 ? 0.9 : 0.16;
+          p = row + (gsize) x * 4;
+          p[0] = (guint8) lrint (p[0] * (1 - a) + cr * a);
+          p[1] = (guint8) lrint (p[1] * (1 - a) + cg * a);
+          p[2] = (guint8) lrint (p[2] * (1 - a) + cb * a);
+        }
+    }
+}
+
 static void
 cu_slice_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 {
@@ -192,6 +253,7 @@ cu_slice_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       g_autoptr (GBytes) bytes = NULL;
 
       cu_slice_renderer_render_view (self->renderer, &vp, buf, dev_w, dev_h, stride);
+      draw_overlay (self, vol, &vp, buf, dev_w, dev_h, stride);
       bytes = g_bytes_new_take (buf, stride * dev_h);
       g_clear_object (&self->texture);
       self->texture = gdk_memory_texture_new (dev_w, dev_h, GDK_MEMORY_R8G8B8A8, bytes, stride);
@@ -610,6 +672,8 @@ cu_slice_canvas_set_state (CuSliceCanvas *self, CuViewerState *state)
       g_signal_connect_object (state, "notify::cursor", G_CALLBACK (sync_slice_from_state), self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (state, "notify::time", G_CALLBACK (sync_slice_from_state), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (state, "notify::overlay", G_CALLBACK (invalidate), self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (state, "notify::window", G_CALLBACK (sync_window), self,
                                G_CONNECT_SWAPPED);

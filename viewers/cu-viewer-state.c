@@ -19,6 +19,8 @@ struct _CuViewerState
   double cursor[3];
   double window, level;
   CuVolumeStats stats;
+  GBytes *overlay;       /* nx·ny·nz bytes of the volume's grid, non-zero = inside; or NULL */
+  GdkRGBA overlay_colour;
 };
 
 G_DEFINE_FINAL_TYPE (CuViewerState, cu_viewer_state, G_TYPE_OBJECT)
@@ -31,6 +33,7 @@ enum
   PROP_CURSOR,
   PROP_WINDOW,
   PROP_LEVEL,
+  PROP_OVERLAY,
   N_PROPS
 };
 
@@ -42,6 +45,7 @@ cu_viewer_state_finalize (GObject *object)
   CuViewerState *self = CU_VIEWER_STATE (object);
 
   g_clear_pointer (&self->volume, cu_volume_unref);
+  g_clear_pointer (&self->overlay, g_bytes_unref);
   G_OBJECT_CLASS (cu_viewer_state_parent_class)->finalize (object);
 }
 
@@ -52,6 +56,9 @@ cu_viewer_state_get_property (GObject *object, guint prop_id, GValue *value, GPa
 
   switch (prop_id)
     {
+    case PROP_OVERLAY:
+      g_value_set_boxed (value, self->overlay);
+      break;
     case PROP_VOLUME:
       g_value_set_boxed (value, self->volume);
       break;
@@ -134,6 +141,10 @@ cu_viewer_state_class_init (CuViewerStateClass *klass)
   properties[PROP_LEVEL] =
     g_param_spec_double ("level", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 40.0,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* Read-only as a property: set with cu_viewer_state_set_overlay (bytes + colour). */
+  properties[PROP_OVERLAY] =
+    g_param_spec_boxed ("overlay", NULL, NULL, G_TYPE_BYTES,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -176,6 +187,12 @@ cu_viewer_state_set_volume_with_stats (CuViewerState *self, CuVolume *volume,
     cu_volume_ref (volume);
   g_clear_pointer (&self->volume, cu_volume_unref);
   self->volume = volume;
+  /* An overlay belongs to the grid of the volume it was made for. */
+  if (self->overlay != NULL)
+    {
+      g_clear_pointer (&self->overlay, g_bytes_unref);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OVERLAY]);
+    }
 
   g_object_freeze_notify (G_OBJECT (self));
   self->time = 0;
@@ -342,4 +359,31 @@ cu_viewer_state_apply_preset (CuViewerState *self, const char *preset_id)
   else
     cu_viewer_state_set_window_level (self, preset->window, preset->level);
   return TRUE;
+}
+
+void
+cu_viewer_state_set_overlay (CuViewerState *self, GBytes *mask, const GdkRGBA *colour)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+
+  if (mask != NULL
+      && (self->volume == NULL || g_bytes_get_size (mask) != cu_volume_n_voxels_3d (self->volume)))
+    {
+      g_warning ("overlay of %" G_GSIZE_FORMAT " bytes does not match the volume", g_bytes_get_size (mask));
+      return;
+    }
+  g_clear_pointer (&self->overlay, g_bytes_unref);
+  if (mask != NULL)
+    self->overlay = g_bytes_ref (mask);
+  self->overlay_colour = colour != NULL ? *colour : (GdkRGBA) { 0.2, 0.8, 1.0, 1.0 };
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OVERLAY]);
+}
+
+GBytes *
+cu_viewer_state_get_overlay (CuViewerState *self, GdkRGBA *colour)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), NULL);
+  if (colour != NULL)
+    *colour = self->overlay_colour;
+  return self->overlay;
 }

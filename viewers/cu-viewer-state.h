@@ -38,5 +38,11 @@ double         cu_viewer_state_get_level    (CuViewerState *self);
 void           cu_viewer_state_get_range    (CuViewerState *self, double *min, double *max);
 /* "soft-tissue", "lung", "bone", "brain" or "auto"; FALSE for an unknown id. */
 gboolean       cu_viewer_state_apply_preset (CuViewerState *self, const char *preset_id);
+/* A binary overlay on the volume's grid (volume t = 0: nx·ny·nz bytes, non-zero = inside),
+ * drawn by every view as a light tint with a solid outline, e.g. the quality gate's foreground
+ * mask. NULL removes it; a new volume removes it too. Notifies "overlay". */
+void           cu_viewer_state_set_overlay  (CuViewerState *self, GBytes *mask, const GdkRGBA *colour);
+/* The overlay (owned by the state) or NULL; colour may be NULL. */
+GBytes        *cu_viewer_state_get_overlay  (CuViewerState *self, GdkRGBA *colour);
 
 G_END_DECLS

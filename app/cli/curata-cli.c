@@ -44,6 +44,10 @@ static const CuCliCommand commands[] = {
     N_("Consistency flags: check, list, show, set, comment, export, import") },
   { "denoise", cu_cli_denoise,
     N_("Denoise a series (non-local means, diffusion, Gaussian) into a derived series") },
+  { "qc", cu_cli_qc, N_("Run the quality gate on series: checks and image quality metrics") },
+  { "decide", cu_cli_decide, N_("Accept or reject a series, or ask the site, with a reason (audited)") },
+  { "protocol", cu_cli_protocol,
+    N_("Check studies against the workspace's acquisition protocol (e.g. PI-RADS v2.1 prostate mpMRI)") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */

@@ -303,6 +303,8 @@ cu_dicom_header_free (CuDicomHeader *h)
     &h->accession_number, &h->series_uid, &h->series_description, &h->series_date,
     &h->series_time, &h->modality, &h->manufacturer, &h->frame_of_reference_uid,
     &h->image_type, &h->body_part, &h->acquisition_time, &h->content_time, &h->photometric,
+    &h->scanning_sequence, &h->sequence_variant, &h->mr_acquisition_type,
+    &h->manufacturer_model, &h->phase_encoding_direction, &h->diffusion_directionality,
   };
   free_strings (fields, G_N_ELEMENTS (fields));
 

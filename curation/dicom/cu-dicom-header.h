@@ -124,6 +124,23 @@ typedef struct
   /* Per-frame geometry: n_frames == number_of_frames for images (1 for classic objects) */
   guint n_frames;
   CuDicomFrame *frames;
+
+  /* Added for the quality gate (appended): acquisition attributes that survive the PS3.15
+   * Basic Profile, so sequences can be recognised without SeriesDescription. */
+  int images_in_acquisition;          /* (0020,1002), -1 if absent */
+  int number_of_temporal_positions;   /* (0020,0105), -1 if absent */
+  char *scanning_sequence;            /* (0018,0020), e.g. "SE" or "EP\\SE" */
+  char *sequence_variant;             /* (0018,0021) */
+  char *mr_acquisition_type;          /* (0018,0023) "2D" / "3D" */
+  char *manufacturer_model;           /* (0008,1090) */
+  int echo_train_length;              /* (0018,0091), -1 if absent */
+  double magnetic_field_strength;     /* (0018,0087) tesla, -1 if absent */
+  int acquisition_matrix[4];          /* (0018,1310) freq rows, freq cols, phase rows, phase cols; 0 if absent */
+  char *phase_encoding_direction;     /* (0018,1312) "ROW" / "COL" */
+  double b_value;                     /* DiffusionBValue (0018,9087), else the vendor private tag
+                                       * (Siemens (0019,xx0C), GE (0043,xx39) mod 1e9, Philips
+                                       * (2001,xx03)); -1 if none */
+  char *diffusion_directionality;     /* (0018,9075) */
 } CuDicomHeader;
 
 /* Read the header of path, stopping before Pixel Data. Never aborts on bad input. */

@@ -342,6 +342,70 @@ fill_frames (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
     }
 }
 
+/* A private element found through its creator (PS3.5 §7.8.1): the element number is the
+ * usual one only inside the block the creator reserved. */
+bool
+private_number (Ctx &ctx, const gdcm::DataSet &ds, uint16_t g, uint8_t e, const char *creator,
+                double *v)
+{
+  const gdcm::PrivateTag pt (g, e, creator);
+  std::string s;
+  if (!ds.FindDataElement (pt))
+    return false;
+  const gdcm::DataElement &de = ds.GetDataElement (pt);
+  if (de.IsEmpty ())
+    return false;
+  const gdcm::ByteValue *bv = de.GetByteValue ();
+  if (bv == nullptr || bv->GetPointer () == nullptr)
+    return false;
+  s.assign (bv->GetPointer (), bv->GetLength ());
+  /* Philips stores the b-factor as FL (binary); Siemens and GE as IS (text). */
+  if (de.GetVR () == gdcm::VR::FL || (de.GetVR () == gdcm::VR::UN && bv->GetLength () == 4
+                                      && g == 0x2001))
+    {
+      float f;
+      if (bv->GetLength () < 4)
+        return false;
+      memcpy (&f, bv->GetPointer (), 4);
+      *v = f;
+      return std::isfinite (*v);
+    }
+  return parse_numbers (s, v, 1) == 1;
+}
+
+/* Acquisition attributes the quality gate uses to recognise sequences after de-identification
+ * (none is in PS3.15 Table E.1-1, except the vendor private b-value tags, which survive only
+ * with Retain Safe Private). Where the b-value lives: DICOM DiffusionBValue, then Siemens,
+ * GE (first value modulo 10^9, as dcm2niix's set_bValGE) and Philips private tags. */
+void
+read_acquisition (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
+{
+  double v[4];
+
+  h->images_in_acquisition = get_int (ctx, ds, 0x0020, 0x1002, -1);
+  h->number_of_temporal_positions = get_int (ctx, ds, 0x0020, 0x0105, -1);
+  h->scanning_sequence = get_code (ds, 0x0018, 0x0020);
+  h->sequence_variant = get_code (ds, 0x0018, 0x0021);
+  h->mr_acquisition_type = get_code (ds, 0x0018, 0x0023);
+  h->manufacturer_model = get_text (ctx, ds, 0x0008, 0x1090);
+  h->echo_train_length = get_int (ctx, ds, 0x0018, 0x0091, -1);
+  h->magnetic_field_strength = get_double (ctx, ds, 0x0018, 0x0087, -1);
+  memset (h->acquisition_matrix, 0, sizeof h->acquisition_matrix);
+  if (get_numbers (ctx, ds, 0x0018, 0x1310, v, 4) == 4)
+    for (int i = 0; i < 4; i++)
+      h->acquisition_matrix[i] = (int) v[i];
+  h->phase_encoding_direction = get_code (ds, 0x0018, 0x1312);
+  h->diffusion_directionality = get_code (ds, 0x0018, 0x9075);
+
+  h->b_value = get_double (ctx, ds, 0x0018, 0x9087, -1);
+  if (h->b_value < 0 && private_number (ctx, ds, 0x0019, 0x0C, "SIEMENS MR HEADER", v))
+    h->b_value = v[0];
+  if (h->b_value < 0 && private_number (ctx, ds, 0x0043, 0x39, "GEMS_PARM_01", v))
+    h->b_value = fmod (v[0], 1e9);
+  if (h->b_value < 0 && private_number (ctx, ds, 0x2001, 0x03, "Philips Imaging DD 001", v))
+    h->b_value = v[0];
+}
+
 void
 read_mosaic (const gdcm::DataSet &ds, CuDicomHeader *h)
 {
@@ -821,6 +885,7 @@ read_header (CuDicomHeader *h, int fd, GError **error)
   h->window_center = get_double (ctx, ds, 0x0028, 0x1050, 0);
   h->window_width = get_double (ctx, ds, 0x0028, 0x1051, 0);
   h->gantry_tilt = get_double (ctx, ds, 0x0018, 0x1120, 0);
+  read_acquisition (ctx, ds, h);
 
   read_mosaic (ds, h);
   fill_frames (ctx, ds, h);

@@ -276,12 +276,54 @@ static const char migration_4[] =
   "  bundle_id TEXT NOT NULL REFERENCES flag_bundle (bundle_id) ON DELETE CASCADE,"
   "  flag_ref INTEGER NOT NULL REFERENCES flag (id) ON DELETE CASCADE,"
   "  PRIMARY KEY (bundle_id, flag_ref));";
+/* Version 5: the quality gate (cu-store-qc.h). qc_run holds the last check of a series (when,
+ * the counts, what was recognised: sequence type, plane, scanner, the mask threshold);
+ * qc_finding its findings (one row each, replaced by the next run); qc_metric the image
+ * quality metrics (name → value, NULL when not computable); qc_decision the curator's state
+ * with reason, user and time (the audit log keeps every change). Keyed by SeriesInstanceUID
+ * like derived_series, so a decision survives a series being re-imported. */
+static const char migration_5[] =
+  "CREATE TABLE qc_run ("
+  "  series_uid TEXT PRIMARY KEY,"
+  "  time TEXT NOT NULL,"
+  "  n_errors INTEGER NOT NULL DEFAULT 0,"
+  "  n_warnings INTEGER NOT NULL DEFAULT 0,"
+  "  n_info INTEGER NOT NULL DEFAULT 0,"
+  "  modality TEXT,"
+  "  sequence TEXT,"
+  "  plane TEXT,"
+  "  scanner TEXT,"
+  "  stack_label TEXT,"
+  "  mask_threshold REAL);"
+  "CREATE TABLE qc_finding ("
+  "  id INTEGER PRIMARY KEY,"
+  "  series_uid TEXT NOT NULL,"
+  "  code TEXT NOT NULL,"
+  "  severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'error')),"
+  "  message TEXT NOT NULL,"
+  "  slice INTEGER,"
+  "  attribute TEXT,"
+  "  path TEXT);"
+  "CREATE INDEX qc_finding_series ON qc_finding (series_uid);"
+  "CREATE TABLE qc_metric ("
+  "  series_uid TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  value REAL,"
+  "  PRIMARY KEY (series_uid, name));"
+  "CREATE TABLE qc_decision ("
+  "  series_uid TEXT PRIMARY KEY,"
+  "  state TEXT NOT NULL CHECK (state IN ('not-reviewed', 'accepted', 'accepted-remark',"
+  "                                       'rejected', 'ask-site')),"
+  "  reason TEXT,"
+  "  user TEXT,"
+  "  time TEXT);";
 
 static const char *const migrations[] = {
   migration_1,
   migration_2,
   migration_3,
   migration_4,
+  migration_5,
 };
 
 int

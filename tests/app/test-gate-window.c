@@ -280,6 +280,11 @@ test_quarantine_and_override (void)
   study_item = find_study_item (browser, study_uid);
   g_assert_cmpint (cu_browser_item_get_gate (study_item), ==, CU_GATE_OVERRIDDEN);
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantine overridden by "));
+  /* the quality gate still stands: annotation needs the series accepted too */
+  g_assert_false (cu_window_can_annotate (window));
+  g_assert_true (cu_store_qc_decide (store, cu_window_get_series_uid (window), CU_QC_DECISION_ACCEPTED,
+                                     NULL, &error));
+  g_assert_no_error (error);
   g_assert_true (cu_window_can_annotate (window));
 
   gtk_window_destroy (GTK_WINDOW (window));

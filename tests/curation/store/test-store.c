@@ -96,13 +96,13 @@ test_open_fresh (Fixture *f, gconstpointer data)
                        "SELECT group_concat (name, ',') FROM (SELECT name FROM sqlite_master"
                        " WHERE type = 'table' ORDER BY name)");
   /* version 1: the catalog and the audit log; version 2: the pseudonymization gate;
-   * version 3: derived series; version 4: clinical data and flags (later versions add their
-   * tables to this list) */
+   * version 3: derived series; version 4: clinical data and flags; version 5: the quality
+   * gate (later versions add their tables to this list) */
   g_assert_cmpstr (tables, ==, "audit_log,clinical_history,clinical_person,clinical_value,"
                                "deid_finding,derived_series,flag,flag_bundle,flag_bundle_item,"
                                "flag_event,instance,"
-                               "instance_pseudonym,patient,rejected_file,series,setting,study,"
-                               "study_gate");
+                               "instance_pseudonym,patient,qc_decision,qc_finding,qc_metric,"
+                               "qc_run,rejected_file,series,setting,study,study_gate");
 }
 
 static void
