@@ -44,6 +44,10 @@ static const CuCliCommand commands[] = {
     N_("Consistency flags: check, list, show, set, comment, export, import") },
   { "denoise", cu_cli_denoise,
     N_("Denoise a series (non-local means, diffusion, Gaussian) into a derived series") },
+  { "register", cu_cli_register,
+    N_("Register a series rigidly onto another of the same study (new derived series)") },
+  { "motion-correct", cu_cli_motion_correct,
+    N_("Correct the motion between the volumes of a 4D series (new derived series)") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
