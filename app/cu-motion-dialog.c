@@ -606,7 +606,7 @@ static void
 draw_plot (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
   CuMotionDialog *self = user_data;
-  double ph = (height - 16) / 3.0;
+  double ph = (height - 34) / 3.0;
 
   cairo_set_source_rgb (cr, 0.1, 0.1, 0.1);
   cairo_paint (cr);
@@ -618,6 +618,23 @@ draw_plot (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
               _("Rotation (degrees) about L, P, S"), 0);
   plot_panel (GTK_WIDGET (area), cr, 4, 12 + 2 * ph, width - 8, ph - 4, self->rows, 2,
               _("Framewise displacement (mm); dashed: threshold"), self->threshold_mm);
+  {
+    /* The horizontal axis: volumes 1 … n, left to right. */
+    g_autofree char *first = g_strdup_printf (_("volume %d"), 1);
+    g_autofree char *last = g_strdup_printf (_("volume %u"), self->rows->len);
+    PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (area), first);
+    int lw, lh;
+
+    cairo_set_source_rgb (cr, 0.7, 0.7, 0.7);
+    pango_layout_get_pixel_size (layout, &lw, &lh);
+    cairo_move_to (cr, 8, height - lh - 2);
+    pango_cairo_show_layout (cr, layout);
+    pango_layout_set_text (layout, last, -1);
+    pango_layout_get_pixel_size (layout, &lw, &lh);
+    cairo_move_to (cr, width - lw - 8, height - lh - 2);
+    pango_cairo_show_layout (cr, layout);
+    g_object_unref (layout);
+  }
 }
 
 /* ---- construction ---------------------------------------------------------------------- */
