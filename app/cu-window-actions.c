@@ -180,6 +180,10 @@ _cu_window_update_actions (CuWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export-anonymized",
                                  (self->job_kind == CU_JOB_NONE || self->job_kind == CU_JOB_LOAD)
                                  && self->store != NULL && !cu_store_is_empty (self->store));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.motion-correct",
+                                 self->store != NULL && !cu_store_is_empty (self->store));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.register",
+                                 self->store != NULL && !cu_store_is_empty (self->store));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.window-preset", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.denoise",
@@ -197,6 +201,9 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.override-study", "s", override_study_action);
   gtk_widget_class_install_action (widget_class, "win.export-anonymized", "s",
                                    _cu_window_export_action);
+  gtk_widget_class_install_action (widget_class, "win.motion-correct", "s",
+                                   _cu_window_motion_correct_action);
+  gtk_widget_class_install_action (widget_class, "win.register", "s", _cu_window_register_action);
   gtk_widget_class_install_action (widget_class, "win.window-preset", "s", window_preset_action);
   gtk_widget_class_install_action (widget_class, "win.fit", NULL, fit_action);
   _cu_window_class_init_flags (widget_class);

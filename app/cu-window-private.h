@@ -82,6 +82,11 @@ void     _cu_window_job_progress_unref  (CuJobProgress *progress);
 /* win.export-anonymized (cu-window-export.c) */
 void     _cu_window_export_action       (GtkWidget *widget, const char *action_name,
                                          GVariant *param);
+/* win.motion-correct and win.register (cu-window-motion.c) */
+void     _cu_window_motion_correct_action (GtkWidget *widget, const char *action_name,
+                                           GVariant *param);
+void     _cu_window_register_action     (GtkWidget *widget, const char *action_name,
+                                         GVariant *param);
 
 /* Consistency flags (cu-window-flags.c): win.show-flags, win.import-clinical. */
 typedef struct _CuFlagsWindow CuFlagsWindow;

@@ -7,6 +7,7 @@
 
 #include "curation.h"
 #include "cu-viewer-state.h"
+#include "cu-motion-dialog.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,10 @@ void           cu_window_export_anonymized (CuWindow *self, const char *const *s
 /* Give win.export-anonymized its output folder instead of asking (NULL: ask again), for
  * scripted sessions and tests. */
 void           cu_window_set_export_folder (CuWindow *self, const char *out_dir);
+/* Open the motion correction (mode CU_MOTION_DIALOG_CORRECT) or co-registration window on a
+ * series (win.motion-correct / win.register with "" use the series shown). */
+CuMotionDialog *cu_window_open_motion_dialog (CuWindow *self, const char *series_uid,
+                                              CuMotionDialogMode mode);
 /* TRUE while an import, an export or a load runs. */
 gboolean       cu_window_is_busy        (CuWindow *self);
 /* UID of the series shown, or NULL. */

@@ -48,6 +48,10 @@ static const CuCliCommand commands[] = {
   { "decide", cu_cli_decide, N_("Accept or reject a series, or ask the site, with a reason (audited)") },
   { "protocol", cu_cli_protocol,
     N_("Check studies against the workspace's acquisition protocol (e.g. PI-RADS v2.1 prostate mpMRI)") },
+  { "register", cu_cli_register,
+    N_("Register a series rigidly onto another of the same study (new derived series)") },
+  { "motion-correct", cu_cli_motion_correct,
+    N_("Correct the motion between the volumes of a 4D series (new derived series)") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
