@@ -699,27 +699,27 @@ file_findings (FileCheck *fc)
     }
 }
 
-gboolean
-cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+static void
+file_check_init (FileCheck *fc, CuDeidChecker *self, const char *path)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (findings != NULL, FALSE);
+  memset (fc, 0, sizeof *fc);
+  fc->self = self;
+  fc->path = path;
+  fc->findings = g_ptr_array_new ();
+  fc->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
+  fc->skip_prefix = g_string_new (NULL);
+}
 
-  FileCheck fc = { 0 };
-  fc.self = self;
-  fc.path = path;
-  fc.findings = g_ptr_array_new ();
-  fc.seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
-  fc.skip_prefix = g_string_new (NULL);
-
-  gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);
+/* Hand the findings over to findings (ok) or drop them (the file could not be read). */
+static void
+file_check_finish (FileCheck *fc, gboolean ok, GPtrArray *findings)
+{
   if (ok)
     {
       /* Repeated attributes: say how often. */
       GHashTableIter it;
       gpointer v;
-      g_hash_table_iter_init (&it, fc.seen);
+      g_hash_table_iter_init (&it, fc->seen);
       while (g_hash_table_iter_next (&it, NULL, &v))
         {
           Seen *s = v;
@@ -734,21 +734,50 @@ cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, 
               s->finding->found = more;
             }
         }
-      file_findings (&fc);
-      for (guint i = 0; i < fc.findings->len; i++)
-        g_ptr_array_add (findings, fc.findings->pdata[i]);
+      file_findings (fc);
+      for (guint i = 0; i < fc->findings->len; i++)
+        g_ptr_array_add (findings, fc->findings->pdata[i]);
     }
   else
-    for (guint i = 0; i < fc.findings->len; i++)
-      cu_deid_finding_free (fc.findings->pdata[i]);
+    for (guint i = 0; i < fc->findings->len; i++)
+      cu_deid_finding_free (fc->findings->pdata[i]);
 
-  g_ptr_array_unref (fc.findings);
-  g_hash_table_unref (fc.seen);
-  g_string_free (fc.skip_prefix, TRUE);
-  g_free (fc.identity_removed);
-  g_free (fc.patient_id);
-  g_free (fc.patient_name);
+  g_ptr_array_unref (fc->findings);
+  g_hash_table_unref (fc->seen);
+  g_string_free (fc->skip_prefix, TRUE);
+  g_free (fc->identity_removed);
+  g_free (fc->patient_id);
+  g_free (fc->patient_name);
+}
+
+gboolean
+cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (findings != NULL, FALSE);
+
+  FileCheck fc;
+  file_check_init (&fc, self, path);
+  gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);
+  file_check_finish (&fc, ok, findings);
   return ok;
+}
+
+CuDicomHeader *
+cu_deid_check_read (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (self == NULL || findings != NULL, NULL);
+
+  if (self == NULL)
+    return cu_dicom_header_read (path, error);
+
+  FileCheck fc;
+  file_check_init (&fc, self, path);
+  CuDicomHeader *header = cu_dicom_header_read_walk (path, visit, &fc, error);
+  file_check_finish (&fc, header != NULL, findings);
+  return header;
 }
 
 /* ---- One study ---------------------------------------------------------------------------- */

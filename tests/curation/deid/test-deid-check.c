@@ -859,6 +859,81 @@ findings_text (CuDeidChecker *c, char **paths)
   return g_string_free (s, FALSE);
 }
 
+/* Header and check in one parse (cu_deid_check_read, what the import and `deid-check FILES`
+ * do) give exactly the findings of the check on its own parse and exactly the header of
+ * cu_dicom_header_read, on one file of every folder of the corpus; unreadable files fail
+ * both ways and append nothing. */
+static void
+add_one_per_folder (const char *dir, GPtrArray *out)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  gboolean took_file = FALSE;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *p = g_build_filename (dir, names->pdata[i], NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        add_one_per_folder (p, out);
+      else if (!took_file && !g_str_has_suffix (p, ".tsv") && !g_str_has_suffix (p, ".md"))
+        {
+          g_ptr_array_add (out, g_strdup (p));
+          took_file = TRUE;
+        }
+    }
+}
+
+static void
+test_one_parse (void)
+{
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, NULL);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *root = corpus ("");
+  guint n_read = 0;
+
+  add_one_per_folder (root, paths);
+  g_assert_cmpuint (paths->len, >=, 20);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = paths->pdata[i];
+      g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr (GPtrArray) two = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr (GError) e1 = NULL;
+      g_autoptr (GError) e2 = NULL;
+      g_autoptr (CuDicomHeader) h1 = cu_deid_check_read (c, path, one, &e1);
+      g_autoptr (CuDicomHeader) h2 = cu_dicom_header_read (path, &e2);
+
+      g_assert_true ((h1 == NULL) == (h2 == NULL));
+      if (h1 == NULL)
+        {
+          g_assert_nonnull (e1);
+          g_assert_cmpuint (one->len, ==, 0);
+          continue;
+        }
+      n_read++;
+      g_assert_cmpstr (h1->sop_instance_uid, ==, h2->sop_instance_uid);
+      g_assert_cmpstr (h1->study_uid, ==, h2->study_uid);
+      g_assert_cmpstr (h1->patient_id, ==, h2->patient_id);
+      g_assert_cmpint (h1->rows, ==, h2->rows);
+      g_assert_cmpint (h1->n_frames, ==, h2->n_frames);
+      g_assert_true (cu_deid_check_file (c, path, two, NULL));
+      g_assert_cmpuint (one->len, ==, two->len);
+      for (guint k = 0; k < one->len; k++)
+        {
+          CuDeidFinding *a = one->pdata[k], *b = two->pdata[k];
+          g_assert_cmpstr (a->rule, ==, b->rule);
+          g_assert_cmpstr (a->tag_path, ==, b->tag_path);
+          g_assert_cmpstr (a->found, ==, b->found);
+          g_assert_cmpint (a->severity, ==, b->severity);
+        }
+    }
+  g_test_message ("%u of %u files read and checked in one parse", n_read, paths->len);
+  g_assert_cmpuint (n_read, >=, 20);
+}
+
 static gpointer
 thread_main (gpointer data)
 {
@@ -909,5 +984,6 @@ main (int argc, char **argv)
   g_test_add_func ("/deid/check/gdcmanon", test_gdcmanon);
   g_test_add_func ("/deid/check/demo", test_demo);
   g_test_add_func ("/deid/check/threads", test_threads);
+  g_test_add_func ("/deid/check/one-parse", test_one_parse);
   return g_test_run ();
 }
