@@ -5,7 +5,8 @@
 # In one run, on the same files with a warm page cache, times as whole processes:
 #   import: curata-cli import (fresh workspace) · curata-cli re-import (unchanged files)
 #           · pydicom dcmread(stop_before_pixels) of every file · gdcmscanner -r · cat
-#   deid-check: the whole corpus checked on its own vs the import (which includes the check)
+#   deid-check: the whole corpus checked on its own vs the import (which includes the check),
+#           and what the check adds to reading the headers (bench/cu-bench-deid)
 #   load:   Curata series load into a volume (bench/cu-bench-load) · pydicom full read +
 #           sort by position + stack into a float volume · GDCM's Python ImageReader over
 #           every file into a volume · cat
@@ -150,8 +151,15 @@ def main():
     row("curata-cli deid-check FILES (whole corpus)", t_chk, len(files), t_cat)
     row("curata-cli deid-check (stored findings)", t_rep, len(files), t_cat)
     if t_cur and t_chk:
-        print("  → checking the whole corpus takes %.2f s, %.0f%% of the import time (%.2f s)"
-              % (t_chk, 100.0 * t_chk / t_cur, t_cur))
+        print("  → deid-check FILES (headers + check, one parse per file) takes %.2f s, %.0f%% of "
+              "the import time (%.2f s)" % (t_chk, 100.0 * t_chk / t_cur, t_cur))
+    # What the check itself costs the import: headers read alone vs headers read and checked
+    # in the same parse (bench/cu-bench-deid.c), in CPU seconds.
+    bench_deid = os.path.join(a.build, "bench", "cu-bench-deid")
+    if os.access(bench_deid, os.X_OK):
+        r = subprocess.run([bench_deid, corpus], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for line in r.stdout.decode(errors="replace").splitlines():
+            print("  " + line)
 
     for series in ("mr/philips_dti_ax", "mr/ge_t1_3d_deidentified"):
         d = os.path.join(corpus, series)

@@ -167,22 +167,20 @@ check_one (gpointer data, gpointer user_data)
   FileResult *r = data;
   CheckShared *shared = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(CuDicomHeader) header = cu_dicom_header_read (r->path, &error);
+  g_autoptr(CuDicomHeader) header = NULL;
 
+  /* One parse per file: header and check together. */
+  r->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+  header = cu_deid_check_read (shared->checker, r->path, r->findings, &error);
   if (header == NULL)
     {
       r->error = g_strdup (error != NULL ? error->message : _("not a readable DICOM file"));
+      g_clear_pointer (&r->findings, g_ptr_array_unref);
       return;
     }
   r->study_uid = g_strdup (header->study_uid);
   r->patient_id = g_strdup (header->patient_id != NULL ? header->patient_id : "");
   r->patient_name = g_strdup (header->patient_name != NULL ? header->patient_name : "");
-  r->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
-  if (!cu_deid_check_file (shared->checker, r->path, r->findings, &error))
-    {
-      r->error = g_strdup (error != NULL ? error->message : _("the check could not read the file"));
-      g_clear_pointer (&r->findings, g_ptr_array_unref);
-    }
 }
 
 static int

@@ -13,19 +13,41 @@
  *   C      free text scanned for residual identifiers (below);
  *   K, not in the table
  *          kept; long free text (LT, ST, UT, UC) not in the table is scanned as well.
- * Private attributes (odd groups) are findings unless Retain Safe Private is applied (then
- * allowed, since this check cannot tell a safe private attribute from an unsafe one); curves
- * (50xx) and overlay data/comments (60xx,3000/4000) follow their rows (X unless Clean
- * Graphics). Then the residual-PHI scan beyond the table: Patient Identity Removed (0012,0062)
+ * Private attributes (odd groups) are judged against Curata's list of known-safe private
+ * attributes (data/deid_safe_private.tsv, PS3.15 E.3.10: by creator, group and element in the
+ * block): a listed attribute passes when Retain Safe Private is applied and is a WARNING
+ * otherwise (the Basic Profile removes it, but it carries no identity); an unlisted one is an
+ * ERROR unless Retain Safe Private is applied (then a WARNING: the de-identifier judged it
+ * safe, Curata cannot tell). Curves (50xx) and overlay data/comments (60xx,3000/4000) follow
+ * their rows (X unless Clean Graphics).
+ *
+ * Severity says how likely a finding is to identify the patient, not only whether the file
+ * conforms to the workspace's options. Three things the file itself says lower a profile
+ * ERROR once the whole file is read (the markers come after most attributes in tag order):
+ *   - a value a de-identifier generated in place of the original (a decimal hash of 16 or
+ *     more digits, as CTP writes it, or a hexadecimal digest) in a Z/D-type attribute of a file
+ *     whose Patient Identity Removed is YES is INFO: Z and D allow a replaced value, and such a
+ *     value cannot be the original (TCIA's hashed AccessionNumber, the refaced GE T1's hashed
+ *     InstitutionName, StationName and DeviceSerialNumber);
+ *   - an attribute that an option the file declares it applied (CID 7050 codes in (0012,0064),
+ *     or in De-identification Method text such as CTP's "DCM:113100/…/113109") would keep is a
+ *     WARNING: the site applied that option on purpose, PS3.15 allows it, and the workspace
+ *     did not ask for it (TCIA's StationName under Retain Device Identity). The curator sees
+ *     it; it does not quarantine. A declared Retain Safe Private likewise lowers unlisted
+ *     private attributes to WARNING and listed ones to INFO;
+ *   - nothing else: an attribute no option allows (a Requested Procedure ID left inside the
+ *     Request Attributes Sequence) stays an ERROR, marker or not. Then the residual-PHI scan beyond the table: Patient Identity Removed (0012,0062)
  * must be YES, De-identification Method (0012,0063) or its code sequence (0012,0064) should be
  * present, Burned In Annotation (0028,0301) YES means the pixels may carry identifiers, and the
  * site's pseudonym pattern applies to PatientID and PatientName.
  *
  * What counts as a dummy value: the empty value; a value matching the site's pseudonym pattern;
  * one of the placeholder words anonymizers write (ANONYMOUS, ANONYMIZED, REMOVED, UNKNOWN,
- * DUMMY, …, case-insensitive); a value made only of placeholder characters (0, X, *, #, -, ^,
- * ., :, / and spaces — "0", "XXXX", "^", "000000"); and the placeholder dates 19000101 and
- * 00010101. Without a pseudonym pattern a real-looking PatientID is therefore reported: the
+ * DUMMY, …, case-insensitive), alone or starting a statement of removal ("Removed by CTP");
+ * a value made only of placeholder characters (0, X, *, #, -, ^, ., :, / and spaces — "0",
+ * "XXXX", "^", "000000"); the placeholder dates 19000101 and 00010101; for person names, a
+ * numbered role label ("User2", "Reader 1") and the name of the equipment or software maker
+ * (Manufacturer, Manufacturer's Model Name), which name no person. Without a pseudonym pattern a real-looking PatientID is therefore reported: the
  * check cannot tell a pseudonym from an original identifier unless the site says what its
  * pseudonyms look like.
  *
@@ -275,6 +297,78 @@ is_placeholder (const char *text)
   return FALSE;
 }
 
+/* "Removed by CTP", "ANONYMIZED BY …": a value that states its own removal. */
+static gboolean
+is_removal_statement (const char *text)
+{
+  static const char *const words[] = { "REMOVED", "ANONYMIZED", "ANONYMISED", "DEIDENTIFIED",
+                                       "DE-IDENTIFIED", "REDACTED", "ANONYMOUS" };
+  for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
+    {
+      gsize n = strlen (words[i]);
+      if (g_ascii_strncasecmp (text, words[i], n) == 0
+          && (text[n] == ' ' || text[n] == '^' || text[n] == ','))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A person-name value that names a numbered role, not a person: "User2", "Reader 1",
+ * "Annotator_3" — what annotation tools write when they keep readers apart without naming
+ * them. A dummy value in the sense of PS3.15 E.1.1 (D: "a dummy value consistent with the
+ * VR"). */
+static gboolean
+is_role_label (const char *text)
+{
+  static const char *const roles[] = { "USER", "READER", "OBSERVER", "OPERATOR", "ANNOTATOR",
+                                       "RATER", "RADIOLOGIST", "PHYSICIAN", "TECHNOLOGIST",
+                                       "SEGMENTER" };
+  char buf[64];
+  gsize n = 0;
+  for (const char *p = text; *p != '\0' && n + 1 < sizeof buf; p++)
+    if (*p != '^')
+      buf[n++] = *p;
+  buf[n] = '\0';
+  for (gsize i = 0; i < G_N_ELEMENTS (roles); i++)
+    {
+      gsize l = strlen (roles[i]);
+      if (g_ascii_strncasecmp (buf, roles[i], l) != 0)
+        continue;
+      const char *rest = buf + l;
+      if (*rest == ' ' || *rest == '_' || *rest == '-' || *rest == '#')
+        rest++;
+      /* Numbered only: a bare "physician" may stand for a real one left in place. */
+      const char *digits = rest;
+      while (g_ascii_isdigit (*rest))
+        rest++;
+      if (*rest == '\0' && rest > digits)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* A value a de-identifier generated in place of the original (PS3.15 E.1.1 D/Z: "replace
+ * with a dummy value"): a decimal hash of 16 or more digits (what CTP's @hash writes, filling
+ * a 16-character SH), or a hexadecimal digest of 16 or more characters with letters and digits.
+ * Only taken as replaced in a file that says its identity was removed (0012,0062 YES). */
+static gboolean
+is_generated_value (const char *text)
+{
+  gsize n = 0, digits = 0, hex_letters = 0;
+  for (const char *p = text; *p != '\0'; p++, n++)
+    {
+      if (g_ascii_isdigit (*p))
+        digits++;
+      else if (strchr ("abcdefABCDEF", *p) != NULL)
+        hex_letters++;
+      else
+        return FALSE;
+    }
+  if (n < 16)
+    return FALSE;
+  return digits == n || (hex_letters > 0 && digits > 0);
+}
+
 static gboolean
 is_dummy (CuDeidChecker *self, const CuDicomElement *e)
 {
@@ -282,7 +376,9 @@ is_dummy (CuDeidChecker *self, const CuDicomElement *e)
     return TRUE;       /* a sequence's contents are judged element by element */
   if (e->text == NULL)
     return FALSE;      /* binary values: only empty counts */
-  if (is_placeholder (e->text))
+  if (is_placeholder (e->text) || is_removal_statement (e->text))
+    return TRUE;
+  if (strcmp (e->vr, "PN") == 0 && is_role_label (e->text))
     return TRUE;
   if (self->pseudonym != NULL && g_regex_match (self->pseudonym, e->text, 0, NULL))
     return TRUE;
@@ -332,11 +428,24 @@ expected_text (CuDeidAction a)
 
 /* ---- One file ----------------------------------------------------------------------------- */
 
+/* How a finding may be lowered once the whole file is read (the markers and declared
+ * options come after most attributes in tag order). */
+typedef enum
+{
+  RELIEF_NONE,
+  RELIEF_PROFILE,          /* a standard attribute the workspace's options do not allow */
+  RELIEF_PRIVATE_SAFE,     /* private attributes on the safe list, Retain Safe Private not applied */
+  RELIEF_PRIVATE_UNLISTED, /* private attributes not on the safe list */
+} ReliefKind;
+
 typedef struct
 {
   guint64 key;
   CuDeidFinding *finding;
   guint count;
+  ReliefKind relief;
+  CuDeidOptions permitted_by;  /* options under which every occurrence would be fine */
+  gboolean all_replaced;       /* every occurrence holds a replaced (generated) value */
 } Seen;
 
 typedef struct
@@ -352,6 +461,12 @@ typedef struct
   gboolean recognizable;
   char *patient_id;
   char *patient_name;
+  CuDeidOptions declared;        /* options the file says were applied (0012,0063/0064) */
+  char *manufacturer;            /* (0008,0070) and (0008,1090), for names that are no person */
+  /* Last safe-private block looked up (elements of a block come together). */
+  char *sp_creator;
+  guint16 sp_group;
+  const guint32 *sp_bits;
 } FileCheck;
 
 static void
@@ -413,7 +528,167 @@ add_reported (FileCheck *fc, guint rule_id, const CuDicomElement *e, const char 
 }
 
 /* Rule ids of the repeat table; phi-text kinds follow RULE_PHI_TEXT. */
-enum { RULE_PROFILE, RULE_PRIVATE, RULE_CURVE, RULE_OVERLAY, RULE_UID_ROOT, RULE_PHI_TEXT };
+enum { RULE_PROFILE, RULE_PRIVATE, RULE_PRIVATE_SAFE, RULE_CURVE, RULE_OVERLAY, RULE_UID_ROOT,
+       RULE_PHI_TEXT };
+
+#define N_OPTION_BITS 10
+
+/* Would the element be fine under the workspace's options plus one more? The options for
+ * which it would: a file that declares one of them applied it on purpose (cu-deid-check.h). */
+static gboolean
+action_accepts (CuDeidChecker *self, CuDeidAction a, const CuDicomElement *e)
+{
+  switch (a)
+    {
+    case CU_DEID_ACTION_NONE:
+    case CU_DEID_ACTION_K:
+    case CU_DEID_ACTION_C:
+    case CU_DEID_ACTION_U:
+    case CU_DEID_ACTION_X_Z_U:
+      return TRUE;
+    case CU_DEID_ACTION_X:
+      return FALSE;
+    case CU_DEID_ACTION_X_Z:
+      return is_empty (e);
+    default:
+      return is_dummy (self, e);
+    }
+}
+
+static CuDeidOptions
+permitted_by_options (CuDeidChecker *self, const CuDicomElement *e)
+{
+  CuDeidOptions permitted = 0;
+  for (int b = 0; b < N_OPTION_BITS; b++)
+    {
+      CuDeidOptions bit = (CuDeidOptions) (1u << b);
+      if (self->options & bit)
+        continue;
+      CuDeidAction a = cu_deid_profile_lookup (self->profile, e->group, e->element,
+                                               self->options | bit, NULL, NULL);
+      if (action_accepts (self, a, e))
+        permitted |= bit;
+    }
+  return permitted;
+}
+
+/* A profile finding (standard attribute), with what may lower it at the end of the file. */
+static void
+report_profile (FileCheck *fc, const CuDicomElement *e, const char *keyword, CuDeidAction action,
+                CuDeidSeverity severity)
+{
+  CuDeidOptions permitted = severity == CU_DEID_SEVERITY_ERROR
+                            ? permitted_by_options (fc->self, e) : 0;
+  gboolean replaced = action != CU_DEID_ACTION_X && e->text != NULL
+                      && is_generated_value (e->text);
+  guint64 key = seen_key (RULE_PROFILE, e->group, e->element);
+  Seen *s = g_hash_table_lookup (fc->seen, &key);
+  if (s != NULL)
+    {
+      s->count++;
+      if (severity > s->finding->severity)
+        s->finding->severity = severity;
+      s->permitted_by &= permitted;
+      s->all_replaced = s->all_replaced && replaced;
+      return;
+    }
+  add_reported (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action),
+                mask_element (e), severity);
+  s = g_hash_table_lookup (fc->seen, &key);
+  s->relief = RELIEF_PROFILE;
+  s->permitted_by = permitted;
+  s->all_replaced = replaced;
+}
+
+static const char *const option_codes[N_OPTION_BITS] = {
+  "113111", "113110", "113109", "113112", "113108", "113106", "113107", "113105", "113104",
+  "113103",
+};
+
+static const char *const option_names[N_OPTION_BITS] = {
+  N_("Retain Safe Private"), N_("Retain UIDs"), N_("Retain Device Identity"),
+  N_("Retain Institution Identity"), N_("Retain Patient Characteristics"),
+  N_("Retain Longitudinal Temporal Information with Full Dates"),
+  N_("Retain Longitudinal Temporal Information with Modified Dates"),
+  N_("Clean Descriptors"), N_("Clean Structured Content"), N_("Clean Graphics"),
+};
+
+/* Options named by PS3.16 CID 7050 codes in text: the code sequence's code values, or
+ * De-identification Method text such as CTP's "DCM:113100/113105/113107/113109". */
+static CuDeidOptions
+options_in_text (const char *text)
+{
+  CuDeidOptions options = 0;
+  for (int b = 0; text != NULL && b < N_OPTION_BITS; b++)
+    if (strstr (text, option_codes[b]) != NULL)
+      options |= (CuDeidOptions) (1u << b);
+  return options;
+}
+
+/* Lower findings the file explains (PS3.15 E.1.1, E.3): see the top of this file. */
+static void
+apply_reliefs (FileCheck *fc)
+{
+  gboolean identity_removed = fc->identity_removed != NULL
+                              && g_ascii_strcasecmp (fc->identity_removed, "YES") == 0;
+  gboolean rsp_declared = (fc->declared & CU_DEID_RETAIN_SAFE_PRIVATE) != 0;
+  GHashTableIter it;
+  gpointer v;
+
+  g_hash_table_iter_init (&it, fc->seen);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      Seen *s = v;
+      CuDeidFinding *f = s->finding;
+      char *more = NULL;
+
+      switch (s->relief)
+        {
+        case RELIEF_PROFILE:
+          if (f->severity != CU_DEID_SEVERITY_ERROR)
+            break;
+          if (s->all_replaced && identity_removed)
+            {
+              f->severity = CU_DEID_SEVERITY_INFO;
+              more = g_strdup_printf (_("%s; a value generated in place of the original "
+                                        "(the file says its identity was removed)"), f->found);
+            }
+          else if ((s->permitted_by & fc->declared) != 0)
+            {
+              int b = __builtin_ctz ((guint) (s->permitted_by & fc->declared));
+              f->severity = CU_DEID_SEVERITY_WARNING;
+              more = g_strdup_printf (_("%s; kept under the %s option the file declares"),
+                                      f->found, _(option_names[b]));
+            }
+          break;
+        case RELIEF_PRIVATE_SAFE:
+          if (rsp_declared)
+            {
+              f->severity = CU_DEID_SEVERITY_INFO;
+              more = g_strdup_printf (_("%s; kept under the Retain Safe Private option the "
+                                        "file declares"), f->found);
+            }
+          break;
+        case RELIEF_PRIVATE_UNLISTED:
+          if (rsp_declared && f->severity == CU_DEID_SEVERITY_ERROR)
+            {
+              f->severity = CU_DEID_SEVERITY_WARNING;
+              more = g_strdup_printf (_("%s; kept as safe by the de-identifier (Retain Safe "
+                                        "Private declared), not known to Curata as safe"),
+                                      f->found);
+            }
+          break;
+        case RELIEF_NONE:
+        default:
+          break;
+        }
+      if (more != NULL)
+        {
+          g_free (f->found);
+          f->found = more;
+        }
+    }
+}
 
 #define REPORT(fc, rule_id, e, keyword, rule, expected, found, severity)                  \
   G_STMT_START                                                                          \
@@ -481,6 +756,21 @@ skip_contents_of (FileCheck *fc, const CuDicomElement *e)
   g_string_append_c (fc->skip_prefix, '[');
 }
 
+/* A person-name attribute holding the name of the equipment or software maker (a content
+ * creator "QIICR" in an object whose Manufacturer names QIICR's software): it names no
+ * person. Manufacturer (0008,0070) precedes every person-name attribute in tag order except
+ * the (0008,0090) referring physician, which this does not cover. */
+static gboolean
+names_the_manufacturer (FileCheck *fc, const CuDicomElement *e)
+{
+  if (fc->manufacturer == NULL || e->text == NULL || strcmp (e->vr, "PN") != 0
+      || strlen (e->text) < 3)
+    return FALSE;
+  g_autofree char *m = g_ascii_strdown (fc->manufacturer, -1);
+  g_autofree char *v = g_ascii_strdown (e->text, -1);
+  return strstr (m, v) != NULL;
+}
+
 static gboolean
 visit (const CuDicomElement *e, gpointer user_data)
 {
@@ -504,7 +794,18 @@ visit (const CuDicomElement *e, gpointer user_data)
           fc->identity_removed = g_strdup (e->text);
         }
       else if ((tag == 0x00120063 && !is_empty (e)) || (tag == 0x00120064 && e->n_items > 0))
-        fc->has_method = TRUE;
+        {
+          fc->has_method = TRUE;
+          if (tag == 0x00120063)
+            fc->declared |= options_in_text (e->text);
+        }
+      else if ((tag == 0x00080070 || tag == 0x00081090) && e->text != NULL && *e->text != '\0')
+        {
+          char *m = g_strconcat (fc->manufacturer != NULL ? fc->manufacturer : "", " ", e->text,
+                                 NULL);
+          g_free (fc->manufacturer);
+          fc->manufacturer = m;
+        }
       else if (tag == 0x00280301 && e->text != NULL && g_ascii_strcasecmp (e->text, "YES") == 0)
         fc->burned_in = TRUE;
       else if (tag == 0x00280302 && e->text != NULL && g_ascii_strcasecmp (e->text, "YES") == 0)
@@ -515,27 +816,67 @@ visit (const CuDicomElement *e, gpointer user_data)
         fc->patient_name = g_strdup (e->text);
     }
 
+  /* The code values of the De-identification Method Code Sequence: the options applied. */
+  if (e->depth == 1 && e->group == 0x0008 && e->element == 0x0100 && e->text != NULL
+      && g_str_has_prefix (e->tag_path, "(0012,0064)["))
+    fc->declared |= options_in_text (e->text);
+
   const char *keyword = NULL;
   CuDeidAction action = cu_deid_profile_lookup (self->profile, e->group, e->element,
                                                 self->options, &keyword, NULL);
 
-  /* Private attributes: one finding per private group and file. */
+  /* Private attributes: per private group and file, one finding for those on the safe list
+   * and one for the others. Creators and group lengths are labels, not values. */
   if (e->group & 1)
     {
-      if (action == CU_DEID_ACTION_X)
+      if (e->element < 0x1000)
+        return TRUE;
+      gboolean rsp = action != CU_DEID_ACTION_X;    /* the workspace applies the option */
+      gboolean safe = FALSE;
+      if (e->private_creator != NULL)
         {
-          CuDicomElement group_key = *e;
-          group_key.element = 0;
-          REPORT (fc, RULE_PRIVATE, &group_key, e->private_creator, "private",
-                  g_strdup (_("private attributes must be absent unless Retain Safe Private is "
-                              "applied (X)")),
-                  e->private_creator != NULL
-                  ? g_strdup_printf (_("private group %04X of “%s”"), e->group,
-                                     e->private_creator)
-                  : g_strdup_printf (_("private group %04X"), e->group),
-                  CU_DEID_SEVERITY_ERROR);
-          skip_contents_of (fc, e);
+          if (fc->sp_creator == NULL || fc->sp_group != e->group
+              || strcmp (fc->sp_creator, e->private_creator) != 0)
+            {
+              g_free (fc->sp_creator);
+              fc->sp_creator = g_strdup (e->private_creator);
+              fc->sp_group = e->group;
+              fc->sp_bits = cu_deid_profile_safe_private_block (self->profile, e->private_creator,
+                                                                e->group);
+            }
+          guint8 low = e->element & 0xFF;
+          safe = fc->sp_bits != NULL && (fc->sp_bits[low >> 5] & (1u << (low & 31))) != 0;
         }
+      if (safe && rsp)
+        return TRUE;
+      CuDicomElement group_key = *e;
+      group_key.element = 0;
+      guint rule_id = safe ? RULE_PRIVATE_SAFE : RULE_PRIVATE;
+      CuDeidSeverity severity = safe || rsp ? CU_DEID_SEVERITY_WARNING : CU_DEID_SEVERITY_ERROR;
+      if (!already_reported (fc, rule_id, &group_key, severity))
+        {
+          char *found;
+          if (safe)
+            found = g_strdup_printf (_("private group %04X of “%s”: attributes known to be safe "
+                                       "(PS3.15 E.3.10)"), e->group, e->private_creator);
+          else if (e->private_creator != NULL)
+            found = g_strdup_printf (_("private group %04X of “%s”: attributes not known to be "
+                                       "safe"), e->group, e->private_creator);
+          else
+            found = g_strdup_printf (_("private group %04X: attributes without a private "
+                                       "creator"), e->group);
+          add_reported (fc, rule_id, &group_key, e->private_creator, "private",
+                        g_strdup (rsp ? _("only private attributes known to be safe may be kept "
+                                          "(Retain Safe Private)")
+                                      : _("private attributes must be absent unless Retain Safe "
+                                          "Private is applied (X)")),
+                        found, severity);
+          guint64 key = seen_key (rule_id, group_key.group, 0);
+          Seen *sn = g_hash_table_lookup (fc->seen, &key);
+          sn->relief = safe ? RELIEF_PRIVATE_SAFE : RELIEF_PRIVATE_UNLISTED;
+        }
+      if (!safe)
+        skip_contents_of (fc, e);
       return TRUE;
     }
 
@@ -579,16 +920,15 @@ visit (const CuDicomElement *e, gpointer user_data)
     case CU_DEID_ACTION_X:
       /* Present but empty (or a bare placeholder such as "^^^^"): not removed as the profile
        * says, but it carries nothing identifying, so it is reported without quarantining. */
-      REPORT (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action), mask_element (e),
-              is_empty (e) || (e->text != NULL && is_placeholder (e->text))
-              ? CU_DEID_SEVERITY_INFO : CU_DEID_SEVERITY_ERROR);
+      report_profile (fc, e, keyword, action,
+                      is_empty (e) || (e->text != NULL && is_placeholder (e->text))
+                      ? CU_DEID_SEVERITY_INFO : CU_DEID_SEVERITY_ERROR);
       skip_contents_of (fc, e);
       break;
 
     case CU_DEID_ACTION_X_Z:
       if (!is_empty (e))
-        REPORT (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action),
-                mask_element (e), CU_DEID_SEVERITY_ERROR);
+        report_profile (fc, e, keyword, action, CU_DEID_SEVERITY_ERROR);
       break;
 
     case CU_DEID_ACTION_Z:
@@ -600,9 +940,8 @@ visit (const CuDicomElement *e, gpointer user_data)
       if (self->pseudonym != NULL && e->depth == 0 && e->group == 0x0010
           && (e->element == 0x0010 || e->element == 0x0020))
         break;
-      if (!is_dummy (self, e))
-        REPORT (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action),
-                mask_element (e), CU_DEID_SEVERITY_ERROR);
+      if (!is_dummy (self, e) && !names_the_manufacturer (fc, e))
+        report_profile (fc, e, keyword, action, CU_DEID_SEVERITY_ERROR);
       break;
 
     case CU_DEID_ACTION_U:
@@ -699,27 +1038,27 @@ file_findings (FileCheck *fc)
     }
 }
 
-gboolean
-cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+static void
+file_check_init (FileCheck *fc, CuDeidChecker *self, const char *path)
 {
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  g_return_val_if_fail (findings != NULL, FALSE);
+  memset (fc, 0, sizeof *fc);
+  fc->self = self;
+  fc->path = path;
+  fc->findings = g_ptr_array_new ();
+  fc->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
+  fc->skip_prefix = g_string_new (NULL);
+}
 
-  FileCheck fc = { 0 };
-  fc.self = self;
-  fc.path = path;
-  fc.findings = g_ptr_array_new ();
-  fc.seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
-  fc.skip_prefix = g_string_new (NULL);
-
-  gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);
+/* Hand the findings over to findings (ok) or drop them (the file could not be read). */
+static void
+file_check_finish (FileCheck *fc, gboolean ok, GPtrArray *findings)
+{
   if (ok)
     {
       /* Repeated attributes: say how often. */
       GHashTableIter it;
       gpointer v;
-      g_hash_table_iter_init (&it, fc.seen);
+      g_hash_table_iter_init (&it, fc->seen);
       while (g_hash_table_iter_next (&it, NULL, &v))
         {
           Seen *s = v;
@@ -734,21 +1073,53 @@ cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, 
               s->finding->found = more;
             }
         }
-      file_findings (&fc);
-      for (guint i = 0; i < fc.findings->len; i++)
-        g_ptr_array_add (findings, fc.findings->pdata[i]);
+      apply_reliefs (fc);
+      file_findings (fc);
+      for (guint i = 0; i < fc->findings->len; i++)
+        g_ptr_array_add (findings, fc->findings->pdata[i]);
     }
   else
-    for (guint i = 0; i < fc.findings->len; i++)
-      cu_deid_finding_free (fc.findings->pdata[i]);
+    for (guint i = 0; i < fc->findings->len; i++)
+      cu_deid_finding_free (fc->findings->pdata[i]);
 
-  g_ptr_array_unref (fc.findings);
-  g_hash_table_unref (fc.seen);
-  g_string_free (fc.skip_prefix, TRUE);
-  g_free (fc.identity_removed);
-  g_free (fc.patient_id);
-  g_free (fc.patient_name);
+  g_ptr_array_unref (fc->findings);
+  g_hash_table_unref (fc->seen);
+  g_string_free (fc->skip_prefix, TRUE);
+  g_free (fc->identity_removed);
+  g_free (fc->patient_id);
+  g_free (fc->patient_name);
+  g_free (fc->manufacturer);
+  g_free (fc->sp_creator);
+}
+
+gboolean
+cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (findings != NULL, FALSE);
+
+  FileCheck fc;
+  file_check_init (&fc, self, path);
+  gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);
+  file_check_finish (&fc, ok, findings);
   return ok;
+}
+
+CuDicomHeader *
+cu_deid_check_read (CuDeidChecker *self, const char *path, GPtrArray *findings, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (self == NULL || findings != NULL, NULL);
+
+  if (self == NULL)
+    return cu_dicom_header_read (path, error);
+
+  FileCheck fc;
+  file_check_init (&fc, self, path);
+  CuDicomHeader *header = cu_dicom_header_read_walk (path, visit, &fc, error);
+  file_check_finish (&fc, header != NULL, findings);
+  return header;
 }
 
 /* ---- One study ---------------------------------------------------------------------------- */

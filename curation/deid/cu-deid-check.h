@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 
 #include "cu-deid-profile.h"
+#include "cu-dicom-header.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,15 @@ void           cu_deid_checker_free  (CuDeidChecker *self);
 /* Check one file; appends CuDeidFinding elements to findings. Returns FALSE only when the file
  * cannot be read. */
 gboolean       cu_deid_check_file    (CuDeidChecker *self,
+                                      const char    *path,
+                                      GPtrArray     *findings,
+                                      GError       **error);
+
+/* Read path's header and check the file in the same parse (cu_dicom_header_read_walk): what
+ * the import and `deid-check FILES` do for every file. Returns the header, or NULL with error
+ * when the header cannot be read (then nothing is appended to findings). self NULL: only the
+ * header is read. */
+CuDicomHeader *cu_deid_check_read    (CuDeidChecker *self,
                                       const char    *path,
                                       GPtrArray     *findings,
                                       GError       **error);

@@ -65,6 +65,7 @@ struct _CuDeidProfile
   int curve_row;              /* index or -1 */
   int private_row;
   GArray *overlay_rows;       /* int indices of ROW_OVERLAY rows */
+  GHashTable *safe_private;   /* "CREATOR\x1fGGGG" → guint32[8], a bit per element in block */
 };
 
 /* Names of the option columns (TSV) and of the options (settings, command line), in the bit
@@ -126,6 +127,7 @@ cu_deid_profile_free (CuDeidProfile *self)
   g_array_unref (self->rows);
   g_hash_table_unref (self->by_tag);
   g_array_unref (self->overlay_rows);
+  g_clear_pointer (&self->safe_private, g_hash_table_unref);
   g_free (self);
 }
 
@@ -302,6 +304,80 @@ empty:
   return g_steal_pointer (&self);
 }
 
+#define SAFE_PRIVATE_PATH "/io/github/curata/deid/deid_safe_private.tsv"
+
+static char *
+safe_private_key (const char *creator, guint16 group)
+{
+  return g_strdup_printf ("%s\x1f%04X", creator, group);
+}
+
+/* data/deid_safe_private.tsv: creator, group, element in block (hex), name; '#' comments. */
+static gboolean
+load_safe_private (CuDeidProfile *self, GError **error)
+{
+  g_autoptr (GBytes) bytes = g_resource_lookup_data (profile_resource (), SAFE_PRIVATE_PATH,
+                                                     G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  if (bytes == NULL)
+    return FALSE;
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+  g_autofree char *copy = g_strndup (data, len);
+  g_auto (GStrv) lines = g_strsplit (copy, "\n", -1);
+
+  self->safe_private = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      if (lines[i][0] == '#' || lines[i][0] == '\0')
+        continue;
+      g_auto (GStrv) cells = g_strsplit (lines[i], "\t", -1);
+      char *end_g = NULL, *end_e = NULL;
+      if (g_strv_length (cells) < 3)
+        goto bad;
+      guint64 group = g_ascii_strtoull (cells[1], &end_g, 16);
+      guint64 element = g_ascii_strtoull (cells[2], &end_e, 16);
+      if (*end_g != '\0' || *end_e != '\0' || group > 0xFFFF || !(group & 1) || element > 0xFF)
+        goto bad;
+      char *key = safe_private_key (cells[0], (guint16) group);
+      guint32 *bits = g_hash_table_lookup (self->safe_private, key);
+      if (bits == NULL)
+        {
+          bits = g_new0 (guint32, 8);
+          g_hash_table_insert (self->safe_private, key, bits);
+        }
+      else
+        g_free (key);
+      bits[element >> 5] |= 1u << (element & 31);
+      continue;
+    bad:
+      g_set_error (error, CU_DEID_ERROR, CU_DEID_ERROR_PROFILE,
+                   _("deid_safe_private.tsv, line %d: expected creator, group and element"),
+                   i + 1);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const guint32 *
+cu_deid_profile_safe_private_block (const CuDeidProfile *self, const char *creator,
+                                    guint16 group)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  if (creator == NULL || self->safe_private == NULL)
+    return NULL;
+  g_autofree char *key = safe_private_key (creator, group);
+  return g_hash_table_lookup (self->safe_private, key);
+}
+
+gboolean
+cu_deid_profile_is_safe_private (const CuDeidProfile *self, const char *creator, guint16 group,
+                                 guint16 element)
+{
+  const guint32 *bits = cu_deid_profile_safe_private_block (self, creator, group);
+  guint8 e = element & 0xFF;
+  return bits != NULL && element >= 0x1000 && (bits[e >> 5] & (1u << (e & 31))) != 0;
+}
+
 CuDeidProfile *
 cu_deid_profile_new_default (GError **error)
 {
@@ -311,7 +387,10 @@ cu_deid_profile_new_default (GError **error)
     return NULL;
   gsize len = 0;
   const char *data = g_bytes_get_data (bytes, &len);
-  return parse_table (data, len, "ps315_basic_profile.tsv", error);
+  g_autoptr (CuDeidProfile) self = parse_table (data, len, "ps315_basic_profile.tsv", error);
+  if (self == NULL || !load_safe_private (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
 }
 
 CuDeidProfile *
@@ -323,7 +402,11 @@ cu_deid_profile_new_from_file (const char *tsv_path, GError **error)
   g_return_val_if_fail (tsv_path != NULL, NULL);
   if (!g_file_get_contents (tsv_path, &text, &len, error))
     return NULL;
-  return parse_table (text, len, tsv_path, error);
+  g_autoptr (CuDeidProfile) self = parse_table (text, len, tsv_path, error);
+  /* Another edition of Table E.1-1, the same list of safe private attributes. */
+  if (self == NULL || !load_safe_private (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
 }
 
 guint

@@ -80,6 +80,18 @@ CuDeidAction   cu_deid_profile_lookup     (const CuDeidProfile *self,
                                            const char         **keyword,
                                            const char         **name);
 
+/* Private attributes known to carry no identity (PS3.15 E.3.10 Retain Safe Private), shipped
+ * as data/deid_safe_private.tsv: by private creator, group and element within the block.
+ * _block gives the 256-bit map (8 words, bit = low byte of the element) of one creator's block
+ * in one group, or NULL when nothing of it is listed. */
+const guint32 *cu_deid_profile_safe_private_block (const CuDeidProfile *self,
+                                                   const char          *creator,
+                                                   guint16              group);
+gboolean       cu_deid_profile_is_safe_private (const CuDeidProfile *self,
+                                                const char          *creator,
+                                                guint16              group,
+                                                guint16              element);
+
 const char    *cu_deid_action_to_string   (CuDeidAction action);   /* "X", "Z/D", … */
 /* Parse "rtn-long-full-dates,clean-desc,…" (the names used in workspace settings and on the
  * command line) into options; NULL or "" gives 0. */

@@ -796,6 +796,13 @@ _cu_dicom_header_open (const char *path, int *out_fd, GError **error)
 CuDicomHeader *
 cu_dicom_header_read (const char *path, GError **error)
 {
+  return cu_dicom_header_read_walk (path, NULL, NULL, error);
+}
+
+CuDicomHeader *
+cu_dicom_header_read_walk (const char *path, CuDicomVisitFunc visit, gpointer user_data,
+                           GError **error)
+{
   g_autoptr (CuDicomHeader) h = NULL;
   int fd = -1;
 
@@ -805,7 +812,7 @@ cu_dicom_header_read (const char *path, GError **error)
   if (h == NULL)
     return NULL;
 
-  if (!_cu_gdcm_read_header (h, fd, error))
+  if (!_cu_gdcm_read_header (h, fd, visit, user_data, error))
     {
       close (fd);
       return NULL;

@@ -10,6 +10,8 @@
 
 #include <glib.h>
 
+#include "cu-dicom-header.h"
+
 G_BEGIN_DECLS
 
 typedef struct
@@ -39,6 +41,17 @@ gboolean cu_dicom_walk_file (const char       *path,
                              CuDicomVisitFunc  visit,
                              gpointer          user_data,
                              GError          **error);
+
+/* cu_dicom_header_read, and in the same parse every element of the data set handed to visit
+ * as cu_dicom_walk_file does (visit NULL: just the header). Reading the header and walking the
+ * elements share one GDCM parse, which is what makes the import's pseudonymization check
+ * cheap. The walk runs once the header is filled; when NULL is returned the visitor may
+ * already have seen the elements (a problem found after parsing, such as truncated pixel
+ * data), and the caller discards what it collected. */
+CuDicomHeader *cu_dicom_header_read_walk (const char       *path,
+                                          CuDicomVisitFunc  visit,
+                                          gpointer          user_data,
+                                          GError          **error);
 
 typedef enum
 {

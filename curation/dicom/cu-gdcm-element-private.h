@@ -57,6 +57,14 @@ gdcm::SmartPointer<gdcm::SequenceOfItems> _cu_gdcm_element_items (const gdcm::Da
                                                                  const gdcm::DataElement &de,
                                                                  const char              *vr);
 
+/* Visit every element of ds as cu_dicom_walk_file does (file order, depth first, no Pixel
+ * Data, no file meta). The header reader calls it on the data set it has just parsed, so that
+ * reading a header and checking its file is one parse. FALSE when the visitor stopped. */
+bool _cu_gdcm_walk_dataset (const gdcm::DataSet &ds,
+                            CuDicomVisitFunc     visit,
+                            gpointer             user_data,
+                            const char          *path);
+
 /* String VRs, whose value a visitor sees as text. */
 bool _cu_gdcm_vr_is_text (const char *vr);
 /* VRs whose bytes follow the Specific Character Set (PS3.5 §6.1.2.3); the others are ASCII. */
@@ -65,12 +73,28 @@ bool _cu_gdcm_vr_uses_charset (const char *vr);
 /* "(GGGG,EEEE)" appended to parent ("" at the top level, else "…[i]/"). */
 std::string _cu_gdcm_tag_path (const std::string &parent, const gdcm::Tag &t);
 
-/* Storage behind a CuDicomElement's pointers; valid until the next fill or destruction. */
+/* The private creators of one group of a data set, by block (PS3.5 §7.8.1): the element walk
+ * fills it as it meets (gggg,0010-00FF), so that the creator of (gggg,xxEE) is a lookup. */
+struct CuGdcmCreators
+{
+  guint16 group = 0;
+  std::string name[256];
+};
+
+/* Storage behind a CuDicomElement's pointers; valid until the next fill or destruction. A
+ * store reused for the elements of one data set keeps its buffers. creators (optional) is
+ * the walk's table for the current private group. */
 struct CuGdcmElementStore
 {
   std::string tag_path;
   std::string creator;
-  char *text = nullptr;
+  std::string ascii;            /* the text when it is ASCII */
+  char *text = nullptr;         /* the text otherwise (converted) */
+  const CuGdcmCreators *creators = nullptr;
+  /* The walk fills one store for all elements of a data set, whose parent path stays the
+   * same: the tag path then only has its last element rewritten. */
+  bool reuse_parent = false;
+  const std::string *tag_path_parent = nullptr;
   ~CuGdcmElementStore () { g_free (text); }
 };
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "cu-dicom-header.h"
+#include "cu-dicom-walk.h"
 
 G_BEGIN_DECLS
 
@@ -30,9 +31,13 @@ gboolean    _cu_gdcm_run_guarded   (const char *path,
 /* Fill everything GDCM knows into header (header->path, file_size, mtime, has_preamble and
  * has_meta are already set by the caller; transfer_syntax holds the declared one if the file
  * meta has it). Reads up to, not including, Pixel Data; fd is the caller's descriptor of the
- * same file, used to verify the Pixel Data element header. */
+ * same file, used to verify the Pixel Data element header. When visit is not NULL, every
+ * element of the data set just parsed is then handed to it (cu-dicom-walk.h), once the header
+ * is filled: one parse for both. */
 gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
                                     int            fd,
+                                    CuDicomVisitFunc visit,
+                                    gpointer       user_data,
                                     GError       **error);
 
 /* Decode all frames of an encapsulated (or deflated) file with GDCM into out: samples

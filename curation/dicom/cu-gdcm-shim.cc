@@ -682,7 +682,8 @@ patched_stream (const CuDicomHeader *h, std::string &declared_ts, gint64 *shift)
 }
 
 gboolean
-read_header (CuDicomHeader *h, int fd, GError **error)
+read_header (CuDicomHeader *h, int fd, CuDicomVisitFunc visit, gpointer user_data,
+             GError **error)
 {
   silence_gdcm ();
 
@@ -889,6 +890,10 @@ read_header (CuDicomHeader *h, int fd, GError **error)
 
   read_mosaic (ds, h);
   fill_frames (ctx, ds, h);
+
+  /* The element walk of the pseudonymization check, on the data set already in memory. */
+  if (visit != nullptr)
+    _cu_gdcm_walk_dataset (ds, visit, user_data, h->path);
   return TRUE;
 }
 
@@ -932,11 +937,12 @@ install_abort_guard ()
 }
 
 gboolean
-read_header_caught (CuDicomHeader *header, int fd, GError **error)
+read_header_caught (CuDicomHeader *header, int fd, CuDicomVisitFunc visit, gpointer user_data,
+                    GError **error)
 {
   try
     {
-      return read_header (header, fd, error);
+      return read_header (header, fd, visit, user_data, error);
     }
   catch (const std::exception &e)
     {
@@ -956,7 +962,8 @@ read_header_caught (CuDicomHeader *header, int fd, GError **error)
 } /* namespace */
 
 extern "C" gboolean
-_cu_gdcm_read_header (CuDicomHeader *header, int fd, GError **error)
+_cu_gdcm_read_header (CuDicomHeader *header, int fd, CuDicomVisitFunc visit, gpointer user_data,
+                      GError **error)
 {
   sigjmp_buf jb;
   sigjmp_buf *volatile saved = abort_guard;
@@ -972,7 +979,7 @@ _cu_gdcm_read_header (CuDicomHeader *header, int fd, GError **error)
       return FALSE;
     }
   abort_guard = &jb;
-  gboolean ok = read_header_caught (header, fd, error);
+  gboolean ok = read_header_caught (header, fd, visit, user_data, error);
   abort_guard = saved;
   return ok;
 }

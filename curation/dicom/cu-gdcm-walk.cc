@@ -69,6 +69,30 @@ vr_letters (gdcm::VR::VRType vr)
   return s;
 }
 
+/* vr_letters of the single-bit VRTypes, looked up by bit: gdcm::VR::GetVRString searches a
+ * table, and this runs for every element of every file checked. */
+struct VrTable
+{
+  /* Bits 0 (AE) to 33 (UV), the single-letter-pair VRs of GDCM 3.0. */
+  static const int n_bits = 34;
+  const char *letters[n_bits];
+  VrTable ()
+  {
+    for (int b = 0; b < n_bits; b++)
+      letters[b] = vr_letters ((gdcm::VR::VRType) (1LL << b));
+  }
+};
+
+const char *
+vr_letters_fast (gdcm::VR::VRType vr)
+{
+  static const VrTable table;
+  unsigned long long v = (unsigned long long) vr;
+  if (v != 0 && (v & (v - 1)) == 0 && __builtin_ctzll (v) < VrTable::n_bits)
+    return table.letters[__builtin_ctzll (v)];
+  return vr_letters (vr);
+}
+
 } /* namespace */
 
 const char *
@@ -78,7 +102,7 @@ _cu_gdcm_element_vr (const gdcm::DataSet &ds, const gdcm::DataElement &de)
   gdcm::VR::VRType vr = de.GetVR ();
   if (vr != gdcm::VR::INVALID && vr != gdcm::VR::UN)
     {
-      const char *s = vr_letters (vr);
+      const char *s = vr_letters_fast (vr);
       return s != nullptr ? s : "UN";
     }
 
@@ -111,6 +135,12 @@ _cu_gdcm_element_vr (const gdcm::DataSet &ds, const gdcm::DataElement &de)
 gdcm::SmartPointer<gdcm::SequenceOfItems>
 _cu_gdcm_element_items (const gdcm::DataSet &ds, const gdcm::DataElement &de, const char *vr)
 {
+  /* An explicit VR other than SQ (and UN) never holds items: skip the dynamic_casts (IsEmpty
+   * makes two), which would otherwise run for every element. */
+  gdcm::VR::VRType explicit_vr = de.GetVR ();
+  if (explicit_vr != gdcm::VR::INVALID && explicit_vr != gdcm::VR::UN
+      && (explicit_vr & gdcm::VR::SQ) == 0 && (vr == nullptr || strcmp (vr, "SQ") != 0))
+    return nullptr;
   if (de.IsEmpty ())
     return nullptr;          /* also: no value at all (GetValue would assert) */
   const gdcm::SequenceOfItems *parsed = dynamic_cast<const gdcm::SequenceOfItems *> (
@@ -131,10 +161,12 @@ _cu_gdcm_element_items (const gdcm::DataSet &ds, const gdcm::DataElement &de, co
     }
 }
 
-std::string
-_cu_gdcm_tag_path (const std::string &parent, const gdcm::Tag &t)
+static void
+tag_path_into (std::string &path, const std::string *path_parent, const std::string &parent,
+               const gdcm::Tag &t)
 {
-  /* Formatted by hand: this runs for every element of every file checked. */
+  /* Formatted by hand into a reused buffer: this runs for every element of every file
+   * checked. */
   static const char hex[] = "0123456789ABCDEF";
   char buf[12] = "(0000,0000)";
   guint16 g = t.GetGroup (), e = t.GetElement ();
@@ -143,9 +175,46 @@ _cu_gdcm_tag_path (const std::string &parent, const gdcm::Tag &t)
       buf[4 - i] = hex[(g >> (4 * i)) & 0xF];
       buf[9 - i] = hex[(e >> (4 * i)) & 0xF];
     }
+  /* A store reused for the elements of one data set (the walk) names the parent it holds:
+   * then only the last eleven characters change. */
+  if (path_parent == &parent && path.size () == parent.size () + 11)
+    memcpy (&path[parent.size ()], buf, 11);
+  else
+    path.assign (parent).append (buf, 11);
+}
+
+/* Text of a string VR value: ASCII (nearly every value) is trimmed into the store's reused
+ * buffer as _cu_dicom_text_to_utf8 would trim it, without an allocation; anything else goes
+ * through _cu_dicom_text_to_utf8 (character sets, invalid bytes). */
+static const char *
+element_text (CuGdcmElementStore &store, const char *bytes, gsize len, const char *charset)
+{
+  while (len > 0 && (bytes[len - 1] == ' ' || bytes[len - 1] == '\0'))
+    len--;
+  while (len > 0 && bytes[0] == ' ')
+    {
+      bytes++;
+      len--;
+    }
+  gsize n = 0;
+  while (n < len && bytes[n] != '\0' && (guchar) bytes[n] < 0x80)
+    n++;
+  if (n == len || bytes[n] == '\0')
+    {
+      /* All ASCII up to the end or to an embedded NUL, which ends the value (as strlen does
+       * there). */
+      store.ascii.assign (bytes, n);
+      return store.ascii.c_str ();
+    }
+  store.text = _cu_dicom_text_to_utf8 (bytes, len, charset);
+  return store.text;
+}
+
+std::string
+_cu_gdcm_tag_path (const std::string &parent, const gdcm::Tag &t)
+{
   std::string path;
-  path.reserve (parent.size () + 11);
-  path.append (parent).append (buf, 11);
+  tag_path_into (path, nullptr, parent, t);
   return path;
 }
 
@@ -159,7 +228,8 @@ _cu_gdcm_element_fill (const gdcm::DataSet &ds, const gdcm::DataElement &de, con
   const char *vr = _cu_gdcm_element_vr (ds, de);
 
   memset (out, 0, sizeof *out);
-  store.tag_path = _cu_gdcm_tag_path (parent_path, t);
+  tag_path_into (store.tag_path, store.tag_path_parent, parent_path, t);
+  store.tag_path_parent = store.reuse_parent ? &parent_path : nullptr;
   g_clear_pointer (&store.text, g_free);
   store.creator.clear ();
 
@@ -186,13 +256,10 @@ _cu_gdcm_element_fill (const gdcm::DataSet &ds, const gdcm::DataElement &de, con
           out->length = bv->GetLength ();
         }
       if (_cu_gdcm_vr_is_text (vr))
-        {
-          store.text = _cu_dicom_text_to_utf8 (out->value != nullptr ? (const char *) out->value
-                                                                     : "",
-                                               out->length,
-                                               _cu_gdcm_vr_uses_charset (vr) ? charset : nullptr);
-          out->text = store.text;
-        }
+        out->text = element_text (store,
+                                  out->value != nullptr ? (const char *) out->value : "",
+                                  out->length,
+                                  _cu_gdcm_vr_uses_charset (vr) ? charset : nullptr);
     }
 
   if (t.IsPrivate ())
@@ -200,11 +267,20 @@ _cu_gdcm_element_fill (const gdcm::DataSet &ds, const gdcm::DataElement &de, con
       if (t.IsPrivateCreator ())
         {
           /* The creator element names itself. */
-          if (store.text != nullptr && *store.text != '\0')
-            store.creator = store.text;
+          if (out->text != nullptr && *out->text != '\0')
+            store.creator = out->text;
         }
       else if (t.GetElement () >= 0x1000)
-        store.creator = ds.GetPrivateCreator (t);
+        {
+          /* The walk remembers the creators of the group it is in (they precede their blocks,
+           * PS3.5 §7.8.1); others ask GDCM, which searches the data set. */
+          const CuGdcmCreators *c = store.creators;
+          guint8 block = (guint8) (t.GetElement () >> 8);
+          if (c != nullptr && c->group == t.GetGroup ())
+            store.creator = c->name[block];
+          else
+            store.creator = ds.GetPrivateCreator (t);
+        }
       while (!store.creator.empty () && (store.creator.back () == ' '
                                          || store.creator.back () == '\0'))
         store.creator.pop_back ();
@@ -240,6 +316,11 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
   if (own != nullptr)
     charset = own;
 
+  /* One store for the whole data set: its buffers are reused from element to element. */
+  CuGdcmElementStore store;
+  CuGdcmCreators creators;
+  store.creators = &creators;
+  store.reuse_parent = true;
   for (gdcm::DataSet::ConstIterator it = ds.Begin (); it != ds.End (); ++it)
     {
       const gdcm::DataElement &de = *it;
@@ -247,10 +328,18 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
       if (t.GetGroup () == 0x0002 || t.GetGroup () == 0xFFFE || is_pixel_data (t))
         continue;
 
+      if (t.IsPrivate () && t.GetGroup () != creators.group)
+        {
+          creators.group = t.GetGroup ();
+          for (auto &n : creators.name)
+            n.clear ();
+        }
+
       CuDicomElement el;
-      CuGdcmElementStore store;
       gdcm::SmartPointer<gdcm::SequenceOfItems> items;
       _cu_gdcm_element_fill (ds, de, charset, prefix, depth, &el, store, items);
+      if (t.IsPrivate () && t.IsPrivateCreator ())
+        creators.name[t.GetElement () & 0xFF] = store.creator;
       if (!w.visit (&el, w.user_data))
         return false;
       if (!items)
@@ -292,6 +381,14 @@ walk_guarded (gpointer data, GError **error)
 
 } /* namespace */
 
+bool
+_cu_gdcm_walk_dataset (const gdcm::DataSet &ds, CuDicomVisitFunc visit, gpointer user_data,
+                       const char *path)
+{
+  Walk w = { visit, user_data, path };
+  return walk_dataset (w, ds, nullptr, std::string (), 0);
+}
+
 extern "C" gboolean
 cu_dicom_walk_file (const char *path, CuDicomVisitFunc visit, gpointer user_data,
                     GError **error)
@@ -309,23 +406,38 @@ cu_dicom_walk_file (const char *path, CuDicomVisitFunc visit, gpointer user_data
   return _cu_gdcm_run_guarded (path, walk_guarded, &call, error);
 }
 
+/* Two letters as one number, for switches. */
+#define VR2(a, b) (((unsigned) (a) << 8) | (unsigned) (b))
+
 bool
 _cu_gdcm_vr_is_text (const char *vr)
 {
-  static const char *const text_vrs[] = { "AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT",
-                                          "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT" };
-  for (const char *t : text_vrs)
-    if (strcmp (vr, t) == 0)
-      return true;
-  return false;
+  if (vr == nullptr || vr[0] == '\0')
+    return false;
+  switch (VR2 (vr[0], vr[1]))
+    {
+    case VR2 ('A', 'E'): case VR2 ('A', 'S'): case VR2 ('C', 'S'): case VR2 ('D', 'A'):
+    case VR2 ('D', 'S'): case VR2 ('D', 'T'): case VR2 ('I', 'S'): case VR2 ('L', 'O'):
+    case VR2 ('L', 'T'): case VR2 ('P', 'N'): case VR2 ('S', 'H'): case VR2 ('S', 'T'):
+    case VR2 ('T', 'M'): case VR2 ('U', 'C'): case VR2 ('U', 'I'): case VR2 ('U', 'R'):
+    case VR2 ('U', 'T'):
+      return vr[2] == '\0';
+    default:
+      return false;
+    }
 }
 
 bool
 _cu_gdcm_vr_uses_charset (const char *vr)
 {
-  static const char *const vrs[] = { "LO", "LT", "PN", "SH", "ST", "UC", "UT" };
-  for (const char *t : vrs)
-    if (strcmp (vr, t) == 0)
-      return true;
-  return false;
+  if (vr == nullptr || vr[0] == '\0')
+    return false;
+  switch (VR2 (vr[0], vr[1]))
+    {
+    case VR2 ('L', 'O'): case VR2 ('L', 'T'): case VR2 ('P', 'N'): case VR2 ('S', 'H'):
+    case VR2 ('S', 'T'): case VR2 ('U', 'C'): case VR2 ('U', 'T'):
+      return vr[2] == '\0';
+    default:
+      return false;
+    }
 }

@@ -298,14 +298,17 @@ walk_path (Walk *walk, const char *path)
 static void
 read_entry (FileEntry *entry, CuDeidChecker *checker)
 {
-  entry->header = cu_dicom_header_read (entry->path, &entry->error);
+  /* One parse per file: the check walks the data set the header reader has just parsed. */
+  if (checker != NULL)
+    entry->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+  entry->header = cu_deid_check_read (checker, entry->path, entry->findings, &entry->error);
   if (entry->header == NULL && entry->error == NULL)
     g_set_error (&entry->error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
                  _("the header could not be read"));
   /* Only what can be catalogued is checked: a rejected file has no study to quarantine. */
-  if (entry->header != NULL && checker != NULL
-      && g_strcmp0 (entry->header->sop_class_uid, DICOMDIR_SOP_CLASS) != 0)
-    entry->findings = _cu_store_deid_check_file (checker, entry->path);
+  if (entry->header == NULL
+      || g_strcmp0 (entry->header->sop_class_uid, DICOMDIR_SOP_CLASS) == 0)
+    g_clear_pointer (&entry->findings, g_ptr_array_unref);
 }
 
 static void

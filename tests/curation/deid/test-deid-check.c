@@ -302,22 +302,38 @@ test_manifest_phi (void)
   g_assert_cmpuint (n, >=, 10);
 }
 
-/* Files de-identified by their publishers. They carry PatientIdentityRemoved=YES, so no marker
- * error; what the publishers kept is still reported under the strict site profile, exactly as
- * the MANIFEST lists it: TCIA's prostate series keeps the StationName and a hashed
- * AccessionNumber (not recognisable as a dummy), the refaced GE T1 ("FRUIT") keeps
- * InstitutionName, StationName, DeviceSerialNumber and every GE private group; their
- * pseudonym PatientIDs are findings without a pattern. These files would be quarantined, and
- * rightly: a curator decides (override) or the site fixes them. With the publisher's pseudonym
- * scheme as the pattern, the PatientID is accepted. */
+/* The pseudonym schemes of the corpus's publishers, as a site receiving from them would set
+ * its pattern: TCIA's QIN collections, the CQ500 head CT collection, the constant "FRUIT" of
+ * the refaced GE T1 sample, and the 11-character random tokens of the dcm_qa_ct GE head. */
+#define PUBLISHERS_PATTERN \
+  "^(QIN-[A-Z]+-[0-9]{2}-[0-9]{4}|CQ500-CT-[0-9]+|FRUIT|[A-Za-z0-9]{11})$"
+
+static const CuDeidFinding *
+find_keyword (GPtrArray *findings, const char *keyword)
+{
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const CuDeidFinding *f = findings->pdata[i];
+      if (g_strcmp0 (f->keyword, keyword) == 0)
+        return f;
+    }
+  return NULL;
+}
+
+/* Files the MANIFEST marks de-identified by their publishers (and not "contains fake PHI")
+ * pass the gate under the site defaults, every file of them: no ERROR finding. What the
+ * publishers kept is still reported, lowered for the reason the file gives (cu-deid-check.c):
+ * hashed values (AccessionNumber, the GE T1's InstitutionName/StationName/DeviceSerialNumber)
+ * as INFO in files whose identity was removed, TCIA's StationName as a WARNING under the
+ * Retain Device Identity option it declares, GE acquisition parameters as known-safe
+ * private attributes. One exception, asserted exactly: TCIA's prostate ADC series keeps a
+ * Requested Procedure ID inside the Request Attributes Sequence, which no option allows
+ * (X even under Clean Descriptors): a residual identifier, rightly quarantined. */
 static void
-test_deidentified_markers (void)
+test_deidentified_pass (void)
 {
   g_autoptr (GPtrArray) rows = manifest ();
-  g_autoptr (GHashTable) vocabulary = vocabulary_of (rows);
-  g_autoptr (CuDeidChecker) plain = checker (CU_DEID_OPTIONS_SITE_DEFAULT, NULL);
-  g_autoptr (CuDeidChecker) tcia = checker (CU_DEID_OPTIONS_SITE_DEFAULT,
-                                            "^QIN-[A-Z]+-[0-9]{2}-[0-9]{4}$");
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, PUBLISHERS_PATTERN);
   g_autoptr (GHashTable) folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   guint n = 0;
 
@@ -325,6 +341,91 @@ test_deidentified_markers (void)
     {
       ManifestRow *r = rows->pdata[i];
       if (strstr (r->kind, "de-identified marker") == NULL
+          || strstr (r->kind, "contains fake PHI") != NULL
+          || strstr (r->kind, "malformed") != NULL)
+        continue;
+      g_autofree char *folder = g_path_get_dirname (r->relpath);
+      g_hash_table_add (folders, g_steal_pointer (&folder));
+      g_autofree char *path = corpus (r->relpath);
+      g_autoptr (GPtrArray) findings = check (c, path);
+      gboolean prostate = g_str_has_prefix (r->relpath, "mr/prostate_adc_ge/");
+      for (guint k = 0; k < findings->len; k++)
+        {
+          const CuDeidFinding *f = findings->pdata[k];
+          if (f->severity != CU_DEID_SEVERITY_ERROR)
+            continue;
+          if (prostate && g_strcmp0 (f->tag_path, "(0040,0275)[0]/(0040,1001)") == 0)
+            continue;
+          dump (findings);
+          g_error ("%s: de-identified by its publisher, but %s %s is an error", r->relpath,
+                   f->keyword, f->tag_path);
+        }
+      if (prostate)
+        {
+          g_assert_true (has_rule (findings, "profile", "(0040,0275)[0]/(0040,1001)",
+                                   CU_DEID_SEVERITY_ERROR));
+          const CuDeidFinding *station = find_keyword (findings, "StationName");
+          g_assert_nonnull (station);
+          g_assert_cmpint (station->severity, ==, CU_DEID_SEVERITY_WARNING);
+          g_assert_nonnull (strstr (station->found, "Retain Device Identity"));
+        }
+      if (g_str_has_prefix (r->relpath, "mr/ge_t1_3d_deidentified/"))
+        {
+          static const char *const hashed[] = { "AccessionNumber", "InstitutionName",
+                                                "StationName", "DeviceSerialNumber" };
+          for (guint h = 0; h < G_N_ELEMENTS (hashed); h++)
+            {
+              const CuDeidFinding *f = find_keyword (findings, hashed[h]);
+              g_assert_nonnull (f);
+              g_assert_cmpint (f->severity, ==, CU_DEID_SEVERITY_INFO);
+            }
+          /* Listed GE parameters: fine under the declared Retain Safe Private; the opaque
+           * Protocol Data Block is not on the list, a warning. */
+          g_assert_true (has_rule (findings, "private", "(0025,101B)", CU_DEID_SEVERITY_WARNING));
+          const CuDeidFinding *acq = find_keyword (findings, "GEMS_ACQU_01");
+          g_assert_nonnull (acq);
+          g_assert_cmpint (acq->severity, ==, CU_DEID_SEVERITY_INFO);
+        }
+      n++;
+    }
+  g_test_message ("%u de-identified files in %u folders pass", n, g_hash_table_size (folders));
+  g_assert_cmpuint (g_hash_table_size (folders), >=, 4);
+  g_assert_cmpuint (n, >=, 240);
+
+  /* The GE HiSpeed head declares nothing: its GE acquisition parameters are known safe, a
+   * warning without Retain Safe Private; PatientName REMOVED is a dummy, the empty
+   * De-identification Method a warning. */
+  g_autofree char *ge = corpus ("ct/ge_hispeed_tilt_variable_spacing/01.dcm");
+  g_autoptr (GPtrArray) findings = check (c, ge);
+  g_assert_false (has_rule (findings, "profile", "(0010,0010)", CU_DEID_SEVERITY_INFO));
+  g_assert_true (has_rule (findings, "marker", "(0012,0063)", CU_DEID_SEVERITY_WARNING));
+  const CuDeidFinding *parm = find_keyword (findings, "GEMS_PARM_01");
+  g_assert_nonnull (parm);
+  g_assert_cmpint (parm->severity, ==, CU_DEID_SEVERITY_WARNING);
+
+  /* Without the publishers' pattern their pseudonyms are what the site does not expect. */
+  g_autoptr (CuDeidChecker) plain = checker (CU_DEID_OPTIONS_SITE_DEFAULT, NULL);
+  g_autoptr (GPtrArray) plain_findings = check (plain, ge);
+  g_assert_true (has_rule (plain_findings, "profile", "(0010,0020)", CU_DEID_SEVERITY_ERROR));
+}
+
+/* Files with fake PHI that still carry a de-identification marker: the marker is judged as
+ * it says (YES: no marker error; the Siemens XA10 series says NO: an error), and the
+ * identifying attributes the MANIFEST lists are flagged, exactly, as errors. */
+static void
+test_deidentified_markers (void)
+{
+  g_autoptr (GPtrArray) rows = manifest ();
+  g_autoptr (GHashTable) vocabulary = vocabulary_of (rows);
+  g_autoptr (CuDeidChecker) plain = checker (CU_DEID_OPTIONS_SITE_DEFAULT, NULL);
+  g_autoptr (GHashTable) folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint n = 0;
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      ManifestRow *r = rows->pdata[i];
+      if (strstr (r->kind, "de-identified marker") == NULL
+          || strstr (r->kind, "contains fake PHI") == NULL
           || strstr (r->kind, "malformed") != NULL)
         continue;
       g_autofree char *folder = g_path_get_dirname (r->relpath);
@@ -334,38 +435,13 @@ test_deidentified_markers (void)
 
       g_autofree char *path = corpus (r->relpath);
       g_autoptr (GPtrArray) findings = check (plain, path);
-      dump (findings);
-      /* With the marker YES, no error about it (at most the warning that the method is not
-       * described); a file whose marker says NO (the Siemens XA10 series) is an error. */
       gboolean yes = strstr (r->notes, "PatientIdentityRemoved=YES") != NULL;
       g_assert_true (yes || strstr (r->notes, "PatientIdentityRemoved=NO") != NULL);
       g_assert_true (has_rule (findings, "marker", "(0012,0062)", CU_DEID_SEVERITY_ERROR) != yes);
       assert_matches_manifest (plain, r, vocabulary, NULL);
       n++;
     }
-  g_assert_cmpuint (n, >=, 4);
-
-  /* TCIA's QIN prostate series: the pseudonym matches its scheme, nothing else changes. */
-  for (guint i = 0; i < rows->len; i++)
-    {
-      ManifestRow *r = rows->pdata[i];
-      if (!g_str_has_prefix (r->relpath, "mr/prostate_adc_ge/"))
-        continue;
-      g_autofree char *path = corpus (r->relpath);
-      g_autoptr (GPtrArray) findings = check (tcia, path);
-      g_assert_false (has_rule (findings, "pseudonym-pattern", "(0010,0020)",
-                                CU_DEID_SEVERITY_ERROR));
-      assert_matches_manifest (tcia, r, vocabulary, "PatientID");
-      break;
-    }
-
-  /* The GE HiSpeed head: PatientName REMOVED is a dummy, and the empty De-identification
-   * Method is only a warning. */
-  g_autofree char *ge = corpus ("ct/ge_hispeed_tilt_variable_spacing/01.dcm");
-  g_autoptr (GPtrArray) findings = check (plain, ge);
-  g_autoptr (GHashTable) got = keywords_of (findings, "profile", CU_DEID_SEVERITY_ERROR, TRUE);
-  g_assert_false (g_hash_table_contains (got, "PatientName"));
-  g_assert_true (has_rule (findings, "marker", "(0012,0063)", CU_DEID_SEVERITY_WARNING));
+  g_assert_cmpuint (n, >=, 2);
 }
 
 /* ---- Synthetic files ---------------------------------------------------------------------- */
@@ -572,7 +648,7 @@ test_synthetic_planted (void)
     { PLANT_DOB_IN_COMMENTS, "phi-text", "(0020,4000)", CU_DEID_SEVERITY_ERROR },
     { PLANT_EMAIL_IN_PROTOCOL, "phi-text", "(0018,1030)", CU_DEID_SEVERITY_ERROR },
     { PLANT_MRN_IN_SERIES_DESCRIPTION, "phi-text", "(0008,103E)", CU_DEID_SEVERITY_ERROR },
-    { PLANT_PRIVATE, "private", "(0029,0010)", CU_DEID_SEVERITY_ERROR },
+    { PLANT_PRIVATE, "private", "(0029,1001)", CU_DEID_SEVERITY_ERROR },
     { PLANT_OVERLAY, "overlay", "(6000,3000)", CU_DEID_SEVERITY_ERROR },
     { PLANT_CURVE, "curve", NULL, CU_DEID_SEVERITY_ERROR },
     { PLANT_BIRTH_DATE, "profile", "(0010,0030)", CU_DEID_SEVERITY_ERROR },
@@ -608,8 +684,9 @@ test_synthetic_planted (void)
       g_unlink (path);
     }
 
-  /* Options change the verdict: Retain UIDs keeps the vendor UID, Retain Safe Private the
-   * private group, Clean Graphics the overlay. */
+  /* Options change the verdict: Retain UIDs keeps the vendor UID, Clean Graphics the overlay;
+   * Retain Safe Private lowers the unknown private group to a warning (the de-identifier
+   * judged it safe; Curata does not know "ACME 1.0"). */
   static const struct { Plant plant; CuDeidOptions extra; } relaxed[] = {
     { PLANT_VENDOR_UID, CU_DEID_RETAIN_UIDS },
     { PLANT_PRIVATE, CU_DEID_RETAIN_SAFE_PRIVATE },
@@ -623,7 +700,14 @@ test_synthetic_planted (void)
                                              PSEUDONYM_PATTERN);
       g_autoptr (GPtrArray) findings = check (r, path);
       dump (findings);
-      g_assert_cmpuint (findings->len, ==, 0);
+      if (relaxed[i].plant == PLANT_PRIVATE)
+        {
+          g_assert_cmpuint (findings->len, ==, 1);
+          g_assert_true (has_rule (findings, "private", "(0029,1001)",
+                                   CU_DEID_SEVERITY_WARNING));
+        }
+      else
+        g_assert_cmpuint (findings->len, ==, 0);
       g_unlink (path);
     }
 
@@ -859,6 +943,81 @@ findings_text (CuDeidChecker *c, char **paths)
   return g_string_free (s, FALSE);
 }
 
+/* Header and check in one parse (cu_deid_check_read, what the import and `deid-check FILES`
+ * do) give exactly the findings of the check on its own parse and exactly the header of
+ * cu_dicom_header_read, on one file of every folder of the corpus; unreadable files fail
+ * both ways and append nothing. */
+static void
+add_one_per_folder (const char *dir, GPtrArray *out)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  gboolean took_file = FALSE;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, (GCompareFunc) g_strcmp0);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *p = g_build_filename (dir, names->pdata[i], NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        add_one_per_folder (p, out);
+      else if (!took_file && !g_str_has_suffix (p, ".tsv") && !g_str_has_suffix (p, ".md"))
+        {
+          g_ptr_array_add (out, g_strdup (p));
+          took_file = TRUE;
+        }
+    }
+}
+
+static void
+test_one_parse (void)
+{
+  g_autoptr (CuDeidChecker) c = checker (CU_DEID_OPTIONS_SITE_DEFAULT, NULL);
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *root = corpus ("");
+  guint n_read = 0;
+
+  add_one_per_folder (root, paths);
+  g_assert_cmpuint (paths->len, >=, 20);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = paths->pdata[i];
+      g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr (GPtrArray) two = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr (GError) e1 = NULL;
+      g_autoptr (GError) e2 = NULL;
+      g_autoptr (CuDicomHeader) h1 = cu_deid_check_read (c, path, one, &e1);
+      g_autoptr (CuDicomHeader) h2 = cu_dicom_header_read (path, &e2);
+
+      g_assert_true ((h1 == NULL) == (h2 == NULL));
+      if (h1 == NULL)
+        {
+          g_assert_nonnull (e1);
+          g_assert_cmpuint (one->len, ==, 0);
+          continue;
+        }
+      n_read++;
+      g_assert_cmpstr (h1->sop_instance_uid, ==, h2->sop_instance_uid);
+      g_assert_cmpstr (h1->study_uid, ==, h2->study_uid);
+      g_assert_cmpstr (h1->patient_id, ==, h2->patient_id);
+      g_assert_cmpint (h1->rows, ==, h2->rows);
+      g_assert_cmpint (h1->n_frames, ==, h2->n_frames);
+      g_assert_true (cu_deid_check_file (c, path, two, NULL));
+      g_assert_cmpuint (one->len, ==, two->len);
+      for (guint k = 0; k < one->len; k++)
+        {
+          CuDeidFinding *a = one->pdata[k], *b = two->pdata[k];
+          g_assert_cmpstr (a->rule, ==, b->rule);
+          g_assert_cmpstr (a->tag_path, ==, b->tag_path);
+          g_assert_cmpstr (a->found, ==, b->found);
+          g_assert_cmpint (a->severity, ==, b->severity);
+        }
+    }
+  g_test_message ("%u of %u files read and checked in one parse", n_read, paths->len);
+  g_assert_cmpuint (n_read, >=, 20);
+}
+
 static gpointer
 thread_main (gpointer data)
 {
@@ -902,6 +1061,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/deid/check/manifest-phi", test_manifest_phi);
   g_test_add_func ("/deid/check/deidentified-markers", test_deidentified_markers);
+  g_test_add_func ("/deid/check/deidentified-pass", test_deidentified_pass);
   g_test_add_func ("/deid/check/synthetic-clean", test_synthetic_clean);
   g_test_add_func ("/deid/check/synthetic-planted", test_synthetic_planted);
   g_test_add_func ("/deid/check/study-consistency", test_study_consistency);
@@ -909,5 +1069,6 @@ main (int argc, char **argv)
   g_test_add_func ("/deid/check/gdcmanon", test_gdcmanon);
   g_test_add_func ("/deid/check/demo", test_demo);
   g_test_add_func ("/deid/check/threads", test_threads);
+  g_test_add_func ("/deid/check/one-parse", test_one_parse);
   return g_test_run ();
 }
