@@ -136,7 +136,7 @@ collect_code (SourceAttributes *src, const CuDicomElement *e)
   item = g_ascii_strtoull (rest, &end, 10);
   if (end == rest || item > 64)
     return;
-  if (e->group == 0x0008 && e->element == 0x0100)
+  if (e->group == 0x0008 && (e->element == 0x0100 || e->element == 0x0119))
     slot = 0;
   else if (e->group == 0x0008 && e->element == 0x0102)
     slot = 1;
@@ -371,7 +371,12 @@ build_instance (const WriteContext *w, int k, int t, const gint16 *pixels)
           if (value == NULL || scheme == NULL || meaning == NULL)
             continue;
           items[n] = cu_dicom_dataset_new ();
-          cu_dicom_dataset_add_string (items[n], T (0008, 0100), "SH", value);
+          /* Code values longer than SH's 16 characters (some vendors write their own, e.g.
+           * "replace_recognizable") belong in Long Code Value (PS3.3 8.8). */
+          if (strlen (value) > 16)
+            cu_dicom_dataset_add_string (items[n], T (0008, 0119), "UC", value);
+          else
+            cu_dicom_dataset_add_string (items[n], T (0008, 0100), "SH", value);
           cu_dicom_dataset_add_string (items[n], T (0008, 0102), "SH", scheme);
           cu_dicom_dataset_add_string (items[n], T (0008, 0104), "LO", meaning);
           n++;
