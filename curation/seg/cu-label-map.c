@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-label-map.c — label map storage, label table, undo snapshots (cu-label-map.h).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+
+#include "cu-label-map.h"
+
+G_DEFINE_QUARK (cu-seg-error-quark, cu_seg_error)
+
+CuLabel *
+cu_label_new (guint8 value, const char *name, const guint8 rgb[3])
+{
+  CuLabel *label = g_new0 (CuLabel, 1);
+
+  label->value = value;
+  label->name = g_strdup (name != NULL ? name : "");
+  if (rgb != NULL)
+    memcpy (label->rgb, rgb, 3);
+  else
+    cu_label_default_color (value, label->rgb);
+  return label;
+}
+
+CuLabel *
+cu_label_copy (const CuLabel *label)
+{
+  CuLabel *copy = g_new0 (CuLabel, 1);
+
+  *copy = *label;
+  copy->name = g_strdup (label->name);
+  copy->category_code = g_strdup (label->category_code);
+  copy->category_scheme = g_strdup (label->category_scheme);
+  copy->category_meaning = g_strdup (label->category_meaning);
+  copy->type_code = g_strdup (label->type_code);
+  copy->type_scheme = g_strdup (label->type_scheme);
+  copy->type_meaning = g_strdup (label->type_meaning);
+  copy->terminology_id = g_strdup (label->terminology_id);
+  copy->form_json = g_strdup (label->form_json);
+  return copy;
+}
+
+void
+cu_label_free (CuLabel *label)
+{
+  if (label == NULL)
+    return;
+  g_free (label->name);
+  g_free (label->category_code);
+  g_free (label->category_scheme);
+  g_free (label->category_meaning);
+  g_free (label->type_code);
+  g_free (label->type_scheme);
+  g_free (label->type_meaning);
+  g_free (label->terminology_id);
+  g_free (label->form_json);
+  g_free (label);
+}
+
+/* Saturated, distinguishable on grey images; the first ones follow ITK-SNAP's order
+ * (red, green, blue, yellow, cyan, magenta …). */
+static const guint8 palette[][3] = {
+  { 230, 25, 45 }, { 60, 200, 75 }, { 0, 130, 230 }, { 255, 215, 25 }, { 70, 220, 230 },
+  { 240, 50, 230 }, { 245, 130, 50 }, { 145, 30, 180 }, { 210, 245, 60 }, { 250, 190, 210 },
+  { 0, 128, 128 }, { 220, 190, 255 }, { 170, 110, 40 }, { 255, 250, 200 }, { 128, 0, 0 },
+  { 170, 255, 195 },
+};
+
+void
+cu_label_default_color (guint8 value, guint8 rgb[3])
+{
+  memcpy (rgb, palette[(value + G_N_ELEMENTS (palette) - 1) % G_N_ELEMENTS (palette)], 3);
+}
+
+CuLabelMap *
+cu_label_map_new (const CuVolume *geometry, GError **error)
+{
+  CuLabelMap *self;
+  gsize n;
+
+  g_return_val_if_fail (geometry != NULL, NULL);
+
+  if (geometry->dims[0] < 1 || geometry->dims[1] < 1 || geometry->dims[2] < 1
+      || (double) geometry->dims[0] * geometry->dims[1] * geometry->dims[2] > 4e9)
+    {
+      g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_GRID,
+                   _("A label map cannot have %d × %d × %d voxels"), geometry->dims[0],
+                   geometry->dims[1], geometry->dims[2]);
+      return NULL;
+    }
+  n = (gsize) geometry->dims[0] * geometry->dims[1] * geometry->dims[2];
+  self = g_new0 (CuLabelMap, 1);
+  g_atomic_ref_count_init (&self->ref_count);
+  memcpy (self->dims, geometry->dims, sizeof self->dims);
+  self->geometry = cu_volume_copy (geometry, FALSE);
+  self->geometry->dims[3] = 1;
+  self->data = g_try_malloc0 (n);
+  if (self->data == NULL)
+    {
+      g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_GRID, _("Out of memory for a label map"));
+      cu_volume_unref (self->geometry);
+      g_free (self);
+      return NULL;
+    }
+  self->labels = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_label_free);
+  return self;
+}
+
+CuLabelMap *
+cu_label_map_ref (CuLabelMap *self)
+{
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+static void
+drop_snapshot (CuLabelMap *self)
+{
+  if (self->snapshot == NULL)
+    return;
+  for (int k = 0; k < self->dims[2]; k++)
+    g_free (self->snapshot[k]);
+  g_clear_pointer (&self->snapshot, g_free);
+}
+
+void
+cu_label_map_unref (CuLabelMap *self)
+{
+  if (self == NULL || !g_atomic_ref_count_dec (&self->ref_count))
+    return;
+  drop_snapshot (self);
+  g_ptr_array_unref (self->labels);
+  cu_volume_unref (self->geometry);
+  g_free (self->data);
+  g_free (self);
+}
+
+CuLabelMap *
+cu_label_map_copy (const CuLabelMap *self)
+{
+  CuLabelMap *copy = cu_label_map_new (self->geometry, NULL);
+
+  memcpy (copy->data, self->data, cu_label_map_n_voxels (self));
+  for (guint i = 0; i < self->labels->len; i++)
+    g_ptr_array_add (copy->labels, cu_label_copy (self->labels->pdata[i]));
+  return copy;
+}
+
+gsize
+cu_label_map_n_voxels (const CuLabelMap *self)
+{
+  return (gsize) self->dims[0] * self->dims[1] * self->dims[2];
+}
+
+gboolean
+cu_label_map_same_grid (const CuLabelMap *self, const CuVolume *other)
+{
+  const CuVolume *g = self->geometry;
+
+  for (int c = 0; c < 3; c++)
+    if (g->dims[c] != other->dims[c] || fabs (g->spacing[c] - other->spacing[c]) > 1e-3
+        || fabs (g->origin[c] - other->origin[c]) > 1e-3)
+      return FALSE;
+  for (int c = 0; c < 9; c++)
+    if (fabs (g->direction[c] - other->direction[c]) > 1e-4)
+      return FALSE;
+  return TRUE;
+}
+
+guint
+cu_label_map_get_n_labels (const CuLabelMap *self)
+{
+  return self->labels->len;
+}
+
+const CuLabel *
+cu_label_map_get_label_at (const CuLabelMap *self, guint index)
+{
+  g_return_val_if_fail (index < self->labels->len, NULL);
+  return self->labels->pdata[index];
+}
+
+const CuLabel *
+cu_label_map_get_label (const CuLabelMap *self, guint8 value)
+{
+  for (guint i = 0; i < self->labels->len; i++)
+    if (((CuLabel *) self->labels->pdata[i])->value == value)
+      return self->labels->pdata[i];
+  return NULL;
+}
+
+static int
+compare_labels (gconstpointer a, gconstpointer b)
+{
+  const CuLabel *la = *(CuLabel *const *) a, *lb = *(CuLabel *const *) b;
+  return (int) la->value - (int) lb->value;
+}
+
+void
+cu_label_map_set_label (CuLabelMap *self, const CuLabel *label)
+{
+  g_return_if_fail (label != NULL && label->value != 0);
+
+  for (guint i = 0; i < self->labels->len; i++)
+    if (((CuLabel *) self->labels->pdata[i])->value == label->value)
+      {
+        cu_label_free (self->labels->pdata[i]);
+        self->labels->pdata[i] = cu_label_copy (label);
+        return;
+      }
+  g_ptr_array_add (self->labels, cu_label_copy (label));
+  g_ptr_array_sort (self->labels, compare_labels);
+}
+
+void
+cu_label_map_remove_label (CuLabelMap *self, guint8 value)
+{
+  gsize n = cu_label_map_n_voxels (self);
+
+  for (guint i = 0; i < self->labels->len; i++)
+    if (((CuLabel *) self->labels->pdata[i])->value == value)
+      {
+        g_ptr_array_remove_index (self->labels, i);
+        break;
+      }
+  for (gsize v = 0; v < n; v++)
+    if (self->data[v] == value)
+      self->data[v] = 0;
+}
+
+guint8
+cu_label_map_next_free_value (const CuLabelMap *self)
+{
+  for (int v = 1; v <= 255; v++)
+    if (cu_label_map_get_label (self, (guint8) v) == NULL)
+      return (guint8) v;
+  return 0;
+}
+
+gsize
+cu_label_map_count (const CuLabelMap *self, guint8 value)
+{
+  gsize n = cu_label_map_n_voxels (self), count = 0;
+
+  for (gsize v = 0; v < n; v++)
+    count += self->data[v] == value;
+  return count;
+}
+
+double
+cu_label_map_voxel_ml (const CuLabelMap *self)
+{
+  const double *s = self->geometry->spacing;
+  return s[0] * s[1] * s[2] / 1000.0;
+}
+
+double
+cu_label_map_volume_ml (const CuLabelMap *self, guint8 value)
+{
+  return (double) cu_label_map_count (self, value) * cu_label_map_voxel_ml (self);
+}
+
+gboolean
+cu_label_map_k_range (const CuLabelMap *self, guint8 value, int *k0, int *k1)
+{
+  gsize plane = (gsize) self->dims[0] * self->dims[1];
+  int first = -1, last = -1;
+
+  for (int k = 0; k < self->dims[2]; k++)
+    {
+      const guint8 *s = self->data + (gsize) k * plane;
+      for (gsize v = 0; v < plane; v++)
+        if (s[v] == value)
+          {
+            if (first < 0)
+              first = k;
+            last = k;
+            break;
+          }
+    }
+  if (k0 != NULL)
+    *k0 = first;
+  if (k1 != NULL)
+    *k1 = last;
+  return first >= 0;
+}
+
+void
+cu_label_map_touch_slice (CuLabelMap *self, int k)
+{
+  gsize plane;
+
+  if (self->snapshot == NULL || k < 0 || k >= self->dims[2] || self->snapshot[k] != NULL)
+    return;
+  plane = (gsize) self->dims[0] * self->dims[1];
+  self->snapshot[k] = g_memdup2 (self->data + (gsize) k * plane, plane);
+}
+
+void
+cu_label_map_touch_all (CuLabelMap *self)
+{
+  for (int k = 0; k < self->dims[2]; k++)
+    cu_label_map_touch_slice (self, k);
+}
+
+/* ---- JSON --------------------------------------------------------------------------- */
+
+static void
+set_string (JsonBuilder *b, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+char *
+cu_label_map_labels_to_json (const CuLabelMap *self)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; i < self->labels->len; i++)
+    {
+      const CuLabel *l = self->labels->pdata[i];
+      g_autofree char *color = g_strdup_printf ("#%02x%02x%02x", l->rgb[0], l->rgb[1], l->rgb[2]);
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "value");
+      json_builder_add_int_value (b, l->value);
+      set_string (b, "name", l->name);
+      set_string (b, "color", color);
+      set_string (b, "category_code", l->category_code);
+      set_string (b, "category_scheme", l->category_scheme);
+      set_string (b, "category_meaning", l->category_meaning);
+      set_string (b, "type_code", l->type_code);
+      set_string (b, "type_scheme", l->type_scheme);
+      set_string (b, "type_meaning", l->type_meaning);
+      set_string (b, "terminology_id", l->terminology_id);
+      if (l->form_json != NULL)
+        {
+          g_autoptr(JsonNode) form = json_from_string (l->form_json, NULL);
+          if (form != NULL)
+            {
+              json_builder_set_member_name (b, "form");
+              json_builder_add_value (b, g_steal_pointer (&form));
+            }
+        }
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+static char *
+dup_member (JsonObject *o, const char *name)
+{
+  if (!json_object_has_member (o, name) || json_object_get_null_member (o, name))
+    return NULL;
+  return g_strdup (json_object_get_string_member (o, name));
+}
+
+gboolean
+cu_label_map_labels_from_json (CuLabelMap *self, const char *json, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *array;
+
+  if (!json_parser_load_from_data (parser, json, -1, error))
+    return FALSE;
+  if (!JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    {
+      g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_FORMAT, _("The label table is not a JSON array"));
+      return FALSE;
+    }
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_ptr_array_set_size (self->labels, 0);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *o = json_array_get_object_element (array, i);
+      g_autoptr(CuLabel) l = NULL;
+      gint64 value;
+      g_autofree char *color = NULL;
+
+      if (o == NULL || !json_object_has_member (o, "value"))
+        continue;
+      value = json_object_get_int_member (o, "value");
+      if (value < 1 || value > 255)
+        continue;
+      l = cu_label_new ((guint8) value, NULL, NULL);
+      g_free (l->name);
+      l->name = dup_member (o, "name");
+      if (l->name == NULL)
+        l->name = g_strdup ("");
+      color = dup_member (o, "color");
+      if (color != NULL && strlen (color) == 7 && color[0] == '#')
+        {
+          guint32 rgb = (guint32) g_ascii_strtoull (color + 1, NULL, 16);
+          l->rgb[0] = (rgb >> 16) & 0xff;
+          l->rgb[1] = (rgb >> 8) & 0xff;
+          l->rgb[2] = rgb & 0xff;
+        }
+      l->category_code = dup_member (o, "category_code");
+      l->category_scheme = dup_member (o, "category_scheme");
+      l->category_meaning = dup_member (o, "category_meaning");
+      l->type_code = dup_member (o, "type_code");
+      l->type_scheme = dup_member (o, "type_scheme");
+      l->type_meaning = dup_member (o, "type_meaning");
+      l->terminology_id = dup_member (o, "terminology_id");
+      if (json_object_has_member (o, "form")
+          && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "form")))
+        l->form_json = json_to_string (json_object_get_member (o, "form"), FALSE);
+      cu_label_map_set_label (self, l);
+    }
+  return TRUE;
+}
+
+/* The undo record (cu-seg-history.c) opens and closes snapshots through these. */
+void _cu_label_map_open_snapshot (CuLabelMap *self);
+guint8 **_cu_label_map_take_snapshot (CuLabelMap *self);
+
+void
+_cu_label_map_open_snapshot (CuLabelMap *self)
+{
+  drop_snapshot (self);
+  self->snapshot = g_new0 (guint8 *, self->dims[2]);
+}
+
+guint8 **
+_cu_label_map_take_snapshot (CuLabelMap *self)
+{
+  return g_steal_pointer (&self->snapshot);
+}

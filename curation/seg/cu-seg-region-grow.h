@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-seg-region-grow.h — region growing from a seed with an intensity tolerance.
+ */
+#pragma once
+
+#include "cu-label-map.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int seed[3];              /* voxel index */
+  double tolerance;         /* accept |value − seed value| ≤ tolerance */
+  guint8 value;             /* label written */
+  int slice_axis;           /* -1: grow in 3D; 0/1/2: stay in the seed's slice normal to it */
+  gsize max_voxels;         /* stop after this many (0: no limit) */
+  gboolean keep_others;     /* do not grow into (or over) other labels */
+} CuRegionGrow;
+
+/* Grow (6-connected) from the seed in image (on the map's grid). Returns the number of voxels
+ * labelled, or -1 with error (seed outside, grid mismatch). */
+gssize   cu_seg_region_grow (CuLabelMap *map, const CuVolume *image, int time,
+                             const CuRegionGrow *params, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * cu-seg-terminology.h — the shipped list of coded meanings for labels (lesion types and
+ * anatomic regions, SNOMED CT, DICOM CID 7150/7151 style; data/seg-terminology.tsv).
+ */
+#pragma once
+
+#include "cu-label-map.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  const char *id;            /* "lesion", "prostate-pz" … */
+  const char *group;         /* "lesion" or "anatomy" */
+  const char *name;          /* display name (English; the caller translates it) */
+  const char *category_code, *category_meaning;
+  const char *type_code, *type_meaning;
+  guint8 rgb[3];
+} CuSegTerm;
+
+/* All entries, in file order (owned by the library; loaded once, thread-safe). */
+const CuSegTerm *cu_seg_terminology_get (guint *n_terms);
+const CuSegTerm *cu_seg_terminology_find (const char *id);
+/* Fill the coded fields (and the colour when set_color) of label from a term. */
+void             cu_seg_term_apply      (const CuSegTerm *term, CuLabel *label, gboolean set_color);
+/* Bytes of a shipped data file of this module ("pirads-v2.1-form.json"), or NULL. */
+GBytes          *cu_seg_resource_lookup (const char *name);
+
+G_END_DECLS
+
+G_BEGIN_DECLS
+/* Whether a label stands for a lesion: its term is in the "lesion" group, its category is
+ * Morphologically Altered Structure (49755003), or it carries lesion form answers. */
+gboolean         cu_seg_label_is_lesion (const CuLabel *label);
+G_END_DECLS
