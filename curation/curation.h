@@ -55,3 +55,8 @@
 #include "cu-seg-agreement.h"
 #include "cu-seg-terminology.h"
 #include "cu-seg-form.h"
+#include "cu-store-seg.h"
+#include "cu-seg-nifti.h"
+#include "cu-seg-dicom.h"
+#include "cu-seg-report.h"
+#include "cu-store-seg-io.h"

@@ -52,6 +52,8 @@ static const CuCliCommand commands[] = {
     N_("Register a series rigidly onto another of the same study (new derived series)") },
   { "motion-correct", cu_cli_motion_correct,
     N_("Correct the motion between the volumes of a 4D series (new derived series)") },
+  { "seg", cu_cli_seg,
+    N_("Segmentations: edit, measure, export (DICOM SEG, NIfTI), import, agreement, adjudication") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */

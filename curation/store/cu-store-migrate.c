@@ -317,6 +317,29 @@ static const char migration_5[] =
   "  reason TEXT,"
   "  user TEXT,"
   "  time TEXT);";
+/* Version 6: segmentations (cu-store-seg.h). One row per saved version of a reader's label
+ * map of a series: the grid it was drawn on (dims + spacing/origin/direction as JSON), the label
+ * table with lesion forms (JSON), the zlib-compressed 8-bit labels, who saved it and when.
+ * kind: reading (autosaved after every stroke), imported (from a file), final (adjudicated). */
+static const char migration_6[] =
+  "CREATE TABLE segmentation ("
+  "  id INTEGER PRIMARY KEY,"
+  "  series_uid TEXT NOT NULL,"
+  "  reader TEXT NOT NULL,"
+  "  version INTEGER NOT NULL,"
+  "  kind TEXT NOT NULL DEFAULT 'reading' CHECK (kind IN ('reading', 'imported', 'final')),"
+  "  nx INTEGER NOT NULL,"
+  "  ny INTEGER NOT NULL,"
+  "  nz INTEGER NOT NULL,"
+  "  grid TEXT NOT NULL,"
+  "  labels TEXT NOT NULL,"
+  "  data BLOB NOT NULL,"
+  "  n_labelled INTEGER NOT NULL DEFAULT 0,"
+  "  n_labels INTEGER NOT NULL DEFAULT 0,"
+  "  note TEXT,"
+  "  user TEXT NOT NULL,"
+  "  time TEXT NOT NULL,"
+  "  UNIQUE (series_uid, reader, version));";
 
 static const char *const migrations[] = {
   migration_1,
@@ -324,6 +347,7 @@ static const char *const migrations[] = {
   migration_3,
   migration_4,
   migration_5,
+  migration_6,
 };
 
 int

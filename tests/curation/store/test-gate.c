@@ -604,6 +604,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE flag_bundle; DROP TABLE flag_event; DROP TABLE flag;"
                                  " DROP TABLE qc_run; DROP TABLE qc_finding; DROP TABLE qc_metric;"
                                  " DROP TABLE qc_decision;"
+                                 " DROP TABLE segmentation;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
