@@ -188,6 +188,9 @@ _cu_window_update_actions (CuWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.denoise",
                                  has_volume && self->job_kind != CU_JOB_LOAD);
+  /* The gate decides whether the segmentation may be edited (after a load or an override). */
+  if (self->seg_panel != NULL)
+    cu_seg_panel_set_editable (self->seg_panel, has_volume && cu_window_can_annotate (self));
 }
 
 void

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cu-mpr-view.h"
+#include "cu-seg-panel.h"
 #include "cu-study-browser.h"
 #include "cu-window.h"
 
@@ -36,6 +37,7 @@ struct _CuWindow
   GtkStack *view_stack;
   CuStudyBrowser *browser;
   CuMprView *mpr_view;
+  CuSegPanel *seg_panel;
   GtkRevealer *job_revealer;
   GtkLabel *job_label;
   GtkProgressBar *job_progress;

@@ -353,6 +353,8 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   gtk_stack_set_visible_child_name (self->view_stack, "viewer");
   cu_study_browser_select_series (self->browser, self->series_uid);
   _cu_window_update_gate (self);
+  cu_seg_panel_set_series (self->seg_panel, self->store, self->series_uid, r->volume);
+  cu_seg_panel_set_editable (self->seg_panel, cu_window_can_annotate (self));
   if (r->problems->len > 0)
     {
       g_autofree char *text = NULL;
@@ -681,6 +683,7 @@ cu_window_class_init (CuWindowClass *klass)
 
   g_type_ensure (CU_TYPE_STUDY_BROWSER);
   g_type_ensure (CU_TYPE_MPR_VIEW);
+  g_type_ensure (CU_TYPE_SEG_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/curata/Curata/ui/cu-window.ui");
   gtk_widget_class_bind_template_child (widget_class, CuWindow, toast_overlay);
@@ -689,6 +692,7 @@ cu_window_class_init (CuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, mpr_view);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, seg_panel);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_revealer);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_label);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_progress);
@@ -709,6 +713,7 @@ cu_window_init (CuWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->state = cu_viewer_state_new ();
   cu_mpr_view_set_state (self->mpr_view, self->state);
+  cu_seg_panel_set_state (self->seg_panel, self->state);
 }
 
 CuWindow *

@@ -12,6 +12,8 @@
 #include <math.h>
 
 #include "cu-slice-canvas.h"
+#include "cu-seg-overlay.h"
+#include "cu-tool.h"
 
 /* Pointer travel (px) below which a left press-release counts as a click, not a drag. */
 #define CLICK_SLOP 3.0
@@ -38,6 +40,11 @@ struct _CuSliceCanvas
   double drag_x, drag_y;       /* press point of the zoom drag */
   double pointer_x, pointer_y; /* last pointer position, for ctrl+wheel zoom */
   gboolean dragging_wl;
+
+  /* segmentation: the state's editor (a ref), and whether a tool owns the current drag */
+  CuSegEditor *editor;
+  gboolean tool_drag;
+  gboolean pointer_in;
 };
 
 G_DEFINE_FINAL_TYPE (CuSliceCanvas, cu_slice_canvas, GTK_TYPE_WIDGET)
@@ -254,6 +261,10 @@ cu_slice_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
 
       cu_slice_renderer_render_view (self->renderer, &vp, buf, dev_w, dev_h, stride);
       draw_overlay (self, vol, &vp, buf, dev_w, dev_h, stride);
+      if (self->editor != NULL && cu_seg_editor_get_map (self->editor) != NULL)
+        cu_seg_overlay_blend (cu_seg_editor_get_map (self->editor), vol,
+                              cu_slice_renderer_get_axes (self->renderer), self->slice,
+                              cu_seg_editor_get_style (self->editor), &vp, buf, dev_w, dev_h, stride);
       bytes = g_bytes_new_take (buf, stride * dev_h);
       g_clear_object (&self->texture);
       self->texture = gdk_memory_texture_new (dev_w, dev_h, GDK_MEMORY_R8G8B8A8, bytes, stride);
@@ -275,6 +286,18 @@ cu_slice_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         gtk_snapshot_append_color (snapshot, &colour, &GRAPHENE_RECT_INIT (floor (cx), 0, 1, h));
       }
   }
+
+  /* Tool feedback (brush outline, contour being drawn) and the ruler. */
+  if (self->editor != NULL && cu_seg_editor_get_map (self->editor) != NULL)
+    {
+      const CuToolClass *tool = cu_tool_get_class (cu_seg_editor_get_tool (self->editor));
+      cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &bounds);
+
+      cu_tool_ruler_draw_measurement (self, self->editor, cr);
+      if (tool != NULL)
+        tool->draw (self, self->editor, cr, self->pointer_x, self->pointer_y, self->pointer_in);
+      cairo_destroy (cr);
+    }
 }
 
 static void
@@ -321,13 +344,19 @@ motion_cb (GtkEventControllerMotion *motion, double x, double y, CuSliceCanvas *
 {
   self->pointer_x = x;
   self->pointer_y = y;
+  self->pointer_in = TRUE;
   update_readout (self, x, y);
+  if (self->editor != NULL && cu_seg_editor_get_tool (self->editor) != CU_TOOL_NAVIGATE)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
 leave_cb (GtkEventControllerMotion *motion, CuSliceCanvas *self)
 {
   set_readout (self, NULL);
+  self->pointer_in = FALSE;
+  if (self->editor != NULL)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -388,9 +417,20 @@ scroll_cb (GtkEventControllerScroll *scroll, double dx, double dy, CuSliceCanvas
 static void
 wl_begin_cb (GtkGestureDrag *gesture, double x, double y, CuSliceCanvas *self)
 {
+  const CuToolClass *tool;
+
   if (self->state == NULL)
     return;
   gtk_widget_grab_focus (GTK_WIDGET (self));
+  /* A segmentation tool owns the primary button while it is chosen. */
+  tool = self->editor != NULL ? cu_tool_get_class (cu_seg_editor_get_tool (self->editor)) : NULL;
+  self->tool_drag = tool != NULL;
+  if (tool != NULL)
+    {
+      tool->press (self, self->editor, x, y,
+                   gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (gesture)));
+      return;
+    }
   self->drag_window = cu_viewer_state_get_window (self->state);
   self->drag_level = cu_viewer_state_get_level (self->state);
   self->dragging_wl = FALSE;
@@ -401,6 +441,17 @@ wl_update_cb (GtkGestureDrag *gesture, double dx, double dy, CuSliceCanvas *self
 {
   double lo, hi, per_px;
 
+  if (self->tool_drag)
+    {
+      double x, y;
+      const CuToolClass *tool = cu_tool_get_class (cu_seg_editor_get_tool (self->editor));
+      gtk_gesture_drag_get_start_point (gesture, &x, &y);
+      self->pointer_x = x + dx;
+      self->pointer_y = y + dy;
+      if (tool != NULL)
+        tool->drag (self, self->editor, x + dx, y + dy);
+      return;
+    }
   if (self->state == NULL || cu_viewer_state_get_volume (self->state) == NULL)
     return;
   if (!self->dragging_wl && hypot (dx, dy) < CLICK_SLOP)
@@ -419,6 +470,15 @@ wl_end_cb (GtkGestureDrag *gesture, double dx, double dy, CuSliceCanvas *self)
 {
   double x, y, ijk[3];
 
+  if (self->tool_drag)
+    {
+      const CuToolClass *tool = cu_tool_get_class (cu_seg_editor_get_tool (self->editor));
+      self->tool_drag = FALSE;
+      gtk_gesture_drag_get_start_point (gesture, &x, &y);
+      if (tool != NULL)
+        tool->release (self, self->editor, x + dx, y + dy);
+      return;
+    }
   if (self->dragging_wl || self->state == NULL)
     return;
   gtk_gesture_drag_get_start_point (gesture, &x, &y);
@@ -494,6 +554,9 @@ cu_slice_canvas_dispose (GObject *object)
 
   cu_slice_canvas_set_state (self, NULL);
   g_clear_object (&self->texture);
+  if (self->editor != NULL)
+    g_signal_handlers_disconnect_by_data (self->editor, self);
+  g_clear_object (&self->editor);
   G_OBJECT_CLASS (cu_slice_canvas_parent_class)->dispose (object);
 }
 
@@ -648,6 +711,22 @@ cu_slice_canvas_init (CuSliceCanvas *self)
   add_drag (self, GDK_BUTTON_MIDDLE, G_CALLBACK (pan_begin_cb), G_CALLBACK (pan_update_cb), NULL);
 }
 
+/* Follow the state's segmentation editor: redraw the overlay whenever its voxels change. */
+static void
+sync_editor (CuSliceCanvas *self)
+{
+  CuSegEditor *editor = self->state != NULL ? cu_viewer_state_get_seg_editor (self->state) : NULL;
+
+  if (editor == self->editor)
+    return;
+  if (self->editor != NULL)
+    g_signal_handlers_disconnect_by_data (self->editor, self);
+  g_set_object (&self->editor, editor);
+  if (editor != NULL)
+    g_signal_connect_object (editor, "changed", G_CALLBACK (invalidate), self, G_CONNECT_SWAPPED);
+  invalidate (self);
+}
+
 GtkWidget *
 cu_slice_canvas_new (void)
 {
@@ -667,6 +746,8 @@ cu_slice_canvas_set_state (CuSliceCanvas *self, CuViewerState *state)
   g_set_object (&self->state, state);
   if (state != NULL)
     {
+      g_signal_connect_object (state, "notify::seg-editor", G_CALLBACK (sync_editor), self,
+                               G_CONNECT_SWAPPED);
       g_signal_connect_object (state, "notify::volume", G_CALLBACK (sync_volume), self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (state, "notify::cursor", G_CALLBACK (sync_slice_from_state), self,
@@ -681,6 +762,7 @@ cu_slice_canvas_set_state (CuSliceCanvas *self, CuViewerState *state)
                                G_CONNECT_SWAPPED);
     }
   sync_volume (self);
+  sync_editor (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
@@ -790,4 +872,74 @@ cu_slice_canvas_fit (CuSliceCanvas *self)
   self->pan_x = self->pan_y = 0;
   set_zoom (self, 1.0);
   invalidate (self);
+}
+
+gboolean
+cu_slice_canvas_widget_to_position (CuSliceCanvas *self, double x, double y, double ijk[3])
+{
+  CuSliceViewport vp;
+  CuVolume *vol = cu_slice_renderer_get_volume (self->renderer);
+  double uvs[3];
+  int sw, sh;
+
+  g_return_val_if_fail (CU_IS_SLICE_CANVAS (self), FALSE);
+  if (vol == NULL || !logical_viewport (self, &vp))
+    return FALSE;
+  cu_slice_renderer_get_size (self->renderer, &sw, &sh, NULL, NULL);
+  /* voxel centres at integer positions */
+  uvs[0] = (x - vp.origin_x) / vp.pixel_w - 0.5;
+  uvs[1] = (y - vp.origin_y) / vp.pixel_h - 0.5;
+  uvs[2] = self->slice;
+  if (uvs[0] < -0.5 || uvs[0] > sw - 0.5 || uvs[1] < -0.5 || uvs[1] > sh - 0.5)
+    return FALSE;
+  cu_plane_axes_to_index (cu_slice_renderer_get_axes (self->renderer), vol, uvs, ijk);
+  return TRUE;
+}
+
+void
+cu_slice_canvas_index_to_widget (CuSliceCanvas *self, const double ijk[3], double *x, double *y)
+{
+  CuSliceViewport vp;
+  CuVolume *vol = cu_slice_renderer_get_volume (self->renderer);
+  double uvs[3];
+
+  *x = *y = 0;
+  if (vol == NULL || !logical_viewport (self, &vp))
+    return;
+  cu_plane_axes_from_index (cu_slice_renderer_get_axes (self->renderer), vol, ijk, uvs);
+  *x = vp.origin_x + (uvs[0] + 0.5) * vp.pixel_w;
+  *y = vp.origin_y + (uvs[1] + 0.5) * vp.pixel_h;
+}
+
+int
+cu_slice_canvas_get_normal_axis (CuSliceCanvas *self)
+{
+  g_return_val_if_fail (CU_IS_SLICE_CANVAS (self), 2);
+  return cu_slice_renderer_get_axes (self->renderer)->s_axis;
+}
+
+int
+cu_slice_canvas_get_slice_index (CuSliceCanvas *self)
+{
+  CuVolume *vol = cu_slice_renderer_get_volume (self->renderer);
+  const CuPlaneAxes *axes = cu_slice_renderer_get_axes (self->renderer);
+
+  if (vol == NULL)
+    return 0;
+  return axes->s_flip ? vol->dims[axes->s_axis] - 1 - self->slice : self->slice;
+}
+
+gboolean
+cu_slice_canvas_get_px_per_mm (CuSliceCanvas *self, double *sx, double *sy)
+{
+  CuSliceViewport vp;
+  double pw, ph;
+  int sw, sh;
+
+  if (cu_slice_renderer_get_volume (self->renderer) == NULL || !logical_viewport (self, &vp))
+    return FALSE;
+  cu_slice_renderer_get_size (self->renderer, &sw, &sh, &pw, &ph);
+  *sx = vp.pixel_w / pw;
+  *sy = vp.pixel_h / ph;
+  return TRUE;
 }

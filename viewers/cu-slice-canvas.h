@@ -38,4 +38,16 @@ gboolean       cu_slice_canvas_widget_to_index (CuSliceCanvas *self, double x, d
  * outside the image. */
 char          *cu_slice_canvas_describe_point  (CuSliceCanvas *self, double x, double y);
 
+/* For the segmentation tools (cu-tool-*.c): widget point → fractional voxel position on the
+ * current slice (voxel centres at integers; FALSE outside the image), voxel position → widget
+ * point, the index axis normal to this plane, the current slice as an index along it, and the
+ * display scale in widget px per mm. */
+gboolean       cu_slice_canvas_widget_to_position (CuSliceCanvas *self, double x, double y,
+                                                   double ijk[3]);
+void           cu_slice_canvas_index_to_widget (CuSliceCanvas *self, const double ijk[3],
+                                                double *x, double *y);
+int            cu_slice_canvas_get_normal_axis (CuSliceCanvas *self);
+int            cu_slice_canvas_get_slice_index (CuSliceCanvas *self);
+gboolean       cu_slice_canvas_get_px_per_mm  (CuSliceCanvas *self, double *sx, double *sy);
+
 G_END_DECLS

@@ -9,6 +9,7 @@
 
 #include "cu-viewer-state.h"
 #include "cu-window-preset.h"
+#include "cu-seg-editor.h"
 
 struct _CuViewerState
 {
@@ -21,6 +22,7 @@ struct _CuViewerState
   CuVolumeStats stats;
   GBytes *overlay;       /* nx·ny·nz bytes of the volume's grid, non-zero = inside; or NULL */
   GdkRGBA overlay_colour;
+  CuSegEditor *seg_editor;   /* the segmentation shown over the volume, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (CuViewerState, cu_viewer_state, G_TYPE_OBJECT)
@@ -34,6 +36,7 @@ enum
   PROP_WINDOW,
   PROP_LEVEL,
   PROP_OVERLAY,
+  PROP_SEG_EDITOR,
   N_PROPS
 };
 
@@ -46,6 +49,7 @@ cu_viewer_state_finalize (GObject *object)
 
   g_clear_pointer (&self->volume, cu_volume_unref);
   g_clear_pointer (&self->overlay, g_bytes_unref);
+  g_clear_object (&self->seg_editor);
   G_OBJECT_CLASS (cu_viewer_state_parent_class)->finalize (object);
 }
 
@@ -77,6 +81,9 @@ cu_viewer_state_get_property (GObject *object, guint prop_id, GValue *value, GPa
       break;
     case PROP_LEVEL:
       g_value_set_double (value, self->level);
+      break;
+    case PROP_SEG_EDITOR:
+      g_value_set_object (value, self->seg_editor);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -145,6 +152,9 @@ cu_viewer_state_class_init (CuViewerStateClass *klass)
   properties[PROP_OVERLAY] =
     g_param_spec_boxed ("overlay", NULL, NULL, G_TYPE_BYTES,
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SEG_EDITOR] =
+    g_param_spec_object ("seg-editor", NULL, NULL, CU_TYPE_SEG_EDITOR,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -386,4 +396,20 @@ cu_viewer_state_get_overlay (CuViewerState *self, GdkRGBA *colour)
   if (colour != NULL)
     *colour = self->overlay_colour;
   return self->overlay;
+}
+
+void
+cu_viewer_state_set_seg_editor (CuViewerState *self, CuSegEditor *editor)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+
+  if (g_set_object (&self->seg_editor, editor))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEG_EDITOR]);
+}
+
+CuSegEditor *
+cu_viewer_state_get_seg_editor (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), NULL);
+  return self->seg_editor;
 }

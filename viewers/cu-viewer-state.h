@@ -45,4 +45,10 @@ void           cu_viewer_state_set_overlay  (CuViewerState *self, GBytes *mask, 
 /* The overlay (owned by the state) or NULL; colour may be NULL. */
 GBytes        *cu_viewer_state_get_overlay  (CuViewerState *self, GdkRGBA *colour);
 
+/* The segmentation edited over the volume (cu-seg-editor.h): views draw its overlay and hand
+ * pointer input to its tool. NULL: none. */
+typedef struct _CuSegEditor CuSegEditor;
+void           cu_viewer_state_set_seg_editor (CuViewerState *self, CuSegEditor *editor);
+CuSegEditor   *cu_viewer_state_get_seg_editor (CuViewerState *self);
+
 G_END_DECLS

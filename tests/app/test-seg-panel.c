@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-seg-panel.c — display test of segmentation in the main window, on the demo study: the
+ * panel gets an editable map on the series grid; a brush drag through the axial view's tool
+ * paints the active label, the overlay shows it in the rendered view, the stroke is saved to
+ * the workspace at once; undo (seg.undo) restores the empty map and is saved too; a read-only
+ * panel (gate not passed) ignores the brush; a new window reopens the saved segmentation.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <adwaita.h>
+
+#include "cu-mpr-view.h"
+#include "cu-seg-panel.h"
+#include "cu-tool.h"
+#include "cu-window.h"
+#include "app-test-util.h"
+
+typedef struct
+{
+  CuWindow *window;
+  const char *uid;
+} OpenWait;
+
+static gboolean
+series_opened (gpointer data)
+{
+  OpenWait *w = data;
+
+  return !cu_window_is_busy (w->window)
+         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
+}
+
+static gboolean
+canvas_allocated (gpointer data)
+{
+  return gtk_widget_get_width (GTK_WIDGET (data)) > 50 && gtk_widget_get_height (GTK_WIDGET (data)) > 50;
+}
+
+static char *
+make_workspace_with_demo (char **t2_uid)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("curata-seg-XXXXXX", &error);
+  g_autofree char *demo = g_build_filename (dir, "demo", NULL);
+  g_auto (GStrv) written = NULL;
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (CuImportReport) report = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+
+  g_assert_no_error (error);
+  written = cu_demo_write (demo, NULL, &error);
+  g_assert_no_error (error);
+  store = cu_store_open (dir, &error);
+  g_assert_no_error (error);
+  report = cu_store_import (store, (const char *const[]) { demo, NULL }, NULL, NULL, &error);
+  g_assert_no_error (error);
+  records = cu_store_list_series (store, &error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const CuSeriesRecord *r = records->pdata[i];
+      if (g_strcmp0 (r->series_description, "t2_tse_tra") == 0)
+        *t2_uid = g_strdup (r->series_uid);
+    }
+  g_assert_nonnull (*t2_uid);
+  return dir;
+}
+
+static CuWindow *
+open_window (CuStore *store, const char *uid, CuSegPanel **panel, CuSliceCanvas **canvas)
+{
+  CuWindow *window = cu_window_new (NULL, store);
+  OpenWait w = { window, uid };
+  CuMprView *mpr;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1300, 850);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+  cu_window_open_series (window, uid);
+  g_assert_true (app_test_wait_for (series_opened, &w, 60));
+  *panel = CU_SEG_PANEL (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "seg_panel"));
+  mpr = CU_MPR_VIEW (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "mpr_view"));
+  *canvas = cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (mpr, CU_PLANE_AXIAL));
+  g_assert_true (app_test_wait_for (canvas_allocated, *canvas, 20));
+  app_test_drain ();
+  return window;
+}
+
+/* The rendered view of a widget as RGBA bytes. */
+static guint8 *
+render_widget (GtkWidget *widget, int *w, int *h)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  guint8 *pixels;
+
+  *w = gtk_widget_get_width (widget);
+  *h = gtk_widget_get_height (widget);
+  gdk_paintable_snapshot (paintable, snapshot, *w, *h);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node, NULL);
+  if (g_getenv ("CU_TEST_SAVE_PNG") != NULL)
+    gdk_texture_save_to_png (texture, g_getenv ("CU_TEST_SAVE_PNG"));
+  pixels = g_malloc ((gsize) gdk_texture_get_width (texture) * gdk_texture_get_height (texture) * 4);
+  gdk_texture_download (texture, pixels, (gsize) gdk_texture_get_width (texture) * 4);
+  *w = gdk_texture_get_width (texture);
+  *h = gdk_texture_get_height (texture);
+  return pixels;
+}
+
+static void
+test_paint_save_undo_reopen (void)
+{
+  g_autofree char *uid = NULL;
+  g_autofree char *dir = make_workspace_with_demo (&uid);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuStore) store = cu_store_open (dir, &error);
+  CuSegPanel *panel;
+  CuSliceCanvas *canvas;
+  CuWindow *window;
+  CuSegEditor *editor;
+  CuLabelMap *map;
+  const CuToolClass *brush;
+  guint8 label;
+  gsize painted;
+  double cx, cy;
+  int saved;
+
+  g_assert_no_error (error);
+  window = open_window (store, uid, &panel, &canvas);
+  editor = cu_seg_panel_get_editor (panel);
+  map = cu_seg_editor_get_map (editor);
+  g_assert_nonnull (map);
+  /* the views draw this editor's labels */
+  g_assert_true (cu_viewer_state_get_seg_editor (cu_window_get_viewer_state (window)) == editor);
+  g_assert_true (cu_seg_editor_get_editable (editor));
+  g_assert_true (cu_label_map_same_grid (map, cu_seg_editor_get_image (editor)));
+  /* A first lesion label is there to paint with. */
+  g_assert_cmpuint (cu_label_map_get_n_labels (map), >=, 1);
+  label = cu_seg_editor_get_label (editor);
+  g_assert_true (cu_seg_label_is_lesion (cu_label_map_get_label (map, label)));
+  g_assert_cmpuint (cu_label_map_count (map, label), ==, 0);
+
+  /* A brush drag across the middle of the axial view. */
+  cu_seg_editor_set_tool (editor, CU_TOOL_BRUSH);
+  cu_seg_editor_set_radius (editor, 4);
+  brush = cu_tool_get_class (CU_TOOL_BRUSH);
+  cx = gtk_widget_get_width (GTK_WIDGET (canvas)) / 2.0;
+  cy = gtk_widget_get_height (GTK_WIDGET (canvas)) / 2.0;
+  saved = cu_seg_panel_get_saved_version (panel);
+  brush->press (canvas, editor, cx - 20, cy, 0);
+  brush->drag (canvas, editor, cx, cy);
+  brush->drag (canvas, editor, cx + 20, cy);
+  brush->release (canvas, editor, cx + 20, cy);
+  painted = cu_label_map_count (map, label);
+  g_assert_cmpuint (painted, >, 50);
+  /* Saved at once, as a new version of this reader. */
+  g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved + 1);
+  {
+    g_autoptr (CuLabelMap) stored = cu_store_seg_load (store, uid, cu_seg_panel_get_reader (panel), 0, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (cu_label_map_count (stored, label), ==, painted);
+  }
+
+  /* The overlay is drawn: the view's centre pixel has the label's colour blended in. */
+  {
+    int w, h;
+    g_autofree guint8 *px = NULL;
+    const CuLabel *l = cu_label_map_get_label (map, label);
+    const guint8 *p;
+    double ijk[3], lx, ly;
+    int sf = gtk_widget_get_scale_factor (GTK_WIDGET (canvas));
+
+    app_test_drain ();
+    px = render_widget (GTK_WIDGET (canvas), &w, &h);
+    /* off the crosshair lines through the cursor, inside the painted band */
+    g_assert_true (cu_slice_canvas_widget_to_index (canvas, cx + 10, cy + 5, ijk));
+    cu_slice_canvas_index_to_widget (canvas, ijk, &lx, &ly);
+    p = px + ((gsize) lround (ly * sf) * w + (gsize) lround (lx * sf)) * 4;
+    g_test_message ("pixel at %.1f,%.1f (view %dx%d): %d %d %d", lx, ly, w, h, p[0], p[1], p[2]);
+    /* Red lesion colour over grey tissue: red clearly above green and blue
+     * (gdk_texture_download gives B, G, R, A bytes). */
+    g_assert_cmpint (l->rgb[0], >, l->rgb[1]);
+    g_assert_cmpint (p[2], >, p[1] + 30);
+    g_assert_cmpint (p[2], >, p[0] + 30);
+  }
+
+  /* Undo through the action: empty again, and that state is saved too. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.undo", NULL));
+  g_assert_cmpuint (cu_label_map_count (map, label), ==, 0);
+  g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved + 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.redo", NULL));
+  g_assert_cmpuint (cu_label_map_count (map, label), ==, painted);
+
+  /* Read-only (the gate): the brush changes nothing and nothing is saved. */
+  cu_seg_panel_set_editable (panel, FALSE);
+  saved = cu_seg_panel_get_saved_version (panel);
+  cu_seg_editor_set_tool (editor, CU_TOOL_BRUSH);
+  brush->press (canvas, editor, cx, cy + 40, 0);
+  brush->release (canvas, editor, cx, cy + 40);
+  g_assert_cmpuint (cu_label_map_count (map, label), ==, painted);
+  g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved);
+  cu_seg_panel_set_editable (panel, TRUE);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+
+  /* A new window shows the saved segmentation. */
+  window = open_window (store, uid, &panel, &canvas);
+  editor = cu_seg_panel_get_editor (panel);
+  g_assert_cmpuint (cu_label_map_count (cu_seg_editor_get_map (editor), label), ==, painted);
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+  app_test_rm_rf (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    return 77;
+  adw_init ();
+  g_test_add_func ("/app/seg-panel/paint-save-undo-reopen", test_paint_save_undo_reopen);
+  return g_test_run ();
+}
