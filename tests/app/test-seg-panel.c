@@ -91,15 +91,25 @@ static guint8 *
 render_widget (GtkWidget *widget, int *w, int *h)
 {
   g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
   g_autoptr (GskRenderNode) node = NULL;
   g_autoptr (GdkTexture) texture = NULL;
   guint8 *pixels;
 
   *w = gtk_widget_get_width (widget);
   *h = gtk_widget_get_height (widget);
-  gdk_paintable_snapshot (paintable, snapshot, *w, *h);
-  node = gtk_snapshot_free_to_node (snapshot);
+  /* The widget paints nothing until the window has drawn a frame with it: on a busy machine
+   * (the 3D pane renders on the CPU) that can take a while, so let the main loop run. */
+  for (int attempt = 0; attempt < 200 && node == NULL; attempt++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+      gtk_widget_queue_draw (widget);
+      app_test_drain ();
+      gdk_paintable_snapshot (paintable, snapshot, *w, *h);
+      node = gtk_snapshot_free_to_node (snapshot);
+      if (node == NULL)
+        g_usleep (50 * 1000);
+    }
   g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node, NULL);
   if (g_getenv ("CU_TEST_SAVE_PNG") != NULL)
