@@ -42,7 +42,8 @@ resolve (CuStore *store, const char *series)
   return uid;
 }
 
-/* Annotation is allowed only when the series' study passed (or was overridden at) the gate. */
+/* Annotation is allowed only when the series' study passed (or was overridden at) the
+ * pseudonymization gate and the curator accepted the series at the quality gate. */
 static gboolean
 check_gate (CuStore *store, const char *uid)
 {
@@ -58,6 +59,12 @@ check_gate (CuStore *store, const char *uid)
     {
       cu_cli_error (NULL, _("Series %s: its study has not passed the pseudonymization gate, so it "
                             "is not open for annotation (see “curata-cli deid-check”)"), uid);
+      return FALSE;
+    }
+  if (!cu_store_series_can_annotate (store, uid))
+    {
+      cu_cli_error (NULL, _("Series %s has not been accepted at the quality gate, so it is not open "
+                            "for annotation (see “curata-cli qc” and “curata-cli decide”)"), uid);
       return FALSE;
     }
   return TRUE;

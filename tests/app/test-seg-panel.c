@@ -63,6 +63,10 @@ make_workspace_with_demo (char **t2_uid)
         *t2_uid = g_strdup (r->series_uid);
     }
   g_assert_nonnull (*t2_uid);
+  /* Annotation needs both gates: the demo passes the pseudonymization gate; the curator
+   * accepts the series at the quality gate. */
+  g_assert_true (cu_store_qc_decide (store, *t2_uid, CU_QC_DECISION_ACCEPTED, NULL, &error));
+  g_assert_no_error (error);
   return dir;
 }
 

@@ -201,6 +201,10 @@ def main():
     cli("demo", os.path.join(TMP, "demo"))
     cli("import", os.path.join(TMP, "demo"))
     t2 = series_uid("t2_tse_tra")
+    # Not open for annotation until the curator accepts the series at the quality gate.
+    p = cli("seg", "edit", t2, "--reader", "alice", stdin="label 1 lesion\n", check=False)
+    assert p.returncode == 2 and "quality gate" in p.stderr, p
+    cli("decide", t2, "--state", "accepted")
     test_kill_keeps_every_stroke(t2)
     cli("seg", "edit", t2, "--reader", "alice", stdin="label 1 lesion Lesion 1\n"
         "paint 1 120 130 12 6 sphere\n"
