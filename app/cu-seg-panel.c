@@ -512,8 +512,7 @@ save_now (CuSegPanel *self, const char *what)
     g_autofree char *text = g_strdup_printf (_("Saved version %d at %s"), version, clock);
     set_status (self, text, FALSE);
   }
-  if (version == 1)
-    update_readers (self);
+  update_readers (self);
 }
 
 static void
@@ -607,7 +606,10 @@ load_reading (CuSegPanel *self)
     }
   else
     {
-      g_autofree char *text = g_strdup_printf (_("Version %d, saved %s"), info->version, info->time);
+      g_autoptr(GDateTime) saved = g_date_time_new_from_iso8601 (info->time, NULL);
+      g_autoptr(GDateTime) local = saved != NULL ? g_date_time_to_local (saved) : NULL;
+      g_autofree char *when = local != NULL ? g_date_time_format (local, "%x %X") : g_strdup (info->time);
+      g_autofree char *text = g_strdup_printf (_("Version %d, saved %s"), info->version, when);
       self->saved_version = info->version;
       set_status (self, text, FALSE);
     }

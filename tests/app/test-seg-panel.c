@@ -219,6 +219,37 @@ test_paint_save_undo_reopen (void)
   g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved);
   cu_seg_panel_set_editable (panel, TRUE);
 
+  /* For a picture of the panel with a filled lesion form (CU_TEST_SAVE_PANEL_PNG=path). */
+  if (g_getenv ("CU_TEST_SAVE_PANEL_PNG") != NULL)
+    {
+      g_autoptr (CuLabel) l = cu_label_copy (cu_label_map_get_label (map, label));
+      GtkWidget *scroller = gtk_widget_get_first_child (GTK_WIDGET (panel));
+      GtkWidget *content = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scroller));
+      g_autofree guint8 *px = NULL;
+      int w, h;
+
+      g_free (l->form_json);
+      l->form_json = g_strdup ("{\"zone\":\"PZ\",\"t2w\":4,\"dwi\":3,\"dce\":\"positive\","
+                               "\"overall\":4,\"remark\":\"left mid-gland, posterolateral\"}");
+      cu_label_map_set_label (map, l);
+      cu_seg_editor_labels_changed (editor);
+      cu_seg_editor_set_ruler (editor, (double[]) { 100, 120, 12 }, (double[]) { 140, 150, 12 });
+      app_test_wait_for (canvas_allocated, canvas, 1);
+      g_usleep (300 * 1000);
+      app_test_drain ();
+      {
+        GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+        gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj));
+      }
+      (void) content;
+      app_test_drain ();
+      g_usleep (300 * 1000);
+      app_test_drain ();
+      g_setenv ("CU_TEST_SAVE_PNG", g_getenv ("CU_TEST_SAVE_PANEL_PNG"), TRUE);
+      px = render_widget (GTK_WIDGET (window), &w, &h);
+      g_unsetenv ("CU_TEST_SAVE_PNG");
+    }
+
   gtk_window_destroy (GTK_WINDOW (window));
   app_test_drain ();
 
