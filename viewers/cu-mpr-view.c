@@ -6,9 +6,11 @@
  */
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "cu-mpr-view.h"
+#include "cu-seg-editor.h"
 
 struct _CuMprView
 {
@@ -28,6 +30,7 @@ struct _CuMprView
 
   /* owned */
   CuViewerState *state;
+  CuSegEditor *seg_editor;   /* the editor whose label map the 3D view shows, or NULL */
   gboolean maximized_3d;
   gboolean syncing_preset;
 };
@@ -224,6 +227,71 @@ cu_mpr_view_new (void)
   return g_object_new (CU_TYPE_MPR_VIEW, NULL);
 }
 
+/* The segmentation of the viewer state as label surfaces in the 3D view, rebuilt after each
+ * finished stroke or label edit (not during a drag: surfaces take a fraction of a second on
+ * software GL). An empty map removes the surfaces so volume rendering is left as it was. */
+static void
+update_label_surfaces (CuMprView *self)
+{
+  CuLabelMap *map = self->seg_editor != NULL ? cu_seg_editor_get_map (self->seg_editor) : NULL;
+  g_autoptr(CuVolume) labels = NULL;
+  gboolean any = FALSE;
+  gsize n;
+
+  if (self->volume_view == NULL)
+    return;
+  if (map != NULL)
+    {
+      n = cu_label_map_n_voxels (map);
+      labels = cu_volume_new (map->dims[0], map->dims[1], map->dims[2], 1, TRUE, NULL);
+      if (labels != NULL)
+        {
+          memcpy (labels->spacing, map->geometry->spacing, sizeof labels->spacing);
+          memcpy (labels->origin, map->geometry->origin, sizeof labels->origin);
+          memcpy (labels->direction, map->geometry->direction, sizeof labels->direction);
+          for (gsize i = 0; i < n; i++)
+            {
+              labels->voxels[i] = map->data[i];
+              any |= map->data[i] != 0;
+            }
+        }
+    }
+  if (!any)
+    {
+      cu_volume_view_set_label_map (self->volume_view, NULL);
+      return;
+    }
+  for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
+    {
+      const CuLabel *label = cu_label_map_get_label_at (map, i);
+      GdkRGBA rgba = { label->rgb[0] / 255.0f, label->rgb[1] / 255.0f, label->rgb[2] / 255.0f, 1 };
+
+      cu_volume_view_set_label_color (self->volume_view, label->value, &rgba);
+    }
+  cu_volume_view_set_label_map (self->volume_view, labels);
+}
+
+static void
+seg_editor_changed (CuMprView *self)
+{
+  CuSegEditor *editor = self->state != NULL ? cu_viewer_state_get_seg_editor (self->state) : NULL;
+
+  if (editor != self->seg_editor)
+    {
+      if (self->seg_editor != NULL)
+        g_signal_handlers_disconnect_by_data (self->seg_editor, self);
+      g_set_object (&self->seg_editor, editor);
+      if (editor != NULL)
+        {
+          g_signal_connect_object (editor, "stroke-finished", G_CALLBACK (update_label_surfaces),
+                                   self, G_CONNECT_SWAPPED);
+          g_signal_connect_object (editor, "labels-changed", G_CALLBACK (update_label_surfaces),
+                                   self, G_CONNECT_SWAPPED);
+        }
+    }
+  update_label_surfaces (self);
+}
+
 void
 cu_mpr_view_set_state (CuMprView *self, CuViewerState *state)
 {
@@ -249,7 +317,10 @@ cu_mpr_view_set_state (CuMprView *self, CuViewerState *state)
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (state, "notify::time", G_CALLBACK (update_time), self,
                                G_CONNECT_SWAPPED);
+      g_signal_connect_object (state, "notify::seg-editor", G_CALLBACK (seg_editor_changed), self,
+                               G_CONNECT_SWAPPED);
     }
+  seg_editor_changed (self);
   if (self->time_box != NULL)
     {
       update_time (self);
