@@ -159,49 +159,6 @@ cu_rigid_transform_set_matrix (CuRigidTransform *self, const double m[12])
                            + r[i * 3 + 2] * self->center[2];
 }
 
-gboolean
-cu_affine_invert (const double m[12], double inv[12])
-{
-  double a = m[0], b = m[1], c = m[2], d = m[4], e = m[5], f = m[6], g = m[8], h = m[9], k = m[10];
-  double det = a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g);
-  double r[9];
-
-  if (fabs (det) < 1e-12)
-    return FALSE;
-  r[0] = (e * k - f * h) / det;
-  r[1] = (c * h - b * k) / det;
-  r[2] = (b * f - c * e) / det;
-  r[3] = (f * g - d * k) / det;
-  r[4] = (a * k - c * g) / det;
-  r[5] = (c * d - a * f) / det;
-  r[6] = (d * h - e * g) / det;
-  r[7] = (b * g - a * h) / det;
-  r[8] = (a * e - b * d) / det;
-  for (int i = 0; i < 3; i++)
-    {
-      inv[i * 4] = r[i * 3];
-      inv[i * 4 + 1] = r[i * 3 + 1];
-      inv[i * 4 + 2] = r[i * 3 + 2];
-      inv[i * 4 + 3] = -(r[i * 3] * m[3] + r[i * 3 + 1] * m[7] + r[i * 3 + 2] * m[11]);
-    }
-  return TRUE;
-}
-
-void
-cu_affine_compose (const double a[12], const double b[12], double c[12])
-{
-  double out[12];
-
-  for (int i = 0; i < 3; i++)
-    {
-      for (int j = 0; j < 3; j++)
-        out[i * 4 + j] = a[i * 4] * b[j] + a[i * 4 + 1] * b[4 + j] + a[i * 4 + 2] * b[8 + j];
-      out[i * 4 + 3] = a[i * 4] * b[3] + a[i * 4 + 1] * b[7] + a[i * 4 + 2] * b[11] + a[i * 4 + 3];
-    }
-  for (int i = 0; i < 12; i++)
-    c[i] = out[i];
-}
-
 double
 cu_affine_mean_displacement (const double a[12], const double b[12], const CuVolume *grid,
                              int step)

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "cu-volume.h"
+#include "cu-resample.h"   /* cu_affine_invert, cu_affine_compose */
 
 G_BEGIN_DECLS
 
@@ -40,10 +41,6 @@ void     cu_rigid_transform_set_center    (CuRigidTransform *self, const double 
  * center is kept. */
 void     cu_rigid_transform_set_matrix    (CuRigidTransform *self, const double matrix[12]);
 
-/* Inverse of an affine 3×4 matrix (general 3×3 part); FALSE if singular. */
-gboolean cu_affine_invert                 (const double matrix[12], double inverse[12]);
-/* c = a ∘ b (apply b first). */
-void     cu_affine_compose                (const double a[12], const double b[12], double c[12]);
 
 /* Mean Euclidean distance |a(x) − b(x)| in mm over the voxel centres of grid (every voxel,
  * or every step-th along each axis when step > 1): the accuracy measure of registration. */

@@ -361,16 +361,14 @@ index_to_lps_matrix (const CuVolume *v, double m[12])
     }
 }
 
-/* Local copy of the affine helpers (cu-rigid-transform.c lives in curation/motion/, which
- * depends on this file, not the other way round). */
-static gboolean
-invert (const double m[12], double inv[12])
+gboolean
+cu_affine_invert (const double m[12], double inv[12])
 {
   double a = m[0], b = m[1], c = m[2], d = m[4], e = m[5], f = m[6], g = m[8], h = m[9], k = m[10];
   double det = a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g);
   double r[9];
 
-  if (fabs (det) < 1e-300)
+  if (fabs (det) < 1e-12)
     return FALSE;
   r[0] = (e * k - f * h) / det;
   r[1] = (c * h - b * k) / det;
@@ -391,15 +389,19 @@ invert (const double m[12], double inv[12])
   return TRUE;
 }
 
-static void
-compose (const double a[12], const double b[12], double c[12])
+void
+cu_affine_compose (const double a[12], const double b[12], double c[12])
 {
+  double out[12];
+
   for (int i = 0; i < 3; i++)
     {
       for (int j = 0; j < 3; j++)
-        c[i * 4 + j] = a[i * 4] * b[j] + a[i * 4 + 1] * b[4 + j] + a[i * 4 + 2] * b[8 + j];
-      c[i * 4 + 3] = a[i * 4] * b[3] + a[i * 4 + 1] * b[7] + a[i * 4 + 2] * b[11] + a[i * 4 + 3];
+        out[i * 4 + j] = a[i * 4] * b[j] + a[i * 4 + 1] * b[4 + j] + a[i * 4 + 2] * b[8 + j];
+      out[i * 4 + 3] = a[i * 4] * b[3] + a[i * 4 + 1] * b[7] + a[i * 4 + 2] * b[11] + a[i * 4 + 3];
     }
+  for (int i = 0; i < 12; i++)
+    c[i] = out[i];
 }
 
 CuVolume *
@@ -427,14 +429,14 @@ cu_resample_volume (const CuVolume *in, const CuVolume *grid, const double *out_
 
   index_to_lps_matrix (grid, out_index_to_lps);
   index_to_lps_matrix (in, in_index_to_lps);
-  if (!invert (in_index_to_lps, in_lps_to_index))
+  if (!cu_affine_invert (in_index_to_lps, in_lps_to_index))
     {
       g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,
                    _("The volume has a degenerate geometry (zero spacing or direction)"));
       return NULL;
     }
-  compose (out_to_in != NULL ? out_to_in : identity, out_index_to_lps, tmp);
-  compose (in_lps_to_index, tmp, map);
+  cu_affine_compose (out_to_in != NULL ? out_to_in : identity, out_index_to_lps, tmp);
+  cu_affine_compose (in_lps_to_index, tmp, map);
 
   n3_in = cu_volume_n_voxels_3d (in);
   n3_out = cu_volume_n_voxels_3d (out);

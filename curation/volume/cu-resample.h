@@ -50,4 +50,10 @@ CuVolume  *cu_resample_volume    (const CuVolume  *in,
 /* Number of threads the resampling and registration code uses (CU_THREADS overrides). */
 guint      cu_resample_default_threads (void);
 
+/* Affine 3×4 matrices [A | b], row-major, as the resampler and the registration use them. */
+/* Inverse of an affine 3×4 matrix (general 3×3 part); FALSE if singular. */
+gboolean cu_affine_invert  (const double matrix[12], double inverse[12]);
+/* c = a ∘ b (apply b first); c may be a or b. */
+void     cu_affine_compose (const double a[12], const double b[12], double c[12]);
+
 G_END_DECLS
