@@ -158,6 +158,29 @@ test_float_roundtrip (Fixture *f, gconstpointer data)
   g_assert_cmpstr (rec->modality, ==, "MR");
   g_assert_nonnull (strstr (rec->series_description, "test-sqrt"));
 
+  /* Without a frame of reference in the spec the source's is kept, and ImageType says
+   * DERIVED\SECONDARY followed by the source's own values after its first two. */
+  {
+    g_auto(GStrv) src_files = cu_store_get_series_files (f->store, t2, &error);
+    g_auto(GStrv) out_files = cu_store_get_series_files (f->store, derived, &error);
+    g_autoptr(CuDicomHeader) src_header = NULL;
+    g_autoptr(CuDicomHeader) out_header = NULL;
+    const char *src_rest;
+
+    g_assert_no_error (error);
+    src_header = cu_dicom_header_read (src_files[0], &error);
+    g_assert_no_error (error);
+    out_header = cu_dicom_header_read (out_files[0], &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (src_header->frame_of_reference_uid);
+    g_assert_cmpstr (out_header->frame_of_reference_uid, ==, src_header->frame_of_reference_uid);
+    g_assert_nonnull (src_header->image_type);
+    src_rest = strchr (strchr (src_header->image_type, '\\') + 1, '\\');
+    g_assert_true (g_str_has_prefix (out_header->image_type, "DERIVED\\SECONDARY"));
+    if (src_rest != NULL)
+      g_assert_cmpstr (out_header->image_type + strlen ("DERIVED\\SECONDARY"), ==, src_rest);
+  }
+
   /* The derived files carry nothing the gate objects to. */
   gate = cu_store_get_study_gate (f->store, rec->study_uid, &error);
   g_assert_no_error (error);
