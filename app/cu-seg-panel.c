@@ -1005,8 +1005,7 @@ cu_seg_panel_build (CuSegPanel *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "caption");
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "dim-label");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
-  self->readonly_label = GTK_LABEL (gtk_label_new (_("Annotation is locked until the study passes the "
-                                                     "pseudonymization gate.")));
+  self->readonly_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_wrap (self->readonly_label, TRUE);
   gtk_label_set_xalign (self->readonly_label, 0);
   gtk_widget_add_css_class (GTK_WIDGET (self->readonly_label), "warning");
@@ -1352,6 +1351,15 @@ cu_seg_panel_set_editable (CuSegPanel *self, gboolean editable)
     add_label_from_term (self, cu_seg_terminology_find ("lesion"));
   set_sensitivity (self);
   update_form (self);
+}
+
+void
+cu_seg_panel_set_lock (CuSegPanel *self, const char *reason)
+{
+  g_return_if_fail (CU_IS_SEG_PANEL (self));
+
+  gtk_label_set_text (self->readonly_label, reason != NULL ? reason : "");
+  cu_seg_panel_set_editable (self, reason == NULL);
 }
 
 const char *

@@ -129,6 +129,7 @@ test_review (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", selected));
   g_assert_true (app_test_wait_for (series_opened, &w, 60));
   g_assert_false (cu_window_can_annotate (window));
+  g_assert_nonnull (strstr (cu_window_get_annotation_lock (window), "quality review"));
 
   /* a rejection without a reason is refused and nothing is recorded */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.decide", "s", "rejected"));
