@@ -452,7 +452,11 @@ update_measurements (gpointer data)
   self->measure_source = 0;
   if (map != NULL && cu_seg_measure (map, cu_seg_editor_get_label (self->editor), &m))
     {
-      g_string_append_printf (text, _("Volume %.2f mL (%" G_GSIZE_FORMAT " voxels)\n"), m.volume_ml, m.n_voxels);
+      /* %lu, not G_GSIZE_FORMAT: xgettext cannot see through the macro, and the string would
+       * never be translated. */
+      g_string_append_printf (text, ngettext ("Volume %.2f mL (%lu voxel)\n", "Volume %.2f mL (%lu voxels)\n",
+                                              m.n_voxels),
+                              m.volume_ml, (unsigned long) m.n_voxels);
       g_string_append_printf (text, _("Longest in-plane diameter %.1f mm (slice %d)\n"),
                               m.longest_diameter_mm, m.diameter_slice + 1);
       g_string_append_printf (text, ngettext ("%u connected part", "%u connected parts", m.n_components),
