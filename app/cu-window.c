@@ -600,15 +600,19 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *uid = g_steal_pointer (&self->pending_uid);
       cu_window_open_series (self, uid);
     }
-  else if (d->open_first && report->series_uids->len > 0)
+  else if (d->open_first)
     {
-      /* "first" in browser order, not UID order */
+      /* "first" in browser order, not UID order. The demo was maybe imported on an earlier
+       * run, and then this import touched nothing: its series are those of the demo patient. */
       g_autoptr (GPtrArray) records = cu_store_list_series (self->store, NULL);
+      gboolean demo_again = d->paths == NULL && report->series_uids->len == 0;
+
       for (guint i = 0; records != NULL && i < records->len; i++)
         {
           const CuSeriesRecord *rec = g_ptr_array_index (records, i);
-          if (g_ptr_array_find_with_equal_func (report->series_uids, rec->series_uid,
-                                                g_str_equal, NULL))
+          if (demo_again ? g_strcmp0 (rec->patient_id, CU_DEMO_PATIENT_ID) == 0
+                         : g_ptr_array_find_with_equal_func (report->series_uids, rec->series_uid,
+                                                             g_str_equal, NULL))
             {
               cu_window_open_series (self, rec->series_uid);
               break;
