@@ -146,6 +146,18 @@ cu_browser_item_get_subtitle (CuBrowserItem *self)
   return self->subtitle;
 }
 
+/* A study's subtitle changes with its gate ("Superseded by …"). */
+void
+cu_browser_item_set_subtitle (CuBrowserItem *self, const char *subtitle)
+{
+  g_return_if_fail (CU_IS_BROWSER_ITEM (self));
+  if (g_strcmp0 (self->subtitle, subtitle) == 0)
+    return;
+  g_free (self->subtitle);
+  self->subtitle = g_strdup (subtitle);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SUBTITLE]);
+}
+
 GListStore *
 cu_browser_item_get_children (CuBrowserItem *self)
 {

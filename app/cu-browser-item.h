@@ -26,6 +26,7 @@ CuBrowserItemKind  cu_browser_item_get_kind     (CuBrowserItem *self);
 const char        *cu_browser_item_get_key      (CuBrowserItem *self);
 const char        *cu_browser_item_get_title    (CuBrowserItem *self);
 const char        *cu_browser_item_get_subtitle (CuBrowserItem *self);
+void               cu_browser_item_set_subtitle (CuBrowserItem *self, const char *subtitle);
 /* Children (CuBrowserItem) of patients and studies; NULL for series. */
 GListStore        *cu_browser_item_get_children (CuBrowserItem *self);
 GdkPaintable      *cu_browser_item_get_thumbnail (CuBrowserItem *self);

@@ -80,7 +80,17 @@ cu_gate_describe (const CuStudyGate *gate, GPtrArray *findings)
                               gate->reason ? gate->reason : "", reasons);
       break;
     case CU_GATE_PENDING:
-      g_string_append (s, _(": de-identification was not checked; annotation is locked"));
+      g_string_append (s, _(": de-identification was not checked under the workspace's "
+                            "configuration; annotation is locked"));
+      break;
+    case CU_GATE_SUPERSEDED:
+      /* TRANSLATORS: tooltip of a superseded study: the study that replaced it, user, time,
+       * reason */
+      g_string_append_printf (s, _(" by study %s (%s, %s: “%s”)\nKept with its %d errors for "
+                                   "the record; never exported or opened for annotation."),
+                              gate->superseded_by ? gate->superseded_by : "?",
+                              gate->user ? gate->user : "?", gate->time ? gate->time : "?",
+                              gate->reason ? gate->reason : "", gate->n_errors);
       break;
     case CU_GATE_PASSED:
     default:
@@ -227,6 +237,21 @@ cu_gate_findings_dialog_new (GtkWindow *parent, CuStore *store, const char *stud
   adw_header_bar_pack_start (ADW_HEADER_BAR (header),
                              forward_button (GTK_WINDOW (window), _("_Re-import Fixed Copy…"),
                                              "win.import-folder", NULL));
+  /* Retiring the study: its fixed copy arrived as a new study, or it will never be fixed. */
+  if (gate != NULL)
+    {
+      GtkWidget *retire = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+      gtk_widget_set_halign (retire, GTK_ALIGN_END);
+      if (gate->state == CU_GATE_QUARANTINED || gate->state == CU_GATE_PENDING)
+        gtk_box_append (GTK_BOX (retire),
+                        forward_button (GTK_WINDOW (window), _("Mark _Superseded by…"),
+                                        "win.supersede-study", study_uid));
+      gtk_box_append (GTK_BOX (retire),
+                      forward_button (GTK_WINDOW (window), _("Re_move from Workspace…"),
+                                      "win.remove-study", study_uid));
+      g_object_set_data (G_OBJECT (window), "cu-retire-box", retire);
+    }
 
   gtk_widget_set_vexpand (scrolled, TRUE);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
@@ -242,14 +267,17 @@ cu_gate_findings_dialog_new (GtkWindow *parent, CuStore *store, const char *stud
     description = g_strdup_printf ("%s\n\n%s", (state_text = cu_gate_describe (gate, findings)),
                                    _("Values are never shown, only a masked description. To "
                                      "clear a quarantine, have the site fix the files and "
-                                     "import the fixed copy, or record an override with a "
-                                     "reason (kept in the audit log)."));
+                                     "import the fixed copy (when it arrives with new UIDs, "
+                                     "mark this study superseded by it), or record an "
+                                     "override with a reason (kept in the audit log)."));
   else
     description = g_strdup (error ? error->message : "");
   gtk_label_set_text (GTK_LABEL (intro), description);
   gtk_label_set_wrap (GTK_LABEL (intro), TRUE);
   gtk_label_set_xalign (GTK_LABEL (intro), 0);
   gtk_box_append (GTK_BOX (content), intro);
+  if (g_object_get_data (G_OBJECT (window), "cu-retire-box") != NULL)
+    gtk_box_append (GTK_BOX (content), g_object_get_data (G_OBJECT (window), "cu-retire-box"));
 
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
@@ -338,8 +366,8 @@ override_response_cb (AdwMessageDialog *dialog, const char *response, OverrideDa
 }
 
 /* “Description” (date) for people; the UID only when the study has neither. */
-static char *
-study_label (CuStore *store, const char *study_uid)
+char *
+cu_gate_study_label (CuStore *store, const char *study_uid)
 {
   g_autoptr (GPtrArray) records = cu_store_list_series (store, NULL);
 
@@ -367,7 +395,7 @@ cu_gate_override_dialog_new (GtkWindow *parent, CuStore *store, const char *stud
   GtkWidget *entry = gtk_entry_new ();
   OverrideData *d = g_new0 (OverrideData, 1);
 
-  g_autofree char *study = study_label (store, study_uid);
+  g_autofree char *study = cu_gate_study_label (store, study_uid);
 
   dialog = adw_message_dialog_new (parent, _("Override the Quarantine?"), NULL);
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);

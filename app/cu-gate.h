@@ -21,6 +21,10 @@ char      *cu_gate_describe          (const CuStudyGate *gate, GPtrArray *findin
  * every file of a series): severity, keyword, tag path, rule and expectation. */
 char      *cu_gate_finding_group_key (const CuDeidFinding *finding);
 
+/* "the study “Prostate MR” (20240314)" for people; "the study UID" when it has no
+ * description or date. */
+char      *cu_gate_study_label       (CuStore *store, const char *study_uid);
+
 /* The findings of a study, one row per group, with Override… and Re-import Fixed Copy… buttons (they activate
  * "win.override-study" and "win.import-folder" on parent). */
 GtkWindow *cu_gate_findings_dialog_new (GtkWindow *parent, CuStore *store, const char *study_uid);

@@ -11,6 +11,7 @@
 
 #include "cu-browser-item.h"
 #include "cu-gate.h"
+#include "cu-gate-retire.h"
 #include "cu-study-browser.h"
 #include "cu-thumbnailer.h"
 
@@ -89,6 +90,15 @@ context_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y,
   g_menu_item_set_action_and_target_value (export_item, "win.export-anonymized",
                                            g_variant_new_string (study_uid));
   g_menu_append_item (menu, export_item);
+  /* retiring the study (superseded by its fixed copy, removed from the catalog) */
+  {
+    CuStore *store = CU_STUDY_BROWSER (browser)->store;
+    g_autoptr (CuStudyGate) gate = store != NULL ? cu_store_get_study_gate (store, study_uid, NULL)
+                                                 : NULL;
+    g_autoptr (GMenuModel) retire = cu_gate_retire_menu_new (study_uid, gate != NULL ? gate->state
+                                                                                     : CU_GATE_PASSED);
+    g_menu_append_section (menu, NULL, retire);
+  }
   popover = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
   gtk_widget_set_parent (popover, row_widget);
   gtk_popover_set_has_arrow (GTK_POPOVER (popover), FALSE);
@@ -183,8 +193,13 @@ bind_row (GtkSignalListItemFactory *factory, GtkListItem *list_item, CuStudyBrow
   gtk_widget_set_visible (picture, is_series);
   gtk_list_item_set_selectable (list_item, is_series);
 
-  for (guint i = CU_GATE_PENDING; i <= CU_GATE_OVERRIDDEN; i++)
+  for (guint i = CU_GATE_PENDING; i <= CU_GATE_SUPERSEDED; i++)
     gtk_widget_remove_css_class (badge, cu_gate_state_to_string (i));
+  /* a superseded study is kept for the record only: greyed out */
+  if (is_study && gate == CU_GATE_SUPERSEDED)
+    gtk_widget_add_css_class (gtk_widget_get_parent (title), "study-superseded");
+  else
+    gtk_widget_remove_css_class (gtk_widget_get_parent (title), "study-superseded");
   gtk_widget_remove_css_class (badge, "flags");
   gtk_widget_set_visible (badge, (is_study && gate != CU_GATE_PASSED)
                                  || (is_patient && n_flags > 0));
@@ -361,8 +376,27 @@ series_subtitle (const CuSeriesRecord *rec)
                           rec->series_number, n);
 }
 
+/* "“description” (date)" of a study, from the catalog's records. */
+static char *
+study_title (GPtrArray *records, const char *study_uid)
+{
+  for (guint i = 0; records != NULL && i < records->len; i++)
+    {
+      const CuSeriesRecord *r = records->pdata[i];
+
+      if (g_strcmp0 (r->study_uid, study_uid) == 0)
+        /* TRANSLATORS: a study: “description” (date) */
+        return g_strdup_printf (_("“%s” (%s)"),
+                                r->study_description && *r->study_description
+                                  ? r->study_description : _("Study"),
+                                r->study_date ? r->study_date : "");
+    }
+  return g_strdup (study_uid);
+}
+
 static void
-set_study_gate (CuStore *store, CuBrowserItem *study, const CuSeriesRecord *rec)
+set_study_gate (CuStore *store, CuBrowserItem *study, const CuSeriesRecord *rec,
+                GPtrArray *records)
 {
   g_autoptr (CuStudyGate) gate = cu_store_get_study_gate (store, rec->study_uid, NULL);
   g_autoptr (GPtrArray) findings = NULL;
@@ -370,6 +404,16 @@ set_study_gate (CuStore *store, CuBrowserItem *study, const CuSeriesRecord *rec)
 
   if (gate == NULL)
     return;
+  if (gate->state == CU_GATE_SUPERSEDED)
+    {
+      g_autofree char *by = study_title (records, gate->superseded_by);
+      g_autofree char *subtitle = NULL;
+
+      /* TRANSLATORS: subtitle of a superseded study: the study that replaced it, “description”
+       * (date); the dates are the same, a fixed copy keeps the study date */
+      subtitle = g_strdup_printf (_("Superseded by %s"), by);
+      cu_browser_item_set_subtitle (study, subtitle);
+    }
   if (gate->state != CU_GATE_PASSED || gate->n_warnings > 0)
     {
       findings = cu_store_list_findings (store, rec->study_uid, NULL);
@@ -422,7 +466,7 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
                                ? rec->study_description : _("Study");
           study = cu_browser_item_new (CU_BROWSER_ITEM_STUDY, rec->study_uid, desc,
                                        rec->study_date ? rec->study_date : "");
-          set_study_gate (store, study, rec);
+          set_study_gate (store, study, rec, records);
           g_list_store_append (cu_browser_item_get_children (patient), study);
           g_object_unref (study);  /* the patient's store holds it */
         }

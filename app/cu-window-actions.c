@@ -171,7 +171,8 @@ fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
 void
 _cu_window_update_actions (CuWindow *self)
 {
-  gboolean importing = self->job_kind == CU_JOB_IMPORT || self->job_kind == CU_JOB_EXPORT;
+  gboolean importing = self->job_kind == CU_JOB_IMPORT || self->job_kind == CU_JOB_EXPORT
+                       || self->job_kind == CU_JOB_RECHECK;
   gboolean has_volume = cu_viewer_state_get_volume (self->state) != NULL;
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.import-folder", !importing);
@@ -211,6 +212,7 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   gtk_widget_class_install_action (widget_class, "win.window-preset", "s", window_preset_action);
   gtk_widget_class_install_action (widget_class, "win.fit", NULL, fit_action);
   _cu_window_class_init_flags (widget_class);
+  _cu_window_deid_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.denoise", NULL, denoise_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,

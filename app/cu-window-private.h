@@ -16,6 +16,7 @@ typedef enum
   CU_JOB_LOAD,
   CU_JOB_IMPORT,
   CU_JOB_EXPORT,
+  CU_JOB_RECHECK,   /* the pseudonymization check after a configuration change */
 } CuJobKind;
 
 /* Progress shared between a worker thread (writer) and the main loop (reader, polling). */
@@ -47,6 +48,7 @@ struct _CuWindow
   GtkLabel *gate_label;
   GtkWidget *gate_findings_button;
   GtkWidget *gate_override_button;
+  GtkMenuButton *gate_more_button;
 
   /* owned */
   CuStore *store;
@@ -89,6 +91,10 @@ void     _cu_window_motion_correct_action (GtkWidget *widget, const char *action
                                            GVariant *param);
 void     _cu_window_register_action     (GtkWidget *widget, const char *action_name,
                                          GVariant *param);
+
+/* The pseudonymization gate's workspace actions (cu-window-deid.c): win.supersede-study,
+ * win.remove-study, win.deid-preferences, and the recheck after a configuration change. */
+void     _cu_window_deid_class_init     (GtkWidgetClass *widget_class);
 
 /* Consistency flags (cu-window-flags.c): win.show-flags, win.import-clinical. */
 typedef struct _CuFlagsWindow CuFlagsWindow;

@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "cu-gate.h"
+#include "cu-gate-retire.h"
 #include "cu-window-private.h"
 
 G_DEFINE_FINAL_TYPE (CuWindow, cu_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -188,7 +189,7 @@ _cu_window_update_gate (CuWindow *self)
       self->study_uid = g_strdup (rec->study_uid);
       gate = cu_store_get_study_gate (self->store, rec->study_uid, NULL);
     }
-  for (guint i = CU_GATE_PENDING; i <= CU_GATE_OVERRIDDEN; i++)
+  for (guint i = CU_GATE_PENDING; i <= CU_GATE_SUPERSEDED; i++)
     gtk_widget_remove_css_class (self->gate_banner, cu_gate_state_to_string (i));
   if (gate == NULL || gate->state == CU_GATE_PASSED)
     {
@@ -213,6 +214,17 @@ _cu_window_update_gate (CuWindow *self)
                               reasons);
       gtk_image_set_from_icon_name (self->gate_icon, "dialog-warning-symbolic");
       break;
+    case CU_GATE_SUPERSEDED:
+      {
+        g_autofree char *by = cu_gate_study_label (self->store, gate->superseded_by
+                                                                  ? gate->superseded_by : "?");
+        /* TRANSLATORS: banner: "the study “description” (date)" of the fixed copy, the
+         * reason */
+        text = g_strdup_printf (_("Superseded by %s: “%s” — kept for the record, never "
+                                  "exported or annotated"), by, gate->reason ? gate->reason : "");
+      }
+      gtk_image_set_from_icon_name (self->gate_icon, "action-unavailable-symbolic");
+      break;
     case CU_GATE_PENDING:
     default:
       text = g_strdup (_("De-identification not checked — annotation locked"));
@@ -229,6 +241,10 @@ _cu_window_update_gate (CuWindow *self)
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->gate_findings_button), "win.show-findings");
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->gate_override_button), "win.override-study");
   gtk_widget_set_visible (self->gate_override_button, gate->state == CU_GATE_QUARANTINED);
+  {
+    g_autoptr (GMenuModel) retire = cu_gate_retire_menu_new (gate->study_uid, gate->state);
+    gtk_menu_button_set_menu_model (self->gate_more_button, retire);
+  }
   g_variant_unref (target);
   gtk_revealer_set_reveal_child (self->gate_revealer, TRUE);
   _cu_window_update_actions (self);
@@ -395,7 +411,8 @@ cu_window_open_series (CuWindow *self, const char *series_uid)
   g_return_if_fail (series_uid != NULL);
 
   /* an import or an export is never replaced by a load: the series opens when it ends */
-  if (self->job_kind == CU_JOB_IMPORT || self->job_kind == CU_JOB_EXPORT)
+  if (self->job_kind == CU_JOB_IMPORT || self->job_kind == CU_JOB_EXPORT
+      || self->job_kind == CU_JOB_RECHECK)
     {
       g_free (self->pending_uid);
       self->pending_uid = g_strdup (series_uid);
@@ -719,6 +736,7 @@ cu_window_class_init (CuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_label);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_findings_button);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_override_button);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, gate_more_button);
 
   _cu_window_class_init_actions (widget_class);
   _cu_window_qc_class_init (widget_class);

@@ -29,6 +29,9 @@ void           cu_window_import_demo    (CuWindow *self, gboolean open_first);
  * the background (progress + Cancel), then present the result dialog (cu-export-dialog.h).
  * Studies whose pseudonymization gate has not passed are reported, not exported.
  * win.export-anonymized asks for the folder, then calls this. */
+/* Check every catalogued file again with the workspace's pseudonymization settings, as a
+ * background job (after the settings changed; cu-window-deid.c). */
+void           cu_window_deid_recheck (CuWindow *self);
 void           cu_window_export_anonymized (CuWindow *self, const char *const *studies,
                                             const char *out_dir);
 /* Give win.export-anonymized its output folder instead of asking (NULL: ask again), for

@@ -384,7 +384,7 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
   CuDeidConfig config = { 0 };
   g_autofree char *options = NULL;
   g_autoptr(JsonBuilder) b = NULL;
-  guint n_quarantined = 0, n_overridden = 0, n_passed = 0, n_pending = 0;
+  guint n_quarantined = 0, n_overridden = 0, n_passed = 0, n_pending = 0, n_superseded = 0;
 
   if (!cu_store_get_deid_config (store, &config, &error)
       || (gates = cu_store_list_gates (store, &error)) == NULL)
@@ -424,6 +424,7 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
       n_overridden += g->state == CU_GATE_OVERRIDDEN;
       n_passed += g->state == CU_GATE_PASSED;
       n_pending += g->state == CU_GATE_PENDING;
+      n_superseded += g->state == CU_GATE_SUPERSEDED;
 
       if (json)
         {
@@ -438,6 +439,7 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
           cu_cli_json_set_string (b, "override_user", g->user);
           cu_cli_json_set_string (b, "override_time", g->time);
           cu_cli_json_set_string (b, "checked_at", g->checked_at);
+          cu_cli_json_set_string (b, "superseded_by", g->superseded_by);
           json_builder_set_member_name (b, "findings");
           json_builder_begin_array (b);
           for (guint j = 0; j < findings->len; j++)
@@ -452,6 +454,10 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
               cu_gate_state_to_label (g->state), g->n_errors, g->n_warnings);
       if (g->state == CU_GATE_OVERRIDDEN)
         printf (_("  overridden by %s at %s: %s\n"), g->user ? g->user : "?",
+                g->time ? g->time : "?", g->reason ? g->reason : "");
+      if (g->state == CU_GATE_SUPERSEDED)
+        printf (_("  superseded by %s (%s at %s): %s\n"),
+                g->superseded_by ? g->superseded_by : "?", g->user ? g->user : "?",
                 g->time ? g->time : "?", g->reason ? g->reason : "");
       {
         const char *last_path = NULL;
@@ -481,8 +487,9 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
     }
   else
     /* Translators: summary of the workspace's gates. */
-    printf (_("%u studies: %u quarantined, %u overridden, %u passed, %u not checked\n"),
-            gates->len, n_quarantined, n_overridden, n_passed, n_pending);
+    printf (_("%u studies: %u quarantined, %u overridden, %u passed, %u not checked, "
+              "%u superseded\n"),
+            gates->len, n_quarantined, n_overridden, n_passed, n_pending, n_superseded);
 
   return n_quarantined > 0 ? CU_CLI_EXIT_PROBLEMS : CU_CLI_EXIT_OK;
 }
@@ -600,43 +607,6 @@ cu_cli_deid_check (CuCli *cli, int argc, char **argv)
 
 /* ---- override ----------------------------------------------------------------------- */
 
-/* A full StudyInstanceUID or a unique prefix of one. */
-static char *
-resolve_study (CuStore *store, const char *prefix, GError **error)
-{
-  g_autoptr(GPtrArray) gates = cu_store_list_gates (store, error);
-  char *match = NULL;
-  guint n = 0;
-
-  if (gates == NULL)
-    return NULL;
-  for (guint i = 0; i < gates->len; i++)
-    {
-      const CuStudyGate *g = gates->pdata[i];
-      if (strcmp (g->study_uid, prefix) == 0)
-        {
-          g_free (match);
-          return g_strdup (g->study_uid);
-        }
-      if (g_str_has_prefix (g->study_uid, prefix))
-        {
-          n++;
-          if (match == NULL)
-            match = g_strdup (g->study_uid);
-        }
-    }
-  if (n == 1)
-    return match;
-  g_free (match);
-  if (n == 0)
-    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
-                 _("No study UID starts with %s"), prefix);
-  else
-    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_AMBIGUOUS,
-                 _("%s matches %u studies; give more of the UID"), prefix, n);
-  return NULL;
-}
-
 int
 cu_cli_override (CuCli *cli, int argc, char **argv)
 {
@@ -676,7 +646,7 @@ cu_cli_override (CuCli *cli, int argc, char **argv)
   store = cu_cli_open_store (cli);
   if (store == NULL)
     return CU_CLI_EXIT_ERROR;
-  study_uid = resolve_study (store, argv[1], &error);
+  study_uid = cu_store_resolve_study (store, argv[1], &error);
   if (study_uid == NULL || !cu_store_override_study (store, study_uid, stripped, &error))
     {
       cu_cli_error (cu_store_get_path (store), "%s", error->message);

@@ -35,6 +35,8 @@ int          cu_cli_demo          (CuCli *cli, int argc, char **argv);
 int          cu_cli_anonymize     (CuCli *cli, int argc, char **argv);
 int          cu_cli_deid_check    (CuCli *cli, int argc, char **argv);
 int          cu_cli_override      (CuCli *cli, int argc, char **argv);
+int          cu_cli_supersede     (CuCli *cli, int argc, char **argv);
+int          cu_cli_remove_study  (CuCli *cli, int argc, char **argv);
 int          cu_cli_snapshot      (CuCli *cli, int argc, char **argv);
 int          cu_cli_clinical      (CuCli *cli, int argc, char **argv);
 int          cu_cli_flags         (CuCli *cli, int argc, char **argv);

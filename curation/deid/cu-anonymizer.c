@@ -697,6 +697,14 @@ gate_allows (CuStore *store, const char *study_uid, char **reason)
     }
   if (gate->state == CU_GATE_PASSED || gate->state == CU_GATE_OVERRIDDEN)
     return TRUE;
+  if (gate->state == CU_GATE_SUPERSEDED)
+    {
+      /* Translators: why a study was not exported; %s is the StudyInstanceUID of its fixed
+       * copy */
+      *reason = g_strdup_printf (_("superseded by study %s: export that one instead"),
+                                 gate->superseded_by != NULL ? gate->superseded_by : "?");
+      return FALSE;
+    }
   /* Translators: why a study was not exported; %s is "Quarantined", "Not checked"… */
   *reason = g_strdup_printf (_("pseudonymization gate: %s"), cu_gate_state_to_label (gate->state));
   return FALSE;

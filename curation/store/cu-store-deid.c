@@ -31,7 +31,8 @@
 
 /* ---- Gate states -------------------------------------------------------------------- */
 
-static const char *const state_ids[] = { "pending", "passed", "quarantined", "overridden" };
+static const char *const state_ids[] = { "pending", "passed", "quarantined", "overridden",
+                                         "superseded" };
 
 const char *
 cu_gate_state_to_string (CuGateState state)
@@ -44,7 +45,7 @@ const char *
 cu_gate_state_to_label (CuGateState state)
 {
   static const char *const labels[] = {
-    N_("Not checked"), N_("Passed"), N_("Quarantined"), N_("Overridden"),
+    N_("Not checked"), N_("Passed"), N_("Quarantined"), N_("Overridden"), N_("Superseded"),
   };
 
   g_return_val_if_fail ((guint) state < G_N_ELEMENTS (labels), "");
@@ -70,6 +71,7 @@ cu_study_gate_free (CuStudyGate *gate)
   g_free (gate->user);
   g_free (gate->time);
   g_free (gate->checked_at);
+  g_free (gate->superseded_by);
   g_free (gate);
 }
 
@@ -191,6 +193,15 @@ cu_store_set_deid_config (CuStore *self, const CuDeidConfig *config, GError **er
         }
     }
 
+  CuDeidConfig old = { 0 };
+  if (!cu_store_get_deid_config (self, &old, error))
+    return FALSE;
+  gboolean changed = old.options != config->options
+                     || g_strcmp0 (old.pseudonym_pattern != NULL ? old.pseudonym_pattern : "",
+                                   pattern) != 0;
+  g_free (old.pseudonym_pattern);
+  int n_reopened = 0;
+
   options = cu_deid_options_to_string (config->options);
   if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
@@ -200,13 +211,38 @@ cu_store_set_deid_config (CuStore *self, const CuDeidConfig *config, GError **er
       _cu_store_exec (self->db, "ROLLBACK", NULL);
       return FALSE;
     }
+  /* Gates decided under another configuration no longer say anything about this one: they
+   * are pending (annotation and export locked) until cu_store_deid_recheck decides again.
+   * The findings stay as they were, so the curator still sees why a study was quarantined.
+   *
+   * Overrides: an override accepted the specific findings it saw (deid_finding.overridden),
+   * not a configuration. The recheck replaces each file's findings; a new finding that is
+   * the same as an accepted one (same tag path, rule, keyword and masked value, see
+   * finding_key) stays accepted, because the curator already judged that value in that
+   * place. Whatever the new configuration finds beyond that is not covered: the study is
+   * quarantined again and needs a new override. An overridden study whose accepted findings
+   * all vanish under the new configuration simply passes. The override's reason, user and
+   * time stay on the gate row while it is pending and are kept if it comes back
+   * overridden. */
+  if (changed)
+    {
+      if (!_cu_store_exec (self->db,
+                           "UPDATE study_gate SET state = 'pending', checked_at = NULL"
+                           " WHERE state <> 'pending'", error))
+        {
+          _cu_store_exec (self->db, "ROLLBACK", NULL);
+          return FALSE;
+        }
+      n_reopened = sqlite3_changes (self->db);
+    }
   if (!_cu_store_exec (self->db, "COMMIT", error))
     {
       _cu_store_exec (self->db, "ROLLBACK", NULL);
       return FALSE;
     }
   {
-    g_autofree char *detail = g_strdup_printf ("options=%s pattern=%s", options, pattern);
+    g_autofree char *detail = g_strdup_printf ("options=%s pattern=%s gates_reopened=%d",
+                                               options, pattern, n_reopened);
     g_autoptr(GError) audit_error = NULL;
     if (!cu_store_audit (self, "deid-config", NULL, detail, &audit_error))
       g_warning ("Could not write the audit log: %s", audit_error->message);
@@ -216,10 +252,17 @@ cu_store_set_deid_config (CuStore *self, const CuDeidConfig *config, GError **er
 
 /* ---- Reading gates and findings ----------------------------------------------------- */
 
+/* A superseded study shows as such, with the superseding's reason, user and time; the gate
+ * underneath is kept for the record. */
 #define GATE_SELECT \
-  "SELECT st.study_uid, coalesce (g.state, 'pending'), coalesce (g.n_errors, 0)," \
-  "       coalesce (g.n_warnings, 0), g.reason, g.user, g.time, g.checked_at" \
-  "  FROM study st LEFT JOIN study_gate g ON g.study_ref = st.id "
+  "SELECT st.study_uid," \
+  "       CASE WHEN ss.study_ref IS NOT NULL THEN 'superseded'" \
+  "            ELSE coalesce (g.state, 'pending') END," \
+  "       coalesce (g.n_errors, 0), coalesce (g.n_warnings, 0)," \
+  "       coalesce (ss.reason, g.reason), coalesce (ss.user, g.user)," \
+  "       coalesce (ss.time, g.time), g.checked_at, ss.by_study_uid" \
+  "  FROM study st LEFT JOIN study_gate g ON g.study_ref = st.id" \
+  "  LEFT JOIN study_superseded ss ON ss.study_ref = st.id "
 
 static CuStudyGate *
 gate_from_row (sqlite3_stmt *stmt)
@@ -234,6 +277,7 @@ gate_from_row (sqlite3_stmt *stmt)
   gate->user = column_strdup (stmt, 5);
   gate->time = column_strdup (stmt, 6);
   gate->checked_at = column_strdup (stmt, 7);
+  gate->superseded_by = column_strdup (stmt, 8);
   return gate;
 }
 

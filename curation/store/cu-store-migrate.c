@@ -340,6 +340,17 @@ static const char migration_6[] =
   "  user TEXT NOT NULL,"
   "  time TEXT NOT NULL,"
   "  UNIQUE (series_uid, reader, version));";
+/* Version 7: a quarantined study retired by the fixed copy that replaced it
+ * (cu_store_supersede_study): shown as superseded, never exported, never opened for
+ * annotation. The gate underneath stays what the check says; by_study_uid is text, not a
+ * reference, so that the record survives the superseding study being removed. */
+static const char migration_7[] =
+  "CREATE TABLE study_superseded ("
+  "  study_ref INTEGER PRIMARY KEY REFERENCES study (id) ON DELETE CASCADE,"
+  "  by_study_uid TEXT NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  user TEXT NOT NULL,"
+  "  time TEXT NOT NULL);";
 
 static const char *const migrations[] = {
   migration_1,
@@ -348,6 +359,7 @@ static const char *const migrations[] = {
   migration_4,
   migration_5,
   migration_6,
+  migration_7,
 };
 
 int

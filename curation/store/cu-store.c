@@ -161,7 +161,8 @@ cu_series_record_free (CuSeriesRecord *record)
   "       (SELECT max(i.rows) FROM instance i WHERE i.series_ref = se.id)," \
   "       (SELECT max(i.columns) FROM instance i WHERE i.series_ref = se.id)," \
   "       (SELECT coalesce(sum(i.number_of_frames), 0) FROM instance i WHERE i.series_ref = se.id)," \
-  "       coalesce (g.state, 'pending')" \
+  "       CASE WHEN EXISTS (SELECT 1 FROM study_superseded ss WHERE ss.study_ref = st.id)" \
+  "            THEN 'superseded' ELSE coalesce (g.state, 'pending') END" \
   "  FROM series se JOIN study st ON se.study_ref = st.id JOIN patient p ON st.patient_ref = p.id" \
   "  LEFT JOIN study_gate g ON g.study_ref = st.id "
 

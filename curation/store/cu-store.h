@@ -25,6 +25,7 @@ typedef enum
   CU_STORE_ERROR_NOT_FOUND,  /* no series/study matches */
   CU_STORE_ERROR_AMBIGUOUS,  /* a UID prefix matches several series */
   CU_STORE_ERROR_INVALID,    /* a request that cannot be done (override without a reason…) */
+  CU_STORE_ERROR_IN_USE,     /* removal refused: curation work is attached (say what) */
 } CuStoreError;
 
 GQuark cu_store_error_quark (void);
@@ -46,9 +47,11 @@ typedef enum
   CU_GATE_PASSED,        /* no error finding */
   CU_GATE_QUARANTINED,   /* error findings: viewable, not open for annotation */
   CU_GATE_OVERRIDDEN,    /* error findings accepted by a curator, with a reason (audited) */
+  CU_GATE_SUPERSEDED,    /* retired by a fixed copy (audited): shown as such, never exported */
 } CuGateState;
 
-/* "pending", "passed", "quarantined", "overridden": stable, for JSON and the database. */
+/* "pending", "passed", "quarantined", "overridden", "superseded": stable, for JSON and the
+ * database. */
 const char  *cu_gate_state_to_string (CuGateState state);
 /* Translated, for people. */
 const char  *cu_gate_state_to_label  (CuGateState state);
@@ -110,6 +113,9 @@ typedef struct
   char *user;            /* who overrode, or NULL */
   char *time;            /* when (ISO 8601 UTC), or NULL */
   char *checked_at;      /* last check, or NULL when pending */
+  /* Added with superseding (compatible: appended). For a superseded study: the study that
+   * replaced it; reason, user and time are then those of the superseding. */
+  char *superseded_by;
 } CuStudyGate;
 
 void         cu_study_gate_free      (CuStudyGate *gate);
@@ -119,7 +125,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuStudyGate, cu_study_gate_free)
  * CU_STORE_DEFAULT_PSEUDONYM_PATTERN). The caller frees config->pseudonym_pattern. */
 gboolean     cu_store_get_deid_config (CuStore *self, CuDeidConfig *config, GError **error);
 /* Store a configuration (pattern NULL or "" = not checked; an invalid regex is an error).
- * Gates already computed are kept (they say what was checked when); new imports use it. */
+ * When it differs from the stored one, every gate decided under the old one becomes pending
+ * (not checked under the current configuration: annotation and export locked) in the same
+ * transaction, until cu_store_deid_recheck decides again; findings and overrides are kept
+ * for that recheck. The audit log records the change and how many gates it reopened. */
 gboolean     cu_store_set_deid_config (CuStore *self, const CuDeidConfig *config, GError **error);
 
 /* The gate of a study (full StudyInstanceUID); CU_STORE_ERROR_NOT_FOUND if none. */
@@ -143,6 +152,66 @@ gboolean     cu_store_study_can_annotate (CuStore *self, const char *study_uid);
  * configuration changed. */
 gboolean     cu_store_deid_recheck   (CuStore *self, const char *study_uid, CuProgress *progress,
                                       GCancellable *cancellable, GError **error);
+
+/* ---- Retiring studies (cu-store-retire.c) -------------------------------------------
+ *
+ * A quarantined study whose fixed copy arrived as a new study (the site remapped the UIDs) is
+ * superseded by it; a study can also be removed from the catalog (the files stay on disk).
+ * Both need a reason and are written to the audit log with the OS user and the time. */
+
+/* A full StudyInstanceUID or a unique prefix of one (an exact match wins). */
+char        *cu_store_resolve_study  (CuStore *self, const char *uid_or_prefix, GError **error);
+
+/* Retire old_uid in favour of new_uid: old becomes superseded (never exported, never opened
+ * for annotation, shown as superseded with the study that replaced it) and the audit log gets
+ * "study-superseded". Refused with CU_STORE_ERROR_INVALID, saying why, unless old is
+ * quarantined or pending, new is another study that is not superseded itself, both have the
+ * same study date and series numbers, and the same PatientID (unless old's PatientID was
+ * flagged as not being a pseudonym). Unknown studies are CU_STORE_ERROR_NOT_FOUND. */
+gboolean     cu_store_supersede_study (CuStore *self, const char *old_uid, const char *new_uid,
+                                       const char *reason, GError **error);
+
+typedef struct
+{
+  char *study_uid;
+  char *patient_id;
+  char *study_date;
+  char *description;
+  CuGateState state;
+  gboolean same_pseudonym;
+} CuSupersedeCandidate;
+
+void         cu_supersede_candidate_free (CuSupersedeCandidate *candidate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuSupersedeCandidate, cu_supersede_candidate_free)
+
+/* The studies that could supersede old_uid by the rules above (passed ones first);
+ * CuSupersedeCandidate elements, empty when there is none. */
+GPtrArray   *cu_store_list_supersede_candidates (CuStore *self, const char *old_uid,
+                                                 GError **error);
+
+/* Curation work attached to a study. */
+typedef struct
+{
+  guint n_qc_decisions;     /* curator decisions on its series (not "not reviewed") */
+  guint n_segmentations;    /* (series, reader) pairs with saved segmentations */
+  guint n_derived_series;   /* series Curata derived (denoised, registered…) */
+  guint n_flags;            /* consistency flags about it, not withdrawn */
+  guint n_superseded;       /* studies it supersedes */
+} CuStudyWork;
+
+gboolean     cu_store_get_study_work (CuStore *self, const char *study_uid, CuStudyWork *work,
+                                      GError **error);
+/* "2 quality decisions, 1 segmentation" (translated), or NULL when there is no work. */
+char        *cu_study_work_describe  (const CuStudyWork *work);
+
+/* Remove a study from the catalog: its series, instances, findings, gate and QC results go,
+ * the DICOM files on disk are not touched; audited ("study-removed", with the reason and what
+ * was removed). With curation work attached it is refused (CU_STORE_ERROR_IN_USE, naming
+ * the work) unless force: then decisions, segmentations and lineage of its series go too,
+ * studies it superseded return to their own gate, and flags stay (the next consistency check
+ * decides about them). */
+gboolean     cu_store_remove_study   (CuStore *self, const char *study_uid, const char *reason,
+                                      gboolean force, GError **error);
 
 /* ---- Import ------------------------------------------------------------------------- */
 

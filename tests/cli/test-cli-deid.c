@@ -14,6 +14,7 @@
 
 #include "curation.h"
 #include "cli-test-util.h"
+#include "cu-dicom-walk.h"
 
 #define PHI_SERIES "mr/philips_fmri_epi"
 #define PHI_FILE_1 PHI_SERIES "/201_EPI_asc_CLEAR_0001_01.dcm"
@@ -270,6 +271,172 @@ test_workspace (Fixture *f, gconstpointer data)
                               "PatientID", "error"));
 }
 
+/* The fixed copy a site re-sends with remapped UIDs (Study, Series, SOP Instance, Frame of
+ * Reference) and a pseudonym: a new study in the workspace. */
+static CuDicomEdit
+remap_edit (const CuDicomElement *e, char **replacement, gpointer user_data)
+{
+  guint32 tag = ((guint32) e->group << 16) | e->element;
+
+  if (e->depth == 0 && e->text != NULL
+      && (tag == 0x00080018 || tag == 0x0020000D || tag == 0x0020000E || tag == 0x00200052))
+    {
+      g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_MD5, e->text, -1);
+      digest[15] = '\0';
+      *replacement = g_strdup_printf ("2.25.%" G_GUINT64_FORMAT "7",
+                                      g_ascii_strtoull (digest, NULL, 16));
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  if (e->depth == 0 && (tag == 0x00100020 || tag == 0x00100010))
+    {
+      *replacement = g_strdup ("CUR-FIX-0002");
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  return CU_DICOM_EDIT_KEEP;
+}
+
+static const char *
+gate_of (JsonNode *root, const char *study_uid, JsonObject **study_out)
+{
+  JsonArray *studies = json_object_get_array_member (json_node_get_object (root), "studies");
+
+  for (guint i = 0; i < json_array_get_length (studies); i++)
+    {
+      JsonObject *o = json_array_get_object_element (studies, i);
+      if (g_strcmp0 (json_object_get_string_member (o, "study_uid"), study_uid) == 0)
+        {
+          if (study_out != NULL)
+            *study_out = o;
+          return json_object_get_string_member (o, "gate");
+        }
+    }
+  return NULL;
+}
+
+static void
+test_supersede_remove (Fixture *f, gconstpointer data)
+{
+  g_autofree char *old_dir = g_build_filename (f->tmp, "incoming", NULL);
+  g_autofree char *new_dir = g_build_filename (f->tmp, "fixed", NULL);
+  g_autofree char *export_dir = g_build_filename (f->tmp, "export", NULL);
+  const char *sources[] = { f->phi1, f->phi2 };
+  g_autofree char *old_uid = NULL, *new_uid = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonObject *study = NULL;
+  JsonArray *candidates;
+  const char *reason = "Site re-sent it with remapped UIDs";
+
+  g_assert_cmpint (g_mkdir_with_parents (old_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (new_dir, 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%u.dcm", i);
+      g_autofree char *old_path = g_build_filename (old_dir, name, NULL);
+      g_autofree char *new_path = g_build_filename (new_dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_autoptr(CuDicomHeader) h = NULL;
+
+      g_file_get_contents (sources[i], &contents, &length, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (old_path, contents, length, &error);
+      g_assert_no_error (error);
+      g_assert_true (cu_dicom_rewrite_file (sources[i], new_path, remap_edit, NULL, NULL, 0,
+                                            NULL, 0, &error));
+      g_assert_no_error (error);
+      if (i == 0)
+        {
+          h = cu_dicom_header_read (old_path, &error);
+          old_uid = g_strdup (h->study_uid);
+          g_clear_pointer (&h, cu_dicom_header_free);
+          h = cu_dicom_header_read (new_path, &error);
+          g_assert_no_error (error);
+          new_uid = g_strdup (h->study_uid);
+        }
+    }
+  g_assert_cmpstr (old_uid, !=, new_uid);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", old_dir, new_dir,
+                            NULL), ==, 0);
+
+  /* without NEW: the candidates, the fixed copy among them */
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "supersede", old_uid,
+                            "--json", NULL), ==, 0);
+  root = cli_parse_json (out);
+  candidates = json_object_get_array_member (json_node_get_object (root), "candidates");
+  g_assert_cmpuint (json_array_get_length (candidates), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (candidates, 0),
+                                                  "study_uid"), ==, new_uid);
+  g_clear_pointer (&root, json_node_unref);
+  g_clear_pointer (&out, g_free);
+
+  /* usage: a reason is required; too many studies */
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "supersede", old_uid, new_uid,
+                            NULL), ==, 1);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "supersede", old_uid, new_uid,
+                            new_uid, "--reason", reason, NULL), ==, 1);
+  /* refused: a study cannot supersede itself */
+  g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->workspace, "supersede", old_uid, old_uid,
+                            "--reason", reason, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "itself"));
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "supersede", old_uid, new_uid,
+                            "--reason", reason, "--json", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "supersede", old_uid, new_uid,
+                            "--reason", reason, NULL), ==, 2);
+
+  /* deid-check and list show it */
+  cli_run (&out, NULL, "--workspace", f->workspace, "deid-check", "--json", NULL);
+  root = cli_parse_json (out);
+  g_assert_cmpstr (gate_of (root, old_uid, &study), ==, "superseded");
+  g_assert_cmpstr (json_object_get_string_member (study, "superseded_by"), ==, new_uid);
+  g_assert_cmpstr (json_object_get_string_member (study, "override_reason"), ==, reason);
+  g_clear_pointer (&root, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "list", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Superseded"));
+  g_clear_pointer (&out, g_free);
+
+  /* the export holds it back, naming its replacement: status 3 */
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "anonymize", "--out",
+                            export_dir, old_uid, NULL), ==, 3);
+  g_assert_nonnull (strstr (out, "superseded"));
+  g_assert_nonnull (strstr (out, new_uid));
+  g_clear_pointer (&out, g_free);
+
+  /* remove-study: a reason is required; the replacement supersedes a study → refused, saying
+   * so, until --force; then the old study has its own gate again */
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "remove-study", new_uid,
+                            NULL), ==, 1);
+  g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->workspace, "remove-study", new_uid,
+                            "--reason", "wrong upload", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "supersedes"));
+  g_assert_nonnull (strstr (err, "--force"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "remove-study", new_uid,
+                            "--reason", "wrong upload", "--force", "--json", NULL), ==, 0);
+  root = cli_parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (root), "study_uid"), ==,
+                   new_uid);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (root), "files_kept_on_disk"));
+  g_clear_pointer (&root, json_node_unref);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "remove-study", new_uid,
+                            "--reason", "again", NULL), ==, 2);
+
+  cli_run (&out, NULL, "--workspace", f->workspace, "deid-check", "--json", NULL);
+  root = cli_parse_json (out);
+  g_assert_cmpstr (gate_of (root, old_uid, NULL), ==, "quarantined");
+  g_assert_null (gate_of (root, new_uid, NULL));
+  {
+    g_autofree char *first = g_build_filename (new_dir, "0.dcm", NULL);
+    g_assert_true (g_file_test (first, G_FILE_TEST_IS_REGULAR));
+  }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -286,6 +453,7 @@ main (int argc, char *argv[])
   ADD ("/cli/deid/files-phi", test_files_phi);
   ADD ("/cli/deid/usage", test_usage);
   ADD ("/cli/deid/workspace", test_workspace);
+  ADD ("/cli/deid/supersede-remove", test_supersede_remove);
 #undef ADD
   return g_test_run ();
 }

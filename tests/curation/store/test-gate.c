@@ -249,6 +249,81 @@ fix_file (const char *path)
   g_assert_not_reached ();
 }
 
+/* The fixed copy a site sends after de-identifying again with Retain UIDs off: new Study,
+ * Series, SOP Instance and Frame of Reference UIDs (2.25 UUID-derived, the same for the same
+ * input), the pseudonym, and the remaining flagged attributes removed until the workspace's
+ * default configuration finds no error. Dates and series numbers stay. */
+static CuDicomEdit
+remap_edit (const CuDicomElement *e, char **replacement, gpointer user_data)
+{
+  guint32 tag = ((guint32) e->group << 16) | e->element;
+
+  if (e->depth == 0 && e->text != NULL
+      && (tag == 0x00080018 || tag == 0x0020000D || tag == 0x0020000E || tag == 0x00200052))
+    {
+      g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_MD5, e->text, -1);
+      /* 2.25 + the digest's first 15 hex digits as a decimal: a valid UUID-derived UID */
+      digest[15] = '\0';
+      *replacement = g_strdup_printf ("2.25.%" G_GUINT64_FORMAT "1",
+                                      g_ascii_strtoull (digest, NULL, 16));
+      return CU_DICOM_EDIT_REPLACE;
+    }
+  return fix_edit (e, replacement, user_data);
+}
+
+static void
+fix_file_remapped (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuDeidProfile) profile = cu_deid_profile_new_default (&error);
+  CuDeidConfig config = { CU_DEID_OPTIONS_SITE_DEFAULT, (char *) CU_STORE_DEFAULT_PSEUDONYM_PATTERN };
+  g_autoptr(CuDeidChecker) checker = NULL;
+  const CuDicomInsert inserts[] = {
+    { 0x00120062, "CS", "YES" },
+    { 0x00120063, "LO", "Re-identified attributes removed, UIDs remapped" },
+  };
+  gboolean remapped = FALSE;
+
+  g_assert_no_error (error);
+  checker = cu_deid_checker_new (profile, &config, &error);
+  g_assert_no_error (error);
+  for (int round = 0; round < 6; round++)
+    {
+      g_autoptr(GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr(GHashTable) remove = g_hash_table_new (NULL, NULL);
+      g_autofree char *out = g_strconcat (path, ".fixed", NULL);
+      FixData fix = { remove, TRUE };
+
+      g_assert_true (cu_deid_check_file (checker, path, findings, &error));
+      if (remapped && count_errors (findings) == 0)
+        return;
+      for (guint i = 0; i < findings->len; i++)
+        {
+          const CuDeidFinding *f = findings->pdata[i];
+          guint32 tag = top_level_tag (f->tag_path);
+          if (f->severity == CU_DEID_SEVERITY_ERROR && tag != 0 && tag != 0x00100010
+              && tag != 0x00100020 && tag != 0x00120062 && tag != 0x00080018
+              && tag != 0x0020000D && tag != 0x0020000E && tag != 0x00200052)
+            g_hash_table_add (remove, GUINT_TO_POINTER (tag));
+        }
+      g_assert_true (cu_dicom_rewrite_file (path, out, remapped ? fix_edit : remap_edit, &fix,
+                                            inserts, G_N_ELEMENTS (inserts), NULL, 0, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (g_rename (out, path), ==, 0);
+      remapped = TRUE;
+    }
+  g_assert_not_reached ();
+}
+
+static int
+audit_count (CuStore *store, const char *action, const char *object)
+{
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM audit_log WHERE action = '%s'"
+                                          " AND (%d OR object = '%s')", action,
+                                          object == NULL, object != NULL ? object : "");
+  return query_int (store, sql);
+}
+
 /* ---- Tests -------------------------------------------------------------------------- */
 
 /* A fixed copy keeps the instances' identity only when the site retains UIDs: with remapped
@@ -580,6 +655,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE qc_run; DROP TABLE qc_finding; DROP TABLE qc_metric;"
                                  " DROP TABLE qc_decision;"
                                  " DROP TABLE segmentation;"
+                                 " DROP TABLE study_superseded;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
@@ -604,6 +680,270 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
   g_assert_cmpint (((CuStudyGate *) gates->pdata[0])->state, ==, CU_GATE_PASSED);
 }
 
+/* A quarantined study whose fixed copy came back with remapped UIDs (a new study) is retired
+ * by it: superseded, never annotated, never exported; the rules refuse what is not a fixed
+ * copy; removing the replacement gives the old study its own gate back. */
+static void
+test_supersede (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autofree char *fixed_dir = g_build_filename (f->tmp, "fixed", NULL);
+  g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
+  g_autofree char *out = g_build_filename (f->tmp, "export", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) fixed = copy_files (PHI_SERIES, N_PHI_FILES, fixed_dir);
+  g_autofree char *old_uid = study_of (files->pdata[0]);
+  g_autofree char *new_uid = NULL;
+  g_autofree char *demo_uid = NULL;
+  g_autoptr(CuImportReport) r1 = NULL, r2 = NULL, r3 = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autoptr(GPtrArray) candidates = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(CuStudyGate) gate = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) written = cu_demo_write (demo, NULL, &error);
+  g_autoptr(CuAnonymizer) anonymizer = NULL;
+  g_autoptr(CuAnonymizeReport) exported = NULL;
+  const char *reason = "Site re-sent the study de-identified again (ticket 42)";
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < fixed->len; i++)
+    fix_file_remapped (fixed->pdata[i]);
+  new_uid = study_of (fixed->pdata[0]);
+  g_assert_cmpstr (new_uid, !=, old_uid);
+
+  r1 = import (f->store, dir);
+  r2 = import (f->store, fixed_dir);
+  r3 = import (f->store, demo);
+  g_assert_cmpuint (r2->n_imported, ==, N_PHI_FILES);
+  g_assert_cmpint (gate_state (f->store, old_uid), ==, CU_GATE_QUARANTINED);
+  g_assert_cmpint (gate_state (f->store, new_uid), ==, CU_GATE_PASSED);
+  demo_uid = study_of (written[0]);
+  /* the old study's PatientID is not a pseudonym: the fixed copy may carry another one */
+  findings = cu_store_list_findings (f->store, old_uid, &error);
+  g_assert_true (has_error_for (findings, "PatientID"));
+
+  /* the store offers the fixed copy, not the demo (another date, other series) */
+  candidates = cu_store_list_supersede_candidates (f->store, old_uid, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (candidates->len, ==, 1);
+  g_assert_cmpstr (((CuSupersedeCandidate *) candidates->pdata[0])->study_uid, ==, new_uid);
+  g_assert_false (((CuSupersedeCandidate *) candidates->pdata[0])->same_pseudonym);
+
+  /* refusals, each with nothing recorded */
+  g_assert_false (cu_store_supersede_study (f->store, old_uid, new_uid, " ", &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cu_store_supersede_study (f->store, old_uid, old_uid, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cu_store_supersede_study (f->store, old_uid, demo_uid, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, demo_uid));
+  g_clear_error (&error);
+  /* a passed study is not retired */
+  g_assert_false (cu_store_supersede_study (f->store, new_uid, old_uid, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cu_store_supersede_study (f->store, "1.2.3.4", new_uid, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (audit_count (f->store, "study-superseded", NULL), ==, 0);
+  g_assert_cmpint (gate_state (f->store, old_uid), ==, CU_GATE_QUARANTINED);
+
+  g_assert_true (cu_store_supersede_study (f->store, old_uid, new_uid, reason, &error));
+  g_assert_no_error (error);
+  gate = cu_store_get_study_gate (f->store, old_uid, &error);
+  g_assert_cmpint (gate->state, ==, CU_GATE_SUPERSEDED);
+  g_assert_cmpstr (gate->superseded_by, ==, new_uid);
+  g_assert_cmpstr (gate->reason, ==, reason);
+  g_assert_cmpstr (gate->user, ==, g_get_user_name ());
+  g_assert_nonnull (gate->time);
+  g_assert_cmpint (gate->n_errors, >, 0);   /* the findings stay, for the record */
+  g_assert_false (cu_store_study_can_annotate (f->store, old_uid));
+  g_assert_true (cu_store_study_can_annotate (f->store, new_uid));
+  g_assert_cmpint (audit_count (f->store, "study-superseded", old_uid), ==, 1);
+  /* nothing more to override, and not twice */
+  g_assert_false (cu_store_override_study (f->store, old_uid, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (cu_store_supersede_study (f->store, old_uid, new_uid, reason, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* the browser's records say so */
+  records = cu_store_list_series (f->store, &error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const CuSeriesRecord *r = records->pdata[i];
+      if (g_strcmp0 (r->study_uid, old_uid) == 0)
+        g_assert_cmpint (r->study_gate, ==, CU_GATE_SUPERSEDED);
+    }
+
+  /* the export leaves it out and says why; its replacement goes */
+  anonymizer = cu_anonymizer_new (NULL, &error);
+  g_assert_no_error (error);
+  exported = cu_anonymizer_export_store (anonymizer, f->store,
+                                         (const char *const[]) { old_uid, new_uid, NULL }, out,
+                                         NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (exported->held->len, ==, 1);
+  g_assert_cmpstr (((CuAnonymizeHeld *) exported->held->pdata[0])->study_uid, ==, old_uid);
+  g_assert_nonnull (strstr (((CuAnonymizeHeld *) exported->held->pdata[0])->reason, new_uid));
+  g_assert_cmpuint (exported->n_files, ==, N_PHI_FILES);
+
+  /* a recheck (or a configuration change) does not bring it back */
+  g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_state (f->store, old_uid), ==, CU_GATE_SUPERSEDED);
+
+  /* removing the replacement: refused while it supersedes a study, then forced; the old
+   * study has its own gate again */
+  g_assert_false (cu_store_remove_study (f->store, new_uid, "wrong study", FALSE, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IN_USE);
+  g_assert_nonnull (strstr (error->message, "supersedes"));
+  g_clear_error (&error);
+  g_assert_true (cu_store_remove_study (f->store, new_uid, "wrong study", TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_state (f->store, old_uid), ==, CU_GATE_QUARANTINED);
+}
+
+/* Removing a study from the catalog: its rows go, its files stay; curation work attached
+ * makes the store refuse and say what it is, unless forced. */
+static void
+test_remove_study (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autofree char *study = study_of (files->pdata[0]);
+  g_autoptr(CuImportReport) first = import (f->store, dir);
+  g_autoptr(CuImportReport) again = NULL;
+  g_autoptr(GPtrArray) gates = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *work_text = NULL;
+  CuStudyWork work;
+  int n_audit_before;
+
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+  g_assert_true (cu_store_get_study_work (f->store, study, &work, &error));
+  g_assert_null (cu_study_work_describe (&work));
+
+  /* a curator's quality decision on its series */
+  sql = g_strdup_printf ("INSERT INTO qc_decision (series_uid, state, reason, user, time)"
+                         " SELECT series_uid, 'rejected', 'motion', 'tester', 'now' FROM series");
+  g_assert_true (_cu_store_exec (f->store->db, sql, &error));
+  g_assert_true (cu_store_get_study_work (f->store, study, &work, &error));
+  g_assert_cmpuint (work.n_qc_decisions, ==, 1);
+  work_text = cu_study_work_describe (&work);
+  g_assert_nonnull (work_text);
+
+  g_assert_false (cu_store_remove_study (f->store, study, "", TRUE, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  n_audit_before = audit_count (f->store, "study-removed", NULL);
+  g_assert_false (cu_store_remove_study (f->store, study, "site will not fix it", FALSE, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IN_USE);
+  g_assert_nonnull (strstr (error->message, work_text));
+  g_clear_error (&error);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+  g_assert_cmpint (audit_count (f->store, "study-removed", NULL), ==, n_audit_before);
+
+  g_assert_true (cu_store_remove_study (f->store, study, "site will not fix it", TRUE, &error));
+  g_assert_no_error (error);
+  gates = cu_store_list_gates (f->store, &error);
+  g_assert_cmpuint (gates->len, ==, 0);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM instance"), ==, 0);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM deid_finding"), ==, 0);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM qc_decision"), ==, 0);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM patient"), ==, 0);
+  g_assert_cmpint (audit_count (f->store, "study-removed", study), ==, 1);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_log WHERE action = 'study-removed'"
+                                        " AND instr (detail, 'site will not fix it') > 0"
+                                        " AND instr (detail, '\"forced\":true') > 0"), ==, 1);
+  g_assert_false (cu_store_remove_study (f->store, study, "again", FALSE, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* the files were not touched: importing them again catalogues them again */
+  for (guint i = 0; i < files->len; i++)
+    g_assert_true (g_file_test (files->pdata[i], G_FILE_TEST_IS_REGULAR));
+  again = import (f->store, dir);
+  g_assert_cmpuint (again->n_imported, ==, N_PHI_FILES);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+}
+
+/* A configuration change makes every gate pending (findings kept) until the recheck decides
+ * under the new configuration; an override carries over to the findings it accepted, not to
+ * new ones. */
+static void
+test_config_stale (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
+  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autofree char *phi_uid = study_of (files->pdata[0]);
+  g_autofree char *demo_uid = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) written = cu_demo_write (demo, NULL, &error);
+  g_autoptr(CuImportReport) r1 = import (f->store, dir);
+  g_autoptr(CuImportReport) r2 = import (f->store, demo);
+  g_autoptr(CuStudyGate) gate = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  CuDeidConfig site_pattern = { CU_DEID_OPTIONS_SITE_DEFAULT, (char *) "^SITE[0-9]+$" };
+  CuDeidConfig no_chars = { CU_DEID_OPTIONS_SITE_DEFAULT & ~CU_DEID_RETAIN_PATIENT_CHARS,
+                            (char *) "^SITE[0-9]+$" };
+  const char *reason = "Phantom; the institution agreed";
+  int n_findings;
+
+  g_assert_no_error (error);
+  demo_uid = study_of (written[0]);
+  g_assert_cmpint (gate_state (f->store, demo_uid), ==, CU_GATE_PASSED);
+  g_assert_true (cu_store_override_study (f->store, phi_uid, reason, &error));
+  n_findings = query_int (f->store, "SELECT count(*) FROM deid_finding");
+
+  /* a pattern the demo's pseudonym does not match */
+  g_assert_false (g_regex_match_simple (site_pattern.pseudonym_pattern, CU_DEMO_PATIENT_ID, 0, 0));
+  g_assert_true (cu_store_set_deid_config (f->store, &site_pattern, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_state (f->store, demo_uid), ==, CU_GATE_PENDING);
+  g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_PENDING);
+  g_assert_false (cu_store_study_can_annotate (f->store, demo_uid));
+  g_assert_false (cu_store_study_can_annotate (f->store, phi_uid));
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM deid_finding"), ==, n_findings);
+  g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_log WHERE action = 'deid-config'"
+                                        " AND instr (detail, 'gates_reopened=2') > 0"), ==, 1);
+
+  g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  /* the demo's pseudonym no longer fits: quarantined for its PatientID */
+  g_assert_cmpint (gate_state (f->store, demo_uid), ==, CU_GATE_QUARANTINED);
+  findings = cu_store_list_findings (f->store, demo_uid, &error);
+  g_assert_true (has_error_for (findings, "PatientID"));
+  g_clear_pointer (&findings, g_ptr_array_unref);
+  /* the PHI study finds what it found before (its PatientID failed the old pattern too):
+   * the override still covers it */
+  gate = cu_store_get_study_gate (f->store, phi_uid, &error);
+  g_assert_cmpint (gate->state, ==, CU_GATE_OVERRIDDEN);
+  g_assert_cmpstr (gate->reason, ==, reason);
+  g_clear_pointer (&gate, cu_study_gate_free);
+
+  /* the same configuration again changes nothing */
+  g_assert_true (cu_store_set_deid_config (f->store, &site_pattern, &error));
+  g_assert_cmpint (gate_state (f->store, demo_uid), ==, CU_GATE_QUARANTINED);
+
+  /* without Retain Patient Characteristics, sex, age and weight are new findings the
+   * override never saw: quarantined again */
+  g_assert_true (cu_store_set_deid_config (f->store, &no_chars, &error));
+  g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_PENDING);
+  g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_QUARANTINED);
+  findings = cu_store_list_findings (f->store, phi_uid, &error);
+  g_assert_true (has_error_for (findings, "PatientAge"));
+  g_assert_true (has_error_for (findings, "PatientWeight"));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -618,6 +958,9 @@ main (int argc, char *argv[])
   ADD ("/store/gate/fixed-copy-elsewhere", test_fixed_copy_elsewhere);
   ADD ("/store/gate/override", test_override);
   ADD ("/store/gate/migration-from-v1", test_migration_from_v1);
+  ADD ("/store/gate/supersede", test_supersede);
+  ADD ("/store/gate/remove-study", test_remove_study);
+  ADD ("/store/gate/config-stale", test_config_stale);
 #undef ADD
   return g_test_run ();
 }
