@@ -605,6 +605,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE qc_run; DROP TABLE qc_finding; DROP TABLE qc_metric;"
                                  " DROP TABLE qc_decision;"
                                  " DROP TABLE segmentation;"
+                                 " DROP TABLE series_class;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
