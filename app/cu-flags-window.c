@@ -420,7 +420,7 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
     }
   if (j->kind == JOB_EXPORT)
     {
-      j->bundle = cu_flag_bundle_export (store, j->site, j->path, &error);
+      j->bundle = cu_flag_bundle_export (store, j->site, j->path, NULL, &error);
       if (j->bundle == NULL)
         g_task_return_error (task, error);
       else

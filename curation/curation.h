@@ -25,6 +25,7 @@
 #include "cu-flags.h"
 #include "cu-flag-bundle.h"
 #include "cu-series-class.h"
+#include "cu-translation.h"
 #include "cu-noise-estimate.h"
 #include "cu-nlm.h"
 #include "cu-diffusion.h"

@@ -24,7 +24,7 @@ void           cu_translation_free         (CuTranslation *self);
 const char    *cu_translation_get_language (CuTranslation *self);
 /* msgid translated in context (NULL: none), or msgid itself. */
 const char    *cu_translation_get          (CuTranslation *self, const char *context,
-                                            const char *msgid);
+                                            const char *msgid) G_GNUC_FORMAT (3);
 /* The languages that have a catalogue in the locale folder, sorted, "en" first. */
 GStrv          cu_translation_languages    (void);
 /* The curator's language (from the process locale), e.g. "es" or "en". */
