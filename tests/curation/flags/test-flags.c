@@ -529,6 +529,7 @@ test_series_class (void)
   const char *shared = g_getenv ("CU_SHARED_DICOM");
   g_autofree char *adc = g_build_filename (shared, "mr", "prostate_adc_ge", NULL);
   g_autofree char *fmri = g_build_filename (shared, "mr", "ge_fmri_study", "s04_epi_interleaved_i_to_s", NULL);
+  g_autofree char *dti = g_build_filename (shared, "mr", "philips_dti_ax", NULL);
   g_autofree char *tmp = g_dir_make_tmp ("cu-test-class-XXXXXX", &error);
   g_autofree char *full = g_build_filename (tmp, "full", NULL);
   g_autofree char *partial = g_build_filename (tmp, "partial", NULL);
@@ -541,6 +542,8 @@ test_series_class (void)
   assert_class (adc, "ADC", "axial", -1, 1);
   if (g_file_test (fmri, G_FILE_TEST_IS_DIR))
     assert_class (fmri, "EPI", "axial", 0, 10);   /* GE gradient-echo EPI fMRI, 10 volumes, b 0 */
+  /* Philips DTI (ScanningSequence SE, b-values in 2001,1003; 16 directions + isotropic + b 0) */
+  assert_class (dti, "DWI", "axial", 2000, 17);
 
   write_mpmri_study (full, "PX-SYN", "060Y", "20220301", "", TRUE);
   write_mpmri_study (partial, "PX-SYN2", "060Y", "20220301", "", FALSE);
