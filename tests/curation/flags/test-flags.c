@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "curation.h"
+#include "curation-test-util.h"
 #include "cu-store-private.h"
 
 typedef struct
@@ -21,23 +22,6 @@ typedef struct
   char *workspace;
   CuStore *store;
 } Fixture;
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
 
 /* The seeded clinical file. Real DICOM it refers to (PatientID, DICOM sex / birth date):
  *  QIN-PROSTATE-01-0001  mr/prostate_adc_ge: M, age 064Y, prostate MR of 1971-07-14, an ADC map only
@@ -230,11 +214,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_autofree char *p1 = NULL, *p2 = NULL, *p3 = NULL, *p4 = NULL, *mpmri = NULL;
 
   g_assert_nonnull (shared);
-  f->tmp = g_dir_make_tmp ("cu-test-flags-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->workspace = g_build_filename (f->tmp, "workspace", NULL);
-  f->store = cu_store_open (f->workspace, &error);
-  g_assert_no_error (error);
+  f->store = curation_test_open_workspace ("cu-test-flags-XXXXXX", &f->tmp, &f->workspace);
 
   demo = g_build_filename (f->tmp, "demo", NULL);
   written = cu_demo_write (demo, NULL, &error);
@@ -263,10 +243,7 @@ fixture_setup (Fixture *f, gconstpointer data)
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  rm_rf (f->tmp);
-  g_free (f->tmp);
-  g_free (f->workspace);
+  curation_test_close_workspace (&f->store, &f->tmp, &f->workspace);
 }
 
 static GPtrArray *
