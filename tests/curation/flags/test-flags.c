@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * test-flags.c — consistency rules against real DICOM from the shared corpus and the demo
  * study, with a clinical CSV whose inconsistencies are seeded on purpose: every seeded
- * inconsistency is flagged and the consistent patient (the demo's) gets no flag. Then the
+ * inconsistency is flagged and the consistent patient (a synthetic complete mpMRI study) gets
+ * no flag; the series classification the rules read (real and synthetic series with known
+ * answers), PROT-01 on it, PatientAge (XREF-03) and the eCRF's time points (XREF-06). Then the
  * lifecycle: re-running never duplicates, a corrected value closes its flag and says so,
  * accepted findings stay closed, forbidden transitions are refused, everything is in the
  * flag history and the audit log; and a project rule from the workspace's rules/ folder.
@@ -558,7 +560,7 @@ test_series_class (void)
     g_assert_cmpstr (k->sequence, ==, "T2W");
     g_assert_cmpstr (k->plane, ==, "sagittal");
   }
-  rm_rf (tmp);
+  curation_test_rm_rf (tmp);
 }
 
 /* PROT-01 from the series classification: the synthetic complete study passes (no flag for
