@@ -441,6 +441,25 @@ build_answers_csv (CuStore *store, Speaker *sp, GPtrArray *flags, const char *bu
   return g_string_free (s, FALSE);
 }
 
+static int
+severity_rank (const char *severity)
+{
+  return g_strcmp0 (severity, "error") == 0 ? 0 : g_strcmp0 (severity, "warning") == 0 ? 1 : 2;
+}
+
+static int
+compare_for_report (gconstpointer pa, gconstpointer pb)
+{
+  const CuFlag *a = *(CuFlag **) pa, *b = *(CuFlag **) pb;
+  int c = strcmp (a->person_id, b->person_id);
+
+  if (c == 0)
+    c = severity_rank (a->severity) - severity_rank (b->severity);
+  if (c == 0)
+    c = a->id < b->id ? -1 : a->id > b->id;
+  return c;
+}
+
 static char *
 site_language_key (const char *site)
 {
@@ -515,6 +534,8 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, co
   bundle->site = g_strdup (site);
   bundle->dir = g_strdup (out_dir);
   bundle->n_flags = flags->len;
+  /* Grouped by patient, and within a patient what must be fixed first. */
+  g_ptr_array_sort (flags, compare_for_report);
   for (guint i = 0; i < flags->len; i++)
     json_array_add_int_element (ids, ((CuFlag *) flags->pdata[i])->id);
 

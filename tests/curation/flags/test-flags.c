@@ -546,6 +546,17 @@ test_series_class (void)
       g_assert_cmpstr (k->patient_age, ==, "060Y");
     }
   {
+    /* A calculated high-b image (Siemens: DERIVED … CALC_BVALUE, the b only in the sequence
+     * name) counts as DWI with its b. */
+    g_autofree char *calc = g_build_filename (tmp, "calc", NULL);
+    const SynthSeries calc_b = { 6, "DERIVED\\PRIMARY\\DIFFUSION\\CALC_BVALUE\\TRACEW", "EP", "*ep_b1400t",
+                                 4500, 70, 0, 1, NULL, FALSE, axial };
+
+    g_assert_cmpint (g_mkdir_with_parents (calc, 0700), ==, 0);
+    write_series (calc, "PX-SYN3", "060Y", "20220301", "", &calc_b);
+    assert_class (calc, "DWI", "axial", 1400, 1);
+  }
+  {
     /* the incomplete study: the T2W is sagittal, the DWI stops at b 1000 */
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
     g_autoptr(GDir) d = g_dir_open (partial, 0, NULL);
@@ -629,6 +640,36 @@ test_age_and_timepoint (Fixture *f, gconstpointer data)
   g_assert_cmpstr (detail (fl, "dicom_age"), ==, "59");
   g_assert_cmpstr (detail (fl, "ecrf_age"), ==, "52");
   g_assert_nonnull (strstr (fl->message, "PatientAge 059Y"));
+
+  /* PatientAge in months (006M = half a year): a child born the year before the study is
+   * consistent (eCRF age 1), one born three years before is not. */
+  {
+    g_autofree char *dir = g_build_filename (f->tmp, "infant", NULL);
+    g_autofree char *csv = g_build_filename (f->tmp, "infant.csv", NULL);
+    g_autoptr(CuImportReport) imported = NULL;
+    g_autoptr(CuClinicalReport) clinical = NULL;
+    g_autoptr(CuFlagCheckReport) ra = NULL, rb = NULL;
+    g_autoptr(GPtrArray) fa = NULL, fb = NULL;
+
+    write_mpmri_study (dir, "PX-0500", "006M", "20220301", "MRI", FALSE);
+    imported = cu_store_import (f->store, (const char *const[]) { dir, NULL }, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_file_set_contents (csv, WIDE_HEADER
+                         "PX-0500,M,2021,other,2022-02-01,,,,,,,,,,,none,,2023-06-01,alive,,,,,,\n", -1, &error);
+    clinical = cu_clinical_import (f->store, csv, "SITE-A", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (clinical->issues->len, ==, 0);
+    ra = check (f);
+    fa = active_flags (f);
+    g_assert_null (find_flag (fa, "XREF-03", "PX-0500"));
+    g_assert_true (cu_clinical_set_value (f->store, "PX-0500", "birth_year", "2019", "test", "seeded", &error));
+    rb = check (f);
+    fb = active_flags (f);
+    g_assert_nonnull (find_flag (fb, "XREF-03", "PX-0500"));
+    g_assert_cmpstr (detail (find_flag (fb, "XREF-03", "PX-0500"), "patient_age"), ==, "006M");
+    g_assert_cmpstr (detail (find_flag (fb, "XREF-03", "PX-0500"), "dicom_age"), ==, "0");
+    g_assert_cmpstr (detail (find_flag (fb, "XREF-03", "PX-0500"), "ecrf_age"), ==, "3");
+  }
 
   /* Treatment before the baseline study that the eCRF dates. */
   g_assert_true (cu_clinical_set_value (f->store, "PX-0200", "treatment_date", "2022-02-15", "test",
