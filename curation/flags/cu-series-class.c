@@ -108,12 +108,7 @@ cu_series_class_from_files (const char *const *paths, GCancellable *cancellable,
       return NULL;
     }
 
-  /* The image that tells most: a diffusion-weighted one when the series has any (a Philips
-   * DWI lists its b = 0 images first, and they look like a T2W spin echo), else the first. */
-  h0 = headers->pdata[0];
-  for (guint i = 1; i < headers->len; i++)
-    if (((CuDicomHeader *) headers->pdata[i])->b_value > h0->b_value)
-      h0 = headers->pdata[i];
+  h0 = cu_qc_representative_image (headers);
   klass->image_type = g_strdup (h0->image_type);
   klass->scanning_sequence = g_strdup (h0->scanning_sequence);
   klass->sequence_name = g_strdup (h0->sequence_name);

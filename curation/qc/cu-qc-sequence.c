@@ -53,6 +53,20 @@ cu_qc_plane_of_normal (const double n[3])
   return "sagittal";
 }
 
+const CuDicomHeader *
+cu_qc_representative_image (GPtrArray *headers)
+{
+  const CuDicomHeader *best;
+
+  if (headers == NULL || headers->len == 0)
+    return NULL;
+  best = headers->pdata[0];
+  for (guint i = 1; i < headers->len; i++)
+    if (((const CuDicomHeader *) headers->pdata[i])->b_value > best->b_value)
+      best = headers->pdata[i];
+  return best;
+}
+
 const char *
 cu_qc_classify_sequence (const CuDicomHeader *h, int n_volumes)
 {
