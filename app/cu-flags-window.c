@@ -760,7 +760,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *name = g_path_get_basename (j->path);
       /* TRANSLATORS: clinical import summary */
       body = g_strdup_printf (_("%s (%s layout): %u patients; %u values added, %u changed, %u "
-                                "removed.\n%s"), name, j->clinical->layout, j->clinical->n_persons,
+                                "removed.\n%s"), name, cu_clinical_layout_label (j->clinical->layout), j->clinical->n_persons,
                               j->clinical->n_added, j->clinical->n_changed, j->clinical->n_removed,
                               check);
       show_report (self, _("Clinical Data Imported"), body, NULL);

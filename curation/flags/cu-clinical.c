@@ -1090,3 +1090,15 @@ cu_clinical_count_persons (CuStore *store)
   sqlite3_finalize (stmt);
   return n;
 }
+
+const char *
+cu_clinical_layout_label (const char *layout)
+{
+  /* TRANSLATORS: the eCRF export layouts: one row per patient ("wide"), one row per
+   * variable ("long"), as in "clinical.csv (wide layout)" */
+  if (g_strcmp0 (layout, "wide") == 0)
+    return C_("clinical layout", "wide");
+  if (g_strcmp0 (layout, "long") == 0)
+    return C_("clinical layout", "long");
+  return layout != NULL ? layout : "";
+}
