@@ -366,6 +366,24 @@ mask_format (glong n)
 static char *
 mask_text (const char *text)
 {
+  /* ASCII (nearly every value): no UTF-8 walking, no GString */
+  gsize len = 0;
+  while (text[len] != '\0' && (guchar) text[len] < 0x80)
+    len++;
+  if (text[len] == '\0' && len >= 5)
+    {
+      char *stars = g_malloc (len + 1);
+      stars[0] = text[0];
+      memset (stars + 1, '*', len - 2);
+      stars[len - 1] = text[len - 1];
+      stars[len] = '\0';
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      char *out = g_strdup_printf (mask_format ((glong) len), (glong) len, stars);
+#pragma GCC diagnostic pop
+      g_free (stars);
+      return out;
+    }
   glong n = g_utf8_strlen (text, -1);
   if (n == 0)
     return g_strdup (_("present, empty"));
@@ -939,8 +957,11 @@ scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
 static gboolean
 vr_is_free_text (const char *vr)
 {
-  return strcmp (vr, "LT") == 0 || strcmp (vr, "ST") == 0 || strcmp (vr, "UT") == 0
-         || strcmp (vr, "UC") == 0;
+  /* asked for every element the walk meets: two characters, no strcmp */
+  if (vr[0] == '\0' || vr[1] == '\0' || vr[2] != '\0')
+    return FALSE;
+  return (vr[1] == 'T' && (vr[0] == 'L' || vr[0] == 'S' || vr[0] == 'U'))
+         || (vr[0] == 'U' && vr[1] == 'C');
 }
 
 static gboolean
@@ -1312,6 +1333,27 @@ file_check_init (FileCheck *fc, CuDeidChecker *self, const char *path)
   fc->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
 }
 
+/* The translated "%s; %u occurrences in the file" for count, as mask_format: looked up once
+ * per process for the counts that occur nearly always. */
+static const char *
+occurrences_format (guint count)
+{
+  static const char *formats[256];
+  static gsize ready = 0;
+
+  if (g_once_init_enter (&ready))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+        formats[i] = g_dngettext (GETTEXT_PACKAGE, "%s; %u occurrence in the file",
+                                  "%s; %u occurrences in the file", i);
+      g_once_init_leave (&ready, 1);
+    }
+  if (count < G_N_ELEMENTS (formats))
+    return formats[count];
+  return g_dngettext (GETTEXT_PACKAGE, "%s; %u occurrence in the file",
+                      "%s; %u occurrences in the file", count);
+}
+
 /* Hand the findings over to findings (ok) or drop them (the file could not be read). */
 static void
 file_check_finish (FileCheck *fc, gboolean ok, GPtrArray *findings)
@@ -1327,11 +1369,11 @@ file_check_finish (FileCheck *fc, gboolean ok, GPtrArray *findings)
           Seen *s = v;
           if (s->count > 1)
             {
-              char *more = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                         "%s; %u occurrence in the file",
-                                                         "%s; %u occurrences in the file",
-                                                         s->count),
-                                            s->finding->found, s->count);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+              char *more = g_strdup_printf (occurrences_format (s->count), s->finding->found,
+                                            s->count);
+#pragma GCC diagnostic pop
               g_free (s->finding->found);
               s->finding->found = more;
             }
