@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-motion-dialog.c — the motion correction / co-registration window (cu-motion-dialog.h).
  *
- * Built in code rather than from a template: it is a column of standard widgets around two
- * drawing areas, and the choice of the fixed series depends on the study. The job opens its
+ * The widgets come from the template data/ui/cu-motion-dialog.ui; cu_motion_dialog_new() fills
+ * in what depends on the mode and the study (the fixed series to choose from). The job opens its
  * own CuStore on the workspace (a store is used from one thread at a time), reports progress
  * through a mutex-protected record that the main loop polls, and hands back only what the
  * window draws: three 2D slices (reference, moving before, moving after, all on the reference
@@ -25,7 +25,9 @@ struct _CuMotionDialog
 {
   AdwWindow parent_instance;
 
-  /* widgets (owned by the window) */
+  /* template */
+  GtkLabel *series_kind_label;
+  GtkLabel *series_title;
   GtkWidget *fixed_row;
   GtkDropDown *fixed_dropdown;
   GtkDropDown *metric_dropdown;
@@ -678,6 +680,7 @@ cu_motion_dialog_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->poll_source, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_MOTION_DIALOG);
   G_OBJECT_CLASS (cu_motion_dialog_parent_class)->dispose (object);
 }
 
@@ -705,9 +708,28 @@ static void
 cu_motion_dialog_class_init (CuMotionDialogClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = cu_motion_dialog_dispose;
   object_class->finalize = cu_motion_dialog_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/curata/Curata/ui/cu-motion-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, series_kind_label);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, series_title);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, fixed_row);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, fixed_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, metric_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, start_button);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, status_label);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, after_toggle);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, compare_area);
+  gtk_widget_class_bind_template_child (widget_class, CuMotionDialog, plot_area);
+  gtk_widget_class_bind_template_callback (widget_class, start_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, cancel_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, after_toggled);
 
   /* A derived series was written (cu_motion_dialog_get_result_uid()). */
   signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
@@ -720,20 +742,9 @@ cu_motion_dialog_init (CuMotionDialog *self)
   g_mutex_init (&self->lock);
   self->fixed_uids = g_ptr_array_new_with_free_func (g_free);
   self->show_after = TRUE;
-}
-
-static GtkWidget *
-labelled (const char *text, GtkWidget *child)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  GtkWidget *label = gtk_label_new (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_widget_set_size_request (label, 150, -1);
-  gtk_box_append (GTK_BOX (box), label);
-  gtk_widget_set_hexpand (child, TRUE);
-  gtk_box_append (GTK_BOX (box), child);
-  return box;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->compare_area), draw_compare, self, NULL);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->plot_area), draw_plot, self, NULL);
 }
 
 static char *
@@ -752,11 +763,7 @@ cu_motion_dialog_new (GtkWindow *parent, CuStore *store, const char *series_uid,
   CuMotionDialog *self = g_object_new (CU_TYPE_MOTION_DIALOG, NULL);
   g_autoptr (GPtrArray) all = NULL;
   g_autoptr (CuSeriesRecord) record = NULL;
-  GtkStringList *fixed_names = gtk_string_list_new (NULL);
-  GtkWidget *content, *header, *box, *buttons, *title;
-  const char *const metrics[] = { N_("Automatic"), N_("Mutual information"),
-                                  N_("Normalized cross-correlation"), N_("Mean squares"), NULL };
-  GtkStringList *metric_names = gtk_string_list_new (NULL);
+  g_autoptr (GtkStringList) fixed_names = gtk_string_list_new (NULL);
 
   self->workspace = g_strdup (cu_store_get_path (store));
   self->series_uid = g_strdup (series_uid);
@@ -776,97 +783,26 @@ cu_motion_dialog_new (GtkWindow *parent, CuStore *store, const char *series_uid,
       gtk_string_list_append (fixed_names, label);
       g_ptr_array_add (self->fixed_uids, g_strdup (r->series_uid));
     }
-  for (int i = 0; metrics[i] != NULL; i++)
-    gtk_string_list_append (metric_names, _(metrics[i]));
 
   gtk_window_set_title (GTK_WINDOW (self), mode == CU_MOTION_DIALOG_REGISTER
                                                ? _("Co-register Series")
                                                : _("Motion Correction"));
-  gtk_window_set_default_size (GTK_WINDOW (self), 760, 820);
   if (parent != NULL)
     {
       gtk_window_set_transient_for (GTK_WINDOW (self), parent);
       gtk_window_set_destroy_with_parent (GTK_WINDOW (self), TRUE);
     }
-
-  content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  header = adw_header_bar_new ();
-  gtk_box_append (GTK_BOX (content), header);
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 10);
-  gtk_widget_set_margin_start (box, 14);
-  gtk_widget_set_margin_end (box, 14);
-  gtk_widget_set_margin_top (box, 10);
-  gtk_widget_set_margin_bottom (box, 14);
-  gtk_widget_set_vexpand (box, TRUE);
-  gtk_box_append (GTK_BOX (content), box);
-
-  title = gtk_label_new (self->series_label);
-  gtk_widget_add_css_class (title, "title-4");
-  gtk_label_set_xalign (GTK_LABEL (title), 0.0);
-  gtk_box_append (GTK_BOX (box), labelled (mode == CU_MOTION_DIALOG_REGISTER ? _("Moving series")
-                                                                             : _("Series (4D)"),
-                                           title));
-  self->fixed_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (fixed_names), NULL));
-  self->fixed_row = labelled (_("Fixed series"), GTK_WIDGET (self->fixed_dropdown));
+  gtk_label_set_text (self->series_kind_label, mode == CU_MOTION_DIALOG_REGISTER ? _("Moving series")
+                                                                                 : _("Series (4D)"));
+  gtk_label_set_text (self->series_title, self->series_label);
+  gtk_drop_down_set_model (self->fixed_dropdown, G_LIST_MODEL (fixed_names));
   gtk_widget_set_visible (self->fixed_row, mode == CU_MOTION_DIALOG_REGISTER);
-  gtk_box_append (GTK_BOX (box), self->fixed_row);
-  self->metric_dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (metric_names), NULL));
-  gtk_box_append (GTK_BOX (box), labelled (_("Similarity"), GTK_WIDGET (self->metric_dropdown)));
-
-  buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  self->start_button = gtk_button_new_with_mnemonic (_("_Start"));
-  gtk_widget_add_css_class (self->start_button, "suggested-action");
-  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
-  gtk_widget_set_sensitive (self->cancel_button, FALSE);
-  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-  gtk_progress_bar_set_show_text (self->progress_bar, TRUE);
-  gtk_widget_set_hexpand (GTK_WIDGET (self->progress_bar), TRUE);
-  gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
-  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), FALSE);
-  gtk_box_append (GTK_BOX (buttons), self->start_button);
-  gtk_box_append (GTK_BOX (buttons), self->cancel_button);
-  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->progress_bar));
-  gtk_box_append (GTK_BOX (box), buttons);
-
-  self->status_label = GTK_LABEL (gtk_label_new (
-      mode == CU_MOTION_DIALOG_REGISTER
-          ? _("The moving series is registered rigidly onto the fixed one and written as a new "
-              "series on the fixed grid. The originals are not changed.")
-          : _("Every volume is registered rigidly to the first one and the corrected series is "
-              "written as a new series. The originals are not changed.")));
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_label_set_xalign (self->status_label, 0.0);
-  gtk_label_set_selectable (self->status_label, TRUE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status_label));
-
-  self->after_toggle = GTK_TOGGLE_BUTTON (gtk_toggle_button_new_with_label (_("Showing: After")));
-  gtk_widget_set_sensitive (GTK_WIDGET (self->after_toggle), FALSE);
-  gtk_widget_set_halign (GTK_WIDGET (self->after_toggle), GTK_ALIGN_START);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->after_toggle),
-                               _("Switch between the checkerboard before and after (flicker by "
-                                 "clicking repeatedly)"));
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->after_toggle));
-
-  self->compare_area = gtk_drawing_area_new ();
-  gtk_widget_set_vexpand (self->compare_area, TRUE);
-  gtk_widget_set_size_request (self->compare_area, 300, 300);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->compare_area), draw_compare, self, NULL);
-  gtk_box_append (GTK_BOX (box), self->compare_area);
-
-  self->plot_area = gtk_drawing_area_new ();
-  gtk_widget_set_size_request (self->plot_area, 300, 240);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->plot_area), draw_plot, self, NULL);
-  gtk_widget_set_visible (self->plot_area, FALSE);
-  gtk_box_append (GTK_BOX (box), self->plot_area);
-
-  adw_window_set_content (ADW_WINDOW (self), content);
-
-  g_signal_connect_object (self->start_button, "clicked", G_CALLBACK (start_clicked), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->after_toggle, "toggled", G_CALLBACK (after_toggled), self,
-                           G_CONNECT_SWAPPED);
+  gtk_label_set_text (self->status_label,
+                      mode == CU_MOTION_DIALOG_REGISTER
+                        ? _("The moving series is registered rigidly onto the fixed one and written as a new "
+                            "series on the fixed grid. The originals are not changed.")
+                        : _("Every volume is registered rigidly to the first one and the corrected series is "
+                            "written as a new series. The originals are not changed."));
   gtk_toggle_button_set_active (self->after_toggle, TRUE);
   return self;
 }

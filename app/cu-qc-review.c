@@ -32,6 +32,7 @@ struct _CuQcReview
   AdwToastOverlay *toast_overlay;
   AdwWindowTitle *window_title;
   GtkToggleButton *mask_toggle;
+  GtkMenuButton *protocol_button;
   GtkRevealer *job_revealer;
   GtkLabel *job_label;
   GtkProgressBar *job_progress;
@@ -59,6 +60,7 @@ struct _CuQcReview
   CuQcReport *report;       /* stored report of the selection, or NULL */
   GBytes *mask;             /* foreground mask of the shown volume */
   GCancellable *load_cancellable;
+  GtkFileChooserNative *protocol_chooser;
   guint poll_source;
   GArray *plot_points;      /* PlotPoint */
   gboolean image_ready;
@@ -70,6 +72,8 @@ G_DEFINE_FINAL_TYPE (CuQcReview, cu_qc_review, ADW_TYPE_WINDOW)
 static const GdkRGBA mask_colour = { 0.25, 0.75, 1.0, 1.0 };
 
 static void select_uid (CuQcReview *self, const char *uid);
+static void set_protocol_action (GtkWidget *widget, const char *action_name, GVariant *param);
+static void choose_protocol_file_action (GtkWidget *widget, const char *action_name, GVariant *param);
 
 static void
 toast (CuQcReview *self, const char *text)
@@ -988,6 +992,9 @@ cu_qc_review_dispose (GObject *object)
   if (self->runner != NULL)
     cu_qc_runner_cancel (self->runner);
   g_clear_handle_id (&self->poll_source, g_source_remove);
+  if (self->protocol_chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->protocol_chooser));
+  g_clear_object (&self->protocol_chooser);
   if (self->parent != NULL)
     g_object_remove_weak_pointer (G_OBJECT (self->parent), (gpointer *) &self->parent);
   self->parent = NULL;
@@ -1025,6 +1032,7 @@ cu_qc_review_class_init (CuQcReviewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, window_title);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, mask_toggle);
+  gtk_widget_class_bind_template_child (widget_class, CuQcReview, protocol_button);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, job_revealer);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, job_label);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, job_progress);
@@ -1043,10 +1051,102 @@ cu_qc_review_class_init (CuQcReviewClass *klass)
   gtk_widget_class_install_action (widget_class, "qc.decide", "s", decide_action);
   gtk_widget_class_install_action (widget_class, "qc.check-all", NULL, check_all_action);
   gtk_widget_class_install_action (widget_class, "qc.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "qc.set-protocol", "s", set_protocol_action);
+  gtk_widget_class_install_action (widget_class, "qc.choose-protocol-file", NULL,
+                                   choose_protocol_file_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "qc.check-all", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "qc.decide", "s",
                                        "accepted");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "qc.cancel", NULL);
+}
+
+/* ---- protocol ---------------------------------------------------------------------------- */
+
+/* The menu lists the built-in protocols and a file of the site's own; the button shows the
+ * workspace's current protocol, so a curator sees what "Missing: …" findings are measured
+ * against. */
+static void
+update_protocol_button (CuQcReview *self)
+{
+  g_autoptr (GMenu) menu = g_menu_new ();
+  g_autoptr (GMenu) builtin = g_menu_new ();
+  g_autofree char *current = cu_store_qc_get_protocol (self->store);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuQcProtocol) protocol = NULL;
+
+  for (const char *const *id = cu_qc_protocol_builtin (); *id != NULL; id++)
+    {
+      g_autoptr (CuQcProtocol) p = cu_qc_protocol_load (*id, NULL);
+      g_autoptr (GMenuItem) item = g_menu_item_new (p != NULL ? cu_qc_protocol_get_name (p) : *id, NULL);
+
+      g_menu_item_set_action_and_target (item, "qc.set-protocol", "s", *id);
+      g_menu_append_item (builtin, item);
+    }
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (builtin));
+  g_menu_append (menu, _("Protocol _File…"), "qc.choose-protocol-file");
+  gtk_menu_button_set_menu_model (self->protocol_button, G_MENU_MODEL (menu));
+
+  protocol = current != NULL ? cu_qc_protocol_load (current, &error) : NULL;
+  gtk_menu_button_set_label (self->protocol_button,
+                             protocol != NULL ? cu_qc_protocol_get_name (protocol) : _("No Protocol"));
+  if (protocol == NULL && error != NULL)
+    toast (self, error->message);
+}
+
+static void
+set_protocol (CuQcReview *self, const char *id_or_path)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!cu_store_qc_set_protocol (self->store, id_or_path, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+  update_protocol_button (self);
+  /* The study-level findings are measured against the protocol: show them anew. */
+  if (self->series_uid != NULL)
+    show_findings (self);
+}
+
+static void
+set_protocol_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  set_protocol (CU_QC_REVIEW (widget), g_variant_get_string (param, NULL));
+}
+
+static void
+protocol_file_chosen (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  CuQcReview *self = data;
+  g_autoptr (GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT
+      && (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL)
+    {
+      g_autofree char *path = g_file_get_path (file);
+      if (path != NULL)
+        set_protocol (self, path);
+    }
+  g_clear_object (&self->protocol_chooser);
+}
+
+static void
+choose_protocol_file_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuQcReview *self = CU_QC_REVIEW (widget);
+  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
+
+  if (self->protocol_chooser != NULL)
+    return;
+  self->protocol_chooser = gtk_file_chooser_native_new (_("Choose a Protocol File"), GTK_WINDOW (self),
+                                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Choose"),
+                                                        _("_Cancel"));
+  gtk_file_filter_set_name (filter, _("Protocol files (*.ini)"));
+  gtk_file_filter_add_pattern (filter, "*.ini");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->protocol_chooser), filter);
+  g_signal_connect (self->protocol_chooser, "response", G_CALLBACK (protocol_file_chosen), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->protocol_chooser));
 }
 
 static void
@@ -1089,6 +1189,7 @@ cu_qc_review_new (GtkWindow *parent, CuStore *store)
     g_object_add_weak_pointer (G_OBJECT (parent), (gpointer *) &self->parent);
   self->store = g_object_ref (store);
   self->runner = cu_qc_runner_new (cu_store_get_path (store));
+  update_protocol_button (self);
   cu_qc_review_reload (self);
   return self;
 }

@@ -46,6 +46,7 @@ struct _CuSegPanel
   GtkLabel *measure_label;
   GtkLabel *ruler_label;
   GtkLabel *readonly_label;
+  GtkMenuButton *combine_button;
   GtkLabel *readers_label;
 
   /* owned */
@@ -130,6 +131,36 @@ static void update_readers (CuSegPanel *self);
 
 /* ---- label list ---------------------------------------------------------------------- */
 
+/* Combine offers every label of the map as the other operand, once per operation; the active
+ * label is the one changed (cu_seg_logical), as in curata-cli seg edit "logical OP T S". */
+static void
+rebuild_combine_menu (CuSegPanel *self)
+{
+  static const struct { const char *op; const char *title; } ops[] = {
+    { "union", N_("Add to the Active Label") },
+    { "intersect", N_("Keep Only the Overlap With") },
+    { "subtract", N_("Subtract From the Active Label") },
+  };
+  CuLabelMap *map = current_map (self);
+  g_autoptr (GMenu) menu = g_menu_new ();
+
+  for (guint k = 0; k < G_N_ELEMENTS (ops); k++)
+    {
+      g_autoptr (GMenu) section = g_menu_new ();
+
+      for (guint i = 0; map != NULL && i < cu_label_map_get_n_labels (map); i++)
+        {
+          const CuLabel *l = cu_label_map_get_label_at (map, i);
+          g_autoptr (GMenuItem) item = g_menu_item_new (l->name, NULL);
+
+          g_menu_item_set_action_and_target (item, "seg.combine", "(sy)", ops[k].op, l->value);
+          g_menu_append_item (section, item);
+        }
+      g_menu_append_section (menu, _(ops[k].title), G_MENU_MODEL (section));
+    }
+  gtk_menu_button_set_menu_model (self->combine_button, G_MENU_MODEL (menu));
+}
+
 static void
 rebuild_labels (CuSegPanel *self)
 {
@@ -176,6 +207,7 @@ rebuild_labels (CuSegPanel *self)
         gtk_list_box_select_row (self->label_list, GTK_LIST_BOX_ROW (row));
     }
   self->updating = FALSE;
+  rebuild_combine_menu (self);
   update_form (self);
   schedule_measurements (self);
 }
@@ -452,7 +484,11 @@ update_measurements (gpointer data)
   self->measure_source = 0;
   if (map != NULL && cu_seg_measure (map, cu_seg_editor_get_label (self->editor), &m))
     {
-      g_string_append_printf (text, _("Volume %.2f mL (%" G_GSIZE_FORMAT " voxels)\n"), m.volume_ml, m.n_voxels);
+      /* %lu, not G_GSIZE_FORMAT: xgettext cannot see through the macro, and the string would
+       * never be translated. */
+      g_string_append_printf (text, ngettext ("Volume %.2f mL (%lu voxel)\n", "Volume %.2f mL (%lu voxels)\n",
+                                              m.n_voxels),
+                              m.volume_ml, (unsigned long) m.n_voxels);
       g_string_append_printf (text, _("Longest in-plane diameter %.1f mm (slice %d)\n"),
                               m.longest_diameter_mm, m.diameter_slice + 1);
       g_string_append_printf (text, ngettext ("%u connected part", "%u connected parts", m.n_components),
@@ -735,6 +771,41 @@ remove_label_action (GtkWidget *widget, const char *name, GVariant *param)
 }
 
 static void
+combine_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CuSegPanel *self = CU_SEG_PANEL (widget);
+  CuLabelMap *map = current_map (self);
+  guint8 value = cu_seg_editor_get_label (self->editor);
+  g_autoptr (GError) error = NULL;
+  const char *op_name = NULL;
+  guint8 source = 0;
+  CuSegLogicalOp op;
+  gssize changed;
+
+  g_variant_get (param, "(&sy)", &op_name, &source);
+  if (map == NULL || value == 0 || !cu_seg_editor_get_editable (self->editor)
+      || !cu_seg_logical_op_from_string (op_name, &op))
+    return;
+  if (source == value)
+    {
+      set_status (self, _("Choose a label other than the active one."), TRUE);
+      return;
+    }
+  cu_seg_editor_begin_stroke (self->editor, name);
+  changed = cu_seg_logical (map, value, map, source, op, &error);
+  cu_seg_editor_end_stroke (self->editor);
+  if (changed < 0)
+    set_status (self, error->message, TRUE);
+  else
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("%ld voxel changed", "%ld voxels changed",
+                                                         (unsigned long) changed),
+                                               (long) changed);
+      set_status (self, text, FALSE);
+    }
+}
+
+static void
 operation_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   CuSegPanel *self = CU_SEG_PANEL (widget);
@@ -1005,8 +1076,7 @@ cu_seg_panel_build (CuSegPanel *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "caption");
   gtk_widget_add_css_class (GTK_WIDGET (self->status), "dim-label");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
-  self->readonly_label = GTK_LABEL (gtk_label_new (_("Annotation is locked until the study passes the "
-                                                     "pseudonymization gate.")));
+  self->readonly_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_wrap (self->readonly_label, TRUE);
   gtk_label_set_xalign (self->readonly_label, 0);
   gtk_widget_add_css_class (GTK_WIDGET (self->readonly_label), "warning");
@@ -1107,6 +1177,11 @@ cu_seg_panel_build (CuSegPanel *self)
                    _("Remove parts smaller than 5 mm³")), 0, 1, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), action_button (_("Keep Largest"), "seg.largest",
                    _("Keep only the largest connected part")), 1, 1, 1, 1);
+  self->combine_button = GTK_MENU_BUTTON (gtk_menu_button_new ());
+  gtk_menu_button_set_label (self->combine_button, _("Combine With Label"));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->combine_button),
+                               _("Add, intersect or subtract another label (changes the active label)"));
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->combine_button), 0, 2, 2, 1);
   gtk_box_append (GTK_BOX (box), grid);
 
   /* Overlay */
@@ -1179,7 +1254,7 @@ set_sensitivity (CuSegPanel *self)
 {
   gboolean editable = self->editor != NULL && cu_seg_editor_get_editable (self->editor);
   const char *actions[] = { "seg.add-label", "seg.remove-label", "seg.interpolate", "seg.islands",
-                            "seg.largest", "seg.smooth", "seg.finalize" };
+                            "seg.largest", "seg.smooth", "seg.finalize", "seg.combine" };
 
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], editable);
@@ -1244,6 +1319,7 @@ cu_seg_panel_class_init (CuSegPanelClass *klass)
   gtk_widget_class_install_action (widget_class, "seg.interpolate", NULL, operation_action);
   gtk_widget_class_install_action (widget_class, "seg.islands", NULL, operation_action);
   gtk_widget_class_install_action (widget_class, "seg.largest", NULL, operation_action);
+  gtk_widget_class_install_action (widget_class, "seg.combine", "(sy)", combine_action);
   gtk_widget_class_install_action (widget_class, "seg.smooth", NULL, operation_action);
   gtk_widget_class_install_action (widget_class, "seg.export", "s", export_action);
   gtk_widget_class_install_action (widget_class, "seg.agreement", NULL, agreement_action);
@@ -1352,6 +1428,15 @@ cu_seg_panel_set_editable (CuSegPanel *self, gboolean editable)
     add_label_from_term (self, cu_seg_terminology_find ("lesion"));
   set_sensitivity (self);
   update_form (self);
+}
+
+void
+cu_seg_panel_set_lock (CuSegPanel *self, const char *reason)
+{
+  g_return_if_fail (CU_IS_SEG_PANEL (self));
+
+  gtk_label_set_text (self->readonly_label, reason != NULL ? reason : "");
+  cu_seg_panel_set_editable (self, reason == NULL);
 }
 
 const char *

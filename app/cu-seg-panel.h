@@ -22,6 +22,8 @@ void         cu_seg_panel_set_series   (CuSegPanel *self, CuStore *store, const 
                                         CuVolume *volume);
 /* Annotation allowed (the pseudonymization gate passed); read-only otherwise. */
 void         cu_seg_panel_set_editable (CuSegPanel *self, gboolean editable);
+/* Editable when reason is NULL; otherwise read-only, showing reason (translated) to say why. */
+void         cu_seg_panel_set_lock     (CuSegPanel *self, const char *reason);
 const char  *cu_seg_panel_get_reader   (CuSegPanel *self);
 CuSegEditor *cu_seg_panel_get_editor   (CuSegPanel *self);
 /* The version last saved (0: none yet). */

@@ -191,7 +191,8 @@ _cu_window_update_actions (CuWindow *self)
                                  has_volume && self->job_kind != CU_JOB_LOAD);
   /* The gate decides whether the segmentation may be edited (after a load or an override). */
   if (self->seg_panel != NULL)
-    cu_seg_panel_set_editable (self->seg_panel, has_volume && cu_window_can_annotate (self));
+    cu_seg_panel_set_lock (self->seg_panel, has_volume ? cu_window_get_annotation_lock (self)
+                                                       : _("Open a series to annotate it."));
 }
 
 void

@@ -254,10 +254,23 @@ gboolean
 cu_window_can_annotate (CuWindow *self)
 {
   g_return_val_if_fail (CU_IS_WINDOW (self), FALSE);
-  /* Both gates: the study's pseudonymization gate and the series' quality decision. */
-  return self->store != NULL && self->series_uid != NULL && self->study_uid != NULL
-         && cu_store_study_can_annotate (self->store, self->study_uid)
-         && cu_store_series_can_annotate (self->store, self->series_uid);
+  return cu_window_get_annotation_lock (self) == NULL;
+}
+
+const char *
+cu_window_get_annotation_lock (CuWindow *self)
+{
+  g_return_val_if_fail (CU_IS_WINDOW (self), NULL);
+  /* Both gates, in the order a curator clears them: the study's pseudonymization gate, then
+   * the series' quality decision. Saying which one is closed tells the curator what to do. */
+  if (self->store == NULL || self->series_uid == NULL || self->study_uid == NULL)
+    return _("Open a series to annotate it.");
+  if (!cu_store_study_can_annotate (self->store, self->study_uid))
+    return _("Annotation is locked until the study passes the pseudonymization gate.");
+  if (!cu_store_series_can_annotate (self->store, self->series_uid))
+    return _("Annotation is locked until a curator accepts this series in the quality "
+             "review (Review, Ctrl+R).");
+  return NULL;
 }
 
 /* ---- loading a series ------------------------------------------------------------------ */
@@ -370,7 +383,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   cu_study_browser_select_series (self->browser, self->series_uid);
   _cu_window_update_gate (self);
   cu_seg_panel_set_series (self->seg_panel, self->store, self->series_uid, r->volume);
-  cu_seg_panel_set_editable (self->seg_panel, cu_window_can_annotate (self));
+  cu_seg_panel_set_lock (self->seg_panel, cu_window_get_annotation_lock (self));
   if (r->problems->len > 0)
     {
       g_autofree char *text = NULL;
@@ -604,15 +617,19 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *uid = g_steal_pointer (&self->pending_uid);
       cu_window_open_series (self, uid);
     }
-  else if (d->open_first && report->series_uids->len > 0)
+  else if (d->open_first)
     {
-      /* "first" in browser order, not UID order */
+      /* "first" in browser order, not UID order. The demo was maybe imported on an earlier
+       * run, and then this import touched nothing: its series are those of the demo patient. */
       g_autoptr (GPtrArray) records = cu_store_list_series (self->store, NULL);
+      gboolean demo_again = d->paths == NULL && report->series_uids->len == 0;
+
       for (guint i = 0; records != NULL && i < records->len; i++)
         {
           const CuSeriesRecord *rec = g_ptr_array_index (records, i);
-          if (g_ptr_array_find_with_equal_func (report->series_uids, rec->series_uid,
-                                                g_str_equal, NULL))
+          if (demo_again ? g_strcmp0 (rec->patient_id, CU_DEMO_PATIENT_ID) == 0
+                         : g_ptr_array_find_with_equal_func (report->series_uids, rec->series_uid,
+                                                             g_str_equal, NULL))
             {
               cu_window_open_series (self, rec->series_uid);
               break;

@@ -50,5 +50,7 @@ const char    *cu_window_get_series_uid (CuWindow *self);
  * series at the quality gate (accepted, or accepted with a remark). The annotation mode calls
  * this; a quarantined study or a series not accepted can be viewed, never annotated. */
 gboolean       cu_window_can_annotate   (CuWindow *self);
+/* Why the series shown cannot be annotated, for people (translated), or NULL when it can. */
+const char    *cu_window_get_annotation_lock (CuWindow *self);
 
 G_END_DECLS

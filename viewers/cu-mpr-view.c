@@ -208,10 +208,46 @@ cu_mpr_view_class_init (CuMprViewClass *klass)
   gtk_widget_class_set_css_name (widget_class, "cu-mpr-view");
 }
 
+/* The preset button shows a short name: the 3D pane is a quarter of the viewer, and the full
+ * names ("CT Soft Tissue") left no room for the other controls. The list keeps the full ones. */
+static void
+preset_button_setup_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  gtk_list_item_set_child (item, gtk_label_new (NULL));
+}
+
+static void
+preset_button_bind_cb (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  static const char *const short_names[] = {
+    /* TRANSLATORS: short names of the 3D rendering presets, on a small button */
+    N_("Bone"), N_("Soft"), N_("MR"), N_("MIP"),
+  };
+  guint position = gtk_list_item_get_position (item);
+  GtkStringObject *full = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      position < G_N_ELEMENTS (short_names) ? _(short_names[position])
+                                                            : gtk_string_object_get_string (full));
+}
+
 static void
 cu_mpr_view_init (CuMprView *self)
 {
+  g_autoptr (GtkListItemFactory) button_factory = gtk_signal_list_item_factory_new ();
+  g_autoptr (GtkListItemFactory) list_factory = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The popup keeps the dropdown's default rows (full names); only the button is compact. */
+  list_factory = gtk_drop_down_get_factory (self->preset_dropdown);
+  if (list_factory != NULL)
+    {
+      g_object_ref (list_factory);
+      gtk_drop_down_set_list_factory (self->preset_dropdown, list_factory);
+    }
+  g_signal_connect (button_factory, "setup", G_CALLBACK (preset_button_setup_cb), NULL);
+  g_signal_connect (button_factory, "bind", G_CALLBACK (preset_button_bind_cb), NULL);
+  gtk_drop_down_set_factory (self->preset_dropdown, button_factory);
   cu_slice_view_set_plane (self->axial, CU_PLANE_AXIAL);
   cu_slice_view_set_plane (self->sagittal, CU_PLANE_SAGITTAL);
   cu_slice_view_set_plane (self->coronal, CU_PLANE_CORONAL);

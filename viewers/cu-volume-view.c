@@ -457,33 +457,6 @@ planes_changed (CuVolumeView *self)
   view_request (self, TRUE);
 }
 
-/* A synthetic label sphere around the cursor, for demonstrations and screenshots while the
- * application has no segmentation yet (CU_DEBUG_3D_LABEL_SPHERE=1). */
-static CuVolume *
-debug_sphere (CuVolume *vol, const double centre[3])
-{
-  CuVolume *lab = cu_volume_copy (vol, FALSE);
-  double extent = G_MAXDOUBLE, r;
-  int nx = vol->dims[0], ny = vol->dims[1], nz = vol->dims[2];
-
-  lab->dims[3] = 1;
-  lab->voxels = g_new0 (float, (gsize) nx * ny * nz);
-  for (int c = 0; c < 3; c++)
-    extent = MIN (extent, vol->dims[c] * vol->spacing[c]);
-  r = extent * 0.2;
-  for (int k = 0; k < nz; k++)
-    for (int j = 0; j < ny; j++)
-      for (int i = 0; i < nx; i++)
-        {
-          double p[3], d = 0;
-          cu_volume_index_to_lps (vol, (double[3]) { i, j, k }, p);
-          for (int c = 0; c < 3; c++)
-            d += (p[c] - centre[c]) * (p[c] - centre[c]);
-          lab->voxels[((gsize) k * ny + j) * nx + i] = d <= r * r ? 1.0f : 0.0f;
-        }
-  return lab;
-}
-
 static void
 volume_changed (CuVolumeView *self)
 {
@@ -509,15 +482,6 @@ volume_changed (CuVolumeView *self)
   send_planes_locked (self);
   g_mutex_unlock (&s->lock);
 
-  if (vol != NULL && vol->dims[2] > 1 && g_strcmp0 (g_getenv ("CU_DEBUG_3D_LABEL_SPHERE"), "1") == 0)
-    {
-      double centre[3];
-      g_autoptr (CuVolume) lab = NULL;
-
-      cu_viewer_state_get_cursor (self->state, centre);
-      lab = debug_sphere (vol, centre);
-      cu_volume_view_set_label_map (self, lab);
-    }
   if (vol == NULL)
     {
       g_clear_object (&self->texture);

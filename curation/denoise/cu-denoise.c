@@ -265,7 +265,8 @@ cu_denoise_params_describe (const CuDenoiseParams *params, double sigma_used)
       g_ascii_formatd (s, sizeof s, "%g", params->nlm.strength);
       return g_strdup_printf ("Curata non-local means (Coupe 2008; %s): patch radius %d, "
                               "search radius %d, strength %s, noise sigma %s (%s)",
-                              params->nlm.rician ? "Rician-corrected, Wiest-Daessle 2008"
+                              params->nlm.rician ? "Rician-corrected, Wiest-Daessle 2008, "
+                                                   "zero unless 3 SE above 2 sigma^2"
                                                  : "Gaussian noise",
                               params->nlm.patch_radius, params->nlm.search_radius, s, n,
                               params->nlm.sigma == 0.0 ? "estimated" : "given");

@@ -10,6 +10,7 @@
 #include "cu-derived-series.h"
 #include "cu-dicom-header.h"
 #include "cu-motion-series.h"
+#include "cu-store-qc.h"
 
 /* Progress of one stage mapped into [base, base + span] of the caller's. */
 typedef struct
@@ -236,6 +237,14 @@ cu_motion_correct_series (CuStore *store, const char *series_arg, const CuMotion
   }
   if (uid == NULL)
     return NULL;
+  /* The motion found is a quality finding of the source series. The corrected series is
+   * written already, so a failure here is reported but does not undo it. */
+  {
+    g_autoptr (GError) qc_error = NULL;
+    if (!cu_store_qc_update_lineage (store, series_uid, &qc_error))
+      g_warning ("Could not record the motion as a quality finding of %s: %s", series_uid,
+                 qc_error->message);
+  }
   cu_progress_report (progress, 1.0, NULL);
   if (rows_out != NULL)
     *rows_out = g_steal_pointer (&rows);

@@ -82,38 +82,18 @@ cu_rigid_metric_type_to_string (CuRigidMetricType type)
     }
 }
 
+/* LPS (mm) to voxel index of a volume. A volume's direction cosines are orthonormal and its
+ * spacing positive, so the map is never singular; a degenerate header falls back to the
+ * identity rather than to infinities. */
 static void
 lps_to_index_matrix (const CuVolume *v, double out[12])
 {
+  static const double identity[12] = { 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0 };
   double m[12];
-  double a, b, c, d, e, f, g, h, k, det, r[9];
 
-  for (int row = 0; row < 3; row++)
-    {
-      for (int col = 0; col < 3; col++)
-        m[row * 4 + col] = v->direction[row * 3 + col] * v->spacing[col];
-      m[row * 4 + 3] = v->origin[row];
-    }
-  a = m[0], b = m[1], c = m[2], d = m[4], e = m[5], f = m[6], g = m[8], h = m[9], k = m[10];
-  det = a * (e * k - f * h) - b * (d * k - f * g) + c * (d * h - e * g);
-  if (fabs (det) < 1e-300)
-    det = 1e-300;
-  r[0] = (e * k - f * h) / det;
-  r[1] = (c * h - b * k) / det;
-  r[2] = (b * f - c * e) / det;
-  r[3] = (f * g - d * k) / det;
-  r[4] = (a * k - c * g) / det;
-  r[5] = (c * d - a * f) / det;
-  r[6] = (d * h - e * g) / det;
-  r[7] = (b * g - a * h) / det;
-  r[8] = (a * e - b * d) / det;
-  for (int i = 0; i < 3; i++)
-    {
-      out[i * 4] = r[i * 3];
-      out[i * 4 + 1] = r[i * 3 + 1];
-      out[i * 4 + 2] = r[i * 3 + 2];
-      out[i * 4 + 3] = -(r[i * 3] * m[3] + r[i * 3 + 1] * m[7] + r[i * 3 + 2] * m[11]);
-    }
+  cu_affine_index_to_lps (v, m);
+  if (!cu_affine_invert (m, out))
+    memcpy (out, identity, sizeof identity);
 }
 
 static int

@@ -49,6 +49,7 @@ const char   *cu_qc_severity_to_label    (CuQcSeverity severity);
 #define CU_QC_NOT_IMAGE            "no-image"
 #define CU_QC_PROTOCOL             "protocol"
 #define CU_QC_OUTLIER              "cohort-outlier"
+#define CU_QC_MOTION               "motion"
 
 typedef struct
 {

@@ -93,6 +93,7 @@ typedef struct
 {
   GHashTable *values;   /* tag (GUINT_TO_POINTER) → CopiedValue */
   GPtrArray *codes;     /* (0012,0064) items as CuDicomCode-like triples, strings owned */
+  char *image_type;     /* (0008,0008), backslash-separated, or NULL */
 } SourceAttributes;
 
 static void
@@ -109,6 +110,7 @@ source_attributes_clear (SourceAttributes *src)
 {
   g_clear_pointer (&src->values, g_hash_table_unref);
   g_clear_pointer (&src->codes, g_ptr_array_unref);
+  g_clear_pointer (&src->image_type, g_free);
 }
 
 static gboolean
@@ -156,6 +158,13 @@ visit_source (const CuDicomElement *e, gpointer user_data)
   SourceAttributes *src = user_data;
   guint32 tag = CU_DICOM_TAG (e->group, e->element);
 
+  /* ImageType, which the derived series rewrites rather than copies, comes from the same
+   * walk, so the source file is parsed once. */
+  if (e->depth == 0 && e->text != NULL && tag == T (0008, 0008))
+    {
+      g_free (src->image_type);
+      src->image_type = g_strdup (e->text);
+    }
   if (e->depth == 0 && e->text != NULL && is_copied (tag))
     {
       CopiedValue *v = g_new0 (CopiedValue, 1);
@@ -288,7 +297,6 @@ typedef struct
   const CuDerivedSeriesSpec *spec;
   const CuVolume *volume;
   const SourceAttributes *src;
-  const CuDicomHeader *first;
   const char *series_uid;
   const char *sop_class;
   const char *frame_of_reference;
@@ -591,7 +599,6 @@ cu_store_write_derived_series (CuStore                   *self,
                                GError                   **error)
 {
   g_auto(GStrv) files = NULL;
-  g_autoptr(CuDicomHeader) first = NULL;
   g_autoptr(CuSeriesRecord) record = NULL;
   g_autoptr(CuImportReport) report = NULL;
   g_autofree char *series_uid = NULL;
@@ -631,9 +638,6 @@ cu_store_write_derived_series (CuStore                   *self,
   record = cu_store_get_series (self, spec->source_series_uid, error);
   if (record == NULL)
     return NULL;
-  first = cu_dicom_header_read (files[0], error);
-  if (first == NULL)
-    return NULL;
   if (!read_source_attributes (files[0], &src, error))
     {
       source_attributes_clear (&src);
@@ -650,14 +654,13 @@ cu_store_write_derived_series (CuStore                   *self,
   w.spec = spec;
   w.volume = volume;
   w.src = &src;
-  w.first = first;
   w.series_uid = series_uid;
   w.sop_class = sop_class_for (source_text (&src, T (0008, 0060)) != NULL
                                  ? source_text (&src, T (0008, 0060)) : volume->modality);
   w.frame_of_reference = spec->frame_of_reference_uid != NULL ? spec->frame_of_reference_uid
-                                                               : first->frame_of_reference_uid;
+                                                               : source_text (&src, T (0020, 0052));
   w.description = description;
-  w.image_type = derived_image_type (first->image_type);
+  w.image_type = derived_image_type (src.image_type);
   w.series_number = next_series_number (self, record->study_uid, record->series_number);
   choose_encoding (volume, &w.enc);
 

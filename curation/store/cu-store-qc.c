@@ -222,6 +222,137 @@ out:
   return ok;
 }
 
+/* ---- findings from the series' lineage -------------------------------------------------- */
+
+/* The motion a motion correction measured (cu-motion-correct.h's table in derived_series.result)
+ * is a finding of the source series: a curator deciding on a 4D series must see that volumes
+ * moved, whether or not the corrected copy is used. NULL when no motion correction ran. */
+static CuQcFinding *
+motion_finding (CuStore *self, const char *series_uid)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *derived = NULL, *result = NULL;
+  sqlite3_stmt *stmt;
+  JsonObject *o;
+  JsonArray *volumes, *flagged;
+  double threshold, max_fd;
+  guint n, k;
+
+  stmt = _cu_store_prepare (self->db,
+                            "SELECT series_uid, result FROM derived_series"
+                            " WHERE source_series_uid = ?1 AND method = 'motion-correct'"
+                            " ORDER BY time DESC, rowid DESC LIMIT 1", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      derived = col_dup (stmt, 0);
+      result = col_dup (stmt, 1);
+    }
+  sqlite3_finalize (stmt);
+  if (result == NULL || !json_parser_load_from_data (parser, result, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (parser));
+  volumes = json_object_get_array_member (o, "volumes");
+  flagged = json_object_get_array_member (o, "flagged");
+  if (volumes == NULL || flagged == NULL)
+    return NULL;
+  n = json_array_get_length (volumes);
+  k = json_array_get_length (flagged);
+  threshold = json_object_get_double_member_with_default (o, "threshold_mm", NAN);
+  max_fd = json_object_get_double_member_with_default (o, "max_fd_mm", NAN);
+  if (k > 0)
+    return cu_qc_finding_new (CU_QC_MOTION, CU_QC_SEVERITY_WARNING, -1, NULL, NULL,
+                              g_strdup_printf (_("Motion: %u of %u volumes moved more than %.2g mm "
+                                                 "(framewise displacement, largest %.2f mm); the "
+                                                 "motion-corrected copy is series %s"),
+                                               k, n, threshold, max_fd, derived));
+  return cu_qc_finding_new (CU_QC_MOTION, CU_QC_SEVERITY_INFO, -1, NULL, NULL,
+                            g_strdup_printf (_("Motion within %.2g mm over %u volumes (framewise "
+                                               "displacement, largest %.2f mm)"),
+                                             threshold, n, max_fd));
+}
+
+gboolean
+cu_store_qc_update_lineage (CuStore *self, const char *series_uid, GError **error)
+{
+  g_autoptr (CuQcFinding) f = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gboolean checked = FALSE, ok = FALSE;
+
+  g_return_val_if_fail (CU_IS_STORE (self), FALSE);
+  g_return_val_if_fail (series_uid != NULL, FALSE);
+
+  if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  stmt = _cu_store_prepare (self->db, "SELECT 1 FROM qc_run WHERE series_uid = ?1", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+  checked = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  if (!checked)
+    {
+      /* cu_store_qc_run adds them when the series is first checked. */
+      ok = _cu_store_exec (self->db, "COMMIT", error);
+      goto out;
+    }
+  stmt = _cu_store_prepare (self->db, "DELETE FROM qc_finding WHERE series_uid = ?1 AND code = ?2", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, CU_QC_MOTION, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    goto db_error;
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  f = motion_finding (self, series_uid);
+  if (f != NULL)
+    {
+      stmt = _cu_store_prepare (self->db,
+                                "INSERT INTO qc_finding (series_uid, code, severity, message, slice,"
+                                " attribute, path) VALUES (?1, ?2, ?3, ?4, NULL, NULL, NULL)", error);
+      if (stmt == NULL)
+        goto out;
+      sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, f->code, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 3, cu_qc_severity_to_string (f->severity), -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, f->message, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        goto db_error;
+      sqlite3_finalize (stmt);
+      stmt = NULL;
+    }
+  /* The run's counts follow its findings. */
+  stmt = _cu_store_prepare (self->db,
+                            "UPDATE qc_run SET"
+                            " n_errors = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'error'),"
+                            " n_warnings = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'warning'),"
+                            " n_info = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'info')"
+                            " WHERE series_uid = ?1", error);
+  if (stmt == NULL)
+    goto out;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    goto db_error;
+  sqlite3_finalize (stmt);
+  stmt = NULL;
+  ok = _cu_store_exec (self->db, "COMMIT", error);
+  goto out;
+
+db_error:
+  _cu_store_set_db_error (self->db, error, _("Storing the quality check failed"));
+out:
+  if (stmt != NULL)
+    sqlite3_finalize (stmt);
+  if (!ok)
+    _cu_store_exec (self->db, "ROLLBACK", NULL);
+  return ok;
+}
+
 CuQcReport *
 cu_store_qc_run (CuStore *self, const char *series_uid, CuProgress *progress,
                  GCancellable *cancellable, GError **error)
@@ -243,6 +374,11 @@ cu_store_qc_run (CuStore *self, const char *series_uid, CuProgress *progress,
   /* The catalog's UID is authoritative (a file without one would leave it NULL). */
   g_free (report->series_uid);
   report->series_uid = g_strdup (uid);
+  {
+    CuQcFinding *motion = motion_finding (self, uid);
+    if (motion != NULL)
+      cu_qc_report_add (report, motion);
+  }
   if (!cu_store_qc_save (self, report, error))
     return NULL;
   return g_steal_pointer (&report);

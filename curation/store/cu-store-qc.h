@@ -69,6 +69,11 @@ CuQcReport   *cu_store_qc_run      (CuStore      *self,
                                     CuProgress   *progress,
                                     GCancellable *cancellable,
                                     GError      **error);
+/* Bring the findings that come from later processing of a series up to date: today the
+ * motion found by its latest motion correction (a warning when volumes moved more than the
+ * threshold, a note otherwise). Called after a motion correction; a series not checked yet
+ * gets them with its first run. */
+gboolean      cu_store_qc_update_lineage (CuStore *self, const char *series_uid, GError **error);
 /* Store a report computed elsewhere (report->series_uid names the series). */
 gboolean      cu_store_qc_save     (CuStore *self, const CuQcReport *report, GError **error);
 /* The stored findings and metrics of a series (no volume, no mask);

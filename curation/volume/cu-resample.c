@@ -349,9 +349,8 @@ resample_worker (gpointer data)
   return NULL;
 }
 
-/* The 3×4 map from voxel index to LPS of a volume: [D·diag(s) | origin]. */
-static void
-index_to_lps_matrix (const CuVolume *v, double m[12])
+void
+cu_affine_index_to_lps (const CuVolume *v, double m[12])
 {
   for (int r = 0; r < 3; r++)
     {
@@ -427,8 +426,8 @@ cu_resample_volume (const CuVolume *in, const CuVolume *grid, const double *out_
   out->modality = g_strdup (in->modality);
   out->stored_type = CU_PIXEL_FLOAT32;
 
-  index_to_lps_matrix (grid, out_index_to_lps);
-  index_to_lps_matrix (in, in_index_to_lps);
+  cu_affine_index_to_lps (grid, out_index_to_lps);
+  cu_affine_index_to_lps (in, in_index_to_lps);
   if (!cu_affine_invert (in_index_to_lps, in_lps_to_index))
     {
       g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,

@@ -55,5 +55,7 @@ guint      cu_resample_default_threads (void);
 gboolean cu_affine_invert  (const double matrix[12], double inverse[12]);
 /* c = a ∘ b (apply b first); c may be a or b. */
 void     cu_affine_compose (const double a[12], const double b[12], double c[12]);
+/* The map from voxel index to LPS (mm) of a volume: [D·diag(spacing) | origin]. */
+void     cu_affine_index_to_lps (const CuVolume *volume, double matrix[12]);
 
 G_END_DECLS

@@ -6,22 +6,12 @@
 #include <glib/gstdio.h>
 
 #include "app-test-util.h"
+#include "curation-test-util.h"
 
 void
 app_test_rm_rf (const char *path)
 {
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          app_test_rm_rf (child);
-        }
-    }
-  g_remove (path);
+  curation_test_rm_rf (path);
 }
 
 gboolean

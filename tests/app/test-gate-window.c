@@ -231,6 +231,7 @@ test_quarantine_and_override (void)
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantined: "));
   g_assert_true (g_str_has_suffix (gtk_label_get_label (banner_label), "annotation locked"));
   g_assert_false (cu_window_can_annotate (window));
+  g_assert_nonnull (strstr (cu_window_get_annotation_lock (window), "pseudonymization gate"));
 
   /* the findings, one row each */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-findings", "s", study_uid));
@@ -282,10 +283,12 @@ test_quarantine_and_override (void)
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantine overridden by "));
   /* the quality gate still stands: annotation needs the series accepted too */
   g_assert_false (cu_window_can_annotate (window));
+  g_assert_nonnull (strstr (cu_window_get_annotation_lock (window), "quality review"));
   g_assert_true (cu_store_qc_decide (store, cu_window_get_series_uid (window), CU_QC_DECISION_ACCEPTED,
                                      NULL, &error));
   g_assert_no_error (error);
   g_assert_true (cu_window_can_annotate (window));
+  g_assert_null (cu_window_get_annotation_lock (window));
 
   gtk_window_destroy (GTK_WINDOW (window));
   app_test_drain ();

@@ -44,6 +44,30 @@ series_opened (gpointer data)
   return !cu_window_is_busy (w->window) && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
 }
 
+static gboolean
+has_label_with_prefix (GtkWidget *widget, const char *prefix)
+{
+  if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (widget)), prefix))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (has_label_with_prefix (c, prefix))
+      return TRUE;
+  return FALSE;
+}
+
+/* Rows of the findings list that are about the study's protocol. */
+static guint
+count_protocol_rows (CuQcReview *review)
+{
+  GtkWidget *list = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (review), CU_TYPE_QC_REVIEW,
+                                                               "findings_list"));
+  guint n = 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL; row = gtk_widget_get_next_sibling (row))
+    n += has_label_with_prefix (row, "Study protocol");
+  return n;
+}
+
 static void
 save_screenshot (GtkWidget *widget, const char *path)
 {
@@ -129,6 +153,7 @@ test_review (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", selected));
   g_assert_true (app_test_wait_for (series_opened, &w, 60));
   g_assert_false (cu_window_can_annotate (window));
+  g_assert_nonnull (strstr (cu_window_get_annotation_lock (window), "quality review"));
 
   /* a rejection without a reason is refused and nothing is recorded */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.decide", "s", "rejected"));
@@ -157,6 +182,41 @@ test_review (void)
     d = cu_store_qc_get_decision (store, uid, &error);
     g_assert_cmpint (d->state, ==, CU_QC_DECISION_ACCEPTED);
     g_assert_true (cu_window_can_annotate (window));
+  }
+
+  /* the protocol: the header names the workspace's; a site's own file replaces it (audited by
+   * the store), and the study-level findings are measured against it; a broken file changes
+   * nothing */
+  {
+    GtkMenuButton *button = GTK_MENU_BUTTON (gtk_widget_get_template_child (GTK_WIDGET (review),
+                                                                            CU_TYPE_QC_REVIEW,
+                                                                            "protocol_button"));
+    g_autofree char *ini = g_build_filename (dir, "t2-only.ini", NULL);
+    g_autofree char *broken = g_build_filename (dir, "broken.ini", NULL);
+    g_autofree char *which = NULL;
+
+    g_assert_cmpstr (gtk_menu_button_get_label (button), ==, "Prostate mpMRI (PI-RADS v2.1)");
+    g_assert_cmpuint (count_protocol_rows (review), >, 0);
+    g_assert_true (g_file_set_contents (ini,
+                                        "[Protocol]\nId=t2-only\nName=Axial T2 only\nSeries=t2\n\n"
+                                        "[t2]\nLabel=Axial T2-weighted\nType=T2W\nPlanes=axial\n"
+                                        "Required=true\n", -1, NULL));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.set-protocol", "s", ini));
+    g_assert_cmpstr (gtk_menu_button_get_label (button), ==, "Axial T2 only");
+    which = cu_store_qc_get_protocol (store);
+    g_assert_cmpstr (which, ==, ini);
+    g_assert_cmpuint (count_protocol_rows (review), ==, 0);
+
+    g_assert_true (g_file_set_contents (broken, "this is not a protocol\n", -1, NULL));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.set-protocol", "s", broken));
+    g_assert_cmpstr (gtk_menu_button_get_label (button), ==, "Axial T2 only");
+    g_free (which);
+    which = cu_store_qc_get_protocol (store);
+    g_assert_cmpstr (which, ==, ini);
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.set-protocol", "s",
+                                               "prostate-mpmri-pirads-2.1"));
+    g_assert_cmpuint (count_protocol_rows (review), >, 0);
   }
 
   if (shot != NULL)

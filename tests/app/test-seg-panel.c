@@ -219,6 +219,30 @@ test_paint_save_undo_reopen (void)
   g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved);
   cu_seg_panel_set_editable (panel, TRUE);
 
+  /* Combine: a second label takes the first one's voxels (union moves them: labels are
+   * exclusive), as one undoable, saved step; a label combined with itself changes nothing. */
+  {
+    guint8 second;
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.add-label", "s", "lesion"));
+    second = cu_seg_editor_get_label (editor);
+    g_assert_cmpuint (second, !=, label);
+    g_assert_cmpuint (cu_label_map_count (map, second), ==, 0);
+    saved = cu_seg_panel_get_saved_version (panel);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.combine", "(sy)", "union", label));
+    g_assert_cmpuint (cu_label_map_count (map, second), ==, painted);
+    g_assert_cmpuint (cu_label_map_count (map, label), ==, 0);
+    g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved + 1);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.combine", "(sy)", "union", second));
+    g_assert_cmpuint (cu_label_map_count (map, second), ==, painted);
+    g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, saved + 1);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.undo", NULL));
+    g_assert_cmpuint (cu_label_map_count (map, label), ==, painted);
+    g_assert_cmpuint (cu_label_map_count (map, second), ==, 0);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.remove-label", NULL));
+    cu_seg_editor_set_label (editor, label);
+  }
+
   /* For a picture of the panel with a filled lesion form (CU_TEST_SAVE_PANEL_PNG=path). */
   if (g_getenv ("CU_TEST_SAVE_PANEL_PNG") != NULL)
     {

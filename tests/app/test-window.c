@@ -177,6 +177,7 @@ test_empty_workspace_imports_demo (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("curata-window-XXXXXX", &error);
   g_autoptr (CuStore) store = NULL;
+  g_autofree char *first = NULL;
   CuWindow *window;
   CuStudyBrowser *browser;
 
@@ -198,6 +199,19 @@ test_empty_workspace_imports_demo (void)
   g_assert_cmpuint (cu_study_browser_get_n_series (browser), ==, 2);
   g_assert_false (cu_store_is_empty (store));
   g_assert_nonnull (cu_window_get_series_uid (window));
+  g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
+  first = g_strdup (cu_window_get_series_uid (window));
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+
+  /* The next start with the demo (curata --open-demo): nothing new to import, and the same
+   * first series opens all the same. */
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-demo", NULL));
+  g_assert_true (app_test_wait_for (not_busy, window, 60));
+  g_assert_cmpstr (cu_window_get_series_uid (window), ==, first);
   g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
 
   gtk_window_destroy (GTK_WINDOW (window));

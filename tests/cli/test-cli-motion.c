@@ -115,6 +115,34 @@ error_mm (const CuVolume *grid, const CuRigidTransform *a, const CuRigidTransfor
   return cu_affine_mean_displacement (ma, mb, grid, 1);
 }
 
+/* Findings of one code and severity in `curata-cli qc SERIES --json` (stored: --stored). */
+static guint
+count_qc_findings (const char *ws, const char *series, const char *code, const char *severity,
+                   gboolean stored)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  JsonArray *series_list, *findings;
+  guint n = 0;
+
+  cli_run (&out, &err, "--workspace", ws, "qc", series, "--json", stored ? "--stored" : NULL, NULL);
+  root = cli_parse_json (out);
+  series_list = json_object_get_array_member (json_node_get_object (root), "series");
+  g_assert_cmpuint (json_array_get_length (series_list), ==, 1);
+  findings = json_object_get_array_member (json_array_get_object_element (series_list, 0), "findings");
+  for (guint i = 0; i < json_array_get_length (findings); i++)
+    {
+      JsonObject *f = json_array_get_object_element (findings, i);
+      if (g_strcmp0 (json_object_get_string_member (f, "code"), code) == 0
+          && g_strcmp0 (json_object_get_string_member (f, "severity"), severity) == 0)
+        {
+          g_test_message ("%s", json_object_get_string_member (f, "message"));
+          n++;
+        }
+    }
+  return n;
+}
+
 /* Four volumes of the real ADC series, three of them moved (small drifts and one jump, as
  * in a DWI or DCE acquisition); motion-correct must find each motion and flag the jump. */
 static void
@@ -169,9 +197,15 @@ test_motion_correct (void)
     }
   }
 
+  /* Checked before the correction: no motion finding yet. */
+  g_assert_cmpuint (count_qc_findings (ws, series4d, "motion", "warning", FALSE), ==, 0);
+
   status = cli_run (&out, &err, "--workspace", ws, "motion-correct", series4d, "--json", NULL);
   g_test_message ("%s", err);
   g_assert_cmpint (status, ==, 3);   /* the jump is over the 0.5 mm threshold */
+  /* The motion is now a quality finding of the moved series (stored, and kept by a new run). */
+  g_assert_cmpuint (count_qc_findings (ws, series4d, "motion", "warning", TRUE), ==, 1);
+  g_assert_cmpuint (count_qc_findings (ws, series4d, "motion", "warning", FALSE), ==, 1);
   root = cli_parse_json (out);
   motion = json_object_get_object_member (json_node_get_object (root), "motion");
   volumes = json_object_get_array_member (motion, "volumes");

@@ -22,6 +22,7 @@
 #include <json-glib/json-glib.h>
 
 #include "curation.h"
+#include "curation-test-util.h"
 #include "cu-dicom-walk.h"
 
 typedef struct
@@ -318,24 +319,6 @@ fixture_setup (void)
 }
 
 static void
-rm_rf (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-          rm_rf (child);
-        else
-          g_unlink (child);
-      }
-  g_rmdir (path);
-}
-
-static void
 fixture_teardown (void)
 {
   g_clear_pointer (&fx.report, cu_anonymize_report_free);
@@ -344,7 +327,7 @@ fixture_teardown (void)
   g_clear_pointer (&fx.originals, g_ptr_array_unref);
   g_clear_pointer (&fx.exported, g_ptr_array_unref);
   if (fx.tmp != NULL)
-    rm_rf (fx.tmp);
+    curation_test_rm_rf (fx.tmp);
   g_clear_pointer (&fx.tmp, g_free);
   g_clear_pointer (&fx.out, g_free);
   g_clear_pointer (&fx.demo_study_date, g_free);

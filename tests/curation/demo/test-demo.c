@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "curation.h"
+#include "curation-test-util.h"
 
 #define N_DICOM_FILES (24 + 20)
 
@@ -31,26 +32,6 @@ on_progress (double fraction, const char *message, gpointer user_data)
   log->last_fraction = fraction;
   log->reports++;
   g_assert_nonnull (message);
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileEnumerator) children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                                                     G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
-                                                                     NULL, NULL);
-  if (children != NULL)
-    {
-      GFileInfo *info;
-      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-          rm_rf (child);
-          g_object_unref (info);
-        }
-    }
-  g_remove (path);
 }
 
 /* Number of regular files below dir (so temporary files left behind are noticed). */
@@ -118,7 +99,7 @@ test_write (void)
   g_assert_cmpfloat (log.last_fraction, ==, 1.0);
   g_assert_true (log.monotonic);
 
-  rm_rf (tmp);
+  curation_test_rm_rf (tmp);
 }
 
 /* Writing twice gives byte-identical files: re-importing the demo must add nothing, which
@@ -147,7 +128,7 @@ test_reproducible (void)
       g_assert_true (g_file_get_contents (files_b[i], &cb, &lb, NULL));
       g_assert_cmpmem (ca, la, cb, lb);
     }
-  rm_rf (tmp);
+  curation_test_rm_rf (tmp);
 }
 
 static void
@@ -166,7 +147,7 @@ test_error (void)
   g_assert_null (files);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
   g_assert_cmpuint (count_files (tmp), ==, 1);
-  rm_rf (tmp);
+  curation_test_rm_rf (tmp);
 }
 
 static void
@@ -235,7 +216,7 @@ test_readback (void)
   if (!g_spawn_check_wait_status (status, NULL))
     g_test_fail_printf ("check-demo.py failed:\n%s\n%s", out, err);
 
-  rm_rf (tmp);
+  curation_test_rm_rf (tmp);
 }
 
 /* Curata's own loader on the demo: one clean stack per series (the shuffled InstanceNumbers
@@ -326,7 +307,7 @@ test_curata_readback (void)
           g_assert_cmpfloat (centre, <, 0.75 * around);
         }
     }
-  rm_rf (tmp);
+  curation_test_rm_rf (tmp);
 }
 
 int

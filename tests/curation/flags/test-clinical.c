@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "curation.h"
+#include "curation-test-util.h"
 
 typedef struct
 {
@@ -19,41 +20,19 @@ typedef struct
 } Fixture;
 
 static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *ws = NULL;
 
-  f->tmp = g_dir_make_tmp ("cu-test-clinical-XXXXXX", &error);
-  g_assert_no_error (error);
-  ws = g_build_filename (f->tmp, "workspace", NULL);
-  f->store = cu_store_open (ws, &error);
-  g_assert_no_error (error);
+  f->store = curation_test_open_workspace ("cu-test-clinical-XXXXXX", &f->tmp, &ws);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  rm_rf (f->tmp);
-  g_free (f->tmp);
+  g_autofree char *ws = NULL;
+
+  curation_test_close_workspace (&f->store, &f->tmp, &ws);
 }
 
 static char *

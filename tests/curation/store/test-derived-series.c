@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "curation.h"
+#include "curation-test-util.h"
 #include "cu-store-private.h"
 
 typedef struct
@@ -22,41 +23,15 @@ typedef struct
 } Fixture;
 
 static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("cu-test-derived-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->workspace = g_build_filename (f->tmp, "workspace", NULL);
-  f->store = cu_store_open (f->workspace, &error);
-  g_assert_no_error (error);
+  f->store = curation_test_open_workspace ("cu-test-derived-XXXXXX", &f->tmp, &f->workspace);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  rm_rf (f->tmp);
-  g_free (f->workspace);
-  g_free (f->tmp);
+  curation_test_close_workspace (&f->store, &f->tmp, &f->workspace);
 }
 
 static void
@@ -182,6 +157,29 @@ test_float_roundtrip (Fixture *f, gconstpointer data)
   g_assert_cmpint (rec->series_number, >=, 1000);
   g_assert_cmpstr (rec->modality, ==, "MR");
   g_assert_nonnull (strstr (rec->series_description, "test-sqrt"));
+
+  /* Without a frame of reference in the spec the source's is kept, and ImageType says
+   * DERIVED\SECONDARY followed by the source's own values after its first two. */
+  {
+    g_auto(GStrv) src_files = cu_store_get_series_files (f->store, t2, &error);
+    g_auto(GStrv) out_files = cu_store_get_series_files (f->store, derived, &error);
+    g_autoptr(CuDicomHeader) src_header = NULL;
+    g_autoptr(CuDicomHeader) out_header = NULL;
+    const char *src_rest;
+
+    g_assert_no_error (error);
+    src_header = cu_dicom_header_read (src_files[0], &error);
+    g_assert_no_error (error);
+    out_header = cu_dicom_header_read (out_files[0], &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (src_header->frame_of_reference_uid);
+    g_assert_cmpstr (out_header->frame_of_reference_uid, ==, src_header->frame_of_reference_uid);
+    g_assert_nonnull (src_header->image_type);
+    src_rest = strchr (strchr (src_header->image_type, '\\') + 1, '\\');
+    g_assert_true (g_str_has_prefix (out_header->image_type, "DERIVED\\SECONDARY"));
+    if (src_rest != NULL)
+      g_assert_cmpstr (out_header->image_type + strlen ("DERIVED\\SECONDARY"), ==, src_rest);
+  }
 
   /* The derived files carry nothing the gate objects to. */
   gate = cu_store_get_study_gate (f->store, rec->study_uid, &error);

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "curation.h"
+#include "curation-test-util.h"
 #include "cu-dicom-walk.h"
 #include "cu-store-private.h"
 
@@ -27,50 +28,24 @@ typedef struct
 } Fixture;
 
 static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-
-  f->tmp = g_dir_make_tmp ("cu-test-gate-XXXXXX", &error);
-  g_assert_no_error (error);
-  f->workspace = g_build_filename (f->tmp, "workspace", NULL);
-  f->store = cu_store_open (f->workspace, &error);
-  g_assert_no_error (error);
+  f->store = curation_test_open_workspace ("cu-test-gate-XXXXXX", &f->tmp, &f->workspace);
 }
 
 static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
-  g_clear_object (&f->store);
-  rm_rf (f->tmp);
-  g_free (f->workspace);
-  g_free (f->tmp);
+  curation_test_close_workspace (&f->store, &f->tmp, &f->workspace);
 }
 
 static char *
 shared_path (const char *rel)
 {
-  const char *root = g_getenv ("CU_SHARED_DICOM");
+  char *path = curation_test_shared_path (rel);
 
-  g_assert_nonnull (root);
-  return g_build_filename (root, rel, NULL);
+  g_assert_nonnull (path);
+  return path;
 }
 
 static int
@@ -681,6 +656,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE qc_decision;"
                                  " DROP TABLE segmentation;"
                                  " DROP TABLE study_superseded;"
+                                 " DROP TABLE series_class;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
