@@ -724,6 +724,20 @@ test_supersede (Fixture *f, gconstpointer data)
   findings = cu_store_list_findings (f->store, old_uid, &error);
   g_assert_true (has_error_for (findings, "PatientID"));
 
+  /* the import's offer: of the studies just imported, the fixed copy replaces the old one */
+  {
+    g_autoptr(GPtrArray) pairs = cu_store_find_fixed_copies (f->store,
+                                                             (const char *const[]) { demo_uid, new_uid, NULL },
+                                                             &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (pairs->len, ==, 2);
+    g_assert_cmpstr (pairs->pdata[0], ==, old_uid);
+    g_assert_cmpstr (pairs->pdata[1], ==, new_uid);
+    g_clear_pointer (&pairs, g_ptr_array_unref);
+    pairs = cu_store_find_fixed_copies (f->store, (const char *const[]) { demo_uid, NULL }, &error);
+    g_assert_cmpuint (pairs->len, ==, 0);
+  }
+
   /* the store offers the fixed copy, not the demo (another date, other series) */
   candidates = cu_store_list_supersede_candidates (f->store, old_uid, &error);
   g_assert_no_error (error);
