@@ -951,6 +951,20 @@ test_config_stale (Fixture *f, gconstpointer data)
    * override never saw: quarantined again */
   g_assert_true (cu_store_set_deid_config (f->store, &no_chars, &error));
   g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_PENDING);
+  /* a cancelled re-check decides nothing: the gates stay pending, the findings stay */
+  {
+    g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+    int n_before = query_int (f->store, "SELECT count(*) FROM deid_finding");
+
+    g_cancellable_cancel (cancelled);
+    g_assert_false (cu_store_deid_recheck (f->store, NULL, NULL, cancelled, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_PENDING);
+    g_assert_cmpint (gate_state (f->store, demo_uid), ==, CU_GATE_PENDING);
+    g_assert_false (cu_store_study_can_annotate (f->store, phi_uid));
+    g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM deid_finding"), ==, n_before);
+  }
   g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_QUARANTINED);
