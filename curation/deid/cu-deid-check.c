@@ -1029,47 +1029,45 @@ names_the_manufacturer (FileCheck *fc, const CuDicomElement *e)
  * groups, long free text (scanned wherever it is), and the tags of the table whose action
  * looks at the value, plus the markers. Everything else would pass through visit without
  * effect. */
-static gboolean
+static CuDicomWant
 want (guint16 group, guint16 element, const char *vr, int depth, const char *private_creator,
       gpointer user_data)
 {
   FileCheck *fc = user_data;
 
   if (skipped (fc, depth))
-    return FALSE;
+    return CU_DICOM_WANT_SKIP_ALL;
   /* Private elements come by the hundred and are reported once per group and file (visit);
-   * the repeats are only counted, here, without filling them in. */
+   * the repeats are only counted, here, without filling them in. An unsafe one's contents
+   * are not looked at (visit: skip_contents_of), so not walked either. */
   if (group & 1)
     {
       if (element < 0x1000)
-        return FALSE;      /* group lengths (creators are always visited) */
+        return CU_DICOM_WANT_SKIP;      /* group lengths (creators are always visited) */
       gboolean rsp = fc->self->private_action != CU_DEID_ACTION_X;
       gboolean safe = private_is_safe (fc, group, element, private_creator);
       if (safe && rsp)
-        return FALSE;
+        return CU_DICOM_WANT_SKIP;
       guint64 key = seen_key (safe ? RULE_PRIVATE_SAFE : RULE_PRIVATE, group, 0);
       Seen *s = key == fc->last_private_key ? fc->last_private : NULL;
       if (s == NULL)
         s = g_hash_table_lookup (fc->seen, &key);
-      if (s == NULL)
-        return TRUE;       /* the first: visit reports it */
+      if (s == NULL)        /* the first: visit reports it */
+        return safe ? CU_DICOM_WANT_VISIT : CU_DICOM_WANT_VISIT_ONLY;
       fc->last_private_key = key;
       fc->last_private = s;
       s->count++;
-      if (!safe)
-        {
-          /* as skip_contents_of, for a sequence (nothing is deeper otherwise) */
-          fc->skip_active = TRUE;
-          fc->skip_depth = depth;
-        }
-      return FALSE;
+      return safe ? CU_DICOM_WANT_SKIP : CU_DICOM_WANT_SKIP_ALL;
     }
   if ((group >= 0x5000 && group <= 0x501E) || (group >= 0x6000 && group <= 0x601E))
-    return TRUE;
-  if (vr != NULL && vr_is_free_text (vr))
-    return TRUE;
+    return CU_DICOM_WANT_VISIT;
   const TagSlot *s = find_slot (fc->self, (guint32) group << 16 | element);
-  return s != NULL && s->want;
+  /* a removed (X) sequence is reported as a whole, its contents are not looked at */
+  if (s != NULL && s->action == CU_DEID_ACTION_X)
+    return CU_DICOM_WANT_VISIT_ONLY;
+  if ((s != NULL && s->want) || (vr != NULL && vr_is_free_text (vr)))
+    return CU_DICOM_WANT_VISIT;
+  return CU_DICOM_WANT_SKIP;
 }
 
 static gboolean

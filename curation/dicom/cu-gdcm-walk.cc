@@ -350,6 +350,7 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
 
       CuDicomElement el;
       gdcm::SmartPointer<gdcm::SequenceOfItems> items;
+      CuDicomWant wanted = CU_DICOM_WANT_VISIT;
       if (w.want != nullptr && !(t.IsPrivate () && t.IsPrivateCreator ()))
         {
           const char *vr = _cu_gdcm_element_vr (ds, de);
@@ -374,7 +375,10 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
                     creator = searched.c_str ();
                 }
             }
-          if (!w.want (t.GetGroup (), t.GetElement (), vr, depth, creator, w.user_data))
+          wanted = w.want (t.GetGroup (), t.GetElement (), vr, depth, creator, w.user_data);
+          if (wanted == CU_DICOM_WANT_SKIP_ALL)
+            continue;
+          if (wanted == CU_DICOM_WANT_SKIP)
             {
               /* Not visited, but its items may hold elements that are. */
               items = _cu_gdcm_element_items (ds, de, vr);
@@ -397,7 +401,7 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
         own_creators->name[t.GetElement () & 0xFF] = store.creator;
       if (!w.visit (&el, w.user_data))
         return false;
-      if (!items)
+      if (!items || wanted == CU_DICOM_WANT_VISIT_ONLY)
         continue;
       for (gdcm::SequenceOfItems::SizeType i = 1; i <= items->GetNumberOfItems (); i++)
         {
