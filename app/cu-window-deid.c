@@ -101,6 +101,38 @@ remove_study_action (GtkWidget *widget, const char *action_name, GVariant *param
                                                                uid, removed_done, self)));
 }
 
+void
+_cu_window_offer_fixed_copies (CuWindow *self, const CuImportReport *report)
+{
+  g_autoptr (GPtrArray) studies = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) pairs = NULL;
+
+  for (guint i = 0; i < report->series_uids->len; i++)
+    {
+      g_autoptr (CuSeriesRecord) rec = cu_store_get_series (self->store,
+                                                            report->series_uids->pdata[i], NULL);
+      if (rec != NULL && !g_hash_table_contains (seen, rec->study_uid))
+        {
+          char *uid = g_strdup (rec->study_uid);
+          g_hash_table_add (seen, uid);
+          g_ptr_array_add (studies, uid);
+        }
+    }
+  g_ptr_array_add (studies, NULL);
+  pairs = cu_store_find_fixed_copies (self->store, (const char *const *) studies->pdata, NULL);
+  if (pairs == NULL || pairs->len < 2)
+    return;
+  {
+    AdwToast *t = adw_toast_new (_("A quarantined study may have its fixed copy in this import"));
+    adw_toast_set_button_label (t, _("Mark _Superseded…"));
+    adw_toast_set_action_name (t, "win.supersede-study");
+    adw_toast_set_action_target_value (t, g_variant_new_string (pairs->pdata[0]));
+    adw_toast_set_timeout (t, 10);
+    adw_toast_overlay_add_toast (self->toast_overlay, t);
+  }
+}
+
 /* ---- Re-check after a configuration change ------------------------------------------------ */
 
 typedef struct

@@ -95,6 +95,8 @@ void     _cu_window_register_action     (GtkWidget *widget, const char *action_n
 /* The pseudonymization gate's workspace actions (cu-window-deid.c): win.supersede-study,
  * win.remove-study, win.deid-preferences, and the recheck after a configuration change. */
 void     _cu_window_deid_class_init     (GtkWidgetClass *widget_class);
+/* After an import: when a new study could supersede a quarantined one, a toast offers it. */
+void     _cu_window_offer_fixed_copies  (CuWindow *self, const CuImportReport *report);
 
 /* Consistency flags (cu-window-flags.c): win.show-flags, win.import-clinical. */
 typedef struct _CuFlagsWindow CuFlagsWindow;

@@ -607,6 +607,7 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   text = g_strdup_printf (_("Imported %u new images, %u already in the workspace"),
                           report->n_imported + report->n_updated, report->n_unchanged);
   toast (self, text);
+  _cu_window_offer_fixed_copies (self, report);
   if (report->rejected->len > 0)
     show_rejections (self, report);
   /* the quality gate checks what is new, in the background */

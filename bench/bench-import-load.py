@@ -154,10 +154,12 @@ def main():
         print("  → deid-check FILES (headers + check, one parse per file) takes %.2f s, %.0f%% of "
               "the import time (%.2f s)" % (t_chk, 100.0 * t_chk / t_cur, t_cur))
     # What the check itself costs the import: headers read alone vs headers read and checked
-    # in the same parse (bench/cu-bench-deid.c), in CPU seconds.
+    # in the same parse (bench/cu-bench-deid.c), in CPU seconds, min and median of a.runs runs,
+    # beside GDCM's own reader (python3-gdcm) on the same files.
     bench_deid = os.path.join(a.build, "bench", "cu-bench-deid")
     if os.access(bench_deid, os.X_OK):
-        r = subprocess.run([bench_deid, corpus], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        r = subprocess.run([bench_deid, "--runs", str(a.runs), corpus], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
         for line in r.stdout.decode(errors="replace").splitlines():
             print("  " + line)
 

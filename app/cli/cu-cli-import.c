@@ -214,6 +214,21 @@ cu_cli_import (CuCli *cli, int argc, char **argv)
           printf (_("quarantined: study %s: %d de-identification errors "
                     "(curata-cli deid-check lists them)\n"), g->study_uid, g->n_errors);
       }
+
+    /* A fixed copy with new UIDs is a new study: say which quarantined study it may
+     * replace, and how. */
+    g_autoptr(GPtrArray) uids = g_ptr_array_new ();
+    for (guint i = 0; i < gates->len; i++)
+      g_ptr_array_add (uids, ((CuStudyGate *) gates->pdata[i])->study_uid);
+    g_ptr_array_add (uids, NULL);
+    g_autoptr(GPtrArray) pairs = cu_store_find_fixed_copies (store, (const char *const *) uids->pdata,
+                                                              NULL);
+    for (guint i = 0; pairs != NULL && i + 1 < pairs->len; i += 2)
+      /* Translators: after an import: old quarantined study, the new study, the command */
+      printf (_("fixed copy? study %s may replace quarantined study %s: "
+                "curata-cli supersede %s %s --reason TEXT\n"),
+              (const char *) pairs->pdata[i + 1], (const char *) pairs->pdata[i],
+              (const char *) pairs->pdata[i], (const char *) pairs->pdata[i + 1]);
   }
   return status;
 }

@@ -148,6 +148,21 @@ static const char *const placeholder_words[] = {
   "NONAME", "PATIENT", "ANONYMOUS^PATIENT", "19000101", "00010101",
 };
 
+/* The profile's concrete tags resolved once for the checker's options, in an open-addressing
+ * table (linear probing, Fibonacci hashing): the check looks every element up, and this
+ * replaces a GHashTable lookup plus a walk over ten option columns per element. with_bit[b]
+ * is the action under the options plus option b, for the "would another option allow it"
+ * question a file's declared options raise (apply_reliefs). want: the element must be
+ * visited (its action asks for a look at the value, or the residual scan reads it). */
+typedef struct
+{
+  guint32 tag;          /* 0 = empty slot ((0000,0000) is never in the table) */
+  guint8 action;
+  guint8 want;
+  guint8 with_bit[10];
+  const char *keyword;
+} TagSlot;
+
 struct _CuDeidChecker
 {
   const CuDeidProfile *profile;
@@ -155,7 +170,104 @@ struct _CuDeidChecker
   CuDeidOptions options;
   GRegex *pseudonym;
   GRegex *phi[N_PHI];
+  TagSlot *slots;
+  CuDeidAction private_action;   /* of the private-attribute row under the options */
+  char *expected[CU_DEID_ACTION_X_Z_U + 1];   /* expected_text_translated of each action */
+  guint slot_shift;     /* 32 − log2 (number of slots) */
+  guint slot_mask;
 };
+
+static char *expected_text_translated (CuDeidAction a);
+
+static inline guint
+slot_index (const CuDeidChecker *self, guint32 tag)
+{
+  return (guint) ((tag * 2654435769u) >> self->slot_shift);
+}
+
+static const TagSlot *
+find_slot (const CuDeidChecker *self, guint32 tag)
+{
+  for (guint i = slot_index (self, tag);; i = (i + 1) & self->slot_mask)
+    {
+      const TagSlot *s = &self->slots[i];
+      if (s->tag == tag)
+        return s;
+      if (s->tag == 0)
+        return NULL;
+    }
+}
+
+/* Top-level and code-sequence attributes the residual scan reads whatever their action. */
+static const guint32 marker_tags[] = {
+  0x00120062, 0x00120063, 0x00120064, 0x00080070, 0x00081090, 0x00280301, 0x00280302,
+  0x00100010, 0x00100020, 0x00080100,
+};
+
+static void
+build_slots (CuDeidChecker *self)
+{
+  guint n_rows = cu_deid_profile_get_n_rows (self->profile);
+  guint n_slots = 64, bits = 6;
+
+  while (n_slots < 4 * (n_rows + G_N_ELEMENTS (marker_tags)))
+    {
+      n_slots *= 2;
+      bits++;
+    }
+  self->slots = g_new0 (TagSlot, n_slots);
+  self->slot_shift = 32 - bits;
+  self->slot_mask = n_slots - 1;
+  for (guint r = 0; r < n_rows + G_N_ELEMENTS (marker_tags); r++)
+    {
+      guint16 group, element;
+      if (r < n_rows)
+        {
+          if (!cu_deid_profile_get_row_tag (self->profile, r, &group, &element))
+            continue;
+        }
+      else
+        {
+          group = marker_tags[r - n_rows] >> 16;
+          element = marker_tags[r - n_rows] & 0xFFFF;
+        }
+      guint32 tag = (guint32) group << 16 | element;
+      guint i = slot_index (self, tag);
+      while (self->slots[i].tag != 0 && self->slots[i].tag != tag)
+        i = (i + 1) & self->slot_mask;
+      TagSlot *s = &self->slots[i];
+      if (s->tag == 0)
+        {
+          s->tag = tag;
+          s->action = cu_deid_profile_lookup (self->profile, group, element, self->options,
+                                              &s->keyword, NULL);
+          for (int b = 0; b < 10; b++)
+            s->with_bit[b] = cu_deid_profile_lookup (self->profile, group, element,
+                                                     self->options | (1u << b), NULL, NULL);
+        }
+      s->want = s->want || r >= n_rows
+                || (s->action != CU_DEID_ACTION_NONE && s->action != CU_DEID_ACTION_K);
+    }
+}
+
+/* The action of an element under the checker's options, and its keyword. */
+static CuDeidAction
+lookup_action (const CuDeidChecker *self, guint16 group, guint16 element, const char **keyword)
+{
+  if (group & 1)
+    {
+      *keyword = NULL;     /* a private attribute is named by its creator */
+      return self->private_action;
+    }
+  if ((group & 1) == 0 && !(group >= 0x5000 && group <= 0x501E)
+      && !(group >= 0x6000 && group <= 0x601E))
+    {
+      const TagSlot *s = find_slot (self, (guint32) group << 16 | element);
+      *keyword = s != NULL ? s->keyword : NULL;
+      return s != NULL ? (CuDeidAction) s->action : CU_DEID_ACTION_NONE;
+    }
+  return cu_deid_profile_lookup (self->profile, group, element, self->options, keyword, NULL);
+}
 
 void
 cu_deid_finding_free (CuDeidFinding *finding)
@@ -180,6 +292,9 @@ cu_deid_checker_free (CuDeidChecker *self)
   for (int i = 0; i < N_PHI; i++)
     g_clear_pointer (&self->phi[i], g_regex_unref);
   cu_deid_profile_free (self->own_profile);
+  g_free (self->slots);
+  for (guint a = 0; a < G_N_ELEMENTS (self->expected); a++)
+    g_free (self->expected[a]);
   g_free (self);
 }
 
@@ -197,6 +312,11 @@ cu_deid_checker_new (const CuDeidProfile *profile, const CuDeidConfig *config, G
     }
   self->profile = profile;
   self->options = config != NULL ? config->options : CU_DEID_OPTIONS_SITE_DEFAULT;
+  build_slots (self);
+  for (guint a = 0; a < G_N_ELEMENTS (self->expected); a++)
+    self->expected[a] = expected_text_translated ((CuDeidAction) a);
+  self->private_action = cu_deid_profile_lookup (profile, 0x0009, 0x1000, self->options, NULL,
+                                                 NULL);
   if (config != NULL && config->pseudonym_pattern != NULL && *config->pseudonym_pattern != '\0')
     {
       g_autoptr (GError) local = NULL;
@@ -222,9 +342,48 @@ cu_deid_checker_new (const CuDeidProfile *profile, const CuDeidConfig *config, G
 /* ---- Masking ------------------------------------------------------------------------------ */
 
 /* "present, 8 characters: 1******9" — never the value. Short values show no character. */
+/* The translated "present, %ld characters: %s" for n: looked up once per process for the
+ * lengths that occur nearly always (the locale does not change while Curata runs). */
+static const char *
+mask_format (glong n)
+{
+  static const char *formats[128];
+  static gsize ready = 0;
+
+  if (g_once_init_enter (&ready))
+    {
+      for (glong i = 0; i < (glong) G_N_ELEMENTS (formats); i++)
+        formats[i] = g_dngettext (GETTEXT_PACKAGE, "present, %ld character: %s",
+                                  "present, %ld characters: %s", i);
+      g_once_init_leave (&ready, 1);
+    }
+  if (n >= 0 && n < (glong) G_N_ELEMENTS (formats))
+    return formats[n];
+  return g_dngettext (GETTEXT_PACKAGE, "present, %ld character: %s",
+                      "present, %ld characters: %s", n);
+}
+
 static char *
 mask_text (const char *text)
 {
+  /* ASCII (nearly every value): no UTF-8 walking, no GString */
+  gsize len = 0;
+  while (text[len] != '\0' && (guchar) text[len] < 0x80)
+    len++;
+  if (text[len] == '\0' && len >= 5)
+    {
+      char *stars = g_malloc (len + 1);
+      stars[0] = text[0];
+      memset (stars + 1, '*', len - 2);
+      stars[len - 1] = text[len - 1];
+      stars[len] = '\0';
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+      char *out = g_strdup_printf (mask_format ((glong) len), (glong) len, stars);
+#pragma GCC diagnostic pop
+      g_free (stars);
+      return out;
+    }
   glong n = g_utf8_strlen (text, -1);
   if (n == 0)
     return g_strdup (_("present, empty"));
@@ -244,8 +403,11 @@ mask_text (const char *text)
       g_string_append_unichar (s, last);
     }
   g_autofree char *stars = g_string_free (s, FALSE);
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "present, %ld character: %s",
-                                       "present, %ld characters: %s", n), n, stars);
+  /* mask_format returns the translation of one literal ngettext pair (%ld, %s) */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  return g_strdup_printf (mask_format (n), n, stars);
+#pragma GCC diagnostic pop
 }
 
 static char *
@@ -395,7 +557,7 @@ vendor_root (const char *uid)
 }
 
 static char *
-expected_text (CuDeidAction a)
+expected_text_translated (CuDeidAction a)
 {
   switch (a)
     {
@@ -426,6 +588,13 @@ expected_text (CuDeidAction a)
     }
 }
 
+/* The checker's copy: translated once, when it is made (gettext per finding showed). */
+static char *
+expected_text (const CuDeidChecker *self, CuDeidAction a)
+{
+  return g_strdup (self->expected[(guint) a < G_N_ELEMENTS (self->expected) ? a : 0]);
+}
+
 /* ---- One file ----------------------------------------------------------------------------- */
 
 /* How a finding may be lowered once the whole file is read (the markers and declared
@@ -454,7 +623,13 @@ typedef struct
   const char *path;
   GPtrArray *findings;
   GHashTable *seen;              /* &Seen.key → Seen: one finding per rule, attribute, file */
-  GString *skip_prefix;          /* contents of a removed sequence are not reported again */
+  /* The contents of a removed sequence are not reported again: elements deeper than
+   * skip_depth, until the walk is back at that depth (depth first, file order). */
+  gboolean skip_active;
+  int skip_depth;
+  /* The private group last counted by want (a group's elements come together). */
+  guint64 last_private_key;
+  Seen *last_private;
   char *identity_removed;        /* (0012,0062) top level, or NULL */
   gboolean has_method;
   gboolean burned_in;
@@ -558,15 +733,27 @@ action_accepts (CuDeidChecker *self, CuDeidAction a, const CuDicomElement *e)
 static CuDeidOptions
 permitted_by_options (CuDeidChecker *self, const CuDicomElement *e)
 {
+  const TagSlot *slot = NULL;
   CuDeidOptions permitted = 0;
+  signed char accepts[16];
+
+  memset (accepts, -1, sizeof accepts);
+
+  if ((e->group & 1) == 0 && !(e->group >= 0x5000 && e->group <= 0x501E)
+      && !(e->group >= 0x6000 && e->group <= 0x601E))
+    slot = find_slot (self, (guint32) e->group << 16 | e->element);
   for (int b = 0; b < N_OPTION_BITS; b++)
     {
       CuDeidOptions bit = (CuDeidOptions) (1u << b);
       if (self->options & bit)
         continue;
-      CuDeidAction a = cu_deid_profile_lookup (self->profile, e->group, e->element,
-                                               self->options | bit, NULL, NULL);
-      if (action_accepts (self, a, e))
+      CuDeidAction a = slot != NULL ? (CuDeidAction) slot->with_bit[b]
+                                    : cu_deid_profile_lookup (self->profile, e->group, e->element,
+                                                              self->options | bit, NULL, NULL);
+      /* the options lead to a few distinct actions: judge the value once per action */
+      if ((guint) a < G_N_ELEMENTS (accepts) && accepts[a] < 0)
+        accepts[a] = action_accepts (self, a, e);
+      if ((guint) a < G_N_ELEMENTS (accepts) ? accepts[a] > 0 : action_accepts (self, a, e))
         permitted |= bit;
     }
   return permitted;
@@ -577,22 +764,28 @@ static void
 report_profile (FileCheck *fc, const CuDicomElement *e, const char *keyword, CuDeidAction action,
                 CuDeidSeverity severity)
 {
-  CuDeidOptions permitted = severity == CU_DEID_SEVERITY_ERROR
-                            ? permitted_by_options (fc->self, e) : 0;
-  gboolean replaced = action != CU_DEID_ACTION_X && e->text != NULL
-                      && is_generated_value (e->text);
   guint64 key = seen_key (RULE_PROFILE, e->group, e->element);
   Seen *s = g_hash_table_lookup (fc->seen, &key);
   if (s != NULL)
     {
+      /* A repeat (per-frame sequences repeat attributes hundreds of times): only what can
+       * still change is judged; an intersection already empty stays empty. */
       s->count++;
       if (severity > s->finding->severity)
         s->finding->severity = severity;
-      s->permitted_by &= permitted;
-      s->all_replaced = s->all_replaced && replaced;
+      if (s->permitted_by != 0)
+        s->permitted_by &= severity == CU_DEID_SEVERITY_ERROR
+                           ? permitted_by_options (fc->self, e) : 0;
+      if (s->all_replaced)
+        s->all_replaced = action != CU_DEID_ACTION_X && e->text != NULL
+                          && is_generated_value (e->text);
       return;
     }
-  add_reported (fc, RULE_PROFILE, e, keyword, "profile", expected_text (action),
+  CuDeidOptions permitted = severity == CU_DEID_SEVERITY_ERROR
+                            ? permitted_by_options (fc->self, e) : 0;
+  gboolean replaced = action != CU_DEID_ACTION_X && e->text != NULL
+                      && is_generated_value (e->text);
+  add_reported (fc, RULE_PROFILE, e, keyword, "profile", expected_text (fc->self, action),
                 mask_element (e), severity);
   s = g_hash_table_lookup (fc->seen, &key);
   s->relief = RELIEF_PROFILE;
@@ -709,9 +902,37 @@ scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
 
   if (text == NULL || *text == '\0')
     return;
+  /* What every pattern needs at least (a caret, an at sign, a digit or five, a space): one
+   * pass over the text spares most regular expressions on most values ("t2_tse_tra"). \s
+   * is ASCII whitespace here (no G_REGEX_UCP). */
+  gsize n_digits = 0;
+  gboolean caret = FALSE, at_sign = FALSE, space = FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        n_digits++;
+      else if (*p == '^')
+        caret = TRUE;
+      else if (*p == '@')
+        at_sign = TRUE;
+      else if (g_ascii_isspace (*p))
+        space = TRUE;
+    }
+  const gboolean possible[N_PHI] = {
+    [PHI_NAME] = caret,
+    [PHI_TITLE_NAME] = space,
+    [PHI_DATE] = n_digits > 0,
+    [PHI_PHONE] = n_digits >= 5,
+    [PHI_EMAIL] = at_sign,
+    [PHI_ADDRESS] = space,
+    [PHI_POSTCODE] = space && n_digits > 0,
+    [PHI_IDENTIFIER] = n_digits > 0,
+  };
   for (int k = 0; k < N_PHI; k++)
     {
       g_autoptr (GMatchInfo) m = NULL;
+      if (!possible[k])
+        continue;
       /* Siemens writes descriptions (LO) as "Region^Exam": carets are names only in longer
        * free text. */
       if (k == PHI_NAME && !vr_is_free_text (e->vr))
@@ -736,8 +957,11 @@ scan_text (FileCheck *fc, const CuDicomElement *e, const char *keyword)
 static gboolean
 vr_is_free_text (const char *vr)
 {
-  return strcmp (vr, "LT") == 0 || strcmp (vr, "ST") == 0 || strcmp (vr, "UT") == 0
-         || strcmp (vr, "UC") == 0;
+  /* asked for every element the walk meets: two characters, no strcmp */
+  if (vr[0] == '\0' || vr[1] == '\0' || vr[2] != '\0')
+    return FALSE;
+  return (vr[1] == 'T' && (vr[0] == 'L' || vr[0] == 'S' || vr[0] == 'U'))
+         || (vr[0] == 'U' && vr[1] == 'C');
 }
 
 static gboolean
@@ -752,8 +976,38 @@ skip_contents_of (FileCheck *fc, const CuDicomElement *e)
 {
   if (!e->is_sequence)
     return;
-  g_string_assign (fc->skip_prefix, e->tag_path);
-  g_string_append_c (fc->skip_prefix, '[');
+  fc->skip_active = TRUE;
+  fc->skip_depth = e->depth;
+}
+
+/* Inside a skipped sequence? Leaving it ends the skip. */
+static gboolean
+skipped (FileCheck *fc, int depth)
+{
+  if (!fc->skip_active)
+    return FALSE;
+  if (depth > fc->skip_depth)
+    return TRUE;
+  fc->skip_active = FALSE;
+  return FALSE;
+}
+
+/* Is this private element on the known-safe list? The last creator block looked up is kept:
+ * the elements of a block come together. */
+static gboolean
+private_is_safe (FileCheck *fc, guint16 group, guint16 element, const char *creator)
+{
+  if (creator == NULL)
+    return FALSE;
+  if (fc->sp_creator == NULL || fc->sp_group != group || strcmp (fc->sp_creator, creator) != 0)
+    {
+      g_free (fc->sp_creator);
+      fc->sp_creator = g_strdup (creator);
+      fc->sp_group = group;
+      fc->sp_bits = cu_deid_profile_safe_private_block (fc->self->profile, creator, group);
+    }
+  guint8 low = element & 0xFF;
+  return fc->sp_bits != NULL && (fc->sp_bits[low >> 5] & (1u << (low & 31))) != 0;
 }
 
 /* A person-name attribute holding the name of the equipment or software maker (a content
@@ -771,18 +1025,59 @@ names_the_manufacturer (FileCheck *fc, const CuDicomElement *e)
   return strstr (m, v) != NULL;
 }
 
+/* Which elements visit needs (cu_dicom_header_read_walk_filtered): private and repeating
+ * groups, long free text (scanned wherever it is), and the tags of the table whose action
+ * looks at the value, plus the markers. Everything else would pass through visit without
+ * effect. */
+static CuDicomWant
+want (guint16 group, guint16 element, const char *vr, int depth, const char *private_creator,
+      gpointer user_data)
+{
+  FileCheck *fc = user_data;
+
+  if (skipped (fc, depth))
+    return CU_DICOM_WANT_SKIP_ALL;
+  /* Private elements come by the hundred and are reported once per group and file (visit);
+   * the repeats are only counted, here, without filling them in. An unsafe one's contents
+   * are not looked at (visit: skip_contents_of), so not walked either. */
+  if (group & 1)
+    {
+      if (element < 0x1000)
+        return CU_DICOM_WANT_SKIP;      /* group lengths (creators are always visited) */
+      gboolean rsp = fc->self->private_action != CU_DEID_ACTION_X;
+      gboolean safe = private_is_safe (fc, group, element, private_creator);
+      if (safe && rsp)
+        return CU_DICOM_WANT_SKIP;
+      guint64 key = seen_key (safe ? RULE_PRIVATE_SAFE : RULE_PRIVATE, group, 0);
+      Seen *s = key == fc->last_private_key ? fc->last_private : NULL;
+      if (s == NULL)
+        s = g_hash_table_lookup (fc->seen, &key);
+      if (s == NULL)        /* the first: visit reports it */
+        return safe ? CU_DICOM_WANT_VISIT : CU_DICOM_WANT_VISIT_ONLY;
+      fc->last_private_key = key;
+      fc->last_private = s;
+      s->count++;
+      return safe ? CU_DICOM_WANT_SKIP : CU_DICOM_WANT_SKIP_ALL;
+    }
+  if ((group >= 0x5000 && group <= 0x501E) || (group >= 0x6000 && group <= 0x601E))
+    return CU_DICOM_WANT_VISIT;
+  const TagSlot *s = find_slot (fc->self, (guint32) group << 16 | element);
+  /* a removed (X) sequence is reported as a whole, its contents are not looked at */
+  if (s != NULL && s->action == CU_DEID_ACTION_X)
+    return CU_DICOM_WANT_VISIT_ONLY;
+  if ((s != NULL && s->want) || (vr != NULL && vr_is_free_text (vr)))
+    return CU_DICOM_WANT_VISIT;
+  return CU_DICOM_WANT_SKIP;
+}
+
 static gboolean
 visit (const CuDicomElement *e, gpointer user_data)
 {
   FileCheck *fc = user_data;
   CuDeidChecker *self = fc->self;
 
-  if (fc->skip_prefix->len > 0)
-    {
-      if (g_str_has_prefix (e->tag_path, fc->skip_prefix->str))
-        return TRUE;
-      g_string_truncate (fc->skip_prefix, 0);
-    }
+  if (skipped (fc, e->depth))
+    return TRUE;
 
   /* Top-level markers for the residual scan. */
   if (e->depth == 0)
@@ -822,8 +1117,7 @@ visit (const CuDicomElement *e, gpointer user_data)
     fc->declared |= options_in_text (e->text);
 
   const char *keyword = NULL;
-  CuDeidAction action = cu_deid_profile_lookup (self->profile, e->group, e->element,
-                                                self->options, &keyword, NULL);
+  CuDeidAction action = lookup_action (self, e->group, e->element, &keyword);
 
   /* Private attributes: per private group and file, one finding for those on the safe list
    * and one for the others. Creators and group lengths are labels, not values. */
@@ -832,21 +1126,7 @@ visit (const CuDicomElement *e, gpointer user_data)
       if (e->element < 0x1000)
         return TRUE;
       gboolean rsp = action != CU_DEID_ACTION_X;    /* the workspace applies the option */
-      gboolean safe = FALSE;
-      if (e->private_creator != NULL)
-        {
-          if (fc->sp_creator == NULL || fc->sp_group != e->group
-              || strcmp (fc->sp_creator, e->private_creator) != 0)
-            {
-              g_free (fc->sp_creator);
-              fc->sp_creator = g_strdup (e->private_creator);
-              fc->sp_group = e->group;
-              fc->sp_bits = cu_deid_profile_safe_private_block (self->profile, e->private_creator,
-                                                                e->group);
-            }
-          guint8 low = e->element & 0xFF;
-          safe = fc->sp_bits != NULL && (fc->sp_bits[low >> 5] & (1u << (low & 31))) != 0;
-        }
+      gboolean safe = private_is_safe (fc, e->group, e->element, e->private_creator);
       if (safe && rsp)
         return TRUE;
       CuDicomElement group_key = *e;
@@ -887,7 +1167,7 @@ visit (const CuDicomElement *e, gpointer user_data)
         {
           CuDicomElement group_key = *e;
           group_key.element = 0;
-          REPORT (fc, RULE_CURVE, &group_key, "CurveData", "curve", expected_text (action),
+          REPORT (fc, RULE_CURVE, &group_key, "CurveData", "curve", expected_text (fc->self, action),
                   g_strdup_printf (_("curve group %04X"), e->group), CU_DEID_SEVERITY_ERROR);
         }
       else if (action == CU_DEID_ACTION_C && e->text != NULL)
@@ -897,7 +1177,7 @@ visit (const CuDicomElement *e, gpointer user_data)
   if (e->group >= 0x6000 && e->group <= 0x601E && action != CU_DEID_ACTION_NONE)
     {
       if (action == CU_DEID_ACTION_X)
-        REPORT (fc, RULE_OVERLAY, e, keyword, "overlay", expected_text (action),
+        REPORT (fc, RULE_OVERLAY, e, keyword, "overlay", expected_text (fc->self, action),
                 mask_element (e), CU_DEID_SEVERITY_ERROR);
       else if (action == CU_DEID_ACTION_C && e->text != NULL)
         scan_text (fc, e, keyword);
@@ -948,7 +1228,10 @@ visit (const CuDicomElement *e, gpointer user_data)
     case CU_DEID_ACTION_X_Z_U:
       if (e->text != NULL && strcmp (e->vr, "UI") == 0)
         {
-          g_auto (GStrv) uids = g_strsplit (e->text, "\\", -1);
+          /* nearly every UID is single-valued: split only when there is a backslash */
+          g_auto (GStrv) uids = strchr (e->text, '\\') != NULL
+                                ? g_strsplit (e->text, "\\", -1)
+                                : g_strdupv ((char *[]) { (char *) e->text, NULL });
           for (int i = 0; uids[i] != NULL; i++)
             {
               const char *org = vendor_root (g_strstrip (uids[i]));
@@ -958,7 +1241,7 @@ visit (const CuDicomElement *e, gpointer user_data)
                     {
                       g_autofree char *masked = mask_text (uids[i]);
                       add_reported (fc, RULE_UID_ROOT, e, keyword, "uid-root",
-                                    expected_text (action),
+                                    expected_text (fc->self, action),
                                     g_strdup_printf (_("a UID under the root of %s (%s)"), org,
                                                      masked),
                                     CU_DEID_SEVERITY_ERROR);
@@ -1046,7 +1329,27 @@ file_check_init (FileCheck *fc, CuDeidChecker *self, const char *path)
   fc->path = path;
   fc->findings = g_ptr_array_new ();
   fc->seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, seen_free);
-  fc->skip_prefix = g_string_new (NULL);
+}
+
+/* The translated "%s; %u occurrences in the file" for count, as mask_format: looked up once
+ * per process for the counts that occur nearly always. */
+static const char *
+occurrences_format (guint count)
+{
+  static const char *formats[256];
+  static gsize ready = 0;
+
+  if (g_once_init_enter (&ready))
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+        formats[i] = g_dngettext (GETTEXT_PACKAGE, "%s; %u occurrence in the file",
+                                  "%s; %u occurrences in the file", i);
+      g_once_init_leave (&ready, 1);
+    }
+  if (count < G_N_ELEMENTS (formats))
+    return formats[count];
+  return g_dngettext (GETTEXT_PACKAGE, "%s; %u occurrence in the file",
+                      "%s; %u occurrences in the file", count);
 }
 
 /* Hand the findings over to findings (ok) or drop them (the file could not be read). */
@@ -1064,11 +1367,11 @@ file_check_finish (FileCheck *fc, gboolean ok, GPtrArray *findings)
           Seen *s = v;
           if (s->count > 1)
             {
-              char *more = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                         "%s; %u occurrence in the file",
-                                                         "%s; %u occurrences in the file",
-                                                         s->count),
-                                            s->finding->found, s->count);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+              char *more = g_strdup_printf (occurrences_format (s->count), s->finding->found,
+                                            s->count);
+#pragma GCC diagnostic pop
               g_free (s->finding->found);
               s->finding->found = more;
             }
@@ -1084,7 +1387,6 @@ file_check_finish (FileCheck *fc, gboolean ok, GPtrArray *findings)
 
   g_ptr_array_unref (fc->findings);
   g_hash_table_unref (fc->seen);
-  g_string_free (fc->skip_prefix, TRUE);
   g_free (fc->identity_removed);
   g_free (fc->patient_id);
   g_free (fc->patient_name);
@@ -1101,7 +1403,7 @@ cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, 
 
   FileCheck fc;
   file_check_init (&fc, self, path);
-  gboolean ok = cu_dicom_walk_file (path, visit, &fc, error);
+  gboolean ok = cu_dicom_walk_file_filtered (path, want, visit, &fc, error);
   file_check_finish (&fc, ok, findings);
   return ok;
 }
@@ -1117,7 +1419,7 @@ cu_deid_check_read (CuDeidChecker *self, const char *path, GPtrArray *findings, 
 
   FileCheck fc;
   file_check_init (&fc, self, path);
-  CuDicomHeader *header = cu_dicom_header_read_walk (path, visit, &fc, error);
+  CuDicomHeader *header = cu_dicom_header_read_walk_filtered (path, want, visit, &fc, error);
   file_check_finish (&fc, header != NULL, findings);
   return header;
 }

@@ -416,6 +416,20 @@ cu_deid_profile_get_n_rows (const CuDeidProfile *self)
   return self->rows->len;
 }
 
+gboolean
+cu_deid_profile_get_row_tag (const CuDeidProfile *self, guint i, guint16 *group,
+                             guint16 *element)
+{
+  g_return_val_if_fail (self != NULL && i < self->rows->len, FALSE);
+
+  const Row *row = &g_array_index (self->rows, Row, i);
+  if (row->kind != ROW_TAG)
+    return FALSE;
+  *group = row->group;
+  *element = row->element;
+  return TRUE;
+}
+
 static int
 find_row (const CuDeidProfile *self, guint16 group, guint16 element)
 {

@@ -70,6 +70,10 @@ CuDeidProfile *cu_deid_profile_new_default (GError **error);
 CuDeidProfile *cu_deid_profile_new_from_file (const char *tsv_path, GError **error);
 void           cu_deid_profile_free       (CuDeidProfile *self);
 guint          cu_deid_profile_get_n_rows (const CuDeidProfile *self);
+/* The concrete tag of row i; FALSE for the rows of repeating groups (50xx, 60xx) and of
+ * private attributes, which have none. */
+gboolean       cu_deid_profile_get_row_tag (const CuDeidProfile *self, guint i, guint16 *group,
+                                            guint16 *element);
 
 /* Action for (group,element) under options; handles the 50xx/60xx repeating groups and the
  * private-attribute row (any odd group). keyword/name (static, may be NULL) describe the row. */

@@ -804,6 +804,13 @@ CuDicomHeader *
 cu_dicom_header_read_walk (const char *path, CuDicomVisitFunc visit, gpointer user_data,
                            GError **error)
 {
+  return cu_dicom_header_read_walk_filtered (path, NULL, visit, user_data, error);
+}
+
+CuDicomHeader *
+cu_dicom_header_read_walk_filtered (const char *path, CuDicomWantFunc want,
+                                    CuDicomVisitFunc visit, gpointer user_data, GError **error)
+{
   g_autoptr (CuDicomHeader) h = NULL;
   int fd = -1;
 
@@ -813,7 +820,7 @@ cu_dicom_header_read_walk (const char *path, CuDicomVisitFunc visit, gpointer us
   if (h == NULL)
     return NULL;
 
-  if (!_cu_gdcm_read_header (h, fd, visit, user_data, error))
+  if (!_cu_gdcm_read_header (h, fd, want, visit, user_data, error))
     {
       close (fd);
       return NULL;

@@ -35,6 +35,24 @@ typedef struct
 /* Return FALSE to stop the walk early (not an error). */
 typedef gboolean (*CuDicomVisitFunc) (const CuDicomElement *element, gpointer user_data);
 
+/* What a walk does with an element, asked before it is filled in (CuDicomWantFunc). */
+typedef enum
+{
+  CU_DICOM_WANT_SKIP,        /* not visited; a sequence's items are still walked */
+  CU_DICOM_WANT_VISIT,       /* visited, and a sequence's items walked */
+  CU_DICOM_WANT_VISIT_ONLY,  /* visited; a sequence's items are not walked */
+  CU_DICOM_WANT_SKIP_ALL,    /* neither the element nor anything inside it */
+} CuDicomWant;
+
+/* Asked before an element is filled in and visited. vr is the VR it would be visited with
+ * ("UN" when nobody knows), depth as in CuDicomElement, private_creator as in CuDicomElement
+ * (NULL for standard elements). Private creator elements are always visited. A visitor that
+ * cares about a few attributes and some VRs (the pseudonymization check) skips the cost of
+ * filling in the rest (formatting tag paths, converting text), and of walking into
+ * sequences whose contents it would ignore. */
+typedef CuDicomWant (*CuDicomWantFunc) (guint16 group, guint16 element, const char *vr, int depth,
+                                        const char *private_creator, gpointer user_data);
+
 /* Visit every element of path's data set in file order, depth first (a sequence element is
  * visited before its items' elements). */
 gboolean cu_dicom_walk_file (const char       *path,
@@ -52,6 +70,18 @@ CuDicomHeader *cu_dicom_header_read_walk (const char       *path,
                                           CuDicomVisitFunc  visit,
                                           gpointer          user_data,
                                           GError          **error);
+/* The same, visiting only the elements want accepts (want NULL: all); user_data goes to
+ * both. */
+CuDicomHeader *cu_dicom_header_read_walk_filtered (const char       *path,
+                                                   CuDicomWantFunc   want,
+                                                   CuDicomVisitFunc  visit,
+                                                   gpointer          user_data,
+                                                   GError          **error);
+gboolean       cu_dicom_walk_file_filtered (const char       *path,
+                                            CuDicomWantFunc   want,
+                                            CuDicomVisitFunc  visit,
+                                            gpointer          user_data,
+                                            GError          **error);
 
 typedef enum
 {

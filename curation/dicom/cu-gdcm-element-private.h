@@ -61,6 +61,7 @@ gdcm::SmartPointer<gdcm::SequenceOfItems> _cu_gdcm_element_items (const gdcm::Da
  * Data, no file meta). The header reader calls it on the data set it has just parsed, so that
  * reading a header and checking its file is one parse. FALSE when the visitor stopped. */
 bool _cu_gdcm_walk_dataset (const gdcm::DataSet &ds,
+                            CuDicomWantFunc      want,
                             CuDicomVisitFunc     visit,
                             gpointer             user_data,
                             const char          *path);

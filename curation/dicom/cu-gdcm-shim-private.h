@@ -36,6 +36,7 @@ gboolean    _cu_gdcm_run_guarded   (const char *path,
  * is filled: one parse for both. */
 gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
                                     int            fd,
+                                    CuDicomWantFunc want,
                                     CuDicomVisitFunc visit,
                                     gpointer       user_data,
                                     GError       **error);

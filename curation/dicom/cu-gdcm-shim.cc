@@ -683,8 +683,8 @@ patched_stream (const CuDicomHeader *h, std::string &declared_ts, gint64 *shift)
 }
 
 gboolean
-read_header (CuDicomHeader *h, int fd, CuDicomVisitFunc visit, gpointer user_data,
-             GError **error)
+read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
+             gpointer user_data, GError **error)
 {
   silence_gdcm ();
 
@@ -895,7 +895,7 @@ read_header (CuDicomHeader *h, int fd, CuDicomVisitFunc visit, gpointer user_dat
 
   /* The element walk of the pseudonymization check, on the data set already in memory. */
   if (visit != nullptr)
-    _cu_gdcm_walk_dataset (ds, visit, user_data, h->path);
+    _cu_gdcm_walk_dataset (ds, want, visit, user_data, h->path);
   return TRUE;
 }
 
@@ -939,12 +939,12 @@ install_abort_guard ()
 }
 
 gboolean
-read_header_caught (CuDicomHeader *header, int fd, CuDicomVisitFunc visit, gpointer user_data,
-                    GError **error)
+read_header_caught (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                    gpointer user_data, GError **error)
 {
   try
     {
-      return read_header (header, fd, visit, user_data, error);
+      return read_header (header, fd, want, visit, user_data, error);
     }
   catch (const std::exception &e)
     {
@@ -964,8 +964,8 @@ read_header_caught (CuDicomHeader *header, int fd, CuDicomVisitFunc visit, gpoin
 } /* namespace */
 
 extern "C" gboolean
-_cu_gdcm_read_header (CuDicomHeader *header, int fd, CuDicomVisitFunc visit, gpointer user_data,
-                      GError **error)
+_cu_gdcm_read_header (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                      gpointer user_data, GError **error)
 {
   sigjmp_buf jb;
   sigjmp_buf *volatile saved = abort_guard;
@@ -981,7 +981,7 @@ _cu_gdcm_read_header (CuDicomHeader *header, int fd, CuDicomVisitFunc visit, gpo
       return FALSE;
     }
   abort_guard = &jb;
-  gboolean ok = read_header_caught (header, fd, visit, user_data, error);
+  gboolean ok = read_header_caught (header, fd, want, visit, user_data, error);
   abort_guard = saved;
   return ok;
 }

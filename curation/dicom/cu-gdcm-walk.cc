@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include <gdcmDict.h>
@@ -294,6 +295,7 @@ namespace
 
 struct Walk
 {
+  CuDicomWantFunc want;     /* NULL: every element */
   CuDicomVisitFunc visit;
   gpointer user_data;
   const char *path;
@@ -307,6 +309,9 @@ is_pixel_data (const gdcm::Tag &t)
          && (t.GetElement () == 0x0008 || t.GetElement () == 0x0009 || t.GetElement () == 0x0010);
 }
 
+/* The creators of a data set without private elements (group 0 matches no private one). */
+const CuGdcmCreators no_creators;
+
 /* FALSE when the visitor stopped the walk. */
 bool
 walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::string &prefix,
@@ -318,8 +323,9 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
 
   /* One store for the whole data set: its buffers are reused from element to element. */
   CuGdcmElementStore store;
-  CuGdcmCreators creators;
-  store.creators = &creators;
+  /* Made when the data set has a private element: most nested items have none, and the
+   * table is 256 strings. */
+  std::unique_ptr<CuGdcmCreators> own_creators;
   store.reuse_parent = true;
   for (gdcm::DataSet::ConstIterator it = ds.Begin (); it != ds.End (); ++it)
     {
@@ -328,21 +334,74 @@ walk_dataset (Walk &w, const gdcm::DataSet &ds, const char *charset, const std::
       if (t.GetGroup () == 0x0002 || t.GetGroup () == 0xFFFE || is_pixel_data (t))
         continue;
 
-      if (t.IsPrivate () && t.GetGroup () != creators.group)
+      if (t.IsPrivate () && (own_creators == nullptr || t.GetGroup () != own_creators->group))
         {
-          creators.group = t.GetGroup ();
-          for (auto &n : creators.name)
-            n.clear ();
+          if (own_creators == nullptr)
+            {
+              own_creators = std::make_unique<CuGdcmCreators> ();
+              store.creators = own_creators.get ();
+            }
+          else
+            for (auto &n : own_creators->name)
+              n.clear ();
+          own_creators->group = t.GetGroup ();
         }
+      const CuGdcmCreators &creators = own_creators != nullptr ? *own_creators : no_creators;
 
       CuDicomElement el;
       gdcm::SmartPointer<gdcm::SequenceOfItems> items;
+      CuDicomWant wanted = CU_DICOM_WANT_VISIT;
+      if (w.want != nullptr && !(t.IsPrivate () && t.IsPrivateCreator ()))
+        {
+          const char *vr = _cu_gdcm_element_vr (ds, de);
+          const char *creator = nullptr;
+          std::string searched;
+          if (t.IsPrivate () && t.GetElement () >= 0x1000)
+            {
+              /* as _cu_gdcm_element_fill finds it: the creators of the group the walk is in
+               * (kept trimmed), else GDCM's search */
+              if (creators.group == t.GetGroup ())
+                {
+                  const std::string &name = creators.name[(guint8) (t.GetElement () >> 8)];
+                  if (!name.empty ())
+                    creator = name.c_str ();
+                }
+              else
+                {
+                  searched = ds.GetPrivateCreator (t);
+                  while (!searched.empty () && (searched.back () == ' ' || searched.back () == '\0'))
+                    searched.pop_back ();
+                  if (!searched.empty ())
+                    creator = searched.c_str ();
+                }
+            }
+          wanted = w.want (t.GetGroup (), t.GetElement (), vr, depth, creator, w.user_data);
+          if (wanted == CU_DICOM_WANT_SKIP_ALL)
+            continue;
+          if (wanted == CU_DICOM_WANT_SKIP)
+            {
+              /* Not visited, but its items may hold elements that are. */
+              items = _cu_gdcm_element_items (ds, de, vr);
+              if (!items)
+                continue;
+              std::string path = _cu_gdcm_tag_path (prefix, t);
+              for (gdcm::SequenceOfItems::SizeType i = 1; i <= items->GetNumberOfItems (); i++)
+                {
+                  char idx[24];
+                  g_snprintf (idx, sizeof idx, "[%u]/", (unsigned) (i - 1));
+                  if (!walk_dataset (w, items->GetItem (i).GetNestedDataSet (), charset,
+                                     path + idx, depth + 1))
+                    return false;
+                }
+              continue;
+            }
+        }
       _cu_gdcm_element_fill (ds, de, charset, prefix, depth, &el, store, items);
       if (t.IsPrivate () && t.IsPrivateCreator ())
-        creators.name[t.GetElement () & 0xFF] = store.creator;
+        own_creators->name[t.GetElement () & 0xFF] = store.creator;
       if (!w.visit (&el, w.user_data))
         return false;
-      if (!items)
+      if (!items || wanted == CU_DICOM_WANT_VISIT_ONLY)
         continue;
       for (gdcm::SequenceOfItems::SizeType i = 1; i <= items->GetNumberOfItems (); i++)
         {
@@ -382,16 +441,23 @@ walk_guarded (gpointer data, GError **error)
 } /* namespace */
 
 bool
-_cu_gdcm_walk_dataset (const gdcm::DataSet &ds, CuDicomVisitFunc visit, gpointer user_data,
-                       const char *path)
+_cu_gdcm_walk_dataset (const gdcm::DataSet &ds, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                       gpointer user_data, const char *path)
 {
-  Walk w = { visit, user_data, path };
+  Walk w = { want, visit, user_data, path };
   return walk_dataset (w, ds, nullptr, std::string (), 0);
 }
 
 extern "C" gboolean
 cu_dicom_walk_file (const char *path, CuDicomVisitFunc visit, gpointer user_data,
                     GError **error)
+{
+  return cu_dicom_walk_file_filtered (path, nullptr, visit, user_data, error);
+}
+
+extern "C" gboolean
+cu_dicom_walk_file_filtered (const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                             gpointer user_data, GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (visit != NULL, FALSE);
@@ -402,7 +468,7 @@ cu_dicom_walk_file (const char *path, CuDicomVisitFunc visit, gpointer user_data
     return FALSE;
   close (fd);
 
-  WalkCall call = { { visit, user_data, path }, h };
+  WalkCall call = { { want, visit, user_data, path }, h };
   return _cu_gdcm_run_guarded (path, walk_guarded, &call, error);
 }
 

@@ -294,6 +294,44 @@ cu_store_list_supersede_candidates (CuStore *self, const char *old_uid, GError *
   return g_steal_pointer (&out);
 }
 
+/* The import's offer: which of the studies just imported could supersede a quarantined one.
+ * Checked from the quarantined side (there are few), with the rules of supersede_refusal. */
+GPtrArray *
+cu_store_find_fixed_copies (CuStore *self, const char *const *new_study_uids, GError **error)
+{
+  g_autoptr(GPtrArray) gates = NULL;
+  g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (CU_IS_STORE (self), NULL);
+
+  if (new_study_uids == NULL || new_study_uids[0] == NULL)
+    return g_steal_pointer (&pairs);
+  gates = cu_store_list_gates (self, error);
+  if (gates == NULL)
+    return NULL;
+  for (guint i = 0; i < gates->len; i++)
+    {
+      const CuStudyGate *g = gates->pdata[i];
+      g_autoptr(GPtrArray) candidates = NULL;
+
+      if (g->state != CU_GATE_QUARANTINED)
+        continue;
+      candidates = cu_store_list_supersede_candidates (self, g->study_uid, error);
+      if (candidates == NULL)
+        return NULL;
+      for (guint c = 0; c < candidates->len; c++)
+        {
+          const CuSupersedeCandidate *cand = candidates->pdata[c];
+          if (g_strv_contains (new_study_uids, cand->study_uid))
+            {
+              g_ptr_array_add (pairs, g_strdup (g->study_uid));
+              g_ptr_array_add (pairs, g_strdup (cand->study_uid));
+            }
+        }
+    }
+  return g_steal_pointer (&pairs);
+}
+
 /* ---- Curation work attached to a study --------------------------------------------------- */
 
 static gint64

@@ -189,6 +189,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuSupersedeCandidate, cu_supersede_candidate_free
 GPtrArray   *cu_store_list_supersede_candidates (CuStore *self, const char *old_uid,
                                                  GError **error);
 
+/* After an import: the quarantined studies that a study of new_study_uids (NULL-terminated)
+ * could supersede, as pairs (old, new) of char * in one flat array; empty when none. */
+GPtrArray   *cu_store_find_fixed_copies (CuStore *self, const char *const *new_study_uids,
+                                         GError **error);
+
 /* Curation work attached to a study. */
 typedef struct
 {

@@ -357,8 +357,14 @@ test_supersede_remove (Fixture *f, gconstpointer data)
         }
     }
   g_assert_cmpstr (old_uid, !=, new_uid);
-  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", old_dir, new_dir,
-                            NULL), ==, 0);
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", old_dir, NULL), ==, 0);
+  /* the fixed copy's import says which quarantined study it may replace, and how */
+  g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "import", new_dir, NULL), ==, 0);
+  {
+    g_autofree char *hint = g_strdup_printf ("curata-cli supersede %s %s", old_uid, new_uid);
+    g_assert_nonnull (strstr (out, hint));
+  }
+  g_clear_pointer (&out, g_free);
 
   /* without NEW: the candidates, the fixed copy among them */
   g_assert_cmpint (cli_run (&out, NULL, "--workspace", f->workspace, "supersede", old_uid,

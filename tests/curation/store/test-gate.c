@@ -724,6 +724,20 @@ test_supersede (Fixture *f, gconstpointer data)
   findings = cu_store_list_findings (f->store, old_uid, &error);
   g_assert_true (has_error_for (findings, "PatientID"));
 
+  /* the import's offer: of the studies just imported, the fixed copy replaces the old one */
+  {
+    g_autoptr(GPtrArray) pairs = cu_store_find_fixed_copies (f->store,
+                                                             (const char *const[]) { demo_uid, new_uid, NULL },
+                                                             &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (pairs->len, ==, 2);
+    g_assert_cmpstr (pairs->pdata[0], ==, old_uid);
+    g_assert_cmpstr (pairs->pdata[1], ==, new_uid);
+    g_clear_pointer (&pairs, g_ptr_array_unref);
+    pairs = cu_store_find_fixed_copies (f->store, (const char *const[]) { demo_uid, NULL }, &error);
+    g_assert_cmpuint (pairs->len, ==, 0);
+  }
+
   /* the store offers the fixed copy, not the demo (another date, other series) */
   candidates = cu_store_list_supersede_candidates (f->store, old_uid, &error);
   g_assert_no_error (error);
@@ -937,6 +951,20 @@ test_config_stale (Fixture *f, gconstpointer data)
    * override never saw: quarantined again */
   g_assert_true (cu_store_set_deid_config (f->store, &no_chars, &error));
   g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_PENDING);
+  /* a cancelled re-check decides nothing: the gates stay pending, the findings stay */
+  {
+    g_autoptr(GCancellable) cancelled = g_cancellable_new ();
+    int n_before = query_int (f->store, "SELECT count(*) FROM deid_finding");
+
+    g_cancellable_cancel (cancelled);
+    g_assert_false (cu_store_deid_recheck (f->store, NULL, NULL, cancelled, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&error);
+    g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_PENDING);
+    g_assert_cmpint (gate_state (f->store, demo_uid), ==, CU_GATE_PENDING);
+    g_assert_false (cu_store_study_can_annotate (f->store, phi_uid));
+    g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM deid_finding"), ==, n_before);
+  }
   g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (gate_state (f->store, phi_uid), ==, CU_GATE_QUARANTINED);
