@@ -154,6 +154,9 @@ cu_denoise_slice (const CuVolume        *in,
         return NULL;
       p.nlm.sigma = p.diffusion.sigma = est.sigma;
     }
+  /* Likewise the noise power of the Rician correction, measured on the whole time point. */
+  if (p.method == CU_DENOISE_NLM && p.nlm.rician && p.nlm.noise_power == 0.0)
+    p.nlm.noise_power = cu_nlm_noise_power (in, t, p.nlm.sigma);
 
   c = context_slices (in, &p);
   k0 = MAX (0, k - c);
