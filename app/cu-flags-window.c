@@ -190,6 +190,16 @@ make_row (CuFlag *f)
     adw_action_row_add_suffix (ADW_ACTION_ROW (row), jump);
   }
 
+  {
+    GtkWidget *history = gtk_button_new_from_icon_name ("document-open-recent-symbolic");
+    gtk_widget_set_valign (history, GTK_ALIGN_CENTER);
+    gtk_widget_set_tooltip_text (history, _("History of the Flag: Each Step with Who, When, Comment and Answer"));
+    gtk_actionable_set_action_target (GTK_ACTIONABLE (history), "x", f->id);
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (history), "flags.history");
+    gtk_widget_add_css_class (history, "flat");
+    adw_action_row_add_suffix (ADW_ACTION_ROW (row), history);
+  }
+
   if (f->state == CU_FLAG_OPEN)
     add_menu_item (menu, _("Mark as Sent to Site"), f->id, CU_FLAG_SENT);
   if (f->state == CU_FLAG_OPEN || f->state == CU_FLAG_SENT)
@@ -333,6 +343,152 @@ set_state_action (GtkWidget *widget, const char *action_name, GVariant *param)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* ---- history ------------------------------------------------------------------------- */
+
+/* An ISO 8601 UTC time of the store as local "YYYY-MM-DD HH:MM". */
+static char *
+local_time (const char *iso)
+{
+  g_autoptr (GDateTime) utc = iso != NULL ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
+  g_autoptr (GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
+
+  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M") : g_strdup (iso != NULL ? iso : "");
+}
+
+static const char *
+state_label_of (const char *state)
+{
+  CuFlagState st;
+  return cu_flag_state_from_string (state, &st) ? cu_flag_state_to_label (st) : state;
+}
+
+static GtkWidget *
+history_row (const CuFlagEvent *e)
+{
+  GtkWidget *row = adw_action_row_new ();
+  g_autofree char *when = local_time (e->time);
+  g_autofree char *title = NULL;
+  g_autoptr (GString) sub = g_string_new (NULL);
+
+  if (e->from_state == NULL)
+    /* TRANSLATORS: first step of a flag's history; %s is the state (Open) */
+    title = g_strdup_printf (_("Found: %s"), state_label_of (e->to_state));
+  else if (g_strcmp0 (e->from_state, e->to_state) == 0)
+    title = g_strdup (_("Comment"));
+  else
+    /* TRANSLATORS: a step of a flag's history: old state → new state */
+    title = g_strdup_printf (_("%s → %s"), state_label_of (e->from_state), state_label_of (e->to_state));
+  /* TRANSLATORS: when and who, in a flag's history */
+  g_string_append_printf (sub, _("%s · %s"), when, e->user != NULL ? e->user : "—");
+  if (e->comment != NULL && *e->comment)
+    g_string_append_printf (sub, "\n%s", e->comment);
+  if (e->answer != NULL && *e->answer)
+    /* TRANSLATORS: the site's answer in a flag's history */
+    g_string_append_printf (sub, _("\nSite’s answer: %s"), e->answer);
+  if (e->corrected_value != NULL && *e->corrected_value)
+    g_string_append_printf (sub, _("\nCorrected value: %s"), e->corrected_value);
+  {
+    g_autofree char *t = g_markup_escape_text (title, -1);
+    g_autofree char *st = g_markup_escape_text (sub->str, -1);
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), t);
+    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), st);
+  }
+  adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name (e->from_state == NULL ? "list-add-symbolic"
+                                                           : g_strcmp0 (e->from_state, e->to_state) == 0
+                                                             ? "user-available-symbolic"
+                                                             : "go-next-symbolic"));
+  return row;
+}
+
+GtkWidget *
+cu_flags_window_show_history (CuFlagsWindow *self, gint64 id)
+{
+  CuStore *store;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuFlag) flag = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  g_autofree char *heading = NULL;
+  GtkWidget *dialog, *scrolled, *list;
+
+  g_return_val_if_fail (CU_IS_FLAGS_WINDOW (self), NULL);
+  store = cu_window_get_store (self->parent);
+  flag = cu_flags_get (store, id, &error);
+  if (flag != NULL)
+    events = cu_flags_events (store, id, &error);
+  if (events == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      return NULL;
+    }
+  /* TRANSLATORS: %lld is a flag number, %s its rule, %s the pseudonym */
+  heading = g_strdup_printf (_("Flag #%lld · %s · %s"), (long long) flag->id, flag->rule_id, flag->person_id);
+  /* A window of its own, not a message dialog: the history can be long and its lines wide. */
+  dialog = adw_window_new ();
+  gtk_window_set_transient_for (GTK_WINDOW (dialog), GTK_WINDOW (self));
+  gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
+  gtk_window_set_title (GTK_WINDOW (dialog), heading);
+  gtk_window_set_default_size (GTK_WINDOW (dialog), 620, 560);
+  {
+    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+    GtkWidget *header = adw_header_bar_new ();
+    GtkWidget *title = adw_window_title_new (heading, _("History of the Flag"));
+    GtkWidget *content = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+    GtkWidget *what = gtk_label_new (flag->title);
+    GtkWidget *message = gtk_label_new (flag->message);
+    g_autofree char *now = g_strdup_printf (_("Now: %s"), cu_flag_state_to_label (flag->state));
+    GtkWidget *state = gtk_label_new (now);
+
+    adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), title);
+    gtk_box_append (GTK_BOX (box), header);
+    gtk_widget_add_css_class (what, "heading");
+    gtk_label_set_wrap (GTK_LABEL (message), TRUE);
+    gtk_widget_add_css_class (state, "dim-label");
+    for (GtkWidget *l = what; l != NULL; l = l == what ? message : l == message ? state : NULL)
+      {
+        gtk_label_set_xalign (GTK_LABEL (l), 0);
+        gtk_box_append (GTK_BOX (content), l);
+      }
+    list = gtk_list_box_new ();
+    gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+    gtk_widget_add_css_class (list, "boxed-list");
+    gtk_widget_set_margin_top (list, 6);
+    for (guint i = 0; i < events->len; i++)
+      gtk_list_box_append (GTK_LIST_BOX (list), history_row (events->pdata[i]));
+    gtk_box_append (GTK_BOX (content), list);
+    gtk_widget_set_margin_start (content, 18);
+    gtk_widget_set_margin_end (content, 18);
+    gtk_widget_set_margin_top (content, 12);
+    gtk_widget_set_margin_bottom (content, 18);
+    scrolled = gtk_scrolled_window_new ();
+    gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+    gtk_widget_set_vexpand (scrolled, TRUE);
+    gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), content);
+    gtk_box_append (GTK_BOX (box), scrolled);
+    adw_window_set_content (ADW_WINDOW (dialog), box);
+  }
+  gtk_widget_add_css_class (dialog, "flag-history");
+  {
+    GtkEventController *keys = gtk_shortcut_controller_new ();
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                            gtk_named_action_new ("window.close")));
+    gtk_widget_add_controller (dialog, keys);
+  }
+  g_object_set_data (G_OBJECT (dialog), "cu-history-list", list);
+  g_object_set_data (G_OBJECT (dialog), "cu-n-steps", GUINT_TO_POINTER (events->len));
+  g_set_weak_pointer (&self->report, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+static void
+history_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_flags_window_show_history (CU_FLAGS_WINDOW (widget), g_variant_get_int64 (param));
+}
+
 static char *
 series_for_flag (CuStore *store, const CuFlag *f)
 {
@@ -385,7 +541,8 @@ typedef struct
   JobKind kind;
   char *workspace;
   char *path;                   /* CSV, bundle folder or answers file */
-  char *site;
+  char *site;                   /* of the clinical data, or of the bundle */
+  char *lang;                   /* of the bundle's report, or NULL */
   CuClinicalReport *clinical;
   CuFlagCheckReport *check;
   CuFlagBundle *bundle;
@@ -398,6 +555,7 @@ job_free (Job *j)
   g_free (j->workspace);
   g_free (j->path);
   g_free (j->site);
+  g_free (j->lang);
   g_clear_pointer (&j->clinical, cu_clinical_report_free);
   g_clear_pointer (&j->check, cu_flag_check_report_free);
   g_clear_pointer (&j->bundle, cu_flag_bundle_free);
@@ -420,7 +578,7 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
     }
   if (j->kind == JOB_EXPORT)
     {
-      j->bundle = cu_flag_bundle_export (store, j->site, j->path, &error);
+      j->bundle = cu_flag_bundle_export (store, j->site, j->path, j->lang, &error);
       if (j->bundle == NULL)
         g_task_return_error (task, error);
       else
@@ -438,7 +596,7 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
     }
   if (j->kind == JOB_CLINICAL)
     {
-      j->clinical = cu_clinical_import (store, j->path, NULL, &error);
+      j->clinical = cu_clinical_import (store, j->path, j->site, &error);
       if (j->clinical == NULL)
         {
           g_task_return_error (task, error);
@@ -602,7 +760,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *name = g_path_get_basename (j->path);
       /* TRANSLATORS: clinical import summary */
       body = g_strdup_printf (_("%s (%s layout): %u patients; %u values added, %u changed, %u "
-                                "removed.\n%s"), name, j->clinical->layout, j->clinical->n_persons,
+                                "removed.\n%s"), name, cu_clinical_layout_label (j->clinical->layout), j->clinical->n_persons,
                               j->clinical->n_added, j->clinical->n_changed, j->clinical->n_removed,
                               check);
       show_report (self, _("Clinical Data Imported"), body, NULL);
@@ -615,7 +773,7 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-run_job (CuFlagsWindow *self, JobKind kind, const char *path, const char *site)
+run_job (CuFlagsWindow *self, JobKind kind, const char *path, const char *site, const char *lang)
 {
   g_autoptr (GTask) task = NULL;
   Job *j;
@@ -629,6 +787,7 @@ run_job (CuFlagsWindow *self, JobKind kind, const char *path, const char *site)
   j->workspace = g_strdup (cu_store_get_path (cu_window_get_store (self->parent)));
   j->path = g_strdup (path);
   j->site = g_strdup (site);
+  j->lang = g_strdup (lang);
   task = g_task_new (self, self->cancellable, job_done, NULL);
   g_task_set_source_tag (task, run_job);
   g_task_set_task_data (task, j, (GDestroyNotify) job_free);
@@ -640,14 +799,22 @@ cu_flags_window_import_clinical (CuFlagsWindow *self, const char *path)
 {
   g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
   g_return_if_fail (path != NULL);
-  run_job (self, JOB_CLINICAL, path, NULL);
+  run_job (self, JOB_CLINICAL, path, NULL, NULL);
+}
+
+void
+cu_flags_window_import_clinical_site (CuFlagsWindow *self, const char *path, const char *site)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+  run_job (self, JOB_CLINICAL, path, site != NULL && *site ? site : NULL, NULL);
 }
 
 void
 cu_flags_window_check (CuFlagsWindow *self)
 {
   g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
-  run_job (self, JOB_CHECK, NULL, NULL);
+  run_job (self, JOB_CHECK, NULL, NULL, NULL);
 }
 
 void
@@ -655,7 +822,16 @@ cu_flags_window_export_bundle (CuFlagsWindow *self, const char *site, const char
 {
   g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
   g_return_if_fail (site != NULL && out_dir != NULL);
-  run_job (self, JOB_EXPORT, out_dir, site);
+  run_job (self, JOB_EXPORT, out_dir, site, NULL);
+}
+
+void
+cu_flags_window_export_bundle_lang (CuFlagsWindow *self, const char *site, const char *out_dir,
+                                    const char *lang)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  g_return_if_fail (site != NULL && out_dir != NULL);
+  run_job (self, JOB_EXPORT, out_dir, site, lang);
 }
 
 void
@@ -663,7 +839,7 @@ cu_flags_window_import_answers (CuFlagsWindow *self, const char *path)
 {
   g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
   g_return_if_fail (path != NULL);
-  run_job (self, JOB_ANSWERS, path, NULL);
+  run_job (self, JOB_ANSWERS, path, NULL, NULL);
 }
 
 gboolean
@@ -687,12 +863,79 @@ chooser_response_cb (GtkNativeDialog *dialog, int response, CuFlagsWindow *self)
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
       JobKind kind = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "cu-kind"));
       const char *site = g_object_get_data (G_OBJECT (dialog), "cu-site");
+      const char *lang = g_object_get_data (G_OBJECT (dialog), "cu-lang");
 
-      if (path != NULL)
-        run_job (self, kind, path, site);
+      if (path != NULL && kind == JOB_CLINICAL)
+        cu_flags_window_prompt_clinical_site (self, path);
+      else if (path != NULL)
+        run_job (self, kind, path, site, lang);
     }
   gtk_native_dialog_destroy (dialog);
   g_clear_object (&self->chooser);
+}
+
+static void choose_bundle_folder (CuFlagsWindow *self, const char *site, const char *lang);
+
+/* A language's name in that language, for the report language choice. */
+static const char *
+language_name (const char *lang)
+{
+  if (g_str_has_prefix (lang, "en"))
+    return "English";
+  if (g_str_has_prefix (lang, "es"))
+    return "Español";
+  return lang;
+}
+
+static void
+bundle_prompt_cb (AdwMessageDialog *dialog, const char *response, CuFlagsWindow *self)
+{
+  GtkDropDown *dropdown = g_object_get_data (G_OBJECT (dialog), "cu-languages");
+  const char *const *langs = g_object_get_data (G_OBJECT (dialog), "cu-ids");
+  const char *site = g_object_get_data (G_OBJECT (dialog), "cu-site");
+  guint n = gtk_drop_down_get_selected (dropdown);
+
+  if (g_strcmp0 (response, "choose") == 0 && n < g_strv_length ((char **) langs))
+    choose_bundle_folder (self, site, langs[n]);
+}
+
+GtkWidget *
+cu_flags_window_prompt_bundle (CuFlagsWindow *self, const char *site)
+{
+  g_auto (GStrv) langs = cu_translation_languages ();
+  g_autofree char *current = cu_flag_bundle_site_language (cu_window_get_store (self->parent), site);
+  g_autofree char *heading = NULL;
+  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
+  GtkWidget *dialog, *dropdown;
+  guint selected = 0;
+
+  g_return_val_if_fail (CU_IS_FLAGS_WINDOW (self), NULL);
+  for (guint i = 0; langs[i] != NULL; i++)
+    {
+      gtk_string_list_append (names, language_name (langs[i]));
+      if (g_str_has_prefix (current, langs[i]))
+        selected = i;
+    }
+  /* TRANSLATORS: %s is a site */
+  heading = g_strdup_printf (_("Send the Flags of Site %s"), site);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                   _("The bundle has a report for the site’s data collectors and a "
+                                     "CSV for their answers. Write the report in the site’s language:"));
+  dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (names)), NULL);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (dropdown), selected);
+  gtk_widget_set_halign (dropdown, GTK_ALIGN_CENTER);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), dropdown);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "choose", _("_Choose Folder…"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "choose", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "choose");
+  g_object_set_data (G_OBJECT (dialog), "cu-languages", dropdown);
+  g_object_set_data_full (G_OBJECT (dialog), "cu-ids", g_steal_pointer (&langs), (GDestroyNotify) g_strfreev);
+  g_object_set_data_full (G_OBJECT (dialog), "cu-site", g_strdup (site), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (bundle_prompt_cb), self, 0);
+  g_set_weak_pointer (&self->report, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
 }
 
 static void
@@ -700,7 +943,6 @@ export_bundle_action (GtkWidget *widget, const char *action_name, GVariant *para
 {
   CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
   const char *site = dropdown_id (self->site_dropdown);
-  g_autofree char *title = NULL;
 
   if (self->chooser != NULL)
     return;
@@ -710,6 +952,16 @@ export_bundle_action (GtkWidget *widget, const char *action_name, GVariant *para
                                    adw_toast_new (_("Choose the site in the Site filter first")));
       return;
     }
+  cu_flags_window_prompt_bundle (self, site);
+}
+
+static void
+choose_bundle_folder (CuFlagsWindow *self, const char *site, const char *lang)
+{
+  g_autofree char *title = NULL;
+
+  if (self->chooser != NULL)
+    return;
   /* TRANSLATORS: %s is a site */
   title = g_strdup_printf (_("Folder for the Bundle of Site %s"), site);
   self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
@@ -717,6 +969,7 @@ export_bundle_action (GtkWidget *widget, const char *action_name, GVariant *para
                                                _("_Write Bundle"), _("_Cancel"));
   g_object_set_data (G_OBJECT (self->chooser), "cu-kind", GUINT_TO_POINTER (JOB_EXPORT));
   g_object_set_data_full (G_OBJECT (self->chooser), "cu-site", g_strdup (site), g_free);
+  g_object_set_data_full (G_OBJECT (self->chooser), "cu-lang", g_strdup (lang), g_free);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
@@ -740,6 +993,54 @@ import_answers_action (GtkWidget *widget, const char *action_name, GVariant *par
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+clinical_site_cb (AdwMessageDialog *dialog, const char *response, CuFlagsWindow *self)
+{
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "cu-entry");
+  const char *path = g_object_get_data (G_OBJECT (dialog), "cu-path");
+
+  if (g_strcmp0 (response, "import") == 0)
+    {
+      g_autofree char *site = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
+      cu_flags_window_import_clinical_site (self, path, site);
+    }
+}
+
+GtkWidget *
+cu_flags_window_prompt_clinical_site (CuFlagsWindow *self, const char *path)
+{
+  g_autofree char *name = NULL, *body = NULL;
+  const char *site;
+  GtkWidget *dialog, *entry;
+
+  g_return_val_if_fail (CU_IS_FLAGS_WINDOW (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+  name = g_filename_display_basename (path);
+  /* TRANSLATORS: %s is a file name */
+  body = g_strdup_printf (_("Which site sent %s? Its patients’ flags go back to that site. Leave "
+                            "it empty to take each patient’s site from the pseudonym’s prefix "
+                            "(PX for PX-0001)."), name);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Import Clinical Data"), body);
+  entry = gtk_entry_new ();
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("Site, e.g. SITE-A"));
+  /* The site chosen in the filter is the likely one. */
+  site = dropdown_id (self->site_dropdown);
+  if (site != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (entry), site);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "import", _("_Import"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "import", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "import");
+  g_object_set_data (G_OBJECT (dialog), "cu-entry", entry);
+  g_object_set_data_full (G_OBJECT (dialog), "cu-path", g_strdup (path), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (clinical_site_cb), self, 0);
+  g_set_weak_pointer (&self->report, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
 }
 
 static void
@@ -866,6 +1167,7 @@ cu_flags_window_class_init (CuFlagsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "flags.import-answers", NULL, import_answers_action);
   gtk_widget_class_install_action (widget_class, "flags.set-state", "(xs)", set_state_action);
   gtk_widget_class_install_action (widget_class, "flags.jump", "x", jump_action);
+  gtk_widget_class_install_action (widget_class, "flags.history", "x", history_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
 }
 

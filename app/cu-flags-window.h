@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-flags-window.h — the consistency flags panel: flags of the workspace filtered by site,
  * rule, state, severity and patient; a flag's state changes with a comment; a flag jumps to
- * its series in the main window; the site's clinical data is imported from here (file
- * chooser, then a report of what was imported or of the rows rejected) and the rules run.
+ * its series in the main window; a flag's history (each step with user, time, comment, the
+ * site's answer and corrected value) opens from its row; the site's clinical data is imported
+ * from here (file chooser, the site it comes from, then a report of what was imported or of
+ * the rows rejected) and the rules run; a site's bundle is written in the language chosen.
  */
 #pragma once
 
@@ -29,10 +31,25 @@ gint64         cu_flags_window_get_flag_id  (CuFlagsWindow *self, guint n);
 /* Import a clinical CSV in the background, run the rules, then show the report dialog
  * (flags.import-clinical asks for the file first). */
 void           cu_flags_window_import_clinical (CuFlagsWindow *self, const char *path);
+/* The same for the clinical data of site (NULL or "": each pseudonym's prefix). */
+void           cu_flags_window_import_clinical_site (CuFlagsWindow *self, const char *path,
+                                                     const char *site);
+/* Ask which site sent the file at path, then import it (what flags.import-clinical does
+ * after the file chooser). Returns the dialog (also cu_flags_window_get_report). */
+GtkWidget     *cu_flags_window_prompt_clinical_site (CuFlagsWindow *self, const char *path);
 /* Write a bundle of site's flags into out_dir in the background, then report
  * (flags.export-bundle asks for the folder, for the site chosen in the Site filter). */
 void           cu_flags_window_export_bundle (CuFlagsWindow *self, const char *site,
                                               const char *out_dir);
+/* The same with the report in lang ("es"…; NULL: the site's language). */
+void           cu_flags_window_export_bundle_lang (CuFlagsWindow *self, const char *site,
+                                                   const char *out_dir, const char *lang);
+/* Ask the report's language for site's bundle, then the folder (flags.export-bundle).
+ * Returns the dialog. */
+GtkWidget     *cu_flags_window_prompt_bundle (CuFlagsWindow *self, const char *site);
+/* The history of flag id (each step: user, time, comment, the site's answer and corrected
+ * value) in a dialog (flags.history); NULL when there is no such flag. */
+GtkWidget     *cu_flags_window_show_history (CuFlagsWindow *self, gint64 id);
 /* Apply a site's answers (bundle folder or answers.csv) in the background, then report
  * (flags.import-answers asks for the file). */
 void           cu_flags_window_import_answers (CuFlagsWindow *self, const char *path);

@@ -10,9 +10,14 @@
 #                    no validation, no storage) · cat
 #   flags check:     curata-cli flags check (first run: every finding becomes a flag) · the
 #                    same again (reconciliation only)
+#   series classification (the rules' dicom_series.sequence/plane/b_max, read from the headers
+#                    once per series): the first flags check of a workspace holding the real MR
+#                    series of ../shared/dicom/mr (every header read) · the re-run (cached) ·
+#                    pydicom reading the same headers (dcmread, stop_before_pixels), the
+#                    reference for the header reading it has to do
 # and prints medians, patients/s and the ratios. The machine is shared: read ratios.
 #
-# Usage: bench/bench-flags.py [--build DIR] [--patients N] [--runs N]
+# Usage: bench/bench-flags.py [--build DIR] [--patients N] [--runs N] [--imaging DIR]
 import argparse
 import csv
 import os
@@ -65,6 +70,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--patients", type=int, default=5000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--imaging", default=os.path.join(ROOT, "..", "shared", "dicom", "mr"))
     args = ap.parse_args()
     cli = os.path.join(args.build, "app", "cli", "curata-cli")
     tmp = tempfile.mkdtemp(prefix="cu-bench-flags-")
@@ -114,8 +120,44 @@ def main():
         print(f"ratio import / python parse  {fresh / py:8.2f}")
         print(f"flags check (first run)      {check1:8.3f} s  {n / check1:10.0f} patients/s  [{summary}]")
         print(f"flags check (re-run)         {check2:8.3f} s  {n / check2:10.0f} patients/s")
+        if os.path.isdir(args.imaging):
+            bench_classification(cli, args.imaging, tmp, args.runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench_classification(cli, imaging, tmp, runs):
+    base = os.path.join(tmp, "ws-img")
+    subprocess.run([cli, "--workspace", base, "import", imaging], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    files = [os.path.join(d, f) for d, _, fs in os.walk(imaging) for f in fs]
+
+    def first():
+        w = os.path.join(tmp, "ws-img-run")
+        shutil.rmtree(w, ignore_errors=True)
+        shutil.copytree(base, w)
+        t0 = time.perf_counter()
+        subprocess.run([cli, "--workspace", w, "flags", "check"], stdout=subprocess.DEVNULL)
+        return time.perf_counter() - t0
+
+    t_first = statistics.median([first() for _ in range(runs)])
+    t_again = timed([cli, "--workspace", os.path.join(tmp, "ws-img-run"), "flags", "check"], runs)
+    listing = os.path.join(tmp, "files.txt")
+    with open(listing, "w") as f:
+        f.write("\n".join(files))
+    py = timed(["/usr/bin/python3", "-c",
+                "import sys, pydicom\n"
+                "for p in open(sys.argv[1]).read().split('\\n'):\n"
+                "    try: pydicom.dcmread(p, stop_before_pixels=True)\n"
+                "    except Exception: pass\n", listing], runs)
+    out = subprocess.run(["sqlite3", os.path.join(tmp, "ws-img-run", "workspace.sqlite"),
+                          "SELECT sequence || ':' || count(*) FROM series_class GROUP BY sequence"],
+                         stdout=subprocess.PIPE, text=True, check=False).stdout.split()
+    print(f"imaging: {len(files)} files of {imaging} ({', '.join(out)})")
+    print(f"flags check, series classified  {t_first:8.3f} s  {len(files) / t_first:8.0f} files/s")
+    print(f"flags check, classification kept {t_again:7.3f} s")
+    print(f"pydicom headers (reference)     {py:8.3f} s  {len(files) / py:8.0f} files/s")
+    print(f"ratio classify / pydicom        {t_first / py:8.2f}")
 
 
 if __name__ == "__main__":

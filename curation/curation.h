@@ -24,6 +24,8 @@
 #include "cu-flag-rules.h"
 #include "cu-flags.h"
 #include "cu-flag-bundle.h"
+#include "cu-series-class.h"
+#include "cu-translation.h"
 #include "cu-noise-estimate.h"
 #include "cu-nlm.h"
 #include "cu-diffusion.h"

@@ -117,7 +117,7 @@ clinical_import (CuCli *cli, int argc, char **argv)
     }
   if (!json)
     printf (_("%s (%s layout): %u patients; values: %u added, %u changed, %u removed, %u unchanged\n"),
-            argv[1], report->layout, report->n_persons, report->n_added, report->n_changed,
+            argv[1], cu_clinical_layout_label (report->layout), report->n_persons, report->n_added, report->n_changed,
             report->n_removed, report->n_unchanged);
   return CU_CLI_EXIT_OK;
 }

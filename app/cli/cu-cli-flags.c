@@ -410,10 +410,14 @@ flags_export (CuCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autofree char *site = NULL;
   g_autofree char *out = NULL;
+  g_autofree char *lang = NULL;
   gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "site", 0, 0, G_OPTION_ARG_STRING, &site, N_("The site whose flags to send (required)"), N_("SITE") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Folder to write the bundle to (required)"), N_("DIR") },
+    { "lang", 0, 0, G_OPTION_ARG_STRING, &lang,
+      N_("Language of the report, e.g. “es” (default: the site's language last time, else yours); "
+         "remembered for the site"), N_("LANG") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { NULL }
   };
@@ -432,11 +436,19 @@ flags_export (CuCli *cli, int argc, char **argv)
   store = cu_cli_open_store (cli);
   if (store == NULL)
     return CU_CLI_EXIT_ERROR;
-  bundle = cu_flag_bundle_export (store, site, out, &error);
+  bundle = cu_flag_bundle_export (store, site, out, lang, &error);
   if (bundle == NULL)
     {
       cu_cli_error (NULL, "%s", error->message);
       return CU_CLI_EXIT_ERROR;
+    }
+  if (lang != NULL && g_ascii_strncasecmp (lang, bundle->language, strlen (bundle->language)) != 0)
+    {
+      g_auto(GStrv) langs = cu_translation_languages ();
+      g_autofree char *list = g_strjoinv (", ", langs);
+      /* Not an error: the site still gets its questions, in English. */
+      g_printerr (_("curata-cli: there is no “%s” translation; the report is in English "
+                    "(translations: %s)\n"), lang, list);
     }
   if (json)
     {
@@ -447,6 +459,7 @@ flags_export (CuCli *cli, int argc, char **argv)
       cu_cli_json_set_string (b, "bundle_id", bundle->bundle_id);
       cu_cli_json_set_string (b, "site", bundle->site);
       cu_cli_json_set_string (b, "dir", bundle->dir);
+      cu_cli_json_set_string (b, "language", bundle->language);
       json_builder_set_member_name (b, "flags");
       json_builder_add_int_value (b, bundle->n_flags);
       json_builder_set_member_name (b, "patients");
@@ -456,8 +469,8 @@ flags_export (CuCli *cli, int argc, char **argv)
       cu_cli_print_json (root);
     }
   else
-    printf (_("%s: bundle %s for site %s: %u flags about %u patients\n"), out, bundle->bundle_id,
-            site, bundle->n_flags, bundle->n_persons);
+    printf (_("%s: bundle %s for site %s: %u flags about %u patients (report in “%s”)\n"), out,
+            bundle->bundle_id, site, bundle->n_flags, bundle->n_persons, bundle->language);
   return CU_CLI_EXIT_OK;
 }
 

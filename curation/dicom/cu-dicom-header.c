@@ -305,6 +305,7 @@ cu_dicom_header_free (CuDicomHeader *h)
     &h->image_type, &h->body_part, &h->acquisition_time, &h->content_time, &h->photometric,
     &h->scanning_sequence, &h->sequence_variant, &h->mr_acquisition_type,
     &h->manufacturer_model, &h->phase_encoding_direction, &h->diffusion_directionality,
+    &h->patient_age, &h->sequence_name,
   };
   free_strings (fields, G_N_ELEMENTS (fields));
 

@@ -141,6 +141,11 @@ typedef struct
                                        * (Siemens (0019,xx0C), GE (0043,xx39) mod 1e9, Philips
                                        * (2001,xx03)); -1 if none */
   char *diffusion_directionality;     /* (0018,9075) */
+
+  /* Added for the consistency rules (appended): kept by the Retain Patient Characteristics
+   * option, and the sequence name some vendors use to mark calculated high-b images. */
+  char *patient_age;                  /* (0010,1010) AS, e.g. "063Y" */
+  char *sequence_name;                /* (0018,0024) */
 } CuDicomHeader;
 
 /* Read the header of path, stopping before Pixel Data. Never aborts on bad input. */

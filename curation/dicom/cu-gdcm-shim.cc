@@ -396,6 +396,7 @@ read_acquisition (Ctx &ctx, const gdcm::DataSet &ds, CuDicomHeader *h)
       h->acquisition_matrix[i] = (int) v[i];
   h->phase_encoding_direction = get_code (ds, 0x0018, 0x1312);
   h->diffusion_directionality = get_code (ds, 0x0018, 0x9075);
+  h->sequence_name = get_text (ctx, ds, 0x0018, 0x0024);
 
   h->b_value = get_double (ctx, ds, 0x0018, 0x9087, -1);
   if (h->b_value < 0 && private_number (ctx, ds, 0x0019, 0x0C, "SIEMENS MR HEADER", v))
@@ -778,6 +779,7 @@ read_header (CuDicomHeader *h, int fd, CuDicomVisitFunc visit, gpointer user_dat
   h->patient_name = get_text (ctx, ds, 0x0010, 0x0010);
   h->patient_sex = get_code (ds, 0x0010, 0x0040);
   h->patient_birth_date = get_code (ds, 0x0010, 0x0030);
+  h->patient_age = get_code (ds, 0x0010, 0x1010);
   h->patient_identity_removed = get_code (ds, 0x0012, 0x0062);
   h->study_uid = get_code (ds, 0x0020, 0x000D);
   h->study_date = get_code (ds, 0x0008, 0x0020);

@@ -68,13 +68,18 @@ static const Variable variables[] = {
   { "recurrence", TYPE_ENUM, "yes|no", NO_MAX },
   { "recurrence_date", TYPE_DATE, NULL, NO_MAX },
   { "observation_start_date", TYPE_DATE, NULL, NO_MAX },
+  /* Optional time points of the imaging (XREF-06): the dates of the baseline and the
+   * follow-up study, as the site's eCRF records them. */
+  { "baseline_imaging_date", TYPE_DATE, NULL, NO_MAX },
+  { "followup_imaging_date", TYPE_DATE, NULL, NO_MAX },
 };
 
 static const char *const variable_names[] = {
   "person_id", "sex", "birth_year", "cancer_type", "diagnosis_date", "psa_ng_ml", "psa_date",
   "gleason_primary", "gleason_secondary", "gleason_score", "isup_grade_group", "clin_t",
   "clin_n", "clin_m", "pirads_max", "treatment_type", "treatment_date", "last_followup_date",
-  "vital_status", "death_date", "recurrence", "recurrence_date", "observation_start_date", NULL
+  "vital_status", "death_date", "recurrence", "recurrence_date", "observation_start_date",
+  "baseline_imaging_date", "followup_imaging_date", NULL
 };
 
 const char *const *
@@ -1084,4 +1089,16 @@ cu_clinical_count_persons (CuStore *store)
     n = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
   return n;
+}
+
+const char *
+cu_clinical_layout_label (const char *layout)
+{
+  /* TRANSLATORS: the eCRF export layouts: one row per patient ("wide"), one row per
+   * variable ("long"), as in "clinical.csv (wide layout)" */
+  if (g_strcmp0 (layout, "wide") == 0)
+    return C_("clinical layout", "wide");
+  if (g_strcmp0 (layout, "long") == 0)
+    return C_("clinical layout", "long");
+  return layout != NULL ? layout : "";
 }

@@ -54,6 +54,9 @@ typedef struct
 void cu_clinical_report_free (CuClinicalReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuClinicalReport, cu_clinical_report_free)
 
+/* The layout's name for people (translated): "wide" / "long" as the report's layout says. */
+const char *cu_clinical_layout_label (const char *layout);
+
 /* The variables of the wide layout, in its column order (NULL-terminated, static). */
 const char *const *cu_clinical_variables (void);
 /* Check one value of a variable and return it in canonical form (dates YYYY-MM-DD, decimal

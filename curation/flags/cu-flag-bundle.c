@@ -19,7 +19,9 @@
 
 #include "cu-csv.h"
 #include "cu-flag-bundle.h"
+#include "cu-flag-rules.h"
 #include "cu-flags-private.h"
+#include "cu-translation.h"
 #include "cu-store-private.h"
 
 #define BUNDLE_FORMAT "curata-flag-bundle"
@@ -38,6 +40,7 @@ cu_flag_bundle_free (CuFlagBundle *bundle)
   g_free (bundle->bundle_id);
   g_free (bundle->site);
   g_free (bundle->dir);
+  g_free (bundle->language);
   g_free (bundle);
 }
 
@@ -86,95 +89,327 @@ study_date_of (CuStore *store, const char *study_uid)
   return date;
 }
 
-static void
-html_cell (GString *s, const char *text)
+/* ---- The report, in the site's language ---------------------------------------------- */
+
+/* What the report needs to say a flag in another language: the rules (their English
+ * templates) and the catalogue. */
+typedef struct
 {
-  g_autofree char *escaped = g_markup_escape_text (text != NULL ? text : "", -1);
-  g_string_append_printf (s, "<td>%s</td>", escaped);
+  CuTranslation *tr;
+  GHashTable *rules;     /* id → CuFlagRule (owned by rule_list) */
+  GPtrArray *rule_list;
+} Speaker;
+
+static void
+speaker_init (Speaker *sp, CuStore *store, const char *lang)
+{
+  sp->tr = cu_translation_new (lang);
+  sp->rules = g_hash_table_new (g_str_hash, g_str_equal);
+  /* A broken project rule must not stop the export: the flags' stored English text is
+   * used instead. */
+  sp->rule_list = cu_flag_rules_load (cu_store_get_path (store), NULL);
+  for (guint i = 0; sp->rule_list != NULL && i < sp->rule_list->len; i++)
+    {
+      CuFlagRule *rule = sp->rule_list->pdata[i];
+      g_hash_table_insert (sp->rules, rule->id, rule);
+    }
+}
+
+static void
+speaker_clear (Speaker *sp)
+{
+  g_clear_pointer (&sp->tr, cu_translation_free);
+  g_clear_pointer (&sp->rules, g_hash_table_unref);
+  g_clear_pointer (&sp->rule_list, g_ptr_array_unref);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Speaker, speaker_clear)
+
+/* A string of this file, in the report's language. */
+#define TR(sp, text) cu_translation_get ((sp)->tr, NULL, text)
+
+/* The flag's title and message in the report's language: the rule's template for the flag's
+ * variant, translated when the catalogue has it (for that rule id and that English text),
+ * filled with the values the rule returned. Falls back to the stored English message when the
+ * rule is gone. */
+static void
+speak_flag (Speaker *sp, const CuFlag *f, char **title, char **message)
+{
+  const CuFlagRule *rule = g_hash_table_lookup (sp->rules, f->rule_id);
+  g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(JsonNode) node = f->details != NULL ? json_from_string (f->details, NULL) : NULL;
+  const char *variant = NULL, *english;
+  g_autofree char *context = NULL, *title_context = NULL;
+
+  if (rule == NULL)
+    {
+      *title = g_strdup (f->title != NULL ? f->title : f->rule_id);
+      *message = g_strdup (f->message);
+      return;
+    }
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *o = json_node_get_object (node);
+      g_autoptr(GList) members = json_object_get_members (o);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          JsonNode *v = json_object_get_member (o, l->data);
+          g_hash_table_insert (values, g_strdup (l->data),
+                               JSON_NODE_HOLDS_VALUE (v) ? g_strdup (json_node_get_string (v)) : NULL);
+        }
+      if (json_object_has_member (o, "variant"))
+        variant = json_object_get_string_member (o, "variant");
+    }
+  g_hash_table_insert (values, g_strdup ("person_id"), g_strdup (f->person_id));
+  if (f->study_uid != NULL)
+    g_hash_table_insert (values, g_strdup ("study_uid"), g_strdup (f->study_uid));
+  if (f->series_uid != NULL)
+    g_hash_table_insert (values, g_strdup ("series_uid"), g_strdup (f->series_uid));
+  if (f->variable != NULL)
+    g_hash_table_insert (values, g_strdup ("variable"), g_strdup (f->variable));
+
+  english = cu_flag_rule_template (rule, variant);
+  if (variant != NULL && english != rule->message)
+    {
+      g_autofree char *field = g_strconcat ("message.", variant, NULL);
+      context = cu_flag_rule_context (rule->id, field);
+    }
+  else
+    context = cu_flag_rule_context (rule->id, "message");
+  title_context = cu_flag_rule_context (rule->id, "title");
+  *message = cu_flag_rule_format (cu_translation_get (sp->tr, context, english), values);
+  *title = g_strdup (cu_translation_get (sp->tr, title_context, rule->title));
 }
 
 static const char *
-severity_label (const char *severity)
+severity_label (Speaker *sp, const char *severity)
 {
   if (g_strcmp0 (severity, "error") == 0)
-    return _("must be fixed");
+    return TR (sp, N_("Must be fixed"));
   if (g_strcmp0 (severity, "warning") == 0)
-    return _("please check");
-  return _("for information");
+    return TR (sp, N_("Please check"));
+  return TR (sp, N_("For information"));
 }
 
+static const char *
+severity_class (const char *severity)
+{
+  if (g_strcmp0 (severity, "error") == 0)
+    return "error";
+  if (g_strcmp0 (severity, "warning") == 0)
+    return "warning";
+  return "info";
+}
+
+static void
+append_escaped (GString *s, const char *text)
+{
+  g_autofree char *e = g_markup_escape_text (text != NULL ? text : "", -1);
+  g_string_append (s, e);
+}
+
+/* Printf into the report with every argument escaped first (format: only %s). */
+static void
+append_html (GString *s, const char *format, ...)
+{
+  va_list ap;
+  const char *p;
+
+  va_start (ap, format);
+  for (p = format; *p != '\0'; p++)
+    {
+      if (p[0] == '%' && p[1] == 's')
+        {
+          append_escaped (s, va_arg (ap, const char *));
+          p++;
+        }
+      else
+        g_string_append_c (s, *p);
+    }
+  va_end (ap);
+}
+
+/* The stylesheet: a plain document that prints well (A4, no page break inside a question,
+ * severity shown by a word and a border, not by colour alone). */
+static const char report_css[] =
+  "body{font:11pt/1.45 'Cantarell','Noto Sans','DejaVu Sans',sans-serif;color:#1d1d1d;"
+  "margin:0 auto;padding:2.2em 2.5em;max-width:54em;background:#fff}"
+  "header{border-bottom:3px solid #1c71d8;padding-bottom:.8em;margin-bottom:1.2em}"
+  "h1{font-size:1.55em;margin:0 0 .2em}"
+  ".sub{color:#555;margin:0}"
+  ".how{background:#f4f7fb;border:1px solid #c8d6ea;border-radius:6px;padding:.8em 1.2em;margin:1.2em 0}"
+  ".how h2{font-size:1.05em;margin:.2em 0 .4em;border:0}"
+  ".how ol{margin:.2em 0 .2em 1.2em;padding:0}.how li{margin:.25em 0}"
+  "code{font-family:'DejaVu Sans Mono',monospace;font-size:.92em;background:#e9eef5;padding:0 .25em;"
+  "border-radius:3px}"
+  "table.summary{border-collapse:collapse;margin:.6em 0 1.4em;min-width:60%}"
+  "table.summary th,table.summary td{border:1px solid #ccd;padding:.25em .7em;text-align:left}"
+  "table.summary th{background:#eef1f5;font-weight:600}table.summary td.n{text-align:right}"
+  "section.patient{margin-top:1.6em}"
+  "section.patient>h2{font-size:1.2em;margin:0 0 .5em;padding:.3em .5em;background:#eef1f5;"
+  "border-left:5px solid #1c71d8;break-after:avoid;page-break-after:avoid}"
+  ".q{border:1px solid #ccd;border-left:5px solid #888;border-radius:4px;padding:.6em .9em;"
+  "margin:.7em 0;break-inside:avoid;page-break-inside:avoid}"
+  ".q.error{border-left-color:#c01c28}.q.warning{border-left-color:#e5a50a}.q.info{border-left-color:#1c71d8}"
+  ".q h3{font-size:1em;margin:0 0 .3em;display:flex;gap:.6em;align-items:baseline;flex-wrap:wrap}"
+  ".num{font-weight:700;white-space:nowrap}"
+  ".sev{font-size:.8em;font-weight:700;text-transform:uppercase;letter-spacing:.03em;padding:.05em .45em;"
+  "border-radius:3px;border:1px solid currentColor;white-space:nowrap}"
+  ".sev.error{color:#a51d2d}.sev.warning{color:#9c6a00}.sev.info{color:#1a5fb4}"
+  ".rule{color:#666;font-size:.85em;margin-left:auto}"
+  ".msg{margin:.2em 0 .5em;font-size:1.05em}"
+  "dl{display:grid;grid-template-columns:11em 1fr;gap:.1em 1em;margin:.3em 0;font-size:.93em}"
+  "dt{color:#555}dd{margin:0}"
+  ".reply{margin-top:.5em;border-top:1px dashed #bbb;padding-top:.4em;font-size:.9em;color:#444}"
+  ".reply .line{display:grid;grid-template-columns:11em 1fr;gap:1em;margin:.35em 0}"
+  ".reply .blank{border-bottom:1px solid #999;min-height:1.2em}"
+  "footer{margin-top:2em;border-top:1px solid #ccc;padding-top:.6em;color:#666;font-size:.85em}"
+  "@media print{body{padding:0;max-width:none;font-size:10pt}"
+  "@page{size:A4;margin:16mm 14mm 18mm}.how{background:none}section.patient>h2{background:none}"
+  "a{color:inherit;text-decoration:none}}";
+
+typedef struct
+{
+  const char *person;
+  guint n[3];   /* error, warning, info */
+} PersonCount;
+
 static char *
-build_report (CuStore *store, GPtrArray *flags, const char *site, const char *bundle_id,
+build_report (CuStore *store, Speaker *sp, GPtrArray *flags, const char *site, const char *bundle_id,
               const char *workspace_id, const char *now, guint *n_persons)
 {
   GString *s = g_string_new (NULL);
-  g_autofree char *title = g_strdup_printf (_("Questions about the clinical data of site %s"), site);
-  g_autofree char *title_html = g_markup_escape_text (title, -1);
+  g_autofree char *title = g_strdup_printf (TR (sp, N_("Questions about the clinical data of site %s")),
+                                            site);
+  g_autoptr(GArray) persons = g_array_new (FALSE, TRUE, sizeof (PersonCount));
+  g_autofree char *date = g_strndup (now, 10);
+  g_autofree char *n_text = NULL;
   const char *person = NULL;
 
-  *n_persons = 0;
-  g_string_append_printf (s,
-    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>\n"
-    "<style>body{font-family:sans-serif;margin:2em;max-width:70em}"
-    "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}"
-    "table{border-collapse:collapse;width:100%%}td,th{border:1px solid #ccc;padding:.3em .5em;"
-    "text-align:left;vertical-align:top}th{background:#f0f0f0}"
-    ".must-be-fixed{color:#a00;font-weight:bold}.meta{color:#555;font-size:.9em}</style>\n"
-    "</head><body>\n<h1>%s</h1>\n", title_html, title_html);
-  g_string_append_printf (s, "<p>%s</p>\n<p>%s</p>\n",
-    _("Each question below concerns one patient, named by the pseudonym only. Please look the "
-      "patient up with your pseudonym key and the source records, then answer in the file "
-      "answers.csv of this bundle: one row per question, identified by its flag number."),
-    _("Write your answer in the column “answer”. If a value in the clinical data is wrong, put "
-      "the right value in “corrected_value”, in the same format as the current value (dates as "
-      "YYYY-MM-DD). Use “comment” for anything else. Do not change the other columns, and send "
-      "the whole folder back."));
+  /* Counts per patient for the summary (flags come sorted by person). */
+  for (guint i = 0; i < flags->len; i++)
+    {
+      CuFlag *f = flags->pdata[i];
+      PersonCount *pc;
+      const char *cls = severity_class (f->severity);
+
+      if (persons->len == 0 || strcmp (g_array_index (persons, PersonCount, persons->len - 1).person,
+                                       f->person_id) != 0)
+        {
+          PersonCount add = { f->person_id, { 0, 0, 0 } };
+          g_array_append_val (persons, add);
+        }
+      pc = &g_array_index (persons, PersonCount, persons->len - 1);
+      pc->n[strcmp (cls, "error") == 0 ? 0 : strcmp (cls, "warning") == 0 ? 1 : 2]++;
+    }
+  *n_persons = persons->len;
+
+  append_html (s, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+               "<meta name=\"viewport\" content=\"width=device-width\"><title>%s</title>\n",
+               cu_translation_get_language (sp->tr), title);
+  g_string_append_printf (s, "<style>%s</style>\n</head><body>\n", report_css);
+  append_html (s, "<header><h1>%s</h1>\n", title);
+  n_text = g_strdup_printf (TR (sp, N_("%u questions about %u patients · prepared on %s")),
+                            flags->len, persons->len, date);
+  append_html (s, "<p class=\"sub\">%s</p></header>\n", n_text);
+
+  append_html (s, "<div class=\"how\"><h2>%s</h2><ol>", TR (sp, N_("How to answer")));
+  append_html (s, "<li>%s</li>",
+               TR (sp, N_("Each question concerns one patient, named by the pseudonym only. Look the "
+                          "patient up with your pseudonym key and check the source records.")));
+  g_string_append (s, "<li>");
+  {
+    g_auto(GStrv) parts = g_strsplit (TR (sp, N_("Open the file %s of this folder with a spreadsheet: "
+                                                 "it has one row per question, found by its number "
+                                                 "(column flag_id).")), "%s", 2);
+    append_escaped (s, parts[0]);
+    if (parts[1] != NULL)
+      {
+        g_string_append (s, "<code>" CU_FLAG_BUNDLE_ANSWERS "</code>");
+        append_escaped (s, parts[1]);
+      }
+  }
+  g_string_append (s, "</li>");
+  append_html (s, "<li>%s</li>",
+               TR (sp, N_("Write your answer in the column “answer”. If a value of the clinical data "
+                          "is wrong, write the right value in “corrected_value”, in the same format "
+                          "as the current value (dates as YYYY-MM-DD, a point for decimals). Use "
+                          "“comment” for anything else.")));
+  append_html (s, "<li>%s</li></ol></div>\n",
+               TR (sp, N_("Do not change the other columns. Save the file as CSV (UTF-8) and send "
+                          "the whole folder back.")));
+
+  append_html (s, "<table class=\"summary\"><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+               TR (sp, N_("Patient")), TR (sp, N_("Must be fixed")), TR (sp, N_("Please check")),
+               TR (sp, N_("For information")));
+  for (guint i = 0; i < persons->len; i++)
+    {
+      PersonCount *pc = &g_array_index (persons, PersonCount, i);
+      g_autofree char *anchor = g_uri_escape_string (pc->person, NULL, FALSE);
+      g_autofree char *n0 = pc->n[0] ? g_strdup_printf ("%u", pc->n[0]) : g_strdup ("");
+      g_autofree char *n1 = pc->n[1] ? g_strdup_printf ("%u", pc->n[1]) : g_strdup ("");
+      g_autofree char *n2 = pc->n[2] ? g_strdup_printf ("%u", pc->n[2]) : g_strdup ("");
+
+      append_html (s, "<tr><td><a href=\"#p-%s\">%s</a></td><td class=\"n\">%s</td>"
+                   "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                   anchor, pc->person, n0, n1, n2);
+    }
+  g_string_append (s, "</table>\n");
 
   for (guint i = 0; i < flags->len; i++)
     {
       CuFlag *f = flags->pdata[i];
       g_autofree char *current = f->variable != NULL
                                    ? cu_clinical_get_value (store, f->person_id, f->variable) : NULL;
-      g_autofree char *date = study_date_of (store, f->study_uid);
-      g_autofree char *flag_no = g_strdup_printf ("%lld", (long long) f->id);
+      g_autofree char *study = study_date_of (store, f->study_uid);
+      g_autofree char *number = g_strdup_printf (TR (sp, N_("Question %lld")), (long long) f->id);
+      g_autofree char *flag_title = NULL, *message = NULL;
+      const char *cls = severity_class (f->severity);
 
       if (person == NULL || strcmp (person, f->person_id) != 0)
         {
-          g_autofree char *p = g_markup_escape_text (f->person_id, -1);
+          g_autofree char *anchor = g_uri_escape_string (f->person_id, NULL, FALSE);
+          g_autofree char *heading = g_strdup_printf (TR (sp, N_("Patient %s")), f->person_id);
 
           if (person != NULL)
-            g_string_append (s, "</table>\n");
+            g_string_append (s, "</section>\n");
           person = f->person_id;
-          (*n_persons)++;
-          g_string_append_printf (s, "<h2>%s %s</h2>\n<table><tr><th>%s</th><th>%s</th><th>%s</th>"
-                                  "<th>%s</th><th>%s</th><th>%s</th></tr>\n",
-                                  _("Patient"), p, _("Flag"), _("Question"), _("Importance"),
-                                  _("Variable"), _("Current value"), _("Imaging study"));
+          append_html (s, "<section class=\"patient\" id=\"p-%s\"><h2>%s</h2>\n", anchor, heading);
         }
-      g_string_append (s, "<tr>");
-      html_cell (s, flag_no);
-      {
-        g_autofree char *q = g_markup_escape_text (f->message, -1);
-        g_autofree char *t = g_markup_escape_text (f->title != NULL ? f->title : f->rule_id, -1);
-        g_string_append_printf (s, "<td><b>%s</b> (%s)<br>%s</td>", t, f->rule_id, q);
-      }
-      g_string_append_printf (s, "<td class=\"%s\">%s</td>",
-                              g_strcmp0 (f->severity, "error") == 0 ? "must-be-fixed" : "",
-                              severity_label (f->severity));
-      html_cell (s, f->variable != NULL ? f->variable : "—");
-      html_cell (s, current != NULL ? current : (f->variable != NULL ? _("(missing)") : "—"));
-      html_cell (s, date != NULL ? date : "—");
-      g_string_append (s, "</tr>\n");
+      speak_flag (sp, f, &flag_title, &message);
+      append_html (s, "<div class=\"q %s\"><h3><span class=\"num\">%s</span>", cls, number);
+      append_html (s, "<span class=\"sev %s\">%s</span><span>%s</span><span class=\"rule\">%s</span></h3>\n",
+                   cls, severity_label (sp, f->severity), flag_title, f->rule_id);
+      append_html (s, "<p class=\"msg\">%s</p>\n<dl>", message);
+      if (f->variable != NULL)
+        {
+          append_html (s, "<dt>%s</dt><dd><code>%s</code></dd>", TR (sp, N_("Variable")), f->variable);
+          append_html (s, "<dt>%s</dt><dd>%s</dd>", TR (sp, N_("Current value")),
+                       current != NULL ? current : TR (sp, N_("(missing)")));
+        }
+      if (study != NULL)
+        append_html (s, "<dt>%s</dt><dd>%s</dd>", TR (sp, N_("Imaging study of")), study);
+      g_string_append (s, "</dl>\n<div class=\"reply\">");
+      append_html (s, "<div class=\"line\"><span>%s</span><span class=\"blank\"></span></div>",
+                   TR (sp, N_("Answer")));
+      if (f->variable != NULL)
+        append_html (s, "<div class=\"line\"><span>%s</span><span class=\"blank\"></span></div>",
+                     TR (sp, N_("Corrected value")));
+      g_string_append (s, "</div></div>\n");
     }
   if (person != NULL)
-    g_string_append (s, "</table>\n");
-  g_string_append_printf (s, "<p class=\"meta\">%s %s · %s %s · %s %s</p>\n</body></html>\n",
-                          _("Bundle"), bundle_id, _("workspace"), workspace_id, _("written"), now);
+    g_string_append (s, "</section>\n");
+  {
+    g_autofree char *meta = g_strdup_printf (TR (sp, N_("Bundle %s · workspace %s · written %s · "
+                                                        "the answers go in %s")),
+                                             bundle_id, workspace_id, now, CU_FLAG_BUNDLE_ANSWERS);
+    append_html (s, "<footer>%s</footer>\n</body></html>\n", meta);
+  }
   return g_string_free (s, FALSE);
 }
 
 static char *
-build_answers_csv (CuStore *store, GPtrArray *flags, const char *bundle_id)
+build_answers_csv (CuStore *store, Speaker *sp, GPtrArray *flags, const char *bundle_id)
 {
   GString *s = g_string_new (NULL);
 
@@ -189,9 +424,13 @@ build_answers_csv (CuStore *store, GPtrArray *flags, const char *bundle_id)
                                    ? cu_clinical_get_value (store, f->person_id, f->variable) : NULL;
       g_autofree char *date = study_date_of (store, f->study_uid);
       g_autofree char *id = g_strdup_printf ("%lld", (long long) f->id);
-      const char *fields[] = { bundle_id, id, f->person_id, date, f->rule_id, f->severity,
-                               f->variable, current, f->message, "", "", "" };
+      g_autofree char *title = NULL, *message = NULL;
+      const char *fields[12];
 
+      speak_flag (sp, f, &title, &message);
+      fields[0] = bundle_id, fields[1] = id, fields[2] = f->person_id, fields[3] = date;
+      fields[4] = f->rule_id, fields[5] = f->severity, fields[6] = f->variable, fields[7] = current;
+      fields[8] = message, fields[9] = "", fields[10] = "", fields[11] = "";
       for (guint c = 0; c < G_N_ELEMENTS (fields); c++)
         {
           g_autofree char *q = cu_csv_quote (fields[c] != NULL ? fields[c] : "", ',');
@@ -202,9 +441,60 @@ build_answers_csv (CuStore *store, GPtrArray *flags, const char *bundle_id)
   return g_string_free (s, FALSE);
 }
 
-CuFlagBundle *
-cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, GError **error)
+static int
+severity_rank (const char *severity)
 {
+  return g_strcmp0 (severity, "error") == 0 ? 0 : g_strcmp0 (severity, "warning") == 0 ? 1 : 2;
+}
+
+static int
+compare_for_report (gconstpointer pa, gconstpointer pb)
+{
+  const CuFlag *a = *(CuFlag **) pa, *b = *(CuFlag **) pb;
+  int c = strcmp (a->person_id, b->person_id);
+
+  if (c == 0)
+    c = severity_rank (a->severity) - severity_rank (b->severity);
+  if (c == 0)
+    c = a->id < b->id ? -1 : a->id > b->id;
+  return c;
+}
+
+static char *
+site_language_key (const char *site)
+{
+  return g_strconcat ("site_language:", site, NULL);
+}
+
+char *
+cu_flag_bundle_site_language (CuStore *store, const char *site)
+{
+  g_autofree char *key = NULL;
+  sqlite3_stmt *stmt;
+  char *lang = NULL;
+
+  g_return_val_if_fail (CU_IS_STORE (store), NULL);
+  if (site != NULL)
+    {
+      key = site_language_key (site);
+      stmt = _cu_store_prepare (store->db, "SELECT value FROM setting WHERE key = ?1", NULL);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+          if (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_text (stmt, 0) != NULL)
+            lang = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          sqlite3_finalize (stmt);
+        }
+    }
+  return lang != NULL ? lang : cu_translation_default_language ();
+}
+
+CuFlagBundle *
+cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, const char *lang,
+                       GError **error)
+{
+  g_auto(Speaker) sp = { NULL };
+  g_autofree char *language = NULL;
   g_autoptr(GPtrArray) flags = NULL;
   g_autoptr(GPtrArray) candidates = NULL;
   g_autoptr(CuFlagBundle) bundle = g_new0 (CuFlagBundle, 1);
@@ -244,11 +534,18 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, GE
   bundle->site = g_strdup (site);
   bundle->dir = g_strdup (out_dir);
   bundle->n_flags = flags->len;
+  /* Grouped by patient, and within a patient what must be fixed first. */
+  g_ptr_array_sort (flags, compare_for_report);
   for (guint i = 0; i < flags->len; i++)
     json_array_add_int_element (ids, ((CuFlag *) flags->pdata[i])->id);
 
-  report = build_report (store, flags, site, bundle->bundle_id, workspace_id, now, &bundle->n_persons);
-  answers = build_answers_csv (store, flags, bundle->bundle_id);
+  /* The site's language: as asked, else the one used for this site last time, else the
+   * curator's. */
+  language = lang != NULL && lang[0] != '\0' ? g_strdup (lang) : cu_flag_bundle_site_language (store, site);
+  speaker_init (&sp, store, language);
+  bundle->language = g_strdup (cu_translation_get_language (sp.tr));
+  report = build_report (store, &sp, flags, site, bundle->bundle_id, workspace_id, now, &bundle->n_persons);
+  answers = build_answers_csv (store, &sp, flags, bundle->bundle_id);
   report_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, report, -1);
   answers_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, answers, -1);
   checksum = manifest_checksum (bundle->bundle_id, workspace_id, site, ids, report_sha, answers_sha);
@@ -263,6 +560,7 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, GE
   STR ("site", site);
   STR ("created_at", now);
   STR ("created_by", g_get_user_name ());
+  STR ("language", bundle->language);
   json_builder_set_member_name (b, "flags");
   json_builder_add_value (b, json_node_init_array (json_node_alloc (), ids));
   json_builder_set_member_name (b, "files");
@@ -329,8 +627,21 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, GE
                                  NULL, NULL, bundle->bundle_id, TRUE, error))
         goto fail;
     }
-  detail = g_strdup_printf ("{\"bundle\":\"%s\",\"site\":\"%s\",\"flags\":%u}", bundle->bundle_id,
-                            site, flags->len);
+  if (lang != NULL && lang[0] != '\0')
+    {
+      g_autofree char *key = site_language_key (site);
+
+      stmt = _cu_store_prepare (store->db, "INSERT OR REPLACE INTO setting (key, value) VALUES (?1, ?2)",
+                                error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 2, lang, -1, SQLITE_STATIC);
+      sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+    }
+  detail = g_strdup_printf ("{\"bundle\":\"%s\",\"site\":\"%s\",\"flags\":%u,\"language\":\"%s\"}",
+                            bundle->bundle_id, site, flags->len, bundle->language);
   if (!cu_store_audit (store, "flags-export", out_dir, detail, error))
     goto fail;
   if (!g_file_set_contents (report_path, report, -1, error)

@@ -2,7 +2,7 @@
  * cu-flag-bundle.h — the offline round trip with a site's data collectors.
  *
  * Export writes a folder for one site: report.html (the questions, grouped by patient, in
- * the language of the running locale where translated), answers.csv (one row per flag:
+ * the site's language where translated: rule messages included, see cu-translation.h), answers.csv (one row per flag:
  * flag_id … answer, corrected_value, comment, for the collectors to fill in) and
  * manifest.json (bundle id, workspace id, site, the flags, checksums). The flags move to
  * "sent". Import reads the folder (or answers.csv alone), refuses a bundle of another
@@ -29,15 +29,20 @@ typedef struct
   char *dir;
   guint n_flags;
   guint n_persons;
+  char *language;    /* of the report: "es", or "en" when not translated */
 } CuFlagBundle;
 
 void          cu_flag_bundle_free   (CuFlagBundle *bundle);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuFlagBundle, cu_flag_bundle_free)
 
-/* Bundle the active flags (open or sent) of site into out_dir (created if needed).
+/* Bundle the active flags (open or sent) of site into out_dir (created if needed), the
+ * report and the questions of answers.csv in language lang ("es"…; NULL: the site's language
+ * of the last export, else the curator's; a given lang is remembered for the site).
  * CU_FLAGS_ERROR_NOT_FOUND when the site has no flag to send. Audited as "flags-export". */
 CuFlagBundle *cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir,
-                                     GError **error);
+                                     const char *lang, GError **error);
+/* The language the next bundle of site will be in (see cu_flag_bundle_export). */
+char         *cu_flag_bundle_site_language (CuStore *store, const char *site);
 
 typedef struct
 {

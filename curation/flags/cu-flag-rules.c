@@ -47,6 +47,7 @@ cu_flag_rule_free (CuFlagRule *rule)
   g_free (rule->source);
   g_free (rule->sql);
   g_free (rule->origin);
+  g_clear_pointer (&rule->variants, g_hash_table_unref);
   g_free (rule);
 }
 
@@ -83,6 +84,12 @@ cu_flag_rule_parse (const char *text, const char *origin, GError **error)
           TAKE ("title", title)
           TAKE ("message", message)
           TAKE ("source", source)
+          else if (g_str_has_prefix (key, "message.") && key[8] != '\0')
+            {
+              if (rule->variants == NULL)
+                rule->variants = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+              g_hash_table_replace (rule->variants, g_strdup (key + 8), g_steal_pointer (&value));
+            }
           else if (strcmp (key, "disabled") == 0)
             rule->disabled = g_ascii_strcasecmp (value, "yes") == 0 || g_ascii_strcasecmp (value, "true") == 0;
 #undef TAKE
@@ -229,4 +236,20 @@ cu_flag_rule_format (const char *template_text, GHashTable *values)
       g_string_append_c (s, *p++);
     }
   return g_string_free (s, FALSE);
+}
+
+const char *
+cu_flag_rule_template (const CuFlagRule *rule, const char *variant)
+{
+  const char *t = NULL;
+
+  if (variant != NULL && rule->variants != NULL)
+    t = g_hash_table_lookup (rule->variants, variant);
+  return t != NULL ? t : rule->message;
+}
+
+char *
+cu_flag_rule_context (const char *rule_id, const char *field)
+{
+  return g_strconcat (rule_id, " ", field, NULL);
 }

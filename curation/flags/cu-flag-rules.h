@@ -31,6 +31,8 @@ typedef struct
   char *sql;
   char *origin;      /* "built-in" or the file it was read from */
   gboolean disabled;
+  GHashTable *variants;  /* "-- message.KEY:" lines: KEY → template, chosen by a result
+                          * row's `variant` column (NULL when the rule has none) */
 } CuFlagRule;
 
 void        cu_flag_rule_free   (CuFlagRule *rule);
@@ -44,5 +46,13 @@ CuFlagRule *cu_flag_rule_parse  (const char *text, const char *origin, GError **
 GPtrArray  *cu_flag_rules_load  (const char *workspace_dir, GError **error);
 /* Fill a message template: {name} → values[name] (missing names stay as written). */
 char       *cu_flag_rule_format (const char *template_text, GHashTable *values);
+/* The English template for a result row whose `variant` column is variant (may be NULL):
+ * message.VARIANT when the rule has it, else message. */
+const char *cu_flag_rule_template (const CuFlagRule *rule, const char *variant);
+/* The translation context of a rule's header field: "RULE-ID title", "RULE-ID message",
+ * "RULE-ID message.VARIANT" — each rule's texts are translated on their own, so a project
+ * rule with an id of its own stays in English, and one that replaces a shipped rule's
+ * message (a different English text) does not get the old translation. */
+char       *cu_flag_rule_context (const char *rule_id, const char *field);
 
 G_END_DECLS

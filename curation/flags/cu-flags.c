@@ -19,6 +19,7 @@
 #include "cu-clinical.h"
 #include "cu-flag-rules.h"
 #include "cu-flags-private.h"
+#include "cu-series-class.h"
 #include "cu-store-private.h"
 
 G_DEFINE_QUARK (cu-flags-error-quark, cu_flags_error)
@@ -170,8 +171,18 @@ create_views (sqlite3 *db, GError **error)
     "  (SELECT group_concat (DISTINCT se.modality) FROM main.series se WHERE se.study_ref = st.id) AS modalities,"
     "  (SELECT group_concat (DISTINCT nullif (trim (se.body_part), '')) FROM main.series se"
     "     WHERE se.study_ref = st.id) AS body_parts,"
-    "  nullif (trim (p.sex), '') AS dicom_sex, " ISO_DA ("p.birth_date") " AS dicom_birth_date"
+    "  nullif (trim (p.sex), '') AS dicom_sex, " ISO_DA ("p.birth_date") " AS dicom_birth_date,"
+    "  (SELECT c.patient_age FROM main.series se JOIN main.series_class c ON c.series_uid = se.series_uid"
+    "     WHERE se.study_ref = st.id AND c.patient_age IS NOT NULL LIMIT 1) AS patient_age,"
+    "  NULL AS patient_age_years"
     " FROM main.study st JOIN main.patient p ON p.id = st.patient_ref;"
+    /* PatientAge (AS, PS3.5 Table 6.2-1: nnnD, nnnW, nnnM or nnnY) in years. */
+    "UPDATE dicom_study SET patient_age_years = CASE"
+    "  WHEN patient_age NOT GLOB '[0-9][0-9][0-9][DWMY]' THEN NULL"
+    "  WHEN substr (patient_age, 4, 1) = 'Y' THEN CAST (substr (patient_age, 1, 3) AS REAL)"
+    "  WHEN substr (patient_age, 4, 1) = 'M' THEN CAST (substr (patient_age, 1, 3) AS REAL) / 12"
+    "  WHEN substr (patient_age, 4, 1) = 'W' THEN CAST (substr (patient_age, 1, 3) AS REAL) * 7 / 365.25"
+    "  ELSE CAST (substr (patient_age, 1, 3) AS REAL) / 365.25 END;"
     "CREATE INDEX temp.dicom_study_person ON dicom_study (person_id);"
     "CREATE INDEX temp.dicom_study_uid ON dicom_study (study_uid);"
 
@@ -179,9 +190,13 @@ create_views (sqlite3 *db, GError **error)
     "CREATE TEMP TABLE dicom_series AS SELECT p.patient_id AS person_id, st.study_uid,"
     "  " ISO_DA ("st.study_date") " AS study_date, se.series_uid, se.series_number, se.modality,"
     "  se.description, nullif (trim (se.body_part), '') AS body_part,"
-    "  (SELECT i.image_type FROM main.instance i WHERE i.series_ref = se.id LIMIT 1) AS image_type"
+    "  coalesce (c.image_type,"
+    "    (SELECT i.image_type FROM main.instance i WHERE i.series_ref = se.id LIMIT 1)) AS image_type,"
+    "  c.sequence, c.plane, c.b_max, c.n_volumes, c.scanning_sequence, c.sequence_name,"
+    "  c.repetition_time, c.echo_time"
     " FROM main.series se JOIN main.study st ON st.id = se.study_ref"
-    "  JOIN main.patient p ON p.id = st.patient_ref;"
+    "  JOIN main.patient p ON p.id = st.patient_ref"
+    "  LEFT JOIN main.series_class c ON c.series_uid = se.series_uid;"
     "CREATE INDEX temp.dicom_series_study ON dicom_series (study_uid);"
 
     "DROP TABLE IF EXISTS temp.dicom_study_pseudonym;"
@@ -617,7 +632,8 @@ run_rule (sqlite3 *db, const CuFlagRule *rule, GHashTable *seen, GPtrArray *find
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       f->details = json_to_string (root, FALSE);
-      f->message = cu_flag_rule_format (rule->message, values);
+      f->message = cu_flag_rule_format (cu_flag_rule_template (rule, g_hash_table_lookup (values, "variant")),
+                                        values);
       if (f->person_id == NULL)
         f->person_id = g_strdup ("");
       f->key = g_strjoin ("\x1f", rule->id, f->person_id, f->study_uid ? f->study_uid : "",
@@ -833,6 +849,10 @@ cu_flags_check (CuStore *store, GError **error)
 
   g_return_val_if_fail (CU_IS_STORE (store), NULL);
 
+  /* Series new since the last run are classified first, outside the rules' transaction:
+   * reading their headers may take a while and needs no lock. */
+  if (!cu_series_class_update (store, NULL, NULL, NULL, error))
+    return NULL;
   if (!_cu_store_exec (store->db, "BEGIN IMMEDIATE", error))
     return NULL;
   report = _cu_flags_check_locked (store, error);

@@ -809,7 +809,7 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
   r->stack_label = g_strdup (cu_series_plan_get_stack_label (plan, stack));
   cu_volume_get_normal (g, normal);
   r->plane = g_strdup (cu_qc_plane_of_normal (normal));
-  r->sequence = g_strdup (cu_qc_classify_sequence (h0, g->dims[3]));
+  r->sequence = g_strdup (cu_qc_classify_sequence (cu_qc_representative_image (images), g->dims[3]));
 
   problems = cu_series_plan_get_problems (plan);
   for (guint i = 0; i < problems->len; i++)

@@ -6,7 +6,7 @@
  * nii_dicom.cpp and vendor notes (Li et al., J Neurosci Methods 264:47–56, 2016):
  *   ADC  — ImageType contains ADC, or a DERIVED diffusion (EP) image;
  *   DWI  — ScanningSequence EP with a b-value, DIFFUSION/TRACEW in ImageType or a
- *          DiffusionDirectionality;
+ *          DiffusionDirectionality; or any (non gradient-echo) image with b > 0 (Philips);
  *   DCE  — gradient echo, TR < 100 ms, TE < 5 ms, several time points;
  *   T2W  — spin echo (not EP) with an echo train or TE 80–150 ms and TR > 2000 ms;
  *   T1W  — single time point, short TE (< 30 ms) and TR (< 1000 ms).
@@ -53,6 +53,20 @@ cu_qc_plane_of_normal (const double n[3])
   return "sagittal";
 }
 
+const CuDicomHeader *
+cu_qc_representative_image (GPtrArray *headers)
+{
+  const CuDicomHeader *best;
+
+  if (headers == NULL || headers->len == 0)
+    return NULL;
+  best = headers->pdata[0];
+  for (guint i = 1; i < headers->len; i++)
+    if (((const CuDicomHeader *) headers->pdata[i])->b_value > best->b_value)
+      best = headers->pdata[i];
+  return best;
+}
+
 const char *
 cu_qc_classify_sequence (const CuDicomHeader *h, int n_volumes)
 {
@@ -80,6 +94,10 @@ cu_qc_classify_sequence (const CuDicomHeader *h, int n_volumes)
           && !cu_qc_image_type_has (h->image_type, "TRACEW")))
     return CU_SEQ_ADC;
   if (ep && (diffusion || h->b_value >= 0) && !gr)
+    return CU_SEQ_DWI;
+  /* Philips writes ScanningSequence SE (no EP) for its diffusion EPI; a diffusion weighting
+   * (b > 0) says DWI whatever the sequence attributes say. */
+  if (h->b_value > 0 && !gr)
     return CU_SEQ_DWI;
   if (gr && h->repetition_time > 0 && h->repetition_time < 100 && h->echo_time >= 0
       && h->echo_time < 5 && (n_volumes > 1 || h->number_of_temporal_positions > 1))

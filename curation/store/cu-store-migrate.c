@@ -352,6 +352,27 @@ static const char migration_7[] =
   "  user TEXT NOT NULL,"
   "  time TEXT NOT NULL);";
 
+/* Version 8: the series classification the consistency rules read (curation/flags/
+ * cu-series-class.h): what kind of series it is (T2W, DWI, ADC, DCE … as the quality gate's
+ * sequence recogniser says), its plane, its highest b-value and number of volumes, and the
+ * PatientAge its images carry. Filled from the files' headers the first time the rules run
+ * after an import (n_files says how many files it saw, so a series that grew is redone). */
+static const char migration_8[] =
+  "CREATE TABLE series_class ("
+  "  series_uid TEXT PRIMARY KEY,"
+  "  sequence TEXT,"
+  "  plane TEXT,"
+  "  b_max REAL,"
+  "  n_volumes INTEGER,"
+  "  image_type TEXT,"
+  "  scanning_sequence TEXT,"
+  "  sequence_name TEXT,"
+  "  repetition_time REAL,"
+  "  echo_time REAL,"
+  "  patient_age TEXT,"
+  "  n_files INTEGER NOT NULL,"
+  "  classified_at TEXT NOT NULL);";
+
 static const char *const migrations[] = {
   migration_1,
   migration_2,
@@ -360,6 +381,7 @@ static const char *const migrations[] = {
   migration_5,
   migration_6,
   migration_7,
+  migration_8,
 };
 
 int

@@ -2,14 +2,15 @@
 -- id: CLIN-01
 -- severity: error
 -- title: Mandatory variable missing
--- message: {variable} is missing (mandatory for {scope})
+-- message: {variable} is missing (mandatory for every patient)
+-- message.cancer: {variable} is missing (mandatory for {cancer_type} cancer)
 -- source: ecrf_csv_format.md (columns marked M); OHDSI DQD isRequired
 WITH required (cancer, variable) AS (VALUES
   ('*', 'sex'), ('*', 'birth_year'), ('*', 'cancer_type'), ('*', 'diagnosis_date'),
   ('*', 'treatment_type'), ('*', 'last_followup_date'), ('*', 'vital_status'),
   ('prostate', 'psa_ng_ml'), ('prostate', 'gleason_score'), ('prostate', 'isup_grade_group'))
-SELECT c.person_id, r.variable,
-       CASE r.cancer WHEN '*' THEN 'every patient' ELSE r.cancer || ' cancer' END AS scope
+SELECT c.person_id, r.variable, c.cancer_type,
+       CASE r.cancer WHEN '*' THEN 'all' ELSE 'cancer' END AS variant
 FROM clinical c JOIN required r ON r.cancer = '*' OR r.cancer = c.cancer_type
 WHERE NOT EXISTS (SELECT 1 FROM clinical_values v
                   WHERE v.person_id = c.person_id AND v.variable = r.variable AND v.value <> '')

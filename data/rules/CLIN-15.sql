@@ -2,13 +2,14 @@
 -- id: CLIN-15
 -- severity: error
 -- title: Vital status disagrees with the dates
--- message: {problem} (vital status {vital_status}, death {death_date}, last follow-up {last_followup_date})
+-- message: the last follow-up ({last_followup_date}) is after the death ({death_date})
+-- message.alive: a death date ({death_date}) is recorded but the vital status is alive
 -- source: OHDSI DQD plausibleBeforeDeath
-SELECT person_id, variable, problem, ifnull (vital_status, '—') AS vital_status,
+SELECT person_id, variable, variant, ifnull (vital_status, '—') AS vital_status,
        ifnull (death_date, '—') AS death_date, ifnull (last_followup_date, '—') AS last_followup_date
 FROM (
-  SELECT c.*, 'last_followup_date' AS variable, 'last follow-up after death' AS problem
+  SELECT c.*, 'last_followup_date' AS variable, 'followup-after-death' AS variant
   FROM clinical c WHERE death_date IS NOT NULL AND last_followup_date > death_date
   UNION ALL
-  SELECT c.*, 'vital_status', 'a death date is recorded but the patient is alive'
+  SELECT c.*, 'vital_status', 'alive'
   FROM clinical c WHERE death_date IS NOT NULL AND vital_status = 'alive')

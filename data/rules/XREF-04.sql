@@ -2,12 +2,12 @@
 -- id: XREF-04
 -- severity: error
 -- title: Imaging date implausible for the patient
--- message: study of {study_date} is {problem}
+-- message: the study of {study_date} is after the death date {death_date}
+-- message.before-birth: the study of {study_date} is before the birth year {birth_year}
 -- source: OHDSI DQD plausibleAfterBirth / plausibleBeforeDeath
 SELECT s.person_id, s.study_uid, s.study_date, c.birth_year, c.death_date,
        CASE WHEN CAST (substr (s.study_date, 1, 4) AS INTEGER) < c.birth_year
-            THEN 'before the birth year ' || c.birth_year
-            ELSE 'after the death date ' || c.death_date END AS problem,
+            THEN 'before-birth' ELSE 'after-death' END AS variant,
        CASE WHEN CAST (substr (s.study_date, 1, 4) AS INTEGER) < c.birth_year
             THEN 'birth_year' ELSE 'death_date' END AS variable
 FROM dicom_study s JOIN clinical c ON c.person_id = s.person_id

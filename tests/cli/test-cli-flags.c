@@ -32,7 +32,7 @@ typedef struct
 
 static const char seeded_csv[] = WIDE_HEADER
   "CUR-DEMO-0001,M,1956,prostate,2024-04-02,8.6,2024-02-27,3,4,7,2,T2c,N0,M0,4,prostatectomy,2024-05-21,2025-09-30,alive,,no,,2024-02-01\n"
-  "QIN-PROSTATE-01-0001,M,1920,prostate,1971-08-01,9.1,1971-07-01,3,4,7,2,T2a,N0,M0,,prostatectomy,1971-09-15,1972-06-30,alive,,no,,\n"
+  "QIN-PROSTATE-01-0001,M,1907,prostate,1971-08-01,9.1,1971-07-01,3,4,7,2,T2a,N0,M0,,prostatectomy,1971-09-15,1972-06-30,alive,,no,,\n"
   "4MR1,M,1950,colorectal,2004-09-01,,,,,,,,,,,chemotherapy,2004-10-01,2006-01-01,alive,,,,\n"
   "PX-0099,M,1960,prostate,2020-01-10,5.5,2020-01-02,4,3,7,2,,,,,radiotherapy,2020-03-01,2021-06-01,alive,,,,\n"
   "PX-0100,M,1955,prostate,2021-02-01,6.2,2021-01-20,3,3,6,1,,,,,active_surveillance,,2022-05-01,alive,,,,\n"
@@ -83,11 +83,11 @@ run_json (JsonNode **keep, int expected_status, ...)
   while ((a = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (args, (char *) a);
   va_end (ap);
-  g_assert_cmpuint (args->len, <=, 9);
-  g_ptr_array_set_size (args, 10);
+  g_assert_cmpuint (args->len, <=, 12);
+  g_ptr_array_set_size (args, 13);
   status = cli_run (&out, &err, args->pdata[0], args->pdata[1], args->pdata[2], args->pdata[3],
                     args->pdata[4], args->pdata[5], args->pdata[6], args->pdata[7], args->pdata[8],
-                    NULL);
+                    args->pdata[9], args->pdata[10], args->pdata[11], NULL);
   if (status != expected_status)
     g_error ("exit %d (expected %d): %s %s", status, expected_status, out, err);
   *keep = cli_parse_json (out);
@@ -194,9 +194,16 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_nonnull (find_flag (active, "CLIN-14", "QIN-PROSTATE-01-0001"));
   g_assert_nonnull (find_flag (active, "CLIN-12", "PX-0099"));
   g_assert_nonnull (find_flag (active, "CLIN-16", "PX-0100"));
+  /* The demo's clinical row agrees with its images; what it lacks is protocol series: no
+   * DWI (PROT-01) and no DCE (PROT-01b, information). */
   for (guint i = 0; i < json_array_get_length (active); i++)
-    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (active, i), "person_id"),
-                     !=, CU_DEMO_PATIENT_ID);
+    {
+      JsonObject *a = json_array_get_object_element (active, i);
+      if (strcmp (json_object_get_string_member (a, "person_id"), CU_DEMO_PATIENT_ID) == 0)
+        g_assert_true (g_str_has_prefix (json_object_get_string_member (a, "rule"), "PROT-01"));
+    }
+  g_assert_nonnull (find_flag (active, "PROT-01", CU_DEMO_PATIENT_ID));
+  g_assert_nonnull (find_flag (active, "PROT-01b", CU_DEMO_PATIENT_ID));
   fl = find_flag (active, "XREF-02", "4MR1");
   g_assert_cmpstr (json_object_get_string_member (fl, "site"), ==, "SITE-A");
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (fl, "values"),
@@ -208,7 +215,7 @@ test_round_trip (Fixture *f, gconstpointer data)
   g_assert_true (g_file_get_contents (report, &html, NULL, NULL));
   g_assert_nonnull (strstr (html, "<h2>Patient 4MR1</h2>"));
   g_assert_nonnull (strstr (html, "DICOM PatientSex is F, the eCRF says M"));
-  g_assert_null (strstr (html, CU_DEMO_PATIENT_ID));
+  g_assert_nonnull (strstr (html, "the prostate MR study lacks DWI"));
   g_assert_cmpint (cli_run (&before, NULL, "--workspace", f->ws, "flags", "list", "--state", "sent", "--json",
                             NULL), ==, 0);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
@@ -356,6 +363,81 @@ test_foreign_and_bad_bundles (Fixture *f, gconstpointer data)
   g_assert_cmpstr (v, ==, "F");
 }
 
+
+/* The site report in the site's language: rule messages, titles and the report's own text
+ * in Spanish (--lang es), the questions of answers.csv too, the manifest says so and the
+ * language is remembered for the site; a project's own rule, which has no translation, stays
+ * in English; --lang en gives English. */
+static void
+test_site_language (Fixture *f, gconstpointer data)
+{
+  g_autoptr(JsonNode) n1 = NULL, n2 = NULL, n3 = NULL;
+  g_autofree char *es = g_build_filename (f->tmp, "bundle-es", NULL);
+  g_autofree char *es2 = g_build_filename (f->tmp, "bundle-es-again", NULL);
+  g_autofree char *en = g_build_filename (f->tmp, "bundle-en", NULL);
+  g_autofree char *rules = g_build_filename (f->ws, "rules", NULL);
+  g_autofree char *custom = g_build_filename (rules, "SITE-01.sql", NULL);
+  g_autofree char *html = NULL, *csv = NULL, *manifest = NULL, *html2 = NULL, *html_en = NULL;
+  g_autofree char *p = NULL;
+  JsonObject *o;
+
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->ws, "clinical", "import", f->csv, "--site", "SITE-A",
+                            NULL), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (rules, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (custom, "-- id: SITE-01\n-- severity: info\n-- title: PSA above the project's threshold\n"
+                                      "-- message: PSA {psa_ng_ml} ng/mL is above the project's 6 ng/mL\n"
+                                      "SELECT person_id, 'psa_ng_ml' AS variable, psa_ng_ml FROM clinical WHERE psa_ng_ml > 6\n",
+                                      -1, NULL));
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->ws, "flags", "check", NULL), ==, 3);
+
+  o = run_json (&n1, 0, "--workspace", f->ws, "flags", "export", "--site", "SITE-A", "--out", es, "--lang", "es",
+                "--json", NULL);
+  g_assert_cmpstr (json_object_get_string_member (o, "language"), ==, "es");
+  p = g_build_filename (es, "report.html", NULL);
+  g_assert_true (g_file_get_contents (p, &html, NULL, NULL));
+  g_clear_pointer (&p, g_free);
+  g_assert_nonnull (strstr (html, "<html lang=\"es\">"));
+  g_assert_nonnull (strstr (html, "Preguntas sobre los datos clínicos del centro SITE-A"));
+  g_assert_nonnull (strstr (html, "Cómo responder"));
+  g_assert_nonnull (strstr (html, "<h2>Paciente 4MR1</h2>"));
+  g_assert_nonnull (strstr (html, "Debe corregirse"));
+  /* rule title and message (XREF-02), with the values filled in */
+  g_assert_nonnull (strstr (html, "El sexo difiere entre DICOM y el CRDe"));
+  g_assert_nonnull (strstr (html, "PatientSex en DICOM es F, el CRDe indica M"));
+  /* a message variant (XREF-01: clinical data without imaging) */
+  g_assert_nonnull (strstr (html, "datos clínicos sin imagen"));
+  g_assert_null (strstr (html, "DICOM PatientSex is F"));
+  /* the project's rule has no translation: English */
+  g_assert_nonnull (strstr (html, "PSA 9.1 ng/mL is above the project&apos;s 6 ng/mL")
+                    ? strstr (html, "PSA 9.1 ng/mL is above the project&apos;s 6 ng/mL")
+                    : strstr (html, "PSA 9.1 ng/mL is above the project&#39;s 6 ng/mL"));
+  p = g_build_filename (es, "answers.csv", NULL);
+  g_assert_true (g_file_get_contents (p, &csv, NULL, NULL));
+  g_clear_pointer (&p, g_free);
+  g_assert_nonnull (strstr (csv, "PatientSex en DICOM es F, el CRDe indica M"));
+  g_assert_true (g_str_has_prefix (csv, "\xEF\xBB\xBF" "bundle_id,flag_id,"));   /* columns stay as they are */
+  p = g_build_filename (es, "manifest.json", NULL);
+  g_assert_true (g_file_get_contents (p, &manifest, NULL, NULL));
+  g_clear_pointer (&p, g_free);
+  g_assert_nonnull (strstr (manifest, "\"language\" : \"es\""));
+
+  /* Remembered for the site: the next bundle is in Spanish without --lang. */
+  o = run_json (&n2, 0, "--workspace", f->ws, "flags", "export", "--site", "SITE-A", "--out", es2, "--json", NULL);
+  g_assert_cmpstr (json_object_get_string_member (o, "language"), ==, "es");
+  p = g_build_filename (es2, "report.html", NULL);
+  g_assert_true (g_file_get_contents (p, &html2, NULL, NULL));
+  g_clear_pointer (&p, g_free);
+  g_assert_nonnull (strstr (html2, "Preguntas sobre los datos clínicos"));
+
+  o = run_json (&n3, 0, "--workspace", f->ws, "flags", "export", "--site", "SITE-A", "--out", en, "--lang", "en",
+                "--json", NULL);
+  g_assert_cmpstr (json_object_get_string_member (o, "language"), ==, "en");
+  p = g_build_filename (en, "report.html", NULL);
+  g_assert_true (g_file_get_contents (p, &html_en, NULL, NULL));
+  g_assert_nonnull (strstr (html_en, "Questions about the clinical data of site SITE-A"));
+  g_assert_nonnull (strstr (html_en, "DICOM PatientSex is F, the eCRF says M"));
+}
+
 static void
 test_malformed_clinical (Fixture *f, gconstpointer data)
 {
@@ -398,6 +480,7 @@ main (int argc, char *argv[])
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/cli/flags/round-trip", test_round_trip);
   ADD ("/cli/flags/foreign-and-bad-bundles", test_foreign_and_bad_bundles);
+  ADD ("/cli/flags/site-language", test_site_language);
   ADD ("/cli/flags/malformed-clinical", test_malformed_clinical);
 #undef ADD
   return g_test_run ();

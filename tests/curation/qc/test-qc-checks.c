@@ -156,6 +156,24 @@ test_intact (void)
   assert_no_errors (CT_SERIES);
 }
 
+/* A Philips DTI series lists its b = 0 images first; they look like a T2-weighted spin echo
+ * (Philips does not put EP in ScanningSequence). The series is classified from its most
+ * diffusion-weighted image, so it is DWI, as the consistency rules see it too. */
+static void
+test_sequence_from_weighted_image (void)
+{
+  g_autoptr (Copy) c = copy_series ("mr/philips_dti_ax");
+  g_autoptr (CuQcReport) r = NULL;
+
+  if (c == NULL)
+    {
+      g_test_skip ("shared corpus missing");
+      return;
+    }
+  r = check (c);
+  g_assert_cmpstr (r->sequence, ==, CU_SEQ_DWI);
+}
+
 /* Replace a file link by a real copy edited through the DICOM rewriter. */
 typedef struct
 {
@@ -389,6 +407,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/curation/qc/checks/intact", test_intact);
+  g_test_add_func ("/curation/qc/checks/sequence-from-weighted-image", test_sequence_from_weighted_image);
   g_test_add_func ("/curation/qc/checks/slice-removed", test_slice_removed);
   g_test_add_func ("/curation/qc/checks/fewer-than-declared", test_fewer_than_declared);
   g_test_add_func ("/curation/qc/checks/slice-duplicated", test_slice_duplicated);

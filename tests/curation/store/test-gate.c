@@ -656,6 +656,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE qc_decision;"
                                  " DROP TABLE segmentation;"
                                  " DROP TABLE study_superseded;"
+                                 " DROP TABLE series_class;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);

@@ -103,7 +103,7 @@ test_open_fresh (Fixture *f, gconstpointer data)
                                "deid_finding,derived_series,flag,flag_bundle,flag_bundle_item,"
                                "flag_event,instance,"
                                "instance_pseudonym,patient,qc_decision,qc_finding,qc_metric,"
-                               "qc_run,rejected_file,segmentation,series,setting,study,study_gate,"
+                               "qc_run,rejected_file,segmentation,series,series_class,setting,study,study_gate,"
                                "study_superseded");
 }
 
