@@ -11,8 +11,9 @@
  * CuStore on the same workspace (a store is used by one thread at a time); progress is polled
  * from the main loop; Cancel (or closing the dialog) cancels and nothing is catalogued.
  *
- * The widgets are built in code: the parameter rows depend on the method and are few, and the
- * image area is a plain drawing area.
+ * The widgets come from the template data/ui/cu-denoise-dialog.ui (one page of parameter rows
+ * per method in a stack); cu_denoise_dialog_new() sets what depends on the series: the slice
+ * range, the parameter defaults for its modality and the subtitle.
  */
 #include "config.h"
 
@@ -27,7 +28,7 @@ struct _CuDenoiseDialog
 {
   AdwWindow parent_instance;
 
-  /* widgets (owned by the widget tree) */
+  /* template */
   AdwWindowTitle *title;
   GtkWidget *run_button;
   GtkWidget *cancel_button;
@@ -646,190 +647,21 @@ cu_denoise_dialog_cancel (CuDenoiseDialog *self)
 
 /* ---- construction -------------------------------------------------------------------- */
 
-static GtkSpinButton *
-spin_row (GtkWidget *group, const char *title, const char *subtitle, double lo, double hi,
-          double step, int digits, double value, CuDenoiseDialog *self)
-{
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *spin = gtk_spin_button_new_with_range (lo, hi, step);
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle != NULL)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_spin_button_set_digits (GTK_SPIN_BUTTON (spin), digits);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), value);
-  gtk_widget_set_valign (spin, GTK_ALIGN_CENTER);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), spin);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), spin);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  g_signal_connect_swapped (spin, "value-changed", G_CALLBACK (params_changed_cb), self);
-  return GTK_SPIN_BUTTON (spin);
-}
-
-static GtkSwitch *
-switch_row (GtkWidget *group, const char *title, const char *subtitle, gboolean value,
-            CuDenoiseDialog *self)
-{
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *sw = gtk_switch_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  gtk_switch_set_active (GTK_SWITCH (sw), value);
-  gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
-  adw_action_row_add_suffix (ADW_ACTION_ROW (row), sw);
-  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), sw);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  g_signal_connect_swapped (sw, "notify::active", G_CALLBACK (params_changed_cb), self);
-  return GTK_SWITCH (sw);
-}
-
-static AdwComboRow *
-combo_row (GtkWidget *group, const char *title, const char *const *items, guint selected)
-{
-  GtkWidget *row = adw_combo_row_new ();
-  g_autoptr (GtkStringList) model = gtk_string_list_new (NULL);
-
-  for (int i = 0; items[i] != NULL; i++)
-    gtk_string_list_append (model, _(items[i]));
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_combo_row_set_model (ADW_COMBO_ROW (row), G_LIST_MODEL (model));
-  adw_combo_row_set_selected (ADW_COMBO_ROW (row), selected);
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), row);
-  return ADW_COMBO_ROW (row);
-}
-
+/* The defaults of the series' modality (Rician noise for MR), as the CLI uses them. */
 static void
-build (CuDenoiseDialog *self)
+apply_defaults (CuDenoiseDialog *self)
 {
-  static const char *const methods[] = { N_("Non-local means"), N_("Anisotropic diffusion"),
-                                         N_("Gaussian smoothing"), NULL };
-  static const char *const kinds[] = { N_("Perona–Malik"), N_("Curvature-driven"), NULL };
-  static const char *const views[] = { N_("Side by side"), N_("Split"), NULL };
-  CuDenoiseParams defaults;
-  GtkWidget *box, *header, *content, *side, *group, *page, *scroller, *buttons;
-  GtkGesture *drag;
+  CuDenoiseParams d;
 
-  cu_denoise_params_init (&defaults, CU_DENOISE_NLM, self->volume->modality);
-
-  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  header = adw_header_bar_new ();
-  self->title = ADW_WINDOW_TITLE (adw_window_title_new (_("Denoise"), ""));
-  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), GTK_WIDGET (self->title));
-  self->run_button = gtk_button_new_with_mnemonic (_("_Denoise Volume"));
-  gtk_widget_add_css_class (self->run_button, "suggested-action");
-  gtk_widget_set_tooltip_text (self->run_button,
-                               _("Denoise every slice and write a new derived series; the "
-                                 "original is not changed"));
-  g_signal_connect_swapped (self->run_button, "clicked", G_CALLBACK (cu_denoise_dialog_run), self);
-  adw_header_bar_pack_end (ADW_HEADER_BAR (header), self->run_button);
-  gtk_box_append (GTK_BOX (box), header);
-
-  content = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-  gtk_widget_set_vexpand (content, TRUE);
-  scroller = gtk_scrolled_window_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
-  gtk_widget_set_size_request (scroller, 360, -1);
-  side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
-  gtk_widget_set_margin_start (side, 12);
-  gtk_widget_set_margin_end (side, 12);
-  gtk_widget_set_margin_top (side, 12);
-  gtk_widget_set_margin_bottom (side, 12);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), side);
-  gtk_box_append (GTK_BOX (content), scroller);
-
-  group = adw_preferences_group_new ();
-  self->method_row = combo_row (group, _("Method"), methods, CU_DENOISE_NLM);
-  gtk_box_append (GTK_BOX (side), group);
-
-  self->params_stack = GTK_STACK (gtk_stack_new ());
-  gtk_stack_set_vhomogeneous (self->params_stack, FALSE);
-  page = adw_preferences_group_new ();
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (page),
-                                         _("Rician-aware 3D non-local means (Coupé et al. 2008; "
-                                           "Wiest-Daesslé et al. 2008)"));
-  self->patch_spin = spin_row (page, _("Patch radius"), _("voxels"), 0, 3, 1, 0,
-                               defaults.nlm.patch_radius, self);
-  self->search_spin = spin_row (page, _("Search radius"), _("voxels"), 1, 7, 1, 0,
-                                defaults.nlm.search_radius, self);
-  self->strength_spin = spin_row (page, _("Strength"), _("h² = 2·strength·σ²"), 0.05, 5, 0.05, 2,
-                                  defaults.nlm.strength, self);
-  self->nlm_rician_switch = switch_row (page, _("Rician noise"),
-                                        _("Magnitude MR: remove the noise bias"),
-                                        defaults.nlm.rician, self);
-  gtk_stack_add_named (self->params_stack, page, "nlm");
-
-  page = adw_preferences_group_new ();
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (page),
-                                         _("Edge-preserving diffusion with a stable time step "
-                                           "for the voxel spacing"));
-  self->kind_row = combo_row (page, _("Kind"), kinds, 0);
-  g_signal_connect_swapped (self->kind_row, "notify::selected", G_CALLBACK (params_changed_cb), self);
-  self->iterations_spin = spin_row (page, _("Iterations"), NULL, 1, 100, 1, 0,
-                                    defaults.diffusion.iterations, self);
-  self->conductance_spin = spin_row (page, _("Conductance"), _("edge threshold, × noise σ"),
-                                     0.1, 20, 0.1, 1, defaults.diffusion.conductance, self);
-  self->diffusion_rician_switch = switch_row (page, _("Rician noise"),
-                                              _("Magnitude MR: remove the noise bias"),
-                                              defaults.diffusion.rician, self);
-  gtk_stack_add_named (self->params_stack, page, "diffusion");
-
-  page = adw_preferences_group_new ();
-  adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (page),
-                                         _("Isotropic Gaussian in millimetres"));
-  self->sigma_mm_spin = spin_row (page, _("Sigma"), _("mm"), 0.1, 10, 0.1, 1,
-                                  defaults.gaussian_sigma_mm, self);
-  gtk_stack_add_named (self->params_stack, page, "gaussian");
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->params_stack));
-  g_signal_connect_swapped (self->method_row, "notify::selected", G_CALLBACK (params_changed_cb),
-                            self);
-
-  group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _("Preview"));
-  /* shown from 1, as the viewer and the status line count slices */
-  self->slice_spin = spin_row (group, _("Slice"), _("of the acquisition plane"), 1,
-                               self->volume->dims[2], 1, 0, 1, self);
-  g_signal_handlers_disconnect_by_func (self->slice_spin, params_changed_cb, self);
-  g_signal_connect_swapped (self->slice_spin, "value-changed", G_CALLBACK (slice_changed_cb), self);
-  self->view_row = combo_row (group, _("Compare"), views, CU_DENOISE_VIEW_SIDE_BY_SIDE);
-  g_signal_connect_swapped (self->view_row, "notify::selected", G_CALLBACK (view_changed_cb), self);
-  gtk_box_append (GTK_BOX (side), group);
-
-  self->noise_label = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_xalign (self->noise_label, 0);
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->noise_label));
-  self->status_label = GTK_LABEL (gtk_label_new (""));
-  gtk_label_set_xalign (self->status_label, 0);
-  gtk_label_set_wrap (self->status_label, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "dim-label");
-  gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->status_label));
-
-  buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->progress_bar = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
-  gtk_widget_set_hexpand (GTK_WIDGET (self->progress_bar), TRUE);
-  gtk_widget_set_valign (GTK_WIDGET (self->progress_bar), GTK_ALIGN_CENTER);
-  self->cancel_button = gtk_button_new_with_mnemonic (_("_Cancel"));
-  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cu_denoise_dialog_cancel),
-                            self);
-  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->progress_bar));
-  gtk_box_append (GTK_BOX (buttons), self->cancel_button);
-  gtk_box_append (GTK_BOX (side), buttons);
-  set_running (self, FALSE);
-
-  self->canvas = GTK_DRAWING_AREA (gtk_drawing_area_new ());
-  gtk_widget_set_hexpand (GTK_WIDGET (self->canvas), TRUE);
-  gtk_widget_set_vexpand (GTK_WIDGET (self->canvas), TRUE);
-  gtk_widget_set_size_request (GTK_WIDGET (self->canvas), 600, 300);
-  gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
-  drag = gtk_gesture_drag_new ();
-  g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
-  g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
-  gtk_widget_add_controller (GTK_WIDGET (self->canvas), GTK_EVENT_CONTROLLER (drag));
-  gtk_box_append (GTK_BOX (content), GTK_WIDGET (self->canvas));
-  gtk_box_append (GTK_BOX (box), content);
-
-  adw_window_set_content (ADW_WINDOW (self), box);
+  cu_denoise_params_init (&d, CU_DENOISE_NLM, self->volume->modality);
+  gtk_spin_button_set_value (self->patch_spin, d.nlm.patch_radius);
+  gtk_spin_button_set_value (self->search_spin, d.nlm.search_radius);
+  gtk_spin_button_set_value (self->strength_spin, d.nlm.strength);
+  gtk_switch_set_active (self->nlm_rician_switch, d.nlm.rician);
+  gtk_spin_button_set_value (self->iterations_spin, d.diffusion.iterations);
+  gtk_spin_button_set_value (self->conductance_spin, d.diffusion.conductance);
+  gtk_switch_set_active (self->diffusion_rician_switch, d.diffusion.rician);
+  gtk_spin_button_set_value (self->sigma_mm_spin, d.gaussian_sigma_mm);
 }
 
 static void
@@ -843,6 +675,7 @@ cu_denoise_dialog_dispose (GObject *object)
     g_cancellable_cancel (self->run_cancellable);
   g_clear_handle_id (&self->preview_source, g_source_remove);
   g_clear_handle_id (&self->progress_source, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_DENOISE_DIALOG);
   G_OBJECT_CLASS (cu_denoise_dialog_parent_class)->dispose (object);
 }
 
@@ -884,6 +717,38 @@ cu_denoise_dialog_class_init (CuDenoiseDialogClass *klass)
                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                            G_TYPE_NONE, 1, G_TYPE_STRING);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/curata/Curata/ui/cu-denoise-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, title);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, run_button);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, method_row);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, params_stack);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, patch_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, search_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, strength_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, nlm_rician_switch);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, kind_row);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, iterations_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, conductance_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, diffusion_rician_switch);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, sigma_mm_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, slice_spin);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, view_row);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, noise_label);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, status_label);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, CuDenoiseDialog, canvas);
+  gtk_widget_class_bind_template_callback_full (widget_class, "run_clicked",
+                                                G_CALLBACK (cu_denoise_dialog_run));
+  gtk_widget_class_bind_template_callback_full (widget_class, "cancel_clicked",
+                                                G_CALLBACK (cu_denoise_dialog_cancel));
+  gtk_widget_class_bind_template_callback (widget_class, params_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, slice_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, view_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, drag_begin_cb);
+  gtk_widget_class_bind_template_callback (widget_class, drag_update_cb);
 }
 
 static void
@@ -892,6 +757,8 @@ cu_denoise_dialog_init (CuDenoiseDialog *self)
   g_mutex_init (&self->progress_lock);
   self->split = 0.5;
   self->preview_k = -1;
+  gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_drawing_area_set_draw_func (self->canvas, draw_canvas, self, NULL);
 }
 
 CuDenoiseDialog *
@@ -909,19 +776,17 @@ cu_denoise_dialog_new (GtkWindow  *parent,
 
   g_return_val_if_fail (volume != NULL && volume->voxels != NULL, NULL);
 
-  self = g_object_new (CU_TYPE_DENOISE_DIALOG,
-                       "transient-for", parent,
-                       "default-width", 1300,
-                       "default-height", 720,
-                       "title", _("Denoise"),
-                       NULL);
+  self = g_object_new (CU_TYPE_DENOISE_DIALOG, "transient-for", parent, NULL);
   self->workspace = g_strdup (workspace);
   self->series_uid = g_strdup (series_uid);
   self->volume = cu_volume_ref (volume);
   self->t = CLAMP (t, 0, volume->dims[3] - 1);
   self->window = window > 1 ? window : 1;
   self->level = level;
-  build (self);
+  apply_defaults (self);
+  gtk_adjustment_set_upper (gtk_spin_button_get_adjustment (self->slice_spin),
+                            volume->dims[2]);
+  set_running (self, FALSE);
   adw_window_title_set_subtitle (self->title, series_title != NULL ? series_title : series_uid);
   gtk_spin_button_set_value (self->slice_spin, CLAMP (k, 0, volume->dims[2] - 1) + 1);
   g_signal_connect_swapped (self, "close-request", G_CALLBACK (close_request_cb), self);

@@ -20,6 +20,9 @@
 #         (clean voxel = 0) and over the head (clean voxel > 0), from the same SSIM map.
 # The air matters: SSIM there is almost all luminance term, (c1)/(mean² + c1) with
 # c1 = (0.01·range)², so any residual floor of a few units costs most of it.
+# --sigma-scale 0.95,0.98,1,1.02,1.05 (or --sigma-sweep, the same list) also runs Curata with its
+# estimated sigma multiplied by each factor, to show what a few % of error in the noise estimate
+# costs (one row each; the comparison with DIPY uses factor 1).
 # --dipy-true-sigma also runs DIPY with the true sigma (50), to separate its filter from its
 # noise estimate (estimate_sigma(N=1) reads about 83 on this volume).
 #
@@ -33,6 +36,7 @@
 # of the process, which the other work on the machine disturbs less); read the ratios.
 #
 # Usage: bench/bench-denoise.py [--build DIR] [--keep DIR] [--skip-dipy] [--skip-skimage]
+#                               [--sigma-scale LIST | --sigma-sweep] [--dipy-true-sigma]
 import argparse
 import json
 import os
@@ -76,7 +80,14 @@ def main():
     ap.add_argument('--skip-skimage', action='store_true')
     ap.add_argument('--dipy-true-sigma', action='store_true',
                     help='also run DIPY with the true sigma')
+    ap.add_argument('--sigma-scale', default='1',
+                    help='comma-separated factors applied to Curata\'s estimated sigma')
+    ap.add_argument('--sigma-sweep', action='store_true',
+                    help='same as --sigma-scale 0.95,0.98,1,1.02,1.05')
     args = ap.parse_args()
+    scales = '0.95,0.98,1,1.02,1.05' if args.sigma_sweep else args.sigma_scale
+    if '1' not in [f'{float(x):g}' for x in scales.split(',')]:
+        scales += ',1'
 
     tool = os.path.join(args.build, 'bench', 'cu-bench-denoise')
     if not os.access(tool, os.X_OK):
@@ -89,11 +100,13 @@ def main():
         tmp = tempfile.TemporaryDirectory(prefix='curata-bench-denoise-')
         out = tmp.name
 
-    res = subprocess.run([tool, out], check=True, capture_output=True, text=True)
-    cu = json.loads(res.stdout.strip().splitlines()[-1])
+    res = subprocess.run([tool, '--sigma-scale', scales, out], check=True, capture_output=True,
+                         text=True)
+    runs = [json.loads(line) for line in res.stdout.strip().splitlines() if line.startswith('{')]
+    cu = next(r for r in runs if float(r['sigma_scale']) == 1.0)
     clean = np.asarray(nib.load(os.path.join(out, 'clean.nii')).dataobj, dtype=np.float64)
     noisy = np.asarray(nib.load(os.path.join(out, 'noisy.nii')).dataobj, dtype=np.float64)
-    cur = np.asarray(nib.load(os.path.join(out, 'curata-nlm.nii')).dataobj, dtype=np.float64)
+    cur = np.asarray(nib.load(cu['file']).dataobj, dtype=np.float64)
     print(f'volume {noisy.shape}, true sigma {TRUE_SIGMA}, Curata estimated sigma '
           f'{cu["sigma"]:.2f}, air (clean = 0) {100 * float((clean == 0).mean()):.1f} % '
           f'of the voxels')
@@ -106,6 +119,12 @@ def main():
     rows.append(('noisy input', None, None) + metrics(clean, noisy))
     rows.append((f'Curata NLM (patch {cu["patch_radius"]}, search {cu["search_radius"]}, '
                  f'{cu["threads"]} threads)', cu['time_s'], cu['cpu_s']) + metrics(clean, cur))
+    for r in runs:
+        if r is cu:
+            continue
+        v = np.asarray(nib.load(r['file']).dataobj, dtype=np.float64)
+        rows.append((f'(Curata NLM, sigma x {float(r["sigma_scale"]):g} = {r["sigma"]:.2f})',
+                     r['time_s'], r['cpu_s']) + metrics(clean, v))
 
     if not args.skip_dipy:
         den, sigma, t, c = run_dipy(noisy)
@@ -131,7 +150,7 @@ def main():
         ts = f'{t:8.2f}' if t is not None else f'{"-":>8s}'
         cs = f'{c:8.2f}' if c is not None else f'{"-":>8s}'
         print(f'{name:50s} {ts} {cs} {p:8.2f} {s:7.4f} {sa:7.4f} {sh:7.4f}')
-    by = {name.split()[0]: r for name, *r in rows if r[0] is not None}
+    by = {name.split()[0]: r for name, *r in rows if r[0] is not None and name[0] != '('}
     cur_row = by['Curata']
     for other in ('DIPY', 'scikit-image'):
         if other in by:

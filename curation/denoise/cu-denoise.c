@@ -154,6 +154,9 @@ cu_denoise_slice (const CuVolume        *in,
         return NULL;
       p.nlm.sigma = p.diffusion.sigma = est.sigma;
     }
+  /* Likewise the noise power of the Rician correction, measured on the whole time point. */
+  if (p.method == CU_DENOISE_NLM && p.nlm.rician && p.nlm.noise_power == 0.0)
+    p.nlm.noise_power = cu_nlm_noise_power (in, t, p.nlm.sigma);
 
   c = context_slices (in, &p);
   k0 = MAX (0, k - c);
@@ -266,7 +269,9 @@ cu_denoise_params_describe (const CuDenoiseParams *params, double sigma_used)
       return g_strdup_printf ("Curata non-local means (Coupe 2008; %s): patch radius %d, "
                               "search radius %d, strength %s, noise sigma %s (%s)",
                               params->nlm.rician ? "Rician-corrected, Wiest-Daessle 2008, "
-                                                   "zero unless 3 SE above 2 sigma^2"
+                                                   "zero unless 3 SE above the noise power, "
+                                                   "background M^2 mode (Aja-Fernandez 2009) "
+                                                   "within 7.5 % of sigma, else 2 sigma^2"
                                                  : "Gaussian noise",
                               params->nlm.patch_radius, params->nlm.search_radius, s, n,
                               params->nlm.sigma == 0.0 ? "estimated" : "given");

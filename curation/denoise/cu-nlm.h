@@ -17,9 +17,18 @@ typedef struct
   double strength;     /* beta: filtering parameter h² = 2·beta·sigma²; default 1 */
   double sigma;        /* noise sigma in image units; 0 = estimate it (cu-noise-estimate.h) */
   gboolean rician;     /* magnitude MR: correct the Rician bias; default TRUE */
+  double noise_power;  /* Rician: the noise power 2σ² the correction subtracts and tests
+                        * against; 0 = cu_nlm_noise_power() of each time point */
 } CuNlmParams;
 
 void      cu_nlm_params_init (CuNlmParams *params);
+
+/* The noise power 2σ² of time point t that the Rician correction uses with noise sigma sigma:
+ * the one measured in the image's background (cu_noise_background_power()) when there is one
+ * and it is within 30 % of 2σ², else 2σ² itself. */
+double    cu_nlm_noise_power (const CuVolume *in,
+                              int             t,
+                              double          sigma);
 
 /* Denoise every time point of in. sigma_used (may be NULL) receives the noise sigma used
  * (the given one, or the estimate of each time point averaged). */

@@ -31,4 +31,15 @@ gboolean cu_noise_estimate (const CuVolume  *volume,
                             CuNoiseEstimate *estimate,
                             GError         **error);
 
+/* Noise power 2σ² of the background of a magnitude (Rician) image: the mode of the mean of M²
+ * over blocks of 64 voxels, refined by a truncated mean around it. Only meaningful when the
+ * image has background: where it has not, the mode is tissue, and callers compare the result
+ * with an independent estimate of 2σ² before they use it. Returns FALSE, *power untouched,
+ * when fewer than 32 blocks support the mode. t = -1 pools all time points. n_blocks (may be
+ * NULL) receives the blocks around the mode. Method and references in cu-noise-estimate.c. */
+gboolean cu_noise_background_power (const CuVolume *volume,
+                                    int             t,
+                                    double         *power,
+                                    guint64        *n_blocks);
+
 G_END_DECLS
