@@ -193,7 +193,7 @@ make_row (CuFlag *f)
   {
     GtkWidget *history = gtk_button_new_from_icon_name ("document-open-recent-symbolic");
     gtk_widget_set_valign (history, GTK_ALIGN_CENTER);
-    gtk_widget_set_tooltip_text (history, _("History of the Flag: Each Step with Who, When, Comment and Answer"));
+    gtk_widget_set_tooltip_text (history, _("History of the flag: each step with who, when, comment and answer"));
     gtk_actionable_set_action_target (GTK_ACTIONABLE (history), "x", f->id);
     gtk_actionable_set_action_name (GTK_ACTIONABLE (history), "flags.history");
     gtk_widget_add_css_class (history, "flat");
@@ -215,7 +215,7 @@ make_row (CuFlag *f)
   gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (menu_button), "view-more-symbolic");
   gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), G_MENU_MODEL (menu));
   gtk_widget_set_valign (menu_button, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (menu_button, _("Change the State of the Flag"));
+  gtk_widget_set_tooltip_text (menu_button, _("Change the state of the flag"));
   gtk_widget_add_css_class (menu_button, "flat");
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), menu_button);
   return row;

@@ -661,6 +661,20 @@ cancel_clicked (CuMotionDialog *self)
   cu_motion_dialog_cancel (self);
 }
 
+/* Escape stops a running job first (as the Cancel button does) and closes the window only
+ * when nothing runs, so one keypress never throws away a registration by accident. */
+static gboolean
+escape_pressed (GtkWidget *widget, GVariant *args, gpointer user_data)
+{
+  CuMotionDialog *self = CU_MOTION_DIALOG (widget);
+
+  if (self->running)
+    cu_motion_dialog_cancel (self);
+  else
+    gtk_window_close (GTK_WINDOW (self));
+  return TRUE;
+}
+
 static void
 after_toggled (CuMotionDialog *self)
 {
@@ -730,6 +744,7 @@ cu_motion_dialog_class_init (CuMotionDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, start_clicked);
   gtk_widget_class_bind_template_callback (widget_class, cancel_clicked);
   gtk_widget_class_bind_template_callback (widget_class, after_toggled);
+  gtk_widget_class_add_binding (widget_class, GDK_KEY_Escape, 0, escape_pressed, NULL);
 
   /* A derived series was written (cu_motion_dialog_get_result_uid()). */
   signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

@@ -297,14 +297,15 @@ make_finding_row (CuQcReview *self, const CuQcFinding *f)
 
 /* The study's conformance to the workspace's protocol, above the series' own findings: a
  * missing sequence is a reason to ask the site, whatever this series looks like. */
-static void
+static guint
 show_protocol (CuQcReview *self)
 {
   const CuQcSummary *s = find_summary (self, self->series_uid);
   g_autoptr (GPtrArray) results = NULL;
+  guint shown = 0;
 
   if (s == NULL || s->study_uid == NULL)
-    return;
+    return 0;
   results = cu_store_qc_check_protocol (self->store, s->study_uid, NULL);
   for (guint i = 0; results != NULL && i < results->len; i++)
     {
@@ -322,18 +323,21 @@ show_protocol (CuQcReview *self)
           copy.message = text;
           row = make_finding_row (self, &copy);
           gtk_list_box_append (self->findings_list, row);
+          shown++;
         }
     }
+  return shown;
 }
 
 static void
 show_findings (CuQcReview *self)
 {
   GtkWidget *child;
+  guint n_protocol;
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->findings_list))) != NULL)
     gtk_list_box_remove (self->findings_list, child);
-  show_protocol (self);
+  n_protocol = show_protocol (self);
   if (self->report == NULL)
     {
       GtkWidget *l = gtk_label_new (_("Not checked yet: use Check All, or import the series again."));
@@ -344,7 +348,11 @@ show_findings (CuQcReview *self)
     }
   if (self->report->findings->len == 0)
     {
-      GtkWidget *l = gtk_label_new (_("No findings: geometry, completeness and decoding are in order."));
+      /* Under the study's protocol findings, a bare "No findings" would contradict them. */
+      GtkWidget *l = gtk_label_new (n_protocol > 0
+                                    ? _("No findings in the series itself: geometry, completeness and decoding are in order.")
+                                    : _("No findings: geometry, completeness and decoding are in order."));
+      gtk_label_set_wrap (GTK_LABEL (l), TRUE);
       gtk_widget_add_css_class (l, "dim-label");
       gtk_widget_set_margin_top (l, 12);
       gtk_list_box_append (self->findings_list, l);
@@ -558,9 +566,20 @@ draw_plot (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
       double cx = left + cw * (g + 0.5);
       cairo_text_extents_t ext;
       g_autofree char *name = g_strdup (groups->pdata[g]);
-      if (g_utf8_strlen (name, -1) > 22)
-        name[g_utf8_offset_to_pointer (name, 21) - name] = '\0';
+      glong len = g_utf8_strlen (name, -1);
+      /* A scanner name wider than its column is shortened with an ellipsis, never cut silently:
+       * a truncated name that looks whole would name the wrong scanner. */
       cairo_text_extents (cr, name, &ext);
+      while (ext.width > cw - 6 && len > 2)
+        {
+          g_autofree char *head = NULL;
+          len--;
+          head = g_strndup (groups->pdata[g],
+                            g_utf8_offset_to_pointer (groups->pdata[g], len - 1) - (char *) groups->pdata[g]);
+          g_free (name);
+          name = g_strconcat (head, "…", NULL);
+          cairo_text_extents (cr, name, &ext);
+        }
       cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.7);
       cairo_move_to (cr, cx - ext.width / 2, height - bottom + 16);
       cairo_show_text (cr, name);

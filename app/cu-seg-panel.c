@@ -165,12 +165,13 @@ static void
 rebuild_labels (CuSegPanel *self)
 {
   CuLabelMap *map = current_map (self);
-  GtkWidget *child;
+  GtkListBoxRow *old;
   guint8 active = self->editor != NULL ? cu_seg_editor_get_label (self->editor) : 0;
 
   self->updating = TRUE;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->label_list))) != NULL)
-    gtk_list_box_remove (self->label_list, child);
+  /* rows only: the placeholder is a child of the list too, and must stay */
+  while ((old = gtk_list_box_get_row_at_index (self->label_list, 0)) != NULL)
+    gtk_list_box_remove (self->label_list, GTK_WIDGET (old));
   count_labels (self);
   for (guint i = 0; map != NULL && i < cu_label_map_get_n_labels (map); i++)
     {
@@ -1152,6 +1153,18 @@ cu_seg_panel_build (CuSegPanel *self)
   self->label_list = GTK_LIST_BOX (gtk_list_box_new ());
   gtk_widget_add_css_class (GTK_WIDGET (self->label_list), "boxed-list");
   g_signal_connect (self->label_list, "row-selected", G_CALLBACK (label_selected_cb), self);
+  {
+    /* An empty box said nothing: tell the reader where labels come from. */
+    GtkWidget *empty = gtk_label_new (_("No labels yet. Use Add Label to create one."));
+    gtk_label_set_wrap (GTK_LABEL (empty), TRUE);
+    gtk_label_set_justify (GTK_LABEL (empty), GTK_JUSTIFY_CENTER);
+    gtk_widget_set_margin_start (empty, 12);
+    gtk_widget_set_margin_end (empty, 12);
+    gtk_widget_set_margin_top (empty, 12);
+    gtk_widget_set_margin_bottom (empty, 12);
+    gtk_widget_add_css_class (empty, "dim-label");
+    gtk_list_box_set_placeholder (self->label_list, empty);
+  }
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (w), GTK_WIDGET (self->label_list));
   gtk_box_append (GTK_BOX (box), w);
   label_buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);

@@ -12,9 +12,12 @@ int
 main (int argc, char *argv[])
 {
   g_autoptr (CuApplication) app = NULL;
+  const char *localedir = g_getenv ("CURATA_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* CURATA_LOCALEDIR, which the site reports already honour, lets a translation be checked
+   * from the build tree (build/po) before it is installed. */
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && localedir[0] != '\0' ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
