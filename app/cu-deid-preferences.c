@@ -60,6 +60,7 @@ struct _CuDeidPreferences
   CuDeidConfig saved;            /* what the workspace has */
   GtkCheckButton *checks[G_N_ELEMENTS (option_rows)];
   gboolean pattern_valid;
+  gboolean any_pending;          /* a study is not checked under the saved settings */
 };
 
 G_DEFINE_FINAL_TYPE (CuDeidPreferences, cu_deid_preferences, ADW_TYPE_WINDOW)
@@ -119,8 +120,21 @@ cu_deid_preferences_can_apply (CuDeidPreferences *self)
   if (!self->pattern_valid)
     return FALSE;
   pattern = typed_pattern (self);
-  return cu_deid_preferences_get_options (self) != self->saved.options
+  /* Unchanged settings can still be applied while studies wait for a check under them (a
+   * re-check that was cancelled, or could not start because another job was running). */
+  return self->any_pending || cu_deid_preferences_get_options (self) != self->saved.options
          || g_strcmp0 (pattern, self->saved.pseudonym_pattern) != 0;
+}
+
+static gboolean
+store_has_pending (CuStore *store)
+{
+  g_autoptr (GPtrArray) gates = cu_store_list_gates (store, NULL);
+
+  for (guint i = 0; gates != NULL && i < gates->len; i++)
+    if (((CuStudyGate *) gates->pdata[i])->state == CU_GATE_PENDING)
+      return TRUE;
+  return FALSE;
 }
 
 static void
@@ -197,6 +211,7 @@ cu_deid_preferences_apply (CuDeidPreferences *self)
     return FALSE;
   config.options = cu_deid_preferences_get_options (self);
   config.pseudonym_pattern = typed_pattern (self);
+  /* storing unchanged settings changes nothing (cu_store_set_deid_config compares) */
   if (!cu_store_set_deid_config (self->store, &config, &error))
     {
       gtk_label_set_text (self->status_label, error->message);
@@ -207,6 +222,9 @@ cu_deid_preferences_apply (CuDeidPreferences *self)
     }
   g_free (self->saved.pseudonym_pattern);
   self->saved = config;
+  /* the window checks the workspace now; until then Save stays for the pending studies, but
+   * not pressed twice in a row */
+  self->any_pending = FALSE;
   gtk_widget_remove_css_class (GTK_WIDGET (self->status_label), "error");
   gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
   gtk_label_set_text (self->status_label,
@@ -310,6 +328,7 @@ cu_deid_preferences_new (GtkWindow *parent, CuStore *store)
       gtk_widget_set_visible (GTK_WIDGET (self->status_label), TRUE);
       self->saved.options = CU_DEID_OPTIONS_SITE_DEFAULT;
     }
+  self->any_pending = store_has_pending (store);
   show_config (self, &self->saved);
   return self;
 }

@@ -216,10 +216,14 @@ cu_window_deid_recheck (CuWindow *self)
   RecheckData *d;
 
   g_return_if_fail (CU_IS_WINDOW (self));
-  /* an import or export running now checks with the new settings anyway for what it reads;
-   * the catalog as a whole is checked when it ends */
+  /* one job at a time: the settings are saved, the studies stay "not checked" and
+   * Pseudonymization Settings offers the check again once the running job has ended */
   if (self->job_kind != CU_JOB_NONE && self->job_kind != CU_JOB_LOAD)
-    return;
+    {
+      _cu_window_toast (self, _("Settings saved; another job is running — check the workspace "
+                                "again from Pseudonymization Settings when it ends"));
+      return;
+    }
   _cu_window_job_begin (self, CU_JOB_RECHECK, _("Checking de-identification…"));
   g_clear_pointer (&self->loading_uid, g_free);
   d = g_new0 (RecheckData, 1);

@@ -430,6 +430,34 @@ test_supersede_settings_remove (void)
   g_clear_object (&item);
   shot (GTK_WIDGET (window), "deid-rechecked.png");
 
+  /* Studies left "not checked" (a cancelled check, settings changed elsewhere): the dialog
+   * offers the check again with unchanged settings; with nothing pending it does not. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.deid-preferences", NULL));
+  settle ();
+  prefs = CU_DEID_PREFERENCES (find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
+  g_assert_false (cu_deid_preferences_can_apply (prefs));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  {
+    CuDeidConfig other = { CU_DEID_OPTIONS_SITE_DEFAULT | CU_DEID_RETAIN_SAFE_PRIVATE,
+                           (char *) "^SITE-[0-9]+$|^CUR-" };
+    g_assert_true (cu_store_set_deid_config (store, &other, &error));
+  }
+  g_assert_cmpint ((gate = cu_store_get_study_gate (store, demo_uid, NULL))->state, ==,
+                   CU_GATE_PENDING);
+  g_clear_pointer (&gate, cu_study_gate_free);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.deid-preferences", NULL));
+  settle ();
+  prefs = CU_DEID_PREFERENCES (find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
+  g_assert_true (cu_deid_preferences_can_apply (prefs));
+  g_assert_true (cu_deid_preferences_apply (prefs));
+  gtk_window_destroy (GTK_WINDOW (prefs));
+  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  settle ();
+  /* the demo's pseudonym matches ^CUR- now: it passes again */
+  g_assert_cmpint ((gate = cu_store_get_study_gate (store, demo_uid, NULL))->state, ==,
+                   CU_GATE_PASSED);
+  g_clear_pointer (&gate, cu_study_gate_free);
+
   /* Remove from Workspace…: the demo study leaves the catalog, its files stay */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-study", "s", demo_uid));
   settle ();
