@@ -35,3 +35,52 @@ app_test_drain (void)
   for (int i = 0; i < 50; i++)
     g_main_context_iteration (NULL, FALSE);
 }
+
+gboolean
+app_test_window_idle (gpointer window)
+{
+  return !cu_window_is_busy (CU_WINDOW (window));
+}
+
+gboolean
+app_test_series_opened (gpointer data)
+{
+  AppTestSeriesWait *w = data;
+
+  return !cu_window_is_busy (w->window)
+         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
+}
+
+CuBrowserItem *
+app_test_find_study_item (CuStudyBrowser *browser, const char *study_uid)
+{
+  GListModel *model = cu_study_browser_get_model (browser);
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY
+          && g_strcmp0 (cu_browser_item_get_key (item), study_uid) == 0)
+        return g_steal_pointer (&item);
+    }
+  return NULL;
+}
+
+GtkWidget *
+app_test_find_toplevel (GType type, const char *css_class)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  GtkWidget *found = NULL;
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w)
+          && (css_class == NULL || gtk_widget_has_css_class (w, css_class)))
+        found = w;
+    }
+  return found;
+}

@@ -4,7 +4,11 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gtk/gtk.h>
+
+#include "cu-browser-item.h"
+#include "cu-study-browser.h"
+#include "cu-window.h"
 
 G_BEGIN_DECLS
 
@@ -14,5 +18,23 @@ void     app_test_rm_rf    (const char *path);
 gboolean app_test_wait_for (gboolean (*cond) (gpointer), gpointer data, int seconds);
 /* Let pending idle work and redraws run. */
 void     app_test_drain    (void);
+
+/* For app_test_wait_for: TRUE when the window (a CuWindow) runs no import, export or load. */
+gboolean app_test_window_idle (gpointer window);
+
+/* For app_test_wait_for: TRUE when the window is idle and shows the series uid. */
+typedef struct
+{
+  CuWindow   *window;
+  const char *uid;
+} AppTestSeriesWait;
+gboolean app_test_series_opened (gpointer wait /* AppTestSeriesWait */);
+
+/* The browser's item for a study (a new reference), or NULL. */
+CuBrowserItem *app_test_find_study_item (CuStudyBrowser *browser, const char *study_uid);
+
+/* The newest visible toplevel of a type (dialogs are presented after the main window),
+ * with css_class when it is not NULL; borrowed, or NULL. */
+GtkWidget     *app_test_find_toplevel   (GType type, const char *css_class);
 
 G_END_DECLS

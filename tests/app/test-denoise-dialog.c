@@ -15,12 +15,6 @@
 #include "app-test-util.h"
 
 static gboolean
-not_busy (gpointer data)
-{
-  return !cu_window_is_busy (CU_WINDOW (data));
-}
-
-static gboolean
 preview_ready (gpointer data)
 {
   return !cu_denoise_dialog_is_previewing (CU_DENOISE_DIALOG (data)) &&
@@ -120,7 +114,7 @@ test_denoise_from_window (void)
   gtk_window_present (GTK_WINDOW (window));
   app_test_drain ();
   cu_window_open_series (window, series_uid);
-  g_assert_true (app_test_wait_for (not_busy, window, 60));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 60));
   app_test_drain ();
   volume = cu_viewer_state_get_volume (cu_window_get_viewer_state (window));
   g_assert_nonnull (volume);

@@ -37,12 +37,6 @@ list_files (const char *path, GPtrArray *out)
     }
 }
 
-static gboolean
-not_busy (gpointer data)
-{
-  return !cu_window_is_busy (CU_WINDOW (data));
-}
-
 static GtkWidget *
 find_export_dialog (void)
 {
@@ -213,7 +207,7 @@ test_export_through_action (void)
   cu_window_set_export_folder (window, out_dir);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-anonymized", "s", ""));
   g_assert_true (cu_window_is_busy (window));
-  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 120));
   app_test_drain ();
 
   dialog = find_export_dialog ();
@@ -308,7 +302,7 @@ test_export_through_action (void)
     cu_window_set_export_folder (window, out_one);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.export-anonymized", "s",
                                                demo_study));
-    g_assert_true (app_test_wait_for (not_busy, window, 120));
+    g_assert_true (app_test_wait_for (app_test_window_idle, window, 120));
     app_test_drain ();
     dialog = find_export_dialog ();
     g_assert_nonnull (dialog);

@@ -59,19 +59,6 @@ panel_idle (gpointer data)
   return !cu_flags_window_is_busy (CU_FLAGS_WINDOW (data));
 }
 
-typedef struct
-{
-  CuWindow *window;
-  const char *uid;
-} OpenWait;
-
-static gboolean
-series_opened (gpointer data)
-{
-  OpenWait *w = data;
-  return !cu_window_is_busy (w->window) && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
-}
-
 static const char *
 report_heading (CuFlagsWindow *panel)
 {
@@ -132,7 +119,7 @@ test_flags_panel (void)
   CuStudyBrowser *browser;
   CuFlagsWindow *panel;
   CuWindow *window;
-  OpenWait wait;
+  AppTestSeriesWait wait;
   gint64 id;
   guint n_active;
 
@@ -187,8 +174,8 @@ test_flags_panel (void)
   /* Jump from the flag to its series. */
   id = cu_flags_window_get_flag_id (panel, 0);
   gtk_widget_activate_action (GTK_WIDGET (panel), "flags.jump", "x", id);
-  wait = (OpenWait) { window, qin_series };
-  g_assert_true (app_test_wait_for (series_opened, &wait, 60));
+  wait = (AppTestSeriesWait) { window, qin_series };
+  g_assert_true (app_test_wait_for (app_test_series_opened, &wait, 60));
 
   /* Mark it sent. */
   gtk_widget_activate_action (GTK_WIDGET (panel), "flags.set-state", "(xs)", id, "sent");

@@ -146,61 +146,6 @@ fix_remapped (const char *path)
 
 /* ---- Window helpers ------------------------------------------------------------------------ */
 
-static gboolean
-not_busy (gpointer data)
-{
-  return !cu_window_is_busy (CU_WINDOW (data));
-}
-
-typedef struct
-{
-  CuWindow *window;
-  const char *uid;
-} OpenWait;
-
-static gboolean
-series_opened (gpointer data)
-{
-  OpenWait *w = data;
-
-  return !cu_window_is_busy (w->window)
-         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
-}
-
-static CuBrowserItem *
-find_study_item (CuStudyBrowser *browser, const char *study_uid)
-{
-  GListModel *model = cu_study_browser_get_model (browser);
-
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
-      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
-
-      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY
-          && g_strcmp0 (cu_browser_item_get_key (item), study_uid) == 0)
-        return g_steal_pointer (&item);
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_toplevel (GType type, const char *css_class)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  GtkWidget *found = NULL;
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWidget) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w)
-          && (css_class == NULL || gtk_widget_has_css_class (w, css_class)))
-        found = w;
-    }
-  return found;
-}
-
 static GtkWidget *
 find_descendant (GtkWidget *widget, GType type)
 {
@@ -280,7 +225,7 @@ test_supersede_settings_remove (void)
   GtkLabel *banner_label;
   GtkWidget *dialog, *extra, *entry, *drop_down;
   CuDeidPreferences *prefs;
-  OpenWait w;
+  AppTestSeriesWait w;
 
   g_assert_no_error (error);
   for (guint i = 0; i < fixed_files->len; i++)
@@ -311,7 +256,7 @@ test_supersede_settings_remove (void)
   gtk_window_present (GTK_WINDOW (window));
   app_test_drain ();
   cu_window_import (window, (const char *const[]) { phi, fixed, demo_t2, NULL });
-  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 120));
   g_assert_cmpint ((gate = cu_store_get_study_gate (store, old_uid, NULL))->state, ==,
                    CU_GATE_QUARANTINED);
   g_clear_pointer (&gate, cu_study_gate_free);
@@ -327,13 +272,13 @@ test_supersede_settings_remove (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", series_uid));
   w.window = window;
   w.uid = series_uid;
-  g_assert_true (app_test_wait_for (series_opened, &w, 60));
+  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 60));
   settle ();
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantined: "));
   shot (GTK_WIDGET (window), "deid-quarantine.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-findings", "s", old_uid));
   settle ();
-  dialog = find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
+  dialog = app_test_find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
   g_assert_nonnull (dialog);
   shot (dialog, "deid-findings.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -342,7 +287,7 @@ test_supersede_settings_remove (void)
   /* Mark Superseded by…: the fixed copy is offered; no reason, no superseding */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.supersede-study", "s", old_uid));
   settle ();
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "gate-supersede-dialog");
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "gate-supersede-dialog");
   g_assert_nonnull (dialog);
   extra = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
   drop_down = find_descendant (extra, GTK_TYPE_DROP_DOWN);
@@ -364,7 +309,7 @@ test_supersede_settings_remove (void)
   g_assert_cmpstr (gate->superseded_by, ==, new_uid);
   g_assert_cmpstr (gate->reason, ==, reason);
   g_clear_pointer (&gate, cu_study_gate_free);
-  item = find_study_item (browser, old_uid);
+  item = app_test_find_study_item (browser, old_uid);
   g_assert_nonnull (item);
   g_assert_cmpint (cu_browser_item_get_gate (item), ==, CU_GATE_SUPERSEDED);
   g_assert_nonnull (strstr (cu_browser_item_get_subtitle (item), "Superseded by"));
@@ -377,7 +322,7 @@ test_supersede_settings_remove (void)
    * the workspace checked again in the background */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.deid-preferences", NULL));
   settle ();
-  prefs = CU_DEID_PREFERENCES (find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
+  prefs = CU_DEID_PREFERENCES (app_test_find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
   g_assert_nonnull (prefs);
   g_assert_false (cu_deid_preferences_can_apply (prefs));   /* nothing changed yet */
   g_assert_cmpuint (cu_deid_preferences_get_options (prefs), ==, CU_DEID_OPTIONS_SITE_DEFAULT);
@@ -414,7 +359,7 @@ test_supersede_settings_remove (void)
   }
   gtk_window_destroy (GTK_WINDOW (prefs));
   /* the re-check runs as the window's job, then the gates follow the new settings */
-  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 120));
   settle ();
   g_assert_cmpint ((gate = cu_store_get_study_gate (store, demo_uid, NULL))->state, ==,
                    CU_GATE_QUARANTINED);
@@ -425,7 +370,7 @@ test_supersede_settings_remove (void)
   g_assert_cmpint ((gate = cu_store_get_study_gate (store, old_uid, NULL))->state, ==,
                    CU_GATE_SUPERSEDED);
   g_clear_pointer (&gate, cu_study_gate_free);
-  item = find_study_item (browser, demo_uid);
+  item = app_test_find_study_item (browser, demo_uid);
   g_assert_cmpint (cu_browser_item_get_gate (item), ==, CU_GATE_QUARANTINED);
   g_clear_object (&item);
   shot (GTK_WIDGET (window), "deid-rechecked.png");
@@ -434,7 +379,7 @@ test_supersede_settings_remove (void)
    * offers the check again with unchanged settings; with nothing pending it does not. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.deid-preferences", NULL));
   settle ();
-  prefs = CU_DEID_PREFERENCES (find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
+  prefs = CU_DEID_PREFERENCES (app_test_find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
   g_assert_false (cu_deid_preferences_can_apply (prefs));
   gtk_window_destroy (GTK_WINDOW (prefs));
   {
@@ -447,11 +392,11 @@ test_supersede_settings_remove (void)
   g_clear_pointer (&gate, cu_study_gate_free);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.deid-preferences", NULL));
   settle ();
-  prefs = CU_DEID_PREFERENCES (find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
+  prefs = CU_DEID_PREFERENCES (app_test_find_toplevel (CU_TYPE_DEID_PREFERENCES, NULL));
   g_assert_true (cu_deid_preferences_can_apply (prefs));
   g_assert_true (cu_deid_preferences_apply (prefs));
   gtk_window_destroy (GTK_WINDOW (prefs));
-  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 120));
   settle ();
   /* the demo's pseudonym matches ^CUR- now: it passes again */
   g_assert_cmpint ((gate = cu_store_get_study_gate (store, demo_uid, NULL))->state, ==,
@@ -461,7 +406,7 @@ test_supersede_settings_remove (void)
   /* Remove from Workspace…: the demo study leaves the catalog, its files stay */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.remove-study", "s", demo_uid));
   settle ();
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "gate-remove-dialog");
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "gate-remove-dialog");
   g_assert_nonnull (dialog);
   entry = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
   g_assert_true (GTK_IS_ENTRY (entry));
@@ -472,7 +417,7 @@ test_supersede_settings_remove (void)
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
   settle ();
   g_assert_null (cu_store_get_study_gate (store, demo_uid, NULL));
-  g_assert_null (find_study_item (browser, demo_uid));
+  g_assert_null (app_test_find_study_item (browser, demo_uid));
   g_assert_true (g_file_test (demo_t2, G_FILE_TEST_IS_DIR));
   g_assert_cmpuint (g_strv_length (demo_files), >, 1);
   for (guint i = 0; demo_files[i] != NULL; i++)

@@ -57,62 +57,6 @@ copy_phi_files (const char *dest)
     }
 }
 
-static gboolean
-not_busy (gpointer data)
-{
-  return !cu_window_is_busy (CU_WINDOW (data));
-}
-
-typedef struct
-{
-  CuWindow *window;
-  const char *uid;
-} OpenWait;
-
-static gboolean
-series_opened (gpointer data)
-{
-  OpenWait *w = data;
-
-  return !cu_window_is_busy (w->window)
-         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
-}
-
-static CuBrowserItem *
-find_study_item (CuStudyBrowser *browser, const char *study_uid)
-{
-  GListModel *model = cu_study_browser_get_model (browser);
-
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
-      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
-
-      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_STUDY
-          && g_strcmp0 (cu_browser_item_get_key (item), study_uid) == 0)
-        return g_steal_pointer (&item);
-    }
-  return NULL;
-}
-
-/* The newest toplevel of a type (dialogs are presented after the main window). */
-static GtkWidget *
-find_toplevel (GType type, const char *css_class)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  GtkWidget *found = NULL;
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWidget) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w)
-          && (css_class == NULL || gtk_widget_has_css_class (w, css_class)))
-        found = w;
-    }
-  return found;
-}
-
 static int
 count_children (GtkWidget *widget)
 {
@@ -182,7 +126,7 @@ test_quarantine_and_override (void)
   GtkRevealer *banner;
   GtkLabel *banner_label;
   GtkWidget *findings, *list, *dialog, *entry;
-  OpenWait w;
+  AppTestSeriesWait w;
 
   g_assert_no_error (error);
   copy_phi_files (phi);
@@ -194,7 +138,7 @@ test_quarantine_and_override (void)
 
   /* import through the window, in the background, as the Import button does */
   cu_window_import (window, (const char *const[]) { phi, NULL });
-  g_assert_true (app_test_wait_for (not_busy, window, 60));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 60));
   records = cu_store_list_series (store, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (records->len, ==, 1);
@@ -204,7 +148,7 @@ test_quarantine_and_override (void)
   /* the browser's study row is quarantined, with the reasons for the tooltip */
   browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
                                                              "browser"));
-  study_item = find_study_item (browser, study_uid);
+  study_item = app_test_find_study_item (browser, study_uid);
   g_assert_nonnull (study_item);
   g_assert_cmpint (cu_browser_item_get_gate (study_item), ==, CU_GATE_QUARANTINED);
   {
@@ -221,7 +165,7 @@ test_quarantine_and_override (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", series_uid));
   w.window = window;
   w.uid = series_uid;
-  g_assert_true (app_test_wait_for (series_opened, &w, 30));
+  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 30));
   g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
   banner = GTK_REVEALER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
                                                         "gate_revealer"));
@@ -236,7 +180,7 @@ test_quarantine_and_override (void)
   /* the findings, one row each */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-findings", "s", study_uid));
   app_test_drain ();
-  findings = find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
+  findings = app_test_find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
   g_assert_nonnull (findings);
   list = find_list_box (findings);
   g_assert_nonnull (list);
@@ -257,7 +201,7 @@ test_quarantine_and_override (void)
   /* the override dialog: no reason, no override */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.override-study", "s", study_uid));
   app_test_drain ();
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
   g_assert_nonnull (dialog);
   entry = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
   g_assert_true (GTK_IS_ENTRY (entry));
@@ -278,7 +222,7 @@ test_quarantine_and_override (void)
   g_assert_cmpint (count_audit (workspace, study_uid, reason, gate->time), ==, 1);
 
   /* and shown: the browser row, the banner; annotation is allowed */
-  study_item = find_study_item (browser, study_uid);
+  study_item = app_test_find_study_item (browser, study_uid);
   g_assert_cmpint (cu_browser_item_get_gate (study_item), ==, CU_GATE_OVERRIDDEN);
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantine overridden by "));
   /* the quality gate still stands: annotation needs the series accepted too */

@@ -31,19 +31,6 @@ review_ready (gpointer data)
   return !cu_qc_review_is_busy (CU_QC_REVIEW (data));
 }
 
-typedef struct
-{
-  CuWindow *window;
-  const char *uid;
-} OpenWait;
-
-static gboolean
-series_opened (gpointer data)
-{
-  OpenWait *w = data;
-  return !cu_window_is_busy (w->window) && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
-}
-
 static gboolean
 has_label_with_prefix (GtkWidget *widget, const char *prefix)
 {
@@ -100,7 +87,7 @@ test_review (void)
   GtkWidget *entry;
   const char *shot = g_getenv ("CU_QC_SCREENSHOT");
   const char *selected;
-  OpenWait w;
+  AppTestSeriesWait w;
 
   g_assert_no_error (error);
   store = cu_store_open (workspace, &error);
@@ -151,7 +138,7 @@ test_review (void)
   w.window = window;
   w.uid = selected;
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.open-series", "s", selected));
-  g_assert_true (app_test_wait_for (series_opened, &w, 60));
+  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 60));
   g_assert_false (cu_window_can_annotate (window));
   g_assert_nonnull (strstr (cu_window_get_annotation_lock (window), "quality review"));
 

@@ -16,21 +16,6 @@
 #include "cu-window.h"
 #include "app-test-util.h"
 
-typedef struct
-{
-  CuWindow *window;
-  const char *uid;
-} OpenWait;
-
-static gboolean
-series_opened (gpointer data)
-{
-  OpenWait *w = data;
-
-  return !cu_window_is_busy (w->window)
-         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
-}
-
 static gboolean
 canvas_allocated (gpointer data)
 {
@@ -74,14 +59,14 @@ static CuWindow *
 open_window (CuStore *store, const char *uid, CuSegPanel **panel, CuSliceCanvas **canvas)
 {
   CuWindow *window = cu_window_new (NULL, store);
-  OpenWait w = { window, uid };
+  AppTestSeriesWait w = { window, uid };
   CuMprView *mpr;
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1300, 850);
   gtk_window_present (GTK_WINDOW (window));
   app_test_drain ();
   cu_window_open_series (window, uid);
-  g_assert_true (app_test_wait_for (series_opened, &w, 60));
+  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 60));
   *panel = CU_SEG_PANEL (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "seg_panel"));
   mpr = CU_MPR_VIEW (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "mpr_view"));
   *canvas = cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (mpr, CU_PLANE_AXIAL));

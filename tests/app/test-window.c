@@ -36,21 +36,6 @@ make_workspace_with_demo (void)
   return dir;
 }
 
-typedef struct
-{
-  CuWindow *window;
-  const char *uid;
-} OpenWait;
-
-static gboolean
-series_opened (gpointer data)
-{
-  OpenWait *w = data;
-
-  return !cu_window_is_busy (w->window)
-         && g_strcmp0 (cu_window_get_series_uid (w->window), w->uid) == 0;
-}
-
 static gboolean
 thumbnails_done (gpointer data)
 {
@@ -66,12 +51,6 @@ thumbnails_done (gpointer data)
         return FALSE;
     }
   return TRUE;
-}
-
-static gboolean
-not_busy (gpointer data)
-{
-  return !cu_window_is_busy (CU_WINDOW (data));
 }
 
 static gboolean
@@ -100,7 +79,7 @@ test_browser_and_open (void)
   GListModel *model;
   const CuSeriesRecord *rec;
   CuVolume *vol;
-  OpenWait w;
+  AppTestSeriesWait w;
   guint n_patients = 0, n_studies = 0, n_series = 0;
 
   g_assert_no_error (error);
@@ -147,7 +126,7 @@ test_browser_and_open (void)
                                              rec->series_uid));
   w.window = window;
   w.uid = rec->series_uid;
-  g_assert_true (app_test_wait_for (series_opened, &w, 30));
+  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 30));
   vol = cu_viewer_state_get_volume (cu_window_get_viewer_state (window));
   g_assert_nonnull (vol);
   g_assert_cmpint (vol->dims[0], ==, rec->columns);
@@ -192,7 +171,7 @@ test_empty_workspace_imports_demo (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-demo", NULL));
   g_assert_true (cu_window_is_busy (window));
   /* import, then the first series loads: both in the background */
-  g_assert_true (app_test_wait_for (not_busy, window, 60));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 60));
   g_assert_cmpstr (visible_page (window), ==, "browser");
   browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
                                                              "browser"));
@@ -210,7 +189,7 @@ test_empty_workspace_imports_demo (void)
   gtk_window_present (GTK_WINDOW (window));
   app_test_drain ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.import-demo", NULL));
-  g_assert_true (app_test_wait_for (not_busy, window, 60));
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 60));
   g_assert_cmpstr (cu_window_get_series_uid (window), ==, first);
   g_assert_nonnull (cu_viewer_state_get_volume (cu_window_get_viewer_state (window)));
 
