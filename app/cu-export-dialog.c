@@ -185,6 +185,9 @@ cu_export_dialog_new (GtkWindow         *parent,
     adw_message_dialog_set_heading (dialog, _("Anonymized Export Incomplete"));
   else if (report->n_files == 0)
     adw_message_dialog_set_heading (dialog, _("Nothing Exported"));
+  else if (report->held->len > 0)
+    /* "Finished" over a list of studies left out read as if everything had gone out */
+    adw_message_dialog_set_heading (dialog, _("Some Studies Not Exported"));
   else
     adw_message_dialog_set_heading (dialog, _("Anonymized Export Finished"));
 

@@ -670,6 +670,7 @@ typedef struct
   char **files;
   CuVolume *volume;
   guint8 *mask;
+  gboolean has_geometry;   /* FALSE: no patient position/orientation, name no sides */
 } LoadData;
 
 static void
@@ -694,6 +695,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
       return;
     }
   d->volume = cu_series_plan_load (plan, cu_series_plan_get_main_stack (plan), NULL, cancellable, &error);
+  d->has_geometry = cu_series_plan_get_stack_has_geometry (plan, cu_series_plan_get_main_stack (plan));
   if (d->volume == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -733,6 +735,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
     return;   /* the window was closed meanwhile */
   g_clear_pointer (&self->mask, g_bytes_unref);
   self->mask = g_bytes_new_take (g_steal_pointer (&d->mask), cu_volume_n_voxels_3d (d->volume));
+  cu_viewer_state_set_orientation_known (self->state, d->has_geometry);
   cu_viewer_state_set_volume (self->state, d->volume);
   apply_mask (self);
   /* start on the first slice a finding names */

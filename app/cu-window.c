@@ -287,6 +287,7 @@ typedef struct
   CuVolume *volume;
   CuVolumeStats stats;
   char *stack_label;
+  gboolean has_geometry;   /* FALSE: no patient position/orientation in the files */
   guint n_stacks;
   GPtrArray *problems;   /* char *: translated messages */
 } LoadResult;
@@ -340,6 +341,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   cu_volume_stats_compute (r->volume, &r->stats);
   r->n_stacks = cu_series_plan_get_n_stacks (plan);
   r->stack_label = g_strdup (cu_series_plan_get_stack_label (plan, stack));
+  r->has_geometry = cu_series_plan_get_stack_has_geometry (plan, stack);
   r->problems = g_ptr_array_new_with_free_func (g_free);
   problems = cu_series_plan_get_problems (plan);
   for (guint i = 0; problems != NULL && i < problems->len; i++)
@@ -377,6 +379,8 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_free (self->series_uid);
   self->series_uid = g_steal_pointer (&uid);
+  /* before the volume, so the views never name sides of an image without patient geometry */
+  cu_viewer_state_set_orientation_known (self->state, r->has_geometry);
   cu_viewer_state_set_volume_with_stats (self->state, r->volume, &r->stats);
   adw_window_title_set_subtitle (self->window_title, r->stack_label ? r->stack_label : "");
   gtk_stack_set_visible_child_name (self->view_stack, "viewer");

@@ -839,7 +839,7 @@ cu_slice_canvas_get_edge_label (CuSliceCanvas *self, int edge)
 
   g_return_val_if_fail (CU_IS_SLICE_CANVAS (self), NULL);
   vol = cu_slice_renderer_get_volume (self->renderer);
-  if (vol == NULL)
+  if (vol == NULL || (self->state != NULL && !cu_viewer_state_get_orientation_known (self->state)))
     return g_strdup ("");
   return cu_plane_edge_label (vol, cu_slice_renderer_get_axes (self->renderer), edge);
 }

@@ -233,6 +233,8 @@ cu_slice_view_set_state (CuSliceView *self, CuViewerState *state)
       /* the canvas already follows the volume; labels depend on its direction cosines */
       g_signal_connect_object (state, "notify::volume", G_CALLBACK (update_labels), self,
                                G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+      g_signal_connect_object (state, "notify::orientation-known", G_CALLBACK (update_labels), self,
+                               G_CONNECT_SWAPPED | G_CONNECT_AFTER);
     }
   update_window_label (self);
   update_labels (self);

@@ -23,6 +23,7 @@ struct _CuViewerState
   GBytes *overlay;       /* nx·ny·nz bytes of the volume's grid, non-zero = inside; or NULL */
   GdkRGBA overlay_colour;
   CuSegEditor *seg_editor;   /* the segmentation shown over the volume, or NULL */
+  gboolean orientation_known;   /* FALSE: the direction is a placeholder, name no sides */
 };
 
 G_DEFINE_FINAL_TYPE (CuViewerState, cu_viewer_state, G_TYPE_OBJECT)
@@ -37,6 +38,7 @@ enum
   PROP_LEVEL,
   PROP_OVERLAY,
   PROP_SEG_EDITOR,
+  PROP_ORIENTATION_KNOWN,
   N_PROPS
 };
 
@@ -85,6 +87,9 @@ cu_viewer_state_get_property (GObject *object, guint prop_id, GValue *value, GPa
     case PROP_SEG_EDITOR:
       g_value_set_object (value, self->seg_editor);
       break;
+    case PROP_ORIENTATION_KNOWN:
+      g_value_set_boolean (value, self->orientation_known);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -116,6 +121,9 @@ cu_viewer_state_set_property (GObject *object, guint prop_id, const GValue *valu
       break;
     case PROP_LEVEL:
       cu_viewer_state_set_window_level (self, self->window, g_value_get_double (value));
+      break;
+    case PROP_ORIENTATION_KNOWN:
+      cu_viewer_state_set_orientation_known (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -155,6 +163,9 @@ cu_viewer_state_class_init (CuViewerStateClass *klass)
   properties[PROP_SEG_EDITOR] =
     g_param_spec_object ("seg-editor", NULL, NULL, CU_TYPE_SEG_EDITOR,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ORIENTATION_KNOWN] =
+    g_param_spec_boolean ("orientation-known", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -163,6 +174,24 @@ cu_viewer_state_init (CuViewerState *self)
 {
   self->window = 400;
   self->level = 40;
+  self->orientation_known = TRUE;
+}
+
+void
+cu_viewer_state_set_orientation_known (CuViewerState *self, gboolean known)
+{
+  g_return_if_fail (CU_IS_VIEWER_STATE (self));
+  if (self->orientation_known == !!known)
+    return;
+  self->orientation_known = !!known;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ORIENTATION_KNOWN]);
+}
+
+gboolean
+cu_viewer_state_get_orientation_known (CuViewerState *self)
+{
+  g_return_val_if_fail (CU_IS_VIEWER_STATE (self), TRUE);
+  return self->orientation_known;
 }
 
 CuViewerState *

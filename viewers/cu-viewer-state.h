@@ -22,6 +22,10 @@ void           cu_viewer_state_set_volume   (CuViewerState *self, CuVolume *volu
 void           cu_viewer_state_set_volume_with_stats (CuViewerState *self, CuVolume *volume,
                                                       const CuVolumeStats *stats);
 CuVolume      *cu_viewer_state_get_volume   (CuViewerState *self);
+/* Whether the volume's direction is real (TRUE by default). Set it FALSE for images without
+ * patient geometry: the views then show no orientation letters rather than invented ones. */
+void           cu_viewer_state_set_orientation_known (CuViewerState *self, gboolean known);
+gboolean       cu_viewer_state_get_orientation_known (CuViewerState *self);
 /* Statistics of the current volume (all zero without one). */
 const CuVolumeStats *cu_viewer_state_get_stats (CuViewerState *self);
 void           cu_viewer_state_set_time     (CuViewerState *self, int time);

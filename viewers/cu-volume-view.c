@@ -649,7 +649,9 @@ cu_volume_view_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   if (self->texture != NULL)
     {
       gtk_snapshot_append_texture (snapshot, self->texture, &GRAPHENE_RECT_INIT (0, 0, w, h));
-      draw_orientation (self, snapshot, w, h);
+      /* no patient geometry: the axes would name sides the image does not have */
+      if (self->state == NULL || cu_viewer_state_get_orientation_known (self->state))
+        draw_orientation (self, snapshot, w, h);
       /* On software GL the full-quality frame can take seconds: say that one is coming. */
       if (self->texture_quality == CU_VTK_QUALITY_INTERACTIVE)
         {

@@ -939,6 +939,13 @@ cu_series_plan_get_stack_label (CuSeriesPlan *plan, guint stack)
   return ((PlanStack *) g_ptr_array_index (plan->stacks, stack))->label;
 }
 
+gboolean
+cu_series_plan_get_stack_has_geometry (CuSeriesPlan *plan, guint stack)
+{
+  g_return_val_if_fail (plan != NULL && stack < plan->stacks->len, FALSE);
+  return !((PlanStack *) g_ptr_array_index (plan->stacks, stack))->missing_geometry;
+}
+
 guint
 cu_series_plan_get_main_stack (CuSeriesPlan *plan)
 {

@@ -64,6 +64,11 @@ const CuVolume   *cu_series_plan_get_geometry    (CuSeriesPlan  *plan,
 /* Short translated description: "axial, 15 slices × 10 volumes". */
 const char       *cu_series_plan_get_stack_label (CuSeriesPlan  *plan,
                                                   guint          stack);
+/* FALSE when the stack's files carry no ImagePositionPatient/ImageOrientationPatient (e.g.
+ * ultrasound, secondary capture): its direction is then a placeholder, and no viewer may name
+ * anatomical sides (R/L, A/P, S/I) from it. */
+gboolean          cu_series_plan_get_stack_has_geometry (CuSeriesPlan *plan,
+                                                         guint         stack);
 /* Index of the stack a viewer should open first (the largest non-localizer stack). */
 guint             cu_series_plan_get_main_stack  (CuSeriesPlan  *plan);
 /* CuGeometryProblem elements, owned by the plan. */

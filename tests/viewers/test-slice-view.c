@@ -353,6 +353,15 @@ test_orientation_labels (Fixture *f, gconstpointer data)
         /* oblique secondary letters may follow; the dominant one comes first */
         g_assert_cmpint (text[0], ==, expected[p][e][0]);
       }
+
+  /* an image without patient geometry: its direction is a placeholder, no side is named */
+  cu_viewer_state_set_orientation_known (f->state, FALSE);
+  for (CuPlane p = CU_PLANE_AXIAL; p <= CU_PLANE_SAGITTAL; p++)
+    for (int e = 0; e < 4; e++)
+      g_assert_cmpstr (cu_slice_view_get_edge_text (cu_mpr_view_get_slice_view (f->mpr, p), e), ==, "");
+  cu_viewer_state_set_orientation_known (f->state, TRUE);
+  g_assert_cmpint (cu_slice_view_get_edge_text (cu_mpr_view_get_slice_view (f->mpr, CU_PLANE_AXIAL), 0)[0],
+                   ==, 'R');
 }
 
 static void

@@ -176,6 +176,7 @@ test_shuffled (void)
   plan = cu_series_plan_new (g_steal_pointer (&headers), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (cu_series_plan_get_n_stacks (plan), ==, 1);
+  g_assert_true (cu_series_plan_get_stack_has_geometry (plan, 0));
   g = cu_series_plan_get_geometry (plan, 0);
   g_assert_cmpint (g->dims[0], ==, 64);
   g_assert_cmpint (g->dims[1], ==, 48);
@@ -851,6 +852,8 @@ test_missing_geometry (void)
   /* ordered by instance number, the only order left */
   g_assert_cmpstr (cu_series_plan_get_source (plan, 0, 0, 0, NULL), ==, "sc2");
   g_assert_nonnull (strstr (cu_series_plan_get_stack_label (plan, 0), "no geometry"));
+  /* viewers must not name sides from the placeholder direction */
+  g_assert_false (cu_series_plan_get_stack_has_geometry (plan, 0));
   /* the arbitrary grid is centred on the origin (as dcm2niix places such images) */
   {
     const CuVolume *g = cu_series_plan_get_geometry (plan, 0);
