@@ -38,6 +38,7 @@ struct _CuQcProtocol
 {
   char *id;
   char *name;
+  char **modalities;         /* the studies it is for (Modalities=MR;…), or NULL: every study */
   GPtrArray *requirements;   /* Requirement */
 };
 
@@ -89,6 +90,7 @@ cu_qc_protocol_free (CuQcProtocol *p)
     return;
   g_free (p->id);
   g_free (p->name);
+  g_strfreev (p->modalities);
   g_ptr_array_unref (p->requirements);
   g_free (p);
 }
@@ -169,6 +171,7 @@ cu_qc_protocol_load (const char *id_or_path, GError **error)
   p->name = g_key_file_get_locale_string (kf, "Protocol", "Name", NULL, NULL);
   if (p->name == NULL)
     p->name = g_strdup (p->id);
+  p->modalities = g_key_file_get_string_list (kf, "Protocol", "Modalities", NULL, NULL);
   p->requirements = g_ptr_array_new_with_free_func ((GDestroyNotify) requirement_free);
   for (guint i = 0; keys[i] != NULL; i++)
     {
@@ -253,6 +256,27 @@ GPtrArray *
 cu_qc_protocol_check (CuQcProtocol *p, GPtrArray *reports)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_finding_free);
+
+  /* A study with no series of the protocol's modalities (a CT in a prostate MR project, an SR
+   * document) is outside it: saying it lacks an axial T2 would bury the real findings. */
+  if (p->modalities != NULL)
+    {
+      gboolean applies = FALSE;
+      g_autofree char *wanted = g_strjoinv ("/", p->modalities);
+
+      for (guint k = 0; k < reports->len && !applies; k++)
+        applies = ((const CuQcReport *) reports->pdata[k])->modality != NULL
+                  && in_list (p->modalities, ((const CuQcReport *) reports->pdata[k])->modality);
+      if (!applies)
+        {
+          g_ptr_array_add (out, cu_qc_finding_new (CU_QC_PROTOCOL, CU_QC_SEVERITY_INFO, -1, NULL, NULL,
+                                                   g_strdup_printf (_("Not checked against the protocol: it "
+                                                                      "is for %s studies, and this study "
+                                                                      "has no such series"),
+                                                                    wanted)));
+          return out;
+        }
+    }
 
   for (guint i = 0; i < p->requirements->len; i++)
     {

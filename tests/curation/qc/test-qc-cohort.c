@@ -44,6 +44,7 @@ report (const char *uid, const char *seq, const char *plane, const char *const *
   CuQcReport *r = cu_qc_report_new ();
 
   r->series_uid = g_strdup (uid);
+  r->modality = g_strdup (g_strcmp0 (seq, "CT") == 0 ? "CT" : "MR");
   r->sequence = g_strdup (seq);
   r->plane = g_strdup (plane);
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
@@ -109,6 +110,24 @@ test_protocol (void)
   g_assert_null (find (findings, "dce", CU_QC_SEVERITY_ERROR));
 }
 
+/* The prostate MR protocol says nothing about a CT study: one note that the study is outside
+ * it, not an error per missing MR series. */
+static void
+test_protocol_other_modality (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuQcProtocol) p = cu_qc_protocol_load (CU_QC_PROTOCOL_DEFAULT, &error);
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_report_free);
+  g_autoptr (GPtrArray) findings = NULL;
+
+  g_assert_no_error (error);
+  g_ptr_array_add (reports, report ("2.1", "CT", "axial", NULL, NULL));
+  findings = cu_qc_protocol_check (p, reports);
+  g_assert_cmpuint (findings->len, ==, 1);
+  g_assert_cmpint (((CuQcFinding *) findings->pdata[0])->severity, ==, CU_QC_SEVERITY_INFO);
+  g_assert_nonnull (strstr (((CuQcFinding *) findings->pdata[0])->message, "MR"));
+}
+
 static void
 test_protocol_bad_file (void)
 {
@@ -126,6 +145,7 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/qc/cohort/robust-z", test_robust_z);
   g_test_add_func ("/curation/qc/cohort/robust-z-mad-zero", test_robust_z_mad_zero);
   g_test_add_func ("/curation/qc/protocol/pirads", test_protocol);
+  g_test_add_func ("/curation/qc/protocol/other-modality", test_protocol_other_modality);
   g_test_add_func ("/curation/qc/protocol/bad-file", test_protocol_bad_file);
   return g_test_run ();
 }
