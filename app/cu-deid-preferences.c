@@ -272,6 +272,7 @@ cu_deid_preferences_class_init (CuDeidPreferencesClass *klass)
 
   object_class->dispose = cu_deid_preferences_dispose;
   object_class->finalize = cu_deid_preferences_finalize;
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 
   /* The settings are in the workspace: check it again with them. */
   signals[SIGNAL_APPLIED] = g_signal_new ("applied", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

@@ -431,6 +431,14 @@ cu_flags_window_show_history (CuFlagsWindow *self, gint64 id)
   gtk_window_set_title (GTK_WINDOW (dialog), heading);
   gtk_window_set_default_size (GTK_WINDOW (dialog), 620, 560);
   {
+    /* Escape closes it, as it closes a message dialog. */
+    GtkEventController *keys = gtk_shortcut_controller_new ();
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                            gtk_named_action_new ("window.close")));
+    gtk_widget_add_controller (dialog, keys);
+  }
+  {
     GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
     GtkWidget *header = adw_header_bar_new ();
     GtkWidget *title = adw_window_title_new (heading, _("History of the Flag"));

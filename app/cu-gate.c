@@ -69,10 +69,17 @@ cu_gate_describe (const CuStudyGate *gate, GPtrArray *findings)
   switch (gate->state)
     {
     case CU_GATE_QUARANTINED:
-      /* TRANSLATORS: tooltip of a quarantined study */
-      g_string_append_printf (s, _(": %d errors, %d warnings\n%s\nAnnotation is locked until a "
-                                   "fixed copy is imported or a curator overrides."),
-                              gate->n_errors, gate->n_warnings, reasons);
+      {
+        g_autofree char *errors = g_strdup_printf (ngettext ("%d error", "%d errors", gate->n_errors),
+                                                   gate->n_errors);
+        g_autofree char *warnings = g_strdup_printf (ngettext ("%d warning", "%d warnings",
+                                                               gate->n_warnings),
+                                                     gate->n_warnings);
+        /* TRANSLATORS: tooltip of a quarantined study: "2 errors", "1 warning", the reasons */
+        g_string_append_printf (s, _(": %s, %s\n%s\nAnnotation is locked until a fixed copy is "
+                                     "imported or a curator overrides."),
+                                errors, warnings, reasons);
+      }
       break;
     case CU_GATE_OVERRIDDEN:
       g_string_append_printf (s, _(" by %s on %s: “%s”\nAccepted findings: %s"),
@@ -86,8 +93,11 @@ cu_gate_describe (const CuStudyGate *gate, GPtrArray *findings)
     case CU_GATE_SUPERSEDED:
       /* TRANSLATORS: tooltip of a superseded study: the study that replaced it, user, time,
        * reason */
-      g_string_append_printf (s, _(" by study %s (%s, %s: “%s”)\nKept with its %d errors for "
-                                   "the record; never exported or opened for annotation."),
+      g_string_append_printf (s, ngettext (" by study %s (%s, %s: “%s”)\nKept with its %d error for "
+                                           "the record; never exported or opened for annotation.",
+                                           " by study %s (%s, %s: “%s”)\nKept with its %d errors for "
+                                           "the record; never exported or opened for annotation.",
+                                           gate->n_errors),
                               gate->superseded_by ? gate->superseded_by : "?",
                               gate->user ? gate->user : "?", gate->time ? gate->time : "?",
                               gate->reason ? gate->reason : "", gate->n_errors);
@@ -223,6 +233,14 @@ cu_gate_findings_dialog_new (GtkWindow *parent, CuStore *store, const char *stud
   gtk_window_set_destroy_with_parent (GTK_WINDOW (window), TRUE);
   gtk_window_set_default_size (GTK_WINDOW (window), 640, 560);
   gtk_widget_add_css_class (window, "gate-findings");
+  {
+    /* Escape closes it, as it closes a message dialog. */
+    GtkEventController *keys = gtk_shortcut_controller_new ();
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (keys),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_Escape, 0),
+                                                            gtk_named_action_new ("window.close")));
+    gtk_widget_add_controller (window, keys);
+  }
 
   adw_window_set_content (ADW_WINDOW (window), box);
   gtk_box_append (GTK_BOX (box), header);

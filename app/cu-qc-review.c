@@ -989,6 +989,18 @@ cancel_action (GtkWidget *widget, const char *action_name, GVariant *param)
   cu_qc_runner_cancel (CU_QC_REVIEW (widget)->runner);
 }
 
+/* Escape stops a running check first, and closes the window when nothing runs. */
+static void
+escape_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuQcReview *self = CU_QC_REVIEW (widget);
+
+  if (cu_qc_runner_is_running (self->runner))
+    cu_qc_runner_cancel (self->runner);
+  else
+    gtk_window_close (GTK_WINDOW (self));
+}
+
 static void
 mask_toggled (GtkToggleButton *button, CuQcReview *self)
 {
@@ -1079,7 +1091,8 @@ cu_qc_review_class_init (CuQcReviewClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "qc.check-all", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "qc.decide", "s",
                                        "accepted");
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "qc.cancel", NULL);
+  gtk_widget_class_install_action (widget_class, "qc.escape", NULL, escape_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "qc.escape", NULL);
 }
 
 /* ---- protocol ---------------------------------------------------------------------------- */

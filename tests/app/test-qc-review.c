@@ -224,6 +224,18 @@ test_review (void)
       save_screenshot (GTK_WIDGET (review), shot);
     }
 
+  /* Escape with nothing running closes the review */
+  g_assert_true (app_test_wait_for (review_ready, review, 60));
+  {
+    GtkWidget *weak = GTK_WIDGET (review);
+    g_object_add_weak_pointer (G_OBJECT (weak), (gpointer *) &weak);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.escape", NULL));
+    app_test_drain ();
+    g_assert_true (weak == NULL || !gtk_widget_get_visible (weak));
+    if (weak != NULL)
+      g_object_remove_weak_pointer (G_OBJECT (weak), (gpointer *) &weak);
+  }
+
   gtk_window_destroy (GTK_WINDOW (window));
   app_test_drain ();
   app_test_rm_rf (dir);
