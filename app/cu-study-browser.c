@@ -451,8 +451,12 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
         {
           const char *name = rec->patient_name && *rec->patient_name ? rec->patient_name
                                                                      : rec->patient_id;
+          /* A person name's components are separated by "^" (PS3.5 6.2, PN): shown with spaces,
+           * and without the empty trailing components some writers leave. */
+          g_autofree char *shown = g_strstrip (g_strdelimit (g_strdup (name != NULL ? name : ""), "^", ' '));
+
           patient = cu_browser_item_new (CU_BROWSER_ITEM_PATIENT, rec->patient_id,
-                                         name && *name ? name : _("Unknown patient"),
+                                         *shown != '\0' ? shown : _("Unknown patient"),
                                          rec->patient_id);
           g_ptr_array_add (patients, patient);
           if (open_flags != NULL)
