@@ -219,16 +219,36 @@ draw_panel (cairo_t *cr, cairo_surface_t *surface, double x, double y, double w,
     }
 }
 
-/* Panel geometry shared by drawing and the split drag. */
+/* Panel geometry shared by drawing and the split drag. The panels go in the grid (columns ×
+ * rows) where the slice comes out largest: one row in a wide area, 2 × 2 or one column in a
+ * tall one, so the images do not shrink to thumbnails in a sea of black. */
 static void
 panel_rect (CuDenoiseDialog *self, int width, int height, int index, int n,
             double *x, double *y, double *w, double *h)
 {
   const double gap = 6;
-  *w = (width - gap * (n - 1)) / n;
-  *h = height;
-  *x = index * (*w + gap);
-  *y = 0;
+  const double pw = self->volume->dims[0] * self->volume->spacing[0];
+  const double ph = self->volume->dims[1] * self->volume->spacing[1];
+  int cols = n, rows = 1;
+  double best = -1;
+
+  for (int c = 1; c <= n; c++)
+    {
+      int r = (n + c - 1) / c;
+      double cw = (width - gap * (c - 1)) / c, ch = (height - gap * (r - 1)) / r;
+      double scale = MIN (cw / pw, ch / ph);
+
+      if (scale > best * 1.0001)
+        {
+          best = scale;
+          cols = c;
+          rows = r;
+        }
+    }
+  *w = (width - gap * (cols - 1)) / cols;
+  *h = (height - gap * (rows - 1)) / rows;
+  *x = (index % cols) * (*w + gap);
+  *y = (index / cols) * (*h + gap);
 }
 
 static void
