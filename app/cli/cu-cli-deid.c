@@ -449,9 +449,10 @@ report_workspace (CuCli *cli, CuStore *store, gboolean json)
           continue;
         }
 
+      g_autofree char *counts = cu_cli_counts (g->n_errors, g->n_warnings, -1);
+
       /* Translators: study line: UID, gate label, error and warning counts. */
-      printf (_("Study %s: %s (%d errors, %d warnings)\n"), g->study_uid,
-              cu_gate_state_to_label (g->state), g->n_errors, g->n_warnings);
+      printf (_("Study %s: %s (%s)\n"), g->study_uid, cu_gate_state_to_label (g->state), counts);
       if (g->state == CU_GATE_OVERRIDDEN)
         printf (_("  overridden by %s at %s: %s\n"), g->user ? g->user : "?",
                 g->time ? g->time : "?", g->reason ? g->reason : "");

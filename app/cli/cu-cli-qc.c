@@ -83,11 +83,13 @@ add_report_json (JsonBuilder *b, const CuQcReport *r, const CuQcDecision *d)
 static void
 print_report (const CuQcReport *r, const CuQcDecision *d)
 {
+  g_autofree char *counts = cu_cli_counts (r->n_errors, r->n_warnings, r->n_info);
+
   printf ("%s\n", r->series_uid);
-  /* TRANSLATORS: e.g. "  MR T2W axial (axial, 24 slices) — 0 errors, 1 warnings, 0 notes" */
-  printf (_("  %s %s %s (%s) — %d errors, %d warnings, %d notes — %s\n"),
+  /* TRANSLATORS: e.g. "  MR T2W axial (axial, 24 slices) — 0 errors, 1 warning, 0 notes — Not reviewed" */
+  printf (_("  %s %s %s (%s) — %s — %s\n"),
           r->modality ? r->modality : "?", r->sequence ? r->sequence : "", r->plane ? r->plane : "",
-          r->stack_label ? r->stack_label : "", r->n_errors, r->n_warnings, r->n_info,
+          r->stack_label ? r->stack_label : "", counts,
           cu_qc_decision_to_label (d != NULL ? d->state : CU_QC_DECISION_NOT_REVIEWED));
   for (guint i = 0; i < r->findings->len; i++)
     {
@@ -430,8 +432,9 @@ cu_cli_protocol (CuCli *cli, int argc, char **argv)
       for (guint i = 0; i < results->len; i++)
         {
           const CuQcStudyConformance *c = results->pdata[i];
-          printf (_("%s (%s): %d errors, %d warnings\n"), c->study_uid, c->patient_id ? c->patient_id : "–",
-                  c->n_errors, c->n_warnings);
+          g_autofree char *counts = cu_cli_counts (c->n_errors, c->n_warnings, -1);
+
+          printf (_("%s (%s): %s\n"), c->study_uid, c->patient_id ? c->patient_id : "–", counts);
           for (guint k = 0; k < c->findings->len; k++)
             {
               const CuQcFinding *f = c->findings->pdata[k];

@@ -64,6 +64,8 @@ CuProgress  *cu_cli_progress_new  (CuCli *cli);
 void         cu_cli_progress_done (CuCli *cli);
 /* A string member, or null when value is NULL. */
 void         cu_cli_json_set_string (JsonBuilder *b, const char *name, const char *value);
+/* "2 errors, 1 warning" (with ", 0 notes" when notes >= 0), each count in its plural form. */
+char        *cu_cli_counts        (int errors, int warnings, int notes);
 /* Print a JSON node to stdout, pretty-printed, with a final newline. */
 void         cu_cli_print_json    (JsonNode *root);
 /* Exit status for an error from curation/: cancellation and failures are errors (2). */

@@ -165,6 +165,22 @@ cu_cli_progress_done (CuCli *cli)
     }
 }
 
+char *
+cu_cli_counts (int errors, int warnings, int notes)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, ngettext ("%d error", "%d errors", errors), errors);
+  g_string_append (s, ", ");
+  g_string_append_printf (s, ngettext ("%d warning", "%d warnings", warnings), warnings);
+  if (notes >= 0)
+    {
+      g_string_append (s, ", ");
+      g_string_append_printf (s, ngettext ("%d note", "%d notes", notes), notes);
+    }
+  return g_string_free (s, FALSE);
+}
+
 void
 cu_cli_json_set_string (JsonBuilder *b, const char *name, const char *value)
 {
