@@ -22,47 +22,11 @@
 #include "cu-study-browser.h"
 #include "cu-window.h"
 #include "app-test-util.h"
+#include "curation-test-util.h"
 
 #define PHI_SERIES "mr/philips_fmri_epi"
 #define N_FILES 3
 #define FIXED_ID "CUR-FIX-0001"
-
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-static GPtrArray *
-copy_phi_files (const char *dest)
-{
-  g_autofree char *src_dir = g_build_filename (g_getenv ("CU_SHARED_DICOM"), PHI_SERIES, NULL);
-  g_autoptr (GDir) d = g_dir_open (src_dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *copies = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  g_assert_nonnull (d);
-  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
-  while ((name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < N_FILES; i++)
-    {
-      g_autofree char *src = g_build_filename (src_dir, names->pdata[i], NULL);
-      g_autofree char *dst = g_build_filename (dest, names->pdata[i], NULL);
-      g_autofree char *contents = NULL;
-      gsize length;
-      g_autoptr (GError) error = NULL;
-
-      g_file_get_contents (src, &contents, &length, &error);
-      g_assert_no_error (error);
-      g_file_set_contents (dst, contents, length, &error);
-      g_assert_no_error (error);
-      g_ptr_array_add (copies, g_steal_pointer (&dst));
-    }
-  return copies;
-}
 
 /* ---- The site's fixed copy: remapped UIDs, the pseudonym, flagged attributes removed ---- */
 
@@ -211,8 +175,8 @@ test_supersede_settings_remove (void)
   g_autofree char *demo = g_build_filename (dir, "demo", NULL);
   g_autofree char *demo_t2 = g_build_filename (demo, "S03_t2_tse_tra", NULL);
   g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
-  g_autoptr (GPtrArray) phi_files = copy_phi_files (phi);
-  g_autoptr (GPtrArray) fixed_files = copy_phi_files (fixed);
+  g_autoptr (GPtrArray) phi_files = curation_test_copy_corpus_files (PHI_SERIES, N_FILES, phi);
+  g_autoptr (GPtrArray) fixed_files = curation_test_copy_corpus_files (PHI_SERIES, N_FILES, fixed);
   g_autoptr (CuStore) store = NULL;
   g_autoptr (CuStudyGate) gate = NULL;
   g_autoptr (CuBrowserItem) item = NULL;

@@ -18,44 +18,10 @@
 #include "cu-study-browser.h"
 #include "cu-window.h"
 #include "app-test-util.h"
+#include "curation-test-util.h"
 
 #define PHI_SERIES "mr/philips_fmri_epi"
 #define N_FILES 3
-
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The first files of the PHI series, copied into dest. */
-static void
-copy_phi_files (const char *dest)
-{
-  g_autofree char *src_dir = g_build_filename (g_getenv ("CU_SHARED_DICOM"), PHI_SERIES, NULL);
-  g_autoptr (GDir) d = g_dir_open (src_dir, 0, NULL);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  g_assert_nonnull (d);
-  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
-  while ((name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < N_FILES; i++)
-    {
-      g_autofree char *src = g_build_filename (src_dir, names->pdata[i], NULL);
-      g_autofree char *dst = g_build_filename (dest, names->pdata[i], NULL);
-      g_autofree char *contents = NULL;
-      gsize length;
-      g_autoptr (GError) error = NULL;
-
-      g_file_get_contents (src, &contents, &length, &error);
-      g_assert_no_error (error);
-      g_file_set_contents (dst, contents, length, &error);
-      g_assert_no_error (error);
-    }
-}
 
 static int
 count_children (GtkWidget *widget)
@@ -129,7 +95,7 @@ test_quarantine_and_override (void)
   AppTestSeriesWait w;
 
   g_assert_no_error (error);
-  copy_phi_files (phi);
+  g_ptr_array_unref (curation_test_copy_corpus_files (PHI_SERIES, N_FILES, phi));
   store = cu_store_open (workspace, &error);
   g_assert_no_error (error);
   window = cu_window_new (NULL, store);

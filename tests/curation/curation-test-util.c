@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <string.h>
 #include <glib/gstdio.h>
 
 #include "curation-test-util.h"
@@ -55,4 +56,44 @@ curation_test_shared_path (const char *rel)
   const char *root = g_getenv ("CU_SHARED_DICOM");
 
   return root != NULL ? g_build_filename (root, rel, NULL) : NULL;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+GPtrArray *
+curation_test_copy_corpus_files (const char *rel_dir, guint n, const char *dest)
+{
+  g_autofree char *src_dir = curation_test_shared_path (rel_dir);
+  g_autoptr (GDir) d = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *copies = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  g_assert_nonnull (src_dir);
+  d = g_dir_open (src_dir, 0, NULL);
+  g_assert_nonnull (d);
+  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < MIN (n, names->len); i++)
+    {
+      g_autofree char *src = g_build_filename (src_dir, names->pdata[i], NULL);
+      g_autofree char *dst = g_build_filename (dest, names->pdata[i], NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+      g_autoptr (GError) error = NULL;
+
+      g_file_get_contents (src, &contents, &length, &error);
+      g_assert_no_error (error);
+      g_file_set_contents (dst, contents, length, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (copies, g_canonicalize_filename (dst, NULL));
+    }
+  g_assert_cmpuint (copies->len, ==, n);
+  return copies;
 }

@@ -28,4 +28,8 @@ void      curation_test_close_workspace (CuStore **store,
  * variable is unset, so that a test can skip itself. */
 char     *curation_test_shared_path    (const char *rel);
 
+/* The first n files (by name) of the corpus folder rel_dir, copied into dest (created), so
+ * that a test may rewrite them. Returns the copies' paths; asserts that n files were there. */
+GPtrArray *curation_test_copy_corpus_files (const char *rel_dir, guint n, const char *dest);
+
 G_END_DECLS

@@ -39,54 +39,6 @@ fixture_teardown (Fixture *f, gconstpointer data)
   curation_test_close_workspace (&f->store, &f->tmp, &f->workspace);
 }
 
-static char *
-shared_path (const char *rel)
-{
-  char *path = curation_test_shared_path (rel);
-
-  g_assert_nonnull (path);
-  return path;
-}
-
-static int
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
-/* The first n files (by name) of a corpus folder, copied to dest: tests rewrite them. */
-static GPtrArray *
-copy_files (const char *rel_dir, guint n, const char *dest)
-{
-  g_autofree char *src_dir = shared_path (rel_dir);
-  g_autoptr(GDir) d = g_dir_open (src_dir, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  GPtrArray *copies = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  g_assert_nonnull (d);
-  g_assert_cmpint (g_mkdir_with_parents (dest, 0700), ==, 0);
-  while ((name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < MIN (n, names->len); i++)
-    {
-      g_autofree char *src = g_build_filename (src_dir, names->pdata[i], NULL);
-      g_autofree char *dst = g_build_filename (dest, names->pdata[i], NULL);
-      g_autofree char *contents = NULL;
-      gsize length;
-      g_autoptr(GError) error = NULL;
-
-      g_file_get_contents (src, &contents, &length, &error);
-      g_assert_no_error (error);
-      g_file_set_contents (dst, contents, length, &error);
-      g_assert_no_error (error);
-      g_ptr_array_add (copies, g_canonicalize_filename (dst, NULL));
-    }
-  g_assert_cmpuint (copies->len, ==, n);
-  return copies;
-}
-
 static CuImportReport *
 import (CuStore *store, const char *path)
 {
@@ -418,7 +370,7 @@ static void
 test_phi_quarantined (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
   g_autofree char *study = study_of (files->pdata[0]);
   g_autoptr(CuImportReport) report = import (f->store, dir);
   g_autoptr(GPtrArray) findings = NULL;
@@ -469,7 +421,7 @@ static void
 test_fixed_copy_in_place (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
   g_autofree char *study = study_of (files->pdata[0]);
   g_autoptr(CuImportReport) first = (retain_uids (f->store), import (f->store, dir));
   g_autoptr(CuImportReport) second = NULL;
@@ -514,8 +466,8 @@ test_fixed_copy_elsewhere (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
   g_autofree char *fixed_dir = g_build_filename (f->tmp, "fixed", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
-  g_autoptr(GPtrArray) fixed = copy_files (PHI_SERIES, N_PHI_FILES, fixed_dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) fixed = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, fixed_dir);
   g_autofree char *study = study_of (files->pdata[0]);
   g_autoptr(CuImportReport) first = (retain_uids (f->store), import (f->store, dir));
   g_autoptr(CuImportReport) again = NULL;
@@ -552,7 +504,7 @@ static void
 test_override (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
   g_autofree char *study = study_of (files->pdata[0]);
   g_autoptr(CuImportReport) first = import (f->store, dir);
   g_autoptr(GError) error = NULL;
@@ -691,8 +643,8 @@ test_supersede (Fixture *f, gconstpointer data)
   g_autofree char *fixed_dir = g_build_filename (f->tmp, "fixed", NULL);
   g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
   g_autofree char *out = g_build_filename (f->tmp, "export", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
-  g_autoptr(GPtrArray) fixed = copy_files (PHI_SERIES, N_PHI_FILES, fixed_dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) fixed = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, fixed_dir);
   g_autofree char *old_uid = study_of (files->pdata[0]);
   g_autofree char *new_uid = NULL;
   g_autofree char *demo_uid = NULL;
@@ -829,7 +781,7 @@ static void
 test_remove_study (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
   g_autofree char *study = study_of (files->pdata[0]);
   g_autoptr(CuImportReport) first = import (f->store, dir);
   g_autoptr(CuImportReport) again = NULL;
@@ -896,7 +848,7 @@ test_config_stale (Fixture *f, gconstpointer data)
 {
   g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
   g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
-  g_autoptr(GPtrArray) files = copy_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
   g_autofree char *phi_uid = study_of (files->pdata[0]);
   g_autofree char *demo_uid = NULL;
   g_autoptr(GError) error = NULL;
