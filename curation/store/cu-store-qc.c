@@ -113,6 +113,27 @@ bind_text_or_null (sqlite3_stmt *stmt, int i, const char *text)
 
 /* ---- Running and storing ------------------------------------------------------------- */
 
+/* Run one statement whose ?1 is the series UID and ?2, when given, a text; FALSE with error
+ * when it does not complete. */
+static gboolean
+run_for_series (sqlite3 *db, const char *sql, const char *series_uid, const char *text,
+                GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (db, sql, error);
+  gboolean done;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+  if (text != NULL)
+    sqlite3_bind_text (stmt, 2, text, -1, SQLITE_STATIC);
+  done = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_finalize (stmt);
+  if (!done)
+    _cu_store_set_db_error (db, error, _("Storing the quality check failed"));
+  return done;
+}
+
 gboolean
 cu_store_qc_save (CuStore *self, const CuQcReport *r, GError **error)
 {
@@ -125,20 +146,9 @@ cu_store_qc_save (CuStore *self, const CuQcReport *r, GError **error)
 
   if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  stmt = _cu_store_prepare (self->db, "DELETE FROM qc_finding WHERE series_uid = ?1", error);
-  if (stmt == NULL)
+  if (!run_for_series (self->db, "DELETE FROM qc_finding WHERE series_uid = ?1", r->series_uid, NULL, error)
+      || !run_for_series (self->db, "DELETE FROM qc_metric WHERE series_uid = ?1", r->series_uid, NULL, error))
     goto out;
-  sqlite3_bind_text (stmt, 1, r->series_uid, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    goto db_error;
-  sqlite3_finalize (stmt);
-  stmt = _cu_store_prepare (self->db, "DELETE FROM qc_metric WHERE series_uid = ?1", error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_text (stmt, 1, r->series_uid, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    goto db_error;
-  sqlite3_finalize (stmt);
 
   stmt = _cu_store_prepare (self->db,
                             "INSERT OR REPLACE INTO qc_run (series_uid, time, n_errors, n_warnings,"
@@ -279,75 +289,53 @@ gboolean
 cu_store_qc_update_lineage (CuStore *self, const char *series_uid, GError **error)
 {
   g_autoptr (CuQcFinding) f = NULL;
-  sqlite3_stmt *stmt = NULL;
-  gboolean checked = FALSE, ok = FALSE;
+  sqlite3_stmt *stmt;
+  gboolean checked, ok;
 
   g_return_val_if_fail (CU_IS_STORE (self), FALSE);
   g_return_val_if_fail (series_uid != NULL, FALSE);
 
-  if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
-    return FALSE;
   stmt = _cu_store_prepare (self->db, "SELECT 1 FROM qc_run WHERE series_uid = ?1", error);
   if (stmt == NULL)
-    goto out;
+    return FALSE;
   sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
   checked = sqlite3_step (stmt) == SQLITE_ROW;
   sqlite3_finalize (stmt);
-  stmt = NULL;
+  /* A series not checked yet gets them from cu_store_qc_run. */
   if (!checked)
-    {
-      /* cu_store_qc_run adds them when the series is first checked. */
-      ok = _cu_store_exec (self->db, "COMMIT", error);
-      goto out;
-    }
-  stmt = _cu_store_prepare (self->db, "DELETE FROM qc_finding WHERE series_uid = ?1 AND code = ?2", error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, CU_QC_MOTION, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    goto db_error;
-  sqlite3_finalize (stmt);
-  stmt = NULL;
+    return TRUE;
+
   f = motion_finding (self, series_uid);
-  if (f != NULL)
+  if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  ok = run_for_series (self->db, "DELETE FROM qc_finding WHERE series_uid = ?1 AND code = ?2",
+                       series_uid, CU_QC_MOTION, error);
+  if (ok && f != NULL)
     {
+      ok = FALSE;
       stmt = _cu_store_prepare (self->db,
-                                "INSERT INTO qc_finding (series_uid, code, severity, message, slice,"
-                                " attribute, path) VALUES (?1, ?2, ?3, ?4, NULL, NULL, NULL)", error);
-      if (stmt == NULL)
-        goto out;
-      sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 2, f->code, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 3, cu_qc_severity_to_string (f->severity), -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 4, f->message, -1, SQLITE_STATIC);
-      if (sqlite3_step (stmt) != SQLITE_DONE)
-        goto db_error;
-      sqlite3_finalize (stmt);
-      stmt = NULL;
+                                "INSERT INTO qc_finding (series_uid, code, severity, message)"
+                                " VALUES (?1, ?2, ?3, ?4)", error);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 2, f->code, -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 3, cu_qc_severity_to_string (f->severity), -1, SQLITE_STATIC);
+          sqlite3_bind_text (stmt, 4, f->message, -1, SQLITE_STATIC);
+          ok = sqlite3_step (stmt) == SQLITE_DONE;
+          if (!ok)
+            _cu_store_set_db_error (self->db, error, _("Storing the quality check failed"));
+          sqlite3_finalize (stmt);
+        }
     }
   /* The run's counts follow its findings. */
-  stmt = _cu_store_prepare (self->db,
-                            "UPDATE qc_run SET"
-                            " n_errors = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'error'),"
-                            " n_warnings = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'warning'),"
-                            " n_info = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'info')"
-                            " WHERE series_uid = ?1", error);
-  if (stmt == NULL)
-    goto out;
-  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    goto db_error;
-  sqlite3_finalize (stmt);
-  stmt = NULL;
-  ok = _cu_store_exec (self->db, "COMMIT", error);
-  goto out;
-
-db_error:
-  _cu_store_set_db_error (self->db, error, _("Storing the quality check failed"));
-out:
-  if (stmt != NULL)
-    sqlite3_finalize (stmt);
+  ok = ok && run_for_series (self->db,
+                             "UPDATE qc_run SET"
+                             " n_errors = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'error'),"
+                             " n_warnings = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'warning'),"
+                             " n_info = (SELECT count(*) FROM qc_finding WHERE series_uid = ?1 AND severity = 'info')"
+                             " WHERE series_uid = ?1", series_uid, NULL, error);
+  ok = ok && _cu_store_exec (self->db, "COMMIT", error);
   if (!ok)
     _cu_store_exec (self->db, "ROLLBACK", NULL);
   return ok;
