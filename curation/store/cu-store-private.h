@@ -30,6 +30,9 @@ void      _cu_store_set_db_error  (sqlite3 *db, GError **error, const char *doin
 gboolean  _cu_store_exec          (sqlite3 *db, const char *sql, GError **error);
 /* Prepare a statement; NULL with error on failure. */
 sqlite3_stmt *_cu_store_prepare   (sqlite3 *db, const char *sql, GError **error);
+/* cu_store_resolve_series (study FALSE) and cu_store_resolve_study (TRUE). */
+char     *_cu_store_resolve_uid   (CuStore *self, gboolean study, const char *uid_or_prefix,
+                                   GError **error);
 
 /* Bring the schema to the newest version (cu-store-migrate.c). Returns the version the
  * database has afterwards, or -1 with error (CU_STORE_ERROR_VERSION for a newer database). */

@@ -580,49 +580,5 @@ fail:
 char *
 cu_store_resolve_study (CuStore *self, const char *uid_or_prefix, GError **error)
 {
-  sqlite3_stmt *stmt;
-  g_autoptr(GPtrArray) matches = g_ptr_array_new_with_free_func (g_free);
-  int rc;
-
-  g_return_val_if_fail (CU_IS_STORE (self), NULL);
-  g_return_val_if_fail (uid_or_prefix != NULL, NULL);
-
-  if (*uid_or_prefix == '\0')
-    {
-      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND, _("Empty study UID"));
-      return NULL;
-    }
-  stmt = _cu_store_prepare (self->db,
-                            "SELECT study_uid FROM study WHERE substr (study_uid, 1, length (?1)) = ?1"
-                            " ORDER BY study_uid LIMIT 11", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, uid_or_prefix, -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      char *uid = col_dup (stmt, 0);
-      /* an exact match wins over longer UIDs it is a prefix of */
-      if (g_strcmp0 (uid, uid_or_prefix) == 0)
-        {
-          sqlite3_finalize (stmt);
-          return uid;
-        }
-      g_ptr_array_add (matches, uid);
-    }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      _cu_store_set_db_error (self->db, error, _("Looking up a study failed"));
-      return NULL;
-    }
-  if (matches->len == 1)
-    return g_strdup (matches->pdata[0]);
-  if (matches->len == 0)
-    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
-                 _("No study UID starts with %s"), uid_or_prefix);
-  else
-    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_AMBIGUOUS,
-                 _("%s matches %u studies; give more of the UID"), uid_or_prefix,
-                 matches->len);
-  return NULL;
+  return _cu_store_resolve_uid (self, TRUE, uid_or_prefix, error);
 }

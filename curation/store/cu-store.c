@@ -244,8 +244,10 @@ cu_store_get_series (CuStore *self, const char *series_uid, GError **error)
   return record;
 }
 
+/* A full UID, or the one UID of the table that starts with the prefix: series (FALSE) or
+ * study (TRUE). The messages name what is looked up. */
 char *
-cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **error)
+_cu_store_resolve_uid (CuStore *self, gboolean study, const char *uid_or_prefix, GError **error)
 {
   g_autoptr(GPtrArray) matches = NULL;
   g_autofree char *upper = NULL;
@@ -259,7 +261,8 @@ cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **erro
   len = strlen (uid_or_prefix);
   if (len == 0)
     {
-      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND, _("Empty series UID"));
+      g_set_error_literal (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
+                           study ? _("Empty study UID") : _("Empty series UID"));
       return NULL;
     }
 
@@ -270,9 +273,12 @@ cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **erro
   upper[len - 1]++;
 
   stmt = _cu_store_prepare (self->db,
-                            "SELECT series_uid FROM series"
-                            " WHERE series_uid >= ?1 AND series_uid < ?2"
-                            " ORDER BY series_uid LIMIT 11",
+                            study ? "SELECT study_uid FROM study"
+                                    " WHERE study_uid >= ?1 AND study_uid < ?2"
+                                    " ORDER BY study_uid LIMIT 11"
+                                  : "SELECT series_uid FROM series"
+                                    " WHERE series_uid >= ?1 AND series_uid < ?2"
+                                    " ORDER BY series_uid LIMIT 11",
                             error);
   if (stmt == NULL)
     return NULL;
@@ -293,7 +299,8 @@ cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **erro
     }
   if (rc != SQLITE_DONE)
     {
-      _cu_store_set_db_error (self->db, error, _("Looking up a series failed"));
+      _cu_store_set_db_error (self->db, error, study ? _("Looking up a study failed")
+                                                     : _("Looking up a series failed"));
       sqlite3_finalize (stmt);
       return NULL;
     }
@@ -302,7 +309,8 @@ cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **erro
   if (matches->len == 0)
     {
       g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
-                   _("No series UID starts with %s"), uid_or_prefix);
+                   study ? _("No study UID starts with %s") : _("No series UID starts with %s"),
+                   uid_or_prefix);
       return NULL;
     }
   if (matches->len > 1)
@@ -313,11 +321,18 @@ cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **erro
       if (matches->len > 10)
         g_string_append (list, "\n  …");
       g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_AMBIGUOUS,
-                   _("%s matches several series; give more of the UID:%s"),
+                   study ? _("%s matches several studies; give more of the UID:%s")
+                         : _("%s matches several series; give more of the UID:%s"),
                    uid_or_prefix, list->str);
       return NULL;
     }
   return g_strdup (matches->pdata[0]);
+}
+
+char *
+cu_store_resolve_series (CuStore *self, const char *uid_or_prefix, GError **error)
+{
+  return _cu_store_resolve_uid (self, FALSE, uid_or_prefix, error);
 }
 
 char **
