@@ -54,6 +54,7 @@ struct _CuDenoiseDialog
   int t;
   double window, level;
   double sigma_rician, sigma_gaussian;    /* estimated noise, 0 = not yet */
+  double noise_power;                     /* the Rician NLM's, for sigma_rician; 0 = not yet */
   CuVolume *preview;                      /* one slice */
   int preview_k;
   double preview_seconds;
@@ -368,6 +369,10 @@ preview_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
         }
       d->params.nlm.sigma = d->params.diffusion.sigma = est.sigma;
     }
+  /* Measured once on the whole time point like the sigma, and kept by the dialog: a new
+   * preview after a parameter change need not measure it again. */
+  if (d->params.method == CU_DENOISE_NLM && d->params.nlm.rician && d->params.nlm.noise_power == 0.0)
+    d->params.nlm.noise_power = cu_nlm_noise_power (d->volume, d->t, d->params.nlm.sigma);
   out = cu_denoise_slice (d->volume, d->t, d->k, &d->params, &d->sigma, cancellable, &error);
   d->seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (out == NULL)
@@ -408,6 +413,8 @@ preview_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autofree char *text = NULL;
       if (method_rician (&d->params))
         self->sigma_rician = d->sigma;
+      if (d->params.method == CU_DENOISE_NLM && d->params.nlm.rician)
+        self->noise_power = d->params.nlm.noise_power;
       else
         self->sigma_gaussian = d->sigma;
       /* Translators: the noise standard deviation estimated from the image */
@@ -440,6 +447,8 @@ start_preview (gpointer user_data)
   /* the cached estimate for this noise model, else the worker estimates it */
   d->params.nlm.sigma = d->params.diffusion.sigma =
     method_rician (&d->params) ? self->sigma_rician : self->sigma_gaussian;
+  /* valid only with the cached sigma it was measured for */
+  d->params.nlm.noise_power = self->sigma_rician != 0.0 ? self->noise_power : 0.0;
 
   self->preview_cancellable = g_cancellable_new ();
   task = g_task_new (self, self->preview_cancellable, preview_done, NULL);
