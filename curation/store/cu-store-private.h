@@ -24,6 +24,10 @@ struct _CuStore
 #define CU_STORE_DB_NAME      "workspace.sqlite"
 #define CU_STORE_OBJECTS_DIR  "objects"
 
+/* Route the locks of SQLite's unix VFS through open file description locks, so that code
+ * elsewhere in the process closing a descriptor of the database cannot drop them
+ * (cu-store-locks.c). Idempotent; called before the first connection opens. */
+void      _cu_store_install_locks (void);
 /* Set error from the database's current error message, prefixed with what was being done. */
 void      _cu_store_set_db_error  (sqlite3 *db, GError **error, const char *doing);
 /* Execute one or more statements that return no rows. */

@@ -80,6 +80,7 @@ cu_store_open (const char *dir, GError **error)
   if (!make_dir (self->path, error) || !make_dir (objects, error))
     return NULL;
 
+  _cu_store_install_locks ();
   /* NOMUTEX: a CuStore is used from one thread at a time (see the header), so SQLite's
    * per-connection mutex is pure overhead. */
   rc = sqlite3_open_v2 (self->db_path, &self->db,
