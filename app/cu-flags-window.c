@@ -62,16 +62,25 @@ static void
 set_dropdown (GtkDropDown *dropdown, const char *const *ids, const char *const *labels,
               const char *select)
 {
-  g_autoptr (GtkStringList) model = gtk_string_list_new (labels);
+  const char *const *current = g_object_get_data (G_OBJECT (dropdown), "cu-ids");
   guint pos = 0;
 
-  g_object_set_data_full (G_OBJECT (dropdown), "cu-ids", g_strdupv ((char **) ids),
-                          (GDestroyNotify) g_strfreev);
   for (guint i = 0; ids[i] != NULL; i++)
     if (select != NULL && g_strcmp0 (ids[i], select) == 0)
       pos = i;
-  gtk_drop_down_set_model (dropdown, G_LIST_MODEL (model));
-  gtk_drop_down_set_selected (dropdown, pos);
+  /* Rebuild the list only when its entries changed: a new model makes the drop-down choose an
+   * item again and notify "selected", and every reload refills these lists — replacing an
+   * unchanged list made each choice of a site reload the panel again, endlessly. */
+  if (current == NULL || !g_strv_equal (current, ids))
+    {
+      g_autoptr (GtkStringList) model = gtk_string_list_new (labels);
+
+      g_object_set_data_full (G_OBJECT (dropdown), "cu-ids", g_strdupv ((char **) ids),
+                              (GDestroyNotify) g_strfreev);
+      gtk_drop_down_set_model (dropdown, G_LIST_MODEL (model));
+    }
+  if (gtk_drop_down_get_selected (dropdown) != pos)
+    gtk_drop_down_set_selected (dropdown, pos);
 }
 
 static int

@@ -99,6 +99,12 @@ run_cli (const char *workspace, const char *const *args, int *status)
   return out;
 }
 
+static void
+count_cb (GObject *object, GParamSpec *pspec, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
 static gboolean
 panel_idle (gpointer data)
 {
@@ -155,6 +161,34 @@ test_gui_and_cli (void)
   g_assert_true (app_test_wait_for (panel_idle, panel, 60));
   app_test_drain ();
   assert_gui_holds_locks (workspace, "the clinical import");
+
+  /* A site chosen in the panel's Site filter, as a click in its list does: the panel shows
+   * that site's flags and settles (it used to rebuild its filters, which chose the site again,
+   * which rebuilt them…: hundreds of reloads a second, and a window that never answered). */
+  {
+    GtkDropDown *site = GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (panel),
+                                                                        CU_TYPE_FLAGS_WINDOW,
+                                                                        "site_dropdown"));
+    GListModel *sites = gtk_drop_down_get_model (site);
+    guint changes = 0, pos = GTK_INVALID_LIST_POSITION;
+    gint64 until;
+    gulong handler;
+
+    for (guint i = 0; i < g_list_model_get_n_items (sites); i++)
+      if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (sites), i), "SITE-A") == 0)
+        pos = i;
+    g_assert_cmpuint (pos, !=, GTK_INVALID_LIST_POSITION);
+    handler = g_signal_connect (site, "notify::selected", G_CALLBACK (count_cb), &changes);
+    gtk_drop_down_set_selected (site, pos);
+    until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < until)
+      g_main_context_iteration (NULL, FALSE);
+    g_signal_handler_disconnect (site, handler);
+    g_assert_cmpuint (changes, <=, 2);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (gtk_drop_down_get_model (site)),
+                                                 gtk_drop_down_get_selected (site)), ==, "SITE-A");
+    g_assert_cmpuint (cu_flags_window_get_n_shown (panel), >, 0);
+  }
 
   /* What a file chooser shown on the workspace folder does in the GUI process: read every
    * file's content type, which opens and sniffs workspace.sqlite and its -shm and -wal (no
