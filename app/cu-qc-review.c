@@ -65,6 +65,7 @@ struct _CuQcReview
   GArray *plot_points;      /* PlotPoint */
   gboolean image_ready;
   gboolean reloading;
+  gboolean writing;         /* a decision is being written */
 };
 
 G_DEFINE_FINAL_TYPE (CuQcReview, cu_qc_review, ADW_TYPE_WINDOW)
@@ -851,27 +852,61 @@ cu_qc_review_is_image_ready (CuQcReview *self)
 
 /* ---- actions -------------------------------------------------------------------------- */
 
-static void
-decide_action (GtkWidget *widget, const char *action_name, GVariant *param)
+/* The decision, read by the writer thread (its fields only) and by the callback. */
+typedef struct
 {
-  CuQcReview *self = CU_QC_REVIEW (widget);
+  CuQcReview       *self;      /* a reference, released on the UI thread */
+  char             *series_uid;
   CuQcDecisionState state;
+  char             *reason;
+} Decision;
+
+static void
+decision_free (Decision *d)
+{
+  g_object_unref (d->self);
+  g_free (d->series_uid);
+  g_free (d->reason);
+  g_free (d);
+}
+
+static gboolean
+write_decision (CuStore *store, gpointer data, GError **error)
+{
+  Decision *d = data;
+  return cu_store_qc_decide (store, d->series_uid, d->state, d->reason, error);
+}
+
+static void
+decided_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Decision *d = user_data;
+  g_autoptr (CuQcReview) self = g_object_ref (d->self);
   g_autoptr (GError) error = NULL;
-  const char *reason = gtk_editable_get_text (GTK_EDITABLE (self->reason_entry));
   g_autofree char *msg = NULL;
   g_autofree char *decided = NULL;
+  CuQcDecisionState state;
 
-  if (self->series_uid == NULL || !cu_qc_decision_from_string (g_variant_get_string (param, NULL), &state))
-    return;
-  if (!cu_store_qc_decide (self->store, self->series_uid, state, reason, &error))
+  self->writing = FALSE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "qc.decide", self->series_uid != NULL);
+  if (!cu_store_write_finish (CU_STORE (source), result, &error))
     {
+      decision_free (d);
+      if (self->store == NULL)
+        return;              /* the window was closed meanwhile */
       toast (self, error->message);
       if (g_error_matches (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID))
         gtk_widget_grab_focus (GTK_WIDGET (self->reason_entry));
       return;
     }
-  decided = g_strdup (self->series_uid);
-  gtk_editable_set_text (GTK_EDITABLE (self->reason_entry), "");
+  decided = g_strdup (d->series_uid);
+  state = d->state;
+  if (self->store != NULL
+      && g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->reason_entry)), d->reason) == 0)
+    gtk_editable_set_text (GTK_EDITABLE (self->reason_entry), "");
+  decision_free (d);
+  if (self->store == NULL)
+    return;
   /* TRANSLATORS: toast after a decision, e.g. "Rejected: #3 T2W axial" */
   {
     const CuQcSummary *s = find_summary (self, decided);
@@ -880,6 +915,8 @@ decide_action (GtkWidget *widget, const char *action_name, GVariant *param)
   }
   cu_qc_review_reload (self);
   toast (self, msg);
+  if (g_strcmp0 (self->series_uid, decided) != 0)
+    return;                  /* the user moved on while it was saved */
   /* next series not reviewed, after this one in list order */
   {
     gboolean after = FALSE;
@@ -895,6 +932,29 @@ decide_action (GtkWidget *widget, const char *action_name, GVariant *param)
           }
       }
   }
+}
+
+/* The decision is written off the UI thread: another process's transaction (an import, a
+ * check, curata-cli) can hold the workspace for seconds, and the window must not freeze. */
+static void
+decide_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuQcReview *self = CU_QC_REVIEW (widget);
+  CuQcDecisionState state;
+  const char *reason = gtk_editable_get_text (GTK_EDITABLE (self->reason_entry));
+  Decision *d;
+
+  if (self->series_uid == NULL || self->writing
+      || !cu_qc_decision_from_string (g_variant_get_string (param, NULL), &state))
+    return;
+  d = g_new0 (Decision, 1);
+  d->self = g_object_ref (self);
+  d->series_uid = g_strdup (self->series_uid);
+  d->state = state;
+  d->reason = g_strdup (reason != NULL ? reason : "");
+  self->writing = TRUE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "qc.decide", FALSE);
+  cu_store_write_async (self->store, write_decision, d, NULL, NULL, decided_cb, d);
 }
 
 static gboolean
@@ -973,7 +1033,7 @@ gboolean
 cu_qc_review_is_busy (CuQcReview *self)
 {
   g_return_val_if_fail (CU_IS_QC_REVIEW (self), FALSE);
-  return cu_qc_runner_is_running (self->runner) || !self->image_ready;
+  return cu_qc_runner_is_running (self->runner) || !self->image_ready || self->writing;
 }
 
 static void

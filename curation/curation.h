@@ -37,6 +37,7 @@
 #include "cu-qc-cohort.h"
 #include "cu-qc-protocol.h"
 #include "cu-store-qc.h"
+#include "cu-store-write.h"
 #include "cu-resample.h"
 #include "cu-rigid-transform.h"
 #include "cu-rigid-metric.h"

@@ -144,6 +144,7 @@ test_review (void)
 
   /* a rejection without a reason is refused and nothing is recorded */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.decide", "s", "rejected"));
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
   d = cu_store_qc_get_decision (store, selected, &error);
   g_assert_cmpint (d->state, ==, CU_QC_DECISION_NOT_REVIEWED);
   g_clear_pointer (&d, cu_qc_decision_free);
@@ -154,6 +155,7 @@ test_review (void)
   {
     g_autofree char *uid = g_strdup (selected);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.decide", "s", "ask-site"));
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
     d = cu_store_qc_get_decision (store, uid, &error);
     g_assert_cmpint (d->state, ==, CU_QC_DECISION_ASK_SITE);
     g_assert_cmpstr (d->reason, ==, "Motion in the lower slices");
@@ -166,6 +168,7 @@ test_review (void)
     /* accepting (no reason needed) opens it for annotation: the demo passed the gate */
     g_assert_true (cu_qc_review_select_series (review, uid));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.decide", "s", "accepted"));
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
     d = cu_store_qc_get_decision (store, uid, &error);
     g_assert_cmpint (d->state, ==, CU_QC_DECISION_ACCEPTED);
     g_assert_true (cu_window_can_annotate (window));
