@@ -94,8 +94,21 @@ plain (const char *text)
   return g_utf8_make_valid (text != NULL ? text : "", -1);
 }
 
+/* What a row of a study's history is about: "#3 t2_tse_tra" for a series of the catalog,
+ * else the object as stored. */
+static char *
+object_label (CuAuditWindow *self, const char *object)
+{
+  g_autoptr (CuSeriesRecord) rec = cu_store_get_series (self->store, object, NULL);
+
+  if (rec != NULL)
+    return g_strdup_printf ("#%d %s", rec->series_number,
+                            rec->series_description != NULL ? rec->series_description : "");
+  return plain (object);
+}
+
 static GtkWidget *
-row_new (CuAuditWindow *self, const CuAuditEntry *e)
+row_new (CuAuditWindow *self, const CuAuditEntry *e, gboolean altered)
 {
   GtkWidget *row = adw_action_row_new ();
   g_autofree char *when = local_time (e->time);
@@ -106,8 +119,8 @@ row_new (CuAuditWindow *self, const CuAuditEntry *e)
   /* In a study's history, say which series a row is about. */
   if (self->series_uid == NULL && e->object != NULL && g_strcmp0 (e->object, self->study_uid) != 0)
     {
-      g_autofree char *object = plain (e->object);
-      /* Translators: an audited action and what it was about (a series UID, a file) */
+      g_autofree char *object = object_label (self, e->object);
+      /* Translators: an audited action and what it was about (a series, a file) */
       title = g_strdup_printf (_("%s — %s"), action_label (e->action), object);
     }
   else
@@ -134,6 +147,16 @@ row_new (CuAuditWindow *self, const CuAuditEntry *e)
     gtk_widget_add_css_class (label, "numeric");
     adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
   }
+  /* the row where the chain breaks */
+  if (altered)
+    {
+      GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
+
+      gtk_widget_add_css_class (icon, "error");
+      gtk_widget_set_tooltip_text (icon, _("The audit trail was altered here"));
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+      gtk_widget_add_css_class (row, "audit-altered");
+    }
   return row;
 }
 
@@ -184,7 +207,11 @@ cu_audit_window_reload (CuAuditWindow *self)
     }
 
   for (guint i = 0; i < rows->len; i++)
-    gtk_list_box_append (self->list_box, row_new (self, rows->pdata[i]));
+    {
+      const CuAuditEntry *e = rows->pdata[i];
+      gtk_list_box_append (self->list_box,
+                           row_new (self, e, check->state != CU_AUDIT_INTACT && e->id == check->row));
+    }
   self->n_rows = rows->len;
 
   self->state = check->state;

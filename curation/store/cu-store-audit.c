@@ -253,7 +253,8 @@ reason_of (const char *detail)
       const char *name = i == 0 ? "reason" : "comment";
       JsonNode *member = json_object_get_member (o, name);
       if (member != NULL && JSON_NODE_HOLDS_VALUE (member)
-          && json_node_get_value_type (member) == G_TYPE_STRING)
+          && json_node_get_value_type (member) == G_TYPE_STRING
+          && *json_node_get_string (member) != '\0')
         return g_strdup (json_node_get_string (member));
     }
   return NULL;

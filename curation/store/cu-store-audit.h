@@ -27,7 +27,7 @@ typedef struct
   char *action;     /* stable id: "qc-decision", "deid-override", "import" … */
   char *object;     /* a UID, a path, or NULL */
   char *detail;     /* as stored (often JSON), or NULL */
-  char *reason;     /* the "reason" (or "comment") of a JSON detail, or NULL */
+  char *reason;     /* the non-empty "reason" (or "comment") of a JSON detail, or NULL */
   char *hash;       /* lowercase hex SHA-256, or NULL for a row added outside Curata */
 } CuAuditEntry;
 

@@ -5,6 +5,8 @@
  * window's win.study-history and win.series-history open the history window, which lists the
  * audited rows (who, when, what, why) and says the trail is intact. After one row's reason is
  * changed with plain SQL, refreshing the window says "Audit trail altered at row N".
+ *
+ * CU_TEST_SHOT_DIR=DIR saves pictures of the window (audit-*.png).
  */
 #include "config.h"
 
@@ -47,6 +49,37 @@ row_texts (CuAuditWindow *win)
     g_string_append_printf (s, "%s | %s\n", adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)),
                             adw_action_row_get_subtitle (ADW_ACTION_ROW (row)));
   return g_string_free (s, FALSE);
+}
+
+/* A picture of a window for the record, when CU_TEST_SHOT_DIR is set. */
+static void
+shot (GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("CU_TEST_SHOT_DIR");
+  g_autoptr (GdkPaintable) paintable = NULL;
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return;
+  paintable = gtk_widget_paintable_new (widget);
+  for (int attempt = 0; attempt < 100 && node == NULL; attempt++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+      gtk_widget_queue_draw (widget);
+      app_test_drain ();
+      g_usleep (30 * 1000);
+      app_test_drain ();
+      gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget),
+                              gtk_widget_get_height (widget));
+      node = gtk_snapshot_free_to_node (snapshot);
+    }
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
 static CuAuditWindow *
@@ -115,7 +148,12 @@ test_history (void)
   g_assert_nonnull (strstr (texts, REASON_OVERRIDE));
   g_assert_nonnull (strstr (texts, REASON_REJECT));
   g_assert_nonnull (strstr (texts, "Quarantine overridden"));
+  /* a decision is about the series, named as the browser names it */
+  g_assert_nonnull (strstr (texts, "Quality decision — #201"));
+  /* the acceptance was given no reason: no empty "Why" */
+  g_assert_null (strstr (texts, "Why: \n"));
   g_assert_nonnull (strstr (texts, g_get_user_name ()));
+  shot (GTK_WIDGET (history), "audit-study.png");
   gtk_window_destroy (GTK_WINDOW (history));
   app_test_drain ();
 
@@ -151,8 +189,17 @@ test_history (void)
                                                                 "status_label"));
     g_assert_cmpstr (gtk_label_get_text (label), ==, expected);
   }
-  /* the rows are still listed, as they now read */
+  /* the rows are still listed, as they now read, and the altered one is marked */
   g_assert_cmpuint (count_rows (history), ==, 2);
+  {
+    GtkListBox *list = GTK_LIST_BOX (gtk_widget_get_template_child (GTK_WIDGET (history), CU_TYPE_AUDIT_WINDOW,
+                                                                    "list_box"));
+    g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 0)),
+                                             "audit-altered"));
+    g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 1)),
+                                              "audit-altered"));
+  }
+  shot (GTK_WIDGET (history), "audit-series-altered.png");
 
   gtk_window_destroy (GTK_WINDOW (history));
   gtk_window_destroy (GTK_WINDOW (window));
