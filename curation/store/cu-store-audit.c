@@ -643,14 +643,64 @@ cu_store_audit_add_head_json (CuStore *self, JsonBuilder *b, GError **error)
   return TRUE;
 }
 
+/* A manifest is a few kilobytes of shallow JSON. The parser recurses once per nesting level,
+ * so a hostile file nested deeply enough overflows the stack: refuse it before parsing. */
+#define MANIFEST_MAX_BYTES (16 * 1024 * 1024)
+#define MANIFEST_MAX_DEPTH 64
+
+static gboolean
+nesting_within (const char *text, gsize len, guint max_depth)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > max_depth)
+            return FALSE;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
 gboolean
 cu_audit_head_from_manifest (const char *path, gint64 *head_id, char **head_hash, GError **error)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GMappedFile) file = NULL;
   JsonNode *root, *head, *row, *hash;
+  const char *text;
   JsonObject *o;
+  gsize len;
 
-  if (!json_parser_load_from_file (parser, path, error))
+  file = g_mapped_file_new (path, FALSE, error);
+  if (file == NULL)
+    return FALSE;
+  text = g_mapped_file_get_contents (file);
+  len = g_mapped_file_get_length (file);
+  if (len > MANIFEST_MAX_BYTES || !nesting_within (text != NULL ? text : "", len, MANIFEST_MAX_DEPTH))
+    {
+      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID,
+                   _("%s is not a manifest written by Curata (too large or too deeply nested)"),
+                   path);
+      return FALSE;
+    }
+  if (!json_parser_load_from_data (parser, text != NULL ? text : "", (gssize) len, error))
     {
       g_prefix_error (error, "%s: ", path);
       return FALSE;

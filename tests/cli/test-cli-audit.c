@@ -539,6 +539,22 @@ test_rewritten_history (Fixture *f, gconstpointer data)
     g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->ws, "audit", "verify", "--against", csv, NULL), ==, 2);
     g_assert_nonnull (strstr (err, "not-a-manifest.json"));
   }
+  /* nor is a hostile one nested 100 000 levels deep (it used to overflow the parser's stack) */
+  {
+    g_autofree char *err = NULL;
+    g_autofree char *deep = g_build_filename (f->tmp, "deep-manifest.json", NULL);
+    GString *text = g_string_new ("{\"audit_head\": ");
+
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (text, '[');
+    for (guint i = 0; i < 100000; i++)
+      g_string_append_c (text, ']');
+    g_string_append_c (text, '}');
+    g_assert_true (g_file_set_contents (deep, text->str, (gssize) text->len, NULL));
+    g_string_free (text, TRUE);
+    g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->ws, "audit", "verify", "--against", deep, NULL), ==, 2);
+    g_assert_nonnull (strstr (err, "deep-manifest.json"));
+  }
 }
 
 /* Two processes append at once, each in its own transactions: one linear chain. They start
