@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "cu-audit-window.h"
+#include "cu-browser-item.h"
 #include "cu-window.h"
 #include "app-test-util.h"
 #include "curation-test-util.h"
@@ -82,6 +83,80 @@ shot (GtkWidget *widget, const char *name)
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
+/* The browser's row (its tree expander) of the item of kind with key. */
+static GtkWidget *
+find_row (GtkWidget *widget, CuBrowserItemKind kind, const char *key)
+{
+  if (GTK_IS_TREE_EXPANDER (widget))
+    {
+      GtkTreeListRow *row = gtk_tree_expander_get_list_row (GTK_TREE_EXPANDER (widget));
+      g_autoptr (CuBrowserItem) item = row ? gtk_tree_list_row_get_item (row) : NULL;
+
+      if (item != NULL && cu_browser_item_get_kind (item) == kind
+          && g_strcmp0 (cu_browser_item_get_key (item), key) == 0)
+        return widget;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_row (c, kind, key);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Right-click a row and return the target of the item naming action in its menu (sections
+ * included), or NULL when the menu has no such item. */
+static char *
+menu_target (GMenuModel *menu, const char *action)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (menu); i++)
+    {
+      g_autoptr (GVariant) name = g_menu_model_get_item_attribute_value (menu, i, G_MENU_ATTRIBUTE_ACTION,
+                                                                         G_VARIANT_TYPE_STRING);
+      g_autoptr (GMenuModel) section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+
+      if (name != NULL && strcmp (g_variant_get_string (name, NULL), action) == 0)
+        {
+          g_autoptr (GVariant) target = g_menu_model_get_item_attribute_value (menu, i, G_MENU_ATTRIBUTE_TARGET,
+                                                                               G_VARIANT_TYPE_STRING);
+          return target != NULL ? g_variant_dup_string (target, NULL) : NULL;
+        }
+      if (section != NULL)
+        {
+          char *found = menu_target (section, action);
+          if (found != NULL)
+            return found;
+        }
+    }
+  return NULL;
+}
+
+static char *
+context_menu_target (GtkWidget *row, const char *action)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (row);
+  GtkWidget *popover = NULL;
+  char *target;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GtkEventController) c = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_GESTURE_CLICK (c) && gtk_gesture_single_get_button (GTK_GESTURE_SINGLE (c)) == GDK_BUTTON_SECONDARY)
+        g_signal_emit_by_name (c, "pressed", 1, 20.0, 10.0);
+    }
+  app_test_drain ();
+  for (GtkWidget *c = gtk_widget_get_first_child (row); c != NULL; c = gtk_widget_get_next_sibling (c))
+    if (GTK_IS_POPOVER_MENU (c))
+      popover = c;
+  g_assert_nonnull (popover);
+  target = menu_target (gtk_popover_menu_get_menu_model (GTK_POPOVER_MENU (popover)), action);
+  gtk_popover_popdown (GTK_POPOVER (popover));
+  app_test_drain ();
+  return target;
+}
+
 static CuAuditWindow *
 open_history (CuWindow *window, const char *action, const char *uid)
 {
@@ -137,6 +212,29 @@ test_history (void)
   window = cu_window_new (NULL, store);
   gtk_window_present (GTK_WINDOW (window));
   app_test_drain ();
+
+  /* the browser's context menus offer the histories: the study's on the study, both on a series */
+  {
+    GtkWidget *browser = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW,
+                                                                    "browser"));
+    GtkWidget *study_row = find_row (browser, CU_BROWSER_ITEM_STUDY, study_uid);
+    GtkWidget *series_row;
+    g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL;
+
+    g_assert_nonnull (study_row);
+    t1 = context_menu_target (study_row, "win.study-history");
+    t2 = context_menu_target (study_row, "win.series-history");
+    g_assert_cmpstr (t1, ==, study_uid);
+    g_assert_null (t2);
+    gtk_tree_list_row_set_expanded (gtk_tree_expander_get_list_row (GTK_TREE_EXPANDER (study_row)), TRUE);
+    app_test_drain ();
+    series_row = find_row (browser, CU_BROWSER_ITEM_SERIES, series_uid);
+    g_assert_nonnull (series_row);
+    t3 = context_menu_target (series_row, "win.study-history");
+    t4 = context_menu_target (series_row, "win.series-history");
+    g_assert_cmpstr (t3, ==, study_uid);
+    g_assert_cmpstr (t4, ==, series_uid);
+  }
 
   /* the study's history: every row about the study and its series, the trail intact */
   history = open_history (window, "win.study-history", study_uid);
