@@ -28,7 +28,7 @@
 #define PHI_SERIES "mr/philips_fmri_epi"
 #define REASON_REJECT "Slices 3-5 motion-corrupted; ask for a repeat"
 #define REASON_OVERRIDE "Phantom scan; identifiers are fake and approved for the project"
-#define N_CONCURRENT 300
+#define N_CONCURRENT 200
 
 static const char clinical_csv[] =
   "person_id,sex,birth_year,cancer_type,diagnosis_date,psa_ng_ml,psa_date,gleason_primary,"
