@@ -90,6 +90,24 @@ context_pressed_cb (GtkGestureClick *gesture, int n_press, double x, double y,
   g_menu_item_set_action_and_target_value (export_item, "win.export-anonymized",
                                            g_variant_new_string (study_uid));
   g_menu_append_item (menu, export_item);
+  /* the history of the study, and of the series when the click was on one */
+  {
+    g_autoptr (GMenu) history = g_menu_new ();
+    g_autoptr (GMenuItem) study_item = g_menu_item_new (_("Study _History"), NULL);
+
+    g_menu_item_set_action_and_target_value (study_item, "win.study-history",
+                                             g_variant_new_string (study_uid));
+    g_menu_append_item (history, study_item);
+    if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_SERIES)
+      {
+        g_autoptr (GMenuItem) series_item = g_menu_item_new (_("_Series History"), NULL);
+
+        g_menu_item_set_action_and_target_value (series_item, "win.series-history",
+                                                 g_variant_new_string (cu_browser_item_get_key (item)));
+        g_menu_append_item (history, series_item);
+      }
+    g_menu_append_section (menu, NULL, G_MENU_MODEL (history));
+  }
   /* retiring the study (superseded by its fixed copy, removed from the catalog) */
   {
     CuStore *store = CU_STUDY_BROWSER (browser)->store;

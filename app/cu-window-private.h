@@ -105,6 +105,8 @@ void     _cu_window_class_init_flags    (GtkWidgetClass *widget_class);
 CuFlagsWindow *_cu_window_show_flags    (CuWindow *self, const char *person_id);
 /* Flags or clinical data changed: refresh the browser's per-patient flag badges. */
 void     _cu_window_flags_changed       (CuWindow *self);
+/* The audit trail (cu-window-audit.c): win.study-history, win.series-history. */
+void     _cu_window_audit_class_init    (GtkWidgetClass *widget_class);
 /* The quality gate (cu-window-qc.c): win.qc-review, win.cancel-qc; QC of the series not yet
  * checked, in the background with its own progress bar (after every import). */
 void     _cu_window_qc_class_init       (GtkWidgetClass *widget_class);

@@ -12,6 +12,7 @@
 #include "cu-dicom-pixels.h"
 #include "cu-series-plan.h"
 #include "cu-store.h"
+#include "cu-store-audit.h"
 #include "cu-derived-series.h"
 #include "cu-demo.h"
 #include "cu-deid-profile.h"

@@ -47,6 +47,7 @@ int          cu_cli_protocol      (CuCli *cli, int argc, char **argv);
 int          cu_cli_register      (CuCli *cli, int argc, char **argv);
 int          cu_cli_motion_correct (CuCli *cli, int argc, char **argv);
 int          cu_cli_seg           (CuCli *cli, int argc, char **argv);
+int          cu_cli_audit         (CuCli *cli, int argc, char **argv);
 
 /* A GOptionContext for a command, with translation domain and help set up. */
 GOptionContext *cu_cli_option_context (const char *command, const char *parameters,

@@ -56,6 +56,8 @@ static const CuCliCommand commands[] = {
     N_("Register a series rigidly onto another of the same study (new derived series)") },
   { "motion-correct", cu_cli_motion_correct,
     N_("Correct the motion between the volumes of a 4D series (new derived series)") },
+  { "audit", cu_cli_audit,
+    N_("The audit trail: verify its hash chain, list it, export it (who, when, what, why)") },
   { "seg", cu_cli_seg,
     N_("Segmentations: edit, measure, export (DICOM SEG, NIfTI), import, agreement, adjudication") },
 };

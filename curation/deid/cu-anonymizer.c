@@ -27,6 +27,7 @@
 #include "cu-dicom-header.h"
 #include "cu-dicom-walk.h"
 #include "cu-dicom-writer.h"
+#include "cu-store-audit.h"
 
 typedef struct
 {
@@ -710,6 +711,47 @@ gate_allows (CuStore *store, const char *study_uid, char **reason)
   return FALSE;
 }
 
+/* The export's manifest, with the audit trail's head after the export's own audit row. */
+static gboolean
+write_export_manifest (CuStore *store, const char *out_dir, const CuAnonymizeReport *report,
+                       GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *created = g_date_time_format_iso8601 (now);
+  g_autofree char *options = cu_deid_options_to_string (CU_ANONYMIZER_OPTIONS);
+  g_autofree char *path = g_build_filename (out_dir, CU_ANONYMIZER_MANIFEST, NULL);
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, "curata-anonymized-export");
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "created_at");
+  json_builder_add_string_value (b, created);
+  json_builder_set_member_name (b, "created_by");
+  json_builder_add_string_value (b, g_get_user_name ());
+  json_builder_set_member_name (b, "options");
+  json_builder_add_string_value (b, options);
+  json_builder_set_member_name (b, "studies");
+  json_builder_add_int_value (b, report->n_studies);
+  json_builder_set_member_name (b, "patients");
+  json_builder_add_int_value (b, report->n_patients);
+  json_builder_set_member_name (b, "files");
+  json_builder_add_int_value (b, report->n_files);
+  if (!cu_store_audit_add_head_json (store, b, error))
+    return FALSE;
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_root (gen, root);
+  text = json_generator_to_data (gen, NULL);
+  return g_file_set_contents (path, text, -1, error);
+}
+
 CuAnonymizeReport *
 cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *const *studies,
                             const char *out_dir, CuProgress *progress, GCancellable *cancellable,
@@ -832,6 +874,8 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
                             "\"failed\": %u}", report->n_studies, report->n_patients,
                             report->n_files, report->held->len, report->failed->len);
   if (!cu_store_audit (store, "anonymize-export", out_dir, detail, error))
+    return NULL;
+  if (report->n_files > 0 && !write_export_manifest (store, out_dir, report, error))
     return NULL;
   return g_steal_pointer (&report);
 }

@@ -32,6 +32,10 @@ G_BEGIN_DECLS
 #define CU_ANONYMIZER_OPTIONS CU_DEID_OPTIONS_EXPORT
 /* The pattern of the new patient identifiers (a GRegex), for checking the exported set. */
 #define CU_ANONYMIZER_PSEUDONYM_PATTERN "^ANON-[0-9A-F]{16}$"
+/* Written at the top of an export folder that received files: what was exported (counts,
+ * never an identifier) and the head of the workspace's audit trail at that moment
+ * (cu-store-audit.h), so that history rewritten after the hand-off shows. */
+#define CU_ANONYMIZER_MANIFEST "export-manifest.json"
 /* The offset range, in days (see above). */
 #define CU_ANONYMIZER_MIN_OFFSET_DAYS 365
 #define CU_ANONYMIZER_MAX_OFFSET_DAYS 3650
@@ -92,7 +96,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuAnonymizeReport, cu_anonymize_report_free)
  * prefixes (NULL or empty: every study). A study exports only when its pseudonymization gate
  * lets it (passed, or overridden with a reason); others are listed in report->held. A file
  * that cannot be rewritten goes to report->failed, the rest continues. Records
- * "anonymize-export" in the audit log (output folder and counts; never an identifier).
+ * "anonymize-export" in the audit log (output folder and counts; never an identifier), then
+ * writes CU_ANONYMIZER_MANIFEST when files were written.
  * Returns NULL on an unknown or ambiguous study (CU_STORE_ERROR_NOT_FOUND/_AMBIGUOUS), a
  * workspace error or cancellation. */
 CuAnonymizeReport *cu_anonymizer_export_store (CuAnonymizer      *self,

@@ -23,6 +23,7 @@
 #include "cu-flags-private.h"
 #include "cu-translation.h"
 #include "cu-store-private.h"
+#include "cu-store-audit.h"
 
 #define BUNDLE_FORMAT "curata-flag-bundle"
 #define BUNDLE_VERSION 1
@@ -570,6 +571,10 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, co
   json_builder_end_object (b);
   STR ("checksum", checksum);
 #undef STR
+  /* The audit trail's head as it was when the bundle left: history rewritten afterwards no
+   * longer contains it (curata-cli audit verify --against). */
+  if (!cu_store_audit_add_head_json (store, b, error))
+    return NULL;
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   {

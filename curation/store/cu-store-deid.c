@@ -489,22 +489,9 @@ cu_store_override_study (CuStore *self, const char *study_uid, const char *reaso
   detail = json_generator_to_data (gen, NULL);
   /* written here rather than by cu_store_audit, so that the gate and the log carry the
    * same time */
-  stmt = _cu_store_prepare (self->db,
-                            "INSERT INTO audit_log (time, user, action, object, detail)"
-                            " VALUES (?1, ?2, 'deid-override', ?3, ?4)",
-                            error);
-  if (stmt == NULL)
+  if (!_cu_store_audit_append (self->db, now, g_get_user_name (), "deid-override", study_uid,
+                               detail, error))
     goto fail;
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, g_get_user_name (), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, study_uid, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, detail, -1, SQLITE_STATIC);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      _cu_store_set_db_error (self->db, error, _("Writing the audit log failed"));
-      goto fail;
-    }
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
   if (!_cu_store_exec (self->db, "COMMIT", error))
     goto fail;

@@ -373,15 +373,30 @@ static const char migration_8[] =
   "  n_files INTEGER NOT NULL,"
   "  classified_at TEXT NOT NULL);";
 
-static const char *const migrations[] = {
-  migration_1,
-  migration_2,
-  migration_3,
-  migration_4,
-  migration_5,
-  migration_6,
-  migration_7,
-  migration_8,
+/* Version 9: the tamper-evident audit log (cu-store-audit.c). Every row carries a SHA-256
+ * hash chained to the row before it. The rows already there are hashed as they are found and
+ * an "audit-chain-start" row says how many: the chain proves that nothing was edited after
+ * this migration, not before it. */
+static const char migration_9[] =
+  "ALTER TABLE audit_log ADD COLUMN hash TEXT;";
+
+/* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
+typedef struct
+{
+  const char *sql;
+  gboolean (*run) (sqlite3 *db, GError **error);
+} Migration;
+
+static const Migration migrations[] = {
+  { migration_1, NULL },
+  { migration_2, NULL },
+  { migration_3, NULL },
+  { migration_4, NULL },
+  { migration_5, NULL },
+  { migration_6, NULL },
+  { migration_7, NULL },
+  { migration_8, NULL },
+  { migration_9, _cu_store_audit_seal },
 };
 
 int
@@ -412,6 +427,12 @@ read_user_version (sqlite3 *db, GError **error)
 int
 _cu_store_migrate (sqlite3 *db, GError **error)
 {
+  return _cu_store_migrate_to (db, _cu_store_latest_version (), error);
+}
+
+int
+_cu_store_migrate_to (sqlite3 *db, int target, GError **error)
+{
   int version = read_user_version (db, error);
   int latest = _cu_store_latest_version ();
 
@@ -425,7 +446,9 @@ _cu_store_migrate (sqlite3 *db, GError **error)
       return -1;
     }
 
-  for (; version < latest; version++)
+  g_return_val_if_fail (target <= latest, -1);
+
+  for (; version < target; version++)
     {
       g_autofree char *set_version = NULL;
 
@@ -454,7 +477,9 @@ _cu_store_migrate (sqlite3 *db, GError **error)
           }
       }
 
-      if (!_cu_store_exec (db, migrations[version], error))
+      if (!_cu_store_exec (db, migrations[version].sql, error))
+        goto fail;
+      if (migrations[version].run != NULL && !migrations[version].run (db, error))
         goto fail;
       set_version = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
       if (!_cu_store_exec (db, set_version, error))

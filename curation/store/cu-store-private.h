@@ -43,6 +43,24 @@ char     *_cu_store_resolve_uid   (CuStore *self, gboolean study, const char *ui
 int       _cu_store_migrate       (sqlite3 *db, GError **error);
 /* The schema version this build writes. */
 int       _cu_store_latest_version (void);
+/* Bring the schema to version target (<= the latest) and stop there: for tests that build a
+ * workspace as an older Curata left it. */
+int       _cu_store_migrate_to    (sqlite3 *db, int target, GError **error);
+
+/* ---- The audit chain (cu-store-audit.c) ---- */
+
+/* SHA-256 (lowercase hex) of one audit row chained to prev_hash (NULL for the first row). */
+char     *_cu_audit_row_hash      (gint64 id, const char *time, const char *user,
+                                   const char *action, const char *object, const char *detail,
+                                   const char *prev_hash);
+/* Append one row with its hash. Only inside a transaction (the caller's, which the row
+ * commits or rolls back with); the row takes the write lock before the previous hash is
+ * read, so concurrent writers keep one linear chain. */
+gboolean  _cu_store_audit_append  (sqlite3 *db, const char *time, const char *user,
+                                   const char *action, const char *object, const char *detail,
+                                   GError **error);
+/* Hash every existing row in id order, then append an "audit-chain-start" row (migration). */
+gboolean  _cu_store_audit_seal    (sqlite3 *db, GError **error);
 
 /* ISO-8601 UTC timestamp with milliseconds, e.g. "2026-11-25T18:49:12.123Z". */
 char     *_cu_store_now_iso8601   (void);

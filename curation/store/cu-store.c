@@ -394,27 +394,27 @@ cu_store_audit (CuStore *self, const char *action, const char *object, const cha
                 GError **error)
 {
   g_autofree char *now = NULL;
-  sqlite3_stmt *stmt;
-  gboolean ok;
+  gboolean own_transaction;
 
   g_return_val_if_fail (CU_IS_STORE (self), FALSE);
   g_return_val_if_fail (action != NULL, FALSE);
 
-  stmt = _cu_store_prepare (self->db,
-                            "INSERT INTO audit_log (time, user, action, object, detail)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5)",
-                            error);
-  if (stmt == NULL)
+  /* Inside the caller's transaction the row commits with the change it records; alone it
+   * takes the write lock first (IMMEDIATE), as the chain needs. */
+  own_transaction = sqlite3_get_autocommit (self->db);
+  if (own_transaction && !_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
   now = _cu_store_now_iso8601 ();
-  sqlite3_bind_text (stmt, 1, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, g_get_user_name (), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, action, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, object, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, detail, -1, SQLITE_STATIC);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  if (!ok)
-    _cu_store_set_db_error (self->db, error, _("Writing the audit log failed"));
-  sqlite3_finalize (stmt);
-  return ok;
+  if (!_cu_store_audit_append (self->db, now, g_get_user_name (), action, object, detail, error))
+    {
+      if (own_transaction)
+        _cu_store_exec (self->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  if (own_transaction && !_cu_store_exec (self->db, "COMMIT", error))
+    {
+      _cu_store_exec (self->db, "ROLLBACK", NULL);
+      return FALSE;
+    }
+  return TRUE;
 }

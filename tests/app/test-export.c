@@ -19,7 +19,7 @@
 
 #define PHI_FILE "single/CT_small.dcm"
 
-/* Regular files below path, recursively. */
+/* Regular files below path, recursively, but the export's manifest. */
 static void
 list_files (const char *path, GPtrArray *out)
 {
@@ -30,6 +30,8 @@ list_files (const char *path, GPtrArray *out)
     {
       g_autofree char *child = g_build_filename (path, name, NULL);
 
+      if (strcmp (name, CU_ANONYMIZER_MANIFEST) == 0)
+        continue;
       if (g_file_test (child, G_FILE_TEST_IS_DIR))
         list_files (child, out);
       else
@@ -222,6 +224,22 @@ test_export_through_action (void)
   g_assert_cmpuint (report->n_files, ==, demo_files->len);
   list_files (out_dir, written);
   g_assert_cmpuint (written->len, ==, demo_files->len);
+  /* the manifest records the audit trail's head, which is the export's own row */
+  {
+    g_autofree char *manifest = g_build_filename (out_dir, CU_ANONYMIZER_MANIFEST, NULL);
+    g_autofree char *hash = NULL;
+    g_autoptr (GPtrArray) exports = NULL;
+    CuAuditFilter filter = { .action = "anonymize-export" };
+    gint64 head = 0;
+
+    g_assert_true (cu_audit_head_from_manifest (manifest, &head, &hash, &error));
+    g_assert_no_error (error);
+    exports = cu_store_audit_list (cu_window_get_store (window), &filter, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (exports->len, ==, 1);
+    g_assert_cmpint (head, ==, ((CuAuditEntry *) exports->pdata[0])->id);
+    g_assert_cmpstr (hash, ==, ((CuAuditEntry *) exports->pdata[0])->hash);
+  }
   for (guint i = 0; i < written->len; i++)
     {
       g_autoptr (CuDicomHeader) h = cu_dicom_header_read (written->pdata[i], &error);

@@ -609,6 +609,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE segmentation;"
                                  " DROP TABLE study_superseded;"
                                  " DROP TABLE series_class;"
+                                 " ALTER TABLE audit_log DROP COLUMN hash;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
@@ -624,6 +625,14 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
   g_assert_false (cu_store_study_can_annotate (f->store, ((CuStudyGate *) gates->pdata[0])->study_uid));
   g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM instance_pseudonym"), ==,
                    query_int (f->store, "SELECT count(*) FROM instance"));
+  /* the import's audit rows were sealed by the migration */
+  {
+    g_autoptr(CuAuditCheck) check = cu_store_audit_verify (f->store, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (check->state, ==, CU_AUDIT_INTACT);
+    g_assert_cmpint (query_int (f->store, "SELECT count(*) FROM audit_log WHERE action = 'audit-chain-start'"),
+                     ==, 1);
+  }
 
   /* checking the catalogued files decides */
   g_assert_true (cu_store_deid_recheck (f->store, NULL, NULL, NULL, &error));
