@@ -647,7 +647,7 @@ is_writing (const char *series_uid)
 /* The writer's lock: created, then held (blocking: a sweeper that opened the fresh file first
  * lets go at once). -1 with error when the file cannot be made. */
 static int
-take_writer_lock (const char *lock_path, GError **error)
+take_writer_lock (const char *lock_path, const char *workspace, GError **error)
 {
   int fd = g_open (lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
@@ -658,7 +658,7 @@ take_writer_lock (const char *lock_path, GError **error)
       if (fd >= 0)
         close (fd);
       if (saved == ENOSPC || saved == EDQUOT)
-        _cu_store_set_disk_full_error (error, _("Cannot write the derived series"), lock_path);
+        _cu_store_set_disk_full_error (error, _("Cannot write the derived series"), workspace);
       else
         g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("Cannot create %s: %s"),
                      lock_path, g_strerror (saved));
@@ -958,7 +958,7 @@ cu_store_write_derived_series (CuStore                   *self,
   lock_path = g_strconcat (final_dir, LOCK_SUFFIX, NULL);
   set_writing (series_uid, TRUE);
   if (g_mkdir_with_parents (derived_dir, 0755) != 0
-      || (lock_fd = take_writer_lock (lock_path, error)) < 0
+      || (lock_fd = take_writer_lock (lock_path, cu_store_get_path (self), error)) < 0
       || g_mkdir_with_parents (partial_dir, 0755) != 0)
     {
       int saved = errno;
@@ -968,7 +968,8 @@ cu_store_write_derived_series (CuStore                   *self,
           const char *folder = lock_fd >= 0 ? partial_dir : derived_dir;
 
           if (saved == ENOSPC || saved == EDQUOT)
-            _cu_store_set_disk_full_error (error, _("Cannot write the derived series"), folder);
+            _cu_store_set_disk_full_error (error, _("Cannot write the derived series"),
+                                           cu_store_get_path (self));
           else
             g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("Cannot create folder %s: %s"),
                          folder, g_strerror (saved));
@@ -998,7 +999,8 @@ cu_store_write_derived_series (CuStore                   *self,
         if (!cu_dicom_dataset_write_file (ds, path, &write_error))
           {
             if (_cu_store_error_is_disk_full (write_error))
-              _cu_store_set_disk_full_error (error, _("Cannot write the derived series"), path);
+              _cu_store_set_disk_full_error (error, _("Cannot write the derived series"),
+                                             cu_store_get_path (self));
             else
               g_propagate_error (error, g_steal_pointer (&write_error));
             goto fail;

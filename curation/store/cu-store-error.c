@@ -38,20 +38,34 @@ db_disk_full (sqlite3 *db, int code)
   return (code == SQLITE_IOERR || code == SQLITE_CANTOPEN) && (sys == ENOSPC || sys == EDQUOT);
 }
 
+/* doing: what failed, or NULL for a statement run by _cu_store_exec. */
 static void
 set_error (sqlite3 *db, int code, GError **error, const char *doing, const char *msg)
 {
   if (db_disk_full (db, code))
     {
       g_autofree char *folder = db_folder (db);
-      _cu_store_set_disk_full_error (error, doing, folder);
+
+      if (doing != NULL)
+        _cu_store_set_disk_full_error (error, doing, folder);
+      else
+        g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DISK_FULL,
+                     _("The disk holding the workspace is full (%s)"), folder);
     }
   /* SQLITE_BUSY/LOCKED deserve a hint: another Curata (or a crashed one) holds the lock. */
   else if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
-    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DATABASE,
-                 _("%s: the workspace is locked by another program (%s)"), doing, msg);
-  else
+    {
+      if (doing != NULL)
+        g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DATABASE,
+                     _("%s: the workspace is locked by another program (%s)"), doing, msg);
+      else
+        g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DATABASE,
+                     _("The workspace is locked by another program (%s)"), msg);
+    }
+  else if (doing != NULL)
     g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DATABASE, _("%s: %s"), doing, msg);
+  else
+    g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DATABASE, _("Database error: %s"), msg);
 }
 
 void
@@ -93,7 +107,7 @@ _cu_store_exec (sqlite3 *db, const char *sql, GError **error)
 
   if (rc != SQLITE_OK)
     {
-      set_error (db, sqlite3_extended_errcode (db), error, _("Database error"),
+      set_error (db, sqlite3_extended_errcode (db), error, NULL,
                  errmsg != NULL ? errmsg : sqlite3_errmsg (db));
       sqlite3_free (errmsg);
       return FALSE;

@@ -118,7 +118,8 @@ cu_store_open (const char *dir, GError **error)
                        "PRAGMA foreign_keys = ON;",
                        error))
     {
-      g_prefix_error (error, _("Cannot open the workspace database %s: "), self->db_path);
+      if (!g_error_matches (*error, CU_STORE_ERROR, CU_STORE_ERROR_DISK_FULL))
+        g_prefix_error (error, _("Cannot open the workspace database %s: "), self->db_path);
       return NULL;
     }
 

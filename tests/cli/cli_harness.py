@@ -83,7 +83,7 @@ def integrity(ws):
 # Columns that differ between two equal runs: row ids and references by row id, when and by
 # whom, and the file times of the workspace's own files.
 VOLATILE = {"id", "time", "user", "imported_at", "last_attempt", "mtime", "mtime_nsec",
-            "classified_at", "created", "applied", "exported", "rowid", "version"}
+            "classified_at", "created", "applied", "exported", "rowid"}
 SKIPPED_TABLES = {"audit_log", "sqlite_sequence", "sqlite_stat1"}
 
 
@@ -97,11 +97,12 @@ def pixel_hash(path):
     return hashlib.sha256(ds.PixelData).hexdigest()[:16]
 
 
-def dump(ws, tables=None):
+def dump(ws, tables=None, latest_only=True):
     """{table: sorted rows} without volatile columns. Derived series (random UIDs) are
     renamed DERIVED-n after their method, source and parameters, their instances by number,
     and their files stand for their pixel data's hash. Segmentations: the latest version of
-    each reader's map only (a rerun after a kill saves more versions of the same map)."""
+    each reader's map only (a rerun after a kill saves more versions of the same map), unless
+    latest_only is False."""
     con = connect(ws)
     real_ws = os.path.realpath(ws)
     try:
@@ -137,9 +138,10 @@ def dump(ws, tables=None):
             if t in SKIPPED_TABLES or (tables is not None and t not in tables):
                 continue
             cols = [r[1] for r in con.execute(f"PRAGMA table_info({t})")]
-            keep = [c for c in cols if not volatile(c)]
+            keep = [c for c in cols if not volatile(c)
+                    and not (t == "segmentation" and latest_only and c == "version")]
             sql = f"SELECT {', '.join(keep)} FROM {t}"
-            if t == "segmentation":
+            if t == "segmentation" and latest_only:
                 sql += (" s WHERE version = (SELECT max (version) FROM segmentation o"
                         " WHERE o.series_uid = s.series_uid AND o.reader = s.reader)")
             rows = []
