@@ -742,6 +742,7 @@ sweep_leftovers (CuStore *self, const char *derived_dir, GError **error)
   g_autoptr(GHashTable) uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) leftovers = g_ptr_array_new_with_free_func (leftover_free);
+  g_autoptr(CuStoreDeid) deid = NULL;
   GHashTableIter iter;
   gpointer key;
   const char *name;
@@ -830,6 +831,23 @@ sweep_leftovers (CuStore *self, const char *derived_dir, GError **error)
 
       if (!l->catalogued)
         continue;
+      /* Its files counted in its study's gate: the gate is recomputed without them. */
+      if (deid == NULL && (deid = _cu_store_deid_new (self, error)) == NULL)
+        goto fail;
+      stmt = _cu_store_prepare (self->db,
+                                "SELECT i.id FROM instance i JOIN series se ON i.series_ref = se.id"
+                                " WHERE se.series_uid = ?1", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, l->uid, -1, SQLITE_STATIC);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        _cu_store_deid_touch_instance (deid, sqlite3_column_int64 (stmt, 0));
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          _cu_store_set_db_error (self->db, error, _("Removing an unfinished derived series failed"));
+          goto fail;
+        }
       stmt = _cu_store_prepare (self->db, "DELETE FROM series WHERE series_uid = ?1", error);
       if (stmt == NULL)
         goto fail;
@@ -844,7 +862,8 @@ sweep_leftovers (CuStore *self, const char *derived_dir, GError **error)
       if (!cu_store_audit (self, "derive-series-unfinished", l->uid, NULL, error))
         goto fail;
     }
-  if (!_cu_store_exec (self->db, "COMMIT", error))
+  if ((deid != NULL && !_cu_store_deid_update_gates (deid, error))
+      || !_cu_store_exec (self->db, "COMMIT", error))
     goto fail;
 
   /* 3. Files last: a crash here leaves folders that the next sweep finds again. */

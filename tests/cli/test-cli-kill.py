@@ -66,7 +66,13 @@ class Command:
 
 
 class DerivedCommand(Command):
-    """denoise, register: finished when its lineage row exists."""
+    """denoise, motion-correct: finished when its lineage row exists. Cataloguing the new
+    series recounts its study's gate, so that row changes in place."""
+
+    def after_kill(self, ws, base, state):
+        lost = h.contains({t: r for t, r in state.items() if t != "study_gate"},
+                          {t: r for t, r in base.items() if t != "study_gate"})
+        assert not lost, f"{self.name}: committed rows lost by the kill\n{lost}"
 
     def needs_rerun(self, ws, ref):
         con = h.connect(ws)

@@ -3,7 +3,8 @@
  * is removed by the next derived write, and nothing else is: a .partial folder and a
  * catalogued series without lineage whose writer is dead (its lock file is free) go, with the
  * catalog rows; a folder whose writer still holds its lock, a recent folder without a lock
- * file, and a catalogued series without a lock file stay; finished series stay.
+ * file, and a catalogued series without a lock file stay; finished series stay. The gate of
+ * the study an unfinished series was catalogued in no longer counts its files.
  */
 #include "config.h"
 
@@ -145,7 +146,11 @@ test_leftovers (Fixture *f, gconstpointer data)
   g_autoptr(GPtrArray) series = NULL;
   g_autoptr(CuVolume) volume = NULL;
   g_autofree char *t2 = NULL, *finished = NULL, *unfinished = NULL, *lockless = NULL;
-  g_autofree char *next = NULL;
+  g_autofree char *next = NULL, *epi = NULL, *epi_study = NULL, *epi_dir = NULL;
+  g_autoptr(CuVolume) epi_volume = NULL;
+  g_autoptr(CuStudyGate) gate_before = NULL;
+  g_autoptr(CuStudyGate) gate_after = NULL;
+  g_autoptr(CuImportReport) epi_report = NULL;
   const char *dead_partial = "2.25.1001", *live = "2.25.1002", *recent = "2.25.1003";
   const char *old = "2.25.1004";
   int live_fd;
@@ -162,11 +167,37 @@ test_leftovers (Fixture *f, gconstpointer data)
   volume = cu_store_load_series_volume (f->store, t2, NULL, NULL, &error);
   g_assert_no_error (error);
 
+  /* A real EPI time series whose study the gate quarantines (identifying attributes), so
+   * that its derived copy's files count in the gate. */
+  epi_dir = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "mr", "philips_fmri_epi", NULL);
+  epi_report = cu_store_import (f->store, (const char *const[]) { epi_dir, NULL }, NULL, NULL,
+                                &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (epi_report->series_uids->len, ==, 1);
+  epi = g_strdup (epi_report->series_uids->pdata[0]);
+  {
+    g_autoptr(CuSeriesRecord) r = cu_store_get_series (f->store, epi, &error);
+
+    g_assert_no_error (error);
+    epi_study = g_strdup (r->study_uid);
+  }
+  epi_volume = cu_store_load_series_volume (f->store, epi, NULL, NULL, &error);
+  g_assert_no_error (error);
+  gate_before = cu_store_get_study_gate (f->store, epi_study, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_before->n_errors, >, 0);
+
   finished = write_derived (f, t2, volume, "finished");
   /* Killed after cataloguing, before the lineage row: catalogued, lock file free. */
-  unfinished = write_derived (f, t2, volume, "unfinished");
+  unfinished = write_derived (f, epi, epi_volume, "unfinished");
   exec (f->store, "DELETE FROM derived_series WHERE series_uid = ?1", unfinished);
   make_lock (f, unfinished, FALSE);
+  {
+    g_autoptr(CuStudyGate) g = cu_store_get_study_gate (f->store, epi_study, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (g->n_errors, >, gate_before->n_errors);
+  }
   /* The same without a lock file (an older Curata): it may carry work by now; kept. */
   lockless = write_derived (f, t2, volume, "lockless");
   exec (f->store, "DELETE FROM derived_series WHERE series_uid = ?1", lockless);
@@ -193,6 +224,12 @@ test_leftovers (Fixture *f, gconstpointer data)
                                unfinished), ==, 0);
   g_assert_cmpint (count_rows (f->store, "SELECT count (*) FROM audit_log WHERE object = ?1"
                                " AND action = 'derive-series-unfinished'", unfinished), ==, 1);
+  /* Its study's gate no longer counts its files. */
+  gate_after = cu_store_get_study_gate (f->store, epi_study, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_after->state, ==, gate_before->state);
+  g_assert_cmpint (gate_after->n_errors, ==, gate_before->n_errors);
+  g_assert_cmpint (gate_after->n_warnings, ==, gate_before->n_warnings);
   g_assert_true (exists (f, lockless, ""));
   g_assert_cmpint (count_rows (f->store, "SELECT count (*) FROM series WHERE series_uid = ?1",
                                lockless), ==, 1);
