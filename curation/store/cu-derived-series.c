@@ -705,13 +705,10 @@ uid_exists (CuStore *self, const char *sql, const char *uid, gboolean *exists, G
   sqlite3_bind_text (stmt, 1, uid, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   *exists = rc == SQLITE_ROW;
-  sqlite3_finalize (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    {
-      _cu_store_set_db_error (self->db, error, _("Looking for unfinished derived series failed"));
-      return FALSE;
-    }
-  return TRUE;
+    _cu_store_set_db_error (self->db, error, _("Looking for unfinished derived series failed"));
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
 /* Seconds since the newest of the folder's (or .partial folder's) modification times. */
