@@ -13,12 +13,29 @@
  * more than its source had checked: private groups, free-text comments and sequences of
  * unknown content stay behind. The written files go through the importer like any other, so
  * the pseudonymization gate checks them too.
+ *
+ * The folder's lifecycle. A series is written into objects/derived/<uid>.partial, renamed to
+ * <uid> when complete, catalogued by the importer (its own transactions) and then given its
+ * lineage row; only the lineage row makes it finished. A process killed on the way (kill -9,
+ * power cut) leaves a .partial folder, or a complete folder with or without catalog rows but
+ * without lineage. Nothing in that chain can be made one transaction (the importer commits by
+ * itself), so leftovers are swept instead: each writer holds an flock(2) on
+ * objects/derived/<uid>.lock from before its folder exists until the lineage row is committed
+ * or its own failure is cleaned up, and the next derived write, under the workspace's write
+ * lock, removes every folder that no lineage row names and whose lock it can take — its writer
+ * is dead — together with the catalog rows of a series that was catalogued but never finished.
+ * flock and not fcntl locks: those belong to the process and any close() of the file drops
+ * them, and SQLite uses them for the database. Folders without a lock file (written before
+ * writers took one) are removed only when nothing is catalogued from them and after a day.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -590,6 +607,282 @@ record_lineage (CuStore *self, const CuDerivedSeriesSpec *spec, const char *seri
   return cu_store_audit (self, "derive-series", series_uid, detail, error);
 }
 
+/* ---- Leftovers of killed writers ---------------------------------------------------- */
+
+#define PARTIAL_SUFFIX ".partial"
+#define LOCK_SUFFIX    ".lock"
+/* Folders that have no lock file are left alone for this long: their writer may be an older
+ * Curata still running. */
+#define LOCKLESS_GRACE_SECONDS (24 * 3600)
+
+/* Series this process is writing. flock is per open file, so this is only needed where flock
+ * falls back to per-process fcntl locks (NFS); it also spares a syscall. */
+G_LOCK_DEFINE_STATIC (writing);
+static GHashTable *writing;
+
+static void
+set_writing (const char *series_uid, gboolean on)
+{
+  G_LOCK (writing);
+  if (writing == NULL)
+    writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (on)
+    g_hash_table_add (writing, g_strdup (series_uid));
+  else
+    g_hash_table_remove (writing, series_uid);
+  G_UNLOCK (writing);
+}
+
+static gboolean
+is_writing (const char *series_uid)
+{
+  gboolean found;
+
+  G_LOCK (writing);
+  found = writing != NULL && g_hash_table_contains (writing, series_uid);
+  G_UNLOCK (writing);
+  return found;
+}
+
+/* The writer's lock: created, then held (blocking: a sweeper that opened the fresh file first
+ * lets go at once). -1 with error when the file cannot be made. */
+static int
+take_writer_lock (const char *lock_path, const char *workspace, GError **error)
+{
+  int fd = g_open (lock_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd < 0 || flock (fd, LOCK_EX) != 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      if (saved == ENOSPC || saved == EDQUOT)
+        _cu_store_set_disk_full_error (error, _("Cannot write the derived series"), workspace);
+      else
+        g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("Cannot create %s: %s"),
+                     lock_path, g_strerror (saved));
+      return -1;
+    }
+  return fd;
+}
+
+static void
+release_writer_lock (const char *lock_path, int fd)
+{
+  if (fd < 0)
+    return;
+  g_unlink (lock_path);
+  close (fd);
+}
+
+typedef struct
+{
+  char *uid;
+  int lock_fd;        /* the dead writer's lock, held until its leftovers are gone; or -1 */
+  gboolean catalogued;
+} Leftover;
+
+static void
+leftover_free (gpointer data)
+{
+  Leftover *l = data;
+
+  if (l->lock_fd >= 0)
+    close (l->lock_fd);
+  g_free (l->uid);
+  g_free (l);
+}
+
+static gboolean
+uid_exists (CuStore *self, const char *sql, const char *uid, gboolean *exists, GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (self->db, sql, error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, uid, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  *exists = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    _cu_store_set_db_error (self->db, error, _("Looking for unfinished derived series failed"));
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* Seconds since the newest of the folder's (or .partial folder's) modification times. */
+static gint64
+folder_age (const char *derived_dir, const char *uid)
+{
+  const char *suffixes[] = { "", PARTIAL_SUFFIX };
+  gint64 newest = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *path = g_strconcat (derived_dir, G_DIR_SEPARATOR_S, uid, suffixes[i], NULL);
+      GStatBuf st;
+
+      if (g_stat (path, &st) == 0)
+        newest = MAX (newest, (gint64) st.st_mtime);
+    }
+  return g_get_real_time () / G_USEC_PER_SEC - newest;
+}
+
+/* Remove what killed writers left in derived_dir (see the top of this file). Returns FALSE
+ * with error only when the workspace could not be read or written; a folder that cannot be
+ * removed is left for the next time. */
+static gboolean
+sweep_leftovers (CuStore *self, const char *derived_dir, GError **error)
+{
+  g_autoptr(GDir) dir = g_dir_open (derived_dir, 0, NULL);
+  g_autoptr(GHashTable) uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) candidates = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) leftovers = g_ptr_array_new_with_free_func (leftover_free);
+  g_autoptr(CuStoreDeid) deid = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  const char *name;
+
+  if (dir == NULL)
+    return TRUE;
+
+  /* 1. Without any lock: which names might be unfinished. A finished series is a <uid>
+   * folder with a lineage row and nothing else; that is the common case and costs one
+   * query each. */
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      if (g_str_has_suffix (name, PARTIAL_SUFFIX))
+        g_hash_table_add (uids, g_strndup (name, strlen (name) - strlen (PARTIAL_SUFFIX)));
+      else if (g_str_has_suffix (name, LOCK_SUFFIX))
+        g_hash_table_add (uids, g_strndup (name, strlen (name) - strlen (LOCK_SUFFIX)));
+      else
+        g_hash_table_add (uids, g_strdup (name));
+    }
+  g_hash_table_iter_init (&iter, uids);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autofree char *partial = g_strconcat (derived_dir, G_DIR_SEPARATOR_S, key, PARTIAL_SUFFIX, NULL);
+      g_autofree char *lock = g_strconcat (derived_dir, G_DIR_SEPARATOR_S, key, LOCK_SUFFIX, NULL);
+      gboolean finished = FALSE;
+
+      if (is_writing (key))
+        continue;
+      if (!uid_exists (self, "SELECT 1 FROM derived_series WHERE series_uid = ?1", key, &finished,
+                       error))
+        return FALSE;
+      if (!finished || g_file_test (partial, G_FILE_TEST_EXISTS)
+          || g_file_test (lock, G_FILE_TEST_EXISTS))
+        g_ptr_array_add (candidates, g_strdup (key));
+    }
+  if (candidates->len == 0)
+    return TRUE;
+
+  /* 2. Under the write lock, so that no writer commits a lineage row or a catalog row of
+   * these series while they are judged. */
+  if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
+    return FALSE;
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const char *uid = candidates->pdata[i];
+      g_autofree char *lock = g_strconcat (derived_dir, G_DIR_SEPARATOR_S, uid, LOCK_SUFFIX, NULL);
+      gboolean finished = FALSE, catalogued = FALSE;
+      Leftover *l;
+      int fd;
+
+      if (!uid_exists (self, "SELECT 1 FROM derived_series WHERE series_uid = ?1", uid, &finished,
+                       error)
+          || !uid_exists (self, "SELECT 1 FROM series WHERE series_uid = ?1", uid, &catalogued,
+                          error))
+        goto fail;
+
+      fd = g_open (lock, O_RDWR | O_CLOEXEC, 0);
+      if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) != 0)
+        {
+          close (fd);    /* a live writer */
+          continue;
+        }
+      if (fd < 0 && (finished || catalogued
+                     || folder_age (derived_dir, uid) < LOCKLESS_GRACE_SECONDS))
+        continue;        /* no lock file: someone else's, or too recent to tell */
+
+      l = g_new0 (Leftover, 1);
+      l->uid = g_strdup (uid);
+      l->lock_fd = fd;
+      /* A writer that died after its lineage row left only its lock file. */
+      l->catalogued = catalogued && !finished;
+      if (finished)
+        {
+          g_unlink (lock);
+          leftover_free (l);
+          continue;
+        }
+      g_ptr_array_add (leftovers, l);
+    }
+
+  for (guint i = 0; i < leftovers->len; i++)
+    {
+      Leftover *l = leftovers->pdata[i];
+      sqlite3_stmt *stmt;
+      int rc;
+
+      if (!l->catalogued)
+        continue;
+      /* Its files counted in its study's gate: the gate is recomputed without them. */
+      if (deid == NULL && (deid = _cu_store_deid_new (self, error)) == NULL)
+        goto fail;
+      stmt = _cu_store_prepare (self->db,
+                                "SELECT i.id FROM instance i JOIN series se ON i.series_ref = se.id"
+                                " WHERE se.series_uid = ?1", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, l->uid, -1, SQLITE_STATIC);
+      while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+        _cu_store_deid_touch_instance (deid, sqlite3_column_int64 (stmt, 0));
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          _cu_store_set_db_error (self->db, error, _("Removing an unfinished derived series failed"));
+          goto fail;
+        }
+      stmt = _cu_store_prepare (self->db, "DELETE FROM series WHERE series_uid = ?1", error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, l->uid, -1, SQLITE_STATIC);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          _cu_store_set_db_error (self->db, error, _("Removing an unfinished derived series failed"));
+          goto fail;
+        }
+      if (!cu_store_audit (self, "derive-series-unfinished", l->uid, NULL, error))
+        goto fail;
+    }
+  if ((deid != NULL && !_cu_store_deid_update_gates (deid, error))
+      || !_cu_store_exec (self->db, "COMMIT", error))
+    goto fail;
+
+  /* 3. Files last: a crash here leaves folders that the next sweep finds again. */
+  for (guint i = 0; i < leftovers->len; i++)
+    {
+      Leftover *l = leftovers->pdata[i];
+      g_autofree char *folder = g_build_filename (derived_dir, l->uid, NULL);
+      g_autofree char *partial = g_strconcat (folder, PARTIAL_SUFFIX, NULL);
+      g_autofree char *lock = g_strconcat (folder, LOCK_SUFFIX, NULL);
+
+      remove_tree (partial);
+      remove_tree (folder);
+      if (l->lock_fd >= 0)
+        g_unlink (lock);
+    }
+  return TRUE;
+
+fail:
+  _cu_store_exec (self->db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
 char *
 cu_store_write_derived_series (CuStore                   *self,
                                const CuDerivedSeriesSpec *spec,
@@ -605,6 +898,7 @@ cu_store_write_derived_series (CuStore                   *self,
   g_autofree char *derived_dir = NULL;
   g_autofree char *final_dir = NULL;
   g_autofree char *partial_dir = NULL;
+  g_autofree char *lock_path = NULL;
   g_autofree char *description = NULL;
   g_autofree gint16 *pixels = NULL;
   SourceAttributes src = { 0 };
@@ -613,6 +907,7 @@ cu_store_write_derived_series (CuStore                   *self,
   int nz, nt, written = 0;
   const char *paths[2] = { NULL, NULL };
   gboolean catalogued = FALSE;
+  int lock_fd = -1;
 
   g_return_val_if_fail (CU_IS_STORE (self), NULL);
   g_return_val_if_fail (spec != NULL && spec->source_series_uid != NULL && spec->method != NULL, NULL);
@@ -625,6 +920,16 @@ cu_store_write_derived_series (CuStore                   *self,
                    _("A derived series needs a volume with voxels and at most 65535 rows and columns"));
       return NULL;
     }
+
+  /* First what an earlier, killed writer left, so that its series is gone before this one
+   * is numbered; not being able to sweep stops no new work. */
+  derived_dir = g_build_filename (cu_store_get_path (self), CU_STORE_OBJECTS_DIR, "derived", NULL);
+  {
+    g_autoptr(GError) sweep_error = NULL;
+
+    if (!sweep_leftovers (self, derived_dir, &sweep_error))
+      g_warning ("Unfinished derived series were not removed: %s", sweep_error->message);
+  }
 
   files = cu_store_get_series_files (self, spec->source_series_uid, error);
   if (files == NULL)
@@ -664,14 +969,27 @@ cu_store_write_derived_series (CuStore                   *self,
   w.series_number = next_series_number (self, record->study_uid, record->series_number);
   choose_encoding (volume, &w.enc);
 
-  derived_dir = g_build_filename (cu_store_get_path (self), CU_STORE_OBJECTS_DIR, "derived", NULL);
   final_dir = g_build_filename (derived_dir, series_uid, NULL);
-  partial_dir = g_strconcat (final_dir, ".partial", NULL);
-  if (g_mkdir_with_parents (partial_dir, 0755) != 0)
+  partial_dir = g_strconcat (final_dir, PARTIAL_SUFFIX, NULL);
+  lock_path = g_strconcat (final_dir, LOCK_SUFFIX, NULL);
+  set_writing (series_uid, TRUE);
+  if (g_mkdir_with_parents (derived_dir, 0755) != 0
+      || (lock_fd = take_writer_lock (lock_path, cu_store_get_path (self), error)) < 0
+      || g_mkdir_with_parents (partial_dir, 0755) != 0)
     {
       int saved = errno;
-      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("Cannot create folder %s: %s"),
-                   partial_dir, g_strerror (saved));
+
+      if (lock_fd >= 0 || (error != NULL && *error == NULL))
+        {
+          const char *folder = lock_fd >= 0 ? partial_dir : derived_dir;
+
+          if (saved == ENOSPC || saved == EDQUOT)
+            _cu_store_set_disk_full_error (error, _("Cannot write the derived series"),
+                                           cu_store_get_path (self));
+          else
+            g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("Cannot create folder %s: %s"),
+                         folder, g_strerror (saved));
+        }
       goto fail;
     }
 
@@ -683,6 +1001,7 @@ cu_store_write_derived_series (CuStore                   *self,
     for (int k = 0; k < nz; k++)
       {
         g_autoptr(CuDicomDataset) ds = NULL;
+        g_autoptr(GError) write_error = NULL;
         g_autofree char *name = NULL;
         g_autofree char *path = NULL;
 
@@ -693,8 +1012,15 @@ cu_store_write_derived_series (CuStore                   *self,
         ds = build_instance (&w, k, t, pixels);
         name = g_strdup_printf ("%05d.dcm", t * nz + k + 1);
         path = g_build_filename (partial_dir, name, NULL);
-        if (!cu_dicom_dataset_write_file (ds, path, error))
-          goto fail;
+        if (!cu_dicom_dataset_write_file (ds, path, &write_error))
+          {
+            if (_cu_store_error_is_disk_full (write_error))
+              _cu_store_set_disk_full_error (error, _("Cannot write the derived series"),
+                                             cu_store_get_path (self));
+            else
+              g_propagate_error (error, g_steal_pointer (&write_error));
+            goto fail;
+          }
         written++;
         cu_progress_report_count (progress, (guint64) written, (guint64) nz * nt,
                                   _("Writing the derived series"));
@@ -726,6 +1052,8 @@ cu_store_write_derived_series (CuStore                   *self,
   if (!record_lineage (self, spec, series_uid, error))
     goto fail;
 
+  release_writer_lock (lock_path, lock_fd);
+  set_writing (series_uid, FALSE);
   g_free (w.image_type);
   source_attributes_clear (&src);
   return g_steal_pointer (&series_uid);
@@ -737,6 +1065,9 @@ fail:
     remove_tree (partial_dir);
   else if (final_dir != NULL)
     remove_tree (final_dir);
+  release_writer_lock (lock_path, lock_fd);
+  if (series_uid != NULL)
+    set_writing (series_uid, FALSE);
   g_free (w.image_type);
   source_attributes_clear (&src);
   return NULL;

@@ -23,6 +23,8 @@ struct _CuStore
 
 #define CU_STORE_DB_NAME      "workspace.sqlite"
 #define CU_STORE_OBJECTS_DIR  "objects"
+/* How long a statement waits for another connection's write lock before SQLITE_BUSY. */
+#define CU_STORE_BUSY_TIMEOUT_MS 60000
 
 /* Route the locks of SQLite's unix VFS through open file description locks, so that code
  * elsewhere in the process closing a descriptor of the database cannot drop them
@@ -30,6 +32,10 @@ struct _CuStore
 void      _cu_store_install_locks (void);
 /* Set error from the database's current error message, prefixed with what was being done. */
 void      _cu_store_set_db_error  (sqlite3 *db, GError **error, const char *doing);
+/* CU_STORE_ERROR_DISK_FULL: "<doing>: the disk holding the workspace is full (<path>)". */
+void      _cu_store_set_disk_full_error (GError **error, const char *doing, const char *path);
+/* TRUE for a failed write that ran out of space (ENOSPC/EDQUOT) or CU_STORE_ERROR_DISK_FULL. */
+gboolean  _cu_store_error_is_disk_full  (const GError *error);
 /* Execute one or more statements that return no rows. */
 gboolean  _cu_store_exec          (sqlite3 *db, const char *sql, GError **error);
 /* Prepare a statement; NULL with error on failure. */

@@ -49,6 +49,11 @@ make_dir (const char *dir, GError **error)
   if (g_mkdir_with_parents (dir, 0700) != 0)
     {
       int saved = errno;
+      if (saved == ENOSPC || saved == EDQUOT)
+        {
+          _cu_store_set_disk_full_error (error, _("Cannot create the workspace folder"), dir);
+          return FALSE;
+        }
       g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO,
                    _("Cannot create the workspace folder %s: %s"), dir, g_strerror (saved));
       return FALSE;
@@ -87,14 +92,23 @@ cu_store_open (const char *dir, GError **error)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO,
-                   _("Cannot open the workspace database %s: %s"), self->db_path,
-                   self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
+      if (self->db != NULL && sqlite3_errcode (self->db) != SQLITE_CANTOPEN)
+        {
+          g_autofree char *doing = g_strdup_printf (_("Cannot open the workspace database %s"),
+                                                    self->db_path);
+          _cu_store_set_db_error (self->db, error, doing);
+        }
+      else
+        g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO,
+                     _("Cannot open the workspace database %s: %s"), self->db_path,
+                     self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       return NULL;
     }
   sqlite3_extended_result_codes (self->db, 0);
-  /* Wait for a while for another process's write to finish instead of failing at once. */
-  sqlite3_busy_timeout (self->db, 5000);
+  /* Another process's write (an import batch, a site's eCRF) is waited for rather than
+   * reported as "database is locked": writers keep their transactions short, so a wait of
+   * up to a minute only happens under real contention, and the work of both survives. */
+  sqlite3_busy_timeout (self->db, CU_STORE_BUSY_TIMEOUT_MS);
 
   /* WAL: the GUI can browse while an import writes. synchronous=NORMAL is durable across
    * application crashes in WAL mode and much faster than FULL; a power cut may lose the
@@ -105,7 +119,8 @@ cu_store_open (const char *dir, GError **error)
                        "PRAGMA foreign_keys = ON;",
                        error))
     {
-      g_prefix_error (error, _("Cannot open the workspace database %s: "), self->db_path);
+      if (!g_error_matches (*error, CU_STORE_ERROR, CU_STORE_ERROR_DISK_FULL))
+        g_prefix_error (error, _("Cannot open the workspace database %s: "), self->db_path);
       return NULL;
     }
 

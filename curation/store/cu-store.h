@@ -26,6 +26,7 @@ typedef enum
   CU_STORE_ERROR_AMBIGUOUS,  /* a UID prefix matches several series */
   CU_STORE_ERROR_INVALID,    /* a request that cannot be done (override without a reason…) */
   CU_STORE_ERROR_IN_USE,     /* removal refused: curation work is attached (say what) */
+  CU_STORE_ERROR_DISK_FULL,  /* no space left (or quota exceeded) on the workspace's disk */
 } CuStoreError;
 
 GQuark cu_store_error_quark (void);
