@@ -37,6 +37,7 @@ struct _CuFlagsWindow
   GtkFileChooserNative *chooser;
   GtkWidget *report;           /* last report dialog (weak) */
   gboolean filling;            /* dropdown models being rebuilt: ignore their signals */
+  guint n_writes;              /* state changes being written */
 };
 
 G_DEFINE_FINAL_TYPE (CuFlagsWindow, cu_flags_window, ADW_TYPE_WINDOW)
@@ -289,23 +290,72 @@ filter_changed_cb (CuFlagsWindow *self)
 
 /* ---- actions: state, jump ----------------------------------------------------------- */
 
+/* A state change, written off the UI thread (cu-store-write.h): another process's
+ * transaction can hold the workspace for seconds. */
+typedef struct
+{
+  CuFlagsWindow *self;        /* a reference, released on the UI thread */
+  gint64         id;
+  CuFlagState    state;
+  char          *comment;
+} StateChange;
+
+static gboolean
+write_state (CuStore *store, gpointer data, GError **error)
+{
+  StateChange *c = data;
+  return cu_flags_set_state (store, c->id, c->state, c->comment, error);
+}
+
+static void
+state_written_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  StateChange *c = data;
+  CuFlagsWindow *self = c->self;
+  g_autoptr (GError) error = NULL;
+
+  self->n_writes--;
+  /* The window may have been closed while the change was written. */
+  gboolean shown = self->parent != NULL && self->toast_overlay != NULL;
+
+  if (!cu_store_write_finish (CU_STORE (source), result, &error) && shown)
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+  if (shown)
+    {
+      cu_flags_window_reload (self);
+      _cu_window_flags_changed (self->parent);
+    }
+  g_free (c->comment);
+  g_object_unref (c->self);
+  g_free (c);
+}
+
+static void
+set_state (CuFlagsWindow *self, gint64 id, CuFlagState state, const char *comment)
+{
+  StateChange *c = g_new0 (StateChange, 1);
+
+  c->self = g_object_ref (self);
+  c->id = id;
+  c->state = state;
+  c->comment = g_strdup (comment);
+  self->n_writes++;
+  cu_store_write_async (cu_window_get_store (self->parent), write_state, c, NULL, NULL,
+                        state_written_cb, c);
+}
+
 static void
 state_response_cb (AdwMessageDialog *dialog, const char *response, CuFlagsWindow *self)
 {
   GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "cu-entry");
   gint64 id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (dialog), "cu-id"));
   CuFlagState state = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "cu-state"));
-  g_autoptr (GError) error = NULL;
   const char *comment;
 
   if (g_strcmp0 (response, "apply") != 0)
     return;
   comment = gtk_editable_get_text (entry);
-  if (!cu_flags_set_state (cu_window_get_store (self->parent), id, state,
-                           comment != NULL && *comment ? comment : NULL, &error))
-    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
-  cu_flags_window_reload (self);
-  _cu_window_flags_changed (self->parent);
+  set_state (self, id, state, comment != NULL && *comment ? comment : NULL);
 }
 
 static void
@@ -324,11 +374,7 @@ set_state_action (GtkWidget *widget, const char *action_name, GVariant *param)
   /* Sending needs no comment; every other step asks for one (it goes to the history). */
   if (state == CU_FLAG_SENT)
     {
-      g_autoptr (GError) error = NULL;
-      if (!cu_flags_set_state (cu_window_get_store (self->parent), id, state, NULL, &error))
-        adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
-      cu_flags_window_reload (self);
-      _cu_window_flags_changed (self->parent);
+      set_state (self, id, state, NULL);
       return;
     }
   /* TRANSLATORS: %lld is a flag number, %s the new state */
@@ -862,7 +908,7 @@ cu_flags_window_import_answers (CuFlagsWindow *self, const char *path)
 gboolean
 cu_flags_window_is_busy (CuFlagsWindow *self)
 {
-  return self->cancellable != NULL;
+  return self->cancellable != NULL || self->n_writes > 0;
 }
 
 GtkWidget *
@@ -1153,6 +1199,7 @@ cu_flags_window_dispose (GObject *object)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
   g_clear_weak_pointer (&self->report);
+  g_clear_weak_pointer (&self->parent);
   g_clear_pointer (&self->flags, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_FLAGS_WINDOW);
   G_OBJECT_CLASS (cu_flags_window_parent_class)->dispose (object);
@@ -1217,7 +1264,7 @@ cu_flags_window_new (CuWindow *parent)
   g_return_val_if_fail (CU_IS_WINDOW (parent), NULL);
   self = g_object_new (CU_TYPE_FLAGS_WINDOW, "transient-for", parent, "destroy-with-parent", TRUE,
                        NULL);
-  self->parent = parent;
+  g_set_weak_pointer (&self->parent, parent);
   cu_flags_window_reload (self);
   return self;
 }

@@ -179,6 +179,7 @@ test_flags_panel (void)
 
   /* Mark it sent. */
   gtk_widget_activate_action (GTK_WIDGET (panel), "flags.set-state", "(xs)", id, "sent");
+  g_assert_true (app_test_wait_for (panel_idle, panel, 60));
   flag = cu_flags_get (store, id, &error);
   g_assert_cmpint (flag->state, ==, CU_FLAG_SENT);
   cu_flags_window_set_person (panel, NULL);
