@@ -87,6 +87,14 @@ _cu_dicom_header_check_pixels (const CuDicomHeader *h, GError **error)
     {
       /* Native: every byte is in the file. */
       gint64 avail = h->file_size - h->pixel_offset;
+      if (h->pixel_length >= 0 && h->pixel_length > avail)
+        {
+          g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                       _("%s: pixel data runs past the end of the file (%lld bytes declared, "
+                         "%lld present; file truncated)"),
+                       h->path, (long long) h->pixel_length, (long long) MAX (avail, 0));
+          return FALSE;
+        }
       if (h->pixel_length >= 0)
         avail = MIN (avail, h->pixel_length);
       if (stored > (guint64) MAX (avail, 0))

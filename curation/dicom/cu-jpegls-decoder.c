@@ -25,18 +25,6 @@ open_checked (const guint8 *data, gsize len, int columns, int rows, int samples,
   charls_jpegls_errc rc;
   charls_frame_info info;
 
-  /* CharLS 2.4 can spend many seconds on a stream cut short before it gives up; a complete
-   * stream ends with the EOI marker (FF D9), possibly followed by a padding byte. */
-  gsize end = len;
-  while (end > 0 && data[end - 1] == 0x00 && len - end < 2)
-    end--;
-  if (end < 4 || data[end - 2] != 0xFF || data[end - 1] != 0xD9)
-    {
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
-                   _("JPEG-LS stream is truncated (no end-of-image marker)"));
-      return NULL;
-    }
-
   dec = charls_jpegls_decoder_create ();
   if (dec == NULL)
     {
@@ -99,6 +87,20 @@ cu_jpegls_decode_frame (const guint8 *data, gsize len, int columns, int rows, in
   g_autofree guint8 *tmp = NULL;
   gsize frame_bytes = (gsize) columns * rows * samples * bytes_per_sample;
   gboolean ok = FALSE;
+
+  /* CharLS 2.4 can spend many seconds on a stream cut short before it gives up; a complete
+   * stream ends with the EOI marker (FF D9), possibly followed by a padding byte. (Only here:
+   * a stream without it may still be one another decoder reads, so the header check does
+   * not require it.) */
+  gsize end = len;
+  while (end > 0 && data[end - 1] == 0x00 && len - end < 2)
+    end--;
+  if (end < 4 || data[end - 2] != 0xFF || data[end - 1] != 0xD9)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG-LS stream is truncated (no end-of-image marker)"));
+      return FALSE;
+    }
 
   dec = open_checked (data, len, columns, rows, samples, bytes_per_sample, &mode, error);
   if (dec == NULL)
