@@ -69,7 +69,7 @@ _cu_dicom_pixel_bytes (const CuDicomHeader *h, guint64 *stored, guint64 *decoded
 }
 
 gboolean
-_cu_dicom_header_check_pixels (const CuDicomHeader *h, GError **error)
+_cu_dicom_header_check_pixels (const CuDicomHeader *h, int fd, GError **error)
 {
   guint64 stored, decoded, budget = _cu_dicom_memory_budget ();
   g_autofree char *need_str = NULL, *budget_str = NULL;
@@ -110,7 +110,8 @@ _cu_dicom_header_check_pixels (const CuDicomHeader *h, GError **error)
     }
   else if (h->pixel_offset > 0)
     {
-      /* Encapsulated: one item at least per frame (PS3.5 A.4). */
+      /* Encapsulated: one fragment at least per frame (PS3.5 A.4), counted by walking the
+       * items; a cheap bound first, so that the walk itself is bounded by the file. */
       guint64 items = (guint64) MAX (h->file_size - h->pixel_offset, 0) / MIN_BYTES_PER_FRAGMENT;
       if ((guint64) MAX (h->number_of_frames, 1) > items)
         {
@@ -122,6 +123,8 @@ _cu_dicom_header_check_pixels (const CuDicomHeader *h, GError **error)
                        (unsigned long long) items);
           return FALSE;
         }
+      if (fd >= 0 && !_cu_dicom_check_encapsulated (h, fd, error))
+        return FALSE;
     }
   else if (decoded / DEFLATE_MAX_RATIO > (guint64) MAX (h->file_size, 0))
     {

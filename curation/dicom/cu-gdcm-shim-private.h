@@ -90,10 +90,18 @@ gboolean    _cu_dicom_pixel_bytes  (const CuDicomHeader *header,
                                     guint64             *decoded);
 
 /* Rows × Columns × Frames × Samples × Bits Allocated against what the file can hold (native
- * pixel data length, one item per encapsulated frame, deflate's ratio) and the memory budget;
- * called once the pixel data is located and before anything is sized from the header. */
+ * pixel data length, one fragment per encapsulated frame, deflate's ratio) and the memory
+ * budget; called once the pixel data is located and before anything is sized from the header.
+ * fd (the file, or -1) is used to walk encapsulated items (_cu_dicom_check_encapsulated). */
 gboolean    _cu_dicom_header_check_pixels (const CuDicomHeader *header,
+                                           int                  fd,
                                            GError             **error);
+
+/* cu-dicom-header.c: the items of encapsulated Pixel Data fit the file, end with a sequence
+ * delimiter, and are at least as many fragments as there are frames. */
+gboolean    _cu_dicom_check_encapsulated (const CuDicomHeader *header,
+                                          int                  fd,
+                                          GError             **error);
 
 /* PS3.5 §9.1: digits and dots, no empty component, at most 64 characters. */
 gboolean    _cu_dicom_uid_valid    (const char *uid);

@@ -928,7 +928,7 @@ read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc vi
 
   read_mosaic (ds, h);
   /* Before anything is sized from the Image Pixel module: fill_frames allocates per frame. */
-  if (h->has_pixels && !_cu_dicom_header_check_pixels (h, error))
+  if (h->has_pixels && !_cu_dicom_header_check_pixels (h, fd, error))
     return FALSE;
   fill_frames (ctx, ds, h);
   if (!ctx.nonfinite.empty ())

@@ -151,9 +151,11 @@ qc_finding (JsonNode *root, const char *code)
   return NULL;
 }
 
-/* Every command that needs the voxels refuses the series with the reason; none exits 0. */
+/* Every command that needs the voxels refuses the series with the reason; none exits 0.
+ * Export and qc always; snapshot and denoise too when all is TRUE (they load the same way, and
+ * each run costs a second or two). */
 static void
-assert_voxels_refused (Fixture *f, const char *series, const char *reason)
+assert_voxels_refused (Fixture *f, const char *series, const char *reason, gboolean all)
 {
   g_autofree char *nii = g_build_filename (f->tmp, "out.nii", NULL);
   g_autofree char *png = g_build_filename (f->tmp, "out.png", NULL);
@@ -168,6 +170,15 @@ assert_voxels_refused (Fixture *f, const char *series, const char *reason)
   g_assert_false (g_file_test (nii, G_FILE_TEST_EXISTS));
   g_clear_pointer (&err, g_free);
 
+  g_assert_cmpint (run_limited (&out, NULL, "--workspace", f->workspace, "qc", "--json", series,
+                                NULL), ==, 3);
+  root = cli_parse_json (out);
+  finding = qc_finding (root, "undecodable");
+  g_assert_nonnull (finding);
+  g_assert_cmpstr (json_object_get_string_member (finding, "severity"), ==, "error");
+  if (!all)
+    return;
+
   g_assert_cmpint (run_limited (NULL, &err, "--workspace", f->workspace, "snapshot", series,
                                 "--view", "axial", "--out", png, NULL), !=, 0);
   g_assert_nonnull (strstr (err, reason));
@@ -175,15 +186,8 @@ assert_voxels_refused (Fixture *f, const char *series, const char *reason)
   g_clear_pointer (&err, g_free);
 
   g_assert_cmpint (run_limited (NULL, &err, "--workspace", f->workspace, "denoise", series,
-                                "--method=gaussian", NULL), !=, 0);
-  g_clear_pointer (&err, g_free);
-
-  g_assert_cmpint (run_limited (&out, NULL, "--workspace", f->workspace, "qc", "--json", series,
-                                NULL), ==, 3);
-  root = cli_parse_json (out);
-  finding = qc_finding (root, "undecodable");
-  g_assert_nonnull (finding);
-  g_assert_cmpstr (json_object_get_string_member (finding, "severity"), ==, "error");
+                                "--method=gaussian", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, reason));
 }
 
 /* Issue 14, item 2: one voxel rescaling to ±Inf crashed snapshot, denoise and the viewer; the
@@ -216,7 +220,7 @@ test_invalid_values (Fixture *f, gconstpointer data)
       path = damaged_copy (f, MR_SMALL, name, cases[i].action, NULL);
       g_assert_cmpint (run_limited (NULL, NULL, "--workspace", f->workspace, "import", f->in,
                                     NULL), ==, 0);
-      assert_voxels_refused (f, MR_SMALL_SERIES, cases[i].reason);
+      assert_voxels_refused (f, MR_SMALL_SERIES, cases[i].reason, i == 0);
 
       /* qc names the file and the attribute. */
       g_assert_cmpint (run_limited (&out, NULL, "--workspace", f->workspace, "qc", "--json",
@@ -225,10 +229,13 @@ test_invalid_values (Fixture *f, gconstpointer data)
       finding = qc_finding (root, "invalid-header-value");
       g_assert_nonnull (finding);
       g_assert_cmpstr (json_object_get_string_member (finding, "path"), ==, path);
+      g_assert_cmpstr (json_object_get_string_member (finding, "severity"), ==, "error");
       g_assert_nonnull (strstr (json_object_get_string_member (finding, "message"),
                                 cases[i].reason));
 
-      /* The anonymized export (its pseudonymization gate overridden) does not carry it out. */
+      /* The anonymized export (its pseudonymization gate overridden) does not carry it out:
+       * Inf voxels, and a singular affine. */
+      if (i == 0 || i == 4)
       {
         g_autofree char *export_dir = g_build_filename (f->tmp, "export", NULL);
         g_autofree char *exported = NULL;
@@ -399,7 +406,7 @@ test_stream_size_mismatch (Fixture *f, gconstpointer data)
       if (series == NULL)
         series = json_array_get_string_element (
           json_object_get_array_member (json_node_get_object (root), "series"), 0);
-      assert_voxels_refused (f, series, cases[i].reason);
+      assert_voxels_refused (f, series, cases[i].reason, i == 0);
     }
 }
 
