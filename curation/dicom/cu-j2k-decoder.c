@@ -149,6 +149,15 @@ cu_j2k_check_header (const guint8 *data, gsize len, int columns, int rows, int s
                    _("JPEG 2000 decoding failed: invalid image and tile size marker (SIZ)"));
       return FALSE;
     }
+  /* Tile indices (Isot) are 16-bit, 0…65534 (A.4.2): more tiles than that is not a
+   * codestream, and OpenJPEG would allocate per-tile structures for each of them. */
+  guint64 tiles_x = ((guint64) x1 - tx0 + tw - 1) / tw, tiles_y = ((guint64) y1 - ty0 + th - 1) / th;
+  if (tiles_x * tiles_y > 65535)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("JPEG 2000 decoding failed: invalid image and tile size marker (SIZ)"));
+      return FALSE;
+    }
   if ((int) ncomp != samples)
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,

@@ -295,12 +295,13 @@ test_direct_decoders (void)
   g_clear_error (&error);
   {
     /* Xsiz and Ysiz (after SOC, the SIZ marker, Lsiz and Rsiz; XOsiz = YOsiz = 0 here) made
-     * 2·10⁹: a picture the header may even agree with, but no memory holds. */
+     * 2·10⁹, in one tile: a picture the header may even agree with, but no memory holds. */
     g_autofree guint8 *huge = g_memdup2 (data, len);
     const guint8 big[4] = { 0x77, 0x35, 0x94, 0x00 };
     g_assert_cmpint (huge[16] | huge[17] | huge[18] | huge[19], ==, 0);
-    memcpy (huge + 8, big, 4);
-    memcpy (huge + 12, big, 4);
+    for (int at = 8; at <= 28; at += 4)
+      if (at != 16 && at != 20)
+        memcpy (huge + at, big, 4);
     g_assert_false (cu_j2k_check_header (huge, len, 2000000000, 2000000000, 1, 2, &error));
     g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE);
     g_assert_nonnull (strstr (error->message, "memory"));
@@ -308,6 +309,12 @@ test_direct_decoders (void)
     g_assert_false (cu_j2k_decode_frame (huge, len, 2000000000, 2000000000, 1, 2,
                                          (guint8 *) buf, &error));
     g_assert_nonnull (strstr (error->message, "memory"));
+    g_clear_error (&error);
+    /* The same picture in 1×1 tiles: more tiles than a codestream can number. */
+    memset (huge + 24, 0, 8);
+    huge[27] = huge[31] = 1;
+    g_assert_false (cu_j2k_check_header (huge, len, 2000000000, 2000000000, 1, 2, &error));
+    g_assert_nonnull (strstr (error->message, "SIZ"));
     g_clear_error (&error);
   }
 
