@@ -32,7 +32,8 @@ cu_volume_stats_compute (const CuVolume *vol, CuVolumeStats *stats)
   for (gsize i = 0; i < n; i++)
     {
       float x = v[i];
-      if (isnan (x))
+      /* ±Inf as well as NaN: one infinite voxel would make the histogram scale 0 or NaN. */
+      if (!isfinite (x))
         continue;
       if (x < lo)
         lo = x;
@@ -64,9 +65,11 @@ cu_volume_stats_compute (const CuVolume *vol, CuVolumeStats *stats)
       gboolean have_p1 = FALSE;
 
       for (gsize i = 0; i < n3; i++)
-        if (!isnan (v[i]))
+        if (isfinite (v[i]))
           {
-            hist[(int) ((v[i] - lo) * scale)]++;
+            /* Every finite voxel of volume 0 lies in [lo, hi] (they were found over all
+             * volumes), so the index is in range; the clamp is for rounding only. */
+            hist[CLAMP ((int) ((v[i] - lo) * scale), 0, N_BINS - 1)]++;
             counted++;
           }
       for (int b = 0; b < N_BINS; b++)

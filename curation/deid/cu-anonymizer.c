@@ -28,6 +28,7 @@
 #include "cu-dicom-walk.h"
 #include "cu-dicom-writer.h"
 #include "cu-store-audit.h"
+#include "cu-series-plan.h"
 
 typedef struct
 {
@@ -681,6 +682,23 @@ resolve_study (GPtrArray *study_uids, const char *wanted, GError **error)
   return found;
 }
 
+/* A series whose headers say what no image can be (a rescale beyond float range, NaN numbers,
+ * a degenerate orientation or spacing) does not leave: every reader downstream would crash on
+ * it or compute garbage. It is reported as failed, with the file and the reason. Series
+ * without images (SR, …) have no plan and go as before. */
+static gboolean
+series_values_valid (const char *series_uid, const char *const *paths, GPtrArray *failed,
+                     GCancellable *cancellable)
+{
+  g_autoptr (CuSeriesPlan) plan = cu_series_plan_new_from_files (paths, NULL, cancellable, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (plan == NULL || cu_series_plan_check_values (plan, &error))
+    return TRUE;
+  add_held (failed, series_uid, error->message);
+  return FALSE;
+}
+
 /* Whether the study's pseudonymization gate lets it leave: passed, or overridden by a
  * curator with a reason. Pending (never checked) and quarantined studies stay: the export
  * applies the Basic Profile anyway, but a study whose pseudonymization nobody vouched for
@@ -819,6 +837,9 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
           paths = cu_store_get_series_files (store, r->series_uid, error);
           if (paths == NULL)
             return NULL;
+          if (!series_values_valid (r->series_uid, (const char *const *) paths, report->failed,
+                                    cancellable))
+            continue;
           for (guint f = 0; paths[f] != NULL; f++)
             g_ptr_array_add (files, g_strdup (paths[f]));
         }

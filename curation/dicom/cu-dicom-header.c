@@ -305,7 +305,7 @@ cu_dicom_header_free (CuDicomHeader *h)
     &h->image_type, &h->body_part, &h->acquisition_time, &h->content_time, &h->photometric,
     &h->scanning_sequence, &h->sequence_variant, &h->mr_acquisition_type,
     &h->manufacturer_model, &h->phase_encoding_direction, &h->diffusion_directionality,
-    &h->patient_age, &h->sequence_name,
+    &h->patient_age, &h->sequence_name, &h->nonfinite_attribute,
   };
   free_strings (fields, G_N_ELEMENTS (fields));
 
@@ -349,11 +349,15 @@ read_le32 (const guint8 *p)
 }
 
 /* Walk the items of encapsulated Pixel Data (PS3.5 A.4) without reading their contents, so a
- * file whose fragments run past its end is caught at import rather than at first display. */
-static gboolean
-check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
+ * file whose fragments run past its end is caught at import rather than at first display.
+ * Every frame is at least one fragment: more frames than fragments is a Number of Frames no
+ * decoder can satisfy, and everything sized from it (per-frame tables, pixel buffers) would be
+ * sized from a lie. */
+gboolean
+_cu_dicom_check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
 {
   gint64 pos = h->pixel_offset;
+  guint64 n_fragments = 0;
 
   for (guint n = 0; n < 1000000; n++)
     {
@@ -369,7 +373,20 @@ check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
       guint16 elem = item[2] | (item[3] << 8);
       guint32 len = read_le32 (item + 4);
       if (group == 0xFFFE && elem == 0xE0DD)
-        return TRUE;
+        {
+          /* The first item is the Basic Offset Table. */
+          if (n > 0 && n_fragments < (guint64) MAX (h->number_of_frames, 1))
+            {
+              g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                           _("%s: Number of Frames is %d, but the encapsulated pixel data has "
+                             "only %llu fragments"),
+                           h->path, h->number_of_frames, (unsigned long long) n_fragments);
+              return FALSE;
+            }
+          return TRUE;
+        }
+      if (n > 0)
+        n_fragments++;
       if (group != 0xFFFE || elem != 0xE000 || len == 0xFFFFFFFFu)
         {
           g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
@@ -826,12 +843,7 @@ cu_dicom_header_read_walk_filtered (const char *path, CuDicomWantFunc want,
       return NULL;
     }
 
-  if (h->has_pixels && h->encapsulated && h->pixel_offset > 0
-      && !check_encapsulated (h, fd, error))
-    {
-      close (fd);
-      return NULL;
-    }
+  /* Encapsulated pixel data was walked by _cu_dicom_header_check_pixels, from the shim. */
   close (fd);
 
   if (h->has_pixels && !h->encapsulated && h->pixel_offset >= 0 && h->pixel_length >= 0
@@ -843,6 +855,9 @@ cu_dicom_header_read_walk_filtered (const char *path, CuDicomWantFunc want,
                    path, (long long) h->pixel_length, (long long) (h->file_size - h->pixel_offset));
       return NULL;
     }
+
+  if (!_cu_dicom_header_check_uids (h, error))
+    return NULL;
 
   return g_steal_pointer (&h);
 }

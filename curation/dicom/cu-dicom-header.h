@@ -146,6 +146,10 @@ typedef struct
    * option, and the sequence name some vendors use to mark calculated high-b images. */
   char *patient_age;                  /* (0010,1010) AS, e.g. "063Y" */
   char *sequence_name;                /* (0018,0024) */
+
+  /* Added for hostile input (appended): the keyword of the first decimal attribute whose value
+   * is NaN or ±Inf (such values read as absent above), NULL if none. */
+  char *nonfinite_attribute;
 } CuDicomHeader;
 
 /* Read the header of path, stopping before Pixel Data. Never aborts on bad input. */

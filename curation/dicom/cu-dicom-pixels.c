@@ -56,6 +56,12 @@ ts_is_jpegls (const CuDicomHeader *h)
   return ts_is (h, "1.2.840.10008.1.2.4.80") || ts_is (h, "1.2.840.10008.1.2.4.81");
 }
 
+static gboolean
+ts_is_rle (const CuDicomHeader *h)
+{
+  return ts_is (h, "1.2.840.10008.1.2.5");
+}
+
 static int
 bytes_per_sample (const CuDicomHeader *h)
 {
@@ -78,6 +84,8 @@ frame_samples (const CuDicomHeader *h)
 static gboolean
 check_header (const CuDicomHeader *h, GError **error)
 {
+  guint64 stored, decoded;
+
   if (!h->has_pixels)
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MISSING,
@@ -89,14 +97,24 @@ check_header (const CuDicomHeader *h, GError **error)
       || (h->bits_allocated != 1 && h->bits_allocated != 8 && h->bits_allocated != 16
           && h->bits_allocated != 32)
       || h->bits_stored < 1 || h->bits_stored > h->bits_allocated
-      || (gint64) frame_samples (h) * n_frames (h) * bytes_per_sample (h)
-         > G_GINT64_CONSTANT (1) << 36)
+      || !_cu_dicom_pixel_bytes (h, &stored, &decoded))
     {
       g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_UNSUPPORTED,
                    _("%s: unsupported pixel layout (%d×%d, %d samples, %d bits allocated, %d "
                      "stored, %d frames)"),
                    h->path, h->columns, h->rows, h->samples_per_pixel, h->bits_allocated,
                    h->bits_stored, h->number_of_frames);
+      return FALSE;
+    }
+  /* Decoding holds the stored samples and, for float output, 4 bytes per pixel besides. */
+  if (decoded + (gsize) h->rows * h->columns * n_frames (h) * sizeof (float)
+      > _cu_dicom_memory_budget ())
+    {
+      g_autofree char *need = g_format_size (decoded);
+      g_autofree char *budget = g_format_size (_cu_dicom_memory_budget ());
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_UNSUPPORTED,
+                   _("%s: the pixel data would take %s in memory, more than the %s allowed"),
+                   h->path, need, budget);
       return FALSE;
     }
   return TRUE;
@@ -497,7 +515,100 @@ frame_bytes (const Fragments *fr, guint a, guint b, gsize *len, guint8 **owned)
   return buf;
 }
 
-typedef enum { CODEC_J2K, CODEC_JPEGLS, CODEC_DEFLATE } DirectCodec;
+typedef enum { CODEC_J2K, CODEC_JPEGLS, CODEC_DEFLATE, CODEC_RLE } DirectCodec;
+
+/* One PackBits segment (PS3.5 G.3.1) into exactly want bytes, never more: the decoded size is
+ * checked while decoding, so a stream that claims more than Rows × Columns stops here. Like
+ * pydicom's decoder, a literal run cut short by the end of the segment (the even-length pad
+ * byte) adds what is there. */
+static gboolean
+rle_segment (const guint8 *src, gsize len, guint8 *dst, gsize want)
+{
+  gsize in = 0, out = 0;
+
+  while (in < len)
+    {
+      gint8 n = (gint8) src[in++];
+      if (n >= 0)
+        {
+          gsize k = MIN ((gsize) n + 1, len - in);
+          if (k > want - out)
+            return FALSE;
+          memcpy (dst + out, src + in, k);
+          in += k;
+          out += k;
+        }
+      else if (n != -128)
+        {
+          gsize k = (gsize) (1 - n);
+          if (in >= len)
+            break;
+          if (k > want - out)
+            return FALSE;
+          memset (dst + out, src[in++], k);
+          out += k;
+        }
+    }
+  return out == want;
+}
+
+/* One RLE Lossless frame (PS3.5 Annex G): a 64-byte header with the number of segments and
+ * their offsets, one segment per byte of each sample, most significant byte first. The number
+ * of segments must be Samples per Pixel × Bits Allocated / 8 and each must decode to exactly
+ * Rows × Columns bytes: anything else describes another image. */
+static gboolean
+rle_frame (const CuDicomHeader *h, const guint8 *src, gsize len, guint8 *out, GError **error)
+{
+  int spp = h->samples_per_pixel, bps = bytes_per_sample (h);
+  gsize plane = (gsize) h->rows * h->columns;
+  g_autofree guint8 *seg = NULL;
+  guint32 nseg, off[16];
+
+  if (len < 64)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("RLE frame is shorter than its 64-byte header"));
+      return FALSE;
+    }
+  nseg = le32 (src);
+  if (nseg != (guint32) (spp * bps) || nseg > 15)
+    {
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                   _("RLE frame has %u segments, the header needs %d (%d samples of %d bits)"),
+                   nseg, spp * bps, spp, h->bits_allocated);
+      return FALSE;
+    }
+  for (guint i = 0; i < nseg; i++)
+    off[i] = le32 (src + 4 + 4 * i);
+  off[nseg] = (guint32) MIN (len, G_MAXUINT32);
+  seg = g_malloc (plane);
+  for (guint i = 0; i < nseg; i++)
+    {
+      if (off[i] < 64 || off[i] > off[i + 1] || off[i + 1] > len)
+        {
+          g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                       _("RLE segment %u has an invalid offset"), i + 1);
+          return FALSE;
+        }
+      if (!rle_segment (src + off[i], off[i + 1] - off[i], seg, plane))
+        {
+          g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
+                       _("RLE segment %u does not decode to %d×%d bytes"), i + 1, h->columns,
+                       h->rows);
+          return FALSE;
+        }
+      /* Segment i holds byte (i mod bps) of sample (i / bps), most significant first. */
+      int sample = (int) i / bps, significance = bps - 1 - (int) i % bps;
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+      int byte = significance;
+#else
+      int byte = bps - 1 - significance;
+#endif
+      for (gsize p = 0; p < plane; p++)
+        out[(p * spp + sample) * bps + byte] = seg[p];
+    }
+  return TRUE;
+}
 
 static gboolean
 inflate_frame (const CuDicomHeader *h, const guint8 *src, gsize len, guint8 *out,
@@ -538,13 +649,19 @@ fail:
   return FALSE;
 }
 
+/* Decode every frame with a codec here. *streams_match (may be NULL) tells whether every
+ * frame was found and its stream header (J2K SIZ, JPEG-LS SOF) describes the image of the
+ * DICOM header: only then may another decoder try a frame this one failed on. */
 static gboolean
-decode_direct (const CuDicomHeader *h, DirectCodec codec, guint8 *out, GError **error)
+decode_direct (const CuDicomHeader *h, DirectCodec codec, guint8 *out, gboolean *streams_match,
+               GError **error)
 {
   g_auto (Fragments) fr = { 0 };
   g_autoptr (GArray) first = g_array_new (FALSE, FALSE, sizeof (guint));
   gsize frame_out = frame_samples (h) * bytes_per_sample (h);
 
+  if (streams_match != NULL)
+    *streams_match = FALSE;
   if (!read_fragments (h, &fr, error))
     return FALSE;
   if (!group_frames (h, &fr,
@@ -552,6 +669,30 @@ decode_direct (const CuDicomHeader *h, DirectCodec codec, guint8 *out, GError **
                      : codec == CODEC_JPEGLS ? is_jpegls_start : NULL,
                      first, error))
     return FALSE;
+
+  /* Headers first, for all frames: nothing is decoded from a stream that describes another
+   * image, by this decoder or any other. */
+  if (codec == CODEC_J2K || codec == CODEC_JPEGLS)
+    for (guint f = 0; f < n_frames (h); f++)
+      {
+        g_autofree guint8 *owned = NULL;
+        gsize len;
+        const guint8 *src = frame_bytes (&fr, g_array_index (first, guint, f),
+                                         g_array_index (first, guint, f + 1), &len, &owned);
+        gboolean ok = codec == CODEC_J2K
+                      ? cu_j2k_check_header (src, len, h->columns, h->rows,
+                                             h->samples_per_pixel, bytes_per_sample (h), error)
+                      : cu_jpegls_check_header (src, len, h->columns, h->rows,
+                                                h->samples_per_pixel, bytes_per_sample (h),
+                                                error);
+        if (!ok)
+          {
+            g_prefix_error (error, _("%s: frame %u: "), h->path, f + 1);
+            return FALSE;
+          }
+      }
+  if (streams_match != NULL)
+    *streams_match = TRUE;
 
   for (guint f = 0; f < n_frames (h); f++)
     {
@@ -570,6 +711,9 @@ decode_direct (const CuDicomHeader *h, DirectCodec codec, guint8 *out, GError **
         case CODEC_JPEGLS:
           ok = cu_jpegls_decode_frame (src, len, h->columns, h->rows, h->samples_per_pixel,
                                        bytes_per_sample (h), out + f * frame_out, error);
+          break;
+        case CODEC_RLE:
+          ok = rle_frame (h, src, len, out + f * frame_out, error);
           break;
         default:
           ok = inflate_frame (h, src, len, out + f * frame_out, error);
@@ -629,10 +773,10 @@ decode_raw (const CuDicomHeader *h, guint8 *out, gboolean *is_ybr, GError **erro
     }
 
   if (ts_is_htj2k (h))
-    return decode_direct (h, CODEC_J2K, out, error);
+    return decode_direct (h, CODEC_J2K, out, NULL, error);
   if (ts_is (h, TS_DEFLATE_FRAMES))
     {
-      if (!decode_direct (h, CODEC_DEFLATE, out, error))
+      if (!decode_direct (h, CODEC_DEFLATE, out, NULL, error))
         return FALSE;
       *is_ybr = photometric_ybr;
       mask_to_bits_stored (h, out, size / bytes_per_sample (h));
@@ -644,12 +788,22 @@ decode_raw (const CuDicomHeader *h, guint8 *out, gboolean *is_ybr, GError **erro
    * carry their own workarounds for some old encoders, second. */
   if (ts_is_j2k (h) || ts_is_jpegls (h))
     {
-      if (decode_direct (h, ts_is_j2k (h) ? CODEC_J2K : CODEC_JPEGLS, out, &first_error))
+      gboolean streams_match;
+      if (decode_direct (h, ts_is_j2k (h) ? CODEC_J2K : CODEC_JPEGLS, out, &streams_match,
+                         &first_error))
         {
           *is_ybr = FALSE;
           if (ts_is_jpegls (h))
             mask_to_bits_stored (h, out, size / bytes_per_sample (h));
           return TRUE;
+        }
+      /* GDCM's codecs copy the decoded picture into a buffer sized from Rows and Columns:
+       * given a stream of another size they overrun the heap. Only frames whose stream header
+       * was checked reach them. */
+      if (!streams_match)
+        {
+          g_propagate_error (error, g_steal_pointer (&first_error));
+          return FALSE;
         }
       g_autoptr (GError) gdcm_error = NULL;
       if (_cu_gdcm_decode_frames (h, out, size, is_ybr, &gdcm_error))
@@ -661,6 +815,17 @@ decode_raw (const CuDicomHeader *h, guint8 *out, gboolean *is_ybr, GError **erro
       /* Report the direct decoder's reason: it names the frame. */
       g_propagate_error (error, g_steal_pointer (&first_error));
       return FALSE;
+    }
+
+  /* RLE: decoded here, where every segment is held to Rows × Columns bytes (GDCM pads or cuts
+   * a segment of another size without a word). Colour stays as coded (YBR_FULL is YCbCr). */
+  if (ts_is_rle (h))
+    {
+      if (!decode_direct (h, CODEC_RLE, out, NULL, error))
+        return FALSE;
+      *is_ybr = photometric_ybr;
+      mask_to_bits_stored (h, out, size / bytes_per_sample (h));
+      return TRUE;
     }
 
   if (!_cu_gdcm_decode_frames (h, out, size, is_ybr, error))

@@ -78,6 +78,39 @@ int         _cu_dicom_prewalk_memory (const guint8 *data,
                                       gsize         len,
                                       gsize         dataset_start);
 
+/* cu-dicom-validate.c: the memory a header may make us allocate for one file's pixels (half of
+ * the physical memory, or of RLIMIT_AS when set), in bytes. */
+guint64     _cu_dicom_memory_budget (void);
+
+/* Bytes of the file's pixel data as stored (1-bit samples packed) and as decoded (1 byte per
+ * 1-bit sample, else Bits Allocated / 8 per sample), with overflow checks: FALSE when the
+ * product overflows or a factor is not positive. */
+gboolean    _cu_dicom_pixel_bytes  (const CuDicomHeader *header,
+                                    guint64             *stored,
+                                    guint64             *decoded);
+
+/* Rows × Columns × Frames × Samples × Bits Allocated against what the file can hold (native
+ * pixel data length, one fragment per encapsulated frame, deflate's ratio) and the memory
+ * budget; called once the pixel data is located and before anything is sized from the header.
+ * fd (the file, or -1) is used to walk encapsulated items (_cu_dicom_check_encapsulated). */
+gboolean    _cu_dicom_header_check_pixels (const CuDicomHeader *header,
+                                           int                  fd,
+                                           GError             **error);
+
+/* cu-dicom-header.c: the items of encapsulated Pixel Data fit the file, end with a sequence
+ * delimiter, and are at least as many fragments as there are frames. */
+gboolean    _cu_dicom_check_encapsulated (const CuDicomHeader *header,
+                                          int                  fd,
+                                          GError             **error);
+
+/* PS3.5 §9.1: digits and dots, no empty component, at most 64 characters. */
+gboolean    _cu_dicom_uid_valid    (const char *uid);
+
+/* Study, Series and SOP Instance UIDs, when present, are valid UIDs; the error names the
+ * attribute and shows the value with control bytes escaped. */
+gboolean    _cu_dicom_header_check_uids (const CuDicomHeader *header,
+                                         GError             **error);
+
 /* Map a Specific Character Set (0008,0005) value to an iconv name (static) or NULL. */
 const char *_cu_dicom_charset_to_iconv (const char *specific_character_set);
 

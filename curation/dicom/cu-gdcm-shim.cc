@@ -25,6 +25,8 @@
 #include <unistd.h>
 
 #include <gdcmDataSet.h>
+#include <gdcmDicts.h>
+#include <gdcmGlobal.h>
 #include <gdcmFileMetaInformation.h>
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
@@ -77,6 +79,7 @@ struct Ctx
 {
   gdcm::StringFilter sf;
   const char *charset = nullptr;   /* iconv name for text VRs */
+  std::string nonfinite;           /* first numeric attribute holding NaN or ±Inf */
 };
 
 bool
@@ -157,12 +160,45 @@ parse_numbers (const std::string &s, double *v, int n)
   return count;
 }
 
+/* Does a decimal string hold NaN, an infinity or a number beyond double range ("1e999")?
+ * parse_numbers stops there; the header must also say so, or the value reads as absent. */
+bool
+has_nonfinite (const std::string &s)
+{
+  const char *p = s.c_str ();
+  while (*p != '\0')
+    {
+      char *end = nullptr;
+      double d = g_ascii_strtod (p, &end);
+      if (end != p && !std::isfinite (d))
+        return true;
+      while (*p != '\0' && *p != '\\')
+        p++;
+      if (*p == '\\')
+        p++;
+    }
+  return false;
+}
+
 int
 get_numbers (Ctx &ctx, const gdcm::DataSet &ds, uint16_t g, uint16_t e, double *v, int n)
 {
   std::string s;
   if (!get_string_any (ctx, ds, gdcm::Tag (g, e), s))
     return 0;
+  if (ctx.nonfinite.empty () && has_nonfinite (s))
+    {
+      const char *kw = gdcm::Global::GetInstance ().GetDicts ().GetDictEntry (gdcm::Tag (g, e))
+                         .GetKeyword ();
+      if (kw != nullptr && *kw != '\0')
+        ctx.nonfinite = kw;
+      else
+        {
+          char tag[16];
+          g_snprintf (tag, sizeof tag, "(%04X,%04X)", g, e);
+          ctx.nonfinite = tag;
+        }
+    }
   return parse_numbers (s, v, n);
 }
 
@@ -891,7 +927,12 @@ read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc vi
   read_acquisition (ctx, ds, h);
 
   read_mosaic (ds, h);
+  /* Before anything is sized from the Image Pixel module: fill_frames allocates per frame. */
+  if (h->has_pixels && !_cu_dicom_header_check_pixels (h, fd, error))
+    return FALSE;
   fill_frames (ctx, ds, h);
+  if (!ctx.nonfinite.empty ())
+    h->nonfinite_attribute = g_strdup (ctx.nonfinite.c_str ());
 
   /* The element walk of the pseudonymization check, on the data set already in memory. */
   if (visit != nullptr)

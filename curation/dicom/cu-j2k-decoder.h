@@ -23,4 +23,15 @@ gboolean cu_j2k_decode_frame (const guint8 *data,
                               guint8       *out,
                               GError      **error);
 
+/* Read only the codestream's SIZ marker segment (raw J2K, or the 'jp2c' box of a JP2 file)
+ * and check it against the DICOM header as cu_j2k_decode_frame does, plus the memory budget:
+ * nothing is decoded or allocated. Done before a frame is handed to any decoder. */
+gboolean cu_j2k_check_header (const guint8 *data,
+                              gsize         len,
+                              int           columns,
+                              int           rows,
+                              int           samples,
+                              int           bytes_per_sample,
+                              GError      **error);
+
 G_END_DECLS

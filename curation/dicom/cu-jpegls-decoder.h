@@ -22,4 +22,14 @@ gboolean cu_jpegls_decode_frame (const guint8 *data,
                                  guint8       *out,
                                  GError      **error);
 
+/* Read only the stream's frame header and check it as cu_jpegls_decode_frame does: nothing is
+ * decoded. Done before a frame is handed to any other decoder. */
+gboolean cu_jpegls_check_header (const guint8 *data,
+                                 gsize         len,
+                                 int           columns,
+                                 int           rows,
+                                 int           samples,
+                                 int           bytes_per_sample,
+                                 GError      **error);
+
 G_END_DECLS

@@ -24,6 +24,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <glib/gi18n-lib.h>
 #include <math.h>
 #include <string.h>
@@ -76,6 +77,7 @@ struct _CuSeriesPlan
   guint n_frames;
   GPtrArray *stacks;       /* PlanStack * */
   GPtrArray *problems;     /* CuGeometryProblem * */
+  char **invalid;          /* per header: why its values cannot make voxels, or NULL */
 };
 
 /* ---- small vector helpers ---------------------------------------------------------------- */
@@ -225,6 +227,64 @@ fill_frame_geometry (PlanFrame *f, const CuDicomHeader *h, guint frame)
         }
     }
   f->has_geometry = has_pos && has_orient;
+}
+
+/* The header values of frame `frame` that no volume can be built from, checked before any of
+ * them is used for arithmetic: returns why (translated, newly allocated), or NULL. The
+ * geometry fallbacks of fill_frame_geometry are for absent attributes; present but invalid
+ * ones (a hostile or broken writer) make the frame unusable instead of silently "repaired". */
+static char *
+frame_value_problem (const CuDicomHeader *h, guint frame)
+{
+  const CuDicomFrame *pf = (h->frames != NULL && frame < h->n_frames) ? &h->frames[frame] : NULL;
+  double slope, icpt, lo, hi;
+  int bits = CLAMP (h->bits_allocated, 1, 32);
+
+  if (h->nonfinite_attribute != NULL)
+    return g_strdup_printf (_("%s holds NaN or an infinite number"), h->nonfinite_attribute);
+
+  /* Rescale: every stored value the sample size allows (Bits Allocated: JPEG 2000 samples
+   * are not masked to Bits Stored) must stay a finite float after value·slope + intercept. */
+  slope = pf != NULL && h->n_frames > 1 ? pf->rescale_slope : h->rescale_slope;
+  icpt = pf != NULL && h->n_frames > 1 ? pf->rescale_intercept : h->rescale_intercept;
+  if (h->pixel_representation == 1 && bits > 1)
+    {
+      lo = -ldexp (1.0, bits - 1);
+      hi = ldexp (1.0, bits - 1) - 1;
+    }
+  else
+    {
+      lo = 0;
+      hi = ldexp (1.0, bits) - 1;
+    }
+  if (!isfinite (slope) || !isfinite (icpt) || fabs (slope * lo + icpt) > FLT_MAX
+      || fabs (slope * hi + icpt) > FLT_MAX)
+    return g_strdup_printf (_("RescaleSlope %g and RescaleIntercept %g take %d-bit stored values "
+                              "beyond the range of 32-bit floating point"),
+                            slope, icpt, bits);
+
+  gboolean has_spacing = (pf != NULL && pf->has_spacing) || h->has_spacing;
+  const double *ps = pf != NULL && pf->has_spacing ? pf->pixel_spacing : h->pixel_spacing;
+  if (has_spacing && !(isfinite (ps[0]) && isfinite (ps[1]) && ps[0] > 0 && ps[1] > 0))
+    return g_strdup_printf (_("PixelSpacing %g\\%g is not a positive distance"), ps[0], ps[1]);
+
+  gboolean has_orient = (pf != NULL && pf->has_orientation) || h->has_orientation;
+  const double *o = pf != NULL && pf->has_orientation ? pf->orientation : h->orientation;
+  if (has_orient)
+    {
+      double n[3], a = norm3 (o), b = norm3 (o + 3);
+      gboolean finite = TRUE;
+      for (int i = 0; i < 6; i++)
+        finite = finite && isfinite (o[i]);
+      cross3 (o, o + 3, n);
+      /* Row and column cosines must be two non-zero, non-parallel vectors (sin > 0.01), or
+       * the slice normal — and the affine — is undefined. */
+      if (!finite || !(a > 1e-6) || !(b > 1e-6) || !(norm3 (n) > 0.01 * a * b))
+        return g_strdup_printf (_("ImageOrientationPatient %g\\%g\\%g\\%g\\%g\\%g does not "
+                                  "define a plane (zero or parallel direction vectors)"),
+                                o[0], o[1], o[2], o[3], o[4], o[5]);
+    }
+  return NULL;
 }
 
 static double
@@ -812,6 +872,21 @@ cu_series_plan_new (GPtrArray *headers, GError **error)
   plan->n_frames = frames->len;
   plan->frames = (PlanFrame *) g_array_free (g_steal_pointer (&frames), FALSE);
 
+  /* Header values no volume can be built from: reported once per file here, and the stacks
+   * holding such a file refuse to load (cu_series_plan_load). */
+  plan->invalid = g_new0 (char *, headers->len + 1);
+  for (guint i = 0; i < plan->n_frames; i++)
+    {
+      PlanFrame *f = &plan->frames[i];
+      if (plan->invalid[f->header_index] != NULL)
+        continue;
+      plan->invalid[f->header_index] = frame_value_problem (f->header, f->frame);
+      if (plan->invalid[f->header_index] != NULL)
+        add_problem (plan, CU_PROBLEM_INVALID_VALUE, -1, -1, frame_path (f),
+                     g_strdup_printf (_("Invalid header values: %s"),
+                                      plan->invalid[f->header_index]));
+    }
+
   /* Group. */
   for (guint i = 0; i < plan->n_frames; i++)
     {
@@ -913,6 +988,10 @@ cu_series_plan_free (CuSeriesPlan *plan)
   if (plan->problems != NULL)
     g_ptr_array_unref (plan->problems);
   g_free (plan->frames);
+  if (plan->invalid != NULL)
+    for (guint i = 0; i < plan->headers->len; i++)
+      g_free (plan->invalid[i]);
+  g_free (plan->invalid);
   if (plan->headers != NULL)
     g_ptr_array_unref (plan->headers);
   g_free (plan);
@@ -1200,6 +1279,17 @@ cu_series_plan_load (CuSeriesPlan *plan, guint stack, CuProgress *progress,
       return NULL;
     }
   s = g_ptr_array_index (plan->stacks, stack);
+  for (guint i = 0; i < s->frames->len; i++)
+    {
+      const PlanFrame *f = g_ptr_array_index (s->frames, i);
+      if (plan->invalid[f->header_index] != NULL)
+        {
+          g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,
+                       _("%s: invalid header values: %s"), frame_path (f),
+                       plan->invalid[f->header_index]);
+          return NULL;
+        }
+    }
   g = s->geometry;
   volume = cu_volume_new (g->dims[0], g->dims[1], g->dims[2], g->dims[3], TRUE, error);
   if (volume == NULL)
@@ -1254,6 +1344,21 @@ cu_series_plan_load (CuSeriesPlan *plan, guint stack, CuProgress *progress,
     return NULL;
   cu_progress_report (progress, 1.0, NULL);
   return g_steal_pointer (&volume);
+}
+
+gboolean
+cu_series_plan_check_values (CuSeriesPlan *plan, GError **error)
+{
+  g_return_val_if_fail (plan != NULL, FALSE);
+  for (guint i = 0; i < plan->headers->len; i++)
+    if (plan->invalid[i] != NULL)
+      {
+        const CuDicomHeader *h = g_ptr_array_index (plan->headers, i);
+        g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,
+                     _("%s: invalid header values: %s"), h->path, plan->invalid[i]);
+        return FALSE;
+      }
+  return TRUE;
 }
 
 const char *

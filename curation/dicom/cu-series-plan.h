@@ -41,6 +41,7 @@ typedef struct
 #define CU_PROBLEM_UNDECODABLE         "undecodable"
 #define CU_PROBLEM_UNSUPPORTED         "unsupported-encoding"
 #define CU_PROBLEM_UNREADABLE          "unreadable-file"
+#define CU_PROBLEM_INVALID_VALUE       "invalid-header-value"
 
 typedef struct _CuSeriesPlan CuSeriesPlan;
 
@@ -82,11 +83,19 @@ const char       *cu_series_plan_get_source      (CuSeriesPlan  *plan,
                                                   guint          t,
                                                   int           *frame);
 /* Decode the pixels of a stack. Frames that fail to decode make the whole load fail with
- * the file and the reason (an undecodable slice is never shown as black or garbage). */
+ * the file and the reason (an undecodable slice is never shown as black or garbage), and so
+ * does a file of the stack with invalid header values (CU_PROBLEM_INVALID_VALUE: a rescale
+ * beyond float range, NaN/Inf numbers, non-positive pixel spacing, a degenerate orientation). */
 CuVolume         *cu_series_plan_load            (CuSeriesPlan  *plan,
                                                   guint          stack,
                                                   CuProgress    *progress,
                                                   GCancellable  *cancellable,
+                                                  GError       **error);
+
+/* FALSE, with the first file and its reason, when a file of the series has header values no
+ * volume can be built from (the CU_PROBLEM_INVALID_VALUE problems): what exports of the files
+ * themselves check, as loading a stack does. */
+gboolean          cu_series_plan_check_values    (CuSeriesPlan  *plan,
                                                   GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuSeriesPlan, cu_series_plan_free)

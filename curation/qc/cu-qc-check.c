@@ -57,7 +57,8 @@ plan_severity (const char *code)
       || g_str_equal (code, CU_PROBLEM_UNEQUAL_REPEATS)
       || g_str_equal (code, CU_PROBLEM_UNDECODABLE) || g_str_equal (code, CU_PROBLEM_UNSUPPORTED)
       || g_str_equal (code, CU_PROBLEM_UNREADABLE)
-      || g_str_equal (code, CU_PROBLEM_MISSING_GEOMETRY))
+      || g_str_equal (code, CU_PROBLEM_MISSING_GEOMETRY)
+      || g_str_equal (code, CU_PROBLEM_INVALID_VALUE))
     return CU_QC_SEVERITY_ERROR;
   if (g_str_equal (code, CU_PROBLEM_GANTRY_TILT))
     return CU_QC_SEVERITY_INFO;

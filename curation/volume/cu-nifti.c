@@ -458,6 +458,50 @@ has_suffix_gz (const char *path)
   return g_str_has_suffix (path, ".gz") || g_str_has_suffix (path, ".GZ");
 }
 
+/* What a NIfTI file must not carry: a non-finite or singular affine (every reader would
+ * compute garbage world coordinates, or fail to invert it) and ±Inf or NaN voxels (no reader
+ * can window or resample them). Such volumes come from hostile headers and are refused here,
+ * whatever checks came before, so an export cannot succeed with them. */
+static gboolean
+check_writable (const CuVolume *v, gsize n, GError **error)
+{
+  double a[12], m[9], scale = 1.0;
+
+  volume_to_ras (v, a);
+  for (int i = 0; i < 12; i++)
+    if (!isfinite (a[i]))
+      {
+        g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,
+                     _("The volume's geometry is not finite (NaN or infinite spacing, "
+                       "orientation or origin): no affine can be written"));
+        return FALSE;
+      }
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++)
+      m[r * 3 + c] = a[r * 4 + c];
+  for (int c = 0; c < 3; c++)
+    scale *= v->spacing[c];
+  /* Unit direction columns: |det| is the voxel volume times the sine of the angles between
+   * the axes, so a relative threshold tells parallel or zero axes from merely sheared ones. */
+  if (!(fabs (det3 (m)) > 1e-6 * fabs (scale)) || scale == 0)
+    {
+      g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,
+                   _("The volume's affine is singular (zero spacing or parallel axes): its "
+                     "voxels have no position in space"));
+      return FALSE;
+    }
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite (v->voxels[i]))
+      {
+        g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID,
+                     _("Voxel %zu is %s, not a finite value (a modality rescale beyond the "
+                       "range of 32-bit floating point?)"),
+                     i, isnan (v->voxels[i]) ? "NaN" : v->voxels[i] > 0 ? "+Inf" : "-Inf");
+        return FALSE;
+      }
+  return TRUE;
+}
+
 gboolean
 cu_nifti_write (const CuVolume *volume, const char *path, GError **error)
 {
@@ -487,6 +531,8 @@ cu_nifti_write (const CuVolume *volume, const char *path, GError **error)
       }
 
   n = cu_volume_n_voxels_3d (volume) * (gsize) volume->dims[3];
+  if (!check_writable (volume, n, error))
+    return FALSE;
   t = choose_type (volume, n);
 
   memset (&h, 0, sizeof h);

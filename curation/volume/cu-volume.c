@@ -181,6 +181,8 @@ cu_volume_get_range (const CuVolume *self, float *min, float *max)
   for (gsize i = 0; i < n; i++)
     {
       float v = self->voxels[i];
+      if (!isfinite (v))
+        continue;
       if (v < lo)
         lo = v;
       if (v > hi)
@@ -207,21 +209,28 @@ cu_volume_percentile (const CuVolume *self, int t, double percentile)
     return 0.f;
   v = cu_volume_frame (self, t);
   n = cu_volume_n_voxels_3d (self);
+  guint64 counted = 0;
+  /* Only finite voxels count: one ±Inf would make the scale 0 (Inf·0 is NaN, no bin). */
   for (gsize i = 0; i < n; i++)
     {
+      if (!isfinite (v[i]))
+        continue;
       if (v[i] < lo)
         lo = v[i];
       if (v[i] > hi)
         hi = v[i];
+      counted++;
     }
+  if (counted == 0)
+    return 0.f;
   if (!(hi > lo))
     return lo;
   hist = g_new0 (guint64, N_BINS);
   scale = (N_BINS - 1) / ((double) hi - lo);
   for (gsize i = 0; i < n; i++)
-    if (!isnan (v[i]))
-      hist[(int) ((v[i] - lo) * scale)]++;
-  target = (guint64) (CLAMP (percentile, 0.0, 100.0) / 100.0 * (double) n);
+    if (isfinite (v[i]))
+      hist[CLAMP ((int) ((v[i] - lo) * scale), 0, N_BINS - 1)]++;
+  target = (guint64) (CLAMP (percentile, 0.0, 100.0) / 100.0 * (double) counted);
   for (int b = 0; b < N_BINS; b++)
     {
       acc += hist[b];

@@ -89,9 +89,10 @@ void         cu_volume_lps_to_index   (const CuVolume *self, const double lps[3]
 
 /* Value at integer voxel (t = 0 for 3D); returns FALSE if outside the volume. */
 gboolean     cu_volume_get_voxel      (const CuVolume *self, int i, int j, int k, int t, float *value);
-/* Min and max over all voxels (NaN ignored). */
+/* Min and max over all finite voxels (NaN and ±Inf ignored; 0, 0 if there is none). */
 void         cu_volume_get_range      (const CuVolume *self, float *min, float *max);
-/* Value at the given percentile (0–100) of a histogram of volume t (approximate, 4096 bins). */
+/* Value at the given percentile (0–100) of a histogram of the finite voxels of volume t
+ * (approximate, 4096 bins). */
 float        cu_volume_percentile     (const CuVolume *self, int t, double percentile);
 
 /* Patient-orientation letters of index axis c ("L", "PS", …): the dominant LPS components of

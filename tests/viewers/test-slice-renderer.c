@@ -343,6 +343,45 @@ test_window_presets (void)
   }
 }
 
+/* Voxels rescaled to ±Inf (a hostile RescaleSlope) or NaN are left out of every statistic:
+ * one of them made the histogram scale 0 and its bin index Inf·0, far outside the array. */
+static void
+test_stats_non_finite (void)
+{
+  g_autoptr (CuVolume) vol = NULL;
+  g_autoptr (GError) error = NULL;
+  CuVolumeStats stats;
+  float lo, hi;
+
+  vol = cu_volume_new (1000, 1, 1, 1, TRUE, &error);
+  g_assert_no_error (error);
+  for (int i = 0; i < 1000; i++)
+    vol->voxels[i] = i;
+  vol->voxels[10] = INFINITY;
+  vol->voxels[20] = -INFINITY;
+  vol->voxels[30] = NAN;
+
+  cu_volume_stats_compute (vol, &stats);
+  g_assert_cmpfloat (stats.min, ==, 0);
+  g_assert_cmpfloat (stats.max, ==, 999);
+  g_assert_true (isfinite (stats.window) && isfinite (stats.level));
+  g_assert_cmpfloat_with_epsilon (stats.window, 980, 8);
+  g_assert_cmpfloat_with_epsilon (stats.level, 500, 4);
+
+  cu_volume_get_range (vol, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0);
+  g_assert_cmpfloat (hi, ==, 999);
+  g_assert_cmpfloat_with_epsilon (cu_volume_percentile (vol, 0, 99.0), 990, 4);
+  g_assert_cmpfloat_with_epsilon (cu_volume_percentile (vol, 0, 1.0), 10, 4);
+
+  /* Nothing finite at all: defined, finite answers. */
+  for (int i = 0; i < 1000; i++)
+    vol->voxels[i] = i % 2 ? INFINITY : NAN;
+  cu_volume_stats_compute (vol, &stats);
+  g_assert_true (isfinite (stats.window) && isfinite (stats.level));
+  g_assert_cmpfloat (cu_volume_percentile (vol, 0, 50.0), ==, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -354,5 +393,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/viewers/slice-renderer/render-view-nearest", test_render_view_nearest);
   g_test_add_func ("/viewers/slice-renderer/orientation-labels", test_orientation_labels);
   g_test_add_func ("/viewers/slice-renderer/window-presets", test_window_presets);
+  g_test_add_func ("/viewers/slice-renderer/stats-non-finite", test_stats_non_finite);
   return g_test_run ();
 }

@@ -12,6 +12,7 @@
 
 #include "cu-dicom-header.h"
 #include "cu-dicom-pixels.h"
+#include "cu-gdcm-shim-private.h"
 #include "dicom-test-util.h"
 
 static void
@@ -495,7 +496,8 @@ test_odd_files (void)
     { "odd/priv_SQ.dcm", -1 },
     { "odd/empty_charset_LEI.dcm", -1 },
     { "odd/badVR.dcm", -1 },
-    { "odd/bad_sequence.dcm", -1 },
+    /* Its UI values are SHA-256 hex strings, not UIDs (PS3.5 §9.1: digits and dots). */
+    { "odd/bad_sequence.dcm", CU_DICOM_ERROR_MALFORMED },
     { "odd/explicit_VR-UN.dcm", -1 },
     { "odd/MR_small_padded.dcm", -1 },
     { "odd/ExplVR_BigEndNoMeta.dcm", -1 },
@@ -571,6 +573,58 @@ test_charset (void)
   g_assert_true (g_str_has_suffix (u->patient_name, "^CT1"));
 }
 
+/* PS3.5 §9.1 as the header reader applies it to the instance UIDs. */
+static void
+test_uid_syntax (void)
+{
+  const struct { const char *uid; gboolean valid; } cases[] = {
+    { "1.2.840.10008.1.2", TRUE },
+    { "1.2.123.456.78.9.0123.4567.89012345678901", TRUE },   /* leading zero: tolerated */
+    { "1234567890123456789012345678901234567890123456789012345678901234", TRUE },
+    { "12345678901234567890123456789012345678901234567890123456789012345", FALSE },
+    { "", FALSE },
+    { "1..2", FALSE },
+    { ".1.2", FALSE },
+    { "1.2.", FALSE },
+    { "1.2.3\0379", FALSE },   /* a unit separator (0x1F) inside */
+    { "1.2.3 4", FALSE },
+    { "05fa52f0e599f17b", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      if (_cu_dicom_uid_valid (cases[i].uid) != cases[i].valid)
+        g_error ("“%s” should be %s", cases[i].uid, cases[i].valid ? "valid" : "invalid");
+    }
+  g_assert_false (_cu_dicom_uid_valid (NULL));
+}
+
+/* Header-driven sizes: overflow is refused, the byte counts are exact. */
+static void
+test_pixel_bytes (void)
+{
+  CuDicomHeader h = { 0 };
+  guint64 stored, decoded;
+
+  h.rows = 512, h.columns = 512, h.samples_per_pixel = 3, h.bits_allocated = 16;
+  h.number_of_frames = 10;
+  g_assert_true (_cu_dicom_pixel_bytes (&h, &stored, &decoded));
+  g_assert_cmpuint (stored, ==, G_GUINT64_CONSTANT (512) * 512 * 3 * 2 * 10);
+  g_assert_cmpuint (decoded, ==, stored);
+
+  h.samples_per_pixel = 1, h.bits_allocated = 1, h.number_of_frames = 3;
+  g_assert_true (_cu_dicom_pixel_bytes (&h, &stored, &decoded));
+  g_assert_cmpuint (stored, ==, (G_GUINT64_CONSTANT (512) * 512 * 3 + 7) / 8);
+  g_assert_cmpuint (decoded, ==, G_GUINT64_CONSTANT (512) * 512 * 3);
+
+  /* 65535² × 4 samples × 2³¹ frames × 32 bits: beyond 64 bits. */
+  h.rows = h.columns = 65535, h.samples_per_pixel = 4, h.bits_allocated = 32;
+  h.number_of_frames = G_MAXINT;
+  g_assert_false (_cu_dicom_pixel_bytes (&h, &stored, &decoded));
+  h.rows = -1, h.number_of_frames = 1;
+  g_assert_false (_cu_dicom_pixel_bytes (&h, &stored, &decoded));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -585,6 +639,8 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/dicom/header/truncations", test_truncations);
   g_test_add_func ("/curation/dicom/header/odd-files", test_odd_files);
   g_test_add_func ("/curation/dicom/header/charset", test_charset);
+  g_test_add_func ("/curation/dicom/header/uid-syntax", test_uid_syntax);
+  g_test_add_func ("/curation/dicom/header/pixel-bytes", test_pixel_bytes);
 
   return g_test_run ();
 }

@@ -281,6 +281,43 @@ test_direct_decoders (void)
   for (gsize i = 0; i < n; i++)
     g_assert_cmpint (buf[i], ==, ref[i]);
 
+  /* The SIZ segment alone is read and checked, nothing decoded: the picture against the
+   * header, and what OpenJPEG would allocate against the memory budget. */
+  g_assert_true (cu_j2k_check_header (data, len, j2k->columns, j2k->rows, 1, 2, &error));
+  g_assert_no_error (error);
+  g_assert_false (cu_j2k_check_header (data, len, j2k->columns, j2k->rows / 2, 1, 2, &error));
+  g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE);
+  g_assert_nonnull (strstr (error->message, "512×512"));
+  g_clear_error (&error);
+  g_assert_false (cu_j2k_check_header (data, len, j2k->columns, j2k->rows, 3, 2, &error));
+  g_clear_error (&error);
+  g_assert_false (cu_j2k_check_header (data, len, j2k->columns, j2k->rows, 1, 1, &error));
+  g_clear_error (&error);
+  {
+    /* Xsiz and Ysiz (after SOC, the SIZ marker, Lsiz and Rsiz; XOsiz = YOsiz = 0 here) made
+     * 2·10⁹, in one tile: a picture the header may even agree with, but no memory holds. */
+    g_autofree guint8 *huge = g_memdup2 (data, len);
+    const guint8 big[4] = { 0x77, 0x35, 0x94, 0x00 };
+    g_assert_cmpint (huge[16] | huge[17] | huge[18] | huge[19], ==, 0);
+    for (int at = 8; at <= 28; at += 4)
+      if (at != 16 && at != 20)
+        memcpy (huge + at, big, 4);
+    g_assert_false (cu_j2k_check_header (huge, len, 2000000000, 2000000000, 1, 2, &error));
+    g_assert_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE);
+    g_assert_nonnull (strstr (error->message, "memory"));
+    g_clear_error (&error);
+    g_assert_false (cu_j2k_decode_frame (huge, len, 2000000000, 2000000000, 1, 2,
+                                         (guint8 *) buf, &error));
+    g_assert_nonnull (strstr (error->message, "memory"));
+    g_clear_error (&error);
+    /* The same picture in 1×1 tiles: more tiles than a codestream can number. */
+    memset (huge + 24, 0, 8);
+    huge[27] = huge[31] = 1;
+    g_assert_false (cu_j2k_check_header (huge, len, 2000000000, 2000000000, 1, 2, &error));
+    g_assert_nonnull (strstr (error->message, "SIZ"));
+    g_clear_error (&error);
+  }
+
   /* A frame size that does not match the stream is refused, not reinterpreted. */
   g_assert_false (cu_j2k_decode_frame (data, len, j2k->columns / 2, j2k->rows, 1, 2,
                                        (guint8 *) buf, &error));

@@ -353,6 +353,43 @@ test_bad_input (Fixture *f, gconstpointer data)
   g_assert_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID);
 }
 
+/* A volume no reader can use is refused, and nothing is left at the path: ±Inf or NaN voxels
+ * (a rescale beyond float range), a singular affine (zero spacing, parallel axes), a NaN
+ * origin. */
+static void
+test_non_finite (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "bad.nii", NULL);
+  const float bad_voxels[] = { INFINITY, -INFINITY, NAN };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_voxels); i++)
+    {
+      g_autoptr (CuVolume) v = make_volume (4, 3, 2, 1, CU_PIXEL_INT16);
+      g_autoptr (GError) error = NULL;
+      v->voxels[5] = bad_voxels[i];
+      g_assert_false (cu_nifti_write (v, path, &error));
+      g_assert_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID);
+      g_assert_nonnull (strstr (error->message, "Voxel 5"));
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (CuVolume) v = make_volume (4, 3, 2, 1, CU_PIXEL_INT16);
+      g_autoptr (GError) error = NULL;
+      if (i == 0)
+        v->spacing[2] = 0;
+      else if (i == 1)
+        for (int r = 0; r < 3; r++)
+          v->direction[r * 3 + 1] = v->direction[r * 3 + 0];   /* column axis = row axis */
+      else
+        v->origin[1] = NAN;
+      g_assert_false (cu_nifti_write (v, path, &error));
+      g_assert_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_INVALID);
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -366,5 +403,6 @@ main (int argc, char **argv)
   ADD ("/curation/nifti/qform", test_qform);
   ADD ("/curation/nifti/atomic", test_atomic);
   ADD ("/curation/nifti/bad-input", test_bad_input);
+  ADD ("/curation/nifti/non-finite", test_non_finite);
   return g_test_run ();
 }
