@@ -81,7 +81,9 @@ def test_two_editors(t2):
     merges = [v for v in history if v["note"] and "merged with version" in v["note"]]
     assert len(merges) >= 5, history
     for v in merges:
-        assert v["based_on"] is not None and v["based_on"] < v["version"] - 1, v
+        # A merge is based on the other session's version it names, the one just before.
+        assert v["note"] == f"merged with version {v['based_on']} of another session", v
+        assert v["based_on"] == v["version"] - 1, v
     assert "merged with version" in cli("seg", "history", t2, "--reader", "dana").stdout
 
 
