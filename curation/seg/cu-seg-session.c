@@ -368,7 +368,7 @@ save_shadow (CuSegSession *self, int *merged_with, GPtrArray *foreign, GError **
       if (!cu_label_map_same_grid (theirs, self->shadow->geometry))
         {
           /* Nothing to merge onto: keep this session's work under a name of its own. */
-          g_autofree char *aside = g_strdup_printf (_("%s (conflict)"), self->reader);
+          g_autofree char *aside = g_strdup_printf ("%s (conflict)", self->reader);
           g_autofree char *aside_note = g_strdup_printf ("unmerged: based on version %d", self->base_version);
           g_autoptr(GError) aside_error = NULL;
           int kept = cu_store_seg_check_reader (aside, CU_SEG_KIND_READING, NULL)
