@@ -173,6 +173,46 @@ test_undo_survives_restart (void)
   curation_test_close_workspace (&store, &tmp, &ws);
 }
 
+/* Unreferenced undo steps are removed every twentieth version: the ones still listed stay. */
+static void
+test_many_versions (void)
+{
+  g_autofree char *tmp = NULL, *ws = NULL;
+  CuStore *store = curation_test_open_workspace ("cu-seg-session-XXXXXX", &tmp, &ws);
+  g_autoptr(CuVolume) grid = make_grid ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuSegSession) session = cu_seg_session_open (store, SERIES, "dan", grid, NULL, NULL, &error);
+  g_autoptr(CuLabelMap) empty = NULL;
+  CuSegHistory *h;
+
+  g_assert_no_error (error);
+  add_label (session, 1);
+  save (session, NULL);
+  empty = cu_label_map_copy (cu_seg_session_get_map (session));
+  for (int s = 0; s < 45; s++)
+    {
+      stroke (session, 1, 4 + s, 4 + s % 40, s % 12, 1);
+      save (session, NULL);
+      if (s % 9 == 8)
+        {
+          /* an undone step, replaced by a new stroke: no version lists it any more */
+          g_assert_true (cu_seg_history_undo (cu_seg_session_get_history (session), NULL, NULL));
+          save (session, NULL);
+        }
+    }
+  g_clear_object (&session);
+
+  session = cu_seg_session_open (store, SERIES, "dan", grid, NULL, NULL, &error);
+  g_assert_no_error (error);
+  h = cu_seg_session_get_history (session);
+  g_assert_cmpuint (cu_seg_history_get_n_undo (h), ==, 40);
+  while (cu_seg_history_undo (h, NULL, NULL))
+    ;
+  g_assert_true (memcmp (cu_seg_session_get_map (session)->data, empty->data, cu_label_map_n_voxels (empty)) == 0);
+  g_clear_object (&session);
+  curation_test_close_workspace (&store, &tmp, &ws);
+}
+
 static void
 test_two_sessions_merge (void)
 {
@@ -292,6 +332,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/curation/seg/session/coalesce-under-lock", test_coalesce_under_lock);
   g_test_add_func ("/curation/seg/session/undo-survives-restart", test_undo_survives_restart);
+  g_test_add_func ("/curation/seg/session/many-versions", test_many_versions);
   g_test_add_func ("/curation/seg/session/two-sessions-merge", test_two_sessions_merge);
   g_test_add_func ("/curation/seg/session/diff-damaged", test_diff_damaged);
   return g_test_run ();
