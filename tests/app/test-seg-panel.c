@@ -414,9 +414,11 @@ test_strokes_while_locked (void)
       g_usleep (2000);
   g_test_message ("slowest stroke %.1f ms, longest main loop gap %.1f ms",
                   slowest / 1000.0, latency.worst / 1000.0);
-  /* A stroke lands within a frame or two; the main loop never waits for the lock. */
-  g_assert_cmpint (slowest, <, 100 * 1000);
-  g_assert_cmpint (latency.worst, <, 750 * 1000);
+  /* Saving on the UI thread waited 5 s for the lock on every stroke. What a stroke still
+   * costs here is drawing and the 3D surfaces, on a software renderer of a shared machine:
+   * the bounds leave room for that, and none for a wait on the lock. */
+  g_assert_cmpint (slowest, <, 600 * 1000);
+  g_assert_cmpint (latency.worst, <, 800 * 1000);
   g_assert_cmpint (cu_seg_panel_get_saved_version (panel), ==, before);
   g_assert_true (cu_seg_session_is_busy (cu_seg_panel_get_session (panel)));
 
@@ -443,6 +445,22 @@ test_strokes_while_locked (void)
     g_assert_true (cu_seg_panel_get_busy (panel));
     g_assert_true (app_test_wait_for (panel_not_busy, panel, 60));
     g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+  }
+
+  /* So does the agreement with another reader: busy, then the dialog with Dice and HD95. */
+  {
+    g_autoptr (CuLabelMap) other = cu_label_map_copy (map);
+    GtkWidget *dialog;
+
+    g_assert_cmpint (cu_store_seg_save (store, uid, "other-reader", CU_SEG_KIND_READING, other, NULL, &error), ==, 1);
+    g_assert_no_error (error);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (panel), "seg.agreement", NULL));
+    g_assert_true (cu_seg_panel_get_busy (panel));
+    g_assert_true (app_test_wait_for (panel_not_busy, panel, 60));
+    dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
+    g_assert_nonnull (dialog);
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)), "Dice 1.00"));
+    gtk_window_destroy (GTK_WINDOW (dialog));
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
