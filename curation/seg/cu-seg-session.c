@@ -110,7 +110,8 @@ journal_new (void)
   return g_array_new (FALSE, FALSE, sizeof (CuSegJournalEntry));
 }
 
-/* Entries own a reference: drop them by hand (a clear func would need a named helper). */
+/* Entries own a reference to their diff. The queue hands its entries (references and all) to
+ * the unsaved list by copying them, so neither array has a clear function: this drops them. */
 static void
 journal_clear (GArray *a)
 {

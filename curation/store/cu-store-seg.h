@@ -6,7 +6,9 @@
  * label table with the lesion forms) committed in its own transaction, plus a "seg-save" audit
  * entry; a process killed afterwards loses nothing. The oldest autosaved versions of a reader
  * beyond CU_STORE_SEG_KEEP_VERSIONS are pruned in the same transaction; imported and
- * adjudicated (final) versions are always kept.
+ * adjudicated (final) versions are always kept. A version saved by an editing session also
+ * records the version it was based on and the session's undo and redo steps (rows of
+ * seg_stroke, shared between versions), so that undo survives a restart.
  */
 #pragma once
 
