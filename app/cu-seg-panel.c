@@ -7,9 +7,12 @@
  * the shortcuts (Ctrl+Z, Ctrl+Shift+Z) trigger.
  *
  * Saving: the editor emits "stroke-finished" after every stroke (and after label or form
- * edits); the panel saves the whole map as a new version at once, on the UI thread. A
- * compressed save of a mostly empty map takes milliseconds, and saving before anything else
- * happens is what guarantees that a crash loses at most the stroke in progress.
+ * edits); the panel commits it to the reader's CuSegSession, whose own thread compresses and
+ * saves it as a new version (coalescing strokes that come faster than saves), so a stroke
+ * never waits for the disk or for another program holding the workspace's write lock. The UI
+ * thread writes nothing to the workspace: the DICOM SEG / NIfTI export, the agreement and
+ * "Record as Final" run in GTasks with connections of their own, and the panel shows them as
+ * busy meanwhile.
  */
 #include "config.h"
 
@@ -58,6 +61,9 @@ struct _CuSegPanel
   GSettings *settings;
   char *reader;
   CuSegForm *form;
+  CuSegSession *session;
+  GCancellable *cancellable;   /* the tasks below; cancelled on dispose */
+  guint busy;                  /* tasks running */
   int saved_version;
   gboolean updating;           /* filling widgets: ignore their signals */
   guint measure_source;
@@ -128,6 +134,8 @@ swatch_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
 static void update_form (CuSegPanel *self);
 static void schedule_measurements (CuSegPanel *self);
 static void update_readers (CuSegPanel *self);
+static void set_sensitivity (CuSegPanel *self);
+static void rebuild_labels (CuSegPanel *self);
 
 /* ---- label list ---------------------------------------------------------------------- */
 
@@ -527,29 +535,42 @@ schedule_measurements (CuSegPanel *self)
 static void
 save_now (CuSegPanel *self, const char *what)
 {
-  g_autoptr(GError) error = NULL;
-  CuLabelMap *map = current_map (self);
-  int version;
-
-  if (map == NULL || self->store == NULL || self->series_uid == NULL
-      || !cu_seg_editor_get_editable (self->editor))
+  if (self->session == NULL || !cu_seg_editor_get_editable (self->editor))
     return;
-  version = cu_store_seg_save (self->store, self->series_uid, self->reader, CU_SEG_KIND_READING,
-                               map, NULL, &error);
-  if (version < 0)
-    {
-      g_autofree char *text = g_strdup_printf (_("Not saved: %s"), error->message);
-      set_status (self, text, TRUE);
-      return;
-    }
+  cu_seg_session_commit (self->session);
+}
+
+static void
+session_saved_cb (CuSegSession *session, int version, int merged_with, CuSegPanel *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *clock = g_date_time_format (now, "%H:%M:%S");
+  g_autofree char *text = NULL;
+
   self->saved_version = version;
-  {
-    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-    g_autofree char *clock = g_date_time_format (now, "%H:%M:%S");
-    g_autofree char *text = g_strdup_printf (_("Saved version %d at %s"), version, clock);
-    set_status (self, text, FALSE);
-  }
+  if (merged_with > 0)
+    text = g_strdup_printf (_("Saved version %d at %s, merged with version %d saved by another session"),
+                            version, clock, merged_with);
+  else
+    text = g_strdup_printf (_("Saved version %d at %s"), version, clock);
+  set_status (self, text, FALSE);
   update_readers (self);
+}
+
+static void
+session_failed_cb (CuSegSession *session, const GError *error, CuSegPanel *self)
+{
+  /* The strokes stay in the session, which tries again (a locked workspace) or saves them
+   * with the next stroke. */
+  g_autofree char *text = g_strdup_printf (_("Not saved yet: %s"), error->message);
+  set_status (self, text, TRUE);
+}
+
+static void
+session_merged_cb (CuSegSession *session, CuSegPanel *self)
+{
+  rebuild_labels (self);
+  cu_seg_editor_changed (self->editor);
 }
 
 static void
@@ -611,36 +632,49 @@ add_label_from_term (CuSegPanel *self, const CuSegTerm *term)
 }
 
 static void
+drop_session (CuSegPanel *self)
+{
+  if (self->session == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->session, self);
+  /* Closing the session saves what it still holds. */
+  g_clear_object (&self->session);
+}
+
+static void
 load_reading (CuSegPanel *self)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(CuLabelMap) map = NULL;
-  g_autoptr(CuSegVersionInfo) info = NULL;
+  const CuSegVersionInfo *info;
+  gboolean replaced = FALSE;
+  GMainContext *context = g_main_context_get_thread_default ();
 
   self->saved_version = 0;
+  cu_seg_editor_set_map (self->editor, NULL, NULL);
+  drop_session (self);
   if (self->store == NULL || self->series_uid == NULL || self->volume == NULL)
     {
-      cu_seg_editor_set_map (self->editor, NULL, NULL);
       rebuild_labels (self);
       return;
     }
-  map = cu_store_seg_load (self->store, self->series_uid, self->reader, 0, &info, &error);
-  if (map != NULL && !cu_label_map_same_grid (map, self->volume))
+  self->session = cu_seg_session_open (self->store, self->series_uid, self->reader, self->volume,
+                                       context != NULL ? context : g_main_context_default (),
+                                       &replaced, &error);
+  if (self->session == NULL)
     {
-      set_status (self, _("The saved segmentation is on another grid; starting a new one"), TRUE);
-      g_clear_pointer (&map, cu_label_map_unref);
+      g_autofree char *text = g_strdup_printf (_("Could not load the segmentation: %s"), error->message);
+      set_status (self, text, TRUE);
+      rebuild_labels (self);
+      return;
     }
-  if (map == NULL)
-    {
-      if (error != NULL && !g_error_matches (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND))
-        {
-          g_autofree char *text = g_strdup_printf (_("Could not load the segmentation: %s"), error->message);
-          set_status (self, text, TRUE);
-        }
-      else
-        set_status (self, _("New segmentation: every stroke is saved"), FALSE);
-      map = cu_label_map_new (self->volume, NULL);
-    }
+  g_signal_connect (self->session, "saved", G_CALLBACK (session_saved_cb), self);
+  g_signal_connect (self->session, "save-failed", G_CALLBACK (session_failed_cb), self);
+  g_signal_connect (self->session, "merged", G_CALLBACK (session_merged_cb), self);
+  info = cu_seg_session_get_opened (self->session);
+  if (replaced)
+    set_status (self, _("The saved segmentation is on another grid; starting a new one"), TRUE);
+  else if (info == NULL)
+    set_status (self, _("New segmentation: every stroke is saved"), FALSE);
   else
     {
       g_autoptr(GDateTime) saved = g_date_time_new_from_iso8601 (info->time, NULL);
@@ -650,9 +684,9 @@ load_reading (CuSegPanel *self)
       self->saved_version = info->version;
       set_status (self, text, FALSE);
     }
-  cu_seg_editor_set_map (self->editor, map, self->volume);
-  if (cu_label_map_get_n_labels (map) > 0)
-    cu_seg_editor_set_label (self->editor, cu_label_map_get_label_at (map, 0)->value);
+  cu_seg_editor_set_session (self->editor, self->session, self->volume);
+  if (cu_label_map_get_n_labels (current_map (self)) > 0)
+    cu_seg_editor_set_label (self->editor, cu_label_map_get_label_at (current_map (self), 0)->value);
   else if (cu_seg_editor_get_editable (self->editor))
     {
       /* A first lesion label, so that a reader can start painting at once. */
@@ -834,12 +868,131 @@ operation_action (GtkWidget *widget, const char *name, GVariant *param)
     set_status (self, error->message, TRUE);
 }
 
+/* ---- work off the UI thread ---------------------------------------------------------- */
+
+/* Each task opens a workspace connection of its own: the window's connection belongs to the UI
+ * thread, and a write there could wait seconds for another program's lock. */
+typedef struct
+{
+  char *workspace, *series_uid, *reader;
+  int version;
+  CuLabelMap *map;          /* a copy of what is on screen */
+  CuSegFormat format;
+  char *path;
+  CuSegForm *form;
+  char *other;              /* agreement: the other reader */
+} SegTask;
+
+static void
+seg_task_free (SegTask *t)
+{
+  g_free (t->workspace);
+  g_free (t->series_uid);
+  g_free (t->reader);
+  g_free (t->path);
+  g_free (t->other);
+  g_clear_pointer (&t->map, cu_label_map_unref);
+  g_clear_pointer (&t->form, cu_seg_form_free);
+  g_free (t);
+}
+
+static SegTask *
+seg_task_new (CuSegPanel *self)
+{
+  SegTask *t = g_new0 (SegTask, 1);
+
+  t->workspace = g_strdup (cu_store_get_path (self->store));
+  t->series_uid = g_strdup (self->series_uid);
+  t->reader = g_strdup (self->reader);
+  t->version = self->saved_version;
+  t->map = cu_label_map_copy (current_map (self));
+  return t;
+}
+
+static void
+set_busy (CuSegPanel *self, gboolean busy, const char *what)
+{
+  if (busy)
+    self->busy++;
+  else if (self->busy > 0)
+    self->busy--;
+  if (busy && what != NULL)
+    set_status (self, what, FALSE);
+  set_sensitivity (self);
+}
+
+/* The panel may be gone when a task ends (the window was closed). */
+static CuSegPanel *
+task_panel (GObject *source, GAsyncResult *result)
+{
+  GCancellable *cancellable = g_task_get_cancellable (G_TASK (result));
+
+  if (cancellable != NULL && g_cancellable_is_cancelled (cancellable))
+    return NULL;
+  return CU_SEG_PANEL (source);
+}
+
+static void
+export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SegTask *t = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuStore) store = cu_store_open (t->workspace, &error);
+
+  if (store == NULL
+      || !cu_store_seg_export_map (store, t->series_uid, t->reader, t->version, t->map, t->format,
+                                   t->path, cancellable, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+export_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CuSegPanel *self = task_panel (source, result);
+  g_autoptr(GError) error = NULL;
+  SegTask *t = g_task_get_task_data (G_TASK (result));
+
+  if (self == NULL)
+    return;
+  set_busy (self, FALSE, NULL);
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = g_strdup_printf (_("Exported %s (with .json and .csv beside it)"), t->path);
+      set_status (self, text, FALSE);
+    }
+  else
+    {
+      g_autofree char *text = g_strdup_printf (_("Export failed: %s"), error->message);
+      set_status (self, text, TRUE);
+    }
+}
+
+/* Export what is on screen to path, off the UI thread. */
+static void
+start_export (CuSegPanel *self, CuSegFormat format, const char *path)
+{
+  g_autoptr(GTask) task = NULL;
+  SegTask *t;
+
+  if (current_map (self) == NULL || self->store == NULL)
+    return;
+  t = seg_task_new (self);
+  t->format = format;
+  t->path = g_strdup (path);
+  task = g_task_new (self, self->cancellable, export_done_cb, NULL);
+  g_task_set_source_tag (task, start_export);
+  g_task_set_task_data (task, t, (GDestroyNotify) seg_task_free);
+  set_busy (self, TRUE, _("Exporting…"));
+  g_task_run_in_thread (task, export_thread);
+}
+
 static void
 export_response_cb (GtkNativeDialog *dialog, int response, CuSegPanel *self)
 {
   g_autoptr(GFile) file = NULL;
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
   CuSegFormat format = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "format"));
 
   if (response == GTK_RESPONSE_ACCEPT && (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL
@@ -851,17 +1004,7 @@ export_response_cb (GtkNativeDialog *dialog, int response, CuSegPanel *self)
           g_free (path);
           path = with;
         }
-      if (cu_store_seg_export_map (self->store, self->series_uid, self->reader, self->saved_version,
-                                   current_map (self), format, path, NULL, &error))
-        {
-          g_autofree char *text = g_strdup_printf (_("Exported %s (with .json and .csv beside it)"), path);
-          set_status (self, text, FALSE);
-        }
-      else
-        {
-          g_autofree char *text = g_strdup_printf (_("Export failed: %s"), error->message);
-          set_status (self, text, TRUE);
-        }
+      start_export (self, format, path);
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
@@ -932,26 +1075,52 @@ other_reader (CuSegPanel *self)
 }
 
 static void
-agreement_action (GtkWidget *widget, const char *name, GVariant *param)
+agreement_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  CuSegPanel *self = CU_SEG_PANEL (widget);
-  g_autofree char *other = NULL;
-  g_autoptr(CuLabelMap) theirs = NULL;
-  g_autoptr(CuSegAgreement) ag = NULL;
+  SegTask *t = data;
   g_autoptr(GError) error = NULL;
-  GString *body = g_string_new (NULL);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  GtkWidget *dialog;
-  g_autofree char *title = NULL;
+  g_autoptr(CuStore) store = cu_store_open (t->workspace, &error);
+  g_autoptr(CuLabelMap) theirs = NULL;
+  CuSegAgreement *ag = NULL;
 
-  if (current_map (self) == NULL || self->store == NULL)
-    return;
-  other = other_reader (self);
-  title = other != NULL ? g_strdup_printf (_("Agreement with %s"), other) : g_strdup (_("Agreement"));
-  if (other == NULL)
-    g_string_append (body, _("No other reader has segmented this series yet."));
-  else if ((theirs = cu_store_seg_load (self->store, self->series_uid, other, 0, NULL, &error)) == NULL
-           || (ag = cu_seg_agreement_compute (current_map (self), theirs, self->form, &error)) == NULL)
+  if (store == NULL
+      || (theirs = cu_store_seg_load (store, t->series_uid, t->other, 0, NULL, &error)) == NULL
+      || (ag = cu_seg_agreement_compute (t->map, theirs, t->form, &error)) == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, ag, (GDestroyNotify) cu_seg_agreement_free);
+}
+
+static void
+show_agreement (CuSegPanel *self, const char *title, const char *body)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, title, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+agreement_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CuSegPanel *self = task_panel (source, result);
+  SegTask *t = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuSegAgreement) ag = NULL;
+  g_autofree char *title = NULL;
+  GString *body = g_string_new (NULL);
+
+  if (self == NULL)
+    {
+      g_string_free (body, TRUE);
+      return;
+    }
+  set_busy (self, FALSE, NULL);
+  set_status (self, "", FALSE);
+  title = g_strdup_printf (_("Agreement with %s"), t->other);
+  ag = g_task_propagate_pointer (G_TASK (result), &error);
+  if (ag == NULL)
     g_string_append (body, error->message);
   else
     {
@@ -965,34 +1134,91 @@ agreement_action (GtkWidget *widget, const char *name, GVariant *param)
       if (isfinite (ag->kappa))
         g_string_append_printf (body, _("; Cohen’s κ on PI-RADS categories %.2f (%u lesions)"), ag->kappa, ag->n_scored);
     }
-  dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, title, body->str);
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  gtk_window_present (GTK_WINDOW (dialog));
+  show_agreement (self, title, body->str);
   g_string_free (body, TRUE);
+}
+
+/* HD95 on large lesions takes seconds: computed in a task, the panel busy meanwhile. */
+static void
+agreement_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  CuSegPanel *self = CU_SEG_PANEL (widget);
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *other = NULL;
+  SegTask *t;
+
+  if (current_map (self) == NULL || self->store == NULL || self->busy > 0)
+    return;
+  other = other_reader (self);
+  if (other == NULL)
+    {
+      show_agreement (self, _("Agreement"), _("No other reader has segmented this series yet."));
+      return;
+    }
+  t = seg_task_new (self);
+  t->other = g_steal_pointer (&other);
+  t->form = cu_seg_form_load ("pirads-v2.1", NULL);
+  task = g_task_new (self, self->cancellable, agreement_done_cb, NULL);
+  g_task_set_source_tag (task, agreement_action);
+  g_task_set_task_data (task, t, (GDestroyNotify) seg_task_free);
+  set_busy (self, TRUE, _("Computing the agreement…"));
+  g_task_run_in_thread (task, agreement_thread);
+}
+
+static void
+finalize_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  SegTask *t = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuStore) store = cu_store_open (t->workspace, &error);
+  /* TRANSLATORS: recorded with the adjudicated version; %s is the reader who adjudicated */
+  g_autofree char *note = g_strdup_printf (_("adjudicated by %s"), t->reader);
+  int version = -1;
+
+  if (store != NULL)
+    version = cu_store_seg_save (store, t->series_uid, CU_STORE_SEG_FINAL, CU_SEG_KIND_FINAL,
+                                 t->map, note, &error);
+  if (version < 0)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_int (task, version);
+}
+
+static void
+finalize_done_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CuSegPanel *self = task_panel (source, result);
+  g_autoptr(GError) error = NULL;
+  gssize version;
+
+  if (self == NULL)
+    return;
+  set_busy (self, FALSE, NULL);
+  version = g_task_propagate_int (G_TASK (result), &error);
+  if (version < 0)
+    set_status (self, error->message, TRUE);
+  else
+    {
+      g_autofree char *text = g_strdup_printf (_("Recorded as the final version %d"), (int) version);
+      set_status (self, text, FALSE);
+    }
+  update_readers (self);
 }
 
 static void
 finalize_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   CuSegPanel *self = CU_SEG_PANEL (widget);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *note = NULL;
-  int version;
+  g_autoptr(GTask) task = NULL;
 
-  if (current_map (self) == NULL || self->store == NULL || !cu_seg_editor_get_editable (self->editor))
+  if (current_map (self) == NULL || self->store == NULL || !cu_seg_editor_get_editable (self->editor)
+      || self->busy > 0)
     return;
-  /* TRANSLATORS: recorded with the adjudicated version; %s is the reader who adjudicated */
-  note = g_strdup_printf (_("adjudicated by %s"), self->reader);
-  version = cu_store_seg_save (self->store, self->series_uid, CU_STORE_SEG_FINAL, CU_SEG_KIND_FINAL,
-                               current_map (self), note, &error);
-  if (version < 0)
-    set_status (self, error->message, TRUE);
-  else
-    {
-      g_autofree char *text = g_strdup_printf (_("Recorded as the final version %d"), version);
-      set_status (self, text, FALSE);
-    }
-  update_readers (self);
+  task = g_task_new (self, self->cancellable, finalize_done_cb, NULL);
+  g_task_set_source_tag (task, finalize_action);
+  g_task_set_task_data (task, seg_task_new (self), (GDestroyNotify) seg_task_free);
+  set_busy (self, TRUE, _("Recording the final version…"));
+  g_task_run_in_thread (task, finalize_thread);
 }
 
 /* ---- construction -------------------------------------------------------------------- */
@@ -1271,8 +1497,11 @@ set_sensitivity (CuSegPanel *self)
 
   for (guint i = 0; i < G_N_ELEMENTS (actions); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], editable);
+  /* One export, agreement or final version at a time. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "seg.export",
-                                 self->editor != NULL && current_map (self) != NULL);
+                                 self->editor != NULL && current_map (self) != NULL && self->busy == 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "seg.agreement", self->busy == 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "seg.finalize", editable && self->busy == 0);
   gtk_widget_set_visible (GTK_WIDGET (self->readonly_label), self->series_uid != NULL && !editable);
   for (guint i = 1; i < G_N_ELEMENTS (tool_buttons); i++)
     if (tool_buttons[i].kind != CU_TOOL_RULER)
@@ -1289,12 +1518,20 @@ cu_seg_panel_dispose (GObject *object)
   CuSegPanel *self = CU_SEG_PANEL (object);
 
   g_clear_handle_id (&self->measure_source, g_source_remove);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
   if (self->state != NULL)
     cu_viewer_state_set_seg_editor (self->state, NULL);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   if (self->editor != NULL)
-    g_signal_handlers_disconnect_by_data (self->editor, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->editor, self);
+      /* The session goes with the panel (and saves what it holds), whoever else holds the
+       * editor. */
+      cu_seg_editor_set_map (self->editor, NULL, NULL);
+    }
   g_clear_object (&self->editor);
+  drop_session (self);
   g_clear_object (&self->state);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
@@ -1358,6 +1595,7 @@ cu_seg_panel_init (CuSegPanel *self)
       self->reader = g_strdup (cu_store_seg_default_reader ());
     }
   self->form = cu_seg_form_load ("pirads-v2.1", NULL);
+  self->cancellable = g_cancellable_new ();
   self->editor = cu_seg_editor_new ();
   g_signal_connect (self->editor, "stroke-finished", G_CALLBACK (stroke_finished_cb), self);
   g_signal_connect (self->editor, "changed", G_CALLBACK (editor_changed_cb), self);
@@ -1468,4 +1706,26 @@ int
 cu_seg_panel_get_saved_version (CuSegPanel *self)
 {
   return self->saved_version;
+}
+
+CuSegSession *
+cu_seg_panel_get_session (CuSegPanel *self)
+{
+  return self->session;
+}
+
+gboolean
+cu_seg_panel_get_busy (CuSegPanel *self)
+{
+  return self->busy > 0;
+}
+
+void
+cu_seg_panel_export (CuSegPanel *self, const char *format_name, const char *path)
+{
+  CuSegFormat format;
+
+  g_return_if_fail (CU_IS_SEG_PANEL (self));
+  if (cu_seg_format_from_string (format_name, &format) && self->busy == 0)
+    start_export (self, format, path);
 }

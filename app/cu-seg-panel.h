@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-seg-panel.h — the segmentation side panel of the viewer: tools, labels, lesion form,
  * measurements, undo/redo and export. Every finished stroke is saved to the workspace as a
- * new version of the reader's segmentation.
+ * new version of the reader's segmentation, by the reader's CuSegSession on its own thread.
  */
 #pragma once
 
@@ -26,7 +26,14 @@ void         cu_seg_panel_set_editable (CuSegPanel *self, gboolean editable);
 void         cu_seg_panel_set_lock     (CuSegPanel *self, const char *reason);
 const char  *cu_seg_panel_get_reader   (CuSegPanel *self);
 CuSegEditor *cu_seg_panel_get_editor   (CuSegPanel *self);
-/* The version last saved (0: none yet). */
+/* The version last saved (0: none yet), as the UI has been told. */
 int          cu_seg_panel_get_saved_version (CuSegPanel *self);
+/* The editing session (NULL without a series). */
+CuSegSession *cu_seg_panel_get_session (CuSegPanel *self);
+/* An export, agreement or final version is running off the UI thread. */
+gboolean     cu_seg_panel_get_busy     (CuSegPanel *self);
+/* Export what is shown ("nifti" or "dicom-seg") to path, as the Export buttons do after the
+ * file chooser; the result is shown in the panel's status. */
+void         cu_seg_panel_export       (CuSegPanel *self, const char *format_name, const char *path);
 
 G_END_DECLS

@@ -12,6 +12,7 @@ struct _CuSegEditor
   CuLabelMap *map;
   CuVolume *image;
   CuSegHistory *history;
+  CuSegSession *session;       /* owns history when set */
   CuToolKind tool;
   guint8 label;
   double radius_mm;
@@ -55,7 +56,9 @@ cu_seg_editor_finalize (GObject *object)
 {
   CuSegEditor *self = CU_SEG_EDITOR (object);
 
-  g_clear_pointer (&self->history, cu_seg_history_free);
+  if (self->session == NULL)
+    g_clear_pointer (&self->history, cu_seg_history_free);
+  g_clear_object (&self->session);
   g_clear_pointer (&self->map, cu_label_map_unref);
   g_clear_pointer (&self->image, cu_volume_unref);
   G_OBJECT_CLASS (cu_seg_editor_parent_class)->finalize (object);
@@ -145,12 +148,17 @@ cu_seg_editor_new (void)
   return g_object_new (CU_TYPE_SEG_EDITOR, NULL);
 }
 
+static void emit_map_changed (CuSegEditor *self, CuVolume *image);
+
 void
 cu_seg_editor_set_map (CuSegEditor *self, CuLabelMap *map, CuVolume *image)
 {
   g_return_if_fail (CU_IS_SEG_EDITOR (self));
 
-  g_clear_pointer (&self->history, cu_seg_history_free);
+  if (self->session == NULL)
+    g_clear_pointer (&self->history, cu_seg_history_free);
+  self->history = NULL;
+  g_clear_object (&self->session);
   g_clear_pointer (&self->map, cu_label_map_unref);
   g_clear_pointer (&self->image, cu_volume_unref);
   self->has_ruler = FALSE;
@@ -159,6 +167,33 @@ cu_seg_editor_set_map (CuSegEditor *self, CuLabelMap *map, CuVolume *image)
       self->map = cu_label_map_ref (map);
       self->history = cu_seg_history_new (map, 0);
     }
+  emit_map_changed (self, image);
+}
+
+void
+cu_seg_editor_set_session (CuSegEditor *self, CuSegSession *session, CuVolume *image)
+{
+  g_return_if_fail (CU_IS_SEG_EDITOR (self));
+
+  if (self->session == NULL)
+    g_clear_pointer (&self->history, cu_seg_history_free);
+  self->history = NULL;
+  g_clear_object (&self->session);
+  g_clear_pointer (&self->map, cu_label_map_unref);
+  g_clear_pointer (&self->image, cu_volume_unref);
+  self->has_ruler = FALSE;
+  if (session != NULL)
+    {
+      self->session = g_object_ref (session);
+      self->map = cu_label_map_ref (cu_seg_session_get_map (session));
+      self->history = cu_seg_session_get_history (session);
+    }
+  emit_map_changed (self, image);
+}
+
+static void
+emit_map_changed (CuSegEditor *self, CuVolume *image)
+{
   if (image != NULL)
     self->image = cu_volume_ref (image);
   g_signal_emit (self, signals[SIGNAL_LABELS_CHANGED], 0);

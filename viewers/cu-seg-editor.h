@@ -32,6 +32,9 @@ G_DECLARE_FINAL_TYPE (CuSegEditor, cu_seg_editor, CU, SEG_EDITOR, GObject)
 CuSegEditor   *cu_seg_editor_new            (void);
 /* A map on image's grid (both referenced); NULL map clears. The history starts empty. */
 void           cu_seg_editor_set_map        (CuSegEditor *self, CuLabelMap *map, CuVolume *image);
+/* Edit a session's map with its history (the session is referenced). NULL clears. */
+void           cu_seg_editor_set_session    (CuSegEditor *self, CuSegSession *session,
+                                             CuVolume *image);
 CuLabelMap    *cu_seg_editor_get_map        (CuSegEditor *self);
 CuVolume      *cu_seg_editor_get_image      (CuSegEditor *self);
 CuSegHistory  *cu_seg_editor_get_history    (CuSegEditor *self);

@@ -3,7 +3,10 @@
  *
  *   seg list [SERIES]                       stored versions per series and reader
  *   seg edit SERIES [--reader R]            editing commands read from stdin, one stroke per
- *                                           line, each saved before the next is read
+ *                                           line, each saved before the next is read; undo
+ *                                           reaches into earlier sessions; a concurrent session
+ *                                           of the same reader is merged, never overwritten
+ *   seg history SERIES [--reader R]         every version, what it was based on, merges
  *   seg measure SERIES [--reader R] [--on SERIES2]   labels, lesion forms, measurements
  *   seg export SERIES --format dicom-seg|nifti --out PATH [--reader R] [--version N]
  *   seg import SERIES FILE [--reader R]     NIfTI label map or DICOM SEG → an editable version
@@ -378,10 +381,11 @@ seg_edit (CuCli *cli, CuStore *store, int argc, char **argv)
        "interpolate VALUE, logical OP TARGET SOURCE, form VALUE {JSON}, undo, redo."), entries);
   g_autoptr(GError) error = NULL;
   g_autofree char *uid = NULL;
-  g_autoptr(CuLabelMap) map = NULL;
+  g_autoptr(CuSegSession) session = NULL;
+  CuLabelMap *map;
   EditSession s = { 0 };
   char line[8192];
-  int status = CU_CLI_EXIT_OK, line_no = 0;
+  int status = CU_CLI_EXIT_OK, line_no = 0, last_merged = 0;
 
   if (!cu_cli_parse (context, "seg edit", &argc, &argv))
     return CU_CLI_EXIT_USAGE;
@@ -400,30 +404,32 @@ seg_edit (CuCli *cli, CuStore *store, int argc, char **argv)
   if ((uid = resolve (store, argv[1])) == NULL || !check_gate (store, uid))
     return CU_CLI_EXIT_ERROR;
 
-  map = cu_store_seg_load (store, uid, reader, 0, NULL, &error);
-  if (map == NULL && g_error_matches (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND))
+  /* The series' grid is read (from the files) only for a first segmentation. */
+  session = cu_seg_session_open (store, uid, reader, NULL, NULL, NULL, &error);
+  if (session == NULL && g_error_matches (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND))
     {
       g_autoptr(CuVolume) grid = NULL;
       g_clear_error (&error);
       grid = cu_store_seg_series_grid (store, uid, &error);
       if (grid != NULL)
-        map = cu_label_map_new (grid, &error);
+        session = cu_seg_session_open (store, uid, reader, grid, NULL, NULL, &error);
     }
-  if (map == NULL)
+  if (session == NULL)
     {
       cu_cli_error (NULL, "%s", error->message);
       return CU_CLI_EXIT_ERROR;
     }
+  map = cu_seg_session_get_map (session);
   s.store = store;
   s.uid = uid;
   s.map = map;
-  s.history = cu_seg_history_new (map, 0);
+  s.history = cu_seg_session_get_history (session);
 
   while (fgets (line, sizeof line, stdin) != NULL)
     {
       g_auto(GStrv) words = NULL;
       g_autoptr(GError) line_error = NULL;
-      int version;
+      int version, merged_with = 0;
 
       line_no++;
       g_strstrip (line);
@@ -452,20 +458,108 @@ seg_edit (CuCli *cli, CuStore *store, int argc, char **argv)
           continue;
         }
       cu_seg_history_end (s.history);
-      version = cu_store_seg_save (store, uid, reader, CU_SEG_KIND_READING, map, NULL, &line_error);
+      /* Saved before the next line is read, as the session's own thread does it. */
+      cu_seg_session_commit (session);
+      version = cu_seg_session_flush (session, &merged_with, &line_error);
       if (version < 0)
         {
           cu_cli_error (NULL, _("line %d: %s"), line_no, line_error->message);
           status = CU_CLI_EXIT_ERROR;
           break;
         }
+      if (merged_with > 0 && merged_with != last_merged)
+        {
+          /* Not an error: both sessions' strokes are in the version saved. */
+          fprintf (stderr, _("line %d: version %d of reader %s was saved by another session "
+                             "meanwhile; this session’s strokes were merged into it (version %d)\n"),
+                   line_no, merged_with, reader, version);
+          last_merged = merged_with;
+        }
       printf ("saved %d %" G_GSIZE_FORMAT "\n", version,
               cu_label_map_n_voxels (map) - cu_label_map_count (map, 0));
       fflush (stdout);
     }
-  cu_seg_history_free (s.history);
   g_clear_pointer (&s.image, cu_volume_unref);
   return status;
+}
+
+/* ---- history ---------------------------------------------------------------------- */
+
+static int
+seg_history (CuCli *cli, CuStore *store, int argc, char **argv)
+{
+  g_autofree char *reader = NULL;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "reader", 'r', 0, G_OPTION_ARG_STRING, &reader, N_("Only this reader's versions"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = cu_cli_option_context ("seg history", _("SERIES"),
+    N_("Every stored version of a series' segmentations, oldest first: the version each was "
+       "based on, who saved it and when, and merges of concurrent sessions."), entries);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *uid = NULL;
+
+  if (!cu_cli_parse (context, "seg history", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 2)
+    {
+      cu_cli_usage_error ("seg history", _("Give one SERIES."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  if ((uid = resolve (store, argv[1])) == NULL)
+    return CU_CLI_EXIT_ERROR;
+  list = cu_store_seg_list (store, uid, reader, FALSE, &error);
+  if (list == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (b);
+      for (guint i = list->len; i-- > 0;)
+        {
+          const CuSegVersionInfo *v = list->pdata[i];
+          json_builder_begin_object (b);
+          cu_cli_json_set_string (b, "reader", v->reader);
+          json_builder_set_member_name (b, "version");
+          json_builder_add_int_value (b, v->version);
+          json_builder_set_member_name (b, "based_on");
+          if (v->based_on >= 0)
+            json_builder_add_int_value (b, v->based_on);
+          else
+            json_builder_add_null_value (b);
+          cu_cli_json_set_string (b, "kind", cu_seg_kind_to_string (v->kind));
+          json_builder_set_member_name (b, "labelled_voxels");
+          json_builder_add_int_value (b, v->n_labelled);
+          cu_cli_json_set_string (b, "note", v->note);
+          cu_cli_json_set_string (b, "user", v->user);
+          cu_cli_json_set_string (b, "time", v->time);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+      return CU_CLI_EXIT_OK;
+    }
+  if (list->len == 0)
+    printf (_("No segmentations.\n"));
+  /* The list is newest first within a reader: print each reader's oldest first. */
+  for (guint i = list->len; i-- > 0;)
+    {
+      const CuSegVersionInfo *v = list->pdata[i];
+      g_autofree char *based = v->based_on > 0 ? g_strdup_printf (_("from v%d"), v->based_on) : g_strdup ("");
+      printf ("%-12s v%-4d %-9s %-9s %8" G_GINT64_FORMAT " %s  %s  %s  %s\n", v->reader, v->version,
+              based, cu_seg_kind_to_string (v->kind), v->n_labelled, _("voxels"), v->user, v->time,
+              v->note != NULL ? v->note : "");
+    }
+  return CU_CLI_EXIT_OK;
 }
 
 /* ---- measure ---------------------------------------------------------------------- */
@@ -869,6 +963,7 @@ seg_adjudicate (CuCli *cli, CuStore *store, int argc, char **argv)
 static const SegCommand seg_commands[] = {
   { "list", seg_list, N_("List stored segmentations") },
   { "edit", seg_edit, N_("Edit a segmentation with commands from standard input (one stroke a line)") },
+  { "history", seg_history, N_("Every stored version, what it was based on, merges") },
   { "measure", seg_measure, N_("Labels, lesion forms and measurements") },
   { "export", seg_export, N_("Write DICOM SEG or NIfTI, with forms and measurements as JSON and CSV") },
   { "import", seg_import, N_("Bring in a NIfTI label map or a DICOM SEG as an editable version") },

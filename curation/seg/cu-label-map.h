@@ -27,6 +27,7 @@ typedef enum
   CU_SEG_ERROR_GRID,        /* grids that should match do not */
   CU_SEG_ERROR_FORMAT,      /* a file or stored map that cannot be read */
   CU_SEG_ERROR_FULL,        /* no free label value */
+  CU_SEG_ERROR_CONFLICT,    /* another session saved a newer version meanwhile */
 } CuSegError;
 
 GQuark cu_seg_error_quark (void);

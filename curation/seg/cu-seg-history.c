@@ -4,7 +4,8 @@
  * While a record is open the label map keeps a copy of each slice the first time an operation
  * touches it (cu_label_map_touch_slice); closing the record compares those copies with the
  * slices as they are now and keeps only the differing runs. Memory during a stroke is one
- * slice per touched slice; afterwards it is proportional to what changed.
+ * slice per touched slice; afterwards it is proportional to what changed. A record is a
+ * CuSegDiff, so that a session can hand it to its saving thread without copying it.
  */
 #include "config.h"
 
@@ -15,45 +16,16 @@
 void _cu_label_map_open_snapshot (CuLabelMap *self);
 guint8 **_cu_label_map_take_snapshot (CuLabelMap *self);
 
-typedef struct
-{
-  gsize offset;    /* voxel index of the run's first voxel */
-  guint32 length;
-} Run;
-
-typedef struct
-{
-  char *name;
-  GArray *runs;     /* Run */
-  GByteArray *old_bytes, *new_bytes;  /* concatenated, in run order */
-  int k0, k1;
-} Record;
-
 struct _CuSegHistory
 {
   CuLabelMap *map;
   gsize max_bytes, bytes;
-  GQueue undo;      /* Record*, head = most recent */
+  GQueue undo;      /* CuSegDiff*, head = most recent */
   GQueue redo;
   char *open_name;
   gboolean open;
+  GArray *journal;  /* CuSegJournalEntry, or NULL when off */
 };
-
-static gsize
-record_bytes (const Record *r)
-{
-  return sizeof *r + r->runs->len * sizeof (Run) + r->old_bytes->len + r->new_bytes->len;
-}
-
-static void
-record_free (Record *r)
-{
-  g_free (r->name);
-  g_array_unref (r->runs);
-  g_byte_array_unref (r->old_bytes);
-  g_byte_array_unref (r->new_bytes);
-  g_free (r);
-}
 
 CuSegHistory *
 cu_seg_history_new (CuLabelMap *map, gsize max_bytes)
@@ -70,13 +42,31 @@ cu_seg_history_new (CuLabelMap *map, gsize max_bytes)
 static void
 clear_queue (CuSegHistory *self, GQueue *q)
 {
-  Record *r;
+  CuSegDiff *r;
 
   while ((r = g_queue_pop_head (q)) != NULL)
     {
-      self->bytes -= record_bytes (r);
-      record_free (r);
+      self->bytes -= cu_seg_diff_get_bytes (r);
+      cu_seg_diff_unref (r);
     }
+}
+
+static void
+journal_entry_clear (gpointer data)
+{
+  CuSegJournalEntry *e = data;
+  g_clear_pointer (&e->diff, cu_seg_diff_unref);
+}
+
+static void
+journal (CuSegHistory *self, CuSegDiff *diff, gboolean forward)
+{
+  CuSegJournalEntry e = { cu_seg_diff_ref (diff), forward };
+
+  if (self->journal != NULL)
+    g_array_append_val (self->journal, e);
+  else
+    cu_seg_diff_unref (e.diff);
 }
 
 void
@@ -88,6 +78,7 @@ cu_seg_history_free (CuSegHistory *self)
     cu_seg_history_end (self);
   clear_queue (self, &self->undo);
   clear_queue (self, &self->redo);
+  g_clear_pointer (&self->journal, g_array_unref);
   cu_label_map_unref (self->map);
   g_free (self->open_name);
   g_free (self);
@@ -120,8 +111,8 @@ gsize
 cu_seg_history_end (CuSegHistory *self)
 {
   guint8 **snap;
-  gsize plane, changed = 0;
-  Record *r;
+  gsize plane, changed;
+  CuSegDiff *r;
 
   if (!self->open)
     return 0;
@@ -131,13 +122,8 @@ cu_seg_history_end (CuSegHistory *self)
     return 0;
 
   plane = (gsize) self->map->dims[0] * self->map->dims[1];
-  r = g_new0 (Record, 1);
-  r->name = g_steal_pointer (&self->open_name);
-  r->runs = g_array_new (FALSE, FALSE, sizeof (Run));
-  r->old_bytes = g_byte_array_new ();
-  r->new_bytes = g_byte_array_new ();
-  r->k0 = G_MAXINT;
-  r->k1 = -1;
+  r = cu_seg_diff_new (self->open_name);
+  g_clear_pointer (&self->open_name, g_free);
 
   for (int k = 0; k < self->map->dims[2]; k++)
     {
@@ -150,7 +136,6 @@ cu_seg_history_end (CuSegHistory *self)
       while (v < plane)
         {
           gsize start;
-          Run run;
 
           if (before[v] == now[v])
             {
@@ -160,34 +145,30 @@ cu_seg_history_end (CuSegHistory *self)
           start = v;
           while (v < plane && before[v] != now[v])
             v++;
-          run.offset = (gsize) k * plane + start;
-          run.length = (guint32) (v - start);
-          g_array_append_val (r->runs, run);
-          g_byte_array_append (r->old_bytes, before + start, run.length);
-          g_byte_array_append (r->new_bytes, now + start, run.length);
-          changed += run.length;
-          r->k0 = MIN (r->k0, k);
-          r->k1 = MAX (r->k1, k);
+          cu_seg_diff_append_run (r, (gsize) k * plane + start, (guint32) (v - start), k,
+                                  before + start, now + start);
         }
       g_free (snap[k]);
     }
   g_free (snap);
 
+  changed = cu_seg_diff_get_n_voxels (r);
   if (changed == 0)
     {
-      record_free (r);
+      cu_seg_diff_unref (r);
       return 0;
     }
 
   clear_queue (self, &self->redo);
   g_queue_push_head (&self->undo, r);
-  self->bytes += record_bytes (r);
+  self->bytes += cu_seg_diff_get_bytes (r);
+  journal (self, r, TRUE);
   /* Keep at least the newest record, however large. */
   while (self->bytes > self->max_bytes && self->undo.length > 1)
     {
-      Record *oldest = g_queue_pop_tail (&self->undo);
-      self->bytes -= record_bytes (oldest);
-      record_free (oldest);
+      CuSegDiff *oldest = g_queue_pop_tail (&self->undo);
+      self->bytes -= cu_seg_diff_get_bytes (oldest);
+      cu_seg_diff_unref (oldest);
     }
   return changed;
 }
@@ -207,47 +188,43 @@ cu_seg_history_can_redo (CuSegHistory *self)
 const char *
 cu_seg_history_undo_name (CuSegHistory *self)
 {
-  Record *r = g_queue_peek_head (&self->undo);
-  return r != NULL ? r->name : NULL;
+  CuSegDiff *r = g_queue_peek_head (&self->undo);
+  return r != NULL ? cu_seg_diff_get_name (r) : NULL;
 }
 
 const char *
 cu_seg_history_redo_name (CuSegHistory *self)
 {
-  Record *r = g_queue_peek_head (&self->redo);
-  return r != NULL ? r->name : NULL;
+  CuSegDiff *r = g_queue_peek_head (&self->redo);
+  return r != NULL ? cu_seg_diff_get_name (r) : NULL;
 }
 
-static void
-apply (CuSegHistory *self, Record *r, gboolean use_old)
+CuSegDiff *
+cu_seg_history_peek_undo (CuSegHistory *self)
 {
-  const guint8 *bytes = use_old ? r->old_bytes->data : r->new_bytes->data;
-  gsize pos = 0;
+  return g_queue_peek_head (&self->undo);
+}
 
-  for (guint i = 0; i < r->runs->len; i++)
-    {
-      const Run *run = &g_array_index (r->runs, Run, i);
-      memcpy (self->map->data + run->offset, bytes + pos, run->length);
-      pos += run->length;
-    }
+CuSegDiff *
+cu_seg_history_peek_redo (CuSegHistory *self)
+{
+  return g_queue_peek_head (&self->redo);
 }
 
 static gboolean
 move (CuSegHistory *self, GQueue *from, GQueue *to, gboolean use_old, int *k0, int *k1)
 {
-  Record *r;
+  CuSegDiff *r;
 
   if (self->open)
     cu_seg_history_end (self);
   r = g_queue_pop_head (from);
   if (r == NULL)
     return FALSE;
-  apply (self, r, use_old);
+  cu_seg_diff_apply (r, self->map, !use_old);
   g_queue_push_head (to, r);
-  if (k0 != NULL)
-    *k0 = r->k0;
-  if (k1 != NULL)
-    *k1 = r->k1;
+  journal (self, r, !use_old);
+  cu_seg_diff_get_slices (r, k0, k1);
   return TRUE;
 }
 
@@ -261,6 +238,82 @@ gboolean
 cu_seg_history_redo (CuSegHistory *self, int *k0, int *k1)
 {
   return move (self, &self->redo, &self->undo, FALSE, k0, k1);
+}
+
+static GPtrArray *
+dup_queue (GQueue *q)
+{
+  GPtrArray *list = g_ptr_array_new_full (q->length, (GDestroyNotify) cu_seg_diff_unref);
+
+  for (GList *l = q->head; l != NULL; l = l->next)
+    g_ptr_array_add (list, cu_seg_diff_ref (l->data));
+  return list;
+}
+
+GPtrArray *
+cu_seg_history_dup_undo (CuSegHistory *self)
+{
+  return dup_queue (&self->undo);
+}
+
+GPtrArray *
+cu_seg_history_dup_redo (CuSegHistory *self)
+{
+  return dup_queue (&self->redo);
+}
+
+void
+cu_seg_history_restore (CuSegHistory *self, GPtrArray *undo, GPtrArray *redo)
+{
+  GQueue *queues[2] = { &self->undo, &self->redo };
+  GPtrArray *lists[2] = { undo, redo };
+
+  if (self->open)
+    cu_seg_history_end (self);
+  for (int q = 0; q < 2; q++)
+    {
+      clear_queue (self, queues[q]);
+      for (guint i = 0; lists[q] != NULL && i < lists[q]->len; i++)
+        {
+          CuSegDiff *r = lists[q]->pdata[i];
+          g_queue_push_tail (queues[q], cu_seg_diff_ref (r));
+          self->bytes += cu_seg_diff_get_bytes (r);
+        }
+    }
+  if (self->journal != NULL)
+    g_array_set_size (self->journal, 0);
+}
+
+void
+cu_seg_history_set_journal (CuSegHistory *self, gboolean enabled)
+{
+  if (enabled && self->journal == NULL)
+    {
+      self->journal = g_array_new (FALSE, FALSE, sizeof (CuSegJournalEntry));
+      g_array_set_clear_func (self->journal, journal_entry_clear);
+    }
+  else if (!enabled)
+    g_clear_pointer (&self->journal, g_array_unref);
+}
+
+GArray *
+cu_seg_history_take_journal (CuSegHistory *self)
+{
+  GArray *taken;
+
+  if (self->journal == NULL)
+    return NULL;
+  taken = self->journal;
+  self->journal = g_array_new (FALSE, FALSE, sizeof (CuSegJournalEntry));
+  g_array_set_clear_func (self->journal, journal_entry_clear);
+  return taken;
+}
+
+void
+cu_seg_journal_free (GArray *journal)
+{
+  if (journal != NULL)
+    g_array_unref (journal);
 }
 
 gsize

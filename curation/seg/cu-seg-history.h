@@ -9,6 +9,7 @@
 #pragma once
 
 #include "cu-label-map.h"
+#include "cu-seg-diff.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,29 @@ const char   *cu_seg_history_redo_name (CuSegHistory *self);
  * k0/k1 (may be NULL) receive the range of slices that changed. */
 gboolean      cu_seg_history_undo      (CuSegHistory *self, int *k0, int *k1);
 gboolean      cu_seg_history_redo      (CuSegHistory *self, int *k0, int *k1);
+/* The record undo / redo would apply (not a new reference), or NULL. */
+CuSegDiff    *cu_seg_history_peek_undo (CuSegHistory *self);
+CuSegDiff    *cu_seg_history_peek_redo (CuSegHistory *self);
+/* The records, newest first (new references), and setting them (for a history read back
+ * from the workspace: the map must be the state they lead to). Restoring clears the journal. */
+GPtrArray    *cu_seg_history_dup_undo  (CuSegHistory *self);
+GPtrArray    *cu_seg_history_dup_redo  (CuSegHistory *self);
+void          cu_seg_history_restore   (CuSegHistory *self, GPtrArray *undo, GPtrArray *redo);
+
+/* The journal: with it on, every change the history makes to the map (a finished record,
+ * an undo, a redo) is also appended to a list that take_journal empties — what a session
+ * re-applies elsewhere. Entries are CuSegJournalEntry. */
+typedef struct
+{
+  CuSegDiff *diff;
+  gboolean forward;    /* FALSE: the bytes before were written back (an undo) */
+} CuSegJournalEntry;
+
+void          cu_seg_history_set_journal  (CuSegHistory *self, gboolean enabled);
+GArray       *cu_seg_history_take_journal (CuSegHistory *self);
+/* Frees an array of CuSegJournalEntry with the references it holds. */
+void          cu_seg_journal_free         (GArray *journal);
+
 /* Bytes held by the records, and how many there are. */
 gsize         cu_seg_history_get_bytes (CuSegHistory *self);
 guint         cu_seg_history_get_n_undo (CuSegHistory *self);

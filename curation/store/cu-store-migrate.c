@@ -380,6 +380,24 @@ static const char migration_8[] =
 static const char migration_9[] =
   "ALTER TABLE audit_log ADD COLUMN hash TEXT;";
 
+/* Version 10: segmentation sessions (curation/seg/cu-seg-session.h). Each version records the
+ * version its session started from (based_on: two sessions of one reader that start from the
+ * same version are seen, and the second merges instead of hiding the first) and the undo and
+ * redo lists of that session as JSON arrays of seg_stroke ids, newest first, so that reopening
+ * the series can undo the strokes of an earlier session. seg_stroke holds each undo step once:
+ * the changed runs with their bytes before and after (cu-seg-diff.h), compressed. */
+static const char migration_10[] =
+  "ALTER TABLE segmentation ADD COLUMN based_on INTEGER;"
+  "ALTER TABLE segmentation ADD COLUMN undo TEXT;"
+  "ALTER TABLE segmentation ADD COLUMN redo TEXT;"
+  "CREATE TABLE seg_stroke ("
+  "  id INTEGER PRIMARY KEY,"
+  "  series_uid TEXT NOT NULL,"
+  "  reader TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  data BLOB NOT NULL);"
+  "CREATE INDEX seg_stroke_owner ON seg_stroke (series_uid, reader);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -397,6 +415,7 @@ static const Migration migrations[] = {
   { migration_7, NULL },
   { migration_8, NULL },
   { migration_9, _cu_store_audit_seal },
+  { migration_10, NULL },
 };
 
 int

@@ -133,7 +133,121 @@ int
 cu_store_seg_save (CuStore *self, const char *series_uid, const char *reader, CuSegKind kind,
                    const CuLabelMap *map, const char *note, GError **error)
 {
+  CuSegSaveRequest request = { kind, map, note, -1, NULL, NULL };
+
+  return cu_store_seg_save_request (self, series_uid, reader, &request, error);
+}
+
+/* The version a save must be based on is the latest: else say who saved the newer one. */
+static gboolean
+check_base (CuStore *self, const char *series_uid, const char *reader, int based_on,
+            int latest, GError **error)
+{
+  g_autoptr(GError) ignored = NULL;
+  g_autoptr(CuSegVersionInfo) info = NULL;
+  sqlite3_stmt *stmt;
+
+  if (based_on < 0 || based_on == latest)
+    return TRUE;
+  stmt = _cu_store_prepare (self->db,
+                            "SELECT user, time FROM segmentation"
+                            " WHERE series_uid = ?1 AND reader = ?2 AND version = ?3", &ignored);
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, reader, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int (stmt, 3, latest);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        {
+          info = g_new0 (CuSegVersionInfo, 1);
+          info->user = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+          info->time = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+        }
+      sqlite3_finalize (stmt);
+    }
+  if (info != NULL)
+    g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_CONFLICT,
+                 _("Another session saved version %d of reader “%s” on series %s (user %s, %s) "
+                   "after version %d, which this session started from"),
+                 latest, reader, series_uid, info->user, info->time, based_on);
+  else
+    g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_CONFLICT,
+                 _("Reader “%s” on series %s is at version %d, not at version %d, which this "
+                   "session started from"), reader, series_uid, latest, based_on);
+  return FALSE;
+}
+
+typedef struct
+{
+  CuSegDiff *diff;
+  gint64 id;
+} NewStroke;
+
+/* Rows for the steps that have none yet, and the list of ids (JSON) to keep with the
+ * version. */
+static char *
+store_strokes (CuStore *self, const char *series_uid, const char *reader, GPtrArray *list,
+               GArray *created, GError **error)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  json_builder_begin_array (b);
+  for (guint i = 0; list != NULL && i < list->len && i < CU_STORE_SEG_KEEP_STROKES; i++)
+    {
+      CuSegDiff *diff = list->pdata[i];
+      gint64 id = cu_seg_diff_get_id (diff);
+
+      for (guint j = 0; id == 0 && j < created->len; j++)
+        if (g_array_index (created, NewStroke, j).diff == diff)
+          id = g_array_index (created, NewStroke, j).id;
+      if (id == 0)
+        {
+          g_autoptr(GBytes) data = cu_seg_diff_serialize (diff);
+          NewStroke added;
+
+          if (stmt == NULL
+              && (stmt = _cu_store_prepare (self->db,
+                                            "INSERT INTO seg_stroke (series_uid, reader, name, data)"
+                                            " VALUES (?1, ?2, ?3, ?4)", error)) == NULL)
+            return NULL;
+          sqlite3_reset (stmt);
+          sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 2, reader, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (stmt, 3, cu_seg_diff_get_name (diff), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_blob64 (stmt, 4, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                               SQLITE_TRANSIENT);
+          if (sqlite3_step (stmt) != SQLITE_DONE)
+            {
+              _cu_store_set_db_error (self->db, error, _("Saving the undo steps failed"));
+              sqlite3_finalize (stmt);
+              return NULL;
+            }
+          id = sqlite3_last_insert_rowid (self->db);
+          added.diff = diff;
+          added.id = id;
+          g_array_append_val (created, added);
+        }
+      json_builder_add_int_value (b, id);
+    }
+  json_builder_end_array (b);
+  if (stmt != NULL)
+    sqlite3_finalize (stmt);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+int
+cu_store_seg_save_request (CuStore *self, const char *series_uid, const char *reader,
+                           const CuSegSaveRequest *request, GError **error)
+{
+  const CuLabelMap *map = request->map;
+  CuSegKind kind = request->kind;
+  const char *note = request->note;
   gsize n = cu_label_map_n_voxels (map), labelled = 0;
+  g_autoptr(GArray) created = g_array_new (FALSE, FALSE, sizeof (NewStroke));
+  g_autofree char *undo_ids = NULL, *redo_ids = NULL;
   uLongf packed_len = compressBound (n);
   g_autofree Bytef *packed = NULL;
   g_autofree char *labels = NULL, *grid = NULL, *now = NULL, *detail = NULL;
@@ -175,11 +289,21 @@ cu_store_seg_save (CuStore *self, const char *series_uid, const char *reader, Cu
       _cu_store_set_db_error (self->db, error, _("Saving the segmentation failed"));
       goto fail;
     }
+  if (!check_base (self, series_uid, reader, request->based_on, version - 1, error))
+    goto fail;
+  if (request->undo != NULL || request->redo != NULL)
+    {
+      if ((undo_ids = store_strokes (self, series_uid, reader, request->undo, created, error)) == NULL
+          || (redo_ids = store_strokes (self, series_uid, reader, request->redo, created, error)) == NULL)
+        goto fail;
+    }
 
   stmt = _cu_store_prepare (self->db,
                             "INSERT INTO segmentation (series_uid, reader, version, kind, nx, ny, nz,"
-                            " grid, labels, data, n_labelled, n_labels, note, user, time)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                            " grid, labels, data, n_labelled, n_labels, note, user, time, based_on,"
+                            " undo, redo)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+                            " ?16, ?17, ?18)",
                             error);
   if (stmt == NULL)
     goto fail;
@@ -201,6 +325,18 @@ cu_store_seg_save (CuStore *self, const char *series_uid, const char *reader, Cu
     sqlite3_bind_null (stmt, 13);
   sqlite3_bind_text (stmt, 14, g_get_user_name (), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (stmt, 15, now, -1, SQLITE_STATIC);
+  if (request->based_on >= 0)
+    sqlite3_bind_int (stmt, 16, request->based_on);
+  else
+    sqlite3_bind_null (stmt, 16);
+  if (undo_ids != NULL)
+    sqlite3_bind_text (stmt, 17, undo_ids, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 17);
+  if (redo_ids != NULL)
+    sqlite3_bind_text (stmt, 18, redo_ids, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null (stmt, 18);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
       _cu_store_set_db_error (self->db, error, _("Saving the segmentation failed"));
@@ -226,6 +362,30 @@ cu_store_seg_save (CuStore *self, const char *series_uid, const char *reader, Cu
     }
   sqlite3_finalize (stmt);
 
+  /* Undo steps no kept version refers to any more go too; looking costs a pass over the
+   * kept versions' lists, so it is done every twentieth version. */
+  if (version % 20 == 0)
+    {
+      stmt = _cu_store_prepare (self->db,
+                                "DELETE FROM seg_stroke WHERE series_uid = ?1 AND reader = ?2"
+                                " AND id NOT IN (SELECT j.value FROM segmentation s, json_each(s.undo) j"
+                                "   WHERE s.series_uid = ?1 AND s.reader = ?2 AND s.undo IS NOT NULL"
+                                "  UNION SELECT j.value FROM segmentation s, json_each(s.redo) j"
+                                "   WHERE s.series_uid = ?1 AND s.reader = ?2 AND s.redo IS NOT NULL)",
+                                error);
+      if (stmt == NULL)
+        goto fail;
+      sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, reader, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          _cu_store_set_db_error (self->db, error, _("Saving the segmentation failed"));
+          sqlite3_finalize (stmt);
+          goto fail;
+        }
+      sqlite3_finalize (stmt);
+    }
+
   {
     /* The reader name goes into JSON: escape it properly. */
     g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -241,6 +401,16 @@ cu_store_seg_save (CuStore *self, const char *series_uid, const char *reader, Cu
     json_builder_add_int_value (b, (gint64) labelled);
     json_builder_set_member_name (b, "labels");
     json_builder_add_int_value (b, cu_label_map_get_n_labels (map));
+    if (request->based_on >= 0)
+      {
+        json_builder_set_member_name (b, "based_on");
+        json_builder_add_int_value (b, request->based_on);
+      }
+    if (note != NULL)
+      {
+        json_builder_set_member_name (b, "note");
+        json_builder_add_string_value (b, note);
+      }
     json_builder_end_object (b);
     root = json_builder_get_root (b);
     detail = json_to_string (root, FALSE);
@@ -249,6 +419,8 @@ cu_store_seg_save (CuStore *self, const char *series_uid, const char *reader, Cu
     goto fail;
   if (!_cu_store_exec (self->db, "COMMIT", error))
     goto fail;
+  for (guint i = 0; i < created->len; i++)
+    cu_seg_diff_set_id (g_array_index (created, NewStroke, i).diff, g_array_index (created, NewStroke, i).id);
   return version;
 
 fail:
@@ -272,10 +444,12 @@ info_from_row (sqlite3_stmt *stmt)
   info->note = note != NULL ? g_strdup (note) : NULL;
   info->user = g_strdup ((const char *) sqlite3_column_text (stmt, 8));
   info->time = g_strdup ((const char *) sqlite3_column_text (stmt, 9));
+  info->based_on = sqlite3_column_type (stmt, 10) == SQLITE_NULL ? -1 : sqlite3_column_int (stmt, 10);
   return info;
 }
 
-#define INFO_COLUMNS "id, series_uid, reader, version, kind, n_labelled, n_labels, note, user, time"
+#define INFO_COLUMNS "id, series_uid, reader, version, kind, n_labelled, n_labels, note, user, time," \
+                     " based_on"
 
 CuLabelMap *
 cu_store_seg_load (CuStore *self, const char *series_uid, const char *reader, int version,
@@ -313,19 +487,19 @@ cu_store_seg_load (CuStore *self, const char *series_uid, const char *reader, in
       return NULL;
     }
   row_info = info_from_row (stmt);
-  geometry = cu_volume_new (sqlite3_column_int (stmt, 10), sqlite3_column_int (stmt, 11),
-                            sqlite3_column_int (stmt, 12), 1, FALSE, error);
+  geometry = cu_volume_new (sqlite3_column_int (stmt, 11), sqlite3_column_int (stmt, 12),
+                            sqlite3_column_int (stmt, 13), 1, FALSE, error);
   if (geometry == NULL
-      || !geometry_from_json (geometry, (const char *) sqlite3_column_text (stmt, 13), error)
+      || !geometry_from_json (geometry, (const char *) sqlite3_column_text (stmt, 14), error)
       || (map = cu_label_map_new (geometry, error)) == NULL
-      || !cu_label_map_labels_from_json (map, (const char *) sqlite3_column_text (stmt, 14), error))
+      || !cu_label_map_labels_from_json (map, (const char *) sqlite3_column_text (stmt, 15), error))
     {
       sqlite3_finalize (stmt);
       g_prefix_error (error, _("Version %d of reader “%s”: "), row_info->version, reader);
       return NULL;
     }
-  blob = sqlite3_column_blob (stmt, 15);
-  blob_len = sqlite3_column_bytes (stmt, 15);
+  blob = sqlite3_column_blob (stmt, 16);
+  blob_len = sqlite3_column_bytes (stmt, 16);
   out_len = cu_label_map_n_voxels (map);
   if (blob == NULL || uncompress (map->data, &out_len, blob, (uLong) blob_len) != Z_OK
       || out_len != cu_label_map_n_voxels (map))
@@ -376,4 +550,94 @@ cu_store_seg_list (CuStore *self, const char *series_uid, const char *reader,
       return NULL;
     }
   return list;
+}
+
+/* The steps listed (JSON array of ids) with their diffs, in list order. */
+static GPtrArray *
+load_strokes (CuStore *self, const char *series_uid, const char *reader, const char *ids_json,
+              gsize n_voxels, GError **error)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_seg_diff_unref);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *ids;
+  sqlite3_stmt *stmt;
+
+  if (ids_json == NULL)
+    return g_steal_pointer (&list);
+  if (!json_parser_load_from_data (parser, ids_json, -1, error))
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    {
+      g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_FORMAT, _("The stored undo list is not a JSON array"));
+      return NULL;
+    }
+  ids = json_node_get_array (json_parser_get_root (parser));
+  stmt = _cu_store_prepare (self->db,
+                            "SELECT name, data FROM seg_stroke"
+                            " WHERE id = ?1 AND series_uid = ?2 AND reader = ?3", error);
+  if (stmt == NULL)
+    return NULL;
+  for (guint i = 0; i < json_array_get_length (ids) && i < CU_STORE_SEG_KEEP_STROKES; i++)
+    {
+      gint64 id = json_array_get_int_element (ids, i);
+      CuSegDiff *diff;
+
+      sqlite3_reset (stmt);
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_text (stmt, 2, series_uid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, reader, -1, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) != SQLITE_ROW)
+        break;   /* older steps were pruned: undo reaches back as far as what is kept */
+      diff = cu_seg_diff_deserialize ((const char *) sqlite3_column_text (stmt, 0),
+                                      sqlite3_column_blob (stmt, 1),
+                                      (gsize) sqlite3_column_bytes (stmt, 1), n_voxels, error);
+      if (diff == NULL)
+        {
+          sqlite3_finalize (stmt);
+          return NULL;
+        }
+      cu_seg_diff_set_id (diff, id);
+      g_ptr_array_add (list, diff);
+    }
+  sqlite3_finalize (stmt);
+  return g_steal_pointer (&list);
+}
+
+gboolean
+cu_store_seg_load_history (CuStore *self, const char *series_uid, const char *reader,
+                           int version, gsize n_voxels, GPtrArray **undo, GPtrArray **redo,
+                           GError **error)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *undo_ids = NULL, *redo_ids = NULL;
+
+  g_return_val_if_fail (CU_IS_STORE (self), FALSE);
+
+  stmt = _cu_store_prepare (self->db,
+                            "SELECT undo, redo FROM segmentation"
+                            " WHERE series_uid = ?1 AND reader = ?2 AND (?3 = 0 OR version = ?3)"
+                            " ORDER BY version DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, reader, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 3, version);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_finalize (stmt);
+      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
+                   _("Reader “%s” has no segmentation of series %s"), reader, series_uid);
+      return FALSE;
+    }
+  undo_ids = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  redo_ids = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
+  sqlite3_finalize (stmt);
+  if ((*undo = load_strokes (self, series_uid, reader, undo_ids, n_voxels, error)) == NULL)
+    return FALSE;
+  if ((*redo = load_strokes (self, series_uid, reader, redo_ids, n_voxels, error)) == NULL)
+    {
+      g_clear_pointer (undo, g_ptr_array_unref);
+      return FALSE;
+    }
+  return TRUE;
 }

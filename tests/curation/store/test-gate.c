@@ -610,6 +610,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE study_superseded;"
                                  " DROP TABLE series_class;"
                                  " ALTER TABLE audit_log DROP COLUMN hash;"
+                                 " DROP TABLE seg_stroke;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
