@@ -71,6 +71,12 @@ void         cu_cli_print_json    (JsonNode *root);
 /* Exit status for an error from curation/: cancellation and failures are errors (2). */
 int          cu_cli_exit_for_error (const GError *error);
 
+/* A value from a file (DICOM header, eCRF cell, database) as text safe for a terminal: every
+ * control character made visible (\n, \x1b, \u009b), bytes that are not UTF-8 as \xNN. */
+char        *cu_cli_escape        (const char *text);
+/* Filter stdout so that no control character but newline and tab reaches it raw. */
+void         cu_cli_guard_stdout  (void);
+
 /* Volume geometry as a JSON object: dims, spacing, origin, direction, pixel type. */
 void         cu_cli_add_geometry  (JsonBuilder *b, const CuVolume *geometry);
 

@@ -62,15 +62,33 @@ static const CuCliCommand commands[] = {
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
 
+/* Messages quote values from files: their control characters are shown, not obeyed; the
+ * lines of a message stay lines. */
+static char *
+escape_keeping_lines (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *escaped = cu_cli_escape (lines[i]);
+      g_free (lines[i]);
+      lines[i] = escaped;
+    }
+  return g_strjoinv ("\n", lines);
+}
+
 void
 cu_cli_error (const char *file, const char *format, ...)
 {
+  g_autofree char *raw = NULL;
   g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  raw = g_strdup_vprintf (format, args);
   va_end (args);
+  message = escape_keeping_lines (raw);
 
   if (file != NULL)
     {
@@ -312,6 +330,7 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
+  cu_cli_guard_stdout ();
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);

@@ -233,7 +233,13 @@ cu_flags_workspace_id (CuStore *store, GError **error)
       return NULL;
     }
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_step (stmt);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Storing the workspace identity failed"));
+      sqlite3_finalize (stmt);
+      g_free (id);
+      return NULL;
+    }
   sqlite3_finalize (stmt);
   g_free (id);
   /* Another process may have won the race: read back what is stored. */
@@ -717,7 +723,12 @@ reconcile (CuStore *store, const CuFlagRule *rule, GPtrArray *findings, CuFlagCh
           sqlite3_bind_text (stmt, 4, rule->severity, -1, SQLITE_STATIC);
           sqlite3_bind_text (stmt, 5, rule->title, -1, SQLITE_STATIC);
           sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
-          sqlite3_step (stmt);
+          if (sqlite3_step (stmt) != SQLITE_DONE)
+            {
+              _cu_store_set_db_error (db, error, _("Storing a flag failed"));
+              sqlite3_finalize (stmt);
+              return FALSE;
+            }
           sqlite3_finalize (stmt);
           report->n_still_open++;
         }
@@ -832,11 +843,29 @@ _cu_flags_check_locked (CuStore *store, GError **error)
     report->n_active = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
 
-  detail = g_strdup_printf ("{\"rules\":%u,\"findings\":%u,\"new\":%u,\"still_open\":%u,"
-                            "\"closed\":%u,\"rule_errors\":%u,\"active\":%u}",
-                            report->n_rules, report->n_findings, report->n_new,
-                            report->n_still_open, report->closed->len,
-                            report->rule_errors->len, report->n_active);
+  {
+    g_autoptr(JsonBuilder) db = json_builder_new ();
+    g_autoptr(JsonNode) dn = NULL;
+
+    json_builder_begin_object (db);
+    json_builder_set_member_name (db, "rules");
+    json_builder_add_int_value (db, report->n_rules);
+    json_builder_set_member_name (db, "findings");
+    json_builder_add_int_value (db, report->n_findings);
+    json_builder_set_member_name (db, "new");
+    json_builder_add_int_value (db, report->n_new);
+    json_builder_set_member_name (db, "still_open");
+    json_builder_add_int_value (db, report->n_still_open);
+    json_builder_set_member_name (db, "closed");
+    json_builder_add_int_value (db, report->closed->len);
+    json_builder_set_member_name (db, "rule_errors");
+    json_builder_add_int_value (db, report->rule_errors->len);
+    json_builder_set_member_name (db, "active");
+    json_builder_add_int_value (db, report->n_active);
+    json_builder_end_object (db);
+    dn = json_builder_get_root (db);
+    detail = json_to_string (dn, FALSE);
+  }
   if (!cu_store_audit (store, "flags-check", NULL, detail, error))
     return NULL;
   return g_steal_pointer (&report);
