@@ -6,11 +6,11 @@
  * the cursor, retitle or recolour the terminal; a newline that forges a line of the listing;
  * C1 controls (U+0080…U+009F; U+009B is a CSI on terminals that honour C1). Two defences:
  * cu_cli_escape() for each value a command prints (every control made visible: \n, \x1b,
- * \u009b); and cu_cli_guard_stdout(), a filter on the whole of stdout that makes visible
- * any control character except newline and tab that a command printed without escaping.
- * JSON output passes through the filter unchanged: json-glib already writes every C0
- * control as \u00XX, and a raw C1 character inside a JSON string becomes the equivalent
- * \u00XX escape, which keeps the document valid.
+ * \u009b); and cu_cli_guard_output(), a filter on the whole of stdout and stderr that makes
+ * visible
+ * any control character except newline and tab that a command printed without escaping, as
+ * \u00XX. That form keeps JSON output valid too: JSON has no raw control character outside
+ * strings, and inside a string \u00XX is the same character.
  */
 #include "config.h"
 
@@ -20,6 +20,13 @@
 #include <errno.h>
 
 #include "cu-cli.h"
+
+/* How the stdout filter shows a control character: valid inside a JSON string as well. */
+static void
+append_unicode_escape (GString *s, gunichar c)
+{
+  g_string_append_printf (s, "\\u%04x", c);
+}
 
 static void
 append_escape (GString *s, gunichar c)
@@ -117,7 +124,7 @@ guard_write (void *cookie, const char *buf, size_t size)
           g->pending_c2 = FALSE;
           if (b >= 0x80 && b <= 0x9f)
             {
-              append_escape (out, b);
+              append_unicode_escape (out, b);
               continue;
             }
           g_string_append_c (out, (char) 0xc2);
@@ -125,7 +132,7 @@ guard_write (void *cookie, const char *buf, size_t size)
       if (b == 0xc2)
         g->pending_c2 = TRUE;
       else if ((b < 0x20 && b != '\n' && b != '\t') || b == 0x7f)
-        append_escape (out, b);
+        append_unicode_escape (out, b);
       else
         g_string_append_c (out, (char) b);
     }
@@ -146,23 +153,50 @@ guard_close (void *cookie)
   return ok;
 }
 
-void
-cu_cli_guard_stdout (void)
+static FILE *raw_stderr;
+
+static FILE *
+guard_stream (int fd, int mode)
 {
   static const cookie_io_functions_t functions = { .write = guard_write, .close = guard_close };
   Guard *g = g_new0 (Guard, 1);
-  gboolean tty = isatty (STDOUT_FILENO);
   FILE *f;
 
-  fflush (stdout);
-  g->fd = STDOUT_FILENO;
+  g->fd = fd;
   f = fopencookie (g, "w", functions);
   if (f == NULL)
     {
       g_free (g);
-      return;
+      return NULL;
     }
-  /* As before: line by line on a terminal, in blocks into a pipe or a file. */
-  setvbuf (f, NULL, tty ? _IOLBF : _IOFBF, BUFSIZ);
-  stdout = f;
+  setvbuf (f, NULL, mode, mode == _IONBF ? 0 : BUFSIZ);
+  return f;
+}
+
+void
+cu_cli_guard_output (void)
+{
+  FILE *out, *err;
+  int raw_fd;
+
+  fflush (stdout);
+  fflush (stderr);
+  /* As before: stdout line by line on a terminal, in blocks into a pipe or a file; stderr
+   * unbuffered. */
+  out = guard_stream (STDOUT_FILENO, isatty (STDOUT_FILENO) ? _IOLBF : _IOFBF);
+  err = guard_stream (STDERR_FILENO, _IONBF);
+  if (out != NULL)
+    stdout = out;
+  if (err != NULL)
+    stderr = err;
+  raw_fd = dup (STDERR_FILENO);
+  raw_stderr = raw_fd >= 0 ? fdopen (raw_fd, "w") : NULL;
+  if (raw_stderr != NULL)
+    setvbuf (raw_stderr, NULL, _IONBF, 0);
+}
+
+FILE *
+cu_cli_terminal_stderr (void)
+{
+  return raw_stderr != NULL ? raw_stderr : stderr;
 }
