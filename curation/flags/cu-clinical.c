@@ -1490,7 +1490,7 @@ cu_clinical_import (CuStore *store, const char *path, const char *site, GError *
     {
       int saved = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   _("Failed to open file “%s”: %s"), path, g_strerror (saved));
+                   _("Cannot open %s: %s"), path, g_strerror (saved));
       return NULL;
     }
   report = import_pieces (store, path, &pc, site, error);
