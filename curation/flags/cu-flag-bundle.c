@@ -812,6 +812,7 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
   int c_bundle, c_flag, c_answer, c_corrected, c_comment;
   gsize len = 0;
   sqlite3_stmt *stmt;
+  int rc;
 
   g_return_val_if_fail (CU_IS_STORE (store), NULL);
 
@@ -906,10 +907,16 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, bundle_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (stmt, 0);
       g_array_append_val (item_ids, id);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Reading the bundle failed"));
+      sqlite3_finalize (stmt);
+      return NULL;
     }
   sqlite3_finalize (stmt);
   for (guint i = 0; i < item_ids->len; i++)
