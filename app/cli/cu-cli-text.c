@@ -82,7 +82,7 @@ cu_cli_escape (const char *text)
   return g_string_free (s, FALSE);
 }
 
-/* ---- The stdout filter -------------------------------------------------------------- */
+/* ---- The output filter -------------------------------------------------------------- */
 
 typedef struct
 {
