@@ -36,6 +36,7 @@ PACKAGES=(
   xvfb xauth x11-utils libgl1-mesa-dri mesa-utils imagemagick
   python3 python3-numpy python3-scipy python3-nibabel python3-pydicom python3-skimage dcm2niix
   gettext desktop-file-utils appstream appstream-util
+  locales   # de_DE.UTF-8 (decimal comma) compiled by tests with localedef
 )
 # VTK is large (about 1 GB installed): only pull it in once the build actually uses it.
 if grep -rqs --include=meson.build "dependency('VTK'" "$SOURCE_ROOT"/meson.build "$SOURCE_ROOT"/viewers; then

@@ -55,11 +55,16 @@ add_flags_array (JsonBuilder *b, const char *name, GPtrArray *flags)
   json_builder_end_array (b);
 }
 
+/* Pseudonyms, messages (which quote DICOM and eCRF values) and the site's answers are shown
+ * with their control characters escaped. */
 static void
 print_flag_line (const CuFlag *f)
 {
+  g_autofree char *person = cu_cli_escape (f->person_id);
+  g_autofree char *message = cu_cli_escape (f->message);
+
   printf ("#%-5lld %-9s %-8s %-10s %-22s %s\n", (long long) f->id, f->rule_id, f->severity,
-          cu_flag_state_to_string (f->state), f->person_id, f->message);
+          cu_flag_state_to_string (f->state), person, message);
 }
 
 /* ---- check -------------------------------------------------------------------------- */
@@ -296,19 +301,32 @@ flags_show (CuCli *cli, int argc, char **argv)
     }
   print_flag_line (flag);
   if (flag->study_uid != NULL)
-    printf ("  %s %s\n", _("study:"), flag->study_uid);
+    {
+      g_autofree char *uid = cu_cli_escape (flag->study_uid);
+      printf ("  %s %s\n", _("study:"), uid);
+    }
   if (flag->series_uid != NULL)
-    printf ("  %s %s\n", _("series:"), flag->series_uid);
-  printf ("  %s %s\n", _("values:"), flag->details != NULL ? flag->details : "{}");
+    {
+      g_autofree char *uid = cu_cli_escape (flag->series_uid);
+      printf ("  %s %s\n", _("series:"), uid);
+    }
+  {
+    g_autofree char *details = cu_cli_escape (flag->details != NULL ? flag->details : "{}");
+    printf ("  %s %s\n", _("values:"), details);
+  }
   for (guint i = 0; i < events->len; i++)
     {
       const CuFlagEvent *e = events->pdata[i];
+      g_autofree char *comment = cu_cli_escape (e->comment);
+      g_autofree char *answer = cu_cli_escape (e->answer);
+      g_autofree char *corrected = cu_cli_escape (e->corrected_value);
+
       printf ("  %s %s %s → %s%s%s", e->time, e->user, e->from_state ? e->from_state : "—",
-              e->to_state, e->comment ? ": " : "", e->comment ? e->comment : "");
-      if (e->answer != NULL)
-        printf (_(" (answer: %s)"), e->answer);
-      if (e->corrected_value != NULL)
-        printf (_(" (corrected value: %s)"), e->corrected_value);
+              e->to_state, comment ? ": " : "", comment ? comment : "");
+      if (answer != NULL)
+        printf (_(" (answer: %s)"), answer);
+      if (corrected != NULL)
+        printf (_(" (corrected value: %s)"), corrected);
       putchar ('\n');
     }
   return CU_CLI_EXIT_OK;
@@ -469,8 +487,12 @@ flags_export (CuCli *cli, int argc, char **argv)
       cu_cli_print_json (root);
     }
   else
-    printf (_("%s: bundle %s for site %s: %u flags about %u patients (report in “%s”)\n"), out,
-            bundle->bundle_id, site, bundle->n_flags, bundle->n_persons, bundle->language);
+    {
+      g_autofree char *shown_site = cu_cli_escape (site);
+
+      printf (_("%s: bundle %s for site %s: %u flags about %u patients (report in “%s”)\n"), out,
+              bundle->bundle_id, shown_site, bundle->n_flags, bundle->n_persons, bundle->language);
+    }
   return CU_CLI_EXIT_OK;
 }
 

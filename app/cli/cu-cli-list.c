@@ -88,10 +88,12 @@ print_json (GPtrArray *records)
   cu_cli_print_json (root);
 }
 
-static const char *
-or_dash (const char *s)
+/* A value as shown: "–" when empty, its control characters made visible (a UID or a
+ * description from a site's file may hold ESC sequences or newlines). */
+static char *
+shown (const char *s)
 {
-  return s != NULL && *s != '\0' ? s : "–";
+  return s != NULL && *s != '\0' ? cu_cli_escape (s) : g_strdup ("–");
 }
 
 static void
@@ -102,17 +104,21 @@ print_text (GPtrArray *records)
   while (i < records->len)
     {
       const CuSeriesRecord *p = records->pdata[i];
+      g_autofree char *patient_id = shown (p->patient_id);
+      g_autofree char *patient_name = shown (p->patient_name);
 
       n_patients++;
-      printf (_("Patient %s (%s)\n"), or_dash (p->patient_id), or_dash (p->patient_name));
+      printf (_("Patient %s (%s)\n"), patient_id, patient_name);
       while (i < records->len && same_patient (p, records->pdata[i]))
         {
           const CuSeriesRecord *st = records->pdata[i];
+          g_autofree char *study_date = shown (st->study_date);
+          g_autofree char *study_description = shown (st->study_description);
+          g_autofree char *study_uid = shown (st->study_uid);
 
           n_studies++;
           /* Translators: study line: date, description, UID, gate state ("Quarantined"…). */
-          printf (_("  Study %s  %s  %s  [%s]\n"), or_dash (st->study_date),
-                  or_dash (st->study_description), st->study_uid,
+          printf (_("  Study %s  %s  %s  [%s]\n"), study_date, study_description, study_uid,
                   cu_gate_state_to_label (st->study_gate));
           for (; i < records->len && same_study (st, records->pdata[i]); i++)
             {
@@ -124,9 +130,13 @@ print_text (GPtrArray *records)
               g_autofree char *size = se->rows > 0 ? g_strdup_printf ("%dx%d", se->columns, se->rows)
                                                    : g_strdup ("–");
 
+              g_autofree char *modality = shown (se->modality);
+              g_autofree char *series_description = shown (se->series_description);
+              g_autofree char *series_uid = shown (se->series_uid);
+
               /* Translators: series number, modality, description, instance count, size, UID. */
-              printf (_("    #%-4s %-8s %-32s %5d instances  %s  %s\n"), number, or_dash (se->modality),
-                      or_dash (se->series_description), se->n_instances, size, se->series_uid);
+              printf (_("    #%-4s %-8s %-32s %5d instances  %s  %s\n"), number, modality,
+                      series_description, se->n_instances, size, series_uid);
             }
         }
     }

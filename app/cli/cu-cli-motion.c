@@ -26,13 +26,25 @@ parse_metric (const char *command, const char *name, CuRigidMetricType *type)
   return TRUE;
 }
 
+/* {"series_uid": uid, key: the stored result}, built as JSON: never by pasting text. */
 static void
-print_json_string (const char *json)
+print_result_json (const char *uid, const char *key, const char *result_json)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) result = result_json != NULL ? json_from_string (result_json, NULL) : NULL;
 
-  if (json != NULL && json_parser_load_from_data (parser, json, -1, NULL))
-    cu_cli_print_json (json_parser_get_root (parser));
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "series_uid");
+  json_builder_add_string_value (b, uid);
+  json_builder_set_member_name (b, key);
+  if (result != NULL)
+    json_builder_add_value (b, g_steal_pointer (&result));
+  else
+    json_builder_add_null_value (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  cu_cli_print_json (root);
 }
 
 int
@@ -87,11 +99,7 @@ cu_cli_register (CuCli *cli, int argc, char **argv)
     }
 
   if (json)
-    {
-      g_autofree char *full = g_strdup_printf ("{\"series_uid\":\"%s\",\"registration\":%s}", uid,
-                                               result_json);
-      print_json_string (full);
-    }
+    print_result_json (uid, "registration", result_json);
   else
     {
       printf (_("Registered series %s\n"), uid);
@@ -171,11 +179,7 @@ cu_cli_motion_correct (CuCli *cli, int argc, char **argv)
   flagged = cu_motion_table_n_flagged (rows);
 
   if (json)
-    {
-      g_autofree char *full = g_strdup_printf ("{\"series_uid\":\"%s\",\"motion\":%s}", uid,
-                                               result_json);
-      print_json_string (full);
-    }
+    print_result_json (uid, "motion", result_json);
   else
     {
       printf (_("Motion-corrected series %s\n"), uid);

@@ -72,6 +72,15 @@ void         cu_cli_print_json    (JsonNode *root);
 /* Exit status for an error from curation/: cancellation and failures are errors (2). */
 int          cu_cli_exit_for_error (const GError *error);
 
+/* A value from a file (DICOM header, eCRF cell, database) as text safe for a terminal: every
+ * control character made visible (\n, \x1b, \u009b), bytes that are not UTF-8 as \xNN. */
+char        *cu_cli_escape        (const char *text);
+/* Filter stdout and stderr so that no control character but newline and tab reaches them
+ * raw. */
+void         cu_cli_guard_output  (void);
+/* stderr without the filter, for the progress line's own control sequences. */
+FILE        *cu_cli_terminal_stderr (void);
+
 /* Volume geometry as a JSON object: dims, spacing, origin, direction, pixel type. */
 void         cu_cli_add_geometry  (JsonBuilder *b, const CuVolume *geometry);
 

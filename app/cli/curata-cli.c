@@ -64,15 +64,33 @@ static const CuCliCommand commands[] = {
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
 
+/* Messages quote values from files: their control characters are shown, not obeyed; the
+ * lines of a message stay lines. */
+static char *
+escape_keeping_lines (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *escaped = cu_cli_escape (lines[i]);
+      g_free (lines[i]);
+      lines[i] = escaped;
+    }
+  return g_strjoinv ("\n", lines);
+}
+
 void
 cu_cli_error (const char *file, const char *format, ...)
 {
+  g_autofree char *raw = NULL;
   g_autofree char *message = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  raw = g_strdup_vprintf (format, args);
   va_end (args);
+  message = escape_keeping_lines (raw);
 
   if (file != NULL)
     {
@@ -143,12 +161,16 @@ cu_cli_open_store (CuCli *cli)
 static void
 progress_to_stderr (double fraction, const char *message, gpointer user_data)
 {
-  /* \r + "erase line": one status line that rewrites itself. */
+  FILE *tty = cu_cli_terminal_stderr ();
+  g_autofree char *shown = cu_cli_escape (message != NULL ? message : "");
+
+  /* \r + "erase line": one status line that rewrites itself; the message may name files,
+   * so it is escaped (the stream is not filtered, for the sake of these sequences). */
   if (fraction >= 0)
-    fprintf (stderr, "\r\033[K%3d%%  %s", (int) (fraction * 100.0 + 0.5), message != NULL ? message : "");
+    fprintf (tty, "\r\033[K%3d%%  %s", (int) (fraction * 100.0 + 0.5), shown);
   else
-    fprintf (stderr, "\r\033[K%s", message != NULL ? message : "");
-  fflush (stderr);
+    fprintf (tty, "\r\033[K%s", shown);
+  fflush (tty);
 }
 
 CuProgress *
@@ -162,8 +184,8 @@ cu_cli_progress_done (CuCli *cli)
 {
   if (cli->progress_on_tty)
     {
-      fputs ("\r\033[K", stderr);
-      fflush (stderr);
+      fputs ("\r\033[K", cu_cli_terminal_stderr ());
+      fflush (cu_cli_terminal_stderr ());
     }
 }
 
@@ -203,7 +225,16 @@ cu_cli_print_json (JsonNode *root)
   json_generator_set_indent (gen, 2);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
-  fputs (text, stdout);
+  /* json-glib writes every control character of a string as \u00XX except U+001F, which it
+   * leaves raw (invalid JSON). Outside strings JSON has no such byte, so each one is inside a
+   * string and its escape is exact. */
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\x1f')
+        fputs ("\\u001f", stdout);
+      else
+        fputc (*p, stdout);
+    }
   fputc ('\n', stdout);
 }
 
@@ -314,6 +345,7 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
+  cu_cli_guard_output ();
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);

@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "cu-anonymizer.h"
 #include "cu-dicom-header.h"
@@ -715,7 +716,31 @@ gate_allows (CuStore *store, const char *study_uid, char **reason)
       return FALSE;
     }
   if (gate->state == CU_GATE_PASSED || gate->state == CU_GATE_OVERRIDDEN)
-    return TRUE;
+    {
+      CuGateState now = CU_GATE_PENDING;
+      guint n_errors = 0;
+
+      /* The stored state is a row anyone holding the workspace file can change: the study
+       * leaves only if its files, checked again now, agree. */
+      if (!cu_store_verify_study_gate (store, study_uid, &now, &n_errors, &error))
+        {
+          /* Translators: why a study was not exported; %s says why it could not be checked */
+          *reason = g_strdup_printf (_("its pseudonymization could not be checked again: %s"),
+                                     error->message);
+          return FALSE;
+        }
+      if (now == CU_GATE_PASSED || now == CU_GATE_OVERRIDDEN)
+        return TRUE;
+      /* Translators: why a study was not exported; %s is the stored gate state ("Passed"…) */
+      *reason = g_strdup_printf (ngettext ("the gate is recorded as %s, but checked again now %u "
+                                           "error finding has no override: the workspace was "
+                                           "changed outside Curata; run deid-check",
+                                           "the gate is recorded as %s, but checked again now %u "
+                                           "error findings have no override: the workspace was "
+                                           "changed outside Curata; run deid-check", n_errors),
+                                 cu_gate_state_to_label (gate->state), n_errors);
+      return FALSE;
+    }
   if (gate->state == CU_GATE_SUPERSEDED)
     {
       /* Translators: why a study was not exported; %s is the StudyInstanceUID of its fixed
@@ -891,9 +916,25 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
 
   /* The audit log says that an export happened, where to and how much: never which study
    * became which (that would be the correspondence table the export must not leave). */
-  detail = g_strdup_printf ("{\"studies\": %u, \"patients\": %u, \"files\": %u, \"held\": %u, "
-                            "\"failed\": %u}", report->n_studies, report->n_patients,
-                            report->n_files, report->held->len, report->failed->len);
+  {
+    g_autoptr(JsonBuilder) db = json_builder_new ();
+    g_autoptr(JsonNode) dn = NULL;
+
+    json_builder_begin_object (db);
+    json_builder_set_member_name (db, "studies");
+    json_builder_add_int_value (db, report->n_studies);
+    json_builder_set_member_name (db, "patients");
+    json_builder_add_int_value (db, report->n_patients);
+    json_builder_set_member_name (db, "files");
+    json_builder_add_int_value (db, report->n_files);
+    json_builder_set_member_name (db, "held");
+    json_builder_add_int_value (db, report->held->len);
+    json_builder_set_member_name (db, "failed");
+    json_builder_add_int_value (db, report->failed->len);
+    json_builder_end_object (db);
+    dn = json_builder_get_root (db);
+    detail = json_to_string (dn, FALSE);
+  }
   if (!cu_store_audit (store, "anonymize-export", out_dir, detail, error))
     return NULL;
   if (report->n_files > 0 && !write_export_manifest (store, out_dir, report, error))

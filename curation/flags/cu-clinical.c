@@ -11,11 +11,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "cu-clinical.h"
 #include "cu-csv.h"
@@ -295,6 +299,19 @@ typedef struct
   GHashTable *invalid;     /* variables already rejected: no second issue about them */
 } Person;
 
+static Person *
+person_new (const char *person_id, guint line)
+{
+  Person *p = g_new0 (Person, 1);
+
+  p->person_id = g_strdup (person_id);
+  p->line = line;
+  p->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  p->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  p->invalid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return p;
+}
+
 static void
 person_free (Person *p)
 {
@@ -305,14 +322,27 @@ person_free (Person *p)
   g_free (p);
 }
 
+typedef struct _Stage Stage;
+
 typedef struct
 {
   const char *path;
   GPtrArray *issues;
-  GHashTable *persons;     /* person_id → Person */
+  GHashTable *persons;     /* long layout: person_id → Person, until the end of the file */
   GPtrArray *order;        /* Person, in file order (borrowed) */
   gboolean decimal_comma;
+  Stage *stage;            /* where each patient's checked values wait for the write */
+  guint n_persons;
+  /* The header, as the layout reads it. */
+  guint n_header_fields;
+  int id_col, var_col, val_col, unit_col, date_col;
+  const Variable **cols;   /* wide: the variable of each column */
+  gboolean bad_header;
+  GHashTable *seen;        /* wide: person_id → line; long: person\x1fvariable\x1fdate → line */
+  GHashTable *psa;         /* long: person → GPtrArray of "date\tvalue\tline" */
 } Reader;
+
+static void stage_person (Stage *stage, Person *p);
 
 static void
 add_issue (Reader *r, guint line, const char *column, const char *value, const char *format, ...)
@@ -342,14 +372,10 @@ get_person (Reader *r, const char *person_id, guint line, gboolean *is_new)
   *is_new = p == NULL;
   if (p == NULL)
     {
-      p = g_new0 (Person, 1);
-      p->person_id = g_strdup (person_id);
-      p->line = line;
-      p->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      p->lines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      p->invalid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      p = person_new (person_id, line);
       g_hash_table_insert (r->persons, p->person_id, p);
       g_ptr_array_add (r->order, p);
+      r->n_persons++;
     }
   return p;
 }
@@ -426,81 +452,86 @@ column_index (const CuCsvRow *header, const char *name)
   return -1;
 }
 
+/* Wide layout: one row per patient. Each row is checked and its values staged as it is
+ * read, so that memory holds one row, not the file. */
 static void
-read_wide (Reader *r, CuCsvTable *table)
+wide_begin (Reader *r, const CuCsvRow *header)
 {
-  const CuCsvRow *header = table->rows->pdata[0];
-  int id_col = column_index (header, "person_id");
-  g_autofree const Variable **cols = g_new0 (const Variable *, header->n_fields);
-  gboolean bad_header = FALSE;
-
-  if (id_col < 0)
+  r->id_col = column_index (header, "person_id");
+  r->n_header_fields = header->n_fields;
+  r->cols = g_new0 (const Variable *, header->n_fields);
+  r->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (r->id_col < 0)
     {
       add_issue (r, header->line, "person_id", NULL,
                  _("the header has no person_id column (wide layout) and no variable/value "
                    "columns (long layout)"));
+      r->bad_header = TRUE;
       return;
     }
   for (guint c = 0; c < header->n_fields; c++)
     {
       const char *name = g_strstrip (header->fields[c]);
 
-      cols[c] = find_variable (name);
-      if (cols[c] == NULL)
+      r->cols[c] = find_variable (name);
+      if (r->cols[c] == NULL)
         {
           add_issue (r, header->line, name, NULL, _("unknown column “%s”"), name);
-          bad_header = TRUE;
+          r->bad_header = TRUE;
         }
-      for (guint d = 0; d < c && cols[c] != NULL; d++)
-        if (cols[d] == cols[c])
+      for (guint d = 0; d < c && r->cols[c] != NULL; d++)
+        if (r->cols[d] == r->cols[c])
           {
             add_issue (r, header->line, name, NULL, _("column “%s” appears twice"), name);
-            bad_header = TRUE;
+            r->bad_header = TRUE;
           }
     }
-  if (bad_header)
-    return;
+}
 
-  for (guint i = 1; i < table->rows->len; i++)
+static void
+wide_row (Reader *r, const CuCsvRow *row)
+{
+  const char *id;
+  Person *p;
+  gpointer first_line;
+
+  if (row->n_fields != r->n_header_fields)
     {
-      const CuCsvRow *row = table->rows->pdata[i];
-      const char *id;
-      gboolean is_new;
-      Person *p;
-
-      if (row->n_fields != header->n_fields)
-        {
-          add_issue (r, row->line, NULL, NULL,
-                     _("the row has %u fields, the header %u"), row->n_fields, header->n_fields);
-          continue;
-        }
-      id = g_strstrip (row->fields[id_col]);
-      if (id[0] == '\0')
-        {
-          add_issue (r, row->line, "person_id", NULL, _("person_id is empty"));
-          continue;
-        }
-      {
-        g_autoptr(GError) id_error = NULL;
-        g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
-        if (checked == NULL)
-          {
-            add_issue (r, row->line, "person_id", id, "%s", id_error->message);
-            continue;
-          }
-      }
-      p = get_person (r, id, row->line, &is_new);
-      if (!is_new)
-        {
-          /* CLIN-02: one row per patient. */
-          add_issue (r, row->line, "person_id", id,
-                     _("person_id “%s” already has a row (line %u)"), id, p->line);
-          continue;
-        }
-      for (guint c = 0; c < header->n_fields; c++)
-        if ((int) c != id_col)
-          take_value (r, p, row->line, cols[c]->name, cols[c]->name, row->fields[c]);
+      add_issue (r, row->line, NULL, NULL,
+                 _("the row has %u fields, the header %u"), row->n_fields, r->n_header_fields);
+      return;
     }
+  id = g_strstrip (row->fields[r->id_col]);
+  if (id[0] == '\0')
+    {
+      add_issue (r, row->line, "person_id", NULL, _("person_id is empty"));
+      return;
+    }
+  {
+    g_autoptr(GError) id_error = NULL;
+    g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
+    if (checked == NULL)
+      {
+        add_issue (r, row->line, "person_id", id, "%s", id_error->message);
+        return;
+      }
+  }
+  if (g_hash_table_lookup_extended (r->seen, id, NULL, &first_line))
+    {
+      /* CLIN-02: one row per patient. */
+      add_issue (r, row->line, "person_id", id,
+                 _("person_id “%s” already has a row (line %u)"), id, GPOINTER_TO_UINT (first_line));
+      return;
+    }
+  g_hash_table_insert (r->seen, g_strdup (id), GUINT_TO_POINTER (row->line));
+  p = person_new (id, row->line);
+  r->n_persons++;
+  for (guint c = 0; c < r->n_header_fields; c++)
+    if ((int) c != r->id_col)
+      take_value (r, p, row->line, r->cols[c]->name, r->cols[c]->name, row->fields[c]);
+  check_conditionals (r, p);
+  stage_person (r->stage, p);
+  person_free (p);
 }
 
 /* Long layout: which wide variable the event's date fills. */
@@ -519,24 +550,27 @@ date_variable_of (const char *variable, const char *value)
   return NULL;
 }
 
+/* Long layout: a patient's values are spread over the file, so patients are kept until its
+ * end (then checked and staged). */
 static void
-read_long (Reader *r, CuCsvTable *table)
+long_begin (Reader *r, const CuCsvRow *header)
 {
-  const CuCsvRow *header = table->rows->pdata[0];
-  int id_col = column_index (header, "person_id");
-  int var_col = column_index (header, "variable");
-  int val_col = column_index (header, "value");
-  int unit_col = column_index (header, "unit");
-  int date_col = column_index (header, "date");
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->id_col = column_index (header, "person_id");
+  r->var_col = column_index (header, "variable");
+  r->val_col = column_index (header, "value");
+  r->unit_col = column_index (header, "unit");
+  r->date_col = column_index (header, "date");
+  r->n_header_fields = header->n_fields;
+  r->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Serial PSA: several measurements; the one nearest to diagnosis is the patient's PSA
-   * (ecrf_csv_format.md, psa_ng_ml notes). person → GPtrArray of "date\tvalue\tline". */
-  g_autoptr(GHashTable) psa = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                     (GDestroyNotify) g_ptr_array_unref);
+   * (ecrf_csv_format.md, psa_ng_ml notes). */
+  r->psa = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                  (GDestroyNotify) g_ptr_array_unref);
 
-  if (id_col < 0)
+  if (r->id_col < 0)
     {
       add_issue (r, header->line, "person_id", NULL, _("the header has no person_id column"));
+      r->bad_header = TRUE;
       return;
     }
   for (guint c = 0; c < header->n_fields; c++)
@@ -547,135 +581,142 @@ read_long (Reader *r, CuCsvTable *table)
       if (!g_strv_contains (known, name))
         add_issue (r, header->line, name, NULL, _("unknown column “%s”"), name);
     }
+}
 
-  for (guint i = 1; i < table->rows->len; i++)
+static void
+long_row (Reader *r, const CuCsvRow *row)
+{
+  int id_col = r->id_col, var_col = r->var_col, val_col = r->val_col;
+  int unit_col = r->unit_col, date_col = r->date_col;
+  GHashTable *seen = r->seen, *psa = r->psa;
+  const char *id, *variable, *value, *unit, *date;
+  g_autofree char *key = NULL;
+  g_autofree char *date_norm = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *date_var;
+  gboolean is_new;
+  Person *p;
+
+  if (row->n_fields != r->n_header_fields)
     {
-      const CuCsvRow *row = table->rows->pdata[i];
-      const char *id, *variable, *value, *unit, *date;
-      g_autofree char *key = NULL;
-      g_autofree char *date_norm = NULL;
-      g_autoptr(GError) error = NULL;
-      const char *date_var;
-      gboolean is_new;
-      Person *p;
-
-      if (row->n_fields != header->n_fields)
-        {
-          add_issue (r, row->line, NULL, NULL,
-                     _("the row has %u fields, the header %u"), row->n_fields, header->n_fields);
-          continue;
-        }
-      id = g_strstrip (row->fields[id_col]);
-      variable = g_strstrip (row->fields[var_col]);
-      value = g_strstrip (row->fields[val_col]);
-      unit = unit_col >= 0 ? g_strstrip (row->fields[unit_col]) : "";
-      date = date_col >= 0 ? g_strstrip (row->fields[date_col]) : "";
-      if (id[0] == '\0')
-        {
-          add_issue (r, row->line, "person_id", NULL, _("person_id is empty"));
-          continue;
-        }
+      add_issue (r, row->line, NULL, NULL,
+                 _("the row has %u fields, the header %u"), row->n_fields, r->n_header_fields);
+      return;
+    }
+  id = g_strstrip (row->fields[id_col]);
+  variable = g_strstrip (row->fields[var_col]);
+  value = g_strstrip (row->fields[val_col]);
+  unit = unit_col >= 0 ? g_strstrip (row->fields[unit_col]) : "";
+  date = date_col >= 0 ? g_strstrip (row->fields[date_col]) : "";
+  if (id[0] == '\0')
+    {
+      add_issue (r, row->line, "person_id", NULL, _("person_id is empty"));
+      return;
+    }
+  {
+    g_autoptr(GError) id_error = NULL;
+    g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
+    if (checked == NULL)
       {
-        g_autoptr(GError) id_error = NULL;
-        g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
-        if (checked == NULL)
-          {
-            add_issue (r, row->line, "person_id", id, "%s", id_error->message);
-            continue;
-          }
+        add_issue (r, row->line, "person_id", id, "%s", id_error->message);
+        return;
       }
-      if (find_variable (variable) == NULL || strcmp (variable, "person_id") == 0)
+  }
+  if (find_variable (variable) == NULL || strcmp (variable, "person_id") == 0)
+    {
+      add_issue (r, row->line, "variable", variable, _("unknown variable “%s”"), variable);
+      return;
+    }
+  if (value[0] == '\0')
+    {
+      add_issue (r, row->line, "value", NULL, _("value is empty (leave the row out instead)"));
+      return;
+    }
+  if (date[0] != '\0')
+    {
+      date_norm = cu_clinical_normalize ("diagnosis_date", date, FALSE, &error);
+      if (date_norm == NULL)
         {
-          add_issue (r, row->line, "variable", variable, _("unknown variable “%s”"), variable);
-          continue;
+          add_issue (r, row->line, "date", date, "%s", error->message);
+          return;
         }
-      if (value[0] == '\0')
-        {
-          add_issue (r, row->line, "value", NULL, _("value is empty (leave the row out instead)"));
-          continue;
-        }
-      if (date[0] != '\0')
-        {
-          date_norm = cu_clinical_normalize ("diagnosis_date", date, FALSE, &error);
-          if (date_norm == NULL)
-            {
-              add_issue (r, row->line, "date", date, "%s", error->message);
-              continue;
-            }
-        }
-      else if (strcmp (variable, "sex") != 0 && strcmp (variable, "birth_year") != 0
-               && !g_str_has_suffix (variable, "_date"))
-        {
-          /* A *_date variable carries its date as the value. */
-          add_issue (r, row->line, "date", NULL, _("date is required for variable “%s”"), variable);
-          continue;
-        }
-      /* CLIN-02: (person_id, variable, date) is unique. */
-      key = g_strdup_printf ("%s\x1f%s\x1f%s", id, variable, date);
-      if (g_hash_table_contains (seen, key))
-        {
-          add_issue (r, row->line, "variable", variable,
-                     _("“%s” of %s on %s is given twice (line %u)"), variable, id,
-                     date[0] ? date : "—", GPOINTER_TO_UINT (g_hash_table_lookup (seen, key)));
-          continue;
-        }
-      g_hash_table_insert (seen, g_steal_pointer (&key), GUINT_TO_POINTER (row->line));
+    }
+  else if (strcmp (variable, "sex") != 0 && strcmp (variable, "birth_year") != 0
+           && !g_str_has_suffix (variable, "_date"))
+    {
+      /* A *_date variable carries its date as the value. */
+      add_issue (r, row->line, "date", NULL, _("date is required for variable “%s”"), variable);
+      return;
+    }
+  /* CLIN-02: (person_id, variable, date) is unique. */
+  key = g_strdup_printf ("%s\x1f%s\x1f%s", id, variable, date);
+  if (g_hash_table_contains (seen, key))
+    {
+      add_issue (r, row->line, "variable", variable,
+                 _("“%s” of %s on %s is given twice (line %u)"), variable, id,
+                 date[0] ? date : "—", GPOINTER_TO_UINT (g_hash_table_lookup (seen, key)));
+      return;
+    }
+  g_hash_table_insert (seen, g_steal_pointer (&key), GUINT_TO_POINTER (row->line));
 
-      if (strcmp (variable, "psa_ng_ml") == 0 && unit[0] != '\0'
-          && g_ascii_strcasecmp (unit, "ng/mL") != 0 && g_ascii_strcasecmp (unit, "ug/L") != 0
-          && strcmp (unit, "µg/L") != 0)
-        {
-          /* CLIN-11: DQD accepts ng/mL (8842) and µg/L (8748), numerically equal. */
-          add_issue (r, row->line, "unit", unit,
-                     _("PSA must be in ng/mL (or µg/L), not “%s”"), unit);
-          continue;
-        }
-
-      p = get_person (r, id, row->line, &is_new);
-      if (strcmp (variable, "psa_ng_ml") == 0)
-        {
-          g_autofree char *num = NULL;
-          GPtrArray *list;
-
-          num = cu_clinical_normalize ("psa_ng_ml", value, r->decimal_comma, &error);
-          if (num == NULL)
-            {
-              add_issue (r, row->line, "value", value, "%s", error->message);
-              continue;
-            }
-          list = g_hash_table_lookup (psa, id);
-          if (list == NULL)
-            {
-              list = g_ptr_array_new_with_free_func (g_free);
-              g_hash_table_insert (psa, g_strdup (id), list);
-            }
-          g_ptr_array_add (list, g_strdup_printf ("%s\t%s\t%u", date_norm, num, row->line));
-          continue;
-        }
-      if (g_hash_table_contains (p->values, variable))
-        {
-          add_issue (r, row->line, "variable", variable,
-                     _("“%s” of %s has another row (line %u); only serial PSA may repeat"),
-                     variable, id, pline (p, variable));
-          continue;
-        }
-      if (!take_value (r, p, row->line, "value", variable, value))
-        continue;
-      date_var = date_variable_of (variable, value);
-      if (date_var != NULL && date_norm != NULL)
-        take_value (r, p, row->line, "date", date_var, date_norm);
-      else if (g_str_has_suffix (variable, "_date") && date_norm != NULL
-               && strcmp (date_norm, pv (p, variable)) != 0)
-        add_issue (r, row->line, "date", date,
-                   _("the date differs from the value of “%s”"), variable);
+  if (strcmp (variable, "psa_ng_ml") == 0 && unit[0] != '\0'
+      && g_ascii_strcasecmp (unit, "ng/mL") != 0 && g_ascii_strcasecmp (unit, "ug/L") != 0
+      && strcmp (unit, "µg/L") != 0)
+    {
+      /* CLIN-11: DQD accepts ng/mL (8842) and µg/L (8748), numerically equal. */
+      add_issue (r, row->line, "unit", unit,
+                 _("PSA must be in ng/mL (or µg/L), not “%s”"), unit);
+      return;
     }
 
+  p = get_person (r, id, row->line, &is_new);
+  if (strcmp (variable, "psa_ng_ml") == 0)
+    {
+      g_autofree char *num = NULL;
+      GPtrArray *list;
+
+      num = cu_clinical_normalize ("psa_ng_ml", value, r->decimal_comma, &error);
+      if (num == NULL)
+        {
+          add_issue (r, row->line, "value", value, "%s", error->message);
+          return;
+        }
+      list = g_hash_table_lookup (psa, id);
+      if (list == NULL)
+        {
+          list = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (psa, g_strdup (id), list);
+        }
+      g_ptr_array_add (list, g_strdup_printf ("%s\t%s\t%u", date_norm, num, row->line));
+      return;
+    }
+  if (g_hash_table_contains (p->values, variable))
+    {
+      add_issue (r, row->line, "variable", variable,
+                 _("“%s” of %s has another row (line %u); only serial PSA may repeat"),
+                 variable, id, pline (p, variable));
+      return;
+    }
+  if (!take_value (r, p, row->line, "value", variable, value))
+    return;
+  date_var = date_variable_of (variable, value);
+  if (date_var != NULL && date_norm != NULL)
+    take_value (r, p, row->line, "date", date_var, date_norm);
+  else if (g_str_has_suffix (variable, "_date") && date_norm != NULL
+           && strcmp (date_norm, pv (p, variable)) != 0)
+    add_issue (r, row->line, "date", date,
+               _("the date differs from the value of “%s”"), variable);
+}
+
+static void
+long_finish (Reader *r)
+{
   /* PSA nearest to diagnosis (the earliest when there is no diagnosis date). */
   {
     GHashTableIter it;
     gpointer k, v;
 
-    g_hash_table_iter_init (&it, psa);
+    g_hash_table_iter_init (&it, r->psa);
     while (g_hash_table_iter_next (&it, &k, &v))
       {
         GPtrArray *list = v;
@@ -713,6 +754,11 @@ read_long (Reader *r, CuCsvTable *table)
           }
       }
   }
+  for (guint i = 0; i < r->order->len; i++)
+    {
+      check_conditionals (r, r->order->pdata[i]);
+      stage_person (r->stage, r->order->pdata[i]);
+    }
 }
 
 /* ---- Storing ------------------------------------------------------------------------ */
@@ -855,20 +901,19 @@ store_value (Stmts *st, const char *person_id, const char *variable, const char 
   return result;
 }
 
+#define PERSON_UPSERT \
+  "INSERT INTO clinical_person (person_id, site, source, imported_at) VALUES (?1, ?2, ?3, ?4)" \
+  " ON CONFLICT (person_id) DO UPDATE SET source = excluded.source," \
+  " imported_at = excluded.imported_at, site = CASE WHEN ?5 THEN excluded.site ELSE site END"
+
 static gboolean
-ensure_person (sqlite3 *db, const char *person_id, const char *site, const char *source,
-               const char *now, GError **error)
+ensure_person_with (sqlite3 *db, sqlite3_stmt *stmt, const char *person_id, const char *site,
+                    const char *source, const char *now, GError **error)
 {
   g_autofree char *default_site = site == NULL ? cu_clinical_default_site (person_id) : NULL;
-  sqlite3_stmt *stmt = _cu_store_prepare (db,
-    "INSERT INTO clinical_person (person_id, site, source, imported_at) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (person_id) DO UPDATE SET source = excluded.source,"
-    " imported_at = excluded.imported_at, site = CASE WHEN ?5 THEN excluded.site ELSE site END",
-    error);
   gboolean ok;
 
-  if (stmt == NULL)
-    return FALSE;
+  stmt_rewind (stmt);
   sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, site != NULL ? site : default_site, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, source, -1, SQLITE_STATIC);
@@ -877,6 +922,20 @@ ensure_person (sqlite3 *db, const char *person_id, const char *site, const char 
   ok = sqlite3_step (stmt) == SQLITE_DONE;
   if (!ok)
     _cu_store_set_db_error (db, error, _("Storing a patient's clinical data failed"));
+  sqlite3_reset (stmt);
+  return ok;
+}
+
+static gboolean
+ensure_person (sqlite3 *db, const char *person_id, const char *site, const char *source,
+               const char *now, GError **error)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (db, PERSON_UPSERT, error);
+  gboolean ok;
+
+  if (stmt == NULL)
+    return FALSE;
+  ok = ensure_person_with (db, stmt, person_id, site, source, now, error);
   sqlite3_finalize (stmt);
   return ok;
 }
@@ -888,89 +947,345 @@ compare_issues (gconstpointer a, gconstpointer b)
   return x->line < y->line ? -1 : x->line > y->line;
 }
 
-CuClinicalReport *
-cu_clinical_import_text (CuStore *store, const char *path, const char *text, gssize len,
-                         const char *site, GError **error)
+/* ---- Staging ------------------------------------------------------------------------
+ *
+ * Every patient's checked values wait in an unlinked file of the workspace folder until the
+ * whole file has been read: nothing is written when a row is bad, and memory holds one piece
+ * of the file, not the file. Record: person_id, first line, the number of values, then per
+ * value its variable (index into variable_names), its line and its text; strings as a
+ * 32-bit length and the bytes. */
+
+struct _Stage
 {
-  g_autoptr(CuClinicalReport) report = g_new0 (CuClinicalReport, 1);
-  g_autoptr(GHashTable) persons = NULL;
-  g_autoptr(GPtrArray) order = g_ptr_array_new ();
-  g_autoptr(CuCsvTable) table = NULL;
-  g_autoptr(GError) local = NULL;
-  g_autofree char *now = NULL;
-  g_autofree char *detail = NULL;
-  const CuCsvRow *header;
-  sqlite3 *db = store->db;
-  Reader r = { 0 };
-  Stmts st = { 0 };
+  FILE *file;
+  GError *error;       /* the first write failure (disk full…) */
+};
 
-  g_return_val_if_fail (CU_IS_STORE (store), NULL);
+static void
+stage_free (Stage *stage)
+{
+  if (stage == NULL)
+    return;
+  if (stage->file != NULL)
+    fclose (stage->file);
+  g_clear_error (&stage->error);
+  g_free (stage);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stage, stage_free)
 
-  report->path = g_strdup (path);
-  report->issues = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_clinical_issue_free);
-  persons = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) person_free);
-  r.path = path;
-  r.issues = report->issues;
-  r.persons = persons;
-  r.order = order;
+static Stage *
+stage_new (const char *dir, GError **error)
+{
+  g_autoptr(Stage) stage = g_new0 (Stage, 1);
+  g_autofree char *name = g_build_filename (dir, ".clinical-import-XXXXXX", NULL);
+  int fd = g_mkstemp (name);
 
-  table = cu_csv_parse (text, len, 0, &local);
-  if (table == NULL)
+  if (fd < 0)
     {
-      /* The CSV syntax error carries its line in the message. */
-      CuClinicalIssue *issue = g_new0 (CuClinicalIssue, 1);
-      issue->file = g_strdup (path);
-      issue->reason = g_strdup (local->message);
-      g_ptr_array_add (report->issues, issue);
-      report->layout = g_strdup ("unknown");
-      return g_steal_pointer (&report);
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Cannot create a temporary file in %s: %s"), dir, g_strerror (saved));
+      return NULL;
     }
-  report->separator = table->separator;
-  /* Spreadsheets that write ';' do so because ',' is their decimal separator. */
-  r.decimal_comma = table->separator == ';';
-  header = table->rows->pdata[0];
-  report->n_rows = table->rows->len - 1;
-  if (column_index (header, "variable") >= 0 && column_index (header, "value") >= 0)
+  /* Unlinked at once: a crash leaves nothing behind. */
+  g_unlink (name);
+  stage->file = fdopen (fd, "w+b");
+  if (stage->file == NULL)
     {
-      report->layout = g_strdup ("long");
-      read_long (&r, table);
+      int saved = errno;
+      close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Cannot create a temporary file in %s: %s"), dir, g_strerror (saved));
+      return NULL;
     }
-  else
-    {
-      report->layout = g_strdup ("wide");
-      read_wide (&r, table);
-    }
-  for (guint i = 0; i < order->len; i++)
-    check_conditionals (&r, order->pdata[i]);
-  report->n_persons = order->len;
-  if (report->issues->len > 0)
-    {
-      g_ptr_array_sort (report->issues, compare_issues);
-      return g_steal_pointer (&report);
-    }
+  return g_steal_pointer (&stage);
+}
 
-  /* One transaction: a failure half-way leaves the workspace as it was. */
-  now = _cu_store_now_iso8601 ();
-  if (!_cu_store_exec (db, "BEGIN IMMEDIATE", error))
+static void
+stage_bytes (Stage *stage, const void *data, gsize len)
+{
+  if (stage->error == NULL && len > 0 && fwrite (data, 1, len, stage->file) != len)
+    {
+      int saved = errno;
+      g_set_error (&stage->error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Writing a temporary file failed: %s"), g_strerror (saved));
+    }
+}
+
+static void
+stage_uint (Stage *stage, guint32 v)
+{
+  stage_bytes (stage, &v, sizeof v);
+}
+
+static void
+stage_string (Stage *stage, const char *text)
+{
+  guint32 len = (guint32) strlen (text);
+
+  stage_uint (stage, len);
+  stage_bytes (stage, text, len);
+}
+
+static void
+stage_person (Stage *stage, Person *p)
+{
+  guint32 n = 0;
+
+  for (guint v = 1; variable_names[v] != NULL; v++)
+    n += g_hash_table_contains (p->values, variable_names[v]);
+  stage_string (stage, p->person_id);
+  stage_uint (stage, p->line);
+  stage_uint (stage, n);
+  for (guint v = 1; variable_names[v] != NULL; v++)
+    {
+      const char *value = g_hash_table_lookup (p->values, variable_names[v]);
+
+      if (value == NULL)
+        continue;
+      stage_uint (stage, v);
+      stage_uint (stage, pline (p, variable_names[v]));
+      stage_string (stage, value);
+    }
+}
+
+static gboolean
+unstage_uint (Stage *stage, guint32 *v)
+{
+  return fread (v, sizeof *v, 1, stage->file) == 1;
+}
+
+static char *
+unstage_string (Stage *stage)
+{
+  guint32 len;
+  g_autofree char *text = NULL;
+
+  if (!unstage_uint (stage, &len))
     return NULL;
-  if (!stmts_prepare (db, &st, error))
-    goto fail;
-  for (guint i = 0; i < order->len; i++)
-    {
-      Person *p = order->pdata[i];
+  text = g_malloc (len + 1);
+  if (len > 0 && fread (text, 1, len, stage->file) != len)
+    return NULL;
+  text[len] = '\0';
+  return g_steal_pointer (&text);
+}
 
-      if (!ensure_person (db, p->person_id, site, path, now, error))
+/* The next staged patient; NULL at the end, or with error when the file cannot be read. */
+static Person *
+unstage_person (Stage *stage, GError **error)
+{
+  g_autofree char *id = NULL;
+  Person *p;
+  guint32 line, n;
+
+  id = unstage_string (stage);
+  if (id == NULL)
+    {
+      if (ferror (stage->file))
+        g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, _("Reading a temporary file failed"));
+      return NULL;
+    }
+  if (!unstage_uint (stage, &line) || !unstage_uint (stage, &n))
+    goto truncated;
+  p = person_new (id, line);
+  for (guint32 i = 0; i < n; i++)
+    {
+      guint32 v, vline;
+      char *value;
+
+      if (!unstage_uint (stage, &v) || !unstage_uint (stage, &vline)
+          || v == 0 || v >= G_N_ELEMENTS (variable_names) - 1
+          || (value = unstage_string (stage)) == NULL)
+        {
+          person_free (p);
+          goto truncated;
+        }
+      g_hash_table_insert (p->values, g_strdup (variable_names[v]), value);
+      g_hash_table_insert (p->lines, g_strdup (variable_names[v]), GUINT_TO_POINTER (vline));
+    }
+  return p;
+
+truncated:
+  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, _("Reading a temporary file failed"));
+  return NULL;
+}
+
+/* ---- Reading in pieces ---------------------------------------------------------------
+ *
+ * The file is read about a megabyte at a time, cut after the last line end that is not
+ * inside a quoted field, and each piece parsed on its own (its rows keep the file's line
+ * numbers). */
+
+#define PIECE_BYTES (1024 * 1024)
+
+typedef struct
+{
+  FILE *file;            /* the file, or NULL: text */
+  const char *text;
+  gsize text_len, text_pos;
+  GString *buf;          /* read, not parsed yet */
+  gboolean at_eof;
+  guint next_line;
+  char separator;        /* 0 until the header has been read */
+} Pieces;
+
+static gboolean
+pieces_fill (Pieces *pc, gsize want, GError **error)
+{
+  while (!pc->at_eof && pc->buf->len < want)
+    {
+      gsize n = MIN (want - pc->buf->len, (gsize) PIECE_BYTES);
+
+      if (pc->file == NULL)
+        {
+          n = MIN (n, pc->text_len - pc->text_pos);
+          g_string_append_len (pc->buf, pc->text + pc->text_pos, n);
+          pc->text_pos += n;
+          pc->at_eof = pc->text_pos >= pc->text_len;
+        }
+      else
+        {
+          gsize old = pc->buf->len, got;
+
+          g_string_set_size (pc->buf, old + n);
+          got = fread (pc->buf->str + old, 1, n, pc->file);
+          g_string_truncate (pc->buf, old + got);
+          if (got < n)
+            {
+              if (ferror (pc->file))
+                {
+                  g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, _("Reading the file failed"));
+                  return FALSE;
+                }
+              pc->at_eof = TRUE;
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* The next piece of whole records, parsed; NULL with no error at the end. */
+static CuCsvTable *
+pieces_next (Pieces *pc, GError **error)
+{
+  gsize want = PIECE_BYTES, cut = 0;
+  CuCsvTable *table;
+  guint lines = 0;
+
+  while (TRUE)
+    {
+      gboolean quoted = FALSE;
+
+      if (!pieces_fill (pc, want, error))
+        return NULL;
+      if (pc->buf->len == 0)
+        return NULL;
+      cut = 0;
+      for (gsize i = 0; i < pc->buf->len; i++)
+        {
+          char c = pc->buf->str[i];
+
+          /* A doubled quote toggles twice: the parity says whether we are inside a field. */
+          if (c == '"')
+            quoted = !quoted;
+          else if (c == '\n' && !quoted)
+            cut = i + 1;
+        }
+      if (pc->at_eof)
+        cut = pc->buf->len;
+      if (cut > 0)
+        break;
+      /* One record longer than the piece: read more of it. */
+      want = pc->buf->len + PIECE_BYTES;
+    }
+
+  for (gsize i = 0; i < cut; i++)
+    lines += pc->buf->str[i] == '\n';
+  table = cu_csv_parse_at (pc->buf->str, cut, pc->separator, pc->next_line, error);
+  pc->next_line += lines;
+  g_string_erase (pc->buf, 0, cut);
+  if (table == NULL && pc->separator != 0 && g_error_matches (*error, CU_CSV_ERROR, CU_CSV_ERROR_EMPTY))
+    {
+      /* Only blank lines in this piece. */
+      g_clear_error (error);
+      table = g_new0 (CuCsvTable, 1);
+      table->separator = pc->separator;
+      table->rows = g_ptr_array_new ();
+    }
+  if (table != NULL && pc->separator == 0)
+    pc->separator = table->separator;
+  return table;
+}
+
+/* ---- Import ---------------------------------------------------------------------------- */
+
+/* Writing: patients go in in transactions of at most this long, with a pause between them,
+ * so that the GUI, another import or a `decide` waiting for the write lock (5 s busy
+ * timeout) gets it; SQLite's busy handler retries at its own moments, so the pause is what
+ * lets it in. A rerun after a crash half-way finds the written patients unchanged and
+ * writes the rest. */
+#define BATCH_USEC (100 * 1000)
+#define PAUSE_USEC (20 * 1000)
+
+static gboolean
+write_staged (CuStore *store, Stage *stage, const char *path, const char *site,
+              CuClinicalReport *report, GError **error)
+{
+  sqlite3 *db = store->db;
+  g_autofree char *now = _cu_store_now_iso8601 ();
+  g_autofree char *detail = NULL;
+  sqlite3_stmt *person_stmt = NULL;
+  gboolean in_transaction = FALSE;
+  gint64 started = 0;
+  Stmts st = { 0 };
+  Person *p = NULL;
+
+  if (fflush (stage->file) != 0 || fseek (stage->file, 0, SEEK_SET) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Writing a temporary file failed: %s"), g_strerror (saved));
+      return FALSE;
+    }
+  if (!stmts_prepare (db, &st, error))
+    return FALSE;
+  person_stmt = _cu_store_prepare (db, PERSON_UPSERT, error);
+  if (person_stmt == NULL)
+    goto fail;
+
+  while (TRUE)
+    {
+      g_autoptr(GError) read_error = NULL;
+
+      p = unstage_person (stage, &read_error);
+      if (p == NULL)
+        {
+          if (read_error != NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&read_error));
+              goto fail;
+            }
+          break;
+        }
+      if (!in_transaction)
+        {
+          if (!_cu_store_exec (db, "BEGIN IMMEDIATE", error))
+            goto fail;
+          in_transaction = TRUE;
+          started = g_get_monotonic_time ();
+        }
+      if (!ensure_person_with (db, person_stmt, p->person_id, site, path, now, error))
         goto fail;
       for (const char *const *v = variable_names + 1; *v != NULL; v++)
         {
-          Stored s;
+          Stored stored;
 
           /* The long layout only says what it has: variables it does not mention stay. */
           if (!g_hash_table_contains (p->values, *v))
             continue;
-          s = store_value (&st, p->person_id, *v, g_hash_table_lookup (p->values, *v), path,
-                           pline (p, *v), "import", now, error);
-          switch (s)
+          stored = store_value (&st, p->person_id, *v, g_hash_table_lookup (p->values, *v), path,
+                                pline (p, *v), "import", now, error);
+          switch (stored)
             {
             case STORED_FAILED: goto fail;
             case STORED_ADDED: report->n_added++; break;
@@ -982,33 +1297,205 @@ cu_clinical_import_text (CuStore *store, const char *path, const char *text, gss
               break;
             }
         }
+      g_clear_pointer (&p, person_free);
+      if (g_get_monotonic_time () - started >= BATCH_USEC)
+        {
+          if (!_cu_store_exec (db, "COMMIT", error))
+            goto fail;
+          in_transaction = FALSE;
+          g_usleep (PAUSE_USEC);
+        }
     }
-  detail = g_strdup_printf ("{\"layout\":\"%s\",\"persons\":%u,\"added\":%u,\"changed\":%u,"
-                            "\"removed\":%u,\"unchanged\":%u}", report->layout, report->n_persons,
-                            report->n_added, report->n_changed, report->n_removed,
-                            report->n_unchanged);
-  stmts_clear (&st);
+
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "layout");
+    json_builder_add_string_value (b, report->layout);
+    json_builder_set_member_name (b, "persons");
+    json_builder_add_int_value (b, report->n_persons);
+    json_builder_set_member_name (b, "added");
+    json_builder_add_int_value (b, report->n_added);
+    json_builder_set_member_name (b, "changed");
+    json_builder_add_int_value (b, report->n_changed);
+    json_builder_set_member_name (b, "removed");
+    json_builder_add_int_value (b, report->n_removed);
+    json_builder_set_member_name (b, "unchanged");
+    json_builder_add_int_value (b, report->n_unchanged);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    detail = json_to_string (root, FALSE);
+  }
+  if (!in_transaction && !_cu_store_exec (db, "BEGIN IMMEDIATE", error))
+    goto fail;
+  in_transaction = TRUE;
   if (!cu_store_audit (store, "clinical-import", path, detail, error))
     goto fail;
   if (!_cu_store_exec (db, "COMMIT", error))
     goto fail;
-  return g_steal_pointer (&report);
+  sqlite3_finalize (person_stmt);
+  stmts_clear (&st);
+  return TRUE;
 
 fail:
+  g_clear_pointer (&p, person_free);
+  sqlite3_finalize (person_stmt);
   stmts_clear (&st);
-  _cu_store_exec (db, "ROLLBACK", NULL);
-  return NULL;
+  if (in_transaction)
+    _cu_store_exec (db, "ROLLBACK", NULL);
+  return FALSE;
+}
+
+static void
+reader_clear (Reader *r)
+{
+  g_clear_pointer (&r->persons, g_hash_table_unref);
+  g_clear_pointer (&r->order, g_ptr_array_unref);
+  g_clear_pointer (&r->seen, g_hash_table_unref);
+  g_clear_pointer (&r->psa, g_hash_table_unref);
+  g_clear_pointer (&r->cols, g_free);
+}
+
+static void
+add_file_issue (CuClinicalReport *report, const char *path, const char *reason)
+{
+  CuClinicalIssue *issue = g_new0 (CuClinicalIssue, 1);
+
+  issue->file = g_strdup (path);
+  issue->reason = g_strdup (reason);
+  g_ptr_array_add (report->issues, issue);
+}
+
+/* Read and check every row first (a bad row imports nothing), staging what is good; then
+ * write the staged patients in short transactions. */
+static CuClinicalReport *
+import_pieces (CuStore *store, const char *path, Pieces *pc, const char *site, GError **error)
+{
+  g_autoptr(CuClinicalReport) report = g_new0 (CuClinicalReport, 1);
+  g_autoptr(CuCsvTable) first = NULL;
+  g_autoptr(Stage) stage = NULL;
+  g_autoptr(GError) local = NULL;
+  const CuCsvRow *header;
+  gboolean wide;
+  Reader r = { 0 };
+
+  report->path = g_strdup (path);
+  report->issues = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_clinical_issue_free);
+
+  first = pieces_next (pc, &local);
+  if (first == NULL || first->rows == NULL || first->rows->len == 0)
+    {
+      if (local != NULL && local->domain != CU_CSV_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      /* The CSV syntax error carries its line in the message. */
+      add_file_issue (report, path, local != NULL ? local->message : _("the file has no header row"));
+      report->layout = g_strdup ("unknown");
+      return g_steal_pointer (&report);
+    }
+
+  stage = stage_new (cu_store_get_path (store), error);
+  if (stage == NULL)
+    return NULL;
+  r.path = path;
+  r.issues = report->issues;
+  r.persons = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) person_free);
+  r.order = g_ptr_array_new ();
+  r.stage = stage;
+  report->separator = first->separator;
+  /* Spreadsheets that write ';' do so because ',' is their decimal separator. */
+  r.decimal_comma = first->separator == ';';
+  header = first->rows->pdata[0];
+  wide = !(column_index (header, "variable") >= 0 && column_index (header, "value") >= 0);
+  report->layout = g_strdup (wide ? "wide" : "long");
+  if (wide)
+    wide_begin (&r, header);
+  else
+    long_begin (&r, header);
+
+  {
+    CuCsvTable *table = g_steal_pointer (&first);
+    guint start = 1;
+
+    while (table != NULL)
+      {
+        report->n_rows += table->rows != NULL ? table->rows->len - start : 0;
+        for (guint i = start; !r.bad_header && table->rows != NULL && i < table->rows->len; i++)
+          {
+            if (wide)
+              wide_row (&r, table->rows->pdata[i]);
+            else
+              long_row (&r, table->rows->pdata[i]);
+          }
+        cu_csv_table_free (table);
+        start = 0;
+        table = pieces_next (pc, &local);
+      }
+  }
+  if (local != NULL)
+    {
+      if (local->domain != CU_CSV_ERROR)
+        {
+          reader_clear (&r);
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      add_file_issue (report, path, local->message);
+    }
+  if (!wide && !r.bad_header)
+    long_finish (&r);
+  report->n_persons = r.n_persons;
+  reader_clear (&r);
+  if (report->issues->len > 0)
+    {
+      g_ptr_array_sort (report->issues, compare_issues);
+      return g_steal_pointer (&report);
+    }
+  if (stage->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&stage->error));
+      return NULL;
+    }
+  if (!write_staged (store, stage, path, site, report, error))
+    return NULL;
+  return g_steal_pointer (&report);
+}
+
+CuClinicalReport *
+cu_clinical_import_text (CuStore *store, const char *path, const char *text, gssize len,
+                         const char *site, GError **error)
+{
+  g_autoptr(GString) buf = g_string_new (NULL);
+  Pieces pc = { .text = text, .text_len = len < 0 ? strlen (text) : (gsize) len, .buf = buf,
+                .next_line = 1 };
+
+  g_return_val_if_fail (CU_IS_STORE (store), NULL);
+  return import_pieces (store, path, &pc, site, error);
 }
 
 CuClinicalReport *
 cu_clinical_import (CuStore *store, const char *path, const char *site, GError **error)
 {
-  g_autofree char *text = NULL;
-  gsize len = 0;
+  g_autoptr(GString) buf = g_string_new (NULL);
+  Pieces pc = { .buf = buf, .next_line = 1 };
+  CuClinicalReport *report;
 
-  if (!g_file_get_contents (path, &text, &len, error))
-    return NULL;
-  return cu_clinical_import_text (store, path, text, len, site, error);
+  g_return_val_if_fail (CU_IS_STORE (store), NULL);
+  pc.file = g_fopen (path, "rb");
+  if (pc.file == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Cannot open %s: %s"), path, g_strerror (saved));
+      return NULL;
+    }
+  report = import_pieces (store, path, &pc, site, error);
+  fclose (pc.file);
+  return report;
 }
 
 gboolean

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
@@ -59,11 +60,17 @@ row_is_blank (GPtrArray *fields)
 CuCsvTable *
 cu_csv_parse (const char *text, gssize len, char separator, GError **error)
 {
+  return cu_csv_parse_at (text, len, separator, 1, error);
+}
+
+CuCsvTable *
+cu_csv_parse_at (const char *text, gssize len, char separator, guint first_line, GError **error)
+{
   g_autoptr(CuCsvTable) table = g_new0 (CuCsvTable, 1);
   g_autoptr(GString) field = g_string_new (NULL);
   g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func (g_free);
   const char *p, *end, *bad;
-  guint line = 1, row_line = 1;
+  guint line = first_line, row_line = first_line;
   gboolean quoted = FALSE, after_quote = FALSE;
 
   g_return_val_if_fail (text != NULL, NULL);
@@ -75,7 +82,7 @@ cu_csv_parse (const char *text, gssize len, char separator, GError **error)
 
   if (!g_utf8_validate (text, len, &bad))
     {
-      guint bad_line = 1;
+      guint bad_line = first_line;
       for (const char *q = text; q < bad; q++)
         bad_line += *q == '\n';
       g_set_error (error, CU_CSV_ERROR, CU_CSV_ERROR_ENCODING,
@@ -203,4 +210,33 @@ cu_csv_quote (const char *field, char separator)
     }
   g_string_append_c (s, '"');
   return g_string_free (s, FALSE);
+}
+
+/* A number as a spreadsheet reads it ("-1.5", "+3"), which stays a number. */
+static gboolean
+is_plain_number (const char *field)
+{
+  char *end = NULL;
+  double v;
+
+  if (!g_ascii_isdigit (field[1]) && field[1] != '.')
+    return FALSE;
+  v = g_ascii_strtod (field, &end);
+  return end != field && *end == '\0' && isfinite (v);
+}
+
+/* CSV injection (OWASP, "CSV Injection"): a spreadsheet runs a cell that starts with = + - @
+ * as a formula (=HYPERLINK, =cmd|…), and one that starts with a tab or a carriage return can
+ * hide such a start. Text from DICOM headers and eCRF cells ends up in cells, so those cells
+ * get a leading apostrophe, which spreadsheets show as text; numbers stay numbers. */
+char *
+cu_csv_quote_cell (const char *field, char separator)
+{
+  g_autofree char *safe = NULL;
+
+  if (field == NULL || strchr ("=+-@\t\r", field[0]) == NULL || field[0] == '\0'
+      || ((field[0] == '-' || field[0] == '+') && is_plain_number (field)))
+    return cu_csv_quote (field, separator);
+  safe = g_strconcat ("'", field, NULL);
+  return cu_csv_quote (safe, separator);
 }

@@ -42,7 +42,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuCsvTable, cu_csv_table_free)
 /* Parse text (len -1: NUL-terminated). separator 0 sniffs it from the first line. Blank
  * lines are skipped. */
 CuCsvTable *cu_csv_parse      (const char *text, gssize len, char separator, GError **error);
+/* The same for a piece of a file read piece by piece: text holds whole records and starts on
+ * line first_line of the file (rows and errors name the file's lines). */
+CuCsvTable *cu_csv_parse_at   (const char *text, gssize len, char separator, guint first_line,
+                               GError **error);
 /* Quote a field for writing when it needs it (separator, quote, line break, edge spaces). */
 char       *cu_csv_quote      (const char *field, char separator);
+/* The same for a cell of a CSV meant for a spreadsheet: a cell that a spreadsheet would run as
+ * a formula (starting with = + - @, a tab or a carriage return, and not a plain number) gets
+ * a leading apostrophe first. */
+char       *cu_csv_quote_cell (const char *field, char separator);
 
 G_END_DECLS

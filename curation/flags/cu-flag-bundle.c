@@ -434,7 +434,7 @@ build_answers_csv (CuStore *store, Speaker *sp, GPtrArray *flags, const char *bu
       fields[8] = message, fields[9] = "", fields[10] = "", fields[11] = "";
       for (guint c = 0; c < G_N_ELEMENTS (fields); c++)
         {
-          g_autofree char *q = cu_csv_quote (fields[c] != NULL ? fields[c] : "", ',');
+          g_autofree char *q = cu_csv_quote_cell (fields[c] != NULL ? fields[c] : "", ',');
           g_string_append_printf (s, "%s%s", c ? "," : "", q);
         }
       g_string_append (s, "\r\n");
@@ -626,7 +626,12 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, co
         goto fail;
       sqlite3_bind_text (stmt, 1, bundle->bundle_id, -1, SQLITE_STATIC);
       sqlite3_bind_int64 (stmt, 2, f->id);
-      sqlite3_step (stmt);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          _cu_store_set_db_error (store->db, error, _("Recording the bundle failed"));
+          sqlite3_finalize (stmt);
+          goto fail;
+        }
       sqlite3_finalize (stmt);
       if (!_cu_flags_transition (store, f->id, CU_FLAG_SENT, _("sent to the site in a bundle"),
                                  NULL, NULL, bundle->bundle_id, TRUE, error))
@@ -642,11 +647,32 @@ cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir, co
         goto fail;
       sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
       sqlite3_bind_text (stmt, 2, lang, -1, SQLITE_STATIC);
-      sqlite3_step (stmt);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        {
+          _cu_store_set_db_error (store->db, error, _("Recording the bundle failed"));
+          sqlite3_finalize (stmt);
+          goto fail;
+        }
       sqlite3_finalize (stmt);
     }
-  detail = g_strdup_printf ("{\"bundle\":\"%s\",\"site\":\"%s\",\"flags\":%u,\"language\":\"%s\"}",
-                            bundle->bundle_id, site, flags->len, bundle->language);
+  /* The site name is the user's text: JSON-escaped by the builder. */
+  {
+    g_autoptr(JsonBuilder) db = json_builder_new ();
+    g_autoptr(JsonNode) dn = NULL;
+
+    json_builder_begin_object (db);
+    json_builder_set_member_name (db, "bundle");
+    json_builder_add_string_value (db, bundle->bundle_id);
+    json_builder_set_member_name (db, "site");
+    json_builder_add_string_value (db, site);
+    json_builder_set_member_name (db, "flags");
+    json_builder_add_int_value (db, flags->len);
+    json_builder_set_member_name (db, "language");
+    json_builder_add_string_value (db, bundle->language);
+    json_builder_end_object (db);
+    dn = json_builder_get_root (db);
+    detail = json_to_string (dn, FALSE);
+  }
   if (!cu_store_audit (store, "flags-export", out_dir, detail, error))
     goto fail;
   if (!g_file_set_contents (report_path, report, -1, error)
@@ -791,6 +817,7 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
   int c_bundle, c_flag, c_answer, c_corrected, c_comment;
   gsize len = 0;
   sqlite3_stmt *stmt;
+  int rc;
 
   g_return_val_if_fail (CU_IS_STORE (store), NULL);
 
@@ -885,10 +912,16 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, bundle_id, -1, SQLITE_STATIC);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gint64 id = sqlite3_column_int64 (stmt, 0);
       g_array_append_val (item_ids, id);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Reading the bundle failed"));
+      sqlite3_finalize (stmt);
+      return NULL;
     }
   sqlite3_finalize (stmt);
   for (guint i = 0; i < item_ids->len; i++)
@@ -1004,11 +1037,41 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, g_get_user_name (), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, answers_sha, -1, SQLITE_STATIC);
-  sqlite3_step (stmt);
+  /* Without this row the answers could be applied a second time: it must be written, or
+   * nothing is. */
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Recording the bundle as applied failed"));
+      sqlite3_finalize (stmt);
+      goto fail;
+    }
   sqlite3_finalize (stmt);
-  detail = g_strdup_printf ("{\"bundle\":\"%s\",\"rows\":%u,\"answered\":%u,\"corrected\":%u,"
-                            "\"answers_sha256\":\"%s\"}", bundle_id, report->n_rows,
-                            report->n_answered, report->n_corrected, answers_sha);
+  if (sqlite3_changes (store->db) != 1)
+    {
+      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_DATABASE,
+                   _("Recording the bundle as applied failed: bundle %s is no longer recorded"),
+                   bundle_id);
+      goto fail;
+    }
+  {
+    g_autoptr(JsonBuilder) db = json_builder_new ();
+    g_autoptr(JsonNode) dn = NULL;
+
+    json_builder_begin_object (db);
+    json_builder_set_member_name (db, "bundle");
+    json_builder_add_string_value (db, bundle_id);
+    json_builder_set_member_name (db, "rows");
+    json_builder_add_int_value (db, report->n_rows);
+    json_builder_set_member_name (db, "answered");
+    json_builder_add_int_value (db, report->n_answered);
+    json_builder_set_member_name (db, "corrected");
+    json_builder_add_int_value (db, report->n_corrected);
+    json_builder_set_member_name (db, "answers_sha256");
+    json_builder_add_string_value (db, answers_sha);
+    json_builder_end_object (db);
+    dn = json_builder_get_root (db);
+    detail = json_to_string (dn, FALSE);
+  }
   if (!cu_store_audit (store, "flags-import", answers_path, detail, error))
     goto fail;
   report->check = _cu_flags_check_locked (store, error);

@@ -233,7 +233,13 @@ cu_flags_workspace_id (CuStore *store, GError **error)
       return NULL;
     }
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  sqlite3_step (stmt);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Storing the workspace identity failed"));
+      sqlite3_finalize (stmt);
+      g_free (id);
+      return NULL;
+    }
   sqlite3_finalize (stmt);
   g_free (id);
   /* Another process may have won the race: read back what is stored. */
@@ -283,6 +289,7 @@ cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
   static const CuFlagFilter none = { 0 };
   sqlite3_stmt *stmt;
   GPtrArray *flags;
+  int rc;
 
   if (filter == NULL)
     filter = &none;
@@ -300,8 +307,15 @@ cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
   sqlite3_bind_text (stmt, 4, filter->person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, filter->state, -1, SQLITE_STATIC);
   flags = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (flags, flag_from_row (stmt));
+  /* A list cut short by a failed read would pass for the whole list (a bundle without some
+   * of the site's flags). */
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Reading the flags failed"));
+      g_clear_pointer (&flags, g_ptr_array_unref);
+    }
   sqlite3_finalize (stmt);
   return flags;
 }
@@ -332,12 +346,13 @@ cu_flags_events (CuStore *store, gint64 id, GError **error)
     "SELECT time, user, from_state, to_state, comment, answer, corrected_value FROM flag_event"
     " WHERE flag_ref = ?1 ORDER BY id", error);
   GPtrArray *events;
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, id);
   events = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_event_free);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       CuFlagEvent *e = g_new0 (CuFlagEvent, 1);
       e->time = col_text (stmt, 0);
@@ -348,6 +363,11 @@ cu_flags_events (CuStore *store, gint64 id, GError **error)
       e->answer = col_text (stmt, 5);
       e->corrected_value = col_text (stmt, 6);
       g_ptr_array_add (events, e);
+    }
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Reading the flags failed"));
+      g_clear_pointer (&events, g_ptr_array_unref);
     }
   sqlite3_finalize (stmt);
   return events;
@@ -360,12 +380,18 @@ cu_flags_active_by_person (CuStore *store, GError **error)
     "SELECT person_id, count (*) FROM flag WHERE state IN ('open', 'sent', 'answered')"
     " GROUP BY person_id", error);
   GHashTable *counts;
+  int rc;
 
   if (stmt == NULL)
     return NULL;
   counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_hash_table_insert (counts, col_text (stmt, 0), GUINT_TO_POINTER (sqlite3_column_int (stmt, 1)));
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Reading the flags failed"));
+      g_clear_pointer (&counts, g_hash_table_unref);
+    }
   sqlite3_finalize (stmt);
   return counts;
 }
@@ -376,11 +402,18 @@ cu_flags_sites (CuStore *store, GError **error)
   sqlite3_stmt *stmt = _cu_store_prepare (store->db,
     "SELECT DISTINCT site FROM flag WHERE site IS NOT NULL ORDER BY site", error);
   g_autoptr(GStrvBuilder) b = g_strv_builder_new ();
+  int rc;
 
   if (stmt == NULL)
     return NULL;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_strv_builder_add (b, (const char *) sqlite3_column_text (stmt, 0));
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (store->db, error, _("Reading the flags failed"));
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
   sqlite3_finalize (stmt);
   return g_strv_builder_end (b);
 }
@@ -717,7 +750,12 @@ reconcile (CuStore *store, const CuFlagRule *rule, GPtrArray *findings, CuFlagCh
           sqlite3_bind_text (stmt, 4, rule->severity, -1, SQLITE_STATIC);
           sqlite3_bind_text (stmt, 5, rule->title, -1, SQLITE_STATIC);
           sqlite3_bind_text (stmt, 6, now, -1, SQLITE_STATIC);
-          sqlite3_step (stmt);
+          if (sqlite3_step (stmt) != SQLITE_DONE)
+            {
+              _cu_store_set_db_error (db, error, _("Storing a flag failed"));
+              sqlite3_finalize (stmt);
+              return FALSE;
+            }
           sqlite3_finalize (stmt);
           report->n_still_open++;
         }
@@ -832,11 +870,29 @@ _cu_flags_check_locked (CuStore *store, GError **error)
     report->n_active = sqlite3_column_int (stmt, 0);
   sqlite3_finalize (stmt);
 
-  detail = g_strdup_printf ("{\"rules\":%u,\"findings\":%u,\"new\":%u,\"still_open\":%u,"
-                            "\"closed\":%u,\"rule_errors\":%u,\"active\":%u}",
-                            report->n_rules, report->n_findings, report->n_new,
-                            report->n_still_open, report->closed->len,
-                            report->rule_errors->len, report->n_active);
+  {
+    g_autoptr(JsonBuilder) db = json_builder_new ();
+    g_autoptr(JsonNode) dn = NULL;
+
+    json_builder_begin_object (db);
+    json_builder_set_member_name (db, "rules");
+    json_builder_add_int_value (db, report->n_rules);
+    json_builder_set_member_name (db, "findings");
+    json_builder_add_int_value (db, report->n_findings);
+    json_builder_set_member_name (db, "new");
+    json_builder_add_int_value (db, report->n_new);
+    json_builder_set_member_name (db, "still_open");
+    json_builder_add_int_value (db, report->n_still_open);
+    json_builder_set_member_name (db, "closed");
+    json_builder_add_int_value (db, report->closed->len);
+    json_builder_set_member_name (db, "rule_errors");
+    json_builder_add_int_value (db, report->rule_errors->len);
+    json_builder_set_member_name (db, "active");
+    json_builder_add_int_value (db, report->n_active);
+    json_builder_end_object (db);
+    dn = json_builder_get_root (db);
+    detail = json_to_string (dn, FALSE);
+  }
   if (!cu_store_audit (store, "flags-check", NULL, detail, error))
     return NULL;
   return g_steal_pointer (&report);

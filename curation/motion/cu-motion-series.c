@@ -140,10 +140,25 @@ cu_motion_register_series (CuStore *store, const char *fixed_arg, const char *mo
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   result_json = node_to_string (root);
-  params_json = g_strdup_printf ("{\"metric\":\"%s\",\"levels\":%d,\"samples\":%u,\"bins\":%u,"
-                                 "\"interpolation\":\"bspline\"}",
-                                 cu_rigid_metric_type_to_string (options->metric),
-                                 options->n_levels, options->n_samples, options->bins);
+  {
+    g_autoptr(JsonBuilder) pb = json_builder_new ();
+    g_autoptr(JsonNode) params = NULL;
+
+    json_builder_begin_object (pb);
+    json_builder_set_member_name (pb, "metric");
+    json_builder_add_string_value (pb, cu_rigid_metric_type_to_string (options->metric));
+    json_builder_set_member_name (pb, "levels");
+    json_builder_add_int_value (pb, options->n_levels);
+    json_builder_set_member_name (pb, "samples");
+    json_builder_add_int_value (pb, options->n_samples);
+    json_builder_set_member_name (pb, "bins");
+    json_builder_add_int_value (pb, options->bins);
+    json_builder_set_member_name (pb, "interpolation");
+    json_builder_add_string_value (pb, "bspline");
+    json_builder_end_object (pb);
+    params = json_builder_get_root (pb);
+    params_json = node_to_string (params);
+  }
   derivation = g_strdup_printf (
       "Rigid registration (%s, %d levels) onto series %s; resampled with cubic B-spline. "
       "Euler ZYX angles %.4f %.4f %.4f deg, translation %.4f %.4f %.4f mm",
@@ -214,11 +229,28 @@ cu_motion_correct_series (CuStore *store, const char *series_arg, const CuMotion
 
   table = cu_motion_table_to_json (rows, options);
   result_json = node_to_string (table);
-  params_json = g_strdup_printf ("{\"metric\":\"%s\",\"reference\":%d,\"threshold_mm\":%g,"
-                                 "\"levels\":%d,\"samples\":%u,\"interpolation\":\"bspline\"}",
-                                 cu_rigid_metric_type_to_string (options->rigid.metric),
-                                 options->reference + 1, options->threshold_mm,
-                                 options->rigid.n_levels, options->rigid.n_samples);
+  /* Built as JSON: a printf "%g" follows LC_NUMERIC and writes 0,5 in a German locale. */
+  {
+    g_autoptr(JsonBuilder) pb = json_builder_new ();
+    g_autoptr(JsonNode) params = NULL;
+
+    json_builder_begin_object (pb);
+    json_builder_set_member_name (pb, "metric");
+    json_builder_add_string_value (pb, cu_rigid_metric_type_to_string (options->rigid.metric));
+    json_builder_set_member_name (pb, "reference");
+    json_builder_add_int_value (pb, options->reference + 1);
+    json_builder_set_member_name (pb, "threshold_mm");
+    json_builder_add_double_value (pb, options->threshold_mm);
+    json_builder_set_member_name (pb, "levels");
+    json_builder_add_int_value (pb, options->rigid.n_levels);
+    json_builder_set_member_name (pb, "samples");
+    json_builder_add_int_value (pb, options->rigid.n_samples);
+    json_builder_set_member_name (pb, "interpolation");
+    json_builder_add_string_value (pb, "bspline");
+    json_builder_end_object (pb);
+    params = json_builder_get_root (pb);
+    params_json = node_to_string (params);
+  }
   derivation = g_strdup_printf ("Motion correction: rigid registration (%s) of %d volumes to "
                                 "volume %d; resampled with cubic B-spline; %u over %g mm FD",
                                 cu_rigid_metric_type_to_string (options->rigid.metric),

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cu-csv.h"
 #include "cu-seg-report.h"
 #include "cu-seg-measure.h"
 #include "cu-seg-terminology.h"
@@ -122,24 +123,14 @@ cu_seg_report_json (const CuLabelMap *map, const CuSegReportSpec *spec)
   return json_builder_get_root (b);
 }
 
+/* Names, descriptions and form answers are the readers' text: quoted, and neutralised
+ * where a spreadsheet would run them as a formula. */
 static void
 csv_field (GString *s, const char *text, gboolean last)
 {
-  if (text == NULL)
-    text = "";
-  if (strpbrk (text, ",\"\r\n") != NULL)
-    {
-      g_string_append_c (s, '"');
-      for (const char *p = text; *p != '\0'; p++)
-        {
-          if (*p == '"')
-            g_string_append_c (s, '"');
-          g_string_append_c (s, *p);
-        }
-      g_string_append_c (s, '"');
-    }
-  else
-    g_string_append (s, text);
+  g_autofree char *cell = cu_csv_quote_cell (text != NULL ? text : "", ',');
+
+  g_string_append (s, cell);
   g_string_append (s, last ? "\r\n" : ",");
 }
 

@@ -532,19 +532,24 @@ remove_tree (const char *dir)
   g_rmdir (dir);
 }
 
-/* Undo a partly catalogued derived series: its rows, then its files. */
-static void
-forget_series (CuStore *self, const char *series_uid)
+/* Undo a partly catalogued derived series: its rows, then its files. A failed delete
+ * leaves the rows, and then the files must stay too, or the catalogue would name files
+ * that no longer exist. */
+static gboolean
+forget_series (CuStore *self, const char *series_uid, GError **error)
 {
   sqlite3_stmt *stmt = _cu_store_prepare (self->db,
-                                          "DELETE FROM series WHERE series_uid = ?1", NULL);
+                                          "DELETE FROM series WHERE series_uid = ?1", error);
+  gboolean ok;
 
-  if (stmt != NULL)
-    {
-      sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
-      sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
-    }
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  if (!ok)
+    _cu_store_set_db_error (self->db, error, _("Removing the incomplete derived series failed"));
+  sqlite3_finalize (stmt);
+  return ok;
 }
 
 static gboolean
@@ -1060,7 +1065,23 @@ cu_store_write_derived_series (CuStore                   *self,
 
 fail:
   if (catalogued)
-    forget_series (self, series_uid);
+    {
+      g_autoptr(GError) forget_error = NULL;
+
+      if (!forget_series (self, series_uid, &forget_error))
+        {
+          /* Keep the files the catalogue still names, and say so after the first failure. */
+          if (error != NULL && *error != NULL)
+            {
+              char *message = g_strdup_printf (_("%s; the incomplete series %s stays in %s: %s"),
+                                               (*error)->message, series_uid, final_dir,
+                                               forget_error->message);
+              g_free ((*error)->message);
+              (*error)->message = message;
+            }
+          g_clear_pointer (&final_dir, g_free);
+        }
+    }
   if (partial_dir != NULL)
     remove_tree (partial_dir);
   else if (final_dir != NULL)

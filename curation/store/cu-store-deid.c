@@ -20,6 +20,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
@@ -761,11 +762,24 @@ static void
 audit_gate (CuStoreDeid *ctx, const char *study_uid, const char *state, gint64 n_errors,
             gint64 n_warnings)
 {
-  g_autofree char *detail = g_strdup_printf ("{\"state\":\"%s\",\"errors\":%" G_GINT64_FORMAT
-                                             ",\"warnings\":%" G_GINT64_FORMAT "}",
-                                             state, n_errors, n_warnings);
+  g_autofree char *detail = NULL;
   g_autoptr(GError) error = NULL;
 
+  {
+    g_autoptr(JsonBuilder) db = json_builder_new ();
+    g_autoptr(JsonNode) dn = NULL;
+
+    json_builder_begin_object (db);
+    json_builder_set_member_name (db, "state");
+    json_builder_add_string_value (db, state);
+    json_builder_set_member_name (db, "errors");
+    json_builder_add_int_value (db, n_errors);
+    json_builder_set_member_name (db, "warnings");
+    json_builder_add_int_value (db, n_warnings);
+    json_builder_end_object (db);
+    dn = json_builder_get_root (db);
+    detail = json_to_string (dn, FALSE);
+  }
   if (!cu_store_audit (ctx->store, "deid-gate", study_uid, detail, &error))
     g_warning ("Could not write the audit log: %s", error->message);
 }
@@ -883,6 +897,131 @@ _cu_store_deid_check_file (CuDeidChecker *checker, const char *path)
 }
 
 /* ---- Recheck ------------------------------------------------------------------------ */
+
+static int
+compare_strings (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Count one check's error findings: those the curator accepted (their key among overridden)
+ * and the others. */
+static void
+count_errors (GPtrArray *findings, GHashTable *overridden, guint *n_open, guint *n_accepted)
+{
+  for (guint i = 0; findings != NULL && i < findings->len; i++)
+    {
+      const CuDeidFinding *f = findings->pdata[i];
+      g_autofree char *key = NULL;
+
+      if (f->severity != CU_DEID_SEVERITY_ERROR)
+        continue;
+      key = finding_key (f->tag_path, f->rule, f->keyword, f->found);
+      if (g_hash_table_contains (overridden, key))
+        (*n_accepted)++;
+      else
+        (*n_open)++;
+    }
+}
+
+gboolean
+cu_store_verify_study_gate (CuStore *self, const char *study_uid, CuGateState *state,
+                            guint *n_errors, GError **error)
+{
+  g_autoptr(CuStoreDeid) ctx = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) study_findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+  g_autoptr(GHashTable) seen_pairs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) study_overridden = NULL;
+  sqlite3_stmt *stmt;
+  gint64 study_id = -1;
+  guint n_open = 0, n_accepted = 0;
+  int rc;
+
+  g_return_val_if_fail (CU_IS_STORE (self), FALSE);
+  g_return_val_if_fail (study_uid != NULL && state != NULL, FALSE);
+
+  ctx = _cu_store_deid_new (self, error);
+  if (ctx == NULL)
+    return FALSE;
+  stmt = _cu_store_prepare (self->db,
+                            "SELECT st.id, i.id, i.path FROM study st"
+                            "  LEFT JOIN series se ON se.study_ref = st.id"
+                            "  LEFT JOIN instance i ON i.series_ref = se.id"
+                            " WHERE st.study_uid = ?1 ORDER BY i.path", error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_text (stmt, 1, study_uid);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      study_id = sqlite3_column_int64 (stmt, 0);
+      if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
+        {
+          gint64 id = sqlite3_column_int64 (stmt, 1);
+          g_array_append_val (ids, id);
+          g_ptr_array_add (paths, column_strdup (stmt, 2));
+        }
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (self->db, error, _("Listing the instances failed"));
+      return FALSE;
+    }
+  if (study_id < 0)
+    {
+      g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND,
+                   _("No study %s in the workspace"), study_uid);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr(GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+      g_autoptr(GHashTable) overridden = NULL;
+      g_autoptr(GError) read_error = NULL;
+      g_autoptr(CuDicomHeader) h = cu_deid_check_read (ctx->checker, paths->pdata[i], findings,
+                                                       &read_error);
+
+      if (h == NULL)
+        {
+          /* What cannot be read now cannot be vouched for now. */
+          n_open++;
+          continue;
+        }
+      g_hash_table_add (seen_pairs, g_strjoin ("\x1f", h->patient_id != NULL ? h->patient_id : "",
+                                               h->patient_name != NULL ? h->patient_name : "", NULL));
+      overridden = collect_keys (ctx->overridden_of_instance, g_array_index (ids, gint64, i));
+      count_errors (findings, overridden, &n_open, &n_accepted);
+    }
+  /* The pairs as the import gives them to the study check (DISTINCT … ORDER BY 1, 2), so
+   * that its findings carry the same text as those the curator overrode. */
+  {
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array (seen_pairs, NULL);
+    guint n = g_hash_table_size (seen_pairs);
+
+    qsort (keys, n, sizeof (gpointer), compare_strings);
+    for (guint i = 0; i < n; i++)
+      {
+        const char *sep = strchr (keys[i], '\x1f');
+        g_ptr_array_add (pairs, g_strndup (keys[i], sep - (const char *) keys[i]));
+        g_ptr_array_add (pairs, g_strdup (sep + 1));
+      }
+  }
+  if (pairs->len > 0)
+    cu_deid_check_study (ctx->checker, study_uid, (const char *const *) pairs->pdata,
+                         pairs->len / 2, study_findings);
+  study_overridden = collect_keys (ctx->overridden_of_study, study_id);
+  count_errors (study_findings, study_overridden, &n_open, &n_accepted);
+
+  *state = n_open > 0 ? CU_GATE_QUARANTINED : n_accepted > 0 ? CU_GATE_OVERRIDDEN : CU_GATE_PASSED;
+  if (n_errors != NULL)
+    *n_errors = n_open;
+  return TRUE;
+}
+
 
 gboolean
 cu_store_deid_recheck (CuStore *self, const char *study_uid, CuProgress *progress,

@@ -85,19 +85,24 @@ cu_store_seg_check_reader (const char *reader, CuSegKind kind, GError **error)
 static char *
 geometry_to_json (const CuVolume *g)
 {
-  GString *s = g_string_new ("{\"spacing\":[");
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  const char *names[3] = { "spacing", "origin", "direction" };
+  const double *values[3] = { g->spacing, g->origin, g->direction };
+  guint sizes[3] = { 3, 3, 9 };
 
-  for (int c = 0; c < 3; c++)
-    g_string_append_printf (s, "%s%s", c ? "," : "", g_ascii_dtostr (buf, sizeof buf, g->spacing[c]));
-  g_string_append (s, "],\"origin\":[");
-  for (int c = 0; c < 3; c++)
-    g_string_append_printf (s, "%s%s", c ? "," : "", g_ascii_dtostr (buf, sizeof buf, g->origin[c]));
-  g_string_append (s, "],\"direction\":[");
-  for (int c = 0; c < 9; c++)
-    g_string_append_printf (s, "%s%s", c ? "," : "", g_ascii_dtostr (buf, sizeof buf, g->direction[c]));
-  g_string_append (s, "]}");
-  return g_string_free (s, FALSE);
+  json_builder_begin_object (b);
+  for (guint m = 0; m < 3; m++)
+    {
+      json_builder_set_member_name (b, names[m]);
+      json_builder_begin_array (b);
+      for (guint c = 0; c < sizes[m]; c++)
+        json_builder_add_double_value (b, values[m][c]);
+      json_builder_end_array (b);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
 }
 
 static gboolean

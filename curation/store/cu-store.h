@@ -146,6 +146,13 @@ GPtrArray   *cu_store_list_findings  (CuStore *self, const char *study_uid, GErr
  * CU_STORE_ERROR_NOT_FOUND. */
 gboolean     cu_store_override_study (CuStore *self, const char *study_uid, const char *reason,
                                       GError **error);
+/* The gate a study has now, decided again from its files rather than from the stored state
+ * (which anyone holding the workspace file can change): every file checked again with the
+ * current configuration, each error finding held against the overrides on record. Writes
+ * nothing. *state: passed, overridden or quarantined; *n_errors (may be NULL): the error
+ * findings without an override. For exports. */
+gboolean     cu_store_verify_study_gate (CuStore *self, const char *study_uid, CuGateState *state,
+                                         guint *n_errors, GError **error);
 /* Whether the study may be opened for annotation: passed or overridden. */
 gboolean     cu_store_study_can_annotate (CuStore *self, const char *study_uid);
 /* Check again every catalogued instance (of one study, or all when study_uid is NULL) with

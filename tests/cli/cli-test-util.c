@@ -87,3 +87,20 @@ cli_shared_dicom (void)
   g_assert_nonnull (dir);
   return g_canonicalize_filename (dir, NULL);
 }
+
+void
+cli_make_german_locale (const char *dir)
+{
+  g_autofree char *target = g_build_filename (dir, "de_DE.UTF-8", NULL);
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "localedef", "-i", "de_DE", "-f", "UTF-8", target, NULL };
+  int status = -1;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("localedef de_DE.UTF-8 failed (is the package \"locales\" installed?): %s", err);
+}

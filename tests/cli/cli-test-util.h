@@ -20,4 +20,9 @@ void       cli_remove_tree (const char *path);
 /* $CU_SHARED_DICOM, canonical (no "..": the catalog stores canonical paths). */
 char      *cli_shared_dicom (void);
 
+/* Compile de_DE.UTF-8 (decimal comma) into dir with localedef, from the Debian package
+ * "locales", so that a test can run curata-cli with LOCPATH=dir LC_ALL=de_DE.UTF-8 without
+ * touching the system. Fails the test when it cannot. */
+void       cli_make_german_locale (const char *dir);
+
 G_END_DECLS

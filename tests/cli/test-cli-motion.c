@@ -200,7 +200,17 @@ test_motion_correct (void)
   /* Checked before the correction: no motion finding yet. */
   g_assert_cmpuint (count_qc_findings (ws, series4d, "motion", "warning", FALSE), ==, 0);
 
-  status = cli_run (&out, &err, "--workspace", ws, "motion-correct", series4d, "--json", NULL);
+  /* In a locale with a decimal comma: what is stored and printed as JSON must not change. */
+  {
+    g_autofree char *locales = g_build_filename (ws, "locales", NULL);
+
+    cli_make_german_locale (locales);
+    g_setenv ("LOCPATH", locales, TRUE);
+    g_setenv ("LC_ALL", "de_DE.UTF-8", TRUE);
+    status = cli_run (&out, &err, "--workspace", ws, "motion-correct", series4d, "--json", NULL);
+    g_unsetenv ("LC_ALL");
+    g_unsetenv ("LOCPATH");
+  }
   g_test_message ("%s", err);
   g_assert_cmpint (status, ==, 3);   /* the jump is over the 0.5 mm threshold */
   /* The motion is now a quality finding of the moved series (stored, and kept by a new run). */
@@ -248,6 +258,13 @@ test_motion_correct (void)
     g_assert_cmpstr (info->method, ==, "motion-correct");
     g_assert_cmpstr (info->source_series_uid, ==, series4d);
     g_assert_nonnull (strstr (info->result_json, "\"fd_mm\""));
+    {
+      g_autoptr (JsonNode) params = json_from_string (info->parameters_json, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpfloat (json_object_get_double_member (json_node_get_object (params), "threshold_mm"),
+                         ==, 0.5);
+    }
     corrected = cu_store_load_series_volume (store, uid, NULL, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpint (corrected->dims[3], ==, 4);

@@ -2,8 +2,9 @@
  * test-clinical.c — the CSV reader and the clinical import: RFC 4180 quoting, embedded line
  * breaks, byte order mark, ';' with decimal commas, the wide and long layouts of
  * ecrf_csv_format.md, row-level errors naming file, line, column and reason, nothing
- * imported from a malformed file, and value history on re-import. CSVs are written by the
- * test itself.
+ * imported from a malformed file, and value history on re-import; a file read in several
+ * pieces (records cut across them keep their lines); spreadsheet formulas neutralised in
+ * cells written for spreadsheets. CSVs are written by the test itself.
  */
 #include "config.h"
 
@@ -349,6 +350,94 @@ test_import_malformed (Fixture *f, gconstpointer data)
   g_assert_cmpuint (cu_clinical_count_persons (f->store), ==, 0);
 }
 
+/* A file of several pieces (the import reads about a megabyte at a time): records with
+ * quoted commas, doubled quotes and quoted line breaks fall across the cuts, and every
+ * issue still names the line its record starts on; the same rows without the broken ones
+ * import completely, the last patient of the file included. */
+static void
+test_import_pieces (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) bad = g_string_new ("person_id,sex,birth_year,cancer_type\n");
+  g_autoptr(GString) good = g_string_new ("person_id,sex,birth_year,cancer_type\n");
+  g_autoptr(CuClinicalReport) r = NULL;
+  g_autoptr(CuClinicalReport) r2 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *bad_path = NULL, *good_path = NULL, *value = NULL;
+  const guint n = 60000;   /* about 3 MB */
+  guint line = 2, n_broken = 0;
+  g_autoptr(GArray) broken_lines = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  for (guint i = 0; i < n; i++)
+    {
+      /* Every seventh record spans two lines: a line break inside a quoted pseudonym. */
+      if (i % 7 == 3)
+        {
+          g_string_append_printf (bad, "\"PX-\"\"%u\"\",\nsecond line\",M,1950,prostate\n", i);
+          g_array_append_val (broken_lines, line);
+          line += 2;
+          n_broken++;
+          continue;
+        }
+      g_string_append_printf (bad, "\"PX-\"\"%u\"\", a\",%c,%u,prostate\n", i, "MF"[i % 2],
+                              1930 + i % 60);
+      g_string_append_printf (good, "\"PX-\"\"%u\"\", a\",%c,%u,prostate\n", i, "MF"[i % 2],
+                              1930 + i % 60);
+      line++;
+    }
+  g_assert_cmpuint (bad->len, >, 2 * 1024 * 1024);
+  bad_path = write_file (f, "pieces-bad.csv", bad->str);
+  good_path = write_file (f, "pieces-good.csv", good->str);
+
+  r = cu_clinical_import (f->store, bad_path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r->issues->len, ==, n_broken);
+  for (guint i = 0; i < n_broken; i++)
+    {
+      const CuClinicalIssue *is = r->issues->pdata[i];
+      g_assert_cmpuint (is->line, ==, g_array_index (broken_lines, guint, i));
+      g_assert_cmpstr (is->column, ==, "person_id");
+    }
+  g_assert_cmpuint (r->n_rows, ==, n);
+  g_assert_cmpuint (cu_clinical_count_persons (f->store), ==, 0);
+
+  r2 = cu_clinical_import (f->store, good_path, "PIECES", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (r2->issues->len, ==, 0);
+  g_assert_cmpuint (r2->n_persons, ==, n - n_broken);
+  g_assert_cmpuint (r2->n_added, ==, 3 * (n - n_broken));
+  g_assert_cmpuint (cu_clinical_count_persons (f->store), ==, n - n_broken);
+  value = cu_clinical_get_value (f->store, "PX-\"59999\", a", "birth_year");
+  g_assert_cmpstr (value, ==, "1989");
+}
+
+/* Cells a spreadsheet would run as a formula are neutralised; numbers and text are not. */
+static void
+test_csv_formula_cells (void)
+{
+  static const char *const cases[][2] = {
+    { "=1+1", "'=1+1" },
+    { "=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" },
+    { "+1+1", "'+1+1" },
+    { "-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0" },
+    { "@SUM(A1)", "'@SUM(A1)" },
+    { "\t=1", "'\t=1" },
+    { "\r=1", "\"'\r=1\"" },
+    { "-1.5", "-1.5" },
+    { "+3", "+3" },
+    { "-2.5e-05", "-2.5e-05" },
+    { "-inf", "'-inf" },
+    { "a=b", "a=b" },
+    { "", "" },
+    { "x,y", "\"x,y\"" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *cell = cu_csv_quote_cell (cases[i][0], ',');
+      g_assert_cmpstr (cell, ==, cases[i][1]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -356,11 +445,14 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/flags/csv/rfc4180", test_csv_rfc4180);
   g_test_add_func ("/curation/flags/csv/semicolon-errors", test_csv_semicolon_and_errors);
   g_test_add_func ("/curation/flags/clinical/normalize", test_normalize);
+  g_test_add_func ("/curation/flags/csv/formula-cells", test_csv_formula_cells);
   g_test_add ("/curation/flags/clinical/wide", Fixture, NULL, fixture_setup, test_import_wide, fixture_teardown);
   g_test_add ("/curation/flags/clinical/semicolon-bom", Fixture, NULL, fixture_setup,
               test_import_semicolon_bom, fixture_teardown);
   g_test_add ("/curation/flags/clinical/long", Fixture, NULL, fixture_setup, test_import_long, fixture_teardown);
   g_test_add ("/curation/flags/clinical/malformed", Fixture, NULL, fixture_setup,
               test_import_malformed, fixture_teardown);
+  g_test_add ("/curation/flags/clinical/pieces", Fixture, NULL, fixture_setup, test_import_pieces,
+              fixture_teardown);
   return g_test_run ();
 }

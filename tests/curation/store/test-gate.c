@@ -4,7 +4,8 @@
  * identifying attributes named (values masked), a fixed copy (rewritten at test time without
  * the flagged attributes) lifts the quarantine whether it replaces the file or arrives at
  * another path, an override needs a reason, is audited, survives re-reading the same files
- * and yields to a new finding; schema migration from version 1; configuration.
+ * and yields to a new finding; the gate decided again from the files when the stored state
+ * and findings were changed by hand; schema migration from version 1; configuration.
  */
 #include "config.h"
 
@@ -533,6 +534,16 @@ test_override (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   gate = cu_store_get_study_gate (f->store, study, &error);
   g_assert_cmpint (gate->state, ==, CU_GATE_OVERRIDDEN);
+  {
+    /* Checked again from the files, the override on record still covers every finding. */
+    CuGateState now = CU_GATE_PENDING;
+    guint n_errors = 99;
+
+    g_assert_true (cu_store_verify_study_gate (f->store, study, &now, &n_errors, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (now, ==, CU_GATE_OVERRIDDEN);
+    g_assert_cmpuint (n_errors, ==, 0);
+  }
   g_assert_cmpstr (gate->reason, ==, reason);
   g_assert_cmpstr (gate->user, ==, g_get_user_name ());
   g_assert_nonnull (gate->time);
@@ -581,6 +592,61 @@ test_override (Fixture *f, gconstpointer data)
     g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
     g_assert_false (cu_store_study_can_annotate (f->store, study));
   }
+}
+
+/* The stored gate is a row that anyone holding the workspace file can change: set to passed
+ * by hand, with the findings deleted too, the study's files still say quarantined. */
+static void
+test_verify_tampered (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "phi", NULL);
+  g_autoptr(GPtrArray) files = curation_test_copy_corpus_files (PHI_SERIES, N_PHI_FILES, dir);
+  g_autofree char *study = study_of (files->pdata[0]);
+  g_autoptr(CuImportReport) first = import (f->store, dir);
+  g_autofree char *demo = g_build_filename (f->tmp, "demo", NULL);
+  g_auto(GStrv) written = NULL;
+  g_autoptr(CuImportReport) demo_report = NULL;
+  g_autoptr(GPtrArray) gates = NULL;
+  g_autoptr(GError) error = NULL;
+  CuGateState now = CU_GATE_PENDING;
+  guint n_errors = 0;
+
+  written = cu_demo_write (demo, NULL, &error);
+  g_assert_no_error (error);
+  demo_report = import (f->store, demo);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_QUARANTINED);
+  g_assert_true (cu_store_verify_study_gate (f->store, study, &now, &n_errors, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (now, ==, CU_GATE_QUARANTINED);
+  g_assert_cmpuint (n_errors, >, 0);
+
+  g_assert_true (_cu_store_exec (f->store->db,
+                                 "UPDATE study_gate SET state = 'passed', n_errors = 0;"
+                                 "DELETE FROM deid_finding;", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (gate_state (f->store, study), ==, CU_GATE_PASSED);
+  now = CU_GATE_PENDING;
+  g_assert_true (cu_store_verify_study_gate (f->store, study, &now, &n_errors, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (now, ==, CU_GATE_QUARANTINED);
+  g_assert_cmpuint (n_errors, >, 0);
+
+  /* The demo study passes, checked again or not. */
+  gates = cu_store_list_gates (f->store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < gates->len; i++)
+    {
+      const CuStudyGate *g = gates->pdata[i];
+
+      if (strcmp (g->study_uid, study) == 0)
+        continue;
+      g_assert_true (cu_store_verify_study_gate (f->store, g->study_uid, &now, &n_errors, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (now, ==, CU_GATE_PASSED);
+      g_assert_cmpuint (n_errors, ==, 0);
+    }
+  g_assert_false (cu_store_verify_study_gate (f->store, "1.2.3.4", &now, NULL, &error));
+  g_assert_error (error, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND);
 }
 
 static void
@@ -948,6 +1014,7 @@ main (int argc, char *argv[])
   ADD ("/store/gate/fixed-copy-in-place", test_fixed_copy_in_place);
   ADD ("/store/gate/fixed-copy-elsewhere", test_fixed_copy_elsewhere);
   ADD ("/store/gate/override", test_override);
+  ADD ("/store/gate/verify-tampered", test_verify_tampered);
   ADD ("/store/gate/migration-from-v1", test_migration_from_v1);
   ADD ("/store/gate/supersede", test_supersede);
   ADD ("/store/gate/remove-study", test_remove_study);
