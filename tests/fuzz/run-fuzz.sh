@@ -92,11 +92,10 @@ seed_dir() {
 }
 
 # Findings end the process: ASan and UBSan reports abort, and so do GLib criticals (a
-# g_return_if_fail reached from a file is a bug as much as a crash is).
+# g_return_if_fail reached from a file is a bug as much as a crash is; fuzz-util.c).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SOURCE_ROOT/tests/fuzz/lsan.supp:print_suppressions=0}
-export G_DEBUG=fatal-criticals
 export G_SLICE=always-malloc
 FUZZ_OPTIONS=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
 
