@@ -765,7 +765,7 @@ check_manifest (CuStore *store, const char *manifest_path, char **bundle_id, GEr
   g_autofree char *recorded = NULL;
   g_autofree char *text = NULL;
   JsonObject *m, *files = NULL;
-  JsonNode *files_node;
+  JsonNode *root, *files_node;
   JsonArray *ids;
   const char *format, *bid, *wid, *site, *checksum, *report_sha, *answers_sha;
   sqlite3_stmt *stmt;
@@ -787,8 +787,9 @@ check_manifest (CuStore *store, const char *manifest_path, char **bundle_id, GEr
       g_prefix_error (error, "%s: ", manifest_path);
       return FALSE;
     }
-  m = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
-        ? json_node_get_object (json_parser_get_root (parser)) : NULL;
+  /* An empty file parses, into no root at all. */
+  root = json_parser_get_root (parser);
+  m = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   format = m != NULL ? member_string (m, "format") : NULL;
   if (g_strcmp0 (format, BUNDLE_FORMAT) != 0)
     return refuse (error, _("%s is not the manifest of a flag bundle"), manifest_path);

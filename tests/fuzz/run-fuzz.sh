@@ -75,7 +75,7 @@ seed_dir() {
       for enc in --implicit --deflated --rle --jpeg "--jpeg --lossy" --jpegls "--jpegls --lossy" \
                  --j2k "--j2k --lossy"; do
         # shellcheck disable=SC2086 # two options in one word on purpose
-        gdcmconv $enc "$SHARED/single/MR_small.dcm" "$dir/MR_small$(printf '%s' "$enc" | tr -d ' ').dcm" \
+        gdcmconv $enc "$SHARED/single/MR_small.dcm" "$dir/MR_small$(printf '%s' "$enc" | tr -d ' ').dcm" >/dev/null \
           || die "gdcmconv $enc failed on MR_small.dcm"
       done
       ;;

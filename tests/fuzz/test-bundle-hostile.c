@@ -188,6 +188,16 @@ test_manifest_member_types (Fixture *f, gconstpointer data)
   assert_original_applies (f);
 }
 
+/* An empty manifest: json-glib parses it into no root, which the reader took for a node
+ * (a GLib critical). */
+static void
+test_manifest_empty (Fixture *f, gconstpointer data)
+{
+  write_text (f->manifest, "", 0);
+  assert_refused (f, f->manifest, "is not the manifest of a flag bundle");
+  assert_original_applies (f);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -202,6 +212,7 @@ main (int argc, char *argv[])
 #define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
   ADD ("/fuzz/bundle/manifest-nested-100000", test_manifest_nested);
   ADD ("/fuzz/bundle/manifest-member-types", test_manifest_member_types);
+  ADD ("/fuzz/bundle/manifest-empty", test_manifest_empty);
 #undef ADD
   return g_test_run ();
 }
