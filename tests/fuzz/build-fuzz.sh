@@ -5,9 +5,10 @@
 #
 #   tests/fuzz/build-fuzz.sh MESON_BUILD_DIR [OUT_DIR]
 #
-# meson builds with one C compiler, and libFuzzer needs clang; so this is a build of its own.
-# It writes a small build.ninja into OUT_DIR (default MESON_BUILD_DIR/tests/fuzz/clang) and
-# runs ninja there, so a second run only rebuilds what changed. The sources the targets
+# meson builds with one C compiler, and libFuzzer needs clang; so this is a build of its own
+# (tests/fuzz/meson.build runs it when the fuzz tests need the targets). The targets land in
+# OUT_DIR (default MESON_BUILD_DIR/tests/fuzz); it writes a small build.ninja into
+# OUT_DIR/clang and runs ninja there, so a second run only rebuilds what changed. The sources the targets
 # exercise (the DICOM readers and decoders, the CSV reader, the clinical import, the bundle
 # reader) are compiled with the sanitizers and libFuzzer's coverage; the rest of libcuration
 # is linked from the meson build's libcuration.a (its objects never define what the
@@ -19,7 +20,9 @@ set -euo pipefail
 [[ $# -ge 1 && $# -le 2 ]] || { sed -n '5,6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 SOURCE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_ROOT=$(cd "$1" && pwd)
-OUT=${2:-$BUILD_ROOT/tests/fuzz/clang}
+OUT=${2:-$BUILD_ROOT/tests/fuzz}
+OUT=$(mkdir -p "$OUT" && cd "$OUT" && pwd)
+NINJA_DIR=$OUT/clang
 PYTHON=/usr/bin/python3
 
 die() { printf 'build-fuzz.sh: %s\n' "$*" >&2; exit 1; }
@@ -84,7 +87,7 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 DEFS="-DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_74 -DGLIB_VERSION_MAX_ALLOWED=GLIB_VERSION_2_74"
 DEFS+=" -DGETTEXT_PACKAGE=\\\"curata\\\" -D_GNU_SOURCE -UG_DISABLE_ASSERT"
 
-mkdir -p "$OUT"
+mkdir -p "$NINJA_DIR"
 {
   echo "# Written by tests/fuzz/build-fuzz.sh; do not edit."
   echo "ninja_required_version = 1.10"
@@ -121,8 +124,8 @@ mkdir -p "$OUT"
       echo "  extra = $extra"
       objs+=" $obj"
     done
-    echo "build $name: link$objs$lib_objs | $LIBCURATION"
+    echo "build $OUT/$name: link$objs$lib_objs | $LIBCURATION"
   done
-} > "$OUT/build.ninja.tmp"
-mv "$OUT/build.ninja.tmp" "$OUT/build.ninja"
-exec ninja -C "$OUT"
+} > "$NINJA_DIR/build.ninja.tmp"
+mv "$NINJA_DIR/build.ninja.tmp" "$NINJA_DIR/build.ninja"
+exec ninja -C "$NINJA_DIR"

@@ -5,8 +5,9 @@
 # seed corpus. Any crash, AddressSanitizer or UndefinedBehaviorSanitizer report, GLib
 # critical or assertion, input that runs longer than 10 s, or RSS above 2 GB fails the test.
 #
-#   tests/fuzz/run-fuzz.sh MESON_BUILD_DIR [TARGET...]
+#   tests/fuzz/run-fuzz.sh [--no-build] MESON_BUILD_DIR [TARGET...]
 #
+# --no-build: the targets are built already (meson test builds them first).
 # Environment: CU_SHARED_DICOM (the sample files: seeds of fuzz-dicom), CU_FUZZ_SECONDS
 # (fuzzing time of each target; default 25 s for fuzz-dicom, whose decoders make each run
 # slow, and 15 s for the others; 0 replays the regressions only), CU_FUZZ_JOBS
@@ -16,15 +17,30 @@
 set -euo pipefail
 
 SOURCE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-[[ $# -ge 1 ]] || { sed -n '7,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+BUILD=1
+if [[ ${1:-} == --no-build ]]; then
+  BUILD=0
+  shift
+fi
+[[ $# -ge 1 ]] || { sed -n '7,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 BUILD_ROOT=$(cd "$1" && pwd)
 shift
 ALL_TARGETS=(fuzz-dicom fuzz-csv fuzz-bundle-manifest fuzz-bundle-answers)
 TARGETS=("$@")
 [[ ${#TARGETS[@]} -gt 0 ]] || TARGETS=("${ALL_TARGETS[@]}")
 JOBS=${CU_FUZZ_JOBS:-1}
-BIN=$BUILD_ROOT/tests/fuzz/clang
-WORK=${CU_FUZZ_KEEP:-$BUILD_ROOT/tests/fuzz/run}
+BIN=$BUILD_ROOT/tests/fuzz
+# Each run works in a folder of its own (the four targets run as four tests at once), removed
+# at the end; the crash files stay in the build folder.
+if [[ -n ${CU_FUZZ_KEEP:-} ]]; then
+  WORK=$CU_FUZZ_KEEP
+  CRASHES=$CU_FUZZ_KEEP/crashes
+else
+  mkdir -p "$BUILD_ROOT/tests/fuzz"
+  WORK=$(mktemp -d "$BUILD_ROOT/tests/fuzz/run.XXXXXX")
+  trap 'rm -rf "$WORK"' EXIT
+  CRASHES=$BUILD_ROOT/tests/fuzz/crashes
+fi
 REGRESSIONS=$SOURCE_ROOT/tests/fuzz/regressions
 SHARED=${CU_SHARED_DICOM:-$SOURCE_ROOT/../shared/dicom}
 CLI=$BUILD_ROOT/app/cli/curata-cli
@@ -36,25 +52,30 @@ die() { printf 'run-fuzz.sh: %s\n' "$*" >&2; exit 1; }
 [[ -x $CLI ]] || die "$CLI is not built"
 command -v gdcmconv >/dev/null || die "gdcmconv not found (Debian: apt-get install libgdcm-tools)"
 
-say "Building the fuzz targets (clang, ASan + UBSan, libFuzzer) in $BIN"
-"$SOURCE_ROOT/tests/fuzz/build-fuzz.sh" "$BUILD_ROOT" "$BIN" >&2
+if [[ $BUILD -eq 1 ]]; then
+  say "Building the fuzz targets (clang, ASan + UBSan, libFuzzer) in $BIN"
+  "$SOURCE_ROOT/tests/fuzz/build-fuzz.sh" "$BUILD_ROOT" "$BIN" >&2
+fi
 
 # A real bundle written by the project's own export, and the workspace it came from: the
-# bundle targets import into a copy of that workspace, and their seeds are its files.
-rm -rf "$WORK/setup"
-mkdir -p "$WORK/setup"
-export CU_FUZZ_WORKSPACE=$WORK/setup/workspace
-export CU_FUZZ_BUNDLE=$WORK/setup/bundle
-say "Writing a workspace and a site bundle with curata-cli"
-"$CLI" demo "$WORK/setup/demo" >/dev/null
-"$CLI" --workspace "$CU_FUZZ_WORKSPACE" import "$WORK/setup/demo" "$SHARED/single/MR_small.dcm" >/dev/null
-"$CLI" --workspace "$CU_FUZZ_WORKSPACE" clinical import "$SOURCE_ROOT/tests/fuzz/seeds/csv/ecrf_patients.csv" \
-  --site SITE-A >/dev/null
-status=0
-"$CLI" --workspace "$CU_FUZZ_WORKSPACE" flags check >/dev/null || status=$?
-[[ $status -eq 3 ]] || die "flags check found no flag to bundle (exit $status)"
-"$CLI" --workspace "$CU_FUZZ_WORKSPACE" flags export --site SITE-A --out "$CU_FUZZ_BUNDLE" >/dev/null
-[[ -f $CU_FUZZ_BUNDLE/manifest.json && -f $CU_FUZZ_BUNDLE/answers.csv ]] || die "flags export wrote no bundle"
+# bundle targets import into a copy of that workspace, and their seeds are its files (the
+# CSV target imports into a copy too).
+if [[ " ${TARGETS[*]} " != " fuzz-dicom " ]]; then
+  rm -rf "$WORK/setup"
+  mkdir -p "$WORK/setup"
+  export CU_FUZZ_WORKSPACE=$WORK/setup/workspace
+  export CU_FUZZ_BUNDLE=$WORK/setup/bundle
+  say "Writing a workspace and a site bundle with curata-cli"
+  "$CLI" demo "$WORK/setup/demo" >/dev/null
+  "$CLI" --workspace "$CU_FUZZ_WORKSPACE" import "$WORK/setup/demo" "$SHARED/single/MR_small.dcm" >/dev/null
+  "$CLI" --workspace "$CU_FUZZ_WORKSPACE" clinical import "$SOURCE_ROOT/tests/fuzz/seeds/csv/ecrf_patients.csv" \
+    --site SITE-A >/dev/null
+  status=0
+  "$CLI" --workspace "$CU_FUZZ_WORKSPACE" flags check >/dev/null || status=$?
+  [[ $status -eq 3 ]] || die "flags check found no flag to bundle (exit $status)"
+  "$CLI" --workspace "$CU_FUZZ_WORKSPACE" flags export --site SITE-A --out "$CU_FUZZ_BUNDLE" >/dev/null
+  [[ -f $CU_FUZZ_BUNDLE/manifest.json && -f $CU_FUZZ_BUNDLE/answers.csv ]] || die "flags export wrote no bundle"
+fi
 
 seed_dir() {
   local target=$1 dir=$WORK/seeds/$1
@@ -118,13 +139,31 @@ for target in "${TARGETS[@]}"; do
 
   seeds=$(seed_dir "$target")
   corpus=$WORK/corpus/$target
-  artifacts=$WORK/crashes/$target
+  artifacts=$CRASHES/$target
   [[ -n ${CU_FUZZ_KEEP:-} ]] || rm -rf "$corpus"
   mkdir -p "$corpus" "$artifacts"
   say "$target: fuzzing for $seconds s from $(ls "$seeds" | wc -l) seeds"
   args=("${FUZZ_OPTIONS[@]}" -max_total_time="$seconds" -artifact_prefix="$artifacts/")
-  if [[ $JOBS -gt 1 ]]; then
+  # A class of findings handed over and not fixed yet (crashes-pending/<target>/ignore says
+  # which: oom, timeout) would stop every run: fork mode goes on past those, and past those
+  # only. Everything else still fails the test. The file goes when the fix lands.
+  ignore_file=$SOURCE_ROOT/tests/fuzz/crashes-pending/$target/ignore
+  ignored=()
+  if [[ -f $ignore_file ]]; then
+    mapfile -t ignored < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$ignore_file" | tr -d ' \t')
+  fi
+  if [[ $JOBS -gt 1 || ${#ignored[@]} -gt 0 ]]; then
     args+=(-fork="$JOBS" -ignore_crashes=0)
+    for kind in "${ignored[@]}"; do
+      case $kind in
+        oom) args+=(-ignore_ooms=1) ;;
+        timeout) args+=(-ignore_timeouts=1) ;;
+        *) die "$ignore_file: unknown kind $kind (oom or timeout)" ;;
+      esac
+    done
+    if [[ ${#ignored[@]} -gt 0 ]]; then
+      say "NOTE: $target goes on past ${ignored[*]} (known, pending: tests/fuzz/crashes-pending/README)"
+    fi
   fi
   if ! "$BIN/$target" "${args[@]}" "$corpus" "$seeds"; then
     failed+=("$target (crash files in $artifacts: minimise with $BIN/$target -minimize_crash=1 -runs=10000 FILE, then add to tests/fuzz/regressions/$target/ with the fix)")
