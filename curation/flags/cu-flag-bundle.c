@@ -680,7 +680,27 @@ refuse (GError **error, const char *format, ...)
  * overflow the stack before anything could look at it: the text is checked first, without
  * recursion, and the size before it is read at all. */
 #define MANIFEST_MAX_DEPTH 32
-#define MANIFEST_MAX_SIZE (64 * 1024 * 1024)
+/* answers.csv holds a few hundred bytes per flag: 64 MB is some 200,000 flags. */
+#define BUNDLE_FILE_MAX_SIZE (64 * 1024 * 1024)
+
+/* Read a file of a returned bundle. It came from outside: a link to /dev/zero or a FIFO in
+ * its place would be read forever, and a huge one read whole into memory. */
+static gboolean
+read_bundle_file (const char *path, char **text, gsize *len, GError **error)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return g_file_get_contents (path, text, len, error);   /* its error says why */
+  if (!S_ISREG (st.st_mode))
+    return refuse (error, _("%s is not a regular file: it cannot be part of a flag bundle"), path);
+  if (st.st_size > BUNDLE_FILE_MAX_SIZE)
+    {
+      g_autofree char *size = g_format_size ((guint64) st.st_size);
+      return refuse (error, _("%s is too large (%s) to be part of a flag bundle"), path, size);
+    }
+  return g_file_get_contents (path, text, len, error);
+}
 
 /* Check that text is made of JSON tokens only (RFC 8259: double-quoted strings, no comments,
  * no single quotes; json-glib's scanner is more lenient) with arrays and objects nested at
@@ -769,16 +789,9 @@ check_manifest (CuStore *store, const char *manifest_path, char **bundle_id, GEr
   JsonArray *ids;
   const char *format, *bid, *wid, *site, *checksum, *report_sha, *answers_sha;
   sqlite3_stmt *stmt;
-  GStatBuf st;
   gsize len;
 
-  if (g_stat (manifest_path, &st) == 0 && st.st_size > MANIFEST_MAX_SIZE)
-    {
-      g_autofree char *size = g_format_size ((guint64) st.st_size);
-      return refuse (error, _("%s is too large (%s) to be the manifest of a flag bundle"),
-                     manifest_path, size);
-    }
-  if (!g_file_get_contents (manifest_path, &text, &len, error))
+  if (!read_bundle_file (manifest_path, &text, &len, error))
     return FALSE;
   if (!check_manifest_text (manifest_path, text, len, error))
     return FALSE;
@@ -903,7 +916,7 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
     }
   manifest_path = g_build_filename (dir, CU_FLAG_BUNDLE_MANIFEST, NULL);
 
-  if (!g_file_get_contents (answers_path, &text, &len, error))
+  if (!read_bundle_file (answers_path, &text, &len, error))
     return NULL;
   answers_sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) text, len);
   if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))

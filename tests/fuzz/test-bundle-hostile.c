@@ -9,6 +9,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "curation.h"
@@ -101,6 +103,14 @@ assert_refused (Fixture *f, const char *named_file, const char *reason)
     g_error ("GLib complained on the way to the refusal: %s", err);
   after = flags_snapshot (f);
   g_assert_cmpstr (after, ==, before);
+}
+
+/* Put the exported files back (the bundle is applied by the caller). */
+static void
+restore_original (Fixture *f)
+{
+  write_text (f->manifest, f->manifest_text, -1);
+  write_text (f->answers, f->answers_text, -1);
 }
 
 /* The bundle as exported applies. */
@@ -198,6 +208,27 @@ test_manifest_empty (Fixture *f, gconstpointer data)
   assert_original_applies (f);
 }
 
+/* answers.csv (or manifest.json) replaced by a link to /dev/zero or by a FIFO: the reader read
+ * /dev/zero until memory ran out, and waited forever for a writer on the FIFO. */
+static void
+test_not_regular_files (Fixture *f, gconstpointer data)
+{
+  const char *const files[] = { f->answers, f->manifest };
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_assert_cmpint (g_unlink (files[i]), ==, 0);
+      g_assert_cmpint (symlink ("/dev/zero", files[i]), ==, 0);
+      assert_refused (f, files[i], "not a regular file");
+      g_assert_cmpint (g_unlink (files[i]), ==, 0);
+      g_assert_cmpint (mkfifo (files[i], 0600), ==, 0);
+      assert_refused (f, files[i], "not a regular file");
+      g_assert_cmpint (g_unlink (files[i]), ==, 0);
+      restore_original (f);
+    }
+  assert_original_applies (f);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -213,6 +244,7 @@ main (int argc, char *argv[])
   ADD ("/fuzz/bundle/manifest-nested-100000", test_manifest_nested);
   ADD ("/fuzz/bundle/manifest-member-types", test_manifest_member_types);
   ADD ("/fuzz/bundle/manifest-empty", test_manifest_empty);
+  ADD ("/fuzz/bundle/not-regular-files", test_not_regular_files);
 #undef ADD
   return g_test_run ();
 }
