@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # run-fuzz.sh — fuzzing as a test: build the libFuzzer targets (build-fuzz.sh), replay every
 # file of tests/fuzz/regressions/<target>/, then fuzz each target for a bounded time from its
-# seed corpus. Any crash, AddressSanitizer or UndefinedBehaviorSanitizer report, GLib
-# critical or assertion, input that runs longer than 10 s, or RSS above 2 GB fails the test.
+# seed corpus. Any crash, AddressSanitizer or UndefinedBehaviorSanitizer report, leak, GLib
+# critical or assertion, input that runs longer than 10 s, or RSS above 2 GB fails the test
+# (but see crashes-pending/<target>/ignore below).
 #
 #   tests/fuzz/run-fuzz.sh [--no-build] MESON_BUILD_DIR [TARGET...]
 #
@@ -13,7 +14,7 @@
 # slow, and 15 s for the others; 0 replays the regressions only), CU_FUZZ_JOBS
 # (parallel fuzzing processes per target, default 1), CU_FUZZ_KEEP (a folder: keep the
 # grown corpora and the crash files there instead of in the build folder's scratch).
-# Longer runs: README.md, section "Fuzzing".
+# Longer runs, crash files, pending findings: tests/fuzz/README.md.
 set -euo pipefail
 
 SOURCE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,7 +23,7 @@ if [[ ${1:-} == --no-build ]]; then
   BUILD=0
   shift
 fi
-[[ $# -ge 1 ]] || { sed -n '7,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '9,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 BUILD_ROOT=$(cd "$1" && pwd)
 shift
 ALL_TARGETS=(fuzz-dicom fuzz-csv fuzz-bundle-manifest fuzz-bundle-answers)
@@ -142,7 +143,7 @@ for target in "${TARGETS[@]}"; do
   artifacts=$CRASHES/$target
   [[ -n ${CU_FUZZ_KEEP:-} ]] || rm -rf "$corpus"
   mkdir -p "$corpus" "$artifacts"
-  say "$target: fuzzing for $seconds s from $(ls "$seeds" | wc -l) seeds"
+  say "$target: fuzzing for $seconds s from $(find "$seeds" -type f | wc -l) seeds"
   args=("${FUZZ_OPTIONS[@]}" -max_total_time="$seconds" -artifact_prefix="$artifacts/")
   # A class of findings handed over and not fixed yet (crashes-pending/<target>/ignore says
   # which: oom, timeout) would stop every run: fork mode goes on past those, and past those
