@@ -28,7 +28,8 @@ usage() {
   exit 2
 }
 
-# Debian 12 packages: build tools and libraries, then what the tests and packaging checks run.
+# Debian 12 packages: build tools and libraries, then what the tests and packaging checks run
+# (clang and libFuzzer build the fuzz targets of tests/fuzz, which the test suite runs).
 PACKAGES=(
   meson ninja-build pkg-config gcc g++ cmake
   libglib2.0-dev libgtk-4-dev libgtk-4-bin libadwaita-1-dev libjson-glib-dev
@@ -37,6 +38,7 @@ PACKAGES=(
   python3 python3-numpy python3-scipy python3-nibabel python3-pydicom python3-skimage dcm2niix
   gettext desktop-file-utils appstream appstream-util
   locales   # de_DE.UTF-8 (decimal comma) compiled by tests with localedef
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 # VTK is large (about 1 GB installed): only pull it in once the build actually uses it.
 if grep -rqs --include=meson.build "dependency('VTK'" "$SOURCE_ROOT"/meson.build "$SOURCE_ROOT"/viewers; then

@@ -738,7 +738,10 @@ long_finish (Reader *r)
                 d = g_date_valid (&a) && g_date_valid (&b) ? ABS (g_date_days_between (&a, &b)) : 0;
               }
             else
-              d = g_ascii_strtod (g_strdelimit (g_strdup (parts[0]), "-", '0'), NULL);
+              {
+                g_autofree char *digits = g_strdelimit (g_strdup (parts[0]), "-", '0');
+                d = g_ascii_strtod (digits, NULL);
+              }
             if (d < best_d)
               {
                 best_d = d;

@@ -706,6 +706,106 @@ refuse (GError **error, const char *format, ...)
   return FALSE;
 }
 
+/* A manifest is three levels deep and a few kilobytes per thousand flags. json-glib's parser
+ * recurses once per level of nesting, so a file nested a hundred thousand levels deep would
+ * overflow the stack before anything could look at it: the text is checked first, without
+ * recursion, and the size before it is read at all. */
+#define MANIFEST_MAX_DEPTH 32
+/* answers.csv holds a few hundred bytes per flag: 64 MB is some 200,000 flags. */
+#define BUNDLE_FILE_MAX_SIZE (64 * 1024 * 1024)
+
+/* Read a file of a returned bundle. It came from outside: a link to /dev/zero or a FIFO in
+ * its place would be read forever, and a huge one read whole into memory. */
+static gboolean
+read_bundle_file (const char *path, char **text, gsize *len, GError **error)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return g_file_get_contents (path, text, len, error);   /* its error says why */
+  if (!S_ISREG (st.st_mode))
+    return refuse (error, _("%s is not a regular file: it cannot be part of a flag bundle"), path);
+  if (st.st_size > BUNDLE_FILE_MAX_SIZE)
+    {
+      g_autofree char *size = g_format_size ((guint64) st.st_size);
+      return refuse (error, _("%s is too large (%s) to be part of a flag bundle"), path, size);
+    }
+  return g_file_get_contents (path, text, len, error);
+}
+
+/* Check that text is made of JSON tokens only (RFC 8259: double-quoted strings, no comments,
+ * no single quotes; json-glib's scanner is more lenient) with arrays and objects nested at
+ * most MANIFEST_MAX_DEPTH deep. Strict tokens are what makes the count here the nesting the
+ * parser will see: nothing it could read as a string or comment hides a bracket from it. */
+static gboolean
+check_manifest_text (const char *path, const char *text, gsize len, GError **error)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > MANIFEST_MAX_DEPTH)
+            return refuse (error, _("%s is not the manifest of a flag bundle: it is nested more than "
+                                    "%d levels deep"), path, MANIFEST_MAX_DEPTH);
+        }
+      else if (c == ']' || c == '}')
+        {
+          if (depth == 0)
+            return refuse (error, _("%s is not valid JSON: the bracket at byte %lu closes nothing"),
+                           path, (unsigned long) i);
+          depth--;
+        }
+      else if (strchr (" \t\r\n:,-+.0123456789eEtrufalsn", c) == NULL || c == '\0')
+        return refuse (error, _("%s is not valid JSON: unexpected byte 0x%02x at byte %lu"), path,
+                       (guint) (guchar) c, (unsigned long) i);
+    }
+  return TRUE;
+}
+
+/* The string value of member name, or NULL when it is absent or not a string. */
+static const char *
+member_string (JsonObject *o, const char *name)
+{
+  JsonNode *node = json_object_get_member (o, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* The array of flag ids, or NULL when flags is absent or holds anything but integers. */
+static JsonArray *
+member_flag_ids (JsonObject *o)
+{
+  JsonNode *node = json_object_get_member (o, "flags");
+  JsonArray *ids;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return NULL;
+  ids = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (ids); i++)
+    {
+      JsonNode *id = json_array_get_element (ids, i);
+      if (!JSON_NODE_HOLDS_VALUE (id) || json_node_get_value_type (id) != G_TYPE_INT64)
+        return NULL;
+    }
+  return ids;
+}
+
 /* Check the manifest against this workspace; sets bundle_id. */
 static gboolean
 check_manifest (CuStore *store, const char *manifest_path, char **bundle_id, GError **error)
@@ -714,25 +814,41 @@ check_manifest (CuStore *store, const char *manifest_path, char **bundle_id, GEr
   g_autofree char *workspace_id = NULL;
   g_autofree char *recomputed = NULL;
   g_autofree char *recorded = NULL;
-  JsonObject *m, *files;
+  g_autofree char *text = NULL;
+  JsonObject *m, *files = NULL;
+  JsonNode *root, *files_node;
   JsonArray *ids;
-  const char *format, *bid, *wid, *site, *checksum;
+  const char *format, *bid, *wid, *site, *checksum, *report_sha, *answers_sha;
   sqlite3_stmt *stmt;
+  gsize len;
 
-  if (!json_parser_load_from_file (parser, manifest_path, error))
+  if (!read_bundle_file (manifest_path, &text, &len, error))
     return FALSE;
-  m = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
-        ? json_node_get_object (json_parser_get_root (parser)) : NULL;
-  format = m != NULL ? json_object_get_string_member_with_default (m, "format", NULL) : NULL;
+  if (!check_manifest_text (manifest_path, text, len, error))
+    return FALSE;
+  if (!json_parser_load_from_data (parser, text, (gssize) len, error))
+    {
+      g_prefix_error (error, "%s: ", manifest_path);
+      return FALSE;
+    }
+  /* An empty file parses, into no root at all. */
+  root = json_parser_get_root (parser);
+  m = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  format = m != NULL ? member_string (m, "format") : NULL;
   if (g_strcmp0 (format, BUNDLE_FORMAT) != 0)
     return refuse (error, _("%s is not the manifest of a flag bundle"), manifest_path);
-  bid = json_object_get_string_member_with_default (m, "bundle_id", "");
-  wid = json_object_get_string_member_with_default (m, "workspace_id", "");
-  site = json_object_get_string_member_with_default (m, "site", "");
-  checksum = json_object_get_string_member_with_default (m, "checksum", "");
-  ids = json_object_has_member (m, "flags") ? json_object_get_array_member (m, "flags") : NULL;
-  files = json_object_has_member (m, "files") ? json_object_get_object_member (m, "files") : NULL;
-  if (ids == NULL || files == NULL)
+  bid = member_string (m, "bundle_id");
+  wid = member_string (m, "workspace_id");
+  site = member_string (m, "site");
+  checksum = member_string (m, "checksum");
+  ids = member_flag_ids (m);
+  files_node = json_object_get_member (m, "files");
+  if (files_node != NULL && JSON_NODE_HOLDS_OBJECT (files_node))
+    files = json_node_get_object (files_node);
+  report_sha = files != NULL ? member_string (files, CU_FLAG_BUNDLE_REPORT) : NULL;
+  answers_sha = files != NULL ? member_string (files, CU_FLAG_BUNDLE_ANSWERS) : NULL;
+  if (bid == NULL || wid == NULL || site == NULL || checksum == NULL || ids == NULL
+      || report_sha == NULL || answers_sha == NULL)
     return refuse (error, _("%s is incomplete"), manifest_path);
 
   workspace_id = cu_flags_workspace_id (store, error);
@@ -741,9 +857,7 @@ check_manifest (CuStore *store, const char *manifest_path, char **bundle_id, GEr
   if (strcmp (wid, workspace_id) != 0)
     return refuse (error, _("This bundle was made by another workspace (%s), not by this one (%s): "
                             "it is not applied"), wid, workspace_id);
-  recomputed = manifest_checksum (bid, wid, site, ids,
-                                  json_object_get_string_member_with_default (files, CU_FLAG_BUNDLE_REPORT, ""),
-                                  json_object_get_string_member_with_default (files, CU_FLAG_BUNDLE_ANSWERS, ""));
+  recomputed = manifest_checksum (bid, wid, site, ids, report_sha, answers_sha);
   if (strcmp (recomputed, checksum) != 0)
     return refuse (error, _("The manifest of bundle %s has been altered (its checksum does not "
                             "match): it is not applied"), bid);
@@ -834,7 +948,7 @@ cu_flag_bundle_import (CuStore *store, const char *path, GError **error)
     }
   manifest_path = g_build_filename (dir, CU_FLAG_BUNDLE_MANIFEST, NULL);
 
-  if (!g_file_get_contents (answers_path, &text, &len, error))
+  if (!read_bundle_file (answers_path, &text, &len, error))
     return NULL;
   answers_sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) text, len);
   if (g_file_test (manifest_path, G_FILE_TEST_EXISTS))
