@@ -149,26 +149,27 @@ guard_close (void *cookie)
 
   if (g->pending_c2 && !write_all (g->fd, "\xc2", 1))
     ok = -1;
-  g_free (g);
+  g->pending_c2 = FALSE;
   return ok;
 }
 
 static FILE *raw_stderr;
 
+/* The guards of stdout and stderr live as long as the process: the streams are flushed by
+ * exit() but never closed, so their state is static rather than allocated. */
+static Guard guards[2];
+
 static FILE *
 guard_stream (int fd, int mode)
 {
   static const cookie_io_functions_t functions = { .write = guard_write, .close = guard_close };
-  Guard *g = g_new0 (Guard, 1);
+  Guard *g = &guards[fd == STDERR_FILENO];
   FILE *f;
 
   g->fd = fd;
   f = fopencookie (g, "w", functions);
   if (f == NULL)
-    {
-      g_free (g);
-      return NULL;
-    }
+    return NULL;
   setvbuf (f, NULL, mode, mode == _IONBF ? 0 : BUFSIZ);
   return f;
 }

@@ -102,8 +102,13 @@ def hostile_dicom():
     mr.SpecificCharacterSet = "ISO_IR 192"
     mr.SeriesDescription = ESC_DESCRIPTION
     mr.StudyDescription = HTML_SQL_SHELL
-    mr.SeriesInstanceUID = mr.SeriesInstanceUID + ".7\x1f9"
     mr.save_as(os.path.join(folder, "mr.dcm"))
+    # A UID with a control byte is not a UID: that file is rejected, and its reason names the
+    # byte without printing it.
+    bad = pydicom.dcmread(os.path.join(SHARED, "single", "MR_small.dcm"))
+    bad.SeriesInstanceUID = bad.SeriesInstanceUID + ".7\x1f9"
+    bad.SOPInstanceUID = bad.SOPInstanceUID + ".7"
+    bad.save_as(os.path.join(folder, "bad-uid.dcm"))
     ct = pydicom.dcmread(os.path.join(SHARED, "single", "CT_small.dcm"))
     ct.SeriesDescription = BIG_DESCRIPTION
     ct.StudyDescription = NOT_UTF8   # written as these bytes, without a character set
@@ -113,7 +118,10 @@ def hostile_dicom():
 
 def test_dicom():
     folder, mr_series, ct_study = hostile_dicom()
-    cli("import", folder)
+    rc, out, err = cli("import", folder)
+    assert_terminal_safe(out, "import")
+    assert_terminal_safe(err, "import (stderr)")
+    assert "bad-uid.dcm" in out + err and "\\x1" in (out + err).lower(), out + err
 
     rc, text, err = cli("list")
     assert_terminal_safe(text, "list")
