@@ -19,6 +19,7 @@
 
 #include "cu-csv.h"
 #include "cu-flag-bundle.h"
+#include "cu-json-limits.h"
 #include "cu-flag-rules.h"
 #include "cu-flags-private.h"
 #include "cu-translation.h"
@@ -706,10 +707,8 @@ refuse (GError **error, const char *format, ...)
   return FALSE;
 }
 
-/* A manifest is three levels deep and a few kilobytes per thousand flags. json-glib's parser
- * recurses once per level of nesting, so a file nested a hundred thousand levels deep would
- * overflow the stack before anything could look at it: the text is checked first, without
- * recursion, and the size before it is read at all. */
+/* A manifest is three levels deep and a few kilobytes per thousand flags: its text is checked
+ * before json-glib parses it (cu-json-limits.h), and its size before it is read at all. */
 #define MANIFEST_MAX_DEPTH 32
 /* answers.csv holds a few hundred bytes per flag: 64 MB is some 200,000 flags. */
 #define BUNDLE_FILE_MAX_SIZE (64 * 1024 * 1024)
@@ -733,47 +732,16 @@ read_bundle_file (const char *path, char **text, gsize *len, GError **error)
   return g_file_get_contents (path, text, len, error);
 }
 
-/* Check that text is made of JSON tokens only (RFC 8259: double-quoted strings, no comments,
- * no single quotes; json-glib's scanner is more lenient) with arrays and objects nested at
- * most MANIFEST_MAX_DEPTH deep. Strict tokens are what makes the count here the nesting the
- * parser will see: nothing it could read as a string or comment hides a bracket from it. */
+/* The manifest's text before json-glib parses it (cu-json-limits.h). */
 static gboolean
 check_manifest_text (const char *path, const char *text, gsize len, GError **error)
 {
-  guint depth = 0;
-  gboolean in_string = FALSE;
+  g_autofree char *reason = NULL;
 
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MANIFEST_MAX_DEPTH)
-            return refuse (error, _("%s is not the manifest of a flag bundle: it is nested more than "
-                                    "%d levels deep"), path, MANIFEST_MAX_DEPTH);
-        }
-      else if (c == ']' || c == '}')
-        {
-          if (depth == 0)
-            return refuse (error, _("%s is not valid JSON: the bracket at byte %lu closes nothing"),
-                           path, (unsigned long) i);
-          depth--;
-        }
-      else if (strchr (" \t\r\n:,-+.0123456789eEtrufalsn", c) == NULL || c == '\0')
-        return refuse (error, _("%s is not valid JSON: unexpected byte 0x%02x at byte %lu"), path,
-                       (guint) (guchar) c, (unsigned long) i);
-    }
-  return TRUE;
+  if (cu_json_text_within (text, len, MANIFEST_MAX_DEPTH, &reason))
+    return TRUE;
+  /* TRANSLATORS: %s is a file, then why it is not a bundle manifest */
+  return refuse (error, _("%s is not the manifest of a flag bundle: %s"), path, reason);
 }
 
 /* The string value of member name, or NULL when it is absent or not a string. */

@@ -22,6 +22,7 @@
 
 #include "cu-store-private.h"
 #include "cu-store-audit.h"
+#include "cu-json-limits.h"
 
 #define CHAIN_DOMAIN "curata-audit-1"
 
@@ -643,40 +644,10 @@ cu_store_audit_add_head_json (CuStore *self, JsonBuilder *b, GError **error)
   return TRUE;
 }
 
-/* A manifest is a few kilobytes of shallow JSON. The parser recurses once per nesting level,
- * so a hostile file nested deeply enough overflows the stack: refuse it before parsing. */
+/* A manifest is a few kilobytes of shallow JSON: its text is checked before json-glib parses
+ * it (cu-json-limits.h). */
 #define MANIFEST_MAX_BYTES (16 * 1024 * 1024)
 #define MANIFEST_MAX_DEPTH 64
-
-static gboolean
-nesting_within (const char *text, gsize len, guint max_depth)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > max_depth)
-            return FALSE;
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
 
 gboolean
 cu_audit_head_from_manifest (const char *path, gint64 *head_id, char **head_hash, GError **error)
@@ -684,6 +655,7 @@ cu_audit_head_from_manifest (const char *path, gint64 *head_id, char **head_hash
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GMappedFile) file = NULL;
   JsonNode *root, *head, *row, *hash;
+  g_autofree char *reason = NULL;
   const char *text;
   JsonObject *o;
   gsize len;
@@ -693,11 +665,14 @@ cu_audit_head_from_manifest (const char *path, gint64 *head_id, char **head_hash
     return FALSE;
   text = g_mapped_file_get_contents (file);
   len = g_mapped_file_get_length (file);
-  if (len > MANIFEST_MAX_BYTES || !nesting_within (text != NULL ? text : "", len, MANIFEST_MAX_DEPTH))
+  if (len > MANIFEST_MAX_BYTES
+      || !cu_json_text_within (text != NULL ? text : "", len, MANIFEST_MAX_DEPTH, &reason))
     {
+      if (reason == NULL)
+        reason = g_format_size (len);
+      /* TRANSLATORS: %s is a file, then why (its size, or what is wrong with its text) */
       g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_INVALID,
-                   _("%s is not a manifest written by Curata (too large or too deeply nested)"),
-                   path);
+                   _("%s is not a manifest written by Curata: %s"), path, reason);
       return FALSE;
     }
   if (!json_parser_load_from_data (parser, text != NULL ? text : "", (gssize) len, error))
