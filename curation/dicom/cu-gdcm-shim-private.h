@@ -78,7 +78,7 @@ int         _cu_dicom_prewalk_memory (const guint8 *data,
                                       gsize         len,
                                       gsize         dataset_start);
 
-/* cu-dicom-validate.c: the memory a header may make us allocate for one file's pixels (half of
+/* cu-dicom-header-check.c: the memory a header may make us allocate for one file's pixels (half of
  * the physical memory, or of RLIMIT_AS when set), in bytes. */
 guint64     _cu_dicom_memory_budget (void);
 

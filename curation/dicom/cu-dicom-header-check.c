@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-dicom-validate.c — header values checked before anything is computed or allocated from them.
+ * cu-dicom-header-check.c — header values checked before anything is computed or allocated from them.
  *
  * A header is a claim made by whoever wrote the file. Sizes (Rows × Columns × Number of Frames
  * × Samples per Pixel × Bits Allocated) are multiplied with overflow checks and compared with
