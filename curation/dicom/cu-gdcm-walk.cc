@@ -28,6 +28,7 @@
 #include <glib/gi18n-lib.h>
 #include <unistd.h>
 
+#include "cu-dicom-parser-private.h"
 #include "cu-gdcm-element-private.h"
 
 const char *
@@ -462,6 +463,16 @@ cu_dicom_walk_file_filtered (const char *path, CuDicomWantFunc want, CuDicomVisi
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (visit != NULL, FALSE);
 
+  /* GDCM runs in a parser process, where a crash on a hostile file costs that file only. */
+  if (_cu_dicom_parser_isolated ())
+    return _cu_dicom_parser_walk (path, want, visit, user_data, error);
+  return _cu_dicom_walk_file_local (path, want, visit, user_data, error);
+}
+
+extern "C" gboolean
+_cu_dicom_walk_file_local (const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                           gpointer user_data, GError **error)
+{
   int fd = -1;
   g_autoptr (CuDicomHeader) h = _cu_dicom_header_open (path, &fd, error);
   if (h == nullptr)
