@@ -639,7 +639,7 @@ pool_release (Parser *p)
 /* A parser that died or stopped answering: reap it, say why in *error, and let the next
  * request start a new one. */
 static void
-pool_discard (Parser *p, const char *path, gboolean timed_out, GError **error)
+pool_discard (Parser *p, const char *path, gboolean timed_out, int code, GError **error)
 {
   int status = 0;
 
@@ -649,15 +649,15 @@ pool_discard (Parser *p, const char *path, gboolean timed_out, GError **error)
   while (waitpid (p->pid, &status, 0) < 0 && errno == EINTR)
     ;
   if (timed_out)
-    g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+    g_set_error (error, CU_DICOM_ERROR, code,
                  _("%s: the DICOM parser did not finish this file within %d minutes"), path,
                  REPLY_TIMEOUT_MS / 60000);
   else if (WIFSIGNALED (status))
-    g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+    g_set_error (error, CU_DICOM_ERROR, code,
                  _("%s: the DICOM parser stopped on this file: signal %d (%s)"), path,
                  WTERMSIG (status), g_strsignal (WTERMSIG (status)));
   else
-    g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+    g_set_error (error, CU_DICOM_ERROR, code,
                  _("%s: the DICOM parser stopped on this file (exit status %d)"), path,
                  WIFEXITED (status) ? WEXITSTATUS (status) : -1);
   g_free (p);
@@ -668,10 +668,10 @@ pool_discard (Parser *p, const char *path, gboolean timed_out, GError **error)
   g_mutex_unlock (&pool_lock);
 }
 
-/* Send one request and wait for its reply. NULL with error when the parser died (or could not
- * be started). */
+/* Send one request and wait for its reply. NULL with error (code, a CuDicomError) when the
+ * parser died (or could not be started). */
 static GByteArray *
-call (GByteArray *request, const char *path, guint64 max_reply, GError **error)
+call (GByteArray *request, const char *path, guint64 max_reply, int code, GError **error)
 {
   Parser *p = pool_acquire (error);
   if (p == NULL)
@@ -685,14 +685,14 @@ call (GByteArray *request, const char *path, guint64 max_reply, GError **error)
        * one. */
       kill (p->pid, SIGKILL);
       g_autoptr (GError) ignored = NULL;
-      pool_discard (p, path, FALSE, &ignored);
+      pool_discard (p, path, FALSE, code, &ignored);
       p = pool_acquire (error);
       if (p == NULL)
         return NULL;
       if (!send_message (p->fd, request))
         {
           kill (p->pid, SIGKILL);
-          pool_discard (p, path, FALSE, error);
+          pool_discard (p, path, FALSE, code, error);
           return NULL;
         }
     }
@@ -702,7 +702,7 @@ call (GByteArray *request, const char *path, guint64 max_reply, GError **error)
       /* Dead, silent, or talking nonsense (an oversized reply): it is not reused. */
       if (!timed_out)
         kill (p->pid, SIGKILL);
-      pool_discard (p, path, timed_out, error);
+      pool_discard (p, path, timed_out, code, error);
       return NULL;
     }
   pool_release (p);
@@ -829,7 +829,7 @@ _cu_dicom_parser_read (const char *path, CuDicomWantFunc want, CuDicomVisitFunc 
   put_u32 (req, visit != NULL ? FLAG_WALK : 0);
   put_str (req, path);
 
-  g_autoptr (GByteArray) reply = call (req, path, MAX_REPLY, error);
+  g_autoptr (GByteArray) reply = call (req, path, MAX_REPLY, CU_DICOM_ERROR_MALFORMED, error);
   if (reply == NULL)
     return NULL;
   In in = { reply->data, reply->len, 0, FALSE };
@@ -853,7 +853,7 @@ _cu_dicom_parser_walk (const char *path, CuDicomWantFunc want, CuDicomVisitFunc 
   put_u32 (req, 0);
   put_str (req, path);
 
-  g_autoptr (GByteArray) reply = call (req, path, MAX_REPLY, error);
+  g_autoptr (GByteArray) reply = call (req, path, MAX_REPLY, CU_DICOM_ERROR_MALFORMED, error);
   if (reply == NULL)
     return FALSE;
   In in = { reply->data, reply->len, 0, FALSE };
@@ -881,7 +881,8 @@ _cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size
   put_header (req, header);
   put_u64 (req, out_size);
 
-  g_autoptr (GByteArray) reply = call (req, header->path, (guint64) out_size + 4096, error);
+  g_autoptr (GByteArray) reply = call (req, header->path, (guint64) out_size + 4096,
+                                        CU_DICOM_ERROR_DECODE, error);
   if (reply == NULL)
     return FALSE;
   In in = { reply->data, reply->len, 0, FALSE };
