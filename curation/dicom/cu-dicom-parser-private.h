@@ -7,7 +7,8 @@
  * caller gets CU_DICOM_ERROR_MALFORMED ("the DICOM parser stopped on this file: signal N"),
  * and the next file gets a new parser.
  *
- * Where the program is: $CURATA_DICOM_PARSER, else next to the running program, else in
+ * Where the program is: $CURATA_DICOM_PARSER, else next to the running program (or in app/cli/
+ * of a build tree, for bench/ and tests/ programs), else in
  * LIBEXECDIR. CURATA_DICOM_IN_PROCESS=1 parses in the calling process instead (a comparison
  * for benchmarks and a debugging aid: a crash in GDCM then ends the program).
  */

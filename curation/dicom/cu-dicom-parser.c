@@ -539,8 +539,15 @@ parser_program (GError **error)
           g_autofree char *dir = self != NULL ? g_path_get_dirname (self) : NULL;
           g_autofree char *beside = dir != NULL ? g_build_filename (dir, PARSER_PROGRAM, NULL)
                                                 : NULL;
+          /* In a build tree, programs of bench/ and tests/ find it in app/cli/. */
+          g_autofree char *in_build = dir != NULL
+                                      ? g_build_filename (dir, "..", "app", "cli", PARSER_PROGRAM,
+                                                          NULL)
+                                      : NULL;
           if (beside != NULL && g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
             path = g_steal_pointer (&beside);
+          else if (in_build != NULL && g_file_test (in_build, G_FILE_TEST_IS_EXECUTABLE))
+            path = g_canonicalize_filename (in_build, NULL);
           else
             path = g_build_filename (LIBEXECDIR, PARSER_PROGRAM, NULL);
         }

@@ -3,8 +3,8 @@
  * the rewriter (cu-gdcm-element-private.h).
  *
  * The file goes through the same gate as header reading (structural pre-check, deflated data
- * sets inflated by us, a file meta group GDCM refuses patched in memory, aborts and exceptions
- * caught), then gdcm::Reader::ReadUpToTag stops before Pixel Data, so no pixel byte is read.
+ * sets inflated by us, a file meta group GDCM refuses patched in memory, exceptions caught; in a
+ * parser process, cu-dicom-parser.c, unless CURATA_DICOM_IN_PROCESS is set), then gdcm::Reader::ReadUpToTag stops before Pixel Data, so no pixel byte is read.
  * Elements are visited in file order, depth first (PS3.5 §7.5: items of a sequence hold nested
  * data sets). VRs follow PS3.5 §6.2.2 / §A.1: implicit VR and VR UN elements are interpreted
  * with the data dictionary (PS3.6, and GDCM's private dictionary keyed by private creator,
