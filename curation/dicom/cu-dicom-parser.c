@@ -10,8 +10,8 @@
  * Protocol, over a Unix stream socket (send with MSG_NOSIGNAL: a dead peer is an error, never
  * SIGPIPE): each message is a 64-bit little-endian length and that many bytes. A request is
  * (kind, path[, header, output size]); the reply is a status, then a GError (domain, code,
- * message) or the result: a header, element records (a 1 byte before each, a 0 byte after the
- * last), or decoded pixels. Both ends are the same build: a header crosses as the bytes of
+ * message) or the result: element records (a 1 byte before each, a 0 byte after the last)
+ * and a header, or decoded pixels. Both ends are the same build: a header crosses as the bytes of
  * CuDicomHeader followed by its strings and frames, every pointer replaced on arrival. The
  * client trusts nothing in a reply beyond its bounds: every read is checked against the
  * message, and a message is read as it arrives, never allocated from its announced length.
@@ -403,12 +403,13 @@ serve_one (In *in, GByteArray *reply)
 
   if (kind == KIND_READ || kind == KIND_WALK)
     {
-      /* The reply is built in place: status first, then the result. */
-      g_autoptr (GByteArray) body = g_byte_array_new ();
-      Recorder rec = { body, FALSE, "" };
+      /* The reply is written in place (status, element records, header): the records go
+       * straight into it as the walk visits them, with no copy. A failure starts it over. */
+      Recorder rec = { reply, FALSE, "" };
       gboolean walk = kind == KIND_WALK || (flags & FLAG_WALK) != 0;
       gboolean ok;
       g_autoptr (CuDicomHeader) h = NULL;
+      put_u32 (reply, 0);
       if (kind == KIND_READ)
         {
           h = _cu_dicom_header_read_local (path, walk ? record_want : NULL,
@@ -419,17 +420,14 @@ serve_one (In *in, GByteArray *reply)
         ok = _cu_dicom_walk_file_local (path, record_want, record_visit, &rec, &error);
       if (!ok)
         {
+          g_byte_array_set_size (reply, 0);
           put_error (reply, error);
           return;
         }
-      put_u32 (reply, 0);
+      if (walk)
+        end_records (reply);
       if (h != NULL)
         put_header (reply, h);
-      if (walk)
-        {
-          g_byte_array_append (reply, body->data, body->len);
-          end_records (reply);
-        }
       return;
     }
 
@@ -479,7 +477,7 @@ cu_dicom_parser_serve (int fd)
       if (req == NULL)
         return 0;   /* the client went away */
       In in = { req->data, req->len, 0, FALSE };
-      g_autoptr (GByteArray) reply = g_byte_array_new ();
+      g_autoptr (GByteArray) reply = g_byte_array_sized_new (1 << 16);
       serve_one (&in, reply);
       if (!send_message (fd, reply))
         return 0;
@@ -842,13 +840,15 @@ _cu_dicom_parser_read (const char *path, CuDicomWantFunc want, CuDicomVisitFunc 
   In in = { reply->data, reply->len, 0, FALSE };
   if (!get_status (&in, path, error))
     return NULL;
-  g_autoptr (CuDicomHeader) h = get_header (&in);
-  if (h == NULL || (visit != NULL && !replay (&in, want, visit, user_data)))
+  if (visit != NULL && !replay (&in, want, visit, user_data))
     {
       bad_reply (path, error);
       return NULL;
     }
-  return g_steal_pointer (&h);
+  CuDicomHeader *h = get_header (&in);
+  if (h == NULL)
+    bad_reply (path, error);
+  return h;
 }
 
 gboolean
