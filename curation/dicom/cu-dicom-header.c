@@ -508,7 +508,7 @@ cu_dicom_header_read_walk_filtered (const char *path, CuDicomWantFunc want,
 
   /* GDCM runs in a parser process, where a crash on a hostile file costs that file only. */
   if (_cu_dicom_parser_isolated ())
-    return _cu_dicom_parser_read (path, want, visit, user_data, error);
+    return _cu_dicom_parser_read (path, want, NULL, visit, user_data, error);
   return _cu_dicom_header_read_local (path, want, visit, user_data, error);
 }
 

@@ -26,6 +26,7 @@ gboolean       _cu_dicom_parser_isolated (void);
 /* cu_dicom_header_read_walk_filtered in a parser process. */
 CuDicomHeader *_cu_dicom_parser_read     (const char       *path,
                                           CuDicomWantFunc   want,
+                                          const CuDicomWantHint *hint,
                                           CuDicomVisitFunc  visit,
                                           gpointer          user_data,
                                           GError          **error);
@@ -33,6 +34,7 @@ CuDicomHeader *_cu_dicom_parser_read     (const char       *path,
 /* cu_dicom_walk_file_filtered in a parser process. */
 gboolean       _cu_dicom_parser_walk     (const char       *path,
                                           CuDicomWantFunc   want,
+                                          const CuDicomWantHint *hint,
                                           CuDicomVisitFunc  visit,
                                           gpointer          user_data,
                                           GError          **error);

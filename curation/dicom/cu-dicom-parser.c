@@ -55,6 +55,7 @@ enum
   REC_TEXT = 4,
   REC_CREATOR = 8,
   REC_VALUE = 16,
+  REC_BARE = 32,      /* outside the hint: asked about, never filled in */
 };
 
 /* ---- Messages --------------------------------------------------------------------------- */
@@ -326,13 +327,65 @@ typedef struct
   GByteArray *out;
   gboolean asked;
   char want_vr[3];
+  /* the caller's hint (CuDicomWantHint), as it came in the request */
+  gboolean has_hint;
+  const guint8 *hint_tags;       /* n_hint_tags little-endian guint32, ascending */
+  guint n_hint_tags;
+  gboolean hint_private, hint_repeating;
+  const char *hint_vrs;
 } Recorder;
+
+static gboolean
+hint_accepts (const Recorder *r, guint16 group, guint16 element, const char *vr)
+{
+  if (!r->has_hint)
+    return TRUE;
+  if ((group & 1) && r->hint_private)
+    return TRUE;
+  if (r->hint_repeating && ((group >= 0x5000 && group <= 0x501E)
+                            || (group >= 0x6000 && group <= 0x601E)))
+    return TRUE;
+  if (vr != NULL && vr[0] != '\0' && vr[1] != '\0' && r->hint_vrs != NULL)
+    for (const char *v = r->hint_vrs; v[0] != '\0' && v[1] != '\0'; v += 2)
+      if (v[0] == vr[0] && v[1] == vr[1])
+        return TRUE;
+  guint32 tag = (guint32) group << 16 | element;
+  guint lo = 0, hi = r->n_hint_tags;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      const guint8 *p = r->hint_tags + 4 * (gsize) mid;
+      guint32 t = p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16) | ((guint32) p[3] << 24);
+      if (t == tag)
+        return TRUE;
+      if (t < tag)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return FALSE;
+}
 
 static CuDicomWant
 record_want (guint16 group, guint16 element, const char *vr, int depth,
              const char *private_creator, gpointer user_data)
 {
   Recorder *r = user_data;
+  if (!hint_accepts (r, group, element, vr))
+    {
+      /* Outside the hint: the caller's want sees it (its state may depend on every element)
+       * but will skip it, so it is not filled in here. Its items are still walked. */
+      GByteArray *b = r->out;
+      guint8 head[2] = { 1, REC_ASKED | REC_BARE | (private_creator != NULL ? REC_CREATOR : 0) };
+      g_byte_array_append (b, head, 2);
+      put_u32 (b, (guint32) group << 16 | element);
+      char two[2] = { vr != NULL ? vr[0] : 0, vr != NULL && vr[0] != 0 ? vr[1] : 0 };
+      g_byte_array_append (b, (const guint8 *) two, 2);
+      put_u32 (b, (guint32) depth);
+      if (private_creator != NULL)
+        put_str (b, private_creator);
+      return CU_DICOM_WANT_SKIP;
+    }
   r->asked = TRUE;
   memset (r->want_vr, 0, sizeof r->want_vr);
   if (vr != NULL)
@@ -392,6 +445,21 @@ serve_one (In *in, GByteArray *reply)
   guint32 kind = get_u32 (in);
   guint32 flags = get_u32 (in);
   const char *path = get_str (in);
+  Recorder rec = { 0 };
+  if (kind == KIND_READ || kind == KIND_WALK)
+    {
+      rec.has_hint = get_u32 (in) != 0;
+      if (rec.has_hint)
+        {
+          gsize len = 0;
+          rec.hint_tags = get_bytes (in, &len);
+          rec.n_hint_tags = (guint) (len / 4);
+          guint32 hf = get_u32 (in);
+          rec.hint_private = (hf & 1) != 0;
+          rec.hint_repeating = (hf & 2) != 0;
+          rec.hint_vrs = get_str (in);
+        }
+    }
 
   if (in->bad || path == NULL)
     {
@@ -405,7 +473,7 @@ serve_one (In *in, GByteArray *reply)
     {
       /* The reply is written in place (status, element records, header): the records go
        * straight into it as the walk visits them, with no copy. A failure starts it over. */
-      Recorder rec = { reply, FALSE, "" };
+      rec.out = reply;
       gboolean walk = kind == KIND_WALK || (flags & FLAG_WALK) != 0;
       gboolean ok;
       g_autoptr (CuDicomHeader) h = NULL;
@@ -714,6 +782,23 @@ call (GByteArray *request, const char *path, guint64 max_reply, int code, GError
   return reply;
 }
 
+static void
+put_hint (GByteArray *b, const CuDicomWantHint *hint, CuDicomWantFunc want)
+{
+  /* Without a want function every element is visited: nothing to leave out. */
+  if (hint == NULL || want == NULL)
+    {
+      put_u32 (b, 0);
+      return;
+    }
+  put_u32 (b, 1);
+  put_u64 (b, (guint64) hint->n_tags * 4);
+  for (guint i = 0; i < hint->n_tags; i++)
+    put_u32 (b, hint->tags[i]);
+  put_u32 (b, (hint->private_elements ? 1 : 0) | (hint->repeating_groups ? 2 : 0));
+  put_str (b, hint->vrs);
+}
+
 static gboolean
 get_status (In *in, const char *path, GError **error)
 {
@@ -759,6 +844,27 @@ replay (In *in, CuDicomWantFunc want, CuDicomVisitFunc visit, gpointer user_data
       if (head[0] == 0)
         return TRUE;
       const guint8 *fl = get_raw (in, 1);
+      if (fl != NULL && (fl[0] & REC_BARE))
+        {
+          /* Outside the hint: want is asked and skips it (or all inside it). */
+          guint32 btag = get_u32 (in);
+          const guint8 *bvr = get_raw (in, 2);
+          guint32 bdepth = get_u32 (in);
+          const char *creator = (fl[0] & REC_CREATOR) ? get_str (in) : NULL;
+          if (in->bad)
+            return FALSE;
+          if (stopped || want == NULL || (skip_below >= 0 && (gint64) bdepth > skip_below))
+            continue;
+          skip_below = -1;
+          char wvr[3] = { bvr[0], bvr[1], '\0' };
+          CuDicomWant w = want (btag >> 16, btag & 0xFFFF, wvr[0] != '\0' ? wvr : NULL,
+                                (int) MIN (bdepth, (guint32) G_MAXINT), creator, user_data);
+          /* A want that accepts an element outside its hint cannot see it (the hint was
+           * wrong); it is skipped, as the hint said. */
+          if (w == CU_DICOM_WANT_SKIP_ALL)
+            skip_below = bdepth;
+          continue;
+        }
       guint32 tag = get_u32 (in);
       const guint8 *vr = get_raw (in, 2);
       const guint8 *want_vr = get_raw (in, 2);
@@ -826,13 +932,14 @@ replay (In *in, CuDicomWantFunc want, CuDicomVisitFunc visit, gpointer user_data
 }
 
 CuDicomHeader *
-_cu_dicom_parser_read (const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
-                       gpointer user_data, GError **error)
+_cu_dicom_parser_read (const char *path, CuDicomWantFunc want, const CuDicomWantHint *hint,
+                       CuDicomVisitFunc visit, gpointer user_data, GError **error)
 {
   g_autoptr (GByteArray) req = g_byte_array_new ();
   put_u32 (req, KIND_READ);
   put_u32 (req, visit != NULL ? FLAG_WALK : 0);
   put_str (req, path);
+  put_hint (req, hint, want);
 
   g_autoptr (GByteArray) reply = call (req, path, MAX_REPLY, CU_DICOM_ERROR_MALFORMED, error);
   if (reply == NULL)
@@ -852,13 +959,14 @@ _cu_dicom_parser_read (const char *path, CuDicomWantFunc want, CuDicomVisitFunc 
 }
 
 gboolean
-_cu_dicom_parser_walk (const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
-                       gpointer user_data, GError **error)
+_cu_dicom_parser_walk (const char *path, CuDicomWantFunc want, const CuDicomWantHint *hint,
+                       CuDicomVisitFunc visit, gpointer user_data, GError **error)
 {
   g_autoptr (GByteArray) req = g_byte_array_new ();
   put_u32 (req, KIND_WALK);
   put_u32 (req, 0);
   put_str (req, path);
+  put_hint (req, hint, want);
 
   g_autoptr (GByteArray) reply = call (req, path, MAX_REPLY, CU_DICOM_ERROR_MALFORMED, error);
   if (reply == NULL)
@@ -906,4 +1014,28 @@ _cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size
   memcpy (out, pixels, out_size);
   *out_ybr = ybr;
   return TRUE;
+}
+
+CuDicomHeader *
+cu_dicom_header_read_walk_hinted (const char *path, CuDicomWantFunc want,
+                                  const CuDicomWantHint *hint, CuDicomVisitFunc visit,
+                                  gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (_cu_dicom_parser_isolated ())
+    return _cu_dicom_parser_read (path, want, hint, visit, user_data, error);
+  return _cu_dicom_header_read_local (path, want, visit, user_data, error);
+}
+
+gboolean
+cu_dicom_walk_file_hinted (const char *path, CuDicomWantFunc want, const CuDicomWantHint *hint,
+                           CuDicomVisitFunc visit, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (visit != NULL, FALSE);
+
+  if (_cu_dicom_parser_isolated ())
+    return _cu_dicom_parser_walk (path, want, hint, visit, user_data, error);
+  return _cu_dicom_walk_file_local (path, want, visit, user_data, error);
 }

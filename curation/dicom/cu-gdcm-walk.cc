@@ -465,7 +465,7 @@ cu_dicom_walk_file_filtered (const char *path, CuDicomWantFunc want, CuDicomVisi
 
   /* GDCM runs in a parser process, where a crash on a hostile file costs that file only. */
   if (_cu_dicom_parser_isolated ())
-    return _cu_dicom_parser_walk (path, want, visit, user_data, error);
+    return _cu_dicom_parser_walk (path, want, nullptr, visit, user_data, error);
   return _cu_dicom_walk_file_local (path, want, visit, user_data, error);
 }
 
