@@ -23,6 +23,10 @@ G_BEGIN_DECLS
  * the parser process itself, or with CURATA_DICOM_IN_PROCESS=1). */
 gboolean       _cu_dicom_parser_isolated (void);
 
+/* Start the parser processes now (they load GDCM and its dictionaries while the caller does
+ * something else, such as scanning folders); nothing when parsing in process. */
+void           _cu_dicom_parser_prestart (void);
+
 /* cu_dicom_header_read_walk_filtered in a parser process. */
 CuDicomHeader *_cu_dicom_parser_read     (const char       *path,
                                           CuDicomWantFunc   want,

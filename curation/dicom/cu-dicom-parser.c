@@ -700,6 +700,31 @@ pool_acquire (GError **error)
   return p;
 }
 
+void
+_cu_dicom_parser_prestart (void)
+{
+  if (!_cu_dicom_parser_isolated ())
+    return;
+  g_mutex_lock (&pool_lock);
+  if (pool_idle == NULL)
+    pool_idle = g_ptr_array_new ();
+  while (pool_live < pool_max ())
+    {
+      pool_live++;
+      g_mutex_unlock (&pool_lock);
+      Parser *p = parser_start (NULL);
+      g_mutex_lock (&pool_lock);
+      if (p == NULL)
+        {
+          pool_live--;   /* the first request will say why */
+          break;
+        }
+      g_ptr_array_add (pool_idle, p);
+      g_cond_signal (&pool_cond);
+    }
+  g_mutex_unlock (&pool_lock);
+}
+
 static void
 pool_release (Parser *p)
 {
