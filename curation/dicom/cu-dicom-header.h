@@ -147,6 +147,8 @@ typedef struct
   char *patient_age;                  /* (0010,1010) AS, e.g. "063Y" */
   char *sequence_name;                /* (0018,0024) */
 } CuDicomHeader;
+/* A new char * field goes into _cu_dicom_header_string_fields (cu-dicom-header.c) too: it is
+ * freed from there, and copied from the parser process (cu-dicom-parser.c checks the size). */
 
 /* Read the header of path, stopping before Pixel Data. Never aborts on bad input. */
 CuDicomHeader *cu_dicom_header_read   (const char *path, GError **error);

@@ -242,6 +242,15 @@ recv_message (int fd, guint64 max, int timeout_ms, gboolean *timed_out)
 
 /* ---- Headers across processes ----------------------------------------------------------- */
 
+/* A header crosses as its bytes, and only the pointers listed by
+ * _cu_dicom_header_string_fields (and frames, and each frame's stack_id) are replaced: a
+ * pointer field added without being listed there would arrive as the parser process's
+ * address. These sizes make such a change fail to build until it is looked at (x86-64). */
+#if GLIB_SIZEOF_VOID_P == 8
+G_STATIC_ASSERT (sizeof (CuDicomHeader) == 672);
+G_STATIC_ASSERT (sizeof (CuDicomFrame) == 160);
+#endif
+
 static void
 put_header (GByteArray *b, const CuDicomHeader *h)
 {
