@@ -10,6 +10,8 @@
 #include "cu-dicom-header.h"
 #include "cu-dicom-writer.h"
 #include "cu-dicom-pixels.h"
+#include "cu-dicom-parser.h"
+#include "cu-dicom-validate.h"
 #include "cu-series-plan.h"
 #include "cu-store.h"
 #include "cu-store-audit.h"

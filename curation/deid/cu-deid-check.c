@@ -72,6 +72,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -175,6 +176,10 @@ struct _CuDeidChecker
   char *expected[CU_DEID_ACTION_X_Z_U + 1];   /* expected_text_translated of each action */
   guint slot_shift;     /* 32 − log2 (number of slots) */
   guint slot_mask;
+  /* What want can accept (every tag of the table, private and repeating groups, free text),
+   * so that a parser process fills in only those elements (cu-dicom-walk.h). */
+  guint32 *hint_tags;
+  CuDicomWantHint hint;
 };
 
 static char *expected_text_translated (CuDeidAction a);
@@ -203,6 +208,13 @@ static const guint32 marker_tags[] = {
   0x00120062, 0x00120063, 0x00120064, 0x00080070, 0x00081090, 0x00280301, 0x00280302,
   0x00100010, 0x00100020, 0x00080100,
 };
+
+static int
+compare_tags (const void *a, const void *b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+  return x < y ? -1 : x > y;
+}
 
 static void
 build_slots (CuDeidChecker *self)
@@ -248,6 +260,18 @@ build_slots (CuDeidChecker *self)
       s->want = s->want || r >= n_rows
                 || (s->action != CU_DEID_ACTION_NONE && s->action != CU_DEID_ACTION_K);
     }
+
+  /* The hint: every tag of the table (a superset of those want accepts), ascending. */
+  guint n_tags = 0;
+  self->hint_tags = g_new (guint32, n_slots);
+  for (guint i = 0; i < n_slots; i++)
+    if (self->slots[i].tag != 0)
+      self->hint_tags[n_tags++] = self->slots[i].tag;
+  qsort (self->hint_tags, n_tags, sizeof (guint32), compare_tags);
+  self->hint = (CuDicomWantHint) {
+    .tags = self->hint_tags, .n_tags = n_tags, .private_elements = TRUE,
+    .repeating_groups = TRUE, .vrs = "LTSTUTUC",   /* vr_is_free_text */
+  };
 }
 
 /* The action of an element under the checker's options, and its keyword. */
@@ -293,6 +317,7 @@ cu_deid_checker_free (CuDeidChecker *self)
     g_clear_pointer (&self->phi[i], g_regex_unref);
   cu_deid_profile_free (self->own_profile);
   g_free (self->slots);
+  g_free (self->hint_tags);
   for (guint a = 0; a < G_N_ELEMENTS (self->expected); a++)
     g_free (self->expected[a]);
   g_free (self);
@@ -1403,7 +1428,7 @@ cu_deid_check_file (CuDeidChecker *self, const char *path, GPtrArray *findings, 
 
   FileCheck fc;
   file_check_init (&fc, self, path);
-  gboolean ok = cu_dicom_walk_file_filtered (path, want, visit, &fc, error);
+  gboolean ok = cu_dicom_walk_file_hinted (path, want, &self->hint, visit, &fc, error);
   file_check_finish (&fc, ok, findings);
   return ok;
 }
@@ -1419,7 +1444,8 @@ cu_deid_check_read (CuDeidChecker *self, const char *path, GPtrArray *findings, 
 
   FileCheck fc;
   file_check_init (&fc, self, path);
-  CuDicomHeader *header = cu_dicom_header_read_walk_filtered (path, want, visit, &fc, error);
+  CuDicomHeader *header = cu_dicom_header_read_walk_hinted (path, want, &self->hint, visit,
+                                                            &fc, error);
   file_check_finish (&fc, header != NULL, findings);
   return header;
 }

@@ -20,6 +20,8 @@
 #include <glib/gstdio.h>
 
 #include "cu-dicom-header.h"
+#include "cu-dicom-parser-private.h"
+#include "cu-dicom-validate-private.h"
 #include "cu-gdcm-shim-private.h"
 
 G_DEFINE_QUARK (cu-dicom-error-quark, cu_dicom_error)
@@ -283,20 +285,12 @@ cu_dicom_header_is_native (const CuDicomHeader *header)
          || strcmp (ts, "1.2.840.10008.1.2.2") == 0;
 }
 
-static void
-free_strings (char **fields[], gsize n)
+guint
+_cu_dicom_header_string_fields (CuDicomHeader *h, char **fields[], guint max)
 {
-  for (gsize i = 0; i < n; i++)
-    g_clear_pointer (fields[i], g_free);
-}
-
-void
-cu_dicom_header_free (CuDicomHeader *h)
-{
-  if (h == NULL)
-    return;
-
-  char **fields[] = {
+  /* Every char * of CuDicomHeader: a field missing here would leak, and would not cross from
+   * the parser process (cu-dicom-parser.c). */
+  char **all[] = {
     &h->path, &h->transfer_syntax, &h->sop_class_uid, &h->sop_instance_uid, &h->patient_id,
     &h->patient_name, &h->patient_sex, &h->patient_birth_date, &h->patient_identity_removed,
     &h->study_uid, &h->study_date, &h->study_time, &h->study_description, &h->study_id,
@@ -307,7 +301,23 @@ cu_dicom_header_free (CuDicomHeader *h)
     &h->manufacturer_model, &h->phase_encoding_direction, &h->diffusion_directionality,
     &h->patient_age, &h->sequence_name, &h->nonfinite_attribute,
   };
-  free_strings (fields, G_N_ELEMENTS (fields));
+  for (guint i = 0; i < G_N_ELEMENTS (all) && i < max; i++)
+    fields[i] = all[i];
+  return G_N_ELEMENTS (all);
+}
+
+void
+cu_dicom_header_free (CuDicomHeader *h)
+{
+  char **fields[64];
+
+  if (h == NULL)
+    return;
+
+  guint n = _cu_dicom_header_string_fields (h, fields, G_N_ELEMENTS (fields));
+  g_assert (n <= G_N_ELEMENTS (fields));
+  for (guint i = 0; i < n; i++)
+    g_clear_pointer (fields[i], g_free);
 
   for (guint i = 0; i < h->n_frames; i++)
     g_free (h->frames[i].stack_id);
@@ -408,315 +418,6 @@ _cu_dicom_check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
   return FALSE;
 }
 
-/* ---- Structural pre-check ------------------------------------------------------------
- *
- * Debian's GDCM is built with assertions on: some truncated files make it abort() instead of
- * returning an error, which would take a whole import down. Before GDCM sees a file we walk its
- * element headers (PS3.5 §7: tag, VR, length; sequences and items of undefined length followed
- * to their delimiters; VR UN of undefined length read as implicit VR per CP-246) up to Pixel
- * Data, skipping values without reading them. A walk that runs past the end of the file is a
- * truncated file, reported here. Anything the walk does not understand is left to GDCM. */
-
-typedef enum { WALK_OK, WALK_TRUNCATED, WALK_BAD, WALK_UNSURE } WalkResult;
-
-typedef struct
-{
-  int fd;
-  const guint8 *mem;   /* walk a buffer instead of fd (inflated data sets) */
-  gint64 size;
-  guint8 win[65536];
-  gint64 wstart;
-  gsize wlen;
-} Walker;
-
-static const guint8 *
-walk_get (Walker *w, gint64 pos, gsize n)
-{
-  if (pos < 0 || pos + (gint64) n > w->size)
-    return NULL;
-  if (w->mem != NULL)
-    return w->mem + pos;
-  if (pos < w->wstart || pos + (gint64) n > w->wstart + (gint64) w->wlen)
-    {
-      ssize_t got = pread (w->fd, w->win, sizeof w->win, pos);
-      if (got < (ssize_t) n)
-        return NULL;
-      w->wstart = pos;
-      w->wlen = got;
-    }
-  return w->win + (pos - w->wstart);
-}
-
-static guint16
-rd16 (const guint8 *p, gboolean be)
-{
-  return be ? (p[0] << 8) | p[1] : p[0] | (p[1] << 8);
-}
-
-static guint32
-rd32 (const guint8 *p, gboolean be)
-{
-  return be ? ((guint32) p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]
-            : p[0] | (p[1] << 8) | (p[2] << 16) | ((guint32) p[3] << 24);
-}
-
-static gboolean
-vr_has_long_length (const guint8 *vr)
-{
-  static const char *const long_vrs[] = { "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC",
-                                          "UN", "UR", "UT", "UV" };
-  for (gsize i = 0; i < G_N_ELEMENTS (long_vrs); i++)
-    if (vr[0] == long_vrs[i][0] && vr[1] == long_vrs[i][1])
-      return TRUE;
-  return FALSE;
-}
-
-/* PS3.5 Table 6.2-1. */
-static gboolean
-vr_is_known (const guint8 *vr)
-{
-  static const char *const vrs[] = { "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS",
-                                     "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH",
-                                     "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN",
-                                     "UR", "US", "UT", "UV" };
-  for (gsize i = 0; i < G_N_ELEMENTS (vrs); i++)
-    if (vr[0] == vrs[i][0] && vr[1] == vrs[i][1])
-      return TRUE;
-  return FALSE;
-}
-
-static WalkResult walk_dataset (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr,
-                                gboolean be, int depth, gboolean top);
-
-/* Items of a sequence, from *pos to the sequence delimiter (undefined length) or end. */
-static WalkResult
-walk_items (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean be, int depth)
-{
-  for (;;)
-    {
-      if (end >= 0 && *pos == end)
-        return WALK_OK;
-      if (end >= 0 && *pos > end)
-        return WALK_BAD;   /* items overrun their sequence */
-      const guint8 *p = walk_get (w, *pos, 8);
-      if (p == NULL)
-        return WALK_TRUNCATED;
-      guint16 g = rd16 (p, be), e = rd16 (p + 2, be);
-      guint32 len = rd32 (p + 4, be);
-      *pos += 8;
-      if (g != 0xFFFE)
-        return end >= 0 ? WALK_BAD : WALK_UNSURE;
-      if (e == 0xE0DD)
-        return WALK_OK;
-      if (e != 0xE000)
-        return WALK_UNSURE;
-      if (len == 0xFFFFFFFFu)
-        {
-          WalkResult r = walk_dataset (w, pos, -1, explicit_vr, be, depth + 1, FALSE);
-          if (r != WALK_OK)
-            return r;
-        }
-      else
-        {
-          gint64 item_end = *pos + len;
-          if (item_end > w->size)
-            return WALK_TRUNCATED;
-          if (end >= 0 && item_end > end)
-            return WALK_BAD;
-          /* Defined-length items are parsed by GDCM too: their elements must fit. */
-          WalkResult r = walk_dataset (w, pos, item_end, explicit_vr, be, depth + 1, FALSE);
-          if (r != WALK_OK)
-            return r;
-          if (*pos != item_end)
-            return WALK_BAD;
-        }
-    }
-}
-
-static WalkResult
-walk_dataset (Walker *w, gint64 *pos, gint64 end, gboolean explicit_vr, gboolean be, int depth,
-              gboolean top)
-{
-  if (depth > 32)
-    return WALK_UNSURE;
-  for (;;)
-    {
-      if (end >= 0 && *pos >= end)
-        return WALK_OK;
-      if (top && *pos == w->size)
-        return WALK_OK;
-      const guint8 *p = walk_get (w, *pos, 8);
-      if (p == NULL)
-        return WALK_TRUNCATED;   /* even a partial element header at the end makes GDCM abort */
-      guint16 g = rd16 (p, be), e = rd16 (p + 2, be);
-      if (g == 0xFFFE && e == 0xE00D)
-        {
-          *pos += 8;
-          return top ? WALK_UNSURE : WALK_OK;
-        }
-      /* An item or sequence delimiter where a data element belongs: corrupt structure (and
-       * exactly what makes GDCM's assertions fire). */
-      if (g == 0xFFFE)
-        return WALK_BAD;
-      if (top && (g > 0x7FE0 || (g == 0x7FE0 && e >= 0x0010)))
-        {
-          /* Pixel Data (or what follows): GDCM stops here, but only after reading the whole
-           * element header, and asserts if the file ends inside it. */
-          gboolean long_header = explicit_vr && g_ascii_isupper (p[4]) && g_ascii_isupper (p[5])
-                                 && vr_has_long_length (p + 4);
-          return *pos + (long_header ? 12 : 8) <= w->size ? WALK_OK : WALK_TRUNCATED;
-        }
-
-      /* An element without VR letters in an explicit data set is read as implicit, as GDCM
-       * and other readers do for such broken encoders. */
-      gboolean ex = explicit_vr && g_ascii_isupper (p[4]) && g_ascii_isupper (p[5]);
-      guint32 len;
-      gboolean is_sq = FALSE, is_un = FALSE;
-      if (ex)
-        {
-          is_sq = p[4] == 'S' && p[5] == 'Q';
-          is_un = p[4] == 'U' && p[5] == 'N';
-          if (vr_has_long_length (p + 4))
-            {
-              const guint8 *q = walk_get (w, *pos + 8, 4);
-              if (q == NULL)
-                return WALK_TRUNCATED;
-              len = rd32 (q, be);
-              *pos += 12;
-            }
-          else
-            {
-              len = rd16 (p + 6, be);
-              *pos += 8;
-            }
-        }
-      else
-        {
-          len = rd32 (p + 4, be);
-          *pos += 8;
-        }
-
-      if (len == 0xFFFFFFFFu)
-        {
-          /* Undefined length: a sequence (SQ, UN per CP-246, or implicit VR). */
-          if (ex && !is_sq && !is_un)
-            return WALK_UNSURE;
-          WalkResult r = walk_items (w, pos, -1, ex && !is_un ? explicit_vr : FALSE,
-                                     is_un ? FALSE : be, depth);
-          if (r != WALK_OK)
-            return r;
-          continue;
-        }
-      gint64 value_at = *pos;
-      *pos += len;
-      if (*pos > w->size)
-        return WALK_TRUNCATED;
-      if (end >= 0 && *pos > end)
-        return WALK_BAD;   /* an element overruns its item */
-      if (ex && is_sq && len > 0)
-        {
-          /* Defined-length sequence: its items must fill it exactly. */
-          gint64 at = value_at;
-          WalkResult r = walk_items (w, &at, *pos, explicit_vr, be, depth + 1);
-          if (r != WALK_OK)
-            return r;
-        }
-    }
-}
-
-/* Walk from the start of the data set; the encoding comes from the file meta or, without
- * one, from the first element. */
-static WalkResult
-prewalk (int fd, CuDicomHeader *h)
-{
-  g_autofree Walker *w = g_new0 (Walker, 1);
-  gint64 pos = h->has_preamble ? 132 : 0;
-  char ts[72] = "";
-
-  w->fd = fd;
-  w->size = h->file_size;
-  w->wstart = -1;
-
-  if (h->has_meta)
-    for (;;)
-      {
-        const guint8 *p = walk_get (w, pos, 8);
-        if (p == NULL)
-          return WALK_TRUNCATED;
-        if (rd16 (p, FALSE) != 0x0002)
-          break;
-        guint16 e = rd16 (p + 2, FALSE);
-        guint32 len;
-        /* The file meta group is always explicit VR; GDCM asserts on anything else. */
-        if (!vr_is_known (p + 4))
-          return WALK_BAD;
-        if (vr_has_long_length (p + 4))
-          {
-            const guint8 *q = walk_get (w, pos + 8, 4);
-            if (q == NULL)
-              return WALK_TRUNCATED;
-            len = rd32 (q, FALSE);
-            pos += 12;
-          }
-        else
-          {
-            len = rd16 (p + 6, FALSE);
-            pos += 8;
-          }
-        if (len == 0xFFFFFFFFu)
-          return WALK_UNSURE;
-        if (e == 0x0010 && len < sizeof ts)
-          {
-            const guint8 *v = walk_get (w, pos, len);
-            if (v == NULL)
-              return WALK_TRUNCATED;
-            memcpy (ts, v, len);
-            ts[len] = '\0';
-            g_strchomp (ts);
-          }
-        pos += len;
-        if (pos > w->size)
-          return WALK_TRUNCATED;
-      }
-
-  /* Tell the GDCM shim what the meta declares (it reads deflated data sets its own way). */
-  if (ts[0] != '\0')
-    {
-      g_free (h->transfer_syntax);
-      h->transfer_syntax = g_strdup (ts);
-    }
-
-  gboolean explicit_vr, be;
-  if (strcmp (ts, "1.2.840.10008.1.2") == 0)
-    explicit_vr = FALSE, be = FALSE;
-  else if (strcmp (ts, "1.2.840.10008.1.2.2") == 0)
-    explicit_vr = TRUE, be = TRUE;
-  else if (strcmp (ts, "1.2.840.10008.1.2.1.99") == 0)
-    return WALK_UNSURE;   /* deflated: GDCM inflates */
-  else if (ts[0] != '\0')
-    explicit_vr = TRUE, be = FALSE;
-  else
-    {
-      const guint8 *p = walk_get (w, pos, 8);
-      if (p == NULL)
-        return pos >= w->size ? WALK_OK : WALK_TRUNCATED;
-      explicit_vr = g_ascii_isupper (p[4]) && g_ascii_isupper (p[5]);
-      be = p[0] == 0x00 && p[1] != 0x00;
-    }
-  return walk_dataset (w, &pos, -1, explicit_vr, be, 0, TRUE);
-}
-
-int
-_cu_dicom_prewalk_memory (const guint8 *data, gsize len, gsize dataset_start)
-{
-  g_autofree Walker *w = g_new0 (Walker, 1);
-  gint64 pos = dataset_start;
-
-  w->mem = data;
-  w->size = len;
-  return walk_dataset (w, &pos, -1, TRUE, FALSE, 0, TRUE) == WALK_OK ? 0 : 1;
-}
-
 CuDicomHeader *
 _cu_dicom_header_open (const char *path, int *out_fd, GError **error)
 {
@@ -789,22 +490,14 @@ _cu_dicom_header_open (const char *path, int *out_fd, GError **error)
       return NULL;
     }
 
-  switch (prewalk (fd, h))
+  /* The structural check (cu-dicom-validate.c): nothing reaches GDCM that it refuses. It
+   * also tells the GDCM shim what the meta declares (it reads deflated data sets its own
+   * way). */
+  if (!_cu_dicom_validate_fd (fd, h->file_size, path, h->has_preamble, h->has_meta,
+                              &h->transfer_syntax, error))
     {
-    case WALK_TRUNCATED:
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: the file ends inside its header (truncated)"), path);
       close (fd);
       return NULL;
-    case WALK_BAD:
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: corrupt header structure (sequence, item and element "
-                     "lengths do not fit together, a delimiter stands where a data element "
-                     "should be, or the file meta group has an invalid VR)"), path);
-      close (fd);
-      return NULL;
-    default:
-      break;
     }
 
   *out_fd = fd;
@@ -827,6 +520,18 @@ cu_dicom_header_read_walk (const char *path, CuDicomVisitFunc visit, gpointer us
 CuDicomHeader *
 cu_dicom_header_read_walk_filtered (const char *path, CuDicomWantFunc want,
                                     CuDicomVisitFunc visit, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  /* GDCM runs in a parser process, where a crash on a hostile file costs that file only. */
+  if (_cu_dicom_parser_isolated ())
+    return _cu_dicom_parser_read (path, want, NULL, visit, user_data, error);
+  return _cu_dicom_header_read_local (path, want, visit, user_data, error);
+}
+
+CuDicomHeader *
+_cu_dicom_header_read_local (const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                             gpointer user_data, GError **error)
 {
   g_autoptr (CuDicomHeader) h = NULL;
   int fd = -1;

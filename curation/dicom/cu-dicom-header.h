@@ -151,6 +151,8 @@ typedef struct
    * is NaN or ±Inf (such values read as absent above), NULL if none. */
   char *nonfinite_attribute;
 } CuDicomHeader;
+/* A new char * field goes into _cu_dicom_header_string_fields (cu-dicom-header.c) too: it is
+ * freed from there, and copied from the parser process (cu-dicom-parser.c checks the size). */
 
 /* Read the header of path, stopping before Pixel Data. Never aborts on bad input. */
 CuDicomHeader *cu_dicom_header_read   (const char *path, GError **error);

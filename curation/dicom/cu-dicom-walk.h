@@ -53,6 +53,34 @@ typedef enum
 typedef CuDicomWant (*CuDicomWantFunc) (guint16 group, guint16 element, const char *vr, int depth,
                                         const char *private_creator, gpointer user_data);
 
+/* What a want function may accept, for a walk that runs in another process (the parser
+ * process, cu-dicom-parser.c): elements outside it are not filled in there (only asked about,
+ * and want must return CU_DICOM_WANT_SKIP or CU_DICOM_WANT_SKIP_ALL for them). Elements inside
+ * it are filled in and handed to want as usual. A superset is always correct; a hint only
+ * saves work. */
+typedef struct
+{
+  const guint32 *tags;          /* (group << 16) | element, ascending */
+  guint n_tags;
+  gboolean private_elements;    /* elements of odd groups */
+  gboolean repeating_groups;    /* curves and overlays (5000–501E, 6000–601E) */
+  const char *vrs;              /* two-letter VRs one after the other, e.g. "LTSTUT" */
+} CuDicomWantHint;
+
+/* cu_dicom_header_read_walk_filtered and cu_dicom_walk_file_filtered with a hint (NULL: none). */
+CuDicomHeader *cu_dicom_header_read_walk_hinted (const char            *path,
+                                                 CuDicomWantFunc        want,
+                                                 const CuDicomWantHint *hint,
+                                                 CuDicomVisitFunc       visit,
+                                                 gpointer               user_data,
+                                                 GError               **error);
+gboolean       cu_dicom_walk_file_hinted        (const char            *path,
+                                                 CuDicomWantFunc        want,
+                                                 const CuDicomWantHint *hint,
+                                                 CuDicomVisitFunc       visit,
+                                                 gpointer               user_data,
+                                                 GError               **error);
+
 /* Visit every element of path's data set in file order, depth first (a sequence element is
  * visited before its items' elements). */
 gboolean cu_dicom_walk_file (const char       *path,

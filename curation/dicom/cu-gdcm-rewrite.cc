@@ -11,8 +11,9 @@
  * title, private meta elements, the old MediaStorageSOPInstanceUID) is carried over. Files are
  * written to a temporary name beside out_path and renamed. Files pass the same gate as header
  * reading (structural pre-check, deflated data sets inflated by us, a file meta GDCM refuses
- * patched in memory — the real transfer syntax is written back); GDCM's assertion failures
- * and every C++ exception become errors (_cu_gdcm_run_guarded).
+ * patched in memory — the real transfer syntax is written back); every C++ exception becomes
+ * an error (_cu_gdcm_run_guarded). The rewrite runs in this process: it only ever sees files
+ * the import has already parsed in a parser process (cu-dicom-parser.c).
  */
 #include "config.h"
 

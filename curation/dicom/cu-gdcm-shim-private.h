@@ -20,9 +20,10 @@ CuDicomHeader *_cu_dicom_header_open (const char *path,
                                       int        *out_fd,
                                       GError    **error);
 
-/* Run fn (data, error) with GDCM's assertion failures (abort) and C++ exceptions turned into a
- * CU_DICOM_ERROR_MALFORMED error naming path. Every call into GDCM outside the header reader
- * and decoder goes through here. */
+/* Run fn (data, error) with C++ exceptions turned into a CU_DICOM_ERROR_MALFORMED error naming
+ * path. Every call into GDCM outside the header reader and decoder goes through here. Crashes
+ * and aborts are not caught: files from outside are parsed in a parser process
+ * (cu-dicom-parser-private.h). */
 gboolean    _cu_gdcm_run_guarded   (const char *path,
                                     gboolean  (*fn) (gpointer data, GError **error),
                                     gpointer    data,
@@ -43,12 +44,18 @@ gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
 
 /* Decode all frames of an encapsulated (or deflated) file with GDCM into out: samples
  * interleaved, host byte order, bits_allocated/8 bytes each. *out_ybr tells whether the decoded
- * colour samples are still YCbCr (GDCM converts JPEG/J2K colour to RGB, but not RLE). */
+ * colour samples are still YCbCr (GDCM converts JPEG/J2K colour to RGB, but not RLE). Runs in
+ * a parser process (cu-dicom-parser.c); _local runs here. */
 gboolean    _cu_gdcm_decode_frames (const CuDicomHeader *header,
                                     guint8              *out,
                                     gsize                out_size,
                                     gboolean            *out_ybr,
                                     GError             **error);
+gboolean    _cu_gdcm_decode_frames_local (const CuDicomHeader *header,
+                                          guint8              *out,
+                                          gsize                out_size,
+                                          gboolean            *out_ybr,
+                                          GError             **error);
 
 /* Human-readable name of a transfer syntax UID (translated), or the UID itself if unknown. */
 const char *_cu_dicom_transfer_syntax_name (const char *uid);
@@ -70,13 +77,6 @@ gboolean    _cu_dicom_parse_csa    (const guint8 *data,
                                     int          *mosaic_images,
                                     double        normal[3],
                                     gboolean     *has_normal);
-
-/* Structural check of an Explicit VR Little Endian data set held in memory (an inflated
- * Deflated Explicit VR file): 0 when its elements, sequences and items fit together up to Pixel
- * Data, non-zero when GDCM should not be given it. */
-int         _cu_dicom_prewalk_memory (const guint8 *data,
-                                      gsize         len,
-                                      gsize         dataset_start);
 
 /* cu-dicom-header-check.c: the memory a header may make us allocate for one file's pixels (half of
  * the physical memory, or of RLIMIT_AS when set), in bytes. */

@@ -20,8 +20,6 @@
 #include <string>
 #include <vector>
 
-#include <csetjmp>
-#include <csignal>
 #include <unistd.h>
 
 #include <gdcmDataSet.h>
@@ -40,6 +38,7 @@
 #include <glib/gi18n-lib.h>
 #include <zlib.h>
 
+#include "cu-dicom-validate-private.h"
 #include "cu-gdcm-shim-private.h"
 #include "cu-gdcm-element-private.h"
 
@@ -603,13 +602,9 @@ inflated_stream (const CuDicomHeader *h, GError **error)
     }
   size_t dataset_start = meta.size ();
   meta += out;
-  if (_cu_dicom_prewalk_memory ((const guint8 *) meta.data (), meta.size (), dataset_start) != 0)
-    {
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: the inflated data set is truncated or corrupt"),
-                   h->path);
-      return nullptr;
-    }
+  if (!_cu_dicom_validate_dataset ((const guint8 *) meta.data (), meta.size (), dataset_start,
+                                   h->path, error))
+    return nullptr;
   return std::make_unique<std::istringstream> (std::move (meta));
 }
 
@@ -941,44 +936,15 @@ read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc vi
 }
 
 
-/* ---- Abort guard -----------------------------------------------------------------------
+/* ---- Failures ------------------------------------------------------------------------
  *
- * Debian builds GDCM with assertions enabled, and a few of them fire on damaged input (JPEG
- * fragment counts, meta group reading) — abort() would take the whole application down with
- * one bad file. The structural pre-check in cu-dicom-header.c keeps most such files away from
- * GDCM; as a last resort, every call into GDCM runs under a SIGABRT handler that, on the
- * calling thread only, jumps back out of GDCM and turns the abort into an error. Outside a
- * guarded call the handler restores the previous disposition and re-raises, so every other
- * abort behaves exactly as before. (glibc's abort() releases its lock before raising, so
- * leaving through the handler is safe; what GDCM allocated in that call is leaked.) */
-thread_local sigjmp_buf *abort_guard = nullptr;
-struct sigaction previous_abort_action;
-
-void
-on_abort (int sig)
-{
-  if (abort_guard != nullptr)
-    siglongjmp (*abort_guard, 1);
-  sigaction (SIGABRT, &previous_abort_action, nullptr);
-  raise (SIGABRT);
-}
-
-void
-install_abort_guard ()
-{
-  static gsize once = 0;
-  if (g_once_init_enter (&once))
-    {
-      struct sigaction sa;
-      memset (&sa, 0, sizeof sa);
-      sa.sa_handler = on_abort;
-      sigemptyset (&sa.sa_mask);
-      sa.sa_flags = SA_NODEFER;
-      sigaction (SIGABRT, &sa, &previous_abort_action);
-      g_once_init_leave (&once, 1);
-    }
-}
-
+ * Every C++ exception stops at these functions and becomes a GError. GDCM's assertion
+ * failures (abort) and crashes on hostile input are not caught here: no handler can safely
+ * continue a process after them (a signal handler that jumps out of C++ frames skips
+ * destructors, and it cannot tell GDCM's assertions from glibc's heap-corruption aborts).
+ * Files from outside are parsed by the parser process instead (cu-dicom-parser.c), where a
+ * crash costs one file; the structural check (cu-dicom-validate.c) keeps known-bad
+ * structures away from GDCM in the first place. */
 gboolean
 read_header_caught (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
                     gpointer user_data, GError **error)
@@ -1008,23 +974,7 @@ extern "C" gboolean
 _cu_gdcm_read_header (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
                       gpointer user_data, GError **error)
 {
-  sigjmp_buf jb;
-  sigjmp_buf *volatile saved = abort_guard;
-
-  install_abort_guard ();
-  if (sigsetjmp (jb, 1) != 0)
-    {
-      abort_guard = saved;
-      g_clear_error (error);
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: the parser stopped on an internal consistency "
-                     "check"), header->path);
-      return FALSE;
-    }
-  abort_guard = &jb;
-  gboolean ok = read_header_caught (header, fd, want, visit, user_data, error);
-  abort_guard = saved;
-  return ok;
+  return read_header_caught (header, fd, want, visit, user_data, error);
 }
 
 namespace
@@ -1141,27 +1091,10 @@ decode_frames_caught (const CuDicomHeader *header, guint8 *out, gsize out_size,
 } /* namespace */
 
 extern "C" gboolean
-_cu_gdcm_decode_frames (const CuDicomHeader *header, guint8 *out, gsize out_size,
-                        gboolean *out_ybr, GError **error)
+_cu_gdcm_decode_frames_local (const CuDicomHeader *header, guint8 *out, gsize out_size,
+                              gboolean *out_ybr, GError **error)
 {
-  sigjmp_buf jb;
-  sigjmp_buf *volatile saved = abort_guard;
-
-  install_abort_guard ();
-  if (sigsetjmp (jb, 1) != 0)
-    {
-      abort_guard = saved;
-      g_clear_error (error);
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_DECODE,
-                   _("%s: cannot decode %s pixel data (the decoder stopped on an internal "
-                     "consistency check)"), header->path,
-                   _cu_dicom_transfer_syntax_name (header->transfer_syntax));
-      return FALSE;
-    }
-  abort_guard = &jb;
-  gboolean ok = decode_frames_caught (header, out, out_size, out_ybr, error);
-  abort_guard = saved;
-  return ok;
+  return decode_frames_caught (header, out, out_size, out_ybr, error);
 }
 
 
@@ -1235,22 +1168,6 @@ extern "C" gboolean
 _cu_gdcm_run_guarded (const char *path, gboolean (*fn) (gpointer, GError **), gpointer data,
                       GError **error)
 {
-  sigjmp_buf jb;
-  sigjmp_buf *volatile saved = abort_guard;
-
   silence_gdcm ();
-  install_abort_guard ();
-  if (sigsetjmp (jb, 1) != 0)
-    {
-      abort_guard = saved;
-      g_clear_error (error);
-      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
-                   _("%s: malformed DICOM: the parser stopped on an internal consistency "
-                     "check"), path);
-      return FALSE;
-    }
-  abort_guard = &jb;
-  gboolean ok = run_caught (path, fn, data, error);
-  abort_guard = saved;
-  return ok;
+  return run_caught (path, fn, data, error);
 }

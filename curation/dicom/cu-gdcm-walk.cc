@@ -3,8 +3,8 @@
  * the rewriter (cu-gdcm-element-private.h).
  *
  * The file goes through the same gate as header reading (structural pre-check, deflated data
- * sets inflated by us, a file meta group GDCM refuses patched in memory, aborts and exceptions
- * caught), then gdcm::Reader::ReadUpToTag stops before Pixel Data, so no pixel byte is read.
+ * sets inflated by us, a file meta group GDCM refuses patched in memory, exceptions caught; in a
+ * parser process, cu-dicom-parser.c, unless CURATA_DICOM_IN_PROCESS is set), then gdcm::Reader::ReadUpToTag stops before Pixel Data, so no pixel byte is read.
  * Elements are visited in file order, depth first (PS3.5 §7.5: items of a sequence hold nested
  * data sets). VRs follow PS3.5 §6.2.2 / §A.1: implicit VR and VR UN elements are interpreted
  * with the data dictionary (PS3.6, and GDCM's private dictionary keyed by private creator,
@@ -28,6 +28,7 @@
 #include <glib/gi18n-lib.h>
 #include <unistd.h>
 
+#include "cu-dicom-parser-private.h"
 #include "cu-gdcm-element-private.h"
 
 const char *
@@ -462,6 +463,16 @@ cu_dicom_walk_file_filtered (const char *path, CuDicomWantFunc want, CuDicomVisi
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (visit != NULL, FALSE);
 
+  /* GDCM runs in a parser process, where a crash on a hostile file costs that file only. */
+  if (_cu_dicom_parser_isolated ())
+    return _cu_dicom_parser_walk (path, want, nullptr, visit, user_data, error);
+  return _cu_dicom_walk_file_local (path, want, visit, user_data, error);
+}
+
+extern "C" gboolean
+_cu_dicom_walk_file_local (const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
+                           gpointer user_data, GError **error)
+{
   int fd = -1;
   g_autoptr (CuDicomHeader) h = _cu_dicom_header_open (path, &fd, error);
   if (h == nullptr)

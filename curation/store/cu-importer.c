@@ -53,6 +53,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cu-dicom-header.h"
+#include "cu-dicom-parser-private.h"
 #include "cu-store-private.h"
 
 #define BATCH_SIZE      500   /* files per transaction */
@@ -915,6 +916,9 @@ cu_store_import (CuStore           *self,
   abs_paths = g_new0 (char *, n_paths + 1);
   for (i = 0; i < n_paths; i++)
     abs_paths[i] = g_canonicalize_filename (paths[i], NULL);
+
+  /* The DICOM parser processes start up while the folders are scanned. */
+  _cu_dicom_parser_prestart ();
 
   /* 1. Walk */
   walk.files = files;
