@@ -37,4 +37,8 @@ CuBrowserItem *app_test_find_study_item (CuStudyBrowser *browser, const char *st
  * with css_class when it is not NULL; borrowed, or NULL. */
 GtkWidget     *app_test_find_toplevel   (GType type, const char *css_class);
 
+/* A picture of a window for the record, into CU_TEST_SHOT_DIR/name (PNG) when that variable
+ * is set; nothing otherwise. */
+void           app_test_shot            (GtkWidget *widget, const char *name);
+
 G_END_DECLS

@@ -52,37 +52,6 @@ row_texts (CuAuditWindow *win)
   return g_string_free (s, FALSE);
 }
 
-/* A picture of a window for the record, when CU_TEST_SHOT_DIR is set. */
-static void
-shot (GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("CU_TEST_SHOT_DIR");
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-
-  if (dir == NULL)
-    return;
-  paintable = gtk_widget_paintable_new (widget);
-  for (int attempt = 0; attempt < 100 && node == NULL; attempt++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-      gtk_widget_queue_draw (widget);
-      app_test_drain ();
-      g_usleep (30 * 1000);
-      app_test_drain ();
-      gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget),
-                              gtk_widget_get_height (widget));
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
-
 /* The browser's row (its tree expander) of the item of kind with key. */
 static GtkWidget *
 find_row (GtkWidget *widget, CuBrowserItemKind kind, const char *key)
@@ -251,7 +220,7 @@ test_history (void)
   /* the acceptance was given no reason: no empty "Why" */
   g_assert_null (strstr (texts, "Why: \n"));
   g_assert_nonnull (strstr (texts, g_get_user_name ()));
-  shot (GTK_WIDGET (history), "audit-study.png");
+  app_test_shot (GTK_WIDGET (history), "audit-study.png");
   gtk_window_destroy (GTK_WINDOW (history));
   app_test_drain ();
 
@@ -297,7 +266,7 @@ test_history (void)
     g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 1)),
                                               "audit-altered"));
   }
-  shot (GTK_WIDGET (history), "audit-series-altered.png");
+  app_test_shot (GTK_WIDGET (history), "audit-series-altered.png");
 
   gtk_window_destroy (GTK_WINDOW (history));
   gtk_window_destroy (GTK_WINDOW (window));

@@ -124,37 +124,6 @@ find_descendant (GtkWidget *widget, GType type)
   return NULL;
 }
 
-/* A picture of a window for the record, when CU_TEST_SHOT_DIR is set. */
-static void
-shot (GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("CU_TEST_SHOT_DIR");
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-
-  if (dir == NULL)
-    return;
-  paintable = gtk_widget_paintable_new (widget);
-  for (int attempt = 0; attempt < 100 && node == NULL; attempt++)
-    {
-      GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-      gtk_widget_queue_draw (widget);
-      app_test_drain ();
-      g_usleep (30 * 1000);
-      app_test_drain ();
-      gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (widget),
-                              gtk_widget_get_height (widget));
-      node = gtk_snapshot_free_to_node (snapshot);
-    }
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node, NULL);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
-
 static void
 settle (void)
 {
@@ -239,12 +208,12 @@ test_supersede_settings_remove (void)
   g_assert_true (app_test_wait_for (app_test_series_opened, &w, 60));
   settle ();
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Quarantined: "));
-  shot (GTK_WIDGET (window), "deid-quarantine.png");
+  app_test_shot (GTK_WIDGET (window), "deid-quarantine.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-findings", "s", old_uid));
   settle ();
   dialog = app_test_find_toplevel (ADW_TYPE_WINDOW, "gate-findings");
   g_assert_nonnull (dialog);
-  shot (dialog, "deid-findings.png");
+  app_test_shot (dialog, "deid-findings.png");
   gtk_window_destroy (GTK_WINDOW (dialog));
   app_test_drain ();
 
@@ -264,7 +233,7 @@ test_supersede_settings_remove (void)
   g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "supersede"));
   gtk_editable_set_text (GTK_EDITABLE (entry), reason);
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "supersede"));
-  shot (dialog, "deid-supersede-dialog.png");
+  app_test_shot (dialog, "deid-supersede-dialog.png");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "supersede");
   settle ();
 
@@ -280,7 +249,7 @@ test_supersede_settings_remove (void)
   g_clear_object (&item);
   g_assert_true (g_str_has_prefix (gtk_label_get_label (banner_label), "Superseded by the study “Konvertertest”"));
   g_assert_false (cu_window_can_annotate (window));
-  shot (GTK_WIDGET (window), "deid-superseded.png");
+  app_test_shot (GTK_WIDGET (window), "deid-superseded.png");
 
   /* Pseudonymization settings: an invalid pattern cannot be saved; a valid one is saved and
    * the workspace checked again in the background */
@@ -305,12 +274,12 @@ test_supersede_settings_remove (void)
     g_assert_true (g_str_has_prefix (gtk_label_get_label (message), "Not a valid regular expression"));
     g_assert_false (cu_deid_preferences_apply (prefs));
     settle ();
-    shot (GTK_WIDGET (prefs), "deid-preferences-invalid.png");
+    app_test_shot (GTK_WIDGET (prefs), "deid-preferences-invalid.png");
     gtk_editable_set_text (GTK_EDITABLE (row), "^SITE-[0-9]+$");
     cu_deid_preferences_set_option (prefs, CU_DEID_RETAIN_SAFE_PRIVATE, TRUE);
     g_assert_true (cu_deid_preferences_can_apply (prefs));
     settle ();
-    shot (GTK_WIDGET (prefs), "deid-preferences.png");
+    app_test_shot (GTK_WIDGET (prefs), "deid-preferences.png");
   }
   g_assert_true (cu_deid_preferences_apply (prefs));
   {
@@ -337,7 +306,7 @@ test_supersede_settings_remove (void)
   item = app_test_find_study_item (browser, demo_uid);
   g_assert_cmpint (cu_browser_item_get_gate (item), ==, CU_GATE_QUARANTINED);
   g_clear_object (&item);
-  shot (GTK_WIDGET (window), "deid-rechecked.png");
+  app_test_shot (GTK_WIDGET (window), "deid-rechecked.png");
 
   /* Studies left "not checked" (a cancelled check, settings changed elsewhere): the dialog
    * offers the check again with unchanged settings; with nothing pending it does not. */
@@ -377,7 +346,7 @@ test_supersede_settings_remove (void)
   g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "remove"));
   gtk_editable_set_text (GTK_EDITABLE (entry), "Demo data, not part of the cohort");
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "remove"));
-  shot (dialog, "deid-remove-dialog.png");
+  app_test_shot (dialog, "deid-remove-dialog.png");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
   settle ();
   g_assert_null (cu_store_get_study_gate (store, demo_uid, NULL));

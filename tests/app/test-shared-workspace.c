@@ -188,6 +188,7 @@ test_gui_and_cli (void)
     g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (gtk_drop_down_get_model (site)),
                                                  gtk_drop_down_get_selected (site)), ==, "SITE-A");
     g_assert_cmpuint (cu_flags_window_get_n_shown (panel), >, 0);
+    app_test_shot (GTK_WIDGET (panel), "shared-flags-site.png");
   }
 
   /* What a file chooser shown on the workspace folder does in the GUI process: read every
@@ -233,6 +234,7 @@ test_gui_and_cli (void)
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_assert_true (decision_is (store, series_b, CU_QC_DECISION_REJECTED));
   assert_gui_holds_locks (workspace, "curata-cli decide");
+  app_test_shot (GTK_WIDGET (window), "shared-main-window.png");
 
   /* The window closes; both decisions and their audit rows are in the database. */
   gtk_window_destroy (GTK_WINDOW (window));
