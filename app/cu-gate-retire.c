@@ -56,28 +56,58 @@ reason_changed_cb (GtkEditable *editable, AdwMessageDialog *dialog)
                                                               || d->candidates->len > 0));
 }
 
+typedef struct
+{
+  char    *study_uid;
+  char    *new_uid;      /* supersede: the fixed copy; NULL: remove */
+  char    *reason;
+  gboolean force;
+} RetireWrite;
+
+static void
+retire_write_free (RetireWrite *w)
+{
+  g_free (w->study_uid);
+  g_free (w->new_uid);
+  g_free (w->reason);
+  g_free (w);
+}
+
+static gboolean
+write_retire (CuStore *store, gpointer data, GError **error)
+{
+  RetireWrite *w = data;
+
+  if (w->new_uid != NULL)
+    return cu_store_supersede_study (store, w->study_uid, w->new_uid, w->reason, error);
+  return cu_store_remove_study (store, w->study_uid, w->reason, w->force, error);
+}
+
 static void
 response_cb (AdwMessageDialog *dialog, const char *response, RetireData *d)
 {
-  g_autoptr (GError) error = NULL;
-  const char *reason = gtk_editable_get_text (GTK_EDITABLE (d->entry));
-  gboolean ok;
+  RetireWrite *w;
 
   if (g_strcmp0 (response, d->response_id) != 0)
     return;
+  w = g_new0 (RetireWrite, 1);
   if (d->candidates != NULL)
     {
       guint i = gtk_drop_down_get_selected (d->choice);
       const CuSupersedeCandidate *c = i < d->candidates->len ? d->candidates->pdata[i] : NULL;
 
       if (c == NULL)
-        return;
-      ok = cu_store_supersede_study (d->store, d->study_uid, c->study_uid, reason, &error);
+        {
+          g_free (w);
+          return;
+        }
+      w->new_uid = g_strdup (c->study_uid);
     }
-  else
-    ok = cu_store_remove_study (d->store, d->study_uid, reason, d->force, &error);
-  if (d->done != NULL)
-    d->done (d->user_data, ok, error);
+  w->study_uid = g_strdup (d->study_uid);
+  w->reason = g_strdup (gtk_editable_get_text (GTK_EDITABLE (d->entry)));
+  w->force = d->force;
+  _cu_gate_write_async (d->store, write_retire, w, (GDestroyNotify) retire_write_free, d->done,
+                        d->user_data);
 }
 
 static GtkWidget *

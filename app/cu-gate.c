@@ -368,19 +368,70 @@ reason_changed_cb (GtkEditable *editable, AdwMessageDialog *dialog)
   adw_message_dialog_set_response_enabled (dialog, "override", has_text (GTK_ENTRY (editable)));
 }
 
+typedef struct
+{
+  CuGateOverrideDone done;
+  gpointer           user_data;   /* a reference when it is a GObject */
+} GateWrite;
+
+static void
+gate_written_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GateWrite *w = data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = cu_store_write_finish (CU_STORE (source), result, &error);
+
+  if (w->done != NULL)
+    w->done (w->user_data, ok, error);
+  if (G_IS_OBJECT (w->user_data))
+    g_object_unref (w->user_data);
+  g_free (w);
+}
+
+void
+_cu_gate_write_async (CuStore *store, CuStoreWriteFunc func, gpointer data, GDestroyNotify data_free,
+                      CuGateOverrideDone done, gpointer user_data)
+{
+  GateWrite *w = g_new0 (GateWrite, 1);
+
+  w->done = done;
+  w->user_data = G_IS_OBJECT (user_data) ? g_object_ref (user_data) : user_data;
+  cu_store_write_async (store, func, data, data_free, NULL, gate_written_cb, w);
+}
+
+typedef struct
+{
+  char *study_uid;
+  char *reason;
+} OverrideWrite;
+
+static void
+override_write_free (OverrideWrite *o)
+{
+  g_free (o->study_uid);
+  g_free (o->reason);
+  g_free (o);
+}
+
+static gboolean
+write_override (CuStore *store, gpointer data, GError **error)
+{
+  OverrideWrite *o = data;
+  return cu_store_override_study (store, o->study_uid, o->reason, error);
+}
+
 static void
 override_response_cb (AdwMessageDialog *dialog, const char *response, OverrideData *d)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean ok = FALSE;
+  OverrideWrite *o;
 
-  if (g_strcmp0 (response, "override") == 0)
-    {
-      ok = cu_store_override_study (d->store, d->study_uid,
-                                    gtk_editable_get_text (GTK_EDITABLE (d->entry)), &error);
-      if (d->done != NULL)
-        d->done (d->user_data, ok, error);
-    }
+  if (g_strcmp0 (response, "override") != 0)
+    return;
+  o = g_new0 (OverrideWrite, 1);
+  o->study_uid = g_strdup (d->study_uid);
+  o->reason = g_strdup (gtk_editable_get_text (GTK_EDITABLE (d->entry)));
+  _cu_gate_write_async (d->store, write_override, o, (GDestroyNotify) override_write_free, d->done,
+                        d->user_data);
 }
 
 /* “Description” (date) for people; the UID only when the study has neither. */

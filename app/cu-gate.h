@@ -36,4 +36,11 @@ typedef void (*CuGateOverrideDone) (gpointer user_data, gboolean overridden, con
 GtkWidget *cu_gate_override_dialog_new (GtkWindow *parent, CuStore *store, const char *study_uid,
                                         CuGateOverrideDone done, gpointer user_data);
 
+/* For the gate's dialogs: run a write (cu-store-write.h) off the UI thread and call done on
+ * the main thread with its result; user_data, when it is a GObject, is kept alive until then.
+ * A write waits for any other process's transaction: on the UI thread it froze the window. */
+void       _cu_gate_write_async      (CuStore *store, CuStoreWriteFunc func, gpointer data,
+                                      GDestroyNotify data_free, CuGateOverrideDone done,
+                                      gpointer user_data);
+
 G_END_DECLS

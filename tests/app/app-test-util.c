@@ -115,3 +115,30 @@ app_test_shot (GtkWidget *widget, const char *name)
   path = g_build_filename (dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
+
+static void
+marker_written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  cu_store_write_finish (CU_STORE (source), result, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+write_nothing (CuStore *store, gpointer data, GError **error)
+{
+  return TRUE;
+}
+
+gboolean
+app_test_writes_done (gpointer store)
+{
+  /* Writes run one at a time in the order asked for: once a marker queued now is done, every
+   * write asked before it is done too. */
+  gboolean done = FALSE;
+
+  cu_store_write_async (CU_STORE (store), write_nothing, NULL, NULL, NULL, marker_written, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  app_test_drain ();
+  return TRUE;
+}

@@ -37,6 +37,10 @@ CuBrowserItem *app_test_find_study_item (CuStudyBrowser *browser, const char *st
  * with css_class when it is not NULL; borrowed, or NULL. */
 GtkWidget     *app_test_find_toplevel   (GType type, const char *css_class);
 
+/* Iterate the main loop until the workspace writes asked for so far (the dialogs' and panels'
+ * writes run on a worker thread, cu-store-write.h) are stored and their callbacks have run. */
+gboolean       app_test_writes_done     (gpointer store /* CuStore */);
+
 /* A picture of a window for the record, into CU_TEST_SHOT_DIR/name (PNG) when that variable
  * is set; nothing otherwise. */
 void           app_test_shot            (GtkWidget *widget, const char *name);

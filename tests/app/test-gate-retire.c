@@ -235,6 +235,7 @@ test_supersede_settings_remove (void)
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "supersede"));
   app_test_shot (dialog, "deid-supersede-dialog.png");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "supersede");
+  app_test_writes_done (store);
   settle ();
 
   gate = cu_store_get_study_gate (store, old_uid, &error);
@@ -348,6 +349,7 @@ test_supersede_settings_remove (void)
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "remove"));
   app_test_shot (dialog, "deid-remove-dialog.png");
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "remove");
+  app_test_writes_done (store);
   settle ();
   g_assert_null (cu_store_get_study_gate (store, demo_uid, NULL));
   g_assert_null (app_test_find_study_item (browser, demo_uid));

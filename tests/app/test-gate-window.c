@@ -177,7 +177,7 @@ test_quarantine_and_override (void)
   gtk_editable_set_text (GTK_EDITABLE (entry), reason);
   g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "override"));
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "override");
-  app_test_drain ();
+  app_test_writes_done (store);
 
   /* recorded: the state, who, when, why; the log says the same */
   gate = cu_store_get_study_gate (store, study_uid, &error);
