@@ -65,7 +65,7 @@ struct _CuQcReview
   GArray *plot_points;      /* PlotPoint */
   gboolean image_ready;
   gboolean reloading;
-  gboolean writing;         /* a decision is being written */
+  guint n_writes;           /* decisions and protocol choices being written */
 };
 
 G_DEFINE_FINAL_TYPE (CuQcReview, cu_qc_review, ADW_TYPE_WINDOW)
@@ -887,7 +887,7 @@ decided_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autofree char *decided = NULL;
   CuQcDecisionState state;
 
-  self->writing = FALSE;
+  self->n_writes--;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "qc.decide", self->series_uid != NULL);
   if (!cu_store_write_finish (CU_STORE (source), result, &error))
     {
@@ -944,7 +944,7 @@ decide_action (GtkWidget *widget, const char *action_name, GVariant *param)
   const char *reason = gtk_editable_get_text (GTK_EDITABLE (self->reason_entry));
   Decision *d;
 
-  if (self->series_uid == NULL || self->writing
+  if (self->series_uid == NULL || self->n_writes > 0
       || !cu_qc_decision_from_string (g_variant_get_string (param, NULL), &state))
     return;
   d = g_new0 (Decision, 1);
@@ -952,7 +952,7 @@ decide_action (GtkWidget *widget, const char *action_name, GVariant *param)
   d->series_uid = g_strdup (self->series_uid);
   d->state = state;
   d->reason = g_strdup (reason != NULL ? reason : "");
-  self->writing = TRUE;
+  self->n_writes++;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "qc.decide", FALSE);
   cu_store_write_async (self->store, write_decision, d, NULL, NULL, decided_cb, d);
 }
@@ -1033,7 +1033,7 @@ gboolean
 cu_qc_review_is_busy (CuQcReview *self)
 {
   g_return_val_if_fail (CU_IS_QC_REVIEW (self), FALSE);
-  return cu_qc_runner_is_running (self->runner) || !self->image_ready || self->writing;
+  return cu_qc_runner_is_running (self->runner) || !self->image_ready || self->n_writes > 0;
 }
 
 static void
@@ -1188,12 +1188,22 @@ update_protocol_button (CuQcReview *self)
     toast (self, error->message);
 }
 
-static void
-set_protocol (CuQcReview *self, const char *id_or_path)
+static gboolean
+write_protocol (CuStore *store, gpointer data, GError **error)
 {
+  return cu_store_qc_set_protocol (store, data, error);
+}
+
+static void
+protocol_written_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (CuQcReview) self = data;
   g_autoptr (GError) error = NULL;
 
-  if (!cu_store_qc_set_protocol (self->store, id_or_path, &error))
+  self->n_writes--;
+  if (self->store == NULL)
+    return;                  /* the window was closed meanwhile */
+  if (!cu_store_write_finish (CU_STORE (source), result, &error))
     {
       toast (self, error->message);
       return;
@@ -1202,6 +1212,15 @@ set_protocol (CuQcReview *self, const char *id_or_path)
   /* The study-level findings are measured against the protocol: show them anew. */
   if (self->series_uid != NULL)
     show_findings (self);
+}
+
+/* Written off the UI thread, like a decision (cu-store-write.h). */
+static void
+set_protocol (CuQcReview *self, const char *id_or_path)
+{
+  self->n_writes++;
+  cu_store_write_async (self->store, write_protocol, g_strdup (id_or_path), g_free, NULL,
+                        protocol_written_cb, g_object_ref (self));
 }
 
 static void

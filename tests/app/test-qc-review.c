@@ -192,6 +192,7 @@ test_review (void)
                                         "[t2]\nLabel=Axial T2-weighted\nType=T2W\nPlanes=axial\n"
                                         "Required=true\n", -1, NULL));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.set-protocol", "s", ini));
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
     g_assert_cmpstr (gtk_menu_button_get_label (button), ==, "Axial T2 only");
     which = cu_store_qc_get_protocol (store);
     g_assert_cmpstr (which, ==, ini);
@@ -199,6 +200,7 @@ test_review (void)
 
     g_assert_true (g_file_set_contents (broken, "this is not a protocol\n", -1, NULL));
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.set-protocol", "s", broken));
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
     g_assert_cmpstr (gtk_menu_button_get_label (button), ==, "Axial T2 only");
     g_free (which);
     which = cu_store_qc_get_protocol (store);
@@ -206,6 +208,7 @@ test_review (void)
 
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (review), "qc.set-protocol", "s",
                                                "prostate-mpmri-pirads-2.1"));
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
     g_assert_cmpuint (count_protocol_rows (review), >, 0);
   }
 
