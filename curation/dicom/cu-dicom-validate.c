@@ -247,7 +247,7 @@ step_dataset (Walk *w, gint64 *pos, gboolean *done)
     {
       /* Pixel Data, where header reading stops: its element header must be whole, and
        * encapsulated fragments must lie inside the file. What follows is not looked at. */
-      gboolean ex = f->explicit_vr && g_ascii_isupper (p[4]) && g_ascii_isupper (p[5]);
+      gboolean ex = f->explicit_vr && vr_is_known (p + 4);
       gboolean long_header = ex && vr_has_long_length (p + 4);
       gsize hdr = ex && !long_header ? 8 : (ex ? 12 : 8);
       const guint8 *q = src_get (w->src, *pos, hdr);
@@ -255,6 +255,15 @@ step_dataset (Walk *w, gint64 *pos, gboolean *done)
         return fail (w, *pos, _("the file ends inside the pixel data element header (file "
                                 "truncated)"));
       guint32 len = ex && !long_header ? rd16 (q + 6, f->be) : rd32 (q + hdr - 4, f->be);
+      /* GDCM stops before the first element at or past Pixel Data, but only once it has
+       * read that element's header, and for an element it reads as implicit VR it
+       * allocates the declared length right then: anything but Pixel Data itself (whose
+       * value it skips) must fit in the file. */
+      if (!(g == 0x7FE0 && e == 0x0010) && len != 0xFFFFFFFFu
+          && *pos + (gint64) hdr + (gint64) len > w->src->size)
+        return fail (w, *pos, _("element (%04X,%04X) declares %u bytes, but only %lld remain in "
+                                "the file (file truncated or length corrupt)"),
+                     g, e, len, (long long) (w->src->size - *pos - (gint64) hdr));
       if (g == 0x7FE0 && e == 0x0010 && len == 0xFFFFFFFFu)
         {
           gint64 at = *pos + (gint64) hdr;
@@ -265,9 +274,11 @@ step_dataset (Walk *w, gint64 *pos, gboolean *done)
       return TRUE;
     }
 
-  /* An element without VR letters in an explicit data set is read as implicit, as GDCM and
-   * other readers do for such broken encoders. */
-  gboolean ex = f->explicit_vr && g_ascii_isupper (p[4]) && g_ascii_isupper (p[5]);
+  /* An element without a VR in an explicit data set is read as implicit (a 4-byte length), as
+   * GDCM and other readers do for such broken encoders. GDCM decides by its table of VRs, not
+   * by the look of the two bytes: two capitals that name no VR ("XQ") are an implicit element
+   * to it, and their bytes part of a 4-byte length, so the same table decides here. */
+  gboolean ex = f->explicit_vr && vr_is_known (p + 4);
   gboolean is_sq = FALSE, is_un = FALSE, is_ob_ow = FALSE;
   gint64 at = *pos;
   guint32 len;
@@ -432,6 +443,19 @@ walk_meta (Walk *w, gint64 *pos, char ts[72])
         return fail (w, at, _("the file meta group element (0002,%04X) declares %u bytes, but "
                               "only %lld remain in the file"),
                      e, len, (long long) (w->src->size - *pos));
+      /* A group length that runs past the end of the file says the meta is not what the
+       * elements that follow make of it; no reader should be left to guess which is right. */
+      if (e == 0x0000 && len == 4)
+        {
+          const guint8 *v = src_get (w->src, *pos, 4);
+          if (v == NULL)
+            return fail (w, at, _("the file ends inside the file meta group (file truncated)"));
+          guint32 group_len = rd32 (v, FALSE);
+          if (*pos + 4 + (gint64) group_len > w->src->size)
+            return fail (w, at, _("the file meta group length (0002,0000) declares %u bytes, "
+                                  "but only %lld remain in the file"),
+                         group_len, (long long) (w->src->size - *pos - 4));
+        }
       if (e == 0x0010 && len < 72)
         {
           const guint8 *v = src_get (w->src, *pos, len);
