@@ -12,7 +12,7 @@ gboolean
 cu_json_text_within (const char *text, gsize len, guint max_depth, char **reason)
 {
   guint depth = 0;
-  gboolean in_string = FALSE;
+  gboolean in_string = FALSE, closed = FALSE;
 
   g_return_val_if_fail (text != NULL || len == 0, FALSE);
   g_return_val_if_fail (reason != NULL, FALSE);
@@ -21,6 +21,15 @@ cu_json_text_within (const char *text, gsize len, guint max_depth, char **reason
     {
       char c = text[i];
 
+      /* One object or array, and nothing but white space around it: json-glib's error path
+       * for data after a complete root value leaks what it had parsed. */
+      if (depth == 0 && !in_string && c != ' ' && c != '\t' && c != '\r' && c != '\n'
+          && (closed || (c != '[' && c != '{')))
+        {
+          *reason = g_strdup_printf (_("unexpected byte 0x%02x at byte %lu"), (guint) (guchar) c,
+                                     (unsigned long) i);
+          return FALSE;
+        }
       if (in_string)
         {
           if (c == '\\')
@@ -46,6 +55,7 @@ cu_json_text_within (const char *text, gsize len, guint max_depth, char **reason
               return FALSE;
             }
           depth--;
+          closed = depth == 0;
         }
       else if (c == '\0' || strchr (" \t\r\n:,-+.0123456789eEtrufalsn", c) == NULL)
         {

@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-/* TRUE when text is made of JSON tokens only (RFC 8259: double-quoted strings, no comments,
+/* TRUE when text is one JSON object or array (white space around it only), made of JSON
+ * tokens only (RFC 8259: double-quoted strings, no comments,
  * no single quotes — json-glib's scanner is more lenient) with arrays and objects nested at
  * most max_depth deep. Strict tokens are what makes the count here the nesting the parser
  * will see: nothing it could read as a string or a comment hides a bracket from it. Otherwise
