@@ -28,6 +28,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <json-glib/json-glib.h>
+
 #include "curation.h"
 #include "cu-nlm.h"
 #include "cu-noise-estimate.h"
@@ -138,15 +140,52 @@ main (int argc, char **argv)
           fprintf (stderr, "%s\n", error->message);
           return 2;
         }
-      printf ("{\"sigma_scale\": \"%s\", \"file\": \"%s\", \"time_s\": %.3f, \"cpu_s\": %.3f, "
-              "\"sigma\": %.3f, \"sigma_estimated\": %.3f, \"sigma_wavelet\": %.3f, "
-              "\"sigma_background\": %.3f, \"noise_power\": %.1f, \"patch_radius\": %d, \"search_radius\": %d, "
-              "\"strength\": %g, \"threads\": %u, \"psnr\": %.3f, \"ssim_2d\": %.4f, "
-              "\"noisy_psnr\": %.3f}\n",
-              scales[i], p_out, (t1 - t0) / 1e6, c1 - c0, sigma_used, est.sigma, est.sigma_wavelet,
-              est.sigma_background, cu_nlm_noise_power (noisy, 0, params.sigma), params.patch_radius, params.search_radius, params.strength,
-              cu_parallel_default_threads (), cu_image_psnr (clean, out), cu_image_ssim (clean, out),
-              cu_image_psnr (clean, noisy));
+      {
+        /* One JSON object per line, through json-glib: numbers never follow LC_NUMERIC. */
+        g_autoptr (JsonBuilder) b = json_builder_new ();
+        g_autoptr (JsonGenerator) gen = json_generator_new ();
+        g_autoptr (JsonNode) root = NULL;
+        g_autofree char *line = NULL;
+
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "sigma_scale");
+        json_builder_add_string_value (b, scales[i]);
+        json_builder_set_member_name (b, "file");
+        json_builder_add_string_value (b, p_out);
+        json_builder_set_member_name (b, "time_s");
+        json_builder_add_double_value (b, (t1 - t0) / 1e6);
+        json_builder_set_member_name (b, "cpu_s");
+        json_builder_add_double_value (b, c1 - c0);
+        json_builder_set_member_name (b, "sigma");
+        json_builder_add_double_value (b, sigma_used);
+        json_builder_set_member_name (b, "sigma_estimated");
+        json_builder_add_double_value (b, est.sigma);
+        json_builder_set_member_name (b, "sigma_wavelet");
+        json_builder_add_double_value (b, est.sigma_wavelet);
+        json_builder_set_member_name (b, "sigma_background");
+        json_builder_add_double_value (b, est.sigma_background);
+        json_builder_set_member_name (b, "noise_power");
+        json_builder_add_double_value (b, cu_nlm_noise_power (noisy, 0, params.sigma));
+        json_builder_set_member_name (b, "patch_radius");
+        json_builder_add_int_value (b, params.patch_radius);
+        json_builder_set_member_name (b, "search_radius");
+        json_builder_add_int_value (b, params.search_radius);
+        json_builder_set_member_name (b, "strength");
+        json_builder_add_double_value (b, params.strength);
+        json_builder_set_member_name (b, "threads");
+        json_builder_add_int_value (b, cu_parallel_default_threads ());
+        json_builder_set_member_name (b, "psnr");
+        json_builder_add_double_value (b, cu_image_psnr (clean, out));
+        json_builder_set_member_name (b, "ssim_2d");
+        json_builder_add_double_value (b, cu_image_ssim (clean, out));
+        json_builder_set_member_name (b, "noisy_psnr");
+        json_builder_add_double_value (b, cu_image_psnr (clean, noisy));
+        json_builder_end_object (b);
+        root = json_builder_get_root (b);
+        json_generator_set_root (gen, root);
+        line = json_generator_to_data (gen, NULL);
+        printf ("%s\n", line);
+      }
       fflush (stdout);
     }
   return 0;
