@@ -189,6 +189,11 @@ cu_cli_qc (CuCli *cli, int argc, char **argv)
                            entries);
   g_autoptr (CuStore) store = NULL;
   g_autoptr (GPtrArray) uids = g_ptr_array_new_with_free_func (g_free);
+  /* Whole workspace: series without images (SR, RT structures, SEG, waveforms…) are outside
+   * the image checks; they are listed as skipped, and do not make the run an error. A series
+   * named on the command line is checked whatever it is, so asking for an SR still says why it
+   * cannot be checked. */
+  g_autoptr (GPtrArray) skipped = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_summary_free);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (CuProgress) progress = NULL;
   int status = CU_CLI_EXIT_OK;
@@ -224,7 +229,13 @@ cu_cli_qc (CuCli *cli, int argc, char **argv)
           return CU_CLI_EXIT_ERROR;
         }
       for (guint i = 0; i < list->len; i++)
-        g_ptr_array_add (uids, g_strdup (((CuQcSummary *) list->pdata[i])->series_uid));
+        {
+          CuQcSummary *s = list->pdata[i];
+          if (s->has_images)
+            g_ptr_array_add (uids, g_strdup (s->series_uid));
+          else
+            g_ptr_array_add (skipped, g_steal_pointer (&list->pdata[i]));
+        }
     }
 
   progress = cu_cli_progress_new (cli);
@@ -263,7 +274,27 @@ cu_cli_qc (CuCli *cli, int argc, char **argv)
     }
   cu_cli_progress_done (cli);
   json_builder_end_array (b);
+  json_builder_set_member_name (b, "skipped");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < skipped->len; i++)
+    {
+      const CuQcSummary *s = skipped->pdata[i];
+      json_builder_begin_object (b);
+      cu_cli_json_set_string (b, "series_uid", s->series_uid);
+      cu_cli_json_set_string (b, "modality", s->modality);
+      cu_cli_json_set_string (b, "reason", "no-images");
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
   json_builder_end_object (b);
+  if (!json)
+    for (guint i = 0; i < skipped->len; i++)
+      {
+        const CuQcSummary *s = skipped->pdata[i];
+        /* Translators: a series the quality checks do not apply to; %s: UID, then modality */
+        printf (_("%s\n  %s — no images to check, skipped\n"), s->series_uid,
+                s->modality != NULL ? s->modality : "?");
+      }
   if (json)
     {
       g_autoptr (JsonNode) root = json_builder_get_root (b);

@@ -457,7 +457,11 @@ cu_store_qc_list (CuStore *self, GError **error)
                             "SELECT se.series_uid, st.study_uid, p.patient_id, se.series_number,"
                             "       se.modality, se.description, r.time, r.n_errors, r.n_warnings,"
                             "       r.n_info, r.sequence, r.plane, r.scanner, r.stack_label,"
-                            "       d.state, d.reason"
+                            "       d.state, d.reason,"
+                            "       EXISTS (SELECT 1 FROM instance i WHERE i.series_ref = se.id"
+                            "                 AND i.has_pixels AND i.rows > 0 AND i.columns > 0)"
+                            "         AND coalesce (se.modality, '') NOT IN"
+                            "           ('SEG', 'RTSTRUCT', 'SR', 'RTPLAN', 'KO', 'PR', 'REG')"
                             "  FROM series se JOIN study st ON se.study_ref = st.id"
                             "  JOIN patient p ON st.patient_ref = p.id"
                             "  LEFT JOIN qc_run r ON r.series_uid = se.series_uid"
@@ -487,6 +491,7 @@ cu_store_qc_list (CuStore *self, GError **error)
       if (!cu_qc_decision_from_string ((const char *) sqlite3_column_text (stmt, 14), &s->state))
         s->state = CU_QC_DECISION_NOT_REVIEWED;
       s->reason = col_dup (stmt, 15);
+      s->has_images = sqlite3_column_int (stmt, 16) != 0;
       g_ptr_array_add (list, s);
     }
   sqlite3_finalize (stmt);
@@ -510,7 +515,7 @@ cu_store_qc_list_unchecked (CuStore *self, GError **error)
   for (guint i = 0; i < list->len; i++)
     {
       const CuQcSummary *s = list->pdata[i];
-      if (!s->checked)
+      if (!s->checked && s->has_images)
         g_ptr_array_add (uids, g_strdup (s->series_uid));
     }
   g_ptr_array_add (uids, NULL);

@@ -57,6 +57,11 @@ typedef struct
   char *checked_at;
   CuQcDecisionState state;
   char *reason;
+  /* Whether the series holds images the quality checks apply to: some instance carries pixel
+   * data, and it is not a segmentation, structure set, report, plan, key-object selection or
+   * presentation state (SEG frames are labels, not intensities). Series without images are
+   * outside the image checks: checking the whole workspace skips them. */
+  gboolean has_images;
 } CuQcSummary;
 
 void          cu_qc_summary_free (CuQcSummary *summary);
@@ -81,7 +86,7 @@ gboolean      cu_store_qc_save     (CuStore *self, const CuQcReport *report, GEr
 CuQcReport   *cu_store_qc_load     (CuStore *self, const char *series_uid, GError **error);
 /* CuQcSummary for every catalogued series, by patient, study and series number. */
 GPtrArray    *cu_store_qc_list     (CuStore *self, GError **error);
-/* Series UIDs that QC has not run on yet (after an import). */
+/* Series UIDs with images (has_images) that QC has not run on yet (after an import). */
 char        **cu_store_qc_list_unchecked (CuStore *self, GError **error);
 
 /* The decision on a series (not reviewed when none was recorded). */

@@ -86,6 +86,56 @@ test_demo_passes (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "T2W"));
 }
 
+/* A workspace that holds a structured report, an RT structure set and plan and segmentations
+ * beside the demo's images: checking the whole workspace checks the images, lists the others as
+ * skipped and is not an error; naming the SR still says it has no images to check. */
+static void
+test_non_images_skipped (Fixture *f, gconstpointer data)
+{
+  g_autofree char *shared = cli_shared_dicom ();
+  g_autofree char *sr_dir = g_build_filename (shared, "seg_sr", "qin_headneck_sr", NULL);
+  g_autofree char *rt_dir = g_build_filename (shared, "rt", "dicompyler_breast_plan", NULL);
+  g_autofree char *seg_dir = g_build_filename (shared, "seg_sr", "liver_ct_3slice_with_seg", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GHashTable) skipped_modalities = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *sr_uid = NULL;
+  JsonArray *skipped, *series;
+
+  g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", f->demo, sr_dir,
+                            rt_dir, seg_dir, NULL), ==, 0);
+  g_assert_cmpint (cli_run (&out, &err, "--workspace", f->workspace, "qc", "--json", NULL), ==, 0);
+  root = cli_parse_json (out);
+  skipped = json_object_get_array_member (json_node_get_object (root), "skipped");
+  series = json_object_get_array_member (json_node_get_object (root), "series");
+  for (guint i = 0; i < json_array_get_length (skipped); i++)
+    {
+      JsonObject *o = json_array_get_object_element (skipped, i);
+      const char *modality = json_object_get_string_member (o, "modality");
+      g_hash_table_add (skipped_modalities, (gpointer) modality);
+      if (g_strcmp0 (modality, "SR") == 0)
+        sr_uid = json_object_get_string_member (o, "series_uid");
+    }
+  g_assert_true (g_hash_table_contains (skipped_modalities, "SR"));
+  g_assert_true (g_hash_table_contains (skipped_modalities, "RTSTRUCT"));
+  g_assert_true (g_hash_table_contains (skipped_modalities, "SEG"));
+  /* The images were checked: the demo's T2 and the liver CT. */
+  g_assert_nonnull (series_object (root, T2_UID_PREFIX));
+  for (guint i = 0; i < json_array_get_length (series); i++)
+    {
+      JsonObject *o = json_array_get_object_element (series, i);
+      g_assert_cmpstr (json_object_get_string_member (o, "modality"), !=, "SEG");
+    }
+  g_assert_cmpuint (json_array_get_length (series), >=, 3);
+
+  /* Named explicitly, the SR is still an error with the reason. */
+  g_assert_nonnull (sr_uid);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->workspace, "qc", sr_uid, NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "no images"));
+}
+
 static void
 test_damaged_exits_3 (Fixture *f, gconstpointer data)
 {
@@ -268,6 +318,7 @@ main (int argc, char **argv)
     }
   cli_test_program = argv[1];
   g_test_add ("/cli/qc/demo-passes", Fixture, NULL, fixture_setup, test_demo_passes, fixture_teardown);
+  g_test_add ("/cli/qc/non-images-skipped", Fixture, NULL, fixture_setup, test_non_images_skipped, fixture_teardown);
   g_test_add ("/cli/qc/damaged-exits-3", Fixture, NULL, fixture_setup, test_damaged_exits_3, fixture_teardown);
   g_test_add ("/cli/qc/decide", Fixture, NULL, fixture_setup, test_decide, fixture_teardown);
   g_test_add ("/cli/qc/protocol", Fixture, NULL, fixture_setup, test_protocol, fixture_teardown);
