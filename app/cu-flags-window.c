@@ -24,6 +24,7 @@ struct _CuFlagsWindow
   GtkDropDown *state_dropdown;
   GtkDropDown *severity_dropdown;
   GtkSearchEntry *person_entry;
+  AdwStatusPage *empty_page;
   GtkLabel *summary_label;
   GtkStack *stack;
   GtkListBox *list;
@@ -254,7 +255,8 @@ cu_flags_window_reload (CuFlagsWindow *self)
   filter.rule_id = dropdown_id (self->rule_dropdown);
   filter.state = dropdown_id (self->state_dropdown);
   filter.severity = dropdown_id (self->severity_dropdown);
-  filter.person_id = person != NULL && *person ? person : NULL;
+  /* Part of a pseudonym finds it ("CUR" finds CUR-DEMO-0001), as a search field promises. */
+  filter.person_search = person != NULL && *person ? person : NULL;
   flags = cu_flags_list (store, &filter, &error);
   if (flags == NULL)
     {
@@ -274,9 +276,34 @@ cu_flags_window_reload (CuFlagsWindow *self)
   g_clear_pointer (&self->flags, g_ptr_array_unref);
   self->flags = g_steal_pointer (&flags);
   gtk_stack_set_visible_child_name (self->stack, self->flags->len > 0 ? "list" : "empty");
-  /* TRANSLATORS: flags panel summary: flags shown, of which active, patients */
-  summary = g_strdup_printf (_("%u flags shown (%u needing work) about %u patients"),
-                             self->flags->len, n_active, g_hash_table_size (persons));
+  if (self->flags->len == 0)
+    {
+      /* An empty list because of the filters is not an empty workspace: say which it is. */
+      g_autoptr (GPtrArray) all = cu_flags_list (store, NULL, NULL);
+      gboolean filtered = all != NULL && all->len > 0;
+
+      adw_status_page_set_title (self->empty_page, filtered ? _("No Flags Match the Filter")
+                                                            : _("No Flags"));
+      adw_status_page_set_description (self->empty_page,
+        filtered ? _("Change or clear the filters above to see the other flags.")
+                 : _("Import the site’s clinical data and run the checks: every disagreement "
+                     "between the images and the clinical data becomes a flag here."));
+    }
+  {
+    g_autofree char *shown = NULL, *active = NULL, *about = NULL;
+    guint n_persons = g_hash_table_size (persons);
+
+    /* TRANSLATORS: flags panel summary, part 1 of 3: flags shown */
+    shown = g_strdup_printf (ngettext ("%u flag shown", "%u flags shown", self->flags->len),
+                             self->flags->len);
+    /* TRANSLATORS: flags panel summary, part 2 of 3: how many of them need work */
+    active = g_strdup_printf (ngettext ("%u needing work", "%u needing work", n_active), n_active);
+    /* TRANSLATORS: flags panel summary, part 3 of 3: about how many patients */
+    about = g_strdup_printf (ngettext ("about %u patient", "about %u patients", n_persons),
+                             n_persons);
+    /* TRANSLATORS: flags panel summary: "3 flags shown (2 needing work) about 1 patient" */
+    summary = g_strdup_printf (_("%s (%s) %s"), shown, active, about);
+  }
   gtk_label_set_label (self->summary_label, summary);
   adw_window_title_set_subtitle (self->window_title, cu_store_get_path (store));
 }
@@ -1221,6 +1248,7 @@ cu_flags_window_class_init (CuFlagsWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, state_dropdown);
   gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, severity_dropdown);
   gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, person_entry);
+  gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, summary_label);
   gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, CuFlagsWindow, list);

@@ -298,6 +298,7 @@ cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
     " WHERE (?1 IS NULL OR f.site = ?1) AND (?2 IS NULL OR f.rule_id = ?2)"
     "   AND (?3 IS NULL OR f.severity = ?3) AND (?4 IS NULL OR f.person_id = ?4)"
     "   AND (?5 IS NULL OR f.state = ?5 OR (?5 = 'active' AND f.state IN ('open', 'sent', 'answered')))"
+    "   AND (?6 IS NULL OR instr (lower (f.person_id), lower (?6)) > 0)"
     " ORDER BY f.site, f.person_id, f.rule_id, f.id", error);
   if (stmt == NULL)
     return NULL;
@@ -306,6 +307,7 @@ cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
   sqlite3_bind_text (stmt, 3, filter->severity, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, filter->person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, filter->state, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 6, filter->person_search, -1, SQLITE_STATIC);
   flags = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (flags, flag_from_row (stmt));

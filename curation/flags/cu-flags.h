@@ -107,6 +107,7 @@ typedef struct
   const char *severity;
   const char *person_id;
   const char *state;      /* a state, "active", or NULL = any */
+  const char *person_search;  /* part of the pseudonym, any case (the GUI's search), or NULL */
 } CuFlagFilter;
 
 /* Flags matching the filter (NULL: all), by site, person, rule. */

@@ -168,6 +168,19 @@ test_flags_panel (void)
   cu_flags_window_set_filter (panel, NULL, NULL, "active", NULL);
   cu_flags_window_set_person (panel, "QIN-PROSTATE-01-0001");
   g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 3);
+  /* Part of the pseudonym, in any case, finds the same flags. */
+  cu_flags_window_set_person (panel, "qin-prostate");
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 3);
+  /* Nothing matches: the panel says it is the filter, not an empty workspace. */
+  cu_flags_window_set_person (panel, "no-such-person");
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 0);
+  {
+    AdwStatusPage *empty = ADW_STATUS_PAGE (gtk_widget_get_template_child (GTK_WIDGET (panel),
+                                                                           CU_TYPE_FLAGS_WINDOW,
+                                                                           "empty_page"));
+    g_assert_cmpstr (adw_status_page_get_title (empty), ==, "No Flags Match the Filter");
+  }
+  cu_flags_window_set_person (panel, "QIN-PROSTATE-01-0001");
   cu_flags_window_set_filter (panel, NULL, "PROT-01", "active", NULL);
   g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 1);
 
