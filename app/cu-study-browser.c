@@ -465,7 +465,12 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
       g_autofree char *title = NULL, *subtitle = NULL;
       g_autoptr (CuBrowserItem) series = NULL;
 
-      if (patient == NULL || g_strcmp0 (cu_browser_item_get_key (patient), rec->patient_id) != 0)
+      /* A patient is PatientID and PatientName together, as in the workspace (and the CLI's
+       * list): phantoms and pseudonymized sets often leave PatientID empty for unrelated
+       * subjects, which must not merge into one node. The records come sorted by both. */
+      if (patient == NULL || g_strcmp0 (cu_browser_item_get_key (patient), rec->patient_id) != 0
+          || g_strcmp0 (g_object_get_data (G_OBJECT (patient), "cu-patient-name"),
+                        rec->patient_name != NULL ? rec->patient_name : "") != 0)
         {
           const char *name = rec->patient_name && *rec->patient_name ? rec->patient_name
                                                                      : rec->patient_id;
@@ -477,6 +482,9 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
                                          *shown != '\0' ? shown : _("Unknown patient"),
                                          rec->patient_id);
           g_ptr_array_add (patients, patient);
+          g_object_set_data_full (G_OBJECT (patient), "cu-patient-name",
+                                  g_strdup (rec->patient_name != NULL ? rec->patient_name : ""),
+                                  g_free);
           if (open_flags != NULL)
             g_object_set_data (G_OBJECT (patient), "cu-open-flags",
                                g_hash_table_lookup (open_flags, rec->patient_id));

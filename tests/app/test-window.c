@@ -67,6 +67,57 @@ visible_page (CuWindow *window)
   return gtk_stack_get_visible_child_name (stack);
 }
 
+/* Files of different subjects without a PatientID (single/: a phantom, an anonymized MR …) are
+ * different patients in the workspace (PatientID and PatientName together); the browser shows
+ * one node for each, as curata-cli list does, never one merged "Unknown patient". */
+static void
+test_patients_without_id_apart (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("curata-window-XXXXXX", &error);
+  g_autofree char *single = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "single", NULL);
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (CuImportReport) report = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  CuStudyBrowser *browser;
+  GListModel *model;
+  guint n_without_id = 0;
+
+  store = cu_store_open (dir, &error);
+  g_assert_no_error (error);
+  report = cu_store_import (store, (const char *const[]) { single, NULL }, NULL, NULL, &error);
+  g_assert_no_error (error);
+  records = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      const CuSeriesRecord *rec = records->pdata[i];
+      if (rec->patient_id == NULL || *rec->patient_id == '\0')
+        g_hash_table_add (names, rec->patient_name != NULL ? rec->patient_name : "");
+    }
+  /* The corpus holds at least two such subjects, or this test proves nothing. */
+  g_assert_cmpuint (g_hash_table_size (names), >=, 2);
+
+  browser = g_object_ref_sink (g_object_new (CU_TYPE_STUDY_BROWSER, NULL));
+  g_assert_true (cu_study_browser_reload (browser, store, &error));
+  g_assert_no_error (error);
+  model = cu_study_browser_get_model (browser);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr (GtkTreeListRow) row = g_list_model_get_item (model, i);
+      g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+
+      if (cu_browser_item_get_kind (item) == CU_BROWSER_ITEM_PATIENT
+          && (cu_browser_item_get_key (item) == NULL || *cu_browser_item_get_key (item) == '\0'))
+        n_without_id++;
+    }
+  g_assert_cmpuint (n_without_id, ==, g_hash_table_size (names));
+  g_object_unref (browser);
+  g_clear_object (&store);
+  app_test_rm_rf (dir);
+}
+
 static void
 test_browser_and_open (void)
 {
@@ -207,6 +258,7 @@ main (int argc, char *argv[])
   adw_init ();
 
   g_test_add_func ("/app/window/browser-and-open", test_browser_and_open);
+  g_test_add_func ("/app/window/patients-without-id-apart", test_patients_without_id_apart);
   g_test_add_func ("/app/window/empty-workspace-imports-demo", test_empty_workspace_imports_demo);
   return g_test_run ();
 }
