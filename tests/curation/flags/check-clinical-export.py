@@ -119,35 +119,51 @@ TNM = {"clin_t": "35918562", "clin_n": "35918746", "clin_m": "35918383"}
 want = {t: [] for t in ("person", "observation_period", "condition_occurrence",
                         "procedure_occurrence", "measurement", "observation", "death")}
 for n, (pseudonym, new_id, offset) in enumerate(exported, 1):
-    o = source[pseudonym]
+    o = {k: v for k, v in source[pseudonym].items() if v}
     pid = str(n)
-    dx = shifted(o, "diagnosis_date", offset)
+
+    def s(col):
+        return shifted(o, col, offset) if col in o else None
+
+    dx = s("diagnosis_date")
+    dates = [s(c) for c in DATES if c in o]
     want["person"].append((pid, {"M": "8507", "F": "8532"}[o["sex"]],
                            str(int(o["birth_year"]) + round(offset / 365.2425)), "0", "0",
                            new_id))
-    want["observation_period"].append((pid, shifted(o, "observation_start_date", offset),
-                                       shifted(o, "last_followup_date", offset), CRF))
-    want["condition_occurrence"].append((pid, CANCER.get(o["cancer_type"], "0"), dx, CRF, "32893"))
-    want["condition_occurrence"].append((pid, GLEASON_SCORE.get(o["gleason_score"], "0"), dx,
-                                         CRF, ""))
-    want["condition_occurrence"].append((pid, ISUP[o["isup_grade_group"]], dx, CRF, ""))
-    if o["recurrence"] == "yes":
-        want["condition_occurrence"].append((pid, "4097297", shifted(o, "recurrence_date", offset),
-                                             CRF, ""))
-    want["procedure_occurrence"].append((pid, TREATMENT.get(o["treatment_type"], "0"),
-                                         shifted(o, "treatment_date", offset), CRF))
-    want["measurement"].append((pid, "3013603", shifted(o, "psa_date", offset), CRF,
-                                o["psa_ng_ml"], "8842", ""))
-    want["measurement"].append((pid, PRIMARY.get(o["gleason_primary"], "0"), dx, CRF,
-                                o["gleason_primary"], "", ""))
-    want["measurement"].append((pid, SECONDARY.get(o["gleason_secondary"], "0"), dx, CRF,
-                                o["gleason_secondary"], "", ""))
-    for col, concept in TNM.items():
-        want["measurement"].append((pid, concept, dx, CRF, "", "", o[col]))
-    want["measurement"].append((pid, "0", dx, CRF, o["pirads_max"], "", ""))
-    want["observation"].append((pid, "3016125", shifted(o, "last_followup_date", offset), CRF))
-    if o["death_date"]:
-        want["death"].append((pid, shifted(o, "death_date", offset), CRF))
+    # The period: observation_start_date, else the earliest date; last follow-up, else the
+    # latest date.
+    want["observation_period"].append((pid, s("observation_start_date") or min(dates),
+                                       s("last_followup_date") or max(dates), CRF))
+    if dx:
+        want["condition_occurrence"].append((pid, CANCER.get(o["cancer_type"], "0"), dx, CRF,
+                                             "32893"))
+        for col, concepts in (("gleason_score", GLEASON_SCORE), ("isup_grade_group", ISUP)):
+            if col in o:
+                want["condition_occurrence"].append((pid, concepts.get(o[col], "0"), dx, CRF, ""))
+    if o.get("recurrence") == "yes":
+        want["condition_occurrence"].append((pid, "4097297", s("recurrence_date"), CRF, ""))
+    treatment = o.get("treatment_type")
+    if treatment == "active_surveillance":
+        want["observation"].append((pid, "37016731", s("treatment_date") or dx, CRF))
+    elif treatment not in (None, "none"):
+        want["procedure_occurrence"].append((pid, TREATMENT.get(treatment, "0"),
+                                             s("treatment_date"), CRF))
+    if "psa_ng_ml" in o:
+        want["measurement"].append((pid, "3013603", s("psa_date"), CRF, o["psa_ng_ml"], "8842",
+                                    ""))
+    if dx:
+        for col, concepts in (("gleason_primary", PRIMARY), ("gleason_secondary", SECONDARY),
+                              ("pirads_max", {})):
+            if col in o:
+                want["measurement"].append((pid, concepts.get(o[col], "0"), dx, CRF, o[col], "",
+                                            ""))
+        for col, concept in TNM.items():
+            if col in o:
+                want["measurement"].append((pid, concept, dx, CRF, "", "", o[col]))
+    if "last_followup_date" in o:
+        want["observation"].append((pid, "3016125", s("last_followup_date"), CRF))
+    if "death_date" in o:
+        want["death"].append((pid, s("death_date"), CRF))
 
 got = {
     "person": [(r["person_id"], r["gender_concept_id"], r["year_of_birth"], r["race_concept_id"],

@@ -4,7 +4,8 @@
  * one who is not released) imported, then exported with known new ids and offsets (positive,
  * negative, across a leap day and a year boundary); Python's csv and datetime
  * (check-clinical-export.py, Debian's /usr/bin/python3) read the files back independently.
- * A malformed stored date, and a list naming a patient twice, fail and write nothing.
+ * A malformed stored date, a list naming a patient twice, a date shifted out of range and a
+ * file that cannot be written fail and leave nothing.
  */
 #include "config.h"
 
@@ -37,16 +38,22 @@ typedef struct
   "PX-0001,M,1956,prostate,2019-03-14,7.4,2019-02-20,3,4,7,2,T2c,N0,M0,4,prostatectomy,2019-05-02,2021-06-30,alive,,no,,2019-02-01,2019-03-01\n" \
   "PX-0002,M,1949,prostate,2020-11-05,15.2,2020-10-28,4,3,7,3,T3a,N0,M0,5,radiotherapy,2021-01-11,2021-09-01,alive,,,,2020-10-01,\n" \
   "PX-0003,M,1944,prostate,2018-12-20,22.0,2018-12-10,4,4,8,4,T3b,N1,M0,5,prostatectomy,2019-02-15,2020-12-28,dead,2020-12-28,yes,2020-02-29,2018-12-01,2018-12-05\n" \
-  "PX-0004,F,1970,breast,2021-04-04,,,,,,,,,,,chemotherapy,2021-05-05,2022-07-07,alive,,,,2021-03-03,\n"
+  "PX-0004,F,1970,breast,2021-04-04,,,,,,,,,,,chemotherapy,2021-05-05,2022-07-07,alive,,,,2021-03-03,\n" \
+  "PX-0005,F,1980,breast,2021-06-01,,,,,,,,,,,active_surveillance,,2022-08-01,alive,,,,,\n" \
+  "PX-0006,M,1951,prostate,2017-02-27,5.1,2017-02-20,3,3,6,1,,,,3,brachytherapy,2017-04-03,2018-06-30,alive,,no,,2017-01-15,\n"
 
 /* Released: PX-0003 by +17 days (diagnosis into the next year, the recurrence of 2020-02-29
  * into March), PX-0001 by +400 (across 2020-02-29 and two year ends), PX-0009 without
- * clinical data, PX-0002 by −1000 (back across 2020-02-29). PX-0004 stays home. */
+ * clinical data, PX-0005 by −45 (active surveillance, no treatment date, no period start),
+ * PX-0002 by −1000 (back across 2020-02-29), PX-0006 by +1100 (brachytherapy and Gleason 6,
+ * no TNM; across 2020-02-29). PX-0004 stays home. */
 static const CuClinicalExportPatient released[] = {
   { "PX-0003", "ANON-C9D4", 17 },
   { "PX-0001", "ANON-7F3A", 400 },
   { "PX-0009", "ANON-0000", 5 },
+  { "PX-0005", "ANON-55E1", -45 },
   { "PX-0002", "ANON-0B12", -1000 },
+  { "PX-0006", "ANON-A042", 1100 },
 };
 
 static char *
@@ -132,8 +139,8 @@ test_export (Fixture *f, gconstpointer data)
   report = cu_clinical_export_write (f->store, released, G_N_ELEMENTS (released), dir, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
-  g_assert_cmpuint (report->n_persons, ==, 3);
-  g_assert_cmpuint (report->n_rows, ==, 3);
+  g_assert_cmpuint (report->n_persons, ==, 5);
+  g_assert_cmpuint (report->n_rows, ==, 5);
   g_assert_cmpuint (report->files->len, ==, 8);
   for (guint i = 0; i < report->files->len; i++)
     {
@@ -163,9 +170,10 @@ test_export (Fixture *f, gconstpointer data)
     g_error ("check-clinical-export.py:\n%s%s", out, err);
   g_assert_true (g_str_has_prefix (out, "ok "));
   g_assert_cmpuint (g_ascii_strtoull (out + 3, NULL, 10), ==, report->n_omop_rows);
-  /* 3 persons, 3 periods, 3 + 3 + 4 conditions, 3 procedures, 7 × 3 measurements,
-   * 3 observations, 1 death: the layout's mapping, counted by hand. */
-  g_assert_cmpuint (report->n_omop_rows, ==, 3 + 3 + 10 + 3 + 21 + 3 + 1);
+  /* The layout's mapping, counted by hand: 5 persons, 5 periods, 4 + 3 + 3 + 1 + 3
+   * conditions, 4 procedures, 7 + 7 + 7 + 4 measurements, 1 + 1 + 1 + 2 + 1 observations (last
+   * contact; active surveillance), 1 death. */
+  g_assert_cmpuint (report->n_omop_rows, ==, 5 + 5 + 14 + 4 + 25 + 6 + 1);
 
   /* The replaced PSA stayed in the workspace. */
   for (guint i = 0; i < report->files->len; i++)
@@ -250,6 +258,56 @@ test_bad_list (Fixture *f, gconstpointer data)
   assert_nothing_written (dir);
 }
 
+/* Nobody released has clinical data: the files are there, with their headers only. */
+static void
+test_no_clinical_data (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuClinicalExportReport) report = NULL;
+  g_autofree char *dir = g_build_filename (f->tmp, "package", NULL);
+  const CuClinicalExportPatient nobody[] = { { "PX-0009", "ANON-1", 10 } };
+
+  report = cu_clinical_export_write (f->store, nobody, G_N_ELEMENTS (nobody), dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_persons, ==, 0);
+  g_assert_cmpuint (report->n_rows, ==, 0);
+  g_assert_cmpuint (report->n_omop_rows, ==, 0);
+  g_assert_cmpuint (report->files->len, ==, 8);
+  for (guint i = 0; i < report->files->len; i++)
+    {
+      g_autofree char *text = NULL;
+      g_autoptr(CuCsvTable) table = NULL;
+
+      g_file_get_contents (report->files->pdata[i], &text, NULL, &error);
+      g_assert_no_error (error);
+      table = cu_csv_parse (text, -1, ',', &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (table->rows->len, ==, 1);
+      g_assert_null (strstr (text, "PX-"));
+    }
+}
+
+/* A file that cannot be written half-way: the files written before it are removed. */
+static void
+test_write_failure (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuClinicalExportReport) report = NULL;
+  g_autofree char *dir = g_build_filename (f->tmp, "package", NULL);
+  g_autofree char *blocker = g_build_filename (dir, "omop", "measurement.csv", NULL);
+  g_autofree char *wide = g_build_filename (dir, "ecrf_patients.csv", NULL);
+  g_autofree char *person = g_build_filename (dir, "omop", "person.csv", NULL);
+
+  /* A folder where measurement.csv goes: written after ecrf_patients.csv and person.csv. */
+  g_assert_cmpint (g_mkdir_with_parents (blocker, 0755), ==, 0);
+  report = cu_clinical_export_write (f->store, released, G_N_ELEMENTS (released), dir, &error);
+  g_assert_null (report);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "measurement.csv"));
+  g_assert_false (g_file_test (wide, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (person, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -260,5 +318,9 @@ main (int argc, char **argv)
               test_malformed_date, fixture_teardown);
   g_test_add ("/curation/flags/clinical-export/bad-list", Fixture, NULL, fixture_setup,
               test_bad_list, fixture_teardown);
+  g_test_add ("/curation/flags/clinical-export/no-clinical-data", Fixture, NULL, fixture_setup,
+              test_no_clinical_data, fixture_teardown);
+  g_test_add ("/curation/flags/clinical-export/write-failure", Fixture, NULL, fixture_setup,
+              test_write_failure, fixture_teardown);
   return g_test_run ();
 }
