@@ -12,12 +12,15 @@
  * dates the workspace adds stay home), each value checked again against its variable
  * (cu_clinical_normalize), so that whatever the database holds, only values of the layout's
  * types leave. person_id becomes the release identity, every date moves by the patient's
- * offset (GDate, exact in days: intervals are kept, leap days included), birth_year by the
- * whole years nearest to offset / 365.2425. The images keep their PatientAge, which is the age
- * in whole years at the (shifted) study date; with the birth year moved by the nearest whole
- * years the age computed from the shifted study date and the shifted birth year differs from
- * the true one by at most one year, as it does from a true birth year alone (the layout
- * carries no birth date).
+ * offset (GDate, exact in days: intervals are kept, leap days included; the same arithmetic as
+ * the DICOM dates in cu-anonymizer.c), birth_year by the whole years nearest to
+ * offset / 365.2425 days. A birth year cannot move by a fraction of a year; moved by the nearest
+ * whole number it lands within half a year of where the exact shift would put it, so an age
+ * computed from a shifted date and the shifted birth year is within half a year of the one the
+ * true dates give (on top of the year a birth year alone leaves open), and it agrees, within a
+ * year, with the PatientAge the images keep (the true age at the study). A birth year left
+ * as it was would disagree with them by up to ten years (the anonymizer's offsets are one to
+ * ten years) and, set against PatientAge and a shifted study date, give the offset away.
  *
  * Messages name the variable and the row of ecrf_patients.csv (1-based, which is also the
  * OMOP person_id), never the pseudonym: a message may end up in a release report.
