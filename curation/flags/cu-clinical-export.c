@@ -216,8 +216,13 @@ load_person (sqlite3_stmt *stmt, Person *p, GError **error)
   sqlite3_reset (stmt);
   sqlite3_bind_text (stmt, 1, p->patient->person_id, -1, SQLITE_TRANSIENT);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_hash_table_insert (stored, g_strdup ((const char *) sqlite3_column_text (stmt, 0)),
-                         g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+    {
+      const char *variable = (const char *) sqlite3_column_text (stmt, 0);
+      const char *value = (const char *) sqlite3_column_text (stmt, 1);
+
+      if (variable != NULL && value != NULL)
+        g_hash_table_insert (stored, g_strdup (variable), g_strdup (value));
+    }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     {
@@ -256,9 +261,10 @@ load_person (sqlite3_stmt *stmt, Person *p, GError **error)
 
           if (shifted == NULL)
             {
+              /* Not the offset either: with the package's dates it gives the true ones. */
               g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
-                           _("Clinical export: %s of row %u cannot be shifted by %d days"),
-                           *v, p->row, p->patient->offset_days);
+                           _("Clinical export: %s of row %u, shifted, falls outside the years "
+                             "1–9999"), *v, p->row);
               return FALSE;
             }
           g_hash_table_insert (p->values, (gpointer) *v, shifted);
@@ -277,7 +283,8 @@ load_person (sqlite3_stmt *stmt, Person *p, GError **error)
   if (value_of (p, "birth_year") == NULL)
     {
       g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
-                   _("Clinical export: birth_year of row %u is missing (OMOP requires it)"), p->row);
+                   _("Clinical export: birth_year of row %u is missing (OMOP requires it)"),
+                   p->row);
       return FALSE;
     }
   return TRUE;

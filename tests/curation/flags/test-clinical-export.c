@@ -212,8 +212,26 @@ test_malformed_date (Fixture *f, gconstpointer data)
   g_assert_null (strstr (error->message, "2019-02-30"));
   assert_nothing_written (dir);
 
-  /* Patients before it in the list, alone, are fine. */
+  /* OMOP's year_of_birth cannot be empty. */
   g_clear_error (&error);
+  g_assert_true (_cu_store_exec (f->store->db,
+                                 "DELETE FROM clinical_value"
+                                 " WHERE person_id = 'PX-0003' AND variable = 'birth_year'",
+                                 &error));
+  report = cu_clinical_export_write (f->store, released, G_N_ELEMENTS (released), dir, &error);
+  g_assert_null (report);
+  g_assert_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "birth_year"));
+  g_assert_nonnull (strstr (error->message, " 1 "));
+  g_assert_null (strstr (error->message, "PX-"));
+  assert_nothing_written (dir);
+
+  /* The first patient alone, its birth year back, is fine. */
+  g_clear_error (&error);
+  g_assert_true (_cu_store_exec (f->store->db,
+                                 "INSERT INTO clinical_value (person_id, variable, value,"
+                                 " updated_at) VALUES ('PX-0003', 'birth_year', '1944', '')",
+                                 &error));
   report = cu_clinical_export_write (f->store, released, 1, dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (report->n_persons, ==, 1);
@@ -253,8 +271,10 @@ test_bad_list (Fixture *f, gconstpointer data)
   report = cu_clinical_export_write (f->store, too_far, G_N_ELEMENTS (too_far), dir, &error);
   g_assert_null (report);
   g_assert_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, " 2 "));
+  g_assert_nonnull (strstr (error->message, " 2,"));
   g_assert_null (strstr (error->message, "PX-"));
+  /* Nor the offset, which with the package's dates would give the true ones. */
+  g_assert_null (strstr (error->message, "800000"));
   assert_nothing_written (dir);
 }
 
