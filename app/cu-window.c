@@ -549,21 +549,27 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     g_task_return_pointer (task, report, (GDestroyNotify) cu_import_report_free);
 }
 
+/* The files an import did not take, with the reason for each. A whole corpus can reject
+ * hundreds: they go into a scrolled, selectable list of bounded height (the dialog's buttons
+ * stay on screen at any count), and the body says how many and where the full list is. */
+#define CU_REJECTIONS_SHOWN 1000
+
 static void
 show_rejections (CuWindow *self, CuImportReport *report)
 {
-  GString *body = g_string_new (NULL);
-  GtkWidget *dialog;
-  guint shown = MIN (report->rejected->len, 25);
+  GString *text = g_string_new (NULL);
+  GtkWidget *dialog, *scrolled, *view;
+  guint shown = MIN (report->rejected->len, CU_REJECTIONS_SHOWN);
 
   for (guint i = 0; i < shown; i++)
     {
       const CuImportRejection *rej = g_ptr_array_index (report->rejected, i);
-      g_string_append_printf (body, "%s\n    %s\n", rej->path, rej->reason);
+      g_autofree char *path = g_filename_display_name (rej->path);
+      g_string_append_printf (text, "%s\n    %s\n", path, rej->reason);
     }
   if (shown < report->rejected->len)
     /* TRANSLATORS: after a list of rejected files */
-    g_string_append_printf (body, _("… and %u more (curata-cli import lists them all)"),
+    g_string_append_printf (text, _("… and %u more (curata-cli import lists them all)"),
                             report->rejected->len - shown);
   dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
   adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog),
@@ -571,10 +577,31 @@ show_rejections (CuWindow *self, CuImportReport *report)
                                                "%u Files Were Not Imported",
                                                report->rejected->len),
                                      report->rejected->len);
-  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog), body->str);
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog),
+                               _("Each file is listed with the reason it was left out. The files "
+                                 "that were imported are in the workspace."));
+  view = gtk_text_view_new ();
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_cursor_visible (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_monospace (GTK_TEXT_VIEW (view), TRUE);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+  gtk_text_view_set_left_margin (GTK_TEXT_VIEW (view), 8);
+  gtk_text_view_set_right_margin (GTK_TEXT_VIEW (view), 8);
+  gtk_text_view_set_top_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_view_set_bottom_margin (GTK_TEXT_VIEW (view), 6);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text->str, -1);
+  scrolled = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), view);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
+  gtk_widget_set_size_request (scrolled, 520, -1);
+  gtk_widget_add_css_class (scrolled, "card");
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), scrolled);
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   gtk_window_present (GTK_WINDOW (dialog));
-  g_string_free (body, TRUE);
+  g_string_free (text, TRUE);
 }
 
 static void

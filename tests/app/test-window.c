@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
@@ -114,6 +116,71 @@ test_patients_without_id_apart (void)
     }
   g_assert_cmpuint (n_without_id, ==, g_hash_table_size (names));
   g_object_unref (browser);
+  g_clear_object (&store);
+  app_test_rm_rf (dir);
+}
+
+/* An import that leaves out hundreds of files lists them all in a dialog that still fits a
+ * small screen: the list scrolls, the Close button stays visible. */
+static void
+test_many_rejections_fit (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("curata-window-XXXXXX", &error);
+  g_autofree char *junk = g_build_filename (dir, "junk", NULL);
+  g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
+  g_autoptr (CuStore) store = NULL;
+  GtkWidget *dialog;
+  CuWindow *window;
+  int natural = 0;
+  const guint n_files = 400;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (junk, 0755), ==, 0);
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("not-dicom-%03u.dcm", i);
+      g_autofree char *path = g_build_filename (junk, name, NULL);
+      g_assert_true (g_file_set_contents (path, "this is not a DICOM file\n", -1, NULL));
+    }
+  store = cu_store_open (workspace, &error);
+  g_assert_no_error (error);
+  window = cu_window_new (NULL, store);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1024, 700);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+  cu_window_import (window, (const char *const[]) { junk, NULL });
+  g_assert_true (app_test_wait_for (app_test_window_idle, window, 60));
+  app_test_drain ();
+
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
+  g_assert_nonnull (dialog);
+  {
+    g_autofree char *heading = g_strdup_printf ("%u Files Were Not Imported", n_files);
+    g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (dialog)), ==, heading);
+  }
+  gtk_widget_measure (dialog, GTK_ORIENTATION_VERTICAL, -1, NULL, &natural, NULL, NULL);
+  g_assert_cmpint (natural, <, 700);
+  /* Every file is in the list, the last one too. */
+  {
+    GtkWidget *extra = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
+    GtkWidget *view = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (extra));
+    GtkTextBuffer *buffer;
+    GtkTextIter start, end;
+    g_autofree char *text = NULL;
+
+    if (GTK_IS_VIEWPORT (view))
+      view = gtk_viewport_get_child (GTK_VIEWPORT (view));
+    buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (view));
+    gtk_text_buffer_get_bounds (buffer, &start, &end);
+    text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    g_assert_nonnull (strstr (text, "not-dicom-000.dcm"));
+    g_assert_nonnull (strstr (text, "not-dicom-399.dcm"));
+  }
+  app_test_shot (dialog, "import-rejections.png");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
   g_clear_object (&store);
   app_test_rm_rf (dir);
 }
@@ -259,6 +326,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/app/window/browser-and-open", test_browser_and_open);
   g_test_add_func ("/app/window/patients-without-id-apart", test_patients_without_id_apart);
+  g_test_add_func ("/app/window/many-rejections-fit", test_many_rejections_fit);
   g_test_add_func ("/app/window/empty-workspace-imports-demo", test_empty_workspace_imports_demo);
   return g_test_run ();
 }
