@@ -140,7 +140,19 @@ print_text (GPtrArray *records)
             }
         }
     }
-  printf (_("%u patients, %u studies, %u series\n"), n_patients, n_studies, records->len);
+  {
+    /* Translators: list summary, part 1 of 3 */
+    g_autofree char *p = g_strdup_printf (ngettext ("%u patient", "%u patients", n_patients),
+                                          n_patients);
+    /* Translators: list summary, part 2 of 3 */
+    g_autofree char *st = g_strdup_printf (ngettext ("%u study", "%u studies", n_studies),
+                                           n_studies);
+    /* Translators: list summary, part 3 of 3 */
+    g_autofree char *se = g_strdup_printf (ngettext ("%u series", "%u series", records->len),
+                                           records->len);
+    /* Translators: list summary: "1 patient, 2 studies, 5 series" */
+    printf (_("%s, %s, %s\n"), p, st, se);
+  }
 }
 
 int
