@@ -482,6 +482,20 @@ compare_str (gconstpointer a, gconstpointer b)
   return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
 }
 
+/* The cohort heading names the shown series' sequence type. Set when the series changes, not
+ * while the plot draws: a label changed during drawing shows the previous series' type until
+ * something else redraws it, and not at all while the plot's tab is hidden. */
+static void
+update_cohort_title (CuQcReview *self)
+{
+  const char *sequence = self->report != NULL ? self->report->sequence : NULL;
+  g_autofree char *title = NULL;
+
+  title = sequence != NULL ? g_strdup_printf (_("Cohort · %s series"), sequence)
+                           : g_strdup (_("Cohort"));
+  gtk_label_set_text (self->cohort_title, title);
+}
+
 static void
 draw_plot (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer user_data)
 {
@@ -495,15 +509,12 @@ draw_plot (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer us
   g_autofree double *z = NULL;
   double lo = INFINITY, hi = -INFINITY, left = 56, right = 10, top = 12, bottom = 34;
   GdkRGBA fg;
-  g_autofree char *title = NULL;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   /* GTK 4.8 has no gtk_widget_get_color (4.10) */
   gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (area)), &fg);
   G_GNUC_END_IGNORE_DEPRECATIONS
   g_array_set_size (self->plot_points, 0);
-  title = sequence != NULL ? g_strdup_printf (_("Cohort · %s series"), sequence) : g_strdup (_("Cohort"));
-  gtk_label_set_text (self->cohort_title, title);
 
   for (guint i = 0; all != NULL && i < all->len; i++)
     {
@@ -778,6 +789,7 @@ select_uid (CuQcReview *self, const char *uid)
   show_findings (self);
   show_decision (self);
   show_metrics (self);
+  update_cohort_title (self);
   gtk_widget_queue_draw (GTK_WIDGET (self->cohort_plot));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "qc.decide", TRUE);
   if (same && self->image_ready && cu_viewer_state_get_volume (self->state) != NULL)

@@ -212,6 +212,28 @@ test_review (void)
     g_assert_cmpuint (count_protocol_rows (review), >, 0);
   }
 
+  /* The cohort heading follows the series shown, whether or not the plot has drawn: select
+   * every series in turn and read the heading straight away. */
+  {
+    GtkLabel *cohort_title = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (review),
+                                                                        CU_TYPE_QC_REVIEW,
+                                                                        "cohort_title"));
+    guint n_named = 0;
+
+    for (guint i = 0; i < list->len; i++)
+      {
+        const char *uid = ((CuQcSummary *) list->pdata[i])->series_uid;
+        g_autoptr (CuQcReport) r = cu_store_qc_load (store, uid, NULL);
+
+        if (r == NULL || r->sequence == NULL || !cu_qc_review_select_series (review, uid))
+          continue;
+        g_assert_nonnull (strstr (gtk_label_get_text (cohort_title), r->sequence));
+        n_named++;
+      }
+    g_assert_cmpuint (n_named, >=, 2);
+    g_assert_true (app_test_wait_for (review_ready, review, 60));
+  }
+
   if (shot != NULL)
     {
       /* the application's style, which AdwApplication would load */
