@@ -165,6 +165,7 @@ def test_seg_and_sr(t2):
         assert num(g, "PIRADS-T2W", "99CURATA") == (form["t2w"], "{score}")
         assert num(g, "PIRADS-DWI", "99CURATA") == (form["dwi"], "{score}")
     assert seen_segments == set(segment_labels), (seen_segments, segment_labels)
+    assert {(l["algorithm_type"], l["algorithm_name"]) for l in report["labels"]} == {("MANUAL", None)}
     # The reader's own drawing is MANUAL.
     assert {s.SegmentAlgorithmType for s in seg.SegmentSequence} == {"MANUAL"}
     assert not any("SegmentAlgorithmName" in s for s in seg.SegmentSequence)
@@ -183,6 +184,8 @@ def test_origin(t2, out):
     cli("seg", "export", t2, "--reader", "model", "--format", "dicom-seg", "--out", out + "/model.dcm")
     assert algorithm_of(out + "/model.dcm") == {("AUTOMATIC", "nnU-Net prostate 2.1")}
     dciodvfy_clean(out + "/model.dcm")
+    labels = json.load(open(out + "/model.json"))["labels"]
+    assert {(l["algorithm_type"], l["algorithm_name"]) for l in labels} == {("AUTOMATIC", "nnU-Net prostate 2.1")}, labels
     # The origin is kept in the label table: a later save (a new label) does not drop it.
     cli("seg", "edit", t2, "--reader", "model", stdin="label 9 lesion\npaint 9 60 60 6 3\n")
     cli("seg", "export", t2, "--reader", "model", "--format", "dicom-seg", "--out", out + "/model2.dcm")
