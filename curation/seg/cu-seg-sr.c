@@ -331,7 +331,7 @@ image_library_content (const CuLabelMap *map, const CuSegSrSpec *spec)
   if (spec->source->frame_of_reference_uid != NULL)
     g_ptr_array_add (group, uid_content ("HAS ACQ CONTEXT", &frame_of_reference,
                                          spec->source->frame_of_reference_uid));
-  for (int k = 0; spec->slice_sop_instance != NULL && k < map->dims[2]; k++)
+  for (int k = 0; spec->slice_sop_instance != NULL && spec->slice_sop_class != NULL && k < map->dims[2]; k++)
     {
       const char *instance = spec->slice_sop_instance[k];
       if (instance != NULL && spec->slice_sop_class[k] != NULL && g_hash_table_add (seen, (gpointer) instance))
@@ -428,7 +428,7 @@ add_evidence (CuDicomDataset *ds, const CuLabelMap *map, const CuSegSrSpec *spec
   GPtrArray *refs = g_ptr_array_new ();
   GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
 
-  for (int k = 0; spec->slice_sop_instance != NULL && k < map->dims[2]; k++)
+  for (int k = 0; spec->slice_sop_instance != NULL && spec->slice_sop_class != NULL && k < map->dims[2]; k++)
     {
       const char *instance = spec->slice_sop_instance[k];
       if (instance != NULL && spec->slice_sop_class[k] != NULL && g_hash_table_add (seen, (gpointer) instance))

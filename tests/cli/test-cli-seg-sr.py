@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import pydicom
@@ -206,6 +207,21 @@ def test_origin(t2, out):
     cli("seg", "import", t2, out + "/model.dcm", "--reader", "again")
     cli("seg", "export", t2, "--reader", "again", "--format", "dicom-seg", "--out", out + "/again.dcm")
     assert algorithm_of(out + "/again.dcm") == {("AUTOMATIC", "nnU-Net prostate 2.1")}
+    # Another tool's SEG with a name that is no valid LO (a backslash, too long): imported, and
+    # written back as one valid value.
+    hostile = pydicom.dcmread(out + "/model.dcm")
+    for item in hostile.SegmentSequence:
+        item.SegmentAlgorithmName = "evil\\tool " + "x" * 80
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # pydicom warns about the length it is told to write
+        hostile.save_as(out + "/hostile.dcm")
+    cli("seg", "import", t2, out + "/hostile.dcm", "--reader", "hostile")
+    cli("seg", "export", t2, "--reader", "hostile", "--format", "dicom-seg", "--out", out + "/hostile-out.dcm")
+    (kind, written), = algorithm_of(out + "/hostile-out.dcm")
+    assert kind == "AUTOMATIC" and written.startswith("evil tool x") and len(written) <= 64, written
+    dciodvfy_clean(out + "/hostile-out.dcm")
+    p = cli("seg", "import", t2, out + "/alice.nii.gz", "--reader", "x", "--algorithm", "y" * 65, check=False)
+    assert p.returncode == 2 and "64" in p.stderr, p
     # Semiautomatic, from a tool a person steered.
     cli("seg", "import", t2, out + "/alice.nii.gz", "--reader", "tool", "--algorithm", "Slicer GrowCut",
         "--algorithm-type", "semiautomatic")
