@@ -116,6 +116,11 @@ def test_seg_and_sr(t2):
     assert seg.SOPClassUID == SEG_CLASS and sr.SOPClassUID == SR_CLASS
     assert sr.StudyInstanceUID == seg.StudyInstanceUID and sr.PatientID == seg.PatientID
     assert sr.CompletionFlag == "COMPLETE" and sr.VerificationFlag == "UNVERIFIED"
+    # The source's de-identification record goes with the patient, as in the SEG.
+    assert sr.PatientIdentityRemoved == seg.PatientIdentityRemoved == "YES"
+    assert sr.DeidentificationMethod == seg.DeidentificationMethod
+    assert [c.CodeValue for c in sr.DeidentificationMethodCodeSequence] == \
+        [c.CodeValue for c in seg.DeidentificationMethodCodeSequence] != []
     tpl = sr.ContentTemplateSequence[0]
     assert (tpl.MappingResource, tpl.TemplateIdentifier) == ("DCMR", "1500")
     assert code(sr) == ("126000", "DCM")
@@ -210,10 +215,10 @@ def test_origin(t2, out):
     # Another tool's SEG with a name that is no valid LO (a backslash, too long): imported, and
     # written back as one valid value.
     hostile = pydicom.dcmread(out + "/model.dcm")
-    for item in hostile.SegmentSequence:
-        item.SegmentAlgorithmName = "evil\\tool " + "x" * 80
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # pydicom warns about the length it is told to write
+        for item in hostile.SegmentSequence:
+            item.SegmentAlgorithmName = "evil\\tool " + "x" * 80
         hostile.save_as(out + "/hostile.dcm")
     cli("seg", "import", t2, out + "/hostile.dcm", "--reader", "hostile")
     cli("seg", "export", t2, "--reader", "hostile", "--format", "dicom-seg", "--out", out + "/hostile-out.dcm")
