@@ -1334,7 +1334,7 @@ cu_seg_panel_build (CuSegPanel *self)
   grid = gtk_grid_new ();
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 8);
-  w = gtk_label_new (_("Brush size (mm)"));
+  w = gtk_label_new (_("Brush radius (mm)"));
   gtk_label_set_xalign (GTK_LABEL (w), 0);
   gtk_grid_attach (GTK_GRID (grid), w, 0, 0, 1, 1);
   self->radius_spin = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (0.5, 50, 0.5));
