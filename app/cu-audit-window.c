@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cu-audit-window.h"
+#include "cu-local-time.h"
 
 struct _CuAuditWindow
 {
@@ -76,17 +77,6 @@ action_label (const char *action)
   return action != NULL ? action : "";
 }
 
-/* "2026-12-07 15:44:01" in local time, or the stored text when it is not a time. */
-static char *
-local_time (const char *iso)
-{
-  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
-  g_autoptr (GDateTime) dt = iso != NULL ? g_date_time_new_from_iso8601 (iso, utc) : NULL;
-  g_autoptr (GDateTime) local = dt != NULL ? g_date_time_to_local (dt) : NULL;
-
-  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M:%S") : g_strdup (iso);
-}
-
 /* Plain text for a label: valid UTF-8 (a hostile file's UID or reason may not be). */
 static char *
 plain (const char *text)
@@ -111,7 +101,7 @@ static GtkWidget *
 row_new (CuAuditWindow *self, const CuAuditEntry *e, gboolean altered)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *when = local_time (e->time);
+  g_autofree char *when = cu_local_time_format (e->time, TRUE);
   g_autofree char *who = plain (e->user);
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cu-flags-window.h"
+#include "cu-local-time.h"
 #include "cu-window-private.h"
 
 struct _CuFlagsWindow
@@ -427,16 +428,6 @@ set_state_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
 /* ---- history ------------------------------------------------------------------------- */
 
-/* An ISO 8601 UTC time of the store as local "YYYY-MM-DD HH:MM". */
-static char *
-local_time (const char *iso)
-{
-  g_autoptr (GDateTime) utc = iso != NULL ? g_date_time_new_from_iso8601 (iso, NULL) : NULL;
-  g_autoptr (GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
-
-  return local != NULL ? g_date_time_format (local, "%Y-%m-%d %H:%M") : g_strdup (iso != NULL ? iso : "");
-}
-
 static const char *
 state_label_of (const char *state)
 {
@@ -448,7 +439,7 @@ static GtkWidget *
 history_row (const CuFlagEvent *e)
 {
   GtkWidget *row = adw_action_row_new ();
-  g_autofree char *when = local_time (e->time);
+  g_autofree char *when = cu_local_time_format (e->time, FALSE);
   g_autofree char *title = NULL;
   g_autoptr (GString) sub = g_string_new (NULL);
 

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "cu-qc-review.h"
+#include "cu-local-time.h"
 #include "cu-qc-runner.h"
 #include "cu-slice-view.h"
 
@@ -381,9 +382,13 @@ show_decision (CuQcReview *self)
       return;
     }
   if (d->user != NULL)
-    /* TRANSLATORS: decision, who, when, and the reason in quotes */
-    text = g_strdup_printf (_("%s by %s, %s%s%s%s"), cu_qc_decision_to_label (d->state), d->user, d->time,
-                            d->reason ? "\n“" : "", d->reason ? d->reason : "", d->reason ? "”" : "");
+    {
+      g_autofree char *when = cu_local_time_format (d->time, FALSE);
+      /* TRANSLATORS: decision, who, when (local "2026-12-07 15:44"), and the reason in quotes */
+      text = g_strdup_printf (_("%s by %s, %s%s%s%s"), cu_qc_decision_to_label (d->state), d->user,
+                              when, d->reason ? "\n“" : "", d->reason ? d->reason : "",
+                              d->reason ? "”" : "");
+    }
   else
     text = g_strdup (_("Not reviewed. Only accepted series can be opened for annotation."));
   gtk_label_set_text (self->decision_label, text);

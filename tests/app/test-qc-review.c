@@ -172,6 +172,20 @@ test_review (void)
     d = cu_store_qc_get_decision (store, uid, &error);
     g_assert_cmpint (d->state, ==, CU_QC_DECISION_ACCEPTED);
     g_assert_true (cu_window_can_annotate (window));
+    /* The decision line shows the time as people read it, in local time, not the stored
+     * ISO 8601 text. */
+    {
+      GtkLabel *line = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (review),
+                                                                 CU_TYPE_QC_REVIEW,
+                                                                 "decision_label"));
+      g_autoptr (GDateTime) utc = g_date_time_new_from_iso8601 (d->time, NULL);
+      g_autoptr (GDateTime) local = g_date_time_to_local (utc);
+      g_autofree char *shown = g_date_time_format (local, "%Y-%m-%d %H:%M");
+
+      g_assert_true (cu_qc_review_select_series (review, uid));
+      g_assert_null (strstr (gtk_label_get_text (line), d->time));
+      g_assert_nonnull (strstr (gtk_label_get_text (line), shown));
+    }
   }
 
   /* the protocol: the header names the workspace's; a site's own file replaces it (audited by
