@@ -68,3 +68,4 @@
 #include "cu-seg-dicom.h"
 #include "cu-seg-report.h"
 #include "cu-store-seg-io.h"
+#include "cu-release.h"
