@@ -70,3 +70,4 @@
 #include "cu-seg-sr.h"
 #include "cu-seg-report.h"
 #include "cu-store-seg-io.h"
+#include "cu-release.h"
