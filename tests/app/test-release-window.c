@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ * test-release-window.c — display test of the Release window, driven as a curator would: on a
+ * workspace holding the demo study (with its clinical data) and a real GE ADC series of the
+ * shared corpus, every demo series accepted at the quality gate but one, rejected with a
+ * reason, the main window's win.show-releases opens the window; New Release creates an
+ * anonymized release; Add Selected Study adds the demo study chosen in the study browser;
+ * Check runs the gate in the background and the checklist shows the rejected series held back
+ * with its reason and a Review button, the other series and the study and patient as going;
+ * Review opens the quality review on that series; Write… writes the package into a new folder
+ * under the one given, and the window then shows the release written where it went, the
+ * package holding manifest.json. Withdrawing the patient released in anonymized mode is
+ * refused, and the refusal says why.
+ *
+ * CU_TEST_SHOT_DIR=DIR saves pictures of the window and its dialogs (release-*.png).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "cu-qc-review.h"
+#include "cu-release-window.h"
+#include "cu-window.h"
+#include "cu-window-private.h"
+#include "app-test-util.h"
+
+#define RELEASE_NAME "prostate-2026-q4"
+#define REJECT_REASON "Motion artefacts across the gland"
+
+static gboolean
+not_busy (gpointer data)
+{
+  return !cu_window_is_busy (CU_WINDOW (data)) && !_cu_window_qc_is_running (CU_WINDOW (data));
+}
+
+static gboolean
+release_idle (gpointer data)
+{
+  return !cu_release_window_is_busy (CU_RELEASE_WINDOW (data));
+}
+
+/* The first widget under widget that is actionable with action (and target, when not NULL). */
+static GtkWidget *
+find_actionable (GtkWidget *widget, const char *action, const char *target)
+{
+  if (GTK_IS_ACTIONABLE (widget)
+      && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    {
+      GVariant *t = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (widget));
+      if (target == NULL
+          || (t != NULL && g_variant_is_of_type (t, G_VARIANT_TYPE_STRING)
+              && g_strcmp0 (g_variant_get_string (t, NULL), target) == 0))
+        return widget;
+    }
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_actionable (c, action, target);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_type (c, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Click a button the way a pointer would (its "clicked" runs its action). */
+static void
+click (GtkWidget *button)
+{
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+  app_test_drain ();
+}
+
+static gboolean
+has_css (GtkWidget *widget, const char *css)
+{
+  return widget != NULL && gtk_widget_has_css_class (widget, css);
+}
+
+static void
+test_release_window (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cu-test-release-window-XXXXXX", &error);
+  g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
+  g_autofree char *out = g_build_filename (dir, "out", NULL);
+  g_autofree char *adc_src = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "mr/prostate_adc_ge", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *demo_study = NULL, *rejected = NULL;
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (GPtrArray) series = NULL;
+  g_autoptr (GPtrArray) demo_series = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (CuClinicalReport) clinical = NULL;
+  CuReleaseWindow *win;
+  CuWindow *window;
+  GtkWidget *dialog, *row;
+
+  g_assert_no_error (error);
+  g_assert_true (g_mkdir_with_parents (out, 0700) == 0);
+  store = cu_store_open (workspace, &error);
+  g_assert_no_error (error);
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+
+  /* the workspace: the demo and a real series, imported through the window (the quality check
+   * runs by itself after each import), the demo's clinical data */
+  cu_window_import_demo (window, FALSE);
+  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  cu_window_import (window, (const char *const[]) { adc_src, NULL });
+  g_assert_true (app_test_wait_for (not_busy, window, 120));
+  csv = g_build_filename (workspace, "demo", "clinical.csv", NULL);
+  clinical = cu_clinical_import (store, csv, "CUR", &error);
+  g_assert_no_error (error);
+
+  /* the curator's decisions: every demo series accepted but one, rejected with a reason */
+  series = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < series->len; i++)
+    {
+      const CuSeriesRecord *r = series->pdata[i];
+
+      if (g_strcmp0 (r->patient_id, CU_DEMO_PATIENT_ID) != 0)
+        continue;
+      if (demo_study == NULL)
+        demo_study = g_strdup (r->study_uid);
+      g_assert_cmpstr (r->study_uid, ==, demo_study);
+      g_ptr_array_add (demo_series, g_strdup (r->series_uid));
+      if (rejected == NULL)
+        {
+          rejected = g_strdup (r->series_uid);
+          g_assert_true (cu_store_qc_decide (store, r->series_uid, CU_QC_DECISION_REJECTED,
+                                             REJECT_REASON, &error));
+        }
+      else
+        g_assert_true (cu_store_qc_decide (store, r->series_uid, CU_QC_DECISION_ACCEPTED, NULL,
+                                           &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (demo_series->len, >=, 2);
+
+  /* the Release window, from the main window */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-releases", NULL));
+  app_test_drain ();
+  win = CU_RELEASE_WINDOW (app_test_find_toplevel (CU_TYPE_RELEASE_WINDOW, NULL));
+  g_assert_nonnull (win);
+  g_assert_null (cu_release_window_get_selected (win));
+  gtk_window_set_default_size (GTK_WINDOW (win), 1100, 760);
+  app_test_shot (GTK_WIDGET (win), "release-empty.png");
+
+  /* New Release: a name, the default mode (anonymized) */
+  click (find_actionable (GTK_WIDGET (win), "release.new", NULL));
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "release-new");
+  g_assert_nonnull (dialog);
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "create"));
+  gtk_editable_set_text (GTK_EDITABLE (find_type (dialog, GTK_TYPE_ENTRY)), RELEASE_NAME);
+  g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "create"));
+  app_test_shot (dialog, "release-new.png");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "create");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (app_test_writes_done (store));
+  g_assert_cmpstr (cu_release_window_get_selected (win), ==, RELEASE_NAME);
+  {
+    g_autoptr (CuRelease) r = cu_release_get (store, RELEASE_NAME, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (r->mode, ==, CU_RELEASE_ANONYMIZED);
+    g_assert_null (r->written_at);
+  }
+
+  /* Add Selected Study: the rejected series is selected in the study browser; its study goes in */
+  cu_study_browser_select_series (CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window),
+                                                                                   CU_TYPE_WINDOW,
+                                                                                   "browser")),
+                                  rejected);
+  click (find_actionable (GTK_WIDGET (win), "release.add-selected", NULL));
+  g_assert_true (app_test_writes_done (store));
+  {
+    g_autoptr (CuRelease) r = cu_release_get (store, RELEASE_NAME, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (r->items);
+    g_assert_cmpuint (g_strv_length (r->items), ==, 1);
+    g_assert_cmpstr (r->items[0], ==, demo_study);
+  }
+  /* the item is listed, with its Remove button */
+  g_assert_nonnull (find_actionable (GTK_WIDGET (win), "release.remove", demo_study));
+
+  /* Check, in the background: the rejected series held back with its reason, the rest go */
+  click (find_actionable (GTK_WIDGET (win), "release.check", NULL));
+  g_assert_true (app_test_wait_for (release_idle, win, 120));
+  g_assert_nonnull (cu_release_window_get_plan (win));
+  row = cu_release_window_find_row (win, rejected);
+  g_assert_nonnull (row);
+  g_assert_true (has_css (row, "release-held"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), REJECT_REASON));
+  g_assert_nonnull (find_actionable (row, "release.review", rejected));
+  for (guint i = 0; i < demo_series->len; i++)
+    {
+      const char *uid = demo_series->pdata[i];
+      GtkWidget *r = cu_release_window_find_row (win, uid);
+
+      if (g_strcmp0 (uid, rejected) == 0)
+        continue;
+      g_assert_nonnull (r);
+      g_assert_true (has_css (r, "release-go"));
+      g_assert_null (find_actionable (r, "release.review", NULL));
+    }
+  g_assert_true (has_css (cu_release_window_find_row (win, demo_study), "release-go"));
+  g_assert_true (has_css (cu_release_window_find_row (win, CU_DEMO_PATIENT_ID), "release-go"));
+  g_assert_cmpuint (cu_release_window_get_plan (win)->n_series_go, ==, demo_series->len - 1);
+  g_assert_cmpuint (cu_release_window_get_plan (win)->n_series_held, ==, 1);
+  /* the series of the workspace outside the release are not on the checklist */
+  for (guint i = 0; i < series->len; i++)
+    {
+      const CuSeriesRecord *r = series->pdata[i];
+      if (g_strcmp0 (r->patient_id, CU_DEMO_PATIENT_ID) != 0)
+        g_assert_null (cu_release_window_find_row (win, r->series_uid));
+    }
+  app_test_shot (GTK_WIDGET (win), "release-checklist.png");
+
+  /* the hold's action: the quality review opens on that series */
+  click (find_actionable (row, "release.review", rejected));
+  {
+    GtkWidget *review = app_test_find_toplevel (CU_TYPE_QC_REVIEW, NULL);
+
+    g_assert_nonnull (review);
+    g_assert_cmpstr (cu_qc_review_get_series (CU_QC_REVIEW (review)), ==, rejected);
+    gtk_window_destroy (GTK_WINDOW (review));
+    app_test_drain ();
+  }
+
+  /* Write…: the folder given, the question answered; the package written, the window says so */
+  cu_release_window_set_write_folder (win, out);
+  gtk_window_present (GTK_WINDOW (win));
+  click (find_actionable (GTK_WIDGET (win), "release.write", NULL));
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "release-write");
+  g_assert_nonnull (dialog);
+  app_test_shot (dialog, "release-write.png");
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "write");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  app_test_drain ();
+  g_assert_true (app_test_wait_for (release_idle, win, 180));
+  {
+    g_autofree char *package = g_build_filename (out, RELEASE_NAME "-v1", NULL);
+    g_autofree char *manifest = g_build_filename (package, "manifest.json", NULL);
+    g_autoptr (CuRelease) r = cu_release_get (store, RELEASE_NAME, &error);
+    GtkWidget *written_box = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (win),
+                                                                        CU_TYPE_RELEASE_WINDOW,
+                                                                        "written_box"));
+    GtkLabel *written_label = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (win),
+                                                                        CU_TYPE_RELEASE_WINDOW,
+                                                                        "written_label"));
+    GtkWidget *report = cu_release_window_get_report (win);
+
+    g_assert_no_error (error);
+    g_assert_true (g_file_test (manifest, G_FILE_TEST_IS_REGULAR));
+    g_assert_nonnull (r->written_at);
+    g_assert_cmpstr (r->written_to, ==, package);
+    /* the report names the folder; the release shows written there, no longer editable */
+    g_assert_nonnull (report);
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (report)), package));
+    app_test_shot (report, "release-written-report.png");
+    gtk_window_destroy (GTK_WINDOW (report));
+    app_test_drain ();
+    g_assert_true (gtk_widget_get_visible (written_box));
+    g_assert_nonnull (strstr (gtk_label_get_text (written_label), package));
+    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (win),
+                                                                                       CU_TYPE_RELEASE_WINDOW,
+                                                                                       "add_box"))));
+    g_assert_null (cu_release_window_get_plan (win));
+    app_test_shot (GTK_WIDGET (win), "release-written.png");
+  }
+
+  /* Withdraw a patient released in anonymized mode: refused, and the refusal says why */
+  gtk_widget_activate_action (GTK_WIDGET (win), "release.withdraw", NULL);
+  app_test_drain ();
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "release-withdraw");
+  g_assert_nonnull (dialog);
+  {
+    GtkWidget *box = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
+    GtkWidget *patient = gtk_widget_get_first_child (box);
+    GtkWidget *reason = gtk_widget_get_next_sibling (patient);
+
+    gtk_editable_set_text (GTK_EDITABLE (patient), CU_DEMO_PATIENT_ID);
+    g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "withdraw"));
+    gtk_editable_set_text (GTK_EDITABLE (reason), "Consent withdrawn by letter");
+    g_assert_true (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "withdraw"));
+  }
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "withdraw");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (app_test_writes_done (store));
+  {
+    GtkWidget *report = cu_release_window_get_report (win);
+    g_autoptr (GError) refused = NULL;
+
+    g_assert_nonnull (report);
+    g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (report)), ==, "Withdrawal Refused");
+    /* the window shows the model's own refusal */
+    g_assert_false (cu_release_withdraw (store, CU_DEMO_PATIENT_ID, "again", &refused));
+    g_assert_error (refused, CU_RELEASE_ERROR, CU_RELEASE_ERROR_REFUSED);
+    g_assert_cmpstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (report)), ==, refused->message);
+    app_test_shot (report, "release-withdraw-refused.png");
+    gtk_window_destroy (GTK_WINDOW (report));
+  }
+
+  gtk_window_destroy (GTK_WINDOW (win));
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+  app_test_rm_rf (dir);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_setenv ("LANGUAGE", "C", TRUE);
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    return 77;
+  adw_init ();
+  g_test_add_func ("/app/release-window/release", test_release_window);
+  return g_test_run ();
+}
