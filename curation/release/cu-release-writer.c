@@ -339,6 +339,7 @@ typedef struct
   GPtrArray *nnunet_cases;         /* char *: case ids */
   GHashTable *nnunet_label_names;  /* value (GUINT) → name */
   char *nnunet_modality;
+  char *manifest_sha256;
 } Writer;
 
 static void
@@ -363,6 +364,7 @@ writer_clear (Writer *w)
   g_clear_pointer (&w->nnunet_cases, g_ptr_array_unref);
   g_clear_pointer (&w->nnunet_label_names, g_hash_table_unref);
   g_clear_pointer (&w->nnunet_modality, g_free);
+  g_clear_pointer (&w->manifest_sha256, g_free);
 }
 
 static void
@@ -507,7 +509,7 @@ pick_versions (CuStore *store, const char *series_uid, GError **error)
 
   if (latest == NULL)
     return NULL;
-  picked = g_ptr_array_new ();
+  picked = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; i < latest->len; i++)
     {
       CuSegVersionInfo *v = latest->pdata[i];
@@ -520,7 +522,6 @@ pick_versions (CuStore *store, const char *series_uid, GError **error)
       g_ptr_array_add (picked, g_strdup (v->reader));
     }
   g_ptr_array_sort (picked, compare_strings);
-  g_ptr_array_set_free_func (picked, g_free);
   return picked;
 }
 
@@ -1158,7 +1159,6 @@ write_everything (Writer *w, GError **error)
   g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (package_file_free);
   g_autofree char *manifest = NULL, *manifest_path = NULL;
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint n_patients_done = 0;
 
   w->anon = cu_anonymizer_new (NULL, error);
   if (w->anon == NULL || !cu_anonymizer_keep_derived_descriptions (w->anon, w->store, error))
@@ -1219,10 +1219,7 @@ write_everything (Writer *w, GError **error)
             }
         }
       if (p->identity != NULL)
-        {
-          ledger_add (w, "patient", g_steal_pointer (&p->digest));
-          n_patients_done++;
-        }
+        ledger_add (w, "patient", g_steal_pointer (&p->digest));
     }
   cu_progress_report_count (w->progress, w->n_instances_done, w->n_instances_total,
                             _("Writing the release"));
@@ -1291,9 +1288,7 @@ write_everything (Writer *w, GError **error)
   if (!fsync_path (w->partial, error))
     return FALSE;
   g_checksum_update (sum, (const guchar *) manifest, strlen (manifest));
-  (void) n_patients_done;
-  g_object_set_data_full (G_OBJECT (w->provenance), "sha256",
-                          g_strdup (g_checksum_get_string (sum)), g_free);
+  w->manifest_sha256 = g_strdup (g_checksum_get_string (sum));
   return TRUE;
 }
 
@@ -1409,7 +1404,7 @@ cu_release_write (CuStore *store, const char *name, const char *out_dir, CuRelea
     goto fail;
 
   report = g_new0 (CuReleaseWriteReport, 1);
-  report->manifest_sha256 = g_strdup (g_object_get_data (G_OBJECT (w.provenance), "sha256"));
+  report->manifest_sha256 = g_strdup (w.manifest_sha256);
   if (!cu_release_mark_written (store, name, w.out_dir, report->manifest_sha256, w.ledger, error))
     goto fail;
   report->out_dir = g_strdup (w.out_dir);
