@@ -66,5 +66,6 @@
 #include "cu-seg-session.h"
 #include "cu-seg-nifti.h"
 #include "cu-seg-dicom.h"
+#include "cu-seg-sr.h"
 #include "cu-seg-report.h"
 #include "cu-store-seg-io.h"
