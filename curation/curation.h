@@ -24,6 +24,7 @@
 #include "cu-gaussian.h"
 #include "cu-csv.h"
 #include "cu-clinical.h"
+#include "cu-clinical-export.h"
 #include "cu-flag-rules.h"
 #include "cu-flags.h"
 #include "cu-flag-bundle.h"
