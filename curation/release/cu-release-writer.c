@@ -684,11 +684,11 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
       const char *label = reader_label (w, reader);
       g_autoptr(CuLabelMap) stored = NULL;
       g_autoptr(CuLabelMap) map = NULL;
-      g_autoptr(CuDicomHeader) seg_header = NULL;
       g_autofree char *seg_series = cu_dicom_uid_new ();
       g_autofree char *sr_series = cu_dicom_uid_new ();
       g_autofree char *sr_sop = cu_dicom_uid_new ();
-      g_autofree char *description = NULL, *seg_dir = NULL, *seg_tmp = NULL, *seg_path = NULL;
+      g_autofree char *seg_sop = cu_dicom_uid_new ();
+      g_autofree char *description = NULL, *seg_dir = NULL, *seg_path = NULL;
       g_autofree char *sr_dir = NULL, *sr_path = NULL, *seg_name = NULL, *sr_name = NULL;
       guint8 segment_of_label[256] = { 0 };
       guint n_segments = 0;
@@ -705,13 +705,7 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
           goto out;
         }
       map = package_map (w, stored);
-      /* As cu_seg_dicom_write numbers them: labels with voxels, in value order. */
-      for (guint l = 0; l < cu_label_map_get_n_labels (map); l++)
-        {
-          const CuLabel *lab = cu_label_map_get_label_at (map, l);
-          if (cu_label_map_count (map, lab->value) > 0)
-            segment_of_label[lab->value] = (guint8) ++n_segments;
-        }
+      n_segments = cu_seg_dicom_segment_numbers (map, segment_of_label);
       if (n_segments == 0)
         continue;   /* an empty segmentation says nothing */
 
@@ -732,27 +726,19 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
       seg.series_description = description;
       seg.content_creator = label;
       seg.series_uid = seg_series;
+      seg.sop_instance_uid = seg_sop;
       seg.deid_method = deid.method;
       seg.deid_codes = (const char *const *) deid.codes->pdata;
-      seg_tmp = g_build_filename (seg_dir, "seg.tmp", NULL);
-      if (!cu_seg_dicom_write (map, &seg, seg_tmp, error))
-        goto out;
-      seg_header = cu_dicom_header_read (seg_tmp, error);
-      if (seg_header == NULL)
-        goto out;
-      seg_name = g_strconcat (seg_header->sop_instance_uid, ".dcm", NULL);
+      seg_name = g_strconcat (seg_sop, ".dcm", NULL);
       seg_path = g_build_filename (seg_dir, seg_name, NULL);
-      if (g_rename (seg_tmp, seg_path) != 0)
-        {
-          set_io_error (error, seg_path, _("cannot be written"), errno);
-          goto out;
-        }
+      if (!cu_seg_dicom_write (map, &seg, seg_path, error))
+        goto out;
       w->n_seg++;
 
       sr.source = first;
       sr.slice_sop_class = classes;
       sr.slice_sop_instance = instances;
-      sr.seg_sop_instance_uid = seg_header->sop_instance_uid;
+      sr.seg_sop_instance_uid = seg_sop;
       sr.seg_series_uid = seg_series;
       sr.segment_of_label = segment_of_label;
       sr.image = image != NULL && cu_label_map_same_grid (map, image) ? image : NULL;
