@@ -49,6 +49,8 @@ struct _CuReleaseWindow
   GtkWidget *written_box;
   GtkLabel *written_label;
   GtkWidget *add_box;
+  GtkWidget *write_button;
+  GtkWidget *check_button;
   GtkEntry *item_entry;
   GtkListBox *item_list;
   GtkLabel *check_summary;
@@ -156,6 +158,19 @@ show_message (CuReleaseWindow *self, const char *heading, const char *body)
   gtk_widget_add_css_class (dialog, "release-report");
   adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
   present_report (self, dialog);
+}
+
+/* "2 patients, 2 studies, 5 series (120 images)" */
+static char *
+counts_text (guint n_patients, guint n_studies, guint n_series, guint n_images)
+{
+  g_autofree char *p = g_strdup_printf (ngettext ("%u patient", "%u patients", n_patients), n_patients);
+  g_autofree char *st = g_strdup_printf (ngettext ("%u study", "%u studies", n_studies), n_studies);
+  g_autofree char *se = g_strdup_printf (ngettext ("%u series", "%u series", n_series), n_series);
+  g_autofree char *im = g_strdup_printf (ngettext ("%u image", "%u images", n_images), n_images);
+
+  /* TRANSLATORS: counted patients, studies, series (images), e.g. "1 patient, 1 study, 2 series (44 images)" */
+  return g_strdup_printf (_("%s, %s, %s (%s)"), p, st, se, im);
 }
 
 /* ---- job progress ------------------------------------------------------------------- */
@@ -343,18 +358,18 @@ check_row_new (int depth, gboolean go, const char *title, const char *subtitle)
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), s);
       adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 0);
     }
-  /* the tree's depth, as an indent before the state icon */
-  if (depth > 0)
-    {
-      GtkWidget *indent = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
-      gtk_widget_set_size_request (indent, 20 * depth, -1);
-      adw_action_row_add_prefix (ADW_ACTION_ROW (row), indent);
-    }
   gtk_widget_add_css_class (icon, go ? "success" : "error");
   gtk_widget_set_tooltip_text (icon, go ? _("Goes") : _("Held back"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   go ? _("Goes") : _("Held back"), -1);
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+  /* the tree's depth, as an indent before the state icon (prefixes are prepended) */
+  if (depth > 0)
+    {
+      GtkWidget *indent = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+      gtk_widget_set_size_request (indent, 24 * depth, -1);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), indent);
+    }
   gtk_widget_add_css_class (row, go ? "release-go" : "release-held");
   if (depth == 0)
     gtk_widget_add_css_class (row, "release-patient");
@@ -580,11 +595,15 @@ show_plan (CuReleaseWindow *self)
     if (plan->patients->len == 0)
       g_string_append (summary, _("The release holds nothing yet: add patients or studies."));
     else
-      /* TRANSLATORS: checklist summary: patients, studies, series, images that go; series held */
-      g_string_append_printf (summary, _("Goes: %u patients, %u studies, %u series (%u images). "
-                                         "Held back: %u series."),
-                              plan->n_patients_go, plan->n_studies_go, plan->n_series_go,
-                              plan->n_instances_go, plan->n_series_held);
+      {
+        g_autofree char *go = counts_text (plan->n_patients_go, plan->n_studies_go,
+                                           plan->n_series_go, plan->n_instances_go);
+        g_autofree char *held = g_strdup_printf (ngettext ("%u series", "%u series",
+                                                           plan->n_series_held),
+                                                 plan->n_series_held);
+        /* TRANSLATORS: checklist summary: what goes (counted), the series held back (counted) */
+        g_string_append_printf (summary, _("Goes: %s. Held back: %s."), go, held);
+      }
     if (plan->withdrawn != NULL && plan->withdrawn[0] != NULL)
       {
         g_autofree char *list = g_strjoinv (", ", plan->withdrawn);
@@ -700,6 +719,8 @@ show_release (CuReleaseWindow *self)
       gtk_label_set_label (self->written_label, text);
     }
   gtk_widget_set_visible (self->add_box, open);
+  gtk_widget_set_visible (self->write_button, open);
+  gtk_widget_set_visible (self->check_button, open);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->item_list))) != NULL)
     gtk_list_box_remove (self->item_list, child);
@@ -891,9 +912,9 @@ write_succeeded (CuReleaseWindow *self, const CuReleaseWriteReport *report)
   g_autofree char *body = NULL;
 
   /* TRANSLATORS: what a written package holds, then its folder */
-  body = g_strdup_printf (_("%u patients, %u studies, %u series, %u images, %u segmentations, "
-                            "%u measurement reports and %u rows of clinical data were written "
-                            "to:\n%s"),
+  body = g_strdup_printf (_("Patients: %u\nStudies: %u\nSeries: %u\nImages: %u\n"
+                            "Segmentations (DICOM SEG): %u\nMeasurement reports (DICOM SR): %u\n"
+                            "Rows of clinical data: %u\n\nWritten to %s"),
                           report->n_patients, report->n_studies, report->n_series,
                           report->n_instances, report->n_seg, report->n_sr,
                           report->n_clinical_rows, where);
@@ -1390,10 +1411,10 @@ prompt_write (CuReleaseWindow *self, const char *folder)
   name = plain (r->name);
   if (self->plan != NULL)
     {
-      /* TRANSLATORS: before writing: patients, studies, series, images that go */
-      g_string_append_printf (body, _("%u patients, %u studies, %u series (%u images) go."),
-                              self->plan->n_patients_go, self->plan->n_studies_go,
-                              self->plan->n_series_go, self->plan->n_instances_go);
+      g_autofree char *go = counts_text (self->plan->n_patients_go, self->plan->n_studies_go,
+                                         self->plan->n_series_go, self->plan->n_instances_go);
+      /* TRANSLATORS: before writing: what goes (counted) */
+      g_string_append_printf (body, _("Goes: %s."), go);
       if (self->plan->n_series_held > 0)
         {
           g_string_append_c (body, ' ');
@@ -1672,6 +1693,10 @@ cu_release_window_dispose (GObject *object)
 {
   CuReleaseWindow *self = CU_RELEASE_WINDOW (object);
 
+  /* the list's rows are unselected as the template goes: nothing is shown any more */
+  if (self->release_list != NULL)
+    g_signal_handlers_disconnect_by_data (self->release_list, self);
+  g_signal_handlers_disconnect_by_func (self, active_cb, NULL);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -1717,6 +1742,8 @@ cu_release_window_class_init (CuReleaseWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, written_box);
   gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, written_label);
   gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, add_box);
+  gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, write_button);
+  gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, check_button);
   gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, item_entry);
   gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, item_list);
   gtk_widget_class_bind_template_child (widget_class, CuReleaseWindow, check_summary);
@@ -1750,6 +1777,14 @@ static void
 cu_release_window_init (CuReleaseWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  {
+    GtkWidget *placeholder = gtk_label_new (_("No release yet"));
+
+    gtk_widget_add_css_class (placeholder, "dim-label");
+    gtk_widget_set_margin_top (placeholder, 24);
+    gtk_widget_set_margin_bottom (placeholder, 24);
+    gtk_list_box_set_placeholder (self->release_list, placeholder);
+  }
   self->check_rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_signal_connect_swapped (self->release_list, "row-selected", G_CALLBACK (row_selected_cb), self);
   g_signal_connect_swapped (self->item_entry, "activate", G_CALLBACK (entry_activate_cb), self);
