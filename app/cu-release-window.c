@@ -776,8 +776,28 @@ release_row_new (const CuRelease *r)
   return row;
 }
 
-void
-cu_release_window_reload (CuReleaseWindow *self)
+static gboolean
+releases_equal (GPtrArray *a, GPtrArray *b)
+{
+  if (a == NULL || b == NULL || a->len != b->len)
+    return FALSE;
+  for (guint i = 0; i < a->len; i++)
+    {
+      const CuRelease *x = a->pdata[i], *y = b->pdata[i];
+
+      if (x->id != y->id || x->version != y->version || g_strcmp0 (x->name, y->name) != 0
+          || g_strcmp0 (x->written_at, y->written_at) != 0
+          || g_strcmp0 (x->written_to, y->written_to) != 0
+          || !g_strv_equal ((const char *const *) (x->items ? x->items : (char *[]) { NULL }),
+                            (const char *const *) (y->items ? y->items : (char *[]) { NULL })))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Read the releases again; unless force, keep everything as it is when nothing changed. */
+static void
+reload (CuReleaseWindow *self, gboolean force)
 {
   CuStore *store;
   g_autoptr (GError) error = NULL;
@@ -786,7 +806,6 @@ cu_release_window_reload (CuReleaseWindow *self)
   GtkWidget *child;
   gboolean was_open, still_open;
 
-  g_return_if_fail (CU_IS_RELEASE_WINDOW (self));
   store = get_store (self);
   if (store == NULL)
     return;
@@ -796,6 +815,10 @@ cu_release_window_reload (CuReleaseWindow *self)
       toast (self, error->message);
       return;
     }
+  /* nothing changed (the usual case when the window comes to the front): keep the rows, and
+   * where the curator had scrolled to */
+  if (!force && releases_equal (releases, self->releases))
+    return;
   before = selected_release (self);
   was_open = before != NULL && before->written_at == NULL;
 
@@ -823,6 +846,13 @@ cu_release_window_reload (CuReleaseWindow *self)
   if (was_open && !still_open)
     g_clear_pointer (&self->plan, cu_release_plan_free);
   show_release (self);
+}
+
+void
+cu_release_window_reload (CuReleaseWindow *self)
+{
+  g_return_if_fail (CU_IS_RELEASE_WINDOW (self));
+  reload (self, TRUE);
 }
 
 gboolean
@@ -1677,7 +1707,7 @@ static void
 active_cb (CuReleaseWindow *self)
 {
   if (gtk_window_is_active (GTK_WINDOW (self)) && self->job == JOB_NONE)
-    cu_release_window_reload (self);
+    reload (self, FALSE);
 }
 
 static void

@@ -3,13 +3,13 @@
  * workspace holding the demo study (with its clinical data) and a real GE ADC series of the
  * shared corpus, every demo series accepted at the quality gate but one, rejected with a
  * reason, the main window's win.show-releases opens the window; New Release creates an
- * anonymized release; Add Selected Study adds the demo study chosen in the study browser;
- * Check runs the gate in the background and the checklist shows the rejected series held back
- * with its reason and a Review button, the other series and the study and patient as going;
- * Review opens the quality review on that series; Write… writes the package into a new folder
- * under the one given, and the window then shows the release written where it went, the
- * package holding manifest.json. Withdrawing the patient released in anonymized mode is
- * refused, and the refusal says why.
+ * anonymized release; a pseudonym typed is added and removed again; Add Selected Study adds
+ * the demo study chosen in the study browser; Check runs the gate in the background and the
+ * checklist shows the rejected series held back with its reason and a Review button, the other
+ * series and the study and patient as going; Review opens the quality review on that series;
+ * Write… writes the package into a new folder under the one given, and the window then shows
+ * the release written where it went, the package holding manifest.json. Withdrawing the
+ * patient released in anonymized mode is refused, and the refusal says why.
  *
  * CU_TEST_SHOT_DIR=DIR saves pictures of the window and its dialogs (release-*.png).
  */
@@ -180,6 +180,33 @@ test_release_window (void)
     g_assert_no_error (error);
     g_assert_cmpint (r->mode, ==, CU_RELEASE_ANONYMIZED);
     g_assert_null (r->written_at);
+  }
+
+  /* Add: a pseudonym typed (the real series' patient) is listed; its Remove button takes it out */
+  {
+    const char *other = NULL;
+    GtkEditable *entry = GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (win),
+                                                                      CU_TYPE_RELEASE_WINDOW,
+                                                                      "item_entry"));
+    g_autoptr (CuRelease) added = NULL, removed = NULL;
+
+    for (guint i = 0; i < series->len && other == NULL; i++)
+      if (g_strcmp0 (((CuSeriesRecord *) series->pdata[i])->patient_id, CU_DEMO_PATIENT_ID) != 0)
+        other = ((CuSeriesRecord *) series->pdata[i])->patient_id;
+    g_assert_nonnull (other);
+    gtk_editable_set_text (entry, other);
+    click (find_actionable (GTK_WIDGET (win), "release.add", NULL));
+    g_assert_true (app_test_writes_done (store));
+    added = cu_release_get (store, RELEASE_NAME, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_strv_contains ((const char *const *) added->items, other));
+    g_assert_cmpstr (gtk_editable_get_text (entry), ==, "");
+    click (find_actionable (GTK_WIDGET (win), "release.remove", other));
+    g_assert_true (app_test_writes_done (store));
+    removed = cu_release_get (store, RELEASE_NAME, &error);
+    g_assert_no_error (error);
+    g_assert_true (removed->items == NULL || removed->items[0] == NULL);
+    g_assert_null (find_actionable (GTK_WIDGET (win), "release.remove", other));
   }
 
   /* Add Selected Study: the rejected series is selected in the study browser; its study goes in */
