@@ -10,7 +10,6 @@
 
 #include <adwaita.h>
 
-#include "cu-release-writer.h"
 #include "cu-window.h"
 
 G_BEGIN_DECLS
