@@ -9,7 +9,8 @@
  * series and the study and patient as going; Review opens the quality review on that series;
  * Write… writes the package into a new folder under the one given, and the window then shows
  * the release written where it went, the package holding manifest.json. Withdrawing the
- * patient released in anonymized mode is refused, and the refusal says why.
+ * patient released in anonymized mode is refused, and the refusal says why. The same study in
+ * a new pseudonymized release is held back as sent before, and the hold shows that release.
  *
  * CU_TEST_SHOT_DIR=DIR saves pictures of the window and its dialogs (release-*.png).
  */
@@ -26,6 +27,7 @@
 #include "app-test-util.h"
 
 #define RELEASE_NAME "prostate-2026-q4"
+#define RELEASE_AGAIN "prostate-2027-q1"
 #define REJECT_REASON "Motion artefacts across the gland"
 
 static gboolean
@@ -343,6 +345,43 @@ test_release_window (void)
     app_test_shot (report, "release-withdraw-refused.png");
     gtk_window_destroy (GTK_WINDOW (report));
   }
+
+  /* The same study again, in a new pseudonymized release: held back as sent before; the
+   * hold's action shows the release that sent it */
+  click (find_actionable (GTK_WIDGET (win), "release.new", NULL));
+  dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "release-new");
+  g_assert_nonnull (dialog);
+  {
+    GtkWidget *entry = gtk_widget_get_first_child (adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog)));
+    GtkWidget *anonymized = gtk_widget_get_next_sibling (entry);
+    GtkWidget *pseudonymized = gtk_widget_get_next_sibling (anonymized);
+
+    gtk_editable_set_text (GTK_EDITABLE (entry), RELEASE_AGAIN);
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (pseudonymized), TRUE);
+    g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (anonymized)));
+  }
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "create");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (app_test_writes_done (store));
+  g_assert_cmpstr (cu_release_window_get_selected (win), ==, RELEASE_AGAIN);
+  {
+    g_autoptr (CuRelease) r = cu_release_get (store, RELEASE_AGAIN, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (r->mode, ==, CU_RELEASE_PSEUDONYMIZED);
+  }
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (win), CU_TYPE_RELEASE_WINDOW,
+                                                                      "item_entry")),
+                         demo_study);
+  click (find_actionable (GTK_WIDGET (win), "release.add", NULL));
+  g_assert_true (app_test_writes_done (store));
+  click (find_actionable (GTK_WIDGET (win), "release.check", NULL));
+  g_assert_true (app_test_wait_for (release_idle, win, 120));
+  g_assert_nonnull (cu_release_window_get_plan (win));
+  g_assert_cmpuint (cu_release_window_get_plan (win)->n_series_go, ==, 0);
+  g_assert_true (has_css (cu_release_window_find_row (win, demo_study), "release-held"));
+  app_test_shot (GTK_WIDGET (win), "release-sent-before.png");
+  click (find_actionable (GTK_WIDGET (win), "release.show", RELEASE_NAME));
+  g_assert_cmpstr (cu_release_window_get_selected (win), ==, RELEASE_NAME);
 
   gtk_window_destroy (GTK_WINDOW (win));
   gtk_window_destroy (GTK_WINDOW (window));
