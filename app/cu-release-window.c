@@ -521,6 +521,9 @@ show_plan (CuReleaseWindow *self)
         title = g_strdup (pp->patient_id);
       row = check_row_new (0, pp->go, title, NULL);
       add_holds (row, text, pp->holds, pp->patient_id);
+      /* held for what is below it: say so rather than leave a red mark unexplained */
+      if (!pp->go && (pp->holds == NULL || pp->holds->len == 0))
+        g_string_append (text, _("Nothing of this patient goes: see its studies"));
       if (text->len > 0)
         {
           g_autofree char *s = plain (text->str);
@@ -549,6 +552,14 @@ show_plan (CuReleaseWindow *self)
             g_string_append_printf (stext, _("Leaves under the override by %s: “%s”"),
                                     sp->override_user ? sp->override_user : "?", sp->override_reason);
           add_holds (row, stext, sp->holds, pp->patient_id);
+          if (!sp->go && (sp->holds == NULL || sp->holds->len == 0))
+            {
+              if (stext->len > 0)
+                g_string_append_c (stext, '\n');
+              g_string_append (stext, pp->holds != NULL && pp->holds->len > 0
+                                        ? _("Held back with its patient")
+                                        : _("No series of this study goes: see its series"));
+            }
           if (stext->len > 0)
             {
               g_autofree char *st = plain (stext->str);
@@ -577,6 +588,13 @@ show_plan (CuReleaseWindow *self)
                                         ep->n_instances);
               row = check_row_new (2, ep->go, etitle, NULL);
               add_holds (row, etext, ep->holds, pp->patient_id);
+              if (!ep->go && (ep->holds == NULL || ep->holds->len == 0))
+                {
+                  g_string_append_c (etext, '\n');
+                  gboolean above = (sp->holds != NULL && sp->holds->len > 0)
+                                   || (pp->holds != NULL && pp->holds->len > 0);
+                  g_string_append (etext, above ? _("Held back with its study") : _("Held back"));
+                }
               {
                 g_autofree char *et = plain (etext->str);
                 adw_action_row_set_subtitle (ADW_ACTION_ROW (row), et);

@@ -25,10 +25,13 @@
 #include "cu-window.h"
 #include "cu-window-private.h"
 #include "app-test-util.h"
+#include "curation-test-util.h"
 
 #define RELEASE_NAME "prostate-2026-q4"
 #define RELEASE_AGAIN "prostate-2027-q1"
 #define REJECT_REASON "Motion artefacts across the gland"
+#define PHI_SERIES "mr/philips_fmri_epi"
+#define OVERRIDE_REASON "Phantom scan; the identifiers are fake and approved for the project"
 
 static gboolean
 not_busy (gpointer data)
@@ -389,6 +392,97 @@ test_release_window (void)
   app_test_rm_rf (dir);
 }
 
+/* A study quarantined by the pseudonymization gate is held back with Findings and Override…;
+ * overriding from the checklist (the gate's own dialog, with a reason) checks the release again,
+ * and the study then leaves under the override, named on its row. */
+static void
+test_override_hold (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cu-test-release-override-XXXXXX", &error);
+  g_autofree char *incoming = g_build_filename (dir, "incoming", NULL);
+  g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (CuImportReport) import = NULL;
+  g_autoptr (CuRelease) release = NULL;
+  g_autofree char *study_uid = NULL, *patient_id = NULL;
+  CuReleaseWindow *win;
+  CuWindow *window;
+  GtkWidget *dialog, *row;
+
+  g_assert_no_error (error);
+  g_ptr_array_unref (curation_test_copy_corpus_files (PHI_SERIES, 3, incoming));
+  store = cu_store_open (workspace, &error);
+  g_assert_no_error (error);
+  import = cu_store_import (store, (const char *const[]) { incoming, NULL }, NULL, NULL, &error);
+  g_assert_no_error (error);
+  records = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 1);
+  study_uid = g_strdup (((CuSeriesRecord *) records->pdata[0])->study_uid);
+  patient_id = g_strdup (((CuSeriesRecord *) records->pdata[0])->patient_id);
+  g_assert_cmpint (((CuSeriesRecord *) records->pdata[0])->study_gate, ==, CU_GATE_QUARANTINED);
+  g_assert_true (cu_store_qc_decide (store, ((CuSeriesRecord *) records->pdata[0])->series_uid,
+                                     CU_QC_DECISION_ACCEPTED, NULL, &error));
+  g_assert_no_error (error);
+  release = cu_release_create (store, "phantoms", CU_RELEASE_PSEUDONYMIZED, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (cu_release_add (store, "phantoms", (const char *const[]) { study_uid, NULL }, &error));
+  g_assert_no_error (error);
+
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-releases", NULL));
+  app_test_drain ();
+  win = CU_RELEASE_WINDOW (app_test_find_toplevel (CU_TYPE_RELEASE_WINDOW, NULL));
+  g_assert_nonnull (win);
+  g_assert_true (cu_release_window_select (win, "phantoms"));
+  click (find_actionable (GTK_WIDGET (win), "release.check", NULL));
+  g_assert_true (app_test_wait_for (release_idle, win, 120));
+  row = cu_release_window_find_row (win, study_uid);
+  g_assert_nonnull (row);
+  g_assert_true (has_css (row, "release-held"));
+  g_assert_nonnull (find_actionable (row, "release.findings", study_uid));
+  app_test_shot (GTK_WIDGET (win), "release-quarantined.png");
+
+  /* Override…: the gate's dialog asks for the reason */
+  click (find_actionable (row, "release.override", study_uid));
+  dialog = cu_release_window_get_report (win);
+  g_assert_nonnull (dialog);
+  g_assert_false (adw_message_dialog_get_response_enabled (ADW_MESSAGE_DIALOG (dialog), "override"));
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog))),
+                         OVERRIDE_REASON);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "override");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_true (app_test_writes_done (store));
+  g_assert_true (app_test_wait_for (release_idle, win, 120));
+  {
+    g_autoptr (CuStudyGate) gate = cu_store_get_study_gate (store, study_uid, &error);
+    const CuReleasePlan *plan = cu_release_window_get_plan (win);
+    const CuReleaseStudyPlan *sp = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (gate->state, ==, CU_GATE_OVERRIDDEN);
+    g_assert_nonnull (plan);
+    g_assert_cmpuint (plan->patients->len, ==, 1);
+    sp = ((CuReleasePatientPlan *) plan->patients->pdata[0])->studies->pdata[0];
+    g_assert_cmpstr (sp->override_reason, ==, OVERRIDE_REASON);
+  }
+  /* checked again: the new rows; the study's pseudonymization hold is gone, its override named */
+  row = cu_release_window_find_row (win, study_uid);
+  g_assert_nonnull (row);
+  g_assert_null (find_actionable (row, "release.override", NULL));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), OVERRIDE_REASON));
+  app_test_shot (GTK_WIDGET (win), "release-overridden.png");
+
+  gtk_window_destroy (GTK_WINDOW (win));
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+  app_test_rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -398,5 +492,6 @@ main (int argc, char *argv[])
     return 77;
   adw_init ();
   g_test_add_func ("/app/release-window/release", test_release_window);
+  g_test_add_func ("/app/release-window/override-hold", test_override_hold);
   return g_test_run ();
 }
