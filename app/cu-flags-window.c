@@ -1200,7 +1200,11 @@ cu_flags_window_select_flag (CuFlagsWindow *self, gint64 id)
     return FALSE;
   row = gtk_list_box_get_row_at_index (self->list, pos);
   if (row != NULL)
-    gtk_widget_grab_focus (GTK_WIDGET (row));
+    {
+      /* focused and outlined, as if reached with the keyboard: the row to look at */
+      gtk_widget_grab_focus (GTK_WIDGET (row));
+      gtk_window_set_focus_visible (GTK_WINDOW (self), TRUE);
+    }
   return TRUE;
 }
 

@@ -413,9 +413,13 @@ add_holds (GtkWidget *row, GString *text, GPtrArray *holds, const char *patient_
         {
         case CU_RELEASE_HOLD_FLAG:
           if (h->flag_id > 0)
-            add_action_button (row, _("Show _Flag"), _("Open the flag in the flags panel"),
-                               "release.show-flag",
-                               g_variant_new ("(sx)", patient_id ? patient_id : "", h->flag_id));
+            {
+              /* TRANSLATORS: button opening a consistency flag by its number */
+              g_autofree char *label = g_strdup_printf (_("Flag #%lld"), (long long) h->flag_id);
+              add_action_button (row, label, _("Open the flag in the flags panel"),
+                                 "release.show-flag",
+                                 g_variant_new ("(sx)", patient_id ? patient_id : "", h->flag_id));
+            }
           break;
         case CU_RELEASE_HOLD_QC_REJECTED:
         case CU_RELEASE_HOLD_QC_NOT_REVIEWED:

@@ -20,6 +20,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "cu-flags-window.h"
 #include "cu-qc-review.h"
 #include "cu-release-window.h"
 #include "cu-window.h"
@@ -483,6 +484,124 @@ test_override_hold (void)
   app_test_rm_rf (dir);
 }
 
+/* An error flag open for a patient holds the patient back with Show Flag, which opens the flags
+ * panel on that patient with the flag shown and focused. */
+static void
+test_flag_hold (void)
+{
+  static const char csv_text[] =
+    "person_id,sex,birth_year,cancer_type,diagnosis_date,psa_ng_ml,psa_date,gleason_primary,"
+    "gleason_secondary,gleason_score,isup_grade_group,clin_t,clin_n,clin_m,pirads_max,treatment_type,"
+    "treatment_date,last_followup_date,vital_status,death_date,recurrence,recurrence_date,"
+    "observation_start_date\n"
+    "QIN-PROSTATE-01-0001,M,1907,prostate,1971-08-01,9.1,1971-07-01,3,4,7,2,T2a,N0,M0,,prostatectomy,"
+    "1971-09-15,1972-06-30,alive,,no,,\n";
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("cu-test-release-flag-XXXXXX", &error);
+  g_autofree char *workspace = g_build_filename (dir, "workspace", NULL);
+  g_autofree char *csv = g_build_filename (dir, "clinical.csv", NULL);
+  g_autofree char *adc_src = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "mr/prostate_adc_ge", NULL);
+  g_autoptr (CuStore) store = NULL;
+  g_autoptr (CuImportReport) import = NULL;
+  g_autoptr (CuClinicalReport) clinical = NULL;
+  g_autoptr (CuFlagCheckReport) flags_run = NULL;
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GPtrArray) flags = NULL;
+  g_autoptr (CuRelease) release = NULL;
+  CuFlagFilter filter = { 0 };
+  const char *patient = "QIN-PROSTATE-01-0001";
+  CuReleaseWindow *win;
+  CuWindow *window;
+  GtkWidget *row, *panel;
+  gint64 flag_id = 0;
+
+  g_assert_no_error (error);
+  store = cu_store_open (workspace, &error);
+  g_assert_no_error (error);
+  import = cu_store_import (store, (const char *const[]) { adc_src, NULL }, NULL, NULL, &error);
+  g_assert_no_error (error);
+  records = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      g_assert_cmpstr (((CuSeriesRecord *) records->pdata[i])->patient_id, ==, patient);
+      g_assert_true (cu_store_qc_decide (store, ((CuSeriesRecord *) records->pdata[i])->series_uid,
+                                         CU_QC_DECISION_ACCEPTED, NULL, &error));
+    }
+  g_assert_true (g_file_set_contents (csv, csv_text, -1, &error));
+  clinical = cu_clinical_import (store, csv, "QIN", &error);
+  g_assert_no_error (error);
+  flags_run = cu_flags_check (store, &error);
+  g_assert_no_error (error);
+  filter.person_id = patient;
+  filter.severity = "error";
+  filter.state = "active";
+  flags = cu_flags_list (store, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (flags->len, >, 0);
+  release = cu_release_create (store, "qin", CU_RELEASE_PSEUDONYMIZED, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (cu_release_add (store, "qin", (const char *const[]) { patient, NULL }, &error));
+  g_assert_no_error (error);
+
+  window = cu_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  app_test_drain ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-releases", NULL));
+  app_test_drain ();
+  win = CU_RELEASE_WINDOW (app_test_find_toplevel (CU_TYPE_RELEASE_WINDOW, NULL));
+  g_assert_nonnull (win);
+  g_assert_true (cu_release_window_select (win, "qin"));
+  click (find_actionable (GTK_WIDGET (win), "release.check", NULL));
+  g_assert_true (app_test_wait_for (release_idle, win, 120));
+  row = cu_release_window_find_row (win, patient);
+  g_assert_nonnull (row);
+  g_assert_true (has_css (row, "release-held"));
+  app_test_shot (GTK_WIDGET (win), "release-flag-hold.png");
+
+  /* Show Flag: the flags panel, on the patient, the flag focused */
+  {
+    GtkWidget *button = find_actionable (row, "release.show-flag", NULL);
+    GVariant *target;
+    const char *who = NULL;
+
+    g_assert_nonnull (button);
+    target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button));
+    g_variant_get (target, "(&sx)", &who, &flag_id);
+    g_assert_cmpstr (who, ==, patient);
+    {
+      gboolean listed = FALSE;
+      for (guint i = 0; i < flags->len; i++)
+        listed |= ((CuFlag *) flags->pdata[i])->id == flag_id;
+      g_assert_true (listed);
+    }
+    click (button);
+  }
+  panel = app_test_find_toplevel (CU_TYPE_FLAGS_WINDOW, NULL);
+  g_assert_nonnull (panel);
+  {
+    GtkWidget *focus = gtk_window_get_focus (GTK_WINDOW (panel));
+    guint n = cu_flags_window_get_n_shown (CU_FLAGS_WINDOW (panel));
+    int pos = -1;
+
+    for (guint i = 0; i < n; i++)
+      {
+        if (cu_flags_window_get_flag_id (CU_FLAGS_WINDOW (panel), i) == flag_id)
+          pos = (int) i;
+      }
+    g_assert_cmpint (pos, >=, 0);
+    g_assert_nonnull (focus);
+    g_assert_true (GTK_IS_LIST_BOX_ROW (focus));
+    g_assert_cmpint (gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (focus)), ==, pos);
+  }
+  app_test_shot (panel, "release-flag-panel.png");
+
+  gtk_window_destroy (GTK_WINDOW (win));
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+  app_test_rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -493,5 +612,6 @@ main (int argc, char *argv[])
   adw_init ();
   g_test_add_func ("/app/release-window/release", test_release_window);
   g_test_add_func ("/app/release-window/override-hold", test_override_hold);
+  g_test_add_func ("/app/release-window/flag-hold", test_flag_hold);
   return g_test_run ();
 }
