@@ -164,12 +164,14 @@ show_message (CuReleaseWindow *self, const char *heading, const char *body)
 static char *
 counts_text (guint n_patients, guint n_studies, guint n_series, guint n_images)
 {
-  g_autofree char *p = g_strdup_printf (ngettext ("%u patient", "%u patients", n_patients), n_patients);
+  g_autofree char *p = g_strdup_printf (ngettext ("%u patient", "%u patients", n_patients),
+                                        n_patients);
   g_autofree char *st = g_strdup_printf (ngettext ("%u study", "%u studies", n_studies), n_studies);
   g_autofree char *se = g_strdup_printf (ngettext ("%u series", "%u series", n_series), n_series);
   g_autofree char *im = g_strdup_printf (ngettext ("%u image", "%u images", n_images), n_images);
 
-  /* TRANSLATORS: counted patients, studies, series (images), e.g. "1 patient, 1 study, 2 series (44 images)" */
+  /* TRANSLATORS: counted patients, studies, series (images), e.g. "1 patient, 1 study,
+   * 2 series (44 images)" */
   return g_strdup_printf (_("%s, %s, %s (%s)"), p, st, se, im);
 }
 
@@ -403,10 +405,12 @@ add_holds (GtkWidget *row, GString *text, GPtrArray *holds, const char *patient_
 
       if (text->len > 0)
         g_string_append_c (text, '\n');
-      g_string_append (text, h->message != NULL ? h->message : cu_release_hold_kind_to_string (h->kind));
+      g_string_append (text, h->message != NULL ? h->message
+                                                : cu_release_hold_kind_to_string (h->kind));
 
       /* one button per action and target, however many holds ask for it */
-      key = g_strdup_printf ("%d:%s:%" G_GINT64_FORMAT, h->kind, h->target ? h->target : "", h->flag_id);
+      key = g_strdup_printf ("%d:%s:%" G_GINT64_FORMAT, h->kind, h->target ? h->target : "",
+                             h->flag_id);
       if (!g_hash_table_add (offered, g_steal_pointer (&key)))
         continue;
       switch (h->kind)
@@ -554,7 +558,8 @@ show_plan (CuReleaseWindow *self)
           if (sp->override_reason != NULL)
             /* TRANSLATORS: the override a study leaves under: user, reason */
             g_string_append_printf (stext, _("Leaves under the override by %s: “%s”"),
-                                    sp->override_user ? sp->override_user : "?", sp->override_reason);
+                                    sp->override_user ? sp->override_user : "?",
+                                    sp->override_reason);
           add_holds (row, stext, sp->holds, pp->patient_id);
           if (!sp->go && (sp->holds == NULL || sp->holds->len == 0))
             {
@@ -1110,7 +1115,8 @@ edit_write (CuStore *store, gpointer data, GError **error)
     {
     case EDIT_CREATE:
       {
-        g_autoptr (CuRelease) r = cu_release_create (store, e->name, e->mode, e->shift_dates, error);
+        g_autoptr (CuRelease) r = cu_release_create (store, e->name, e->mode, e->shift_dates,
+                                                     error);
         return r != NULL;
       }
     case EDIT_ADD:
@@ -1336,7 +1342,8 @@ static void
 add_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   CuReleaseWindow *self = CU_RELEASE_WINDOW (widget);
-  g_autofree char *item = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->item_entry))));
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->item_entry));
+  g_autofree char *item = g_strstrip (g_strdup (text));
 
   if (*item == '\0')
     {
@@ -1691,8 +1698,8 @@ override_action (GtkWidget *widget, const char *action_name, GVariant *param)
 
   if (store == NULL)
     return;
-  dialog = cu_gate_override_dialog_new (GTK_WINDOW (self), store, g_variant_get_string (param, NULL),
-                                        override_done, self);
+  dialog = cu_gate_override_dialog_new (GTK_WINDOW (self), store,
+                                        g_variant_get_string (param, NULL), override_done, self);
   present_report (self, dialog);
 }
 
@@ -1819,10 +1826,12 @@ cu_release_window_class_init (CuReleaseWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "release.override", "s", override_action);
   gtk_widget_class_install_action (widget_class, "release.show", "s", show_action);
 
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "release.new", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "release.new",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "release.reload", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "release.cancel", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close",
+                                       NULL);
 }
 
 static void
