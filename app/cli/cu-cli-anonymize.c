@@ -6,8 +6,8 @@
  * recorded in the release ledger (cu_anonymizer_export_store): the same study exported twice
  * is held the second time, never given a second identity.
  * Exit status: 0 every selected study was exported; 2 an error (some files could not be
- * written, unknown study, workspace failure); 3 some studies or series were held back by their pseudonymization gate or the release gate
- * (the others were exported).
+ * written, unknown study, workspace failure); 3 some studies or series were held back by
+ * their pseudonymization gate or the release gate (the others were exported).
  */
 #include "config.h"
 
