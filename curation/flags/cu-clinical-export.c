@@ -12,12 +12,15 @@
  * dates the workspace adds stay home), each value checked again against its variable
  * (cu_clinical_normalize), so that whatever the database holds, only values of the layout's
  * types leave. person_id becomes the release identity, every date moves by the patient's
- * offset (GDate, exact in days: intervals are kept, leap days included), birth_year by the
- * whole years nearest to offset / 365.2425. The images keep their PatientAge, which is the age
- * in whole years at the (shifted) study date; with the birth year moved by the nearest whole
- * years the age computed from the shifted study date and the shifted birth year differs from
- * the true one by at most one year, as it does from a true birth year alone (the layout
- * carries no birth date).
+ * offset (GDate, exact in days: intervals are kept, leap days included; the same arithmetic as
+ * the DICOM dates in cu-anonymizer.c), birth_year by the whole years nearest to
+ * offset / 365.2425 days. A birth year cannot move by a fraction of a year; moved by the nearest
+ * whole number it lands within half a year of where the exact shift would put it, so an age
+ * computed from a shifted date and the shifted birth year is within half a year of the one the
+ * true dates give (on top of the year a birth year alone leaves open), and it agrees, within a
+ * year, with the PatientAge the images keep (the true age at the study). A birth year left
+ * as it was would disagree with them by up to ten years (the anonymizer's offsets are one to
+ * ten years) and, set against PatientAge and a shifted study date, give the offset away.
  *
  * Messages name the variable and the row of ecrf_patients.csv (1-based, which is also the
  * OMOP person_id), never the pseudonym: a message may end up in a release report.
@@ -213,8 +216,13 @@ load_person (sqlite3_stmt *stmt, Person *p, GError **error)
   sqlite3_reset (stmt);
   sqlite3_bind_text (stmt, 1, p->patient->person_id, -1, SQLITE_TRANSIENT);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_hash_table_insert (stored, g_strdup ((const char *) sqlite3_column_text (stmt, 0)),
-                         g_strdup ((const char *) sqlite3_column_text (stmt, 1)));
+    {
+      const char *variable = (const char *) sqlite3_column_text (stmt, 0);
+      const char *value = (const char *) sqlite3_column_text (stmt, 1);
+
+      if (variable != NULL && value != NULL)
+        g_hash_table_insert (stored, g_strdup (variable), g_strdup (value));
+    }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)
     {
@@ -253,9 +261,10 @@ load_person (sqlite3_stmt *stmt, Person *p, GError **error)
 
           if (shifted == NULL)
             {
+              /* Not the offset either: with the package's dates it gives the true ones. */
               g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
-                           _("Clinical export: %s of row %u cannot be shifted by %d days"),
-                           *v, p->row, p->patient->offset_days);
+                           _("Clinical export: %s of row %u, shifted, falls outside the years "
+                             "1–9999"), *v, p->row);
               return FALSE;
             }
           g_hash_table_insert (p->values, (gpointer) *v, shifted);
@@ -274,7 +283,8 @@ load_person (sqlite3_stmt *stmt, Person *p, GError **error)
   if (value_of (p, "birth_year") == NULL)
     {
       g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
-                   _("Clinical export: birth_year of row %u is missing (OMOP requires it)"), p->row);
+                   _("Clinical export: birth_year of row %u is missing (OMOP requires it)"),
+                   p->row);
       return FALSE;
     }
   return TRUE;

@@ -175,13 +175,15 @@ got = {
                               r["condition_type_concept_id"], r["condition_status_concept_id"])
                              for r in table("condition_occurrence")],
     "procedure_occurrence": [(r["person_id"], r["procedure_concept_id"], r["procedure_date"],
-                              r["procedure_type_concept_id"]) for r in table("procedure_occurrence")],
+                              r["procedure_type_concept_id"])
+                             for r in table("procedure_occurrence")],
     "measurement": [(r["person_id"], r["measurement_concept_id"], r["measurement_date"],
                      r["measurement_type_concept_id"], r["value_as_number"], r["unit_concept_id"],
                      r["value_source_value"]) for r in table("measurement")],
     "observation": [(r["person_id"], r["observation_concept_id"], r["observation_date"],
                      r["observation_type_concept_id"]) for r in table("observation")],
-    "death": [(r["person_id"], r["death_date"], r["death_type_concept_id"]) for r in table("death")],
+    "death": [(r["person_id"], r["death_date"], r["death_type_concept_id"])
+              for r in table("death")],
 }
 for name in want:
     check(sorted(got[name]) == sorted(want[name]),

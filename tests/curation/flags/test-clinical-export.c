@@ -212,8 +212,26 @@ test_malformed_date (Fixture *f, gconstpointer data)
   g_assert_null (strstr (error->message, "2019-02-30"));
   assert_nothing_written (dir);
 
-  /* Patients before it in the list, alone, are fine. */
+  /* OMOP's year_of_birth cannot be empty. */
   g_clear_error (&error);
+  g_assert_true (_cu_store_exec (f->store->db,
+                                 "DELETE FROM clinical_value"
+                                 " WHERE person_id = 'PX-0003' AND variable = 'birth_year'",
+                                 &error));
+  report = cu_clinical_export_write (f->store, released, G_N_ELEMENTS (released), dir, &error);
+  g_assert_null (report);
+  g_assert_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "birth_year"));
+  g_assert_nonnull (strstr (error->message, " 1 "));
+  g_assert_null (strstr (error->message, "PX-"));
+  assert_nothing_written (dir);
+
+  /* The first patient alone, its birth year back, is fine. */
+  g_clear_error (&error);
+  g_assert_true (_cu_store_exec (f->store->db,
+                                 "INSERT INTO clinical_value (person_id, variable, value,"
+                                 " updated_at) VALUES ('PX-0003', 'birth_year', '1944', '')",
+                                 &error));
   report = cu_clinical_export_write (f->store, released, 1, dir, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (report->n_persons, ==, 1);
@@ -253,9 +271,103 @@ test_bad_list (Fixture *f, gconstpointer data)
   report = cu_clinical_export_write (f->store, too_far, G_N_ELEMENTS (too_far), dir, &error);
   g_assert_null (report);
   g_assert_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID);
-  g_assert_nonnull (strstr (error->message, " 2 "));
+  g_assert_nonnull (strstr (error->message, " 2,"));
   g_assert_null (strstr (error->message, "PX-"));
+  /* Nor the offset, which with the package's dates would give the true ones. */
+  g_assert_null (strstr (error->message, "800000"));
   assert_nothing_written (dir);
+}
+
+/* The rows of an exported CSV, read with the import's reader (not the writer). */
+static CuCsvTable *
+read_csv (const char *dir, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *text = NULL;
+  CuCsvTable *table;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (strstr (text, "PX-"));
+  table = cu_csv_parse (text, -1, ',', &error);
+  g_assert_no_error (error);
+  return table;
+}
+
+static const char *
+field (CuCsvTable *table, guint row, const char *column)
+{
+  const CuCsvRow *header = table->rows->pdata[0];
+  const CuCsvRow *r = table->rows->pdata[row];
+
+  for (guint c = 0; c < header->n_fields; c++)
+    if (strcmp (header->fields[c], column) == 0)
+      return r->fields[c];
+  g_assert_not_reached ();
+}
+
+/* The layout's long example: the workspace keeps the PSA nearest to diagnosis, so the
+ * release carries that one (the serial PSA after surgery stays home), dated and shifted. */
+static void
+test_long_layout (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuClinicalExportReport) report = NULL;
+  g_autoptr(CuCsvTable) measurement = NULL;
+  g_autoptr(CuCsvTable) condition = NULL;
+  g_autoptr(CuCsvTable) procedure = NULL;
+  g_autoptr(CuCsvTable) wide = NULL;
+  g_autofree char *dir = g_build_filename (f->tmp, "package", NULL);
+  g_autofree char *omop = g_build_filename (dir, "omop", NULL);
+  const CuClinicalExportPatient one[] = { { "PX-0101", "ANON-L1", 101 } };
+
+  import (f, "ecrf_events.csv",
+          "person_id,variable,value,unit,date,concept_id,omop_table\n"
+          "PX-0101,sex,M,,,8507,person\n"
+          "PX-0101,birth_year,1956,,,,person\n"
+          "PX-0101,cancer_type,prostate,,2019-03-14,200962,condition_occurrence\n"
+          "PX-0101,psa_ng_ml,7.4,ng/mL,2019-02-20,3013603,measurement\n"
+          "PX-0101,isup_grade_group,2,,2019-03-14,3655245,condition_occurrence\n"
+          "PX-0101,treatment_type,prostatectomy,,2019-05-02,44809585,procedure_occurrence\n"
+          "PX-0101,psa_ng_ml,0.02,ng/mL,2019-08-10,3013603,measurement\n"
+          "PX-0101,last_followup_date,2021-06-30,,2021-06-30,3016125,observation\n");
+  report = cu_clinical_export_write (f->store, one, G_N_ELEMENTS (one), dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_persons, ==, 1);
+
+  wide = read_csv (dir, "ecrf_patients.csv");
+  g_assert_cmpuint (wide->rows->len, ==, 2);
+  g_assert_cmpstr (field (wide, 1, "person_id"), ==, "ANON-L1");
+  g_assert_cmpstr (field (wide, 1, "psa_ng_ml"), ==, "7.4");
+  g_assert_cmpstr (field (wide, 1, "psa_date"), ==, "2019-06-01");
+  g_assert_cmpstr (field (wide, 1, "diagnosis_date"), ==, "2019-06-23");
+  g_assert_cmpstr (field (wide, 1, "treatment_date"), ==, "2019-08-11");
+  g_assert_cmpstr (field (wide, 1, "last_followup_date"), ==, "2021-10-09");
+
+  measurement = read_csv (omop, "measurement.csv");
+  g_assert_cmpuint (measurement->rows->len, ==, 2);
+  g_assert_cmpstr (field (measurement, 1, "measurement_concept_id"), ==, "3013603");
+  g_assert_cmpstr (field (measurement, 1, "value_as_number"), ==, "7.4");
+  g_assert_cmpstr (field (measurement, 1, "unit_concept_id"), ==, "8842");
+  g_assert_cmpstr (field (measurement, 1, "measurement_date"), ==, "2019-06-01");
+  condition = read_csv (omop, "condition_occurrence.csv");
+  g_assert_cmpuint (condition->rows->len, ==, 3);
+  g_assert_cmpstr (field (condition, 1, "condition_concept_id"), ==, "200962");
+  g_assert_cmpstr (field (condition, 1, "condition_start_date"), ==, "2019-06-23");
+  g_assert_cmpstr (field (condition, 2, "condition_concept_id"), ==, "3655245");
+  procedure = read_csv (omop, "procedure_occurrence.csv");
+  g_assert_cmpuint (procedure->rows->len, ==, 2);
+  g_assert_cmpstr (field (procedure, 1, "procedure_concept_id"), ==, "44809585");
+  g_assert_cmpstr (field (procedure, 1, "procedure_date"), ==, "2019-08-11");
+  for (guint i = 0; i < report->files->len; i++)
+    {
+      g_autofree char *text = NULL;
+
+      g_file_get_contents (report->files->pdata[i], &text, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_null (strstr (text, "0.02"));
+    }
 }
 
 /* Nobody released has clinical data: the files are there, with their headers only. */
@@ -318,6 +430,8 @@ main (int argc, char **argv)
               test_malformed_date, fixture_teardown);
   g_test_add ("/curation/flags/clinical-export/bad-list", Fixture, NULL, fixture_setup,
               test_bad_list, fixture_teardown);
+  g_test_add ("/curation/flags/clinical-export/long-layout", Fixture, NULL, fixture_setup,
+              test_long_layout, fixture_teardown);
   g_test_add ("/curation/flags/clinical-export/no-clinical-data", Fixture, NULL, fixture_setup,
               test_no_clinical_data, fixture_teardown);
   g_test_add ("/curation/flags/clinical-export/write-failure", Fixture, NULL, fixture_setup,
