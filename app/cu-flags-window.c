@@ -1191,6 +1191,41 @@ cu_flags_window_set_person (CuFlagsWindow *self, const char *person_id)
   cu_flags_window_reload (self);
 }
 
+static int
+shown_position (CuFlagsWindow *self, gint64 id)
+{
+  for (guint i = 0; self->flags != NULL && i < self->flags->len; i++)
+    if (((CuFlag *) self->flags->pdata[i])->id == id)
+      return (int) i;
+  return -1;
+}
+
+gboolean
+cu_flags_window_select_flag (CuFlagsWindow *self, gint64 id)
+{
+  GtkListBoxRow *row;
+  int pos;
+
+  g_return_val_if_fail (CU_IS_FLAGS_WINDOW (self), FALSE);
+  pos = shown_position (self, id);
+  if (pos < 0)
+    {
+      /* a release hold names an active flag, but the panel's filters may hide it */
+      cu_flags_window_set_filter (self, NULL, NULL, NULL, NULL);
+      pos = shown_position (self, id);
+    }
+  if (pos < 0)
+    return FALSE;
+  row = gtk_list_box_get_row_at_index (self->list, pos);
+  if (row != NULL)
+    {
+      /* focused and outlined, as if reached with the keyboard: the row to look at */
+      gtk_widget_grab_focus (GTK_WIDGET (row));
+      gtk_window_set_focus_visible (GTK_WINDOW (self), TRUE);
+    }
+  return TRUE;
+}
+
 guint
 cu_flags_window_get_n_shown (CuFlagsWindow *self)
 {

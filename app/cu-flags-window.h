@@ -24,6 +24,9 @@ void           cu_flags_window_reload       (CuFlagsWindow *self);
 void           cu_flags_window_set_filter   (CuFlagsWindow *self, const char *site, const char *rule,
                                              const char *state, const char *severity);
 void           cu_flags_window_set_person   (CuFlagsWindow *self, const char *person_id);
+/* Show flag id among the flags of its patient (any state, when the current state filter hides
+ * it), scrolled to and focused; FALSE when there is no such flag. */
+gboolean       cu_flags_window_select_flag  (CuFlagsWindow *self, gint64 id);
 /* Flags shown with the current filters. */
 guint          cu_flags_window_get_n_shown  (CuFlagsWindow *self);
 /* Id of the n-th flag shown, or 0. */

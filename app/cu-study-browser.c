@@ -551,3 +551,17 @@ cu_study_browser_select_series (CuStudyBrowser *self, const char *series_uid)
         }
     }
 }
+
+CuBrowserItem *
+cu_study_browser_get_selected (CuStudyBrowser *self)
+{
+  guint position;
+  g_autoptr (GtkTreeListRow) row = NULL;
+
+  g_return_val_if_fail (CU_IS_STUDY_BROWSER (self), NULL);
+  position = gtk_single_selection_get_selected (self->selection);
+  if (position == GTK_INVALID_LIST_POSITION)
+    return NULL;
+  row = g_list_model_get_item (G_LIST_MODEL (self->tree), position);
+  return row != NULL ? gtk_tree_list_row_get_item (row) : NULL;
+}

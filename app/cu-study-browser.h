@@ -7,6 +7,7 @@
 #include <gtk/gtk.h>
 
 #include "curation.h"
+#include "cu-browser-item.h"
 
 G_BEGIN_DECLS
 
@@ -21,5 +22,7 @@ GListModel *cu_study_browser_get_model   (CuStudyBrowser *self);
 guint       cu_study_browser_get_n_series (CuStudyBrowser *self);
 /* Select (and reveal) the row of a series. */
 void        cu_study_browser_select_series (CuStudyBrowser *self, const char *series_uid);
+/* The item of the selected row (a new reference), or NULL when nothing is selected. */
+CuBrowserItem *cu_study_browser_get_selected (CuStudyBrowser *self);
 
 G_END_DECLS

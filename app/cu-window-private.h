@@ -115,4 +115,9 @@ gboolean _cu_window_qc_is_running       (CuWindow *self);
 void     _cu_window_qc_dispose          (CuWindow *self);
 struct _CuQcReview *_cu_window_qc_review (CuWindow *self);
 
+/* Releases (cu-window-release.c): win.show-releases opens (or raises) the Release window. */
+typedef struct _CuReleaseWindow CuReleaseWindow;
+void     _cu_window_release_class_init  (GtkWidgetClass *widget_class);
+CuReleaseWindow *_cu_window_show_releases (CuWindow *self);
+
 G_END_DECLS

@@ -71,3 +71,4 @@
 #include "cu-seg-report.h"
 #include "cu-store-seg-io.h"
 #include "cu-release.h"
+#include "cu-release-writer.h"

@@ -30,6 +30,9 @@
 #include "cu-dicom-writer.h"
 #include "cu-store-audit.h"
 #include "cu-series-plan.h"
+#include "cu-derived-series.h"
+#include "cu-release.h"
+#include "cu-clinical.h"
 
 typedef struct
 {
@@ -43,6 +46,8 @@ struct _CuAnonymizer
   const CuDeidProfile *profile;
   GHashTable *patients;   /* patient key → CuAnonPatient */
   GHashTable *uids;       /* original UID → new UID */
+  GHashTable *keep_descriptions;   /* series UIDs of Curata's derived series */
+  gboolean dates_kept;
 };
 
 /* ---- Randomness --------------------------------------------------------------------- */
@@ -138,6 +143,7 @@ cu_anonymizer_new (const CuDeidProfile *profile, GError **error)
   self->profile = profile;
   self->patients = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, patient_free);
   self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, wipe_string);
+  self->keep_descriptions = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, NULL);
   return self;
 }
 
@@ -148,6 +154,7 @@ cu_anonymizer_free (CuAnonymizer *self)
     return;
   g_hash_table_destroy (self->patients);
   g_hash_table_destroy (self->uids);
+  g_hash_table_destroy (self->keep_descriptions);
   if (self->own_profile != NULL)
     cu_deid_profile_free (self->own_profile);
   g_free (self);
@@ -228,6 +235,49 @@ cu_anonymizer_lookup_patient (CuAnonymizer *self, const char *patient_id,
   if (date_offset_days != NULL)
     *date_offset_days = p->offset_days;
   return TRUE;
+}
+
+void
+cu_anonymizer_set_patient (CuAnonymizer *self, const char *patient_id, const char *patient_name,
+                           const char *new_patient_id, int date_offset_days)
+{
+  CuAnonPatient *p;
+
+  g_return_if_fail (self != NULL && new_patient_id != NULL);
+  p = g_new0 (CuAnonPatient, 1);
+  p->new_id = g_strdup (new_patient_id);
+  p->offset_days = date_offset_days;
+  g_hash_table_replace (self->patients, patient_key (patient_id, patient_name, NULL), p);
+}
+
+void
+cu_anonymizer_set_dates_kept (CuAnonymizer *self, gboolean kept)
+{
+  g_return_if_fail (self != NULL);
+  self->dates_kept = kept;
+}
+
+void
+cu_anonymizer_keep_descriptions (CuAnonymizer *self, const char *series_uid)
+{
+  g_return_if_fail (self != NULL && series_uid != NULL);
+  g_hash_table_add (self->keep_descriptions, g_strdup (series_uid));
+}
+
+const char *
+cu_anonymizer_lookup_uid (CuAnonymizer *self, const char *original)
+{
+  g_return_val_if_fail (self != NULL && original != NULL, NULL);
+  return g_hash_table_lookup (self->uids, original);
+}
+
+static const char *map_uid (CuAnonymizer *self, const char *uid);
+
+const char *
+cu_anonymizer_map_uid (CuAnonymizer *self, const char *original)
+{
+  g_return_val_if_fail (self != NULL && original != NULL, NULL);
+  return map_uid (self, original);
 }
 
 static const char *
@@ -381,6 +431,7 @@ typedef struct
   CuAnonymizer *self;
   CuAnonPatient *patient;
   gboolean burned_in;      /* BurnedInAnnotation (0028,0301) is YES */
+  gboolean keep_descriptions;   /* a derived series Curata wrote (see the header) */
 } FileCtx;
 
 static gboolean
@@ -486,6 +537,11 @@ anonymize_edit (const CuDicomElement *el, char **replacement, gpointer user_data
                                   NULL, NULL) == CU_DEID_ACTION_X)
         return CU_DICOM_EDIT_REMOVE;
     }
+  /* Curata's own derived series: its description and derivation say what it is (the
+   * exception documented in the header). */
+  if (ctx->keep_descriptions && el->depth == 0 && el->group == 0x0008
+      && (el->element == 0x103E || el->element == 0x2111))
+    return CU_DICOM_EDIT_KEEP;
   /* PatientName Z, PatientID Z/D: the new identifier is the dummy value, at any depth. */
   if (el->group == 0x0010 && (el->element == 0x0010 || el->element == 0x0020) && !el->is_sequence)
     {
@@ -543,6 +599,23 @@ static const CuDicomCode method_codes[] = {
   { "113108", "DCM", "Retain Patient Characteristics Option" },
 };
 
+/* The same with the dates kept (Retain Longitudinal Temporal Information Full Dates). */
+static const CuDicomCode method_codes_dates_kept[] = {
+  { "113100", "DCM", "Basic Application Confidentiality Profile" },
+  { "113106", "DCM", "Retain Longitudinal Temporal Information Full Dates Option" },
+  { "113108", "DCM", "Retain Patient Characteristics Option" },
+};
+
+static const CuDicomInsert inserts_dates_kept[] = {
+  { CU_DICOM_TAG (0x0012, 0x0062), "CS", "YES" },
+  { CU_DICOM_TAG (0x0012, 0x0063), "LO",
+    "PS3.15 Basic Application Confidentiality Profile\\"
+    "Retain Longitudinal Temporal Info Full Dates\\"
+    "Retain Patient Characteristics\\"
+    "Curata pseudonymized release" },
+  { CU_DICOM_TAG (0x0028, 0x0303), "CS", "UNMODIFIED" },
+};
+
 static const CuDicomInsert inserts[] = {
   { CU_DICOM_TAG (0x0012, 0x0062), "CS", "YES" },
   /* LO: each value at most 64 characters, so one value per part of the method. */
@@ -582,6 +655,7 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
   key = patient_key (h->patient_id, h->patient_name, h->study_uid);
   ctx.self = self;
   ctx.patient = get_patient (self, key);
+  ctx.keep_descriptions = g_hash_table_contains (self->keep_descriptions, h->series_uid);
 
   file_name = g_strconcat (map_uid (self, h->sop_instance_uid), ".dcm", NULL);
   dir = g_build_filename (out_dir, ctx.patient->new_id, map_uid (self, h->study_uid),
@@ -598,15 +672,19 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
   /* The fixed marks, plus PatientName and PatientID: present in every exported file even when
    * the original lacked them, so the set carries one identifier per patient throughout. */
   {
+    G_STATIC_ASSERT (G_N_ELEMENTS (inserts) == G_N_ELEMENTS (inserts_dates_kept));
+    G_STATIC_ASSERT (G_N_ELEMENTS (method_codes) == G_N_ELEMENTS (method_codes_dates_kept));
     CuDicomInsert all[G_N_ELEMENTS (inserts) + 2];
+    gboolean kept = self->dates_kept && ctx.patient->offset_days == 0;
 
-    memcpy (all, inserts, sizeof inserts);
+    memcpy (all, kept ? inserts_dates_kept : inserts, sizeof inserts);
     all[G_N_ELEMENTS (inserts)] = (CuDicomInsert) { CU_DICOM_TAG (0x0010, 0x0010), "PN",
                                                     ctx.patient->new_id };
     all[G_N_ELEMENTS (inserts) + 1] = (CuDicomInsert) { CU_DICOM_TAG (0x0010, 0x0020), "LO",
                                                         ctx.patient->new_id };
     if (!cu_dicom_rewrite_file (in_path, path, anonymize_edit, &ctx, all, G_N_ELEMENTS (all),
-                                method_codes, G_N_ELEMENTS (method_codes), error))
+                                kept ? method_codes_dates_kept : method_codes,
+                                G_N_ELEMENTS (method_codes), error))
       return FALSE;
   }
   /* Burned-in annotation: the pixels themselves may show names or dates, which no header
@@ -707,10 +785,220 @@ gate_allows (CuStore *store, const char *study_uid, char **reason)
   return cu_store_study_may_leave (store, study_uid, NULL, reason);
 }
 
+gboolean
+cu_anonymizer_keep_derived_descriptions (CuAnonymizer *self, CuStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) derived = cu_store_list_derived_series (store, NULL, error);
+
+  if (derived == NULL)
+    return FALSE;
+  for (guint i = 0; i < derived->len; i++)
+    cu_anonymizer_keep_descriptions (self,
+                                     ((CuDerivedSeriesInfo *) derived->pdata[i])->series_uid);
+  return TRUE;
+}
+
+/* ---- The release gate of the quick path ------------------------------------------- */
+
+/* The holds the quick export obeys: all of the release gate's, except that a series nobody
+ * reviewed yet still goes (the quick path always exported those; a release holds them), the
+ * pseudonymization gate is checked by gate_allows with its own messages, and the inclusion
+ * rules hold back only patients with clinical data (they judge the follow-up; images alone
+ * were always allowed out by the quick path, while an anonymized release holds them). */
+static gboolean
+quick_hold_applies (const CuReleaseHold *h, gboolean has_clinical)
+{
+  if (h->kind == CU_RELEASE_HOLD_INCLUSION)
+    return has_clinical;
+  /* Header values no reader can use: series_values_valid reports those as failed, as
+   * before. */
+  return h->kind != CU_RELEASE_HOLD_QC_NOT_REVIEWED && h->kind != CU_RELEASE_HOLD_DEID
+         && h->kind != CU_RELEASE_HOLD_INVALID;
+}
+
+static const char *
+first_hold (GPtrArray *holds, gboolean has_clinical)
+{
+  for (guint i = 0; holds != NULL && i < holds->len; i++)
+    if (quick_hold_applies (holds->pdata[i], has_clinical))
+      return ((const CuReleaseHold *) holds->pdata[i])->message;
+  return NULL;
+}
+
+static gboolean
+has_clinical_data (CuStore *store, const char *person_id)
+{
+  const char *const *variables = cu_clinical_variables ();
+
+  if (person_id == NULL || *person_id == '\0')
+    return FALSE;
+  for (guint i = 0; variables[i] != NULL; i++)
+    {
+      g_autofree char *value = cu_clinical_get_value (store, person_id, variables[i]);
+      if (value != NULL && *value != '\0')
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  GHashTable *held_studies;   /* study UID → reason (borrowed from plan) */
+  GHashTable *held_series;    /* series UID → reason */
+  CuReleasePlan *plan;
+} QuickGate;
+
+static void
+quick_gate_clear (QuickGate *g)
+{
+  g_clear_pointer (&g->held_studies, g_hash_table_unref);
+  g_clear_pointer (&g->held_series, g_hash_table_unref);
+  g_clear_pointer (&g->plan, cu_release_plan_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (QuickGate, quick_gate_clear)
+
+/* Evaluate the release gate on the selected studies as the implicit anonymized release
+ * CU_ANONYMIZER_RELEASE (reused while it is open, a new version after each export). A study
+ * the release refuses to take (its patient was withdrawn, or released in anonymized mode
+ * before) is held with the release's message. */
+static gboolean
+quick_gate_check (QuickGate *g, CuStore *store, GPtrArray *studies, GPtrArray *held,
+                  GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (CuRelease) release = cu_release_create (store, CU_ANONYMIZER_RELEASE,
+                                                     CU_RELEASE_ANONYMIZED, TRUE, &local);
+
+  g->held_studies = g_hash_table_new (g_str_hash, g_str_equal);
+  g->held_series = g_hash_table_new (g_str_hash, g_str_equal);
+  if (release == NULL)
+    {
+      if (!g_error_matches (local, CU_RELEASE_ERROR, CU_RELEASE_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      /* An earlier export stopped before it was recorded: start its items afresh. */
+      release = cu_release_get (store, CU_ANONYMIZER_RELEASE, error);
+      if (release == NULL)
+        return FALSE;
+      if (release->items != NULL && release->items[0] != NULL
+          && !cu_release_remove (store, CU_ANONYMIZER_RELEASE,
+                                 (const char *const *) release->items, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < studies->len; i++)
+    {
+      const char *items[] = { studies->pdata[i], NULL };
+      g_autoptr (GError) refused = NULL;
+
+      if (cu_release_add (store, CU_ANONYMIZER_RELEASE, items, &refused))
+        continue;
+      if (refused->domain != CU_RELEASE_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&refused));
+          return FALSE;
+        }
+      add_held (held, studies->pdata[i], refused->message);
+      g_hash_table_insert (g->held_studies, studies->pdata[i], (gpointer) "");
+    }
+  g->plan = cu_release_check (store, CU_ANONYMIZER_RELEASE, NULL, cancellable, error);
+  if (g->plan == NULL)
+    return FALSE;
+  for (guint i = 0; i < g->plan->patients->len; i++)
+    {
+      const CuReleasePatientPlan *pp = g->plan->patients->pdata[i];
+      gboolean clinical = has_clinical_data (store, pp->patient_id);
+      const char *patient_reason = first_hold (pp->holds, clinical);
+
+      for (guint s = 0; s < pp->studies->len; s++)
+        {
+          const CuReleaseStudyPlan *st = pp->studies->pdata[s];
+          const char *reason = patient_reason != NULL ? patient_reason
+                               : first_hold (st->holds, clinical);
+
+          if (reason != NULL)
+            {
+              if (!g_hash_table_contains (g->held_studies, st->study_uid))
+                g_hash_table_insert (g->held_studies, st->study_uid, (gpointer) reason);
+              continue;
+            }
+          for (guint k = 0; k < st->series->len; k++)
+            {
+              const CuReleaseSeriesPlan *sp = st->series->pdata[k];
+              const char *series_reason = first_hold (sp->holds, clinical);
+
+              if (series_reason != NULL)
+                g_hash_table_insert (g->held_series, sp->series_uid, (gpointer) series_reason);
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* The ledger: what was written, as digests only (cu-release.h), recorded as the implicit
+ * release written to out_dir. Patients as the plan names them (the workspace's values, which
+ * the gate looks up). */
+static gboolean
+quick_gate_record (CuStore *store, const CuReleasePlan *plan, const char *out_dir,
+                   const char *manifest_sha256, GPtrArray *written_sources, GError **error)
+{
+  g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (CuLedgerEntry));
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *canonical = g_canonicalize_filename (out_dir, NULL);
+
+#define ADD(kind_, digest_) \
+  G_STMT_START { \
+    char *d_ = (digest_); \
+    CuLedgerEntry e_ = { kind_, d_ }; \
+    if (d_ == NULL) \
+      return FALSE; \
+    g_ptr_array_add (strings, d_); \
+    g_array_append_val (entries, e_); \
+  } G_STMT_END
+
+  for (guint i = 0; i < written_sources->len; i++)
+    {
+      g_autoptr (CuDicomHeader) h = cu_dicom_header_read (written_sources->pdata[i], error);
+
+      if (h == NULL)
+        return FALSE;
+      ADD ("instance", cu_release_digest (store, "instance", h->sop_instance_uid,
+                                          strlen (h->sop_instance_uid), error));
+      /* Pixels no decoder here reads (a damaged stream the export copied as it was) have no
+       * digest: the instance is still recorded by its UID. */
+      if (h->has_pixels)
+        {
+          char *pixels = cu_release_pixel_digest (store, h->sop_instance_uid, NULL);
+          if (pixels != NULL)
+            ADD ("pixels", pixels);
+        }
+      if (g_hash_table_add (studies, g_strdup (h->study_uid)))
+        ADD ("study", cu_release_digest (store, "study", h->study_uid, strlen (h->study_uid),
+                                         error));
+    }
+  for (guint i = 0; i < plan->patients->len; i++)
+    {
+      const CuReleasePatientPlan *pp = plan->patients->pdata[i];
+      gboolean sent = FALSE;
+
+      for (guint s = 0; s < pp->studies->len && !sent; s++)
+        sent = g_hash_table_contains (studies,
+                                      ((const CuReleaseStudyPlan *) pp->studies->pdata[s])->study_uid);
+      if (sent)
+        ADD ("patient", cu_release_patient_digest (store, pp->patient_id, pp->patient_name,
+                                                   error));
+    }
+#undef ADD
+  return cu_release_mark_written (store, CU_ANONYMIZER_RELEASE, canonical, manifest_sha256,
+                                  entries, error);
+}
+
 /* The export's manifest, with the audit trail's head after the export's own audit row. */
 static gboolean
 write_export_manifest (CuStore *store, const char *out_dir, const CuAnonymizeReport *report,
-                       GError **error)
+                       char **sha256, GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
@@ -745,6 +1033,7 @@ write_export_manifest (CuStore *store, const char *out_dir, const CuAnonymizeRep
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
+  *sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
   return g_file_set_contents (path, text, -1, error);
 }
 
@@ -763,6 +1052,10 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
   g_autoptr (GHashTable) exported_studies = g_hash_table_new_full (g_str_hash, g_str_equal,
                                                                    g_free, NULL);
   g_autofree char *detail = NULL;
+  g_autofree char *manifest_sha256 = NULL;
+  g_autoptr (GPtrArray) passed = g_ptr_array_new ();          /* borrowed study UIDs */
+  g_autoptr (GPtrArray) written_sources = g_ptr_array_new ();  /* borrowed from files */
+  g_auto (QuickGate) gate = { 0 };
 
   g_return_val_if_fail (self != NULL && CU_IS_STORE (store) && out_dir != NULL, NULL);
 
@@ -772,6 +1065,8 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
 
   records = cu_store_list_series (store, error);
   if (records == NULL)
+    return NULL;
+  if (!cu_anonymizer_keep_derived_descriptions (self, store, error))
     return NULL;
   for (guint i = 0; i < records->len; i++)
     {
@@ -792,7 +1087,9 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
     for (guint i = 0; i < study_uids->len; i++)
       g_hash_table_add (selected, study_uids->pdata[i]);
 
-  /* Which files: every series of every selected study whose gate lets it out. */
+  /* Which files: every series of every selected study whose pseudonymization gate lets it
+   * out, and then what the release gate says (QC decisions, error flags, inclusion rules,
+   * withdrawal, the ledger). */
   for (guint i = 0; i < study_uids->len; i++)
     {
       const char *uid = study_uids->pdata[i];
@@ -805,13 +1102,40 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
           add_held (report->held, uid, reason);
           continue;
         }
+      g_ptr_array_add (passed, (gpointer) uid);
+    }
+  if (passed->len > 0
+      && !quick_gate_check (&gate, store, passed, report->held, cancellable, error))
+    return NULL;
+  for (guint i = 0; i < passed->len; i++)
+    {
+      const char *uid = passed->pdata[i];
+      const char *reason = gate.held_studies != NULL ? g_hash_table_lookup (gate.held_studies, uid)
+                                                      : NULL;
+
+      if (reason != NULL)
+        {
+          if (*reason != '\0')
+            add_held (report->held, uid, reason);
+          continue;
+        }
       for (guint k = 0; k < records->len; k++)
         {
           CuSeriesRecord *r = records->pdata[k];
           g_auto (GStrv) paths = NULL;
+          const char *series_reason;
 
           if (g_strcmp0 (r->study_uid, uid) != 0)
             continue;
+          series_reason = g_hash_table_lookup (gate.held_series, r->series_uid);
+          if (series_reason != NULL)
+            {
+              /* Translators: a series held back by the release gate: "series UID: reason" */
+              g_autofree char *why = g_strdup_printf (_("series %s: %s"), r->series_uid,
+                                                      series_reason);
+              add_held (report->held, uid, why);
+              continue;
+            }
           paths = cu_store_get_series_files (store, r->series_uid, error);
           if (paths == NULL)
             return NULL;
@@ -846,6 +1170,7 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
           continue;
         }
       g_ptr_array_add (report->files, g_steal_pointer (&out));
+      g_ptr_array_add (written_sources, (gpointer) in);
     }
   cu_progress_report_count (progress, files->len, files->len, _("Anonymizing"));
 
@@ -890,7 +1215,13 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
   }
   if (!cu_store_audit (store, "anonymize-export", out_dir, detail, error))
     return NULL;
-  if (report->n_files > 0 && !write_export_manifest (store, out_dir, report, error))
+  if (report->n_files > 0 && !write_export_manifest (store, out_dir, report, &manifest_sha256,
+                                                     error))
+    return NULL;
+  /* The ledger last, with what was written: exporting the same study again is then held
+   * ("already sent", naming this export) instead of giving it a second new identity. */
+  if (report->n_files > 0
+      && !quick_gate_record (store, gate.plan, out_dir, manifest_sha256, written_sources, error))
     return NULL;
   return g_steal_pointer (&report);
 }
