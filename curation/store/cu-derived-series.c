@@ -321,7 +321,68 @@ typedef struct
   char *image_type;
   int series_number;
   Encoding enc;
+  /* The instances of the source and reference series, (SOP class, SOP instance) pairs: a
+   * Referenced Series Sequence item must list them (Referenced Instance Sequence is Type 1
+   * there, PS3.3 C.12.2), or validators reject every derived image. */
+  GPtrArray *source_refs, *reference_refs;
 } WriteContext;
+
+/* The instances of a catalogued series as (SOP class, SOP instance) pairs, in slice order. */
+static GPtrArray *
+series_instance_refs (CuStore *self, const char *series_uid, GError **error)
+{
+  g_autoptr(GPtrArray) refs = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  stmt = _cu_store_prepare (self->db,
+                            "SELECT i.sop_class_uid, i.sop_instance_uid FROM instance i"
+                            "  JOIN series se ON i.series_ref = se.id WHERE se.series_uid = ?1"
+                            "  ORDER BY i.instance_number, i.sop_instance_uid", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, series_uid, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      const char *cls = (const char *) sqlite3_column_text (stmt, 0);
+      const char *uid = (const char *) sqlite3_column_text (stmt, 1);
+
+      if (cls == NULL || *cls == '\0' || uid == NULL || *uid == '\0')
+        continue;
+      g_ptr_array_add (refs, g_strdup (cls));
+      g_ptr_array_add (refs, g_strdup (uid));
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      _cu_store_set_db_error (self->db, error, _("Reading the source series' instances failed"));
+      return NULL;
+    }
+  return g_steal_pointer (&refs);
+}
+
+/* A Referenced Series Sequence item: the series and every instance of it. */
+static CuDicomDataset *
+referenced_series_item (const char *series_uid, const GPtrArray *refs)
+{
+  CuDicomDataset *item = cu_dicom_dataset_new ();
+  guint n = refs != NULL ? refs->len / 2 : 0;
+
+  cu_dicom_dataset_add_string (item, T (0020, 000E), "UI", series_uid);
+  if (n > 0)
+    {
+      g_autofree CuDicomDataset **instances = g_new0 (CuDicomDataset *, n);
+
+      for (guint i = 0; i < n; i++)
+        {
+          instances[i] = cu_dicom_dataset_new ();
+          cu_dicom_dataset_add_string (instances[i], T (0008, 1150), "UI", refs->pdata[2 * i]);
+          cu_dicom_dataset_add_string (instances[i], T (0008, 1155), "UI", refs->pdata[2 * i + 1]);
+        }
+      cu_dicom_dataset_add_sequence (item, T (0008, 114A), instances, n);
+    }
+  return item;
+}
 
 static void
 add_copied (CuDicomDataset *ds, const SourceAttributes *src, guint32 tag, const char *vr)
@@ -370,16 +431,29 @@ build_instance (const WriteContext *w, int k, int t, const gint16 *pixels)
     CuDicomDataset *items[2];
     guint n_items = 0;
 
-    items[n_items] = cu_dicom_dataset_new ();
-    cu_dicom_dataset_add_string (items[n_items++], T (0020, 000E), "UI",
-                                 w->spec->source_series_uid);
+    items[n_items++] = referenced_series_item (w->spec->source_series_uid, w->source_refs);
     if (w->spec->reference_series_uid != NULL)
-      {
-        items[n_items] = cu_dicom_dataset_new ();
-        cu_dicom_dataset_add_string (items[n_items++], T (0020, 000E), "UI",
-                                     w->spec->reference_series_uid);
-      }
+      items[n_items++] = referenced_series_item (w->spec->reference_series_uid,
+                                                 w->reference_refs);
     cu_dicom_dataset_add_sequence (ds, T (0008, 1115), items, n_items);
+  }
+  /* Source Image Sequence: the images this one was computed from. A volumetric method
+   * (filtering, resampling, motion correction) reads the whole source series for every output
+   * image, so every source instance is listed; this is also what makes the Referenced Series
+   * Sequence above valid (an instance that names a series must reference its instances). */
+  if (w->source_refs != NULL && w->source_refs->len >= 2)
+  {
+    guint n = w->source_refs->len / 2;
+    g_autofree CuDicomDataset **images = g_new0 (CuDicomDataset *, n);
+
+    for (guint i = 0; i < n; i++)
+      {
+        images[i] = cu_dicom_dataset_new ();
+        cu_dicom_dataset_add_string (images[i], T (0008, 1150), "UI", w->source_refs->pdata[2 * i]);
+        cu_dicom_dataset_add_string (images[i], T (0008, 1155), "UI",
+                                     w->source_refs->pdata[2 * i + 1]);
+      }
+    cu_dicom_dataset_add_sequence (ds, T (0008, 2112), images, n);
   }
 
   if (n_codes > 0)
@@ -973,6 +1047,15 @@ cu_store_write_derived_series (CuStore                   *self,
   w.image_type = derived_image_type (src.image_type);
   w.series_number = next_series_number (self, record->study_uid, record->series_number);
   choose_encoding (volume, &w.enc);
+  w.source_refs = series_instance_refs (self, spec->source_series_uid, error);
+  if (w.source_refs == NULL)
+    goto fail;
+  if (spec->reference_series_uid != NULL)
+    {
+      w.reference_refs = series_instance_refs (self, spec->reference_series_uid, error);
+      if (w.reference_refs == NULL)
+        goto fail;
+    }
 
   final_dir = g_build_filename (derived_dir, series_uid, NULL);
   partial_dir = g_strconcat (final_dir, PARTIAL_SUFFIX, NULL);
@@ -1060,6 +1143,8 @@ cu_store_write_derived_series (CuStore                   *self,
   release_writer_lock (lock_path, lock_fd);
   set_writing (series_uid, FALSE);
   g_free (w.image_type);
+  g_clear_pointer (&w.source_refs, g_ptr_array_unref);
+  g_clear_pointer (&w.reference_refs, g_ptr_array_unref);
   source_attributes_clear (&src);
   return g_steal_pointer (&series_uid);
 
@@ -1090,6 +1175,8 @@ fail:
   if (series_uid != NULL)
     set_writing (series_uid, FALSE);
   g_free (w.image_type);
+  g_clear_pointer (&w.source_refs, g_ptr_array_unref);
+  g_clear_pointer (&w.reference_refs, g_ptr_array_unref);
   source_attributes_clear (&src);
   return NULL;
 }
