@@ -328,8 +328,11 @@ def test_derived(tmp):
         assert item.ReferencedSOPInstanceUID in instances
     assert seg.PatientID == d.PatientID and seg.StudyInstanceUID == d.StudyInstanceUID
     raw = b"".join(open(os.path.join(out, f["path"]), "rb").read() for f in manifest["files"])
+    with open(os.path.join(out, "manifest.json"), "rb") as f:
+        raw += f.read()
     assert b"alice" not in raw and b"Smith" not in raw, "a user name or typed label left"
     assert t2.encode() not in raw, "the source series UID is in the package"
+    assert PATIENT.encode() not in raw, "the site's pseudonym is in an anonymized package"
     assert manifest["counts"]["seg"] == 1 and manifest["counts"]["sr"] == 1, manifest["counts"]
 
     # nnU-Net: one case, the T2 as channel 0000, the label image on the same grid.
