@@ -8,8 +8,11 @@
  *                                           of the same reader is merged, never overwritten
  *   seg history SERIES [--reader R]         every version, what it was based on, merges
  *   seg measure SERIES [--reader R] [--on SERIES2]   labels, lesion forms, measurements
- *   seg export SERIES --format dicom-seg|nifti --out PATH [--reader R] [--version N]
- *   seg import SERIES FILE [--reader R]     NIfTI label map or DICOM SEG → an editable version
+ *   seg export SERIES --format dicom-seg|dicom-seg+sr|nifti --out PATH [--reader R] [--version N]
+ *                                           dicom-seg+sr: the SEG at PATH and a TID 1500
+ *                                           measurement report referring to it at STEM-sr.dcm
+ *   seg import SERIES FILE [--reader R] [--algorithm NAME [--algorithm-type automatic|semiautomatic]]
+ *                                           NIfTI label map or DICOM SEG → an editable version
  *   seg agreement SERIES [--readers A,B]    Dice, HD95, lesion matching, Cohen's κ
  *   seg adjudicate SERIES --from R [--with R2 --op union|intersect] [--note TEXT]
  *
@@ -653,7 +656,7 @@ seg_export (CuCli *cli, CuStore *store, int argc, char **argv)
   g_autofree char *reader = NULL, *format_name = NULL, *out = NULL;
   int version = 0;
   const GOptionEntry entries[] = {
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, N_("dicom-seg or nifti"), N_("FORMAT") },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name, N_("dicom-seg, dicom-seg+sr or nifti"), N_("FORMAT") },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Output file"), N_("PATH") },
     { "reader", 'r', 0, G_OPTION_ARG_STRING, &reader, N_("Reader (default: the OS user)"), N_("NAME") },
     { "version", 0, 0, G_OPTION_ARG_INT, &version, N_("Version (default: the latest)"), N_("N") },
@@ -662,7 +665,9 @@ seg_export (CuCli *cli, CuStore *store, int argc, char **argv)
   g_autoptr(GOptionContext) context = cu_cli_option_context ("seg export", _("SERIES"),
     N_("Write a segmentation as a DICOM Segmentation object (binary, one segment per label) or a "
        "NIfTI label map aligned with “export-nifti” of the series, with the lesion forms and "
-       "measurements as STEM.json and STEM.csv beside it."), entries);
+       "measurements as STEM.json and STEM.csv beside it. With dicom-seg+sr, a DICOM Structured "
+       "Report (TID 1500 measurement report: volumes, diameters, lesion forms as codes) that "
+       "refers to the segments is written beside the SEG as STEM-sr.dcm."), entries);
   g_autoptr(GError) error = NULL;
   g_autofree char *uid = NULL;
   CuSegFormat format;
@@ -671,7 +676,7 @@ seg_export (CuCli *cli, CuStore *store, int argc, char **argv)
     return CU_CLI_EXIT_USAGE;
   if (argc != 2 || out == NULL || !cu_seg_format_from_string (format_name, &format))
     {
-      cu_cli_usage_error ("seg export", _("Give a SERIES, --format dicom-seg|nifti and --out PATH."));
+      cu_cli_usage_error ("seg export", _("Give a SERIES, --format dicom-seg|dicom-seg+sr|nifti and --out PATH."));
       return CU_CLI_EXIT_USAGE;
     }
   if (reader == NULL)
@@ -684,16 +689,26 @@ seg_export (CuCli *cli, CuStore *store, int argc, char **argv)
       return CU_CLI_EXIT_ERROR;
     }
   printf (_("Wrote %s\n"), out);
+  if (format == CU_SEG_FORMAT_DICOM_SEG_SR)
+    {
+      g_autofree char *sr = cu_seg_sr_path_for (out);
+      printf (_("Wrote %s\n"), sr);
+    }
   return CU_CLI_EXIT_OK;
 }
 
 static int
 seg_import (CuCli *cli, CuStore *store, int argc, char **argv)
 {
-  g_autofree char *reader = NULL;
+  g_autofree char *reader = NULL, *algorithm = NULL, *algorithm_type = NULL;
   gboolean json = FALSE;
+  CuLabelOrigin origin = CU_LABEL_ORIGIN_AUTOMATIC;
   const GOptionEntry entries[] = {
     { "reader", 'r', 0, G_OPTION_ARG_STRING, &reader, N_("Reader the version belongs to (default: the OS user)"), N_("NAME") },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, N_("The model or tool that made the "
+      "segmentation (kept as its origin, SegmentAlgorithmName)"), N_("NAME") },
+    { "algorithm-type", 0, 0, G_OPTION_ARG_STRING, &algorithm_type, N_("automatic (default) or "
+      "semiautomatic (a person corrected the output)"), N_("TYPE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     { NULL }
   };
@@ -712,11 +727,24 @@ seg_import (CuCli *cli, CuStore *store, int argc, char **argv)
       cu_cli_usage_error ("seg import", _("Give a SERIES and a file."));
       return CU_CLI_EXIT_USAGE;
     }
+  if (algorithm_type != NULL
+      && (algorithm == NULL || !cu_label_origin_from_string (algorithm_type, &origin)
+          || origin == CU_LABEL_ORIGIN_MANUAL))
+    {
+      cu_cli_usage_error ("seg import", _("--algorithm-type takes automatic or semiautomatic, "
+                                          "with --algorithm NAME."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  if (algorithm != NULL && algorithm[0] == '\0')
+    {
+      cu_cli_usage_error ("seg import", _("--algorithm needs a name."));
+      return CU_CLI_EXIT_USAGE;
+    }
   if (reader == NULL)
     reader = g_strdup (cu_store_seg_default_reader ());
   if ((uid = resolve (store, argv[1])) == NULL || !check_gate (store, uid))
     return CU_CLI_EXIT_ERROR;
-  version = cu_store_seg_import (store, uid, argv[2], reader, &resampled, &error);
+  version = cu_store_seg_import_from (store, uid, argv[2], reader, algorithm, origin, &resampled, &error);
   if (version < 0)
     {
       cu_cli_error (NULL, "%s", error->message);

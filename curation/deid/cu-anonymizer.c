@@ -30,6 +30,7 @@
 #include "cu-dicom-writer.h"
 #include "cu-store-audit.h"
 #include "cu-series-plan.h"
+#include "cu-derived-series.h"
 
 typedef struct
 {
@@ -43,6 +44,8 @@ struct _CuAnonymizer
   const CuDeidProfile *profile;
   GHashTable *patients;   /* patient key → CuAnonPatient */
   GHashTable *uids;       /* original UID → new UID */
+  GHashTable *keep_descriptions;   /* series UIDs of Curata's derived series */
+  gboolean dates_kept;
 };
 
 /* ---- Randomness --------------------------------------------------------------------- */
@@ -138,6 +141,7 @@ cu_anonymizer_new (const CuDeidProfile *profile, GError **error)
   self->profile = profile;
   self->patients = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, patient_free);
   self->uids = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, wipe_string);
+  self->keep_descriptions = g_hash_table_new_full (g_str_hash, g_str_equal, wipe_string, NULL);
   return self;
 }
 
@@ -148,6 +152,7 @@ cu_anonymizer_free (CuAnonymizer *self)
     return;
   g_hash_table_destroy (self->patients);
   g_hash_table_destroy (self->uids);
+  g_hash_table_destroy (self->keep_descriptions);
   if (self->own_profile != NULL)
     cu_deid_profile_free (self->own_profile);
   g_free (self);
@@ -228,6 +233,49 @@ cu_anonymizer_lookup_patient (CuAnonymizer *self, const char *patient_id,
   if (date_offset_days != NULL)
     *date_offset_days = p->offset_days;
   return TRUE;
+}
+
+void
+cu_anonymizer_set_patient (CuAnonymizer *self, const char *patient_id, const char *patient_name,
+                           const char *new_patient_id, int date_offset_days)
+{
+  CuAnonPatient *p;
+
+  g_return_if_fail (self != NULL && new_patient_id != NULL);
+  p = g_new0 (CuAnonPatient, 1);
+  p->new_id = g_strdup (new_patient_id);
+  p->offset_days = date_offset_days;
+  g_hash_table_replace (self->patients, patient_key (patient_id, patient_name, NULL), p);
+}
+
+void
+cu_anonymizer_set_dates_kept (CuAnonymizer *self, gboolean kept)
+{
+  g_return_if_fail (self != NULL);
+  self->dates_kept = kept;
+}
+
+void
+cu_anonymizer_keep_descriptions (CuAnonymizer *self, const char *series_uid)
+{
+  g_return_if_fail (self != NULL && series_uid != NULL);
+  g_hash_table_add (self->keep_descriptions, g_strdup (series_uid));
+}
+
+const char *
+cu_anonymizer_lookup_uid (CuAnonymizer *self, const char *original)
+{
+  g_return_val_if_fail (self != NULL && original != NULL, NULL);
+  return g_hash_table_lookup (self->uids, original);
+}
+
+static const char *map_uid (CuAnonymizer *self, const char *uid);
+
+const char *
+cu_anonymizer_map_uid (CuAnonymizer *self, const char *original)
+{
+  g_return_val_if_fail (self != NULL && original != NULL, NULL);
+  return map_uid (self, original);
 }
 
 static const char *
@@ -381,6 +429,7 @@ typedef struct
   CuAnonymizer *self;
   CuAnonPatient *patient;
   gboolean burned_in;      /* BurnedInAnnotation (0028,0301) is YES */
+  gboolean keep_descriptions;   /* a derived series Curata wrote (see the header) */
 } FileCtx;
 
 static gboolean
@@ -486,6 +535,11 @@ anonymize_edit (const CuDicomElement *el, char **replacement, gpointer user_data
                                   NULL, NULL) == CU_DEID_ACTION_X)
         return CU_DICOM_EDIT_REMOVE;
     }
+  /* Curata's own derived series: its description and derivation say what it is (the
+   * exception documented in the header). */
+  if (ctx->keep_descriptions && el->depth == 0 && el->group == 0x0008
+      && (el->element == 0x103E || el->element == 0x2111))
+    return CU_DICOM_EDIT_KEEP;
   /* PatientName Z, PatientID Z/D: the new identifier is the dummy value, at any depth. */
   if (el->group == 0x0010 && (el->element == 0x0010 || el->element == 0x0020) && !el->is_sequence)
     {
@@ -543,6 +597,23 @@ static const CuDicomCode method_codes[] = {
   { "113108", "DCM", "Retain Patient Characteristics Option" },
 };
 
+/* The same with the dates kept (Retain Longitudinal Temporal Information Full Dates). */
+static const CuDicomCode method_codes_dates_kept[] = {
+  { "113100", "DCM", "Basic Application Confidentiality Profile" },
+  { "113106", "DCM", "Retain Longitudinal Temporal Information Full Dates Option" },
+  { "113108", "DCM", "Retain Patient Characteristics Option" },
+};
+
+static const CuDicomInsert inserts_dates_kept[] = {
+  { CU_DICOM_TAG (0x0012, 0x0062), "CS", "YES" },
+  { CU_DICOM_TAG (0x0012, 0x0063), "LO",
+    "PS3.15 Basic Application Confidentiality Profile\\"
+    "Retain Longitudinal Temporal Info Full Dates\\"
+    "Retain Patient Characteristics\\"
+    "Curata pseudonymized release" },
+  { CU_DICOM_TAG (0x0028, 0x0303), "CS", "UNMODIFIED" },
+};
+
 static const CuDicomInsert inserts[] = {
   { CU_DICOM_TAG (0x0012, 0x0062), "CS", "YES" },
   /* LO: each value at most 64 characters, so one value per part of the method. */
@@ -582,6 +653,7 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
   key = patient_key (h->patient_id, h->patient_name, h->study_uid);
   ctx.self = self;
   ctx.patient = get_patient (self, key);
+  ctx.keep_descriptions = g_hash_table_contains (self->keep_descriptions, h->series_uid);
 
   file_name = g_strconcat (map_uid (self, h->sop_instance_uid), ".dcm", NULL);
   dir = g_build_filename (out_dir, ctx.patient->new_id, map_uid (self, h->study_uid),
@@ -598,15 +670,19 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
   /* The fixed marks, plus PatientName and PatientID: present in every exported file even when
    * the original lacked them, so the set carries one identifier per patient throughout. */
   {
+    G_STATIC_ASSERT (G_N_ELEMENTS (inserts) == G_N_ELEMENTS (inserts_dates_kept));
+    G_STATIC_ASSERT (G_N_ELEMENTS (method_codes) == G_N_ELEMENTS (method_codes_dates_kept));
     CuDicomInsert all[G_N_ELEMENTS (inserts) + 2];
+    gboolean kept = self->dates_kept && ctx.patient->offset_days == 0;
 
-    memcpy (all, inserts, sizeof inserts);
+    memcpy (all, kept ? inserts_dates_kept : inserts, sizeof inserts);
     all[G_N_ELEMENTS (inserts)] = (CuDicomInsert) { CU_DICOM_TAG (0x0010, 0x0010), "PN",
                                                     ctx.patient->new_id };
     all[G_N_ELEMENTS (inserts) + 1] = (CuDicomInsert) { CU_DICOM_TAG (0x0010, 0x0020), "LO",
                                                         ctx.patient->new_id };
     if (!cu_dicom_rewrite_file (in_path, path, anonymize_edit, &ctx, all, G_N_ELEMENTS (all),
-                                method_codes, G_N_ELEMENTS (method_codes), error))
+                                kept ? method_codes_dates_kept : method_codes,
+                                G_N_ELEMENTS (method_codes), error))
       return FALSE;
   }
   /* Burned-in annotation: the pixels themselves may show names or dates, which no header
@@ -754,6 +830,19 @@ gate_allows (CuStore *store, const char *study_uid, char **reason)
   return FALSE;
 }
 
+gboolean
+cu_anonymizer_keep_derived_descriptions (CuAnonymizer *self, CuStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) derived = cu_store_list_derived_series (store, NULL, error);
+
+  if (derived == NULL)
+    return FALSE;
+  for (guint i = 0; i < derived->len; i++)
+    cu_anonymizer_keep_descriptions (self,
+                                     ((CuDerivedSeriesInfo *) derived->pdata[i])->series_uid);
+  return TRUE;
+}
+
 /* The export's manifest, with the audit trail's head after the export's own audit row. */
 static gboolean
 write_export_manifest (CuStore *store, const char *out_dir, const CuAnonymizeReport *report,
@@ -819,6 +908,8 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
 
   records = cu_store_list_series (store, error);
   if (records == NULL)
+    return NULL;
+  if (!cu_anonymizer_keep_derived_descriptions (self, store, error))
     return NULL;
   for (guint i = 0; i < records->len; i++)
     {

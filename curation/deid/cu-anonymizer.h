@@ -17,6 +17,19 @@
  * Randomness comes from the operating system's cryptographic generator (getrandom). Freeing
  * the anonymizer wipes the tables: no correspondence between old and new identifiers survives
  * the session. Two sessions give different identifiers for the same patient.
+ *
+ * A release (cu-release-writer.h) drives one session for a whole package and may set a
+ * patient's identity from outside (pseudonymized mode: the site's pseudonym and the offset the
+ * workspace keeps, 0 when dates are kept), and reads the UID map to write the SEG and SR objects
+ * that reference the anonymized images.
+ *
+ * A deliberate exception to the profile: the SeriesDescription and DerivationDescription of a
+ * DERIVED series that Curata itself wrote (denoised, motion-corrected, registered: the
+ * derived_series table lists them, cu_anonymizer_keep_descriptions) are kept. Their text is
+ * Curata's own (the method and its parameters, after the source series' description, which the
+ * pseudonymization gate has seen), and without it a receiver could not tell a derived series
+ * from its original. The source it references (ReferencedSeriesSequence, SourceImageSequence)
+ * is remapped like every UID, so it names the source's new UID in the same package.
  */
 #pragma once
 
@@ -63,6 +76,38 @@ gboolean      cu_anonymizer_lookup_patient (CuAnonymizer *self,
                                             const char   *patient_id,
                                             const char  **new_patient_id,
                                             int          *date_offset_days);
+
+/* Give the patient whose files carry patient_id / patient_name (as cu_anonymizer_anonymize_file
+ * keys them: by PatientID, else by PatientName) the identity new_patient_id (PatientID and
+ * PatientName of its files) and the date offset offset_days, instead of random ones. Must be
+ * called before the first file of that patient; replaces an identity set before. */
+void          cu_anonymizer_set_patient    (CuAnonymizer *self,
+                                            const char   *patient_id,
+                                            const char   *patient_name,
+                                            const char   *new_patient_id,
+                                            int           date_offset_days);
+/* Dates kept as they are (pseudonymized release without a date shift): every patient set
+ * with offset 0, and the files say LongitudinalTemporalInformationModified UNMODIFIED with the
+ * Retain Longitudinal Temporal Information Full Dates option (113106) instead of 113107. */
+void          cu_anonymizer_set_dates_kept (CuAnonymizer *self,
+                                            gboolean      kept);
+/* Keep SeriesDescription and DerivationDescription of this series (full SeriesInstanceUID of
+ * a derived series Curata wrote; see the exception above). */
+void          cu_anonymizer_keep_descriptions (CuAnonymizer *self,
+                                               const char   *series_uid);
+/* cu_anonymizer_keep_descriptions for every derived series of the workspace's lineage
+ * table. */
+gboolean      cu_anonymizer_keep_derived_descriptions (CuAnonymizer *self,
+                                                       CuStore      *store,
+                                                       GError      **error);
+/* The new UID the session gave original (NULL when no file of the session carried it yet).
+ * Owned by the session. */
+const char   *cu_anonymizer_lookup_uid     (CuAnonymizer *self,
+                                            const char   *original);
+/* The new UID for original, made now if the session has none yet (for objects written beside
+ * the anonymized files that must reference the same entity). Owned by the session. */
+const char   *cu_anonymizer_map_uid        (CuAnonymizer *self,
+                                            const char   *original);
 
 /* Shift a DICOM DA ("YYYYMMDD", also the old "YYYY.MM.DD") or DT ("YYYYMMDDHHMMSS.FFFFFF&ZZXX",
  * any precision) value, multi-valued and ranges included, by days. Returns a newly allocated

@@ -34,7 +34,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuClinicalExportReport, cu_clinical_export_report
 
 /* Write dir/ecrf_patients.csv and dir/omop/{person,observation_period,condition_occurrence,
  * procedure_occurrence,measurement,observation,death}.csv for the n patients (those without
- * clinical data are skipped and not counted). dir is created. */
+ * clinical data are skipped and not counted; with none, the files hold their headers only).
+ * dir is created. On failure (a stored value that does not fit its variable, a patient listed
+ * twice, a file that cannot be written) the files already written are removed; messages name
+ * variables and rows of ecrf_patients.csv, never a pseudonym. */
 CuClinicalExportReport *cu_clinical_export_write (CuStore *store,
                                                   const CuClinicalExportPatient *patients,
                                                   guint n, const char *dir, GError **error);

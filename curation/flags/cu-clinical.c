@@ -43,6 +43,7 @@ typedef struct
   VarType type;
   const char *allowed;   /* TYPE_ENUM: '|'-separated; TYPE_TNM: the letter */
   double min, max;       /* TYPE_INT / TYPE_DECIMAL; max < min: no upper bound */
+  gboolean addition;     /* the workspace's, not a column of ecrf_csv_format.md */
 } Variable;
 
 #define NO_MAX 0, -1
@@ -74,8 +75,8 @@ static const Variable variables[] = {
   { "observation_start_date", TYPE_DATE, NULL, NO_MAX },
   /* Optional time points of the imaging (XREF-06): the dates of the baseline and the
    * follow-up study, as the site's eCRF records them. */
-  { "baseline_imaging_date", TYPE_DATE, NULL, NO_MAX },
-  { "followup_imaging_date", TYPE_DATE, NULL, NO_MAX },
+  { "baseline_imaging_date", TYPE_DATE, NULL, NO_MAX, .addition = TRUE },
+  { "followup_imaging_date", TYPE_DATE, NULL, NO_MAX, .addition = TRUE },
 };
 
 static const char *const variable_names[] = {
@@ -99,6 +100,34 @@ find_variable (const char *name)
     if (strcmp (variables[i].name, name) == 0)
       return &variables[i];
   return NULL;
+}
+
+const char *const *
+cu_clinical_layout_variables (void)
+{
+  static const char *names[G_N_ELEMENTS (variables) + 1];
+  static gsize once = 0;
+
+  /* Built from the one table, so that a variable added to it cannot be forgotten here. */
+  if (g_once_init_enter (&once))
+    {
+      guint n = 0;
+
+      for (guint i = 0; i < G_N_ELEMENTS (variables); i++)
+        if (!variables[i].addition)
+          names[n++] = variables[i].name;
+      names[n] = NULL;
+      g_once_init_leave (&once, 1);
+    }
+  return names;
+}
+
+gboolean
+cu_clinical_variable_is_date (const char *variable)
+{
+  const Variable *var = find_variable (variable);
+
+  return var != NULL && var->type == TYPE_DATE;
 }
 
 void

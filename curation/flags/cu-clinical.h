@@ -59,6 +59,12 @@ const char *cu_clinical_layout_label (const char *layout);
 
 /* The variables of the wide layout, in its column order (NULL-terminated, static). */
 const char *const *cu_clinical_variables (void);
+/* The columns of the wide layout of ecrf_csv_format.md itself, in its order: the variables
+ * above without the workspace's additions (the imaging dates of XREF-06). What leaves in a
+ * release is these and nothing else (NULL-terminated, static). */
+const char *const *cu_clinical_layout_variables (void);
+/* Whether the variable holds a date (YYYY-MM-DD). */
+gboolean    cu_clinical_variable_is_date (const char *variable);
 /* Check one value of a variable and return it in canonical form (dates YYYY-MM-DD, decimal
  * point, trimmed). decimal_comma accepts "7,4". Empty text is valid (missing) and gives "". */
 char       *cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_comma,

@@ -34,6 +34,8 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "cu-store.h"
 
 G_BEGIN_DECLS

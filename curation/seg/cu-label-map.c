@@ -41,6 +41,7 @@ cu_label_copy (const CuLabel *label)
   copy->type_meaning = g_strdup (label->type_meaning);
   copy->terminology_id = g_strdup (label->terminology_id);
   copy->form_json = g_strdup (label->form_json);
+  copy->algorithm_name = g_strdup (label->algorithm_name);
   return copy;
 }
 
@@ -58,6 +59,7 @@ cu_label_free (CuLabel *label)
   g_free (label->type_meaning);
   g_free (label->terminology_id);
   g_free (label->form_json);
+  g_free (label->algorithm_name);
   g_free (label);
 }
 
@@ -307,6 +309,37 @@ cu_label_map_touch_all (CuLabelMap *self)
     cu_label_map_touch_slice (self, k);
 }
 
+const char *
+cu_label_origin_to_string (CuLabelOrigin origin)
+{
+  switch (origin)
+    {
+    case CU_LABEL_ORIGIN_SEMIAUTOMATIC:
+      return "SEMIAUTOMATIC";
+    case CU_LABEL_ORIGIN_AUTOMATIC:
+      return "AUTOMATIC";
+    case CU_LABEL_ORIGIN_MANUAL:
+    default:
+      return "MANUAL";
+    }
+}
+
+gboolean
+cu_label_origin_from_string (const char *text, CuLabelOrigin *origin)
+{
+  if (text == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (text, "MANUAL") == 0)
+    *origin = CU_LABEL_ORIGIN_MANUAL;
+  else if (g_ascii_strcasecmp (text, "SEMIAUTOMATIC") == 0)
+    *origin = CU_LABEL_ORIGIN_SEMIAUTOMATIC;
+  else if (g_ascii_strcasecmp (text, "AUTOMATIC") == 0)
+    *origin = CU_LABEL_ORIGIN_AUTOMATIC;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* ---- JSON --------------------------------------------------------------------------- */
 
 static void
@@ -342,6 +375,13 @@ cu_label_map_labels_to_json (const CuLabelMap *self)
       set_string (b, "type_scheme", l->type_scheme);
       set_string (b, "type_meaning", l->type_meaning);
       set_string (b, "terminology_id", l->terminology_id);
+      /* The origin only when it is not the reader's own drawing, so older tables read the
+       * same and a manual label's JSON does not change. */
+      if (l->origin != CU_LABEL_ORIGIN_MANUAL)
+        {
+          set_string (b, "algorithm_type", cu_label_origin_to_string (l->origin));
+          set_string (b, "algorithm_name", l->algorithm_name);
+        }
       if (l->form_json != NULL)
         {
           g_autoptr(JsonNode) form = json_from_string (l->form_json, NULL);
@@ -413,6 +453,13 @@ cu_label_map_labels_from_json (CuLabelMap *self, const char *json, GError **erro
       l->type_scheme = dup_member (o, "type_scheme");
       l->type_meaning = dup_member (o, "type_meaning");
       l->terminology_id = dup_member (o, "terminology_id");
+      {
+        g_autofree char *origin = dup_member (o, "algorithm_type");
+        if (cu_label_origin_from_string (origin, &l->origin) && l->origin != CU_LABEL_ORIGIN_MANUAL)
+          l->algorithm_name = dup_member (o, "algorithm_name");
+        else
+          l->origin = CU_LABEL_ORIGIN_MANUAL;
+      }
       if (json_object_has_member (o, "form")
           && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "form")))
         l->form_json = json_to_string (json_object_get_member (o, "form"), FALSE);

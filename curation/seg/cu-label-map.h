@@ -32,6 +32,20 @@ typedef enum
 
 GQuark cu_seg_error_quark (void);
 
+/* Where a label's voxels came from, as DICOM SEG's SegmentAlgorithmType (PS3.3 C.8.20.2):
+ * drawn by a reader, a model's output a reader edited, or a model's output as it came. */
+typedef enum
+{
+  CU_LABEL_ORIGIN_MANUAL = 0,
+  CU_LABEL_ORIGIN_SEMIAUTOMATIC,
+  CU_LABEL_ORIGIN_AUTOMATIC,
+} CuLabelOrigin;
+
+/* "MANUAL", "SEMIAUTOMATIC", "AUTOMATIC" (the DICOM defined terms) and back; parsing is
+ * case-insensitive and FALSE for anything else. */
+const char  *cu_label_origin_to_string   (CuLabelOrigin origin);
+gboolean     cu_label_origin_from_string (const char *text, CuLabelOrigin *origin);
+
 typedef struct
 {
   guint8 value;              /* 1–255 */
@@ -43,6 +57,8 @@ typedef struct
   char *type_code, *type_scheme, *type_meaning;
   char *terminology_id;      /* id of the entry in the shipped list, or NULL */
   char *form_json;           /* answers of the lesion form (cu-seg-form.h) as a JSON object, or NULL */
+  CuLabelOrigin origin;      /* MANUAL unless imported from a model or another tool */
+  char *algorithm_name;      /* the model or tool (SegmentAlgorithmName) when not MANUAL, or NULL */
 } CuLabel;
 
 CuLabel     *cu_label_new          (guint8 value, const char *name, const guint8 rgb[3]);

@@ -23,11 +23,12 @@
 #include "cu-seg-dicom.h"
 #include "cu-dicom-writer.h"
 #include "cu-dicom-walk.h"
+#include "cu-seg-dicom-private.h"
 
 #define T(g, e) CU_DICOM_TAG (0x##g, 0x##e)
 
-static CuDicomDataset *
-code_item (const char *value, const char *scheme, const char *meaning)
+CuDicomDataset *
+_cu_seg_dicom_code_item (const char *value, const char *scheme, const char *meaning)
 {
   CuDicomDataset *item = cu_dicom_dataset_new ();
 
@@ -41,7 +42,7 @@ static void
 add_code_sequence (CuDicomDataset *ds, guint32 tag, const char *value, const char *scheme,
                    const char *meaning)
 {
-  CuDicomDataset *item = code_item (value, scheme, meaning);
+  CuDicomDataset *item = _cu_seg_dicom_code_item (value, scheme, meaning);
   cu_dicom_dataset_add_sequence (ds, tag, &item, 1);
 }
 
@@ -98,6 +99,80 @@ static void
 add_text_or_empty (CuDicomDataset *ds, guint32 tag, const char *vr, const char *value)
 {
   cu_dicom_dataset_add_string (ds, tag, vr, value != NULL ? value : "");
+}
+
+/* Patient (as the source: pseudonymized and checked by the gate, with its de-identification
+ * record) and General Study, shared by the SEG and the SR written beside it. */
+void
+_cu_seg_dicom_add_patient_study (CuDicomDataset *ds, const CuDicomHeader *src,
+                                 const char *deid_method, const char *const *deid_codes)
+{
+  /* Patient (as the source: pseudonymized and checked by the gate) */
+  add_text_or_empty (ds, T (0010, 0010), "PN", src->patient_name);
+  add_text_or_empty (ds, T (0010, 0020), "LO", src->patient_id);
+  add_text_or_empty (ds, T (0010, 0030), "DA", src->patient_birth_date);
+  add_text_or_empty (ds, T (0010, 0040), "CS", src->patient_sex);
+  if (src->patient_identity_removed != NULL)
+    {
+      guint n_codes = deid_codes != NULL ? g_strv_length ((char **) deid_codes) / 3 : 0;
+
+      cu_dicom_dataset_add_string (ds, T (0012, 0062), "CS", src->patient_identity_removed);
+      if (deid_method != NULL)
+        cu_dicom_dataset_add_string (ds, T (0012, 0063), "LO", deid_method);
+      if (n_codes > 0)
+        {
+          g_autofree CuDicomDataset **items = g_new (CuDicomDataset *, n_codes);
+          for (guint c = 0; c < n_codes; c++)
+            items[c] = _cu_seg_dicom_code_item (deid_codes[3 * c], deid_codes[3 * c + 1],
+                                                deid_codes[3 * c + 2]);
+          cu_dicom_dataset_add_sequence (ds, T (0012, 0064), items, n_codes);
+        }
+    }
+  /* General Study */
+  cu_dicom_dataset_add_string (ds, T (0020, 000D), "UI", src->study_uid);
+  add_text_or_empty (ds, T (0008, 0020), "DA", src->study_date);
+  add_text_or_empty (ds, T (0008, 0030), "TM", src->study_time);
+  cu_dicom_dataset_add_string (ds, T (0008, 0090), "PN", "");
+  add_text_or_empty (ds, T (0020, 0010), "SH", src->study_id);
+  add_text_or_empty (ds, T (0008, 0050), "SH", src->accession_number);
+  if (src->study_description != NULL)
+    cu_dicom_dataset_add_string (ds, T (0008, 1030), "LO", src->study_description);
+}
+
+/* General + Enhanced General Equipment */
+void
+_cu_seg_dicom_add_equipment (CuDicomDataset *ds)
+{
+  cu_dicom_dataset_add_string (ds, T (0008, 0070), "LO", "Curata");
+  cu_dicom_dataset_add_string (ds, T (0008, 1090), "LO", "Curata");
+  cu_dicom_dataset_add_string (ds, T (0018, 1000), "LO", "1");
+  cu_dicom_dataset_add_string (ds, T (0018, 1020), "LO", PACKAGE_VERSION);
+}
+
+static gboolean
+label_has_voxels (const CuLabelMap *map, guint8 value)
+{
+  gsize n = cu_label_map_n_voxels (map);
+
+  for (gsize p = 0; p < n; p++)
+    if (map->data[p] == value)
+      return TRUE;
+  return FALSE;
+}
+
+guint
+cu_seg_dicom_segment_numbers (const CuLabelMap *map, guint8 segment_of_label[256])
+{
+  guint n = 0;
+
+  memset (segment_of_label, 0, 256);
+  for (guint l = 0; l < cu_label_map_get_n_labels (map); l++)
+    {
+      const CuLabel *label = cu_label_map_get_label_at (map, l);
+      if (label_has_voxels (map, label->value))
+        segment_of_label[label->value] = (guint8) ++n;
+    }
+  return n;
 }
 
 gboolean
@@ -160,7 +235,7 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
     }
 
   series_uid = spec->series_uid != NULL ? g_strdup (spec->series_uid) : cu_dicom_uid_new ();
-  sop_uid = cu_dicom_uid_new ();
+  sop_uid = spec->sop_instance_uid != NULL ? g_strdup (spec->sop_instance_uid) : cu_dicom_uid_new ();
   dim_uid = cu_dicom_uid_new ();
 
   /* SOP Common */
@@ -169,36 +244,7 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
   cu_dicom_dataset_add_string (ds, T (0008, 0018), "UI", sop_uid);
   cu_dicom_dataset_add_string (ds, T (0008, 0012), "DA", date);
   cu_dicom_dataset_add_string (ds, T (0008, 0013), "TM", time);
-  /* Patient (as the source: pseudonymized and checked by the gate) */
-  add_text_or_empty (ds, T (0010, 0010), "PN", src->patient_name);
-  add_text_or_empty (ds, T (0010, 0020), "LO", src->patient_id);
-  add_text_or_empty (ds, T (0010, 0030), "DA", src->patient_birth_date);
-  add_text_or_empty (ds, T (0010, 0040), "CS", src->patient_sex);
-  if (src->patient_identity_removed != NULL)
-    {
-      guint n_codes = spec->deid_codes != NULL ? g_strv_length ((char **) spec->deid_codes) / 3 : 0;
-
-      cu_dicom_dataset_add_string (ds, T (0012, 0062), "CS", src->patient_identity_removed);
-      if (spec->deid_method != NULL)
-        cu_dicom_dataset_add_string (ds, T (0012, 0063), "LO", spec->deid_method);
-      if (n_codes > 0)
-        {
-          g_autofree CuDicomDataset **items = g_new (CuDicomDataset *, n_codes);
-          for (guint c = 0; c < n_codes; c++)
-            items[c] = code_item (spec->deid_codes[3 * c], spec->deid_codes[3 * c + 1],
-                                  spec->deid_codes[3 * c + 2]);
-          cu_dicom_dataset_add_sequence (ds, T (0012, 0064), items, n_codes);
-        }
-    }
-  /* General Study */
-  cu_dicom_dataset_add_string (ds, T (0020, 000D), "UI", src->study_uid);
-  add_text_or_empty (ds, T (0008, 0020), "DA", src->study_date);
-  add_text_or_empty (ds, T (0008, 0030), "TM", src->study_time);
-  cu_dicom_dataset_add_string (ds, T (0008, 0090), "PN", "");
-  add_text_or_empty (ds, T (0020, 0010), "SH", src->study_id);
-  add_text_or_empty (ds, T (0008, 0050), "SH", src->accession_number);
-  if (src->study_description != NULL)
-    cu_dicom_dataset_add_string (ds, T (0008, 1030), "LO", src->study_description);
+  _cu_seg_dicom_add_patient_study (ds, src, spec->deid_method, spec->deid_codes);
   /* General Series + Segmentation Series */
   cu_dicom_dataset_add_string (ds, T (0008, 0060), "CS", "SEG");
   cu_dicom_dataset_add_string (ds, T (0020, 000E), "UI", series_uid);
@@ -212,11 +258,7 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
   /* Frame of Reference */
   cu_dicom_dataset_add_string (ds, T (0020, 0052), "UI", src->frame_of_reference_uid);
   cu_dicom_dataset_add_string (ds, T (0020, 1040), "LO", "");
-  /* General + Enhanced General Equipment */
-  cu_dicom_dataset_add_string (ds, T (0008, 0070), "LO", "Curata");
-  cu_dicom_dataset_add_string (ds, T (0008, 1090), "LO", "Curata");
-  cu_dicom_dataset_add_string (ds, T (0018, 1000), "LO", "1");
-  cu_dicom_dataset_add_string (ds, T (0018, 1020), "LO", PACKAGE_VERSION);
+  _cu_seg_dicom_add_equipment (ds);
   /* General Image / Segmentation Image */
   cu_dicom_dataset_add_string (ds, T (0020, 0013), "IS", "1");
   cu_dicom_dataset_add_string (ds, T (0008, 0023), "DA", date);
@@ -239,7 +281,13 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
         cu_dicom_dataset_add_us (item, T (0062, 0004), (guint16) (s + 1));
         cu_dicom_dataset_add_string (item, T (0062, 0005), "LO",
                                      l->name != NULL && l->name[0] != '\0' ? l->name : "Segment");
-        cu_dicom_dataset_add_string (item, T (0062, 0008), "CS", "MANUAL");
+        /* A model's or another tool's segment keeps its origin (PS3.3 C.8.20.2: the algorithm
+         * name is required unless the type is MANUAL). */
+        cu_dicom_dataset_add_string (item, T (0062, 0008), "CS", cu_label_origin_to_string (l->origin));
+        if (l->origin != CU_LABEL_ORIGIN_MANUAL)
+          cu_dicom_dataset_add_string (item, T (0062, 0009), "LO",
+                                       l->algorithm_name != NULL && l->algorithm_name[0] != '\0'
+                                       ? l->algorithm_name : "Unknown");
         add_code_sequence (item, T (0062, 0003),
                            l->category_code != NULL ? l->category_code : "85756007",
                            l->category_scheme != NULL ? l->category_scheme : "SCT",
@@ -455,6 +503,17 @@ visit (const CuDicomElement *e, gpointer data)
           g_free (l->name);
           l->name = g_strdup (e->text);
         }
+      else if (g_str_equal (last, "(0062,0008)") && e->depth == 1 && e->text != NULL)
+        {
+          g_autofree char *type = g_strstrip (g_strdup (e->text));
+          if (!cu_label_origin_from_string (type, &l->origin))
+            l->origin = CU_LABEL_ORIGIN_MANUAL;
+        }
+      else if (g_str_equal (last, "(0062,0009)") && e->depth == 1 && e->text != NULL)
+        {
+          g_free (l->algorithm_name);
+          l->algorithm_name = g_strstrip (g_strdup (e->text));
+        }
       else if (e->text != NULL && (in_cat || in_type) && e->depth == 2)
         {
           char **code = in_type ? &l->type_code : &l->category_code;
@@ -588,6 +647,8 @@ cu_seg_dicom_read (const char *path, const CuVolume *grid, gboolean *resampled, 
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       CuLabel *l = value;
+      if (l->origin == CU_LABEL_ORIGIN_MANUAL)
+        g_clear_pointer (&l->algorithm_name, g_free);
       if (l->value != 0)
         cu_label_map_set_label (map, l);
     }

@@ -23,6 +23,8 @@ typedef struct
   const char *content_creator;          /* the reader (PN), or NULL */
   int series_number;                    /* 0: 300 + source's */
   const char *series_uid;               /* NULL: a new UID */
+  const char *sop_instance_uid;         /* NULL: a new UID (give one to refer to the SEG from
+                                           an SR written next to it, cu-seg-sr.h) */
   /* The source's de-identification record, copied when PatientIdentityRemoved is YES:
    * DeidentificationMethod (0012,0063) and the (0012,0064) items as code value, scheme,
    * meaning triples (NULL-terminated, may be NULL). */
@@ -32,11 +34,16 @@ typedef struct
 
 /* Write map as a binary SEG with one segment per non-empty label; frames only where a segment
  * has voxels. Fails (CU_SEG_ERROR_INVALID) when the map is empty. */
+/* The SEG segment number cu_seg_dicom_write gives each label value (segments are the labels
+ * with voxels, in value order, numbered from 1; 0 for a value that is not a segment), and the
+ * number of segments. */
+guint        cu_seg_dicom_segment_numbers (const CuLabelMap *map, guint8 segment_of_label[256]);
 gboolean     cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec,
                                  const char *path, GError **error);
 /* Read a binary SEG onto grid: each frame's pixels are placed through patient coordinates at
  * the nearest grid voxel (*resampled is TRUE when the SEG's frames do not lie exactly on grid
- * slices). Segments become labels with their number, label, codes and colour. */
+ * slices). Segments become labels with their number, label, codes and colour, and with their
+ * origin (SegmentAlgorithmType and Name). */
 CuLabelMap  *cu_seg_dicom_read  (const char *path, const CuVolume *grid, gboolean *resampled,
                                  GError **error);
 

@@ -145,6 +145,15 @@ cu_seg_diff_get_slices (const CuSegDiff *self, int *k0, int *k1)
 }
 
 void
+cu_seg_diff_mark_values (const CuSegDiff *self, gboolean touched[256])
+{
+  for (guint i = 0; i < self->before->len; i++)
+    touched[self->before->data[i]] = TRUE;
+  for (guint i = 0; i < self->after->len; i++)
+    touched[self->after->data[i]] = TRUE;
+}
+
+void
 cu_seg_diff_apply (const CuSegDiff *self, CuLabelMap *map, gboolean forward)
 {
   const guint8 *bytes = forward ? self->after->data : self->before->data;

@@ -33,6 +33,9 @@ gsize        cu_seg_diff_get_n_voxels (const CuSegDiff *self);
 gsize        cu_seg_diff_get_bytes   (const CuSegDiff *self);
 void         cu_seg_diff_get_slices  (const CuSegDiff *self, int *k0, int *k1);
 
+/* Set touched[v] for every label value v the edit wrote or overwrote (0, the background,
+ * included); what was TRUE stays TRUE. */
+void         cu_seg_diff_mark_values (const CuSegDiff *self, gboolean touched[256]);
 /* Write the bytes after (forward) or before (backward) the edit into map. */
 void         cu_seg_diff_apply       (const CuSegDiff *self, CuLabelMap *map, gboolean forward);
 /* Forward, but only where map still holds the bytes before: voxels changed since are left as

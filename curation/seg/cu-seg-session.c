@@ -132,7 +132,33 @@ labels_equal (const CuLabel *a, const CuLabel *b)
          && g_strcmp0 (a->type_code, b->type_code) == 0 && g_strcmp0 (a->type_scheme, b->type_scheme) == 0
          && g_strcmp0 (a->type_meaning, b->type_meaning) == 0
          && g_strcmp0 (a->terminology_id, b->terminology_id) == 0
-         && g_strcmp0 (a->form_json, b->form_json) == 0;
+         && g_strcmp0 (a->form_json, b->form_json) == 0
+         && a->origin == b->origin && g_strcmp0 (a->algorithm_name, b->algorithm_name) == 0;
+}
+
+/* A model's label a reader has drawn on is no longer the model's output as it came: DICOM
+ * calls it SEMIAUTOMATIC (PS3.3 C.8.20.2.3), with the model's name kept. */
+static void
+mark_edited_labels (CuLabelMap *map, GArray *journal)
+{
+  gboolean touched[256] = { FALSE };
+
+  for (guint i = 0; i < journal->len; i++)
+    {
+      const CuSegJournalEntry *e = &g_array_index (journal, CuSegJournalEntry, i);
+      if (e->forward)
+        cu_seg_diff_mark_values (e->diff, touched);
+    }
+  for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
+    {
+      const CuLabel *l = cu_label_map_get_label_at (map, i);
+      if (l->origin == CU_LABEL_ORIGIN_AUTOMATIC && touched[l->value])
+        {
+          g_autoptr(CuLabel) edited = cu_label_copy (l);
+          edited->origin = CU_LABEL_ORIGIN_SEMIAUTOMATIC;
+          cu_label_map_set_label (map, edited);
+        }
+    }
 }
 
 /* What another session changed, onto the map being edited: voxels this session changed
@@ -229,6 +255,7 @@ cu_seg_session_commit (CuSegSession *self)
     cu_seg_history_end (self->history);
   apply_foreign (self);
   journal = cu_seg_history_take_journal (self->history);
+  mark_edited_labels (self->map, journal);
   labels = cu_label_map_labels_to_json (self->map);
   if (journal->len == 0 && g_strcmp0 (labels, self->committed_labels) == 0)
     return;

@@ -21,6 +21,8 @@
 #include "cu-series-plan.h"
 #include "cu-dicom-walk.h"
 #include "cu-seg-dicom.h"
+#include "cu-seg-sr.h"
+#include "cu-dicom-writer.h"
 #include "cu-seg-nifti.h"
 #include "cu-seg-report.h"
 #include "cu-seg-form.h"
@@ -32,6 +34,8 @@ cu_seg_format_from_string (const char *name, CuSegFormat *format)
     *format = CU_SEG_FORMAT_NIFTI;
   else if (g_strcmp0 (name, "dicom-seg") == 0)
     *format = CU_SEG_FORMAT_DICOM_SEG;
+  else if (g_strcmp0 (name, "dicom-seg+sr") == 0)
+    *format = CU_SEG_FORMAT_DICOM_SEG_SR;
   else
     return FALSE;
   return TRUE;
@@ -89,15 +93,25 @@ collect_deid (const CuDicomElement *e, gpointer data)
   return TRUE;
 }
 
+char *
+cu_seg_sr_path_for (const char *seg_path)
+{
+  g_autofree char *stem = cu_seg_path_stem (seg_path);
+  return g_strconcat (stem, "-sr.dcm", NULL);
+}
+
+/* The SEG at path, and with sr_path the Measurement Report beside it (image given: the mean
+ * intensity of each segment). */
 static gboolean
 write_dicom (CuStore *self, const char *series_uid, const char *reader, const CuLabelMap *map,
-             const char *path, GError **error)
+             const char *path, const char *sr_path, const CuVolume *image, GError **error)
 {
   g_autoptr(CuSeriesPlan) plan = open_plan (self, series_uid, error);
   g_autoptr(GHashTable) headers = NULL;
   g_autofree const char **classes = NULL, **instances = NULL;
   g_autofree int *frames = NULL;
   g_autofree char *description = NULL;
+  g_autofree char *seg_uid = cu_dicom_uid_new (), *seg_series_uid = cu_dicom_uid_new ();
   CuDicomHeader *first = NULL;
   CuSegDicomSpec spec = { 0 };
   guint main_stack;
@@ -160,7 +174,29 @@ write_dicom (CuStore *self, const char *series_uid, const char *reader, const Cu
     spec.content_creator = reader;
     spec.deid_method = r.method;
     spec.deid_codes = (const char *const *) r.codes->pdata;
+    spec.sop_instance_uid = seg_uid;
+    spec.series_uid = seg_series_uid;
     ok = cu_seg_dicom_write (map, &spec, path, error);
+    if (ok && sr_path != NULL)
+      {
+        CuSegSrSpec sr = { 0 };
+        guint8 segment_of_label[256];
+
+        cu_seg_dicom_segment_numbers (map, segment_of_label);
+        sr.source = first;
+        sr.slice_sop_class = classes;
+        sr.slice_sop_instance = instances;
+        sr.seg_sop_instance_uid = seg_uid;
+        sr.seg_series_uid = seg_series_uid;
+        sr.segment_of_label = segment_of_label;
+        sr.image = image;
+        sr.observer = reader;
+        /* A reader's own export: the names are the reader's, as in the SEG beside it. */
+        sr.copy_label_names = TRUE;
+        sr.deid_method = r.method;
+        sr.deid_codes = (const char *const *) r.codes->pdata;
+        ok = cu_seg_sr_write (map, &sr, sr_path, error);
+      }
     g_free (r.method);
     g_ptr_array_unref (r.codes);
     return ok;
@@ -198,13 +234,18 @@ cu_store_seg_export_map (CuStore *self, const char *series_uid, const char *read
       if (!cu_seg_nifti_write (map, path, error))
         return FALSE;
     }
-  else if (!write_dicom (self, series_uid, reader, map, path, error))
-    return FALSE;
 
   /* ROI statistics need the pixels; an export still succeeds without them. */
   image = cu_store_load_series_volume (self, series_uid, NULL, cancellable, &image_error);
   if (image != NULL && cu_label_map_same_grid (map, image))
     report.image = image;
+  if (format != CU_SEG_FORMAT_NIFTI)
+    {
+      g_autofree char *sr_path = format == CU_SEG_FORMAT_DICOM_SEG_SR ? cu_seg_sr_path_for (path) : NULL;
+
+      if (!write_dicom (self, series_uid, reader, map, path, sr_path, report.image, error))
+        return FALSE;
+    }
   if (!cu_seg_report_write (map, &report, stem, error))
     return FALSE;
 
@@ -219,7 +260,8 @@ cu_store_seg_export_map (CuStore *self, const char *series_uid, const char *read
     json_builder_set_member_name (b, "version");
     json_builder_add_int_value (b, version);
     json_builder_set_member_name (b, "format");
-    json_builder_add_string_value (b, format == CU_SEG_FORMAT_NIFTI ? "nifti" : "dicom-seg");
+    json_builder_add_string_value (b, format == CU_SEG_FORMAT_NIFTI ? "nifti"
+                                      : format == CU_SEG_FORMAT_DICOM_SEG ? "dicom-seg" : "dicom-seg+sr");
     json_builder_end_object (b);
     root = json_builder_get_root (b);
     detail = json_to_string (root, FALSE);
@@ -259,6 +301,15 @@ int
 cu_store_seg_import (CuStore *self, const char *series_uid, const char *path, const char *reader,
                      gboolean *resampled, GError **error)
 {
+  return cu_store_seg_import_from (self, series_uid, path, reader, NULL, CU_LABEL_ORIGIN_MANUAL,
+                                   resampled, error);
+}
+
+int
+cu_store_seg_import_from (CuStore *self, const char *series_uid, const char *path,
+                          const char *reader, const char *algorithm, CuLabelOrigin origin,
+                          gboolean *resampled, GError **error)
+{
   g_autoptr(CuVolume) grid = NULL;
   g_autoptr(CuLabelMap) map = NULL;
   g_autofree char *note = NULL;
@@ -279,6 +330,23 @@ cu_store_seg_import (CuStore *self, const char *series_uid, const char *path, co
     map = cu_seg_nifti_read (path, grid, resampled, error);
   if (map == NULL)
     return -1;
+  if (algorithm != NULL)
+    {
+      if (origin == CU_LABEL_ORIGIN_MANUAL || algorithm[0] == '\0')
+        {
+          g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_INVALID,
+                       _("An algorithm's output is automatic or semiautomatic, and the algorithm has a name"));
+          return -1;
+        }
+      for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
+        {
+          g_autoptr(CuLabel) l = cu_label_copy (cu_label_map_get_label_at (map, i));
+          l->origin = origin;
+          g_free (l->algorithm_name);
+          l->algorithm_name = g_strdup (algorithm);
+          cu_label_map_set_label (map, l);
+        }
+    }
   note = g_strdup_printf ("imported from %s", path);
   return cu_store_seg_save (self, series_uid, reader, CU_SEG_KIND_IMPORTED, map, note, error);
 }
