@@ -465,6 +465,10 @@ def manifest_entries(manifest):
     return out
 
 
+def manifest_mode(manifest):
+    return manifest.get("mode") or (manifest.get("release") or {}).get("mode")
+
+
 def check_manifest(out, tag):
     with open(os.path.join(out, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
@@ -597,7 +601,7 @@ def write_r1(info, go_series):
     check(os.path.isfile(os.path.join(out, "manifest.json")), "R1: no manifest.json")
     manifest = check_manifest(out, "R1")
     info["out"] = out
-    check(manifest.get("mode") == "anonymized", f"R1: manifest mode {manifest.get('mode')}")
+    check(manifest_mode(manifest) == "anonymized", f"R1: manifest mode {manifest_mode(manifest)}")
     check(OVERRIDE_REASON in json.dumps(manifest),
           "R1: the manifest's provenance does not name the pseudonymization override")
 
@@ -896,7 +900,7 @@ def nnunet(info):
     out = os.path.join(TMP, "OUT3")
     cli("release", "write", "R3", "--out", out, "--layout", "nnunet")
     manifest = check_manifest(out, "R3")
-    check(manifest.get("mode") == "pseudonymized", f"R3: manifest mode {manifest.get('mode')}")
+    check(manifest_mode(manifest) == "pseudonymized", f"R3: manifest mode {manifest_mode(manifest)}")
     objs = dicom_objects(out)
     imgs = [d for d in objs.values() if str(d.SOPClassUID) not in SR_CLASSES | {SEG_CLASS}]
     check(len(imgs) == ws[qin]["instances"], f"R3: {len(imgs)} images, expected {ws[qin]['instances']}")
@@ -969,6 +973,26 @@ def withdrawal(info):
           f"release withdraw of an anonymized-released patient: {p.returncode} {p.stderr}")
 
 
+def anonymize_gate(info):
+    """The quick path (`anonymize --out`) obeys the same gate: no rejected series, no patient
+    with an open error flag or short of follow-up."""
+    ws = workspace_series()
+    out = os.path.join(TMP, "ANON")
+    p = cli("anonymize", "--out", out, check=False)
+    check(p.returncode in (0, 3), f"anonymize: exit {p.returncode}\n{p.stderr}")
+    keys = {}
+    for uid in (info["dev_pa"], info["mr1"], info["tiny"]):
+        for f in ws[uid]["files"]:
+            keys[pixel_key(read(f))] = f"{ws[uid]['patient']}/{ws[uid]['description']}"
+    leaked = set()
+    for rel, d in dicom_objects(out).items() if os.path.isdir(out) else []:
+        if "PixelData" in d and pixel_key(d) in keys:
+            leaked.add(keys[pixel_key(d)])
+    check(not leaked, f"anonymize exported what the release gate holds back: {sorted(leaked)} "
+          "(the rejected series, the patient with an open error flag, the patient short of "
+          "follow-up)")
+
+
 def refuse_again(info):
     """A written release is frozen; an existing folder is never overwritten."""
     out = info.get("out")
@@ -1000,6 +1024,7 @@ def main():
     section("ledger", ledger, info)
     section("nnunet layout (pseudonymized)", nnunet, info)
     section("withdrawal", withdrawal, info)
+    section("anonymize obeys the gate", anonymize_gate, info)
     took = time.monotonic() - START
     print(f"{took:.1f} s", flush=True)
     if FAILURES:
