@@ -70,3 +70,5 @@
 #include "cu-seg-sr.h"
 #include "cu-seg-report.h"
 #include "cu-store-seg-io.h"
+#include "cu-release.h"
+#include "cu-release-writer.h"

@@ -48,6 +48,8 @@ int          cu_cli_register      (CuCli *cli, int argc, char **argv);
 int          cu_cli_motion_correct (CuCli *cli, int argc, char **argv);
 int          cu_cli_seg           (CuCli *cli, int argc, char **argv);
 int          cu_cli_audit         (CuCli *cli, int argc, char **argv);
+/* release write (cu-cli-release-write.c), called by `release` with argv[0] = "write". */
+int          cu_cli_release_write (CuCli *cli, int argc, char **argv);
 
 /* A GOptionContext for a command, with translation domain and help set up. */
 GOptionContext *cu_cli_option_context (const char *command, const char *parameters,

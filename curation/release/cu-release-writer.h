@@ -16,7 +16,7 @@
  *                                measurements as DICOM SR TID 1500 (cu-seg-sr.h), in the
  *                                study of the series they annotate
  *   OUT/clinical/ecrf_patients.csv   the eCRF (wide layout of ecrf_csv_format.md), re-keyed
- *   OUT/clinical/omop/*.csv          the OMOP CDM v5.4 tables that layout maps to
+ *   OUT/clinical/omop/<table>.csv    the OMOP CDM v5.4 tables that layout maps to
  *                                    (cu-clinical-export.h)
  *   OUT/nnunet/… (--layout nnunet)   imagesTr/labelsTr NIfTI + dataset.json from the same data
  *
