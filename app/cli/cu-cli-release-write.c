@@ -42,7 +42,7 @@ print_plan_holds (const CuReleasePlan *plan)
       if (!patient_shown) \
         { \
           g_autofree char *id = cu_cli_escape (pp->patient_id != NULL ? pp->patient_id : ""); \
-          printf (_("patient %s\n"), id); \
+          printf (_("Held back of patient %s:\n"), id); \
           patient_shown = TRUE; \
         }
       if (pp->holds != NULL && pp->holds->len > 0)
@@ -57,7 +57,7 @@ print_plan_holds (const CuReleasePlan *plan)
           if (st->holds != NULL && st->holds->len > 0)
             {
               SHOW_PATIENT ();
-              printf (_("  study %s\n"), st->study_uid);
+              printf (_("  of study %s:\n"), st->study_uid);
               print_holds (st->holds, "    ");
             }
           for (guint k = 0; k < st->series->len; k++)
@@ -67,7 +67,7 @@ print_plan_holds (const CuReleasePlan *plan)
               if (sp->go || sp->holds == NULL || sp->holds->len == 0)
                 continue;
               SHOW_PATIENT ();
-              printf (_("  series %s\n"), sp->series_uid);
+              printf (_("  of series %s:\n"), sp->series_uid);
               print_holds (sp->holds, "    ");
             }
         }

@@ -31,6 +31,7 @@
 #include "cu-store-audit.h"
 #include "cu-series-plan.h"
 #include "cu-derived-series.h"
+#include "cu-release.h"
 
 typedef struct
 {
@@ -843,10 +844,179 @@ cu_anonymizer_keep_derived_descriptions (CuAnonymizer *self, CuStore *store, GEr
   return TRUE;
 }
 
+/* ---- The release gate of the quick path ------------------------------------------- */
+
+/* The holds the quick export obeys: all of the release gate's, except that a series nobody
+ * reviewed yet still goes (the quick path always exported those; a release holds them) and
+ * the pseudonymization gate, checked by gate_allows with its own messages. */
+static gboolean
+quick_hold_applies (const CuReleaseHold *h)
+{
+  return h->kind != CU_RELEASE_HOLD_QC_NOT_REVIEWED && h->kind != CU_RELEASE_HOLD_DEID;
+}
+
+static const char *
+first_hold (GPtrArray *holds)
+{
+  for (guint i = 0; holds != NULL && i < holds->len; i++)
+    if (quick_hold_applies (holds->pdata[i]))
+      return ((const CuReleaseHold *) holds->pdata[i])->message;
+  return NULL;
+}
+
+typedef struct
+{
+  GHashTable *held_studies;   /* study UID → reason (borrowed from plan) */
+  GHashTable *held_series;    /* series UID → reason */
+  CuReleasePlan *plan;
+} QuickGate;
+
+static void
+quick_gate_clear (QuickGate *g)
+{
+  g_clear_pointer (&g->held_studies, g_hash_table_unref);
+  g_clear_pointer (&g->held_series, g_hash_table_unref);
+  g_clear_pointer (&g->plan, cu_release_plan_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (QuickGate, quick_gate_clear)
+
+/* Evaluate the release gate on the selected studies as the implicit anonymized release
+ * CU_ANONYMIZER_RELEASE (reused while it is open, a new version after each export). A study
+ * the release refuses to take (its patient was withdrawn, or released in anonymized mode
+ * before) is held with the release's message. */
+static gboolean
+quick_gate_check (QuickGate *g, CuStore *store, GPtrArray *studies, GPtrArray *held,
+                  GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (CuRelease) release = cu_release_create (store, CU_ANONYMIZER_RELEASE,
+                                                     CU_RELEASE_ANONYMIZED, TRUE, &local);
+
+  g->held_studies = g_hash_table_new (g_str_hash, g_str_equal);
+  g->held_series = g_hash_table_new (g_str_hash, g_str_equal);
+  if (release == NULL)
+    {
+      if (!g_error_matches (local, CU_RELEASE_ERROR, CU_RELEASE_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      /* An earlier export stopped before it was recorded: start its items afresh. */
+      release = cu_release_get (store, CU_ANONYMIZER_RELEASE, error);
+      if (release == NULL)
+        return FALSE;
+      if (release->items != NULL && release->items[0] != NULL
+          && !cu_release_remove (store, CU_ANONYMIZER_RELEASE,
+                                 (const char *const *) release->items, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < studies->len; i++)
+    {
+      const char *items[] = { studies->pdata[i], NULL };
+      g_autoptr (GError) refused = NULL;
+
+      if (cu_release_add (store, CU_ANONYMIZER_RELEASE, items, &refused))
+        continue;
+      if (refused->domain != CU_RELEASE_ERROR)
+        {
+          g_propagate_error (error, g_steal_pointer (&refused));
+          return FALSE;
+        }
+      add_held (held, studies->pdata[i], refused->message);
+      g_hash_table_insert (g->held_studies, studies->pdata[i], (gpointer) "");
+    }
+  g->plan = cu_release_check (store, CU_ANONYMIZER_RELEASE, NULL, cancellable, error);
+  if (g->plan == NULL)
+    return FALSE;
+  for (guint i = 0; i < g->plan->patients->len; i++)
+    {
+      const CuReleasePatientPlan *pp = g->plan->patients->pdata[i];
+      const char *patient_reason = first_hold (pp->holds);
+
+      for (guint s = 0; s < pp->studies->len; s++)
+        {
+          const CuReleaseStudyPlan *st = pp->studies->pdata[s];
+          const char *reason = patient_reason != NULL ? patient_reason : first_hold (st->holds);
+
+          if (reason != NULL)
+            {
+              if (!g_hash_table_contains (g->held_studies, st->study_uid))
+                g_hash_table_insert (g->held_studies, st->study_uid, (gpointer) reason);
+              continue;
+            }
+          for (guint k = 0; k < st->series->len; k++)
+            {
+              const CuReleaseSeriesPlan *sp = st->series->pdata[k];
+              const char *series_reason = first_hold (sp->holds);
+
+              if (series_reason != NULL)
+                g_hash_table_insert (g->held_series, sp->series_uid, (gpointer) series_reason);
+            }
+        }
+    }
+  return TRUE;
+}
+
+/* The ledger: what was written, as digests only (cu-release.h), recorded as the implicit
+ * release written to out_dir. */
+static gboolean
+quick_gate_record (CuStore *store, const char *out_dir, const char *manifest_sha256,
+                   GPtrArray *written_sources, GError **error)
+{
+  g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (CuLedgerEntry));
+  g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *canonical = g_canonicalize_filename (out_dir, NULL);
+
+#define ADD(kind_, data_, len_) \
+  G_STMT_START { \
+    char *d_ = cu_release_digest (store, kind_, data_, len_, error); \
+    CuLedgerEntry e_ = { kind_, d_ }; \
+    if (d_ == NULL) \
+      return FALSE; \
+    g_ptr_array_add (strings, d_); \
+    g_array_append_val (entries, e_); \
+  } G_STMT_END
+
+  for (guint i = 0; i < written_sources->len; i++)
+    {
+      g_autoptr (CuDicomHeader) h = cu_dicom_header_read (written_sources->pdata[i], error);
+      g_autofree char *patient = NULL, *study = NULL;
+
+      if (h == NULL)
+        return FALSE;
+      ADD ("instance", h->sop_instance_uid, strlen (h->sop_instance_uid));
+      if (h->has_pixels)
+        {
+          char *pixels = cu_release_pixel_digest (store, h->sop_instance_uid, error);
+          CuLedgerEntry e = { "pixels", pixels };
+          if (pixels == NULL)
+            return FALSE;
+          g_ptr_array_add (strings, pixels);
+          g_array_append_val (entries, e);
+        }
+      study = g_strconcat ("study:", h->study_uid, NULL);
+      if (g_hash_table_add (seen, g_steal_pointer (&study)))
+        ADD ("study", h->study_uid, strlen (h->study_uid));
+      {
+        g_autoptr (GString) data = g_string_new (h->patient_id != NULL ? h->patient_id : "");
+        g_string_append_c (data, '\0');
+        g_string_append (data, h->patient_name != NULL ? h->patient_name : "");
+        patient = g_strconcat ("patient:", data->str, "\x01", data->str + strlen (data->str) + 1,
+                               NULL);
+        if (g_hash_table_add (seen, g_steal_pointer (&patient)))
+          ADD ("patient", data->str, data->len);
+      }
+    }
+#undef ADD
+  return cu_release_mark_written (store, CU_ANONYMIZER_RELEASE, canonical, manifest_sha256,
+                                  entries, error);
+}
+
 /* The export's manifest, with the audit trail's head after the export's own audit row. */
 static gboolean
 write_export_manifest (CuStore *store, const char *out_dir, const CuAnonymizeReport *report,
-                       GError **error)
+                       char **sha256, GError **error)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
@@ -881,6 +1051,7 @@ write_export_manifest (CuStore *store, const char *out_dir, const CuAnonymizeRep
   json_generator_set_pretty (gen, TRUE);
   json_generator_set_root (gen, root);
   text = json_generator_to_data (gen, NULL);
+  *sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
   return g_file_set_contents (path, text, -1, error);
 }
 
@@ -899,6 +1070,10 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
   g_autoptr (GHashTable) exported_studies = g_hash_table_new_full (g_str_hash, g_str_equal,
                                                                    g_free, NULL);
   g_autofree char *detail = NULL;
+  g_autofree char *manifest_sha256 = NULL;
+  g_autoptr (GPtrArray) passed = g_ptr_array_new ();          /* borrowed study UIDs */
+  g_autoptr (GPtrArray) written_sources = g_ptr_array_new ();  /* borrowed from files */
+  g_auto (QuickGate) gate = { 0 };
 
   g_return_val_if_fail (self != NULL && CU_IS_STORE (store) && out_dir != NULL, NULL);
 
@@ -930,7 +1105,9 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
     for (guint i = 0; i < study_uids->len; i++)
       g_hash_table_add (selected, study_uids->pdata[i]);
 
-  /* Which files: every series of every selected study whose gate lets it out. */
+  /* Which files: every series of every selected study whose pseudonymization gate lets it
+   * out, and then what the release gate says (QC decisions, error flags, inclusion rules,
+   * withdrawal, the ledger). */
   for (guint i = 0; i < study_uids->len; i++)
     {
       const char *uid = study_uids->pdata[i];
@@ -943,13 +1120,40 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
           add_held (report->held, uid, reason);
           continue;
         }
+      g_ptr_array_add (passed, (gpointer) uid);
+    }
+  if (passed->len > 0
+      && !quick_gate_check (&gate, store, passed, report->held, cancellable, error))
+    return NULL;
+  for (guint i = 0; i < passed->len; i++)
+    {
+      const char *uid = passed->pdata[i];
+      const char *reason = gate.held_studies != NULL ? g_hash_table_lookup (gate.held_studies, uid)
+                                                      : NULL;
+
+      if (reason != NULL)
+        {
+          if (*reason != '\0')
+            add_held (report->held, uid, reason);
+          continue;
+        }
       for (guint k = 0; k < records->len; k++)
         {
           CuSeriesRecord *r = records->pdata[k];
           g_auto (GStrv) paths = NULL;
+          const char *series_reason;
 
           if (g_strcmp0 (r->study_uid, uid) != 0)
             continue;
+          series_reason = g_hash_table_lookup (gate.held_series, r->series_uid);
+          if (series_reason != NULL)
+            {
+              /* Translators: a series held back by the release gate: "series UID: reason" */
+              g_autofree char *why = g_strdup_printf (_("series %s: %s"), r->series_uid,
+                                                      series_reason);
+              add_held (report->held, uid, why);
+              continue;
+            }
           paths = cu_store_get_series_files (store, r->series_uid, error);
           if (paths == NULL)
             return NULL;
@@ -984,6 +1188,7 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
           continue;
         }
       g_ptr_array_add (report->files, g_steal_pointer (&out));
+      g_ptr_array_add (written_sources, (gpointer) in);
     }
   cu_progress_report_count (progress, files->len, files->len, _("Anonymizing"));
 
@@ -1028,7 +1233,13 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
   }
   if (!cu_store_audit (store, "anonymize-export", out_dir, detail, error))
     return NULL;
-  if (report->n_files > 0 && !write_export_manifest (store, out_dir, report, error))
+  if (report->n_files > 0 && !write_export_manifest (store, out_dir, report, &manifest_sha256,
+                                                     error))
+    return NULL;
+  /* The ledger last, with what was written: exporting the same study again is then held
+   * ("already sent", naming this export) instead of giving it a second new identity. */
+  if (report->n_files > 0
+      && !quick_gate_record (store, out_dir, manifest_sha256, written_sources, error))
     return NULL;
   return g_steal_pointer (&report);
 }

@@ -49,6 +49,8 @@ G_BEGIN_DECLS
  * never an identifier) and the head of the workspace's audit trail at that moment
  * (cu-store-audit.h), so that history rewritten after the hand-off shows. */
 #define CU_ANONYMIZER_MANIFEST "export-manifest.json"
+/* The implicit anonymized release every export is recorded as (see export_store). */
+#define CU_ANONYMIZER_RELEASE "anonymize"
 /* The offset range, in days (see above). */
 #define CU_ANONYMIZER_MIN_OFFSET_DAYS 365
 #define CU_ANONYMIZER_MAX_OFFSET_DAYS 3650
@@ -139,10 +141,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuAnonymizeReport, cu_anonymize_report_free)
 
 /* Export studies of store into out_dir: studies holds full StudyInstanceUIDs or unique
  * prefixes (NULL or empty: every study). A study exports only when its pseudonymization gate
- * lets it (passed, or overridden with a reason); others are listed in report->held. A file
- * that cannot be rewritten goes to report->failed, the rest continues. Records
- * "anonymize-export" in the audit log (output folder and counts; never an identifier), then
- * writes CU_ANONYMIZER_MANIFEST when files were written.
+ * lets it (passed, or overridden with a reason) and the release gate (cu-release.h) does, as
+ * for an anonymized release named CU_ANONYMIZER_RELEASE: no active error flag for the patient,
+ * the inclusion rules hold, the patient is not withdrawn, and the ledger holds neither the
+ * study nor any of its images; a series rejected or sent back to the site at the quality gate
+ * stays (one nobody reviewed yet still goes: this is the quick path; a release holds it).
+ * What stays is listed in report->held (a series as "series UID: reason" under its study). A
+ * file that cannot be rewritten goes to report->failed, the rest continues. Records
+ * "anonymize-export" in the audit log (output folder and counts; never an identifier), writes
+ * CU_ANONYMIZER_MANIFEST when files were written, and then records the export in the release
+ * ledger as the next version of CU_ANONYMIZER_RELEASE: exporting the same study again is
+ * refused (held, naming the earlier export and its date) rather than silently giving its
+ * patient a second new identity.
  * Returns NULL on an unknown or ambiguous study (CU_STORE_ERROR_NOT_FOUND/_AMBIGUOUS), a
  * workspace error or cancellation. */
 CuAnonymizeReport *cu_anonymizer_export_store (CuAnonymizer      *self,

@@ -192,6 +192,11 @@ gboolean    cu_release_withdraw (CuStore *store, const char *patient_id, const c
  * never collide. */
 char       *cu_release_digest       (CuStore *store, const char *kind, const void *data,
                                      gsize len, GError **error);
+/* The digest of a source patient (kind "patient"): of PatientID, a 0x1F separator and
+ * PatientName, as they are in the workspace. What the writer records in the ledger and the gate
+ * looks up must be made the same way, so both call this. */
+char       *cu_release_patient_digest (CuStore *store, const char *patient_id,
+                                       const char *patient_name, GError **error);
 /* The digest of an instance's decoded pixel data (all frames, as stored after decoding, before
  * rescale), cached per instance in the workspace. */
 char       *cu_release_pixel_digest (CuStore *store, const char *sop_instance_uid,

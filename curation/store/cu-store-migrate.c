@@ -398,6 +398,80 @@ static const char migration_10[] =
   "  data BLOB NOT NULL);"
   "CREATE INDEX seg_stroke_owner ON seg_stroke (series_uid, reader);";
 
+/* Version 11: releases (curation/release/cu-release.h).
+ *
+ * release: a named, versioned unit for the central repository; open while written_at is NULL,
+ * frozen once written (written_to, manifest_sha256). release_item: what a curator added, a
+ * patient by its pseudonym or a study by its full UID (kind says which).
+ *
+ * release_ledger: what written releases carried, as keyed one-way digests only (HMAC-SHA-256
+ * under the workspace's secret, setting "release.secret", 32 random bytes made on first use)
+ * of the source PatientID + PatientName ("patient"), StudyInstanceUID ("study"),
+ * SOPInstanceUID ("instance") and decoded pixel data ("pixels"), with the release and the
+ * time. The privacy argument: the ledger holds no new identifier of any kind, so it cannot map
+ * a released (anonymized) ID back to a source one, whoever reads it; without the secret a
+ * digest cannot even be tested against a guessed PatientID; with it, it answers only "was
+ * this sent before, when, in which release". Rows reference the release without cascade: a
+ * ledger row is never deleted.
+ *
+ * release_withdrawal: patients who withdrew consent, by the site's pseudonym (pseudonymized
+ * packages list it for deletion at the receiver, who knows only that pseudonym) and by the
+ * patient digest (so the block holds if the catalog entry is removed and re-imported), with
+ * reason, user and time. Anonymized mode keeps nothing more: a withdrawal of a patient
+ * released anonymized is refused, and no anonymized ID is stored anywhere to forward.
+ *
+ * release_patient_offset: pseudonymized mode only, the per-patient date offset kept so later
+ * time points shift alike; keyed by the patient digest. Anonymized offsets exist only in
+ * memory while a package is written.
+ *
+ * instance_pixel_digest: the pixel digest of an instance, valid while its file is unchanged
+ * (size and mtime), because decoding every image for each check would take minutes. */
+static const char migration_11[] =
+  "CREATE TABLE release ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL,"
+  "  version INTEGER NOT NULL,"
+  "  mode TEXT NOT NULL CHECK (mode IN ('anonymized', 'pseudonymized')),"
+  "  shift_dates INTEGER NOT NULL,"
+  "  created_by TEXT NOT NULL,"
+  "  created_at TEXT NOT NULL,"
+  "  written_at TEXT,"
+  "  written_to TEXT,"
+  "  manifest_sha256 TEXT,"
+  "  UNIQUE (name, version));"
+  "CREATE TABLE release_item ("
+  "  id INTEGER PRIMARY KEY,"
+  "  release_ref INTEGER NOT NULL REFERENCES release (id) ON DELETE CASCADE,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('patient', 'study')),"
+  "  item TEXT NOT NULL,"
+  "  UNIQUE (release_ref, kind, item));"
+  "CREATE TABLE release_ledger ("
+  "  id INTEGER PRIMARY KEY,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('patient', 'study', 'instance', 'pixels')),"
+  "  digest TEXT NOT NULL,"
+  "  release_ref INTEGER NOT NULL REFERENCES release (id),"
+  "  time TEXT NOT NULL);"
+  "CREATE INDEX release_ledger_digest ON release_ledger (digest);"
+  "CREATE TABLE release_withdrawal ("
+  "  id INTEGER PRIMARY KEY,"
+  "  patient_id TEXT NOT NULL,"
+  "  patient_digest TEXT NOT NULL,"
+  "  reason TEXT NOT NULL,"
+  "  user TEXT NOT NULL,"
+  "  time TEXT NOT NULL);"
+  "CREATE INDEX release_withdrawal_patient ON release_withdrawal (patient_id);"
+  "CREATE INDEX release_withdrawal_digest ON release_withdrawal (patient_digest);"
+  "CREATE TABLE release_patient_offset ("
+  "  patient_digest TEXT PRIMARY KEY,"
+  "  offset_days INTEGER NOT NULL,"
+  "  created_at TEXT NOT NULL);"
+  "CREATE TABLE instance_pixel_digest ("
+  "  sop_instance_uid TEXT PRIMARY KEY,"
+  "  file_size INTEGER NOT NULL,"
+  "  mtime INTEGER NOT NULL,"
+  "  mtime_nsec INTEGER NOT NULL,"
+  "  digest TEXT NOT NULL);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -416,6 +490,7 @@ static const Migration migrations[] = {
   { migration_8, NULL },
   { migration_9, _cu_store_audit_seal },
   { migration_10, NULL },
+  { migration_11, NULL },
 };
 
 int
