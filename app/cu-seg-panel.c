@@ -1474,8 +1474,11 @@ cu_seg_panel_build (CuSegPanel *self)
   section (box, _("Export"));
   row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
   gtk_box_set_homogeneous (GTK_BOX (row), TRUE);
-  w = action_button (_("DICOM SEG…"), "seg.export", _("DICOM Segmentation, with forms and measurements as JSON and CSV"));
-  gtk_actionable_set_action_target (GTK_ACTIONABLE (w), "s", "dicom-seg");
+  /* The SEG goes with its measurement report, so a DICOM receiver gets the lesion forms too. */
+  w = action_button (_("DICOM SEG…"), "seg.export",
+                     _("DICOM Segmentation and a structured report of its measurements and lesion "
+                       "forms (TID 1500, NAME-sr.dcm), with the same as JSON and CSV"));
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (w), "s", "dicom-seg+sr");
   gtk_box_append (GTK_BOX (row), w);
   w = action_button (_("NIfTI…"), "seg.export", _("NIfTI label map aligned with the series’ NIfTI export"));
   gtk_actionable_set_action_target (GTK_ACTIONABLE (w), "s", "nifti");

@@ -32,7 +32,7 @@ int          cu_seg_panel_get_saved_version (CuSegPanel *self);
 CuSegSession *cu_seg_panel_get_session (CuSegPanel *self);
 /* An export, agreement or final version is running off the UI thread. */
 gboolean     cu_seg_panel_get_busy     (CuSegPanel *self);
-/* Export what is shown ("nifti" or "dicom-seg") to path, as the Export buttons do after the
+/* Export what is shown ("nifti", "dicom-seg" or "dicom-seg+sr") to path, as the Export buttons do after the
  * file chooser; the result is shown in the panel's status. */
 void         cu_seg_panel_export       (CuSegPanel *self, const char *format_name, const char *path);
 

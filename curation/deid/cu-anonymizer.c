@@ -32,6 +32,7 @@
 #include "cu-series-plan.h"
 #include "cu-derived-series.h"
 #include "cu-release.h"
+#include "cu-clinical.h"
 
 typedef struct
 {
@@ -847,21 +848,41 @@ cu_anonymizer_keep_derived_descriptions (CuAnonymizer *self, CuStore *store, GEr
 /* ---- The release gate of the quick path ------------------------------------------- */
 
 /* The holds the quick export obeys: all of the release gate's, except that a series nobody
- * reviewed yet still goes (the quick path always exported those; a release holds them) and
- * the pseudonymization gate, checked by gate_allows with its own messages. */
+ * reviewed yet still goes (the quick path always exported those; a release holds them), the
+ * pseudonymization gate is checked by gate_allows with its own messages, and the inclusion
+ * rules hold back only patients with clinical data (they judge the follow-up; images alone
+ * were always allowed out by the quick path, while an anonymized release holds them). */
 static gboolean
-quick_hold_applies (const CuReleaseHold *h)
+quick_hold_applies (const CuReleaseHold *h, gboolean has_clinical)
 {
+  if (h->kind == CU_RELEASE_HOLD_INCLUSION)
+    return has_clinical;
   return h->kind != CU_RELEASE_HOLD_QC_NOT_REVIEWED && h->kind != CU_RELEASE_HOLD_DEID;
 }
 
 static const char *
-first_hold (GPtrArray *holds)
+first_hold (GPtrArray *holds, gboolean has_clinical)
 {
   for (guint i = 0; holds != NULL && i < holds->len; i++)
-    if (quick_hold_applies (holds->pdata[i]))
+    if (quick_hold_applies (holds->pdata[i], has_clinical))
       return ((const CuReleaseHold *) holds->pdata[i])->message;
   return NULL;
+}
+
+static gboolean
+has_clinical_data (CuStore *store, const char *person_id)
+{
+  const char *const *variables = cu_clinical_variables ();
+
+  if (person_id == NULL || *person_id == '\0')
+    return FALSE;
+  for (guint i = 0; variables[i] != NULL; i++)
+    {
+      g_autofree char *value = cu_clinical_get_value (store, person_id, variables[i]);
+      if (value != NULL && *value != '\0')
+        return TRUE;
+    }
+  return FALSE;
 }
 
 typedef struct
@@ -931,12 +952,14 @@ quick_gate_check (QuickGate *g, CuStore *store, GPtrArray *studies, GPtrArray *h
   for (guint i = 0; i < g->plan->patients->len; i++)
     {
       const CuReleasePatientPlan *pp = g->plan->patients->pdata[i];
-      const char *patient_reason = first_hold (pp->holds);
+      gboolean clinical = has_clinical_data (store, pp->patient_id);
+      const char *patient_reason = first_hold (pp->holds, clinical);
 
       for (guint s = 0; s < pp->studies->len; s++)
         {
           const CuReleaseStudyPlan *st = pp->studies->pdata[s];
-          const char *reason = patient_reason != NULL ? patient_reason : first_hold (st->holds);
+          const char *reason = patient_reason != NULL ? patient_reason
+                               : first_hold (st->holds, clinical);
 
           if (reason != NULL)
             {
@@ -947,7 +970,7 @@ quick_gate_check (QuickGate *g, CuStore *store, GPtrArray *studies, GPtrArray *h
           for (guint k = 0; k < st->series->len; k++)
             {
               const CuReleaseSeriesPlan *sp = st->series->pdata[k];
-              const char *series_reason = first_hold (sp->holds);
+              const char *series_reason = first_hold (sp->holds, clinical);
 
               if (series_reason != NULL)
                 g_hash_table_insert (g->held_series, sp->series_uid, (gpointer) series_reason);
@@ -958,19 +981,20 @@ quick_gate_check (QuickGate *g, CuStore *store, GPtrArray *studies, GPtrArray *h
 }
 
 /* The ledger: what was written, as digests only (cu-release.h), recorded as the implicit
- * release written to out_dir. */
+ * release written to out_dir. Patients as the plan names them (the workspace's values, which
+ * the gate looks up). */
 static gboolean
-quick_gate_record (CuStore *store, const char *out_dir, const char *manifest_sha256,
-                   GPtrArray *written_sources, GError **error)
+quick_gate_record (CuStore *store, const CuReleasePlan *plan, const char *out_dir,
+                   const char *manifest_sha256, GPtrArray *written_sources, GError **error)
 {
   g_autoptr (GArray) entries = g_array_new (FALSE, FALSE, sizeof (CuLedgerEntry));
   g_autoptr (GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *canonical = g_canonicalize_filename (out_dir, NULL);
 
-#define ADD(kind_, data_, len_) \
+#define ADD(kind_, digest_) \
   G_STMT_START { \
-    char *d_ = cu_release_digest (store, kind_, data_, len_, error); \
+    char *d_ = (digest_); \
     CuLedgerEntry e_ = { kind_, d_ }; \
     if (d_ == NULL) \
       return FALSE; \
@@ -981,32 +1005,28 @@ quick_gate_record (CuStore *store, const char *out_dir, const char *manifest_sha
   for (guint i = 0; i < written_sources->len; i++)
     {
       g_autoptr (CuDicomHeader) h = cu_dicom_header_read (written_sources->pdata[i], error);
-      g_autofree char *patient = NULL, *study = NULL;
 
       if (h == NULL)
         return FALSE;
-      ADD ("instance", h->sop_instance_uid, strlen (h->sop_instance_uid));
+      ADD ("instance", cu_release_digest (store, "instance", h->sop_instance_uid,
+                                          strlen (h->sop_instance_uid), error));
       if (h->has_pixels)
-        {
-          char *pixels = cu_release_pixel_digest (store, h->sop_instance_uid, error);
-          CuLedgerEntry e = { "pixels", pixels };
-          if (pixels == NULL)
-            return FALSE;
-          g_ptr_array_add (strings, pixels);
-          g_array_append_val (entries, e);
-        }
-      study = g_strconcat ("study:", h->study_uid, NULL);
-      if (g_hash_table_add (seen, g_steal_pointer (&study)))
-        ADD ("study", h->study_uid, strlen (h->study_uid));
-      {
-        g_autoptr (GString) data = g_string_new (h->patient_id != NULL ? h->patient_id : "");
-        g_string_append_c (data, '\0');
-        g_string_append (data, h->patient_name != NULL ? h->patient_name : "");
-        patient = g_strconcat ("patient:", data->str, "\x01", data->str + strlen (data->str) + 1,
-                               NULL);
-        if (g_hash_table_add (seen, g_steal_pointer (&patient)))
-          ADD ("patient", data->str, data->len);
-      }
+        ADD ("pixels", cu_release_pixel_digest (store, h->sop_instance_uid, error));
+      if (g_hash_table_add (studies, g_strdup (h->study_uid)))
+        ADD ("study", cu_release_digest (store, "study", h->study_uid, strlen (h->study_uid),
+                                         error));
+    }
+  for (guint i = 0; i < plan->patients->len; i++)
+    {
+      const CuReleasePatientPlan *pp = plan->patients->pdata[i];
+      gboolean sent = FALSE;
+
+      for (guint s = 0; s < pp->studies->len && !sent; s++)
+        sent = g_hash_table_contains (studies,
+                                      ((const CuReleaseStudyPlan *) pp->studies->pdata[s])->study_uid);
+      if (sent)
+        ADD ("patient", cu_release_patient_digest (store, pp->patient_id, pp->patient_name,
+                                                   error));
     }
 #undef ADD
   return cu_release_mark_written (store, CU_ANONYMIZER_RELEASE, canonical, manifest_sha256,
@@ -1239,7 +1259,7 @@ cu_anonymizer_export_store (CuAnonymizer *self, CuStore *store, const char *cons
   /* The ledger last, with what was written: exporting the same study again is then held
    * ("already sent", naming this export) instead of giving it a second new identity. */
   if (report->n_files > 0
-      && !quick_gate_record (store, out_dir, manifest_sha256, written_sources, error))
+      && !quick_gate_record (store, gate.plan, out_dir, manifest_sha256, written_sources, error))
     return NULL;
   return g_steal_pointer (&report);
 }

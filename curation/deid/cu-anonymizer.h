@@ -143,7 +143,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuAnonymizeReport, cu_anonymize_report_free)
  * prefixes (NULL or empty: every study). A study exports only when its pseudonymization gate
  * lets it (passed, or overridden with a reason) and the release gate (cu-release.h) does, as
  * for an anonymized release named CU_ANONYMIZER_RELEASE: no active error flag for the patient,
- * the inclusion rules hold, the patient is not withdrawn, and the ledger holds neither the
+ * the inclusion rules hold (judged for patients with clinical data: images alone go as
+ * before), the patient is not withdrawn, and the ledger holds neither the
  * study nor any of its images; a series rejected or sent back to the site at the quality gate
  * stays (one nobody reviewed yet still goes: this is the quick path; a release holds it).
  * What stays is listed in report->held (a series as "series UID: reason" under its study). A

@@ -376,19 +376,6 @@ ledger_add (Writer *w, const char *kind, char *digest)
   g_array_append_val (w->ledger, e);
 }
 
-/* The ledger's patient digest: source PatientID and PatientName, separated by a byte that
- * neither can hold, so that ("AB", "C") and ("A", "BC") differ. */
-static char *
-patient_digest (CuStore *store, const char *patient_id, const char *patient_name,
-                GError **error)
-{
-  g_autoptr(GString) data = g_string_new (patient_id != NULL ? patient_id : "");
-
-  g_string_append_c (data, '\0');
-  g_string_append (data, patient_name != NULL ? patient_name : "");
-  return cu_release_digest (store, "patient", data->str, data->len, error);
-}
-
 /* The identity of a patient in the package (see cu-release-writer.h). */
 static gboolean
 prepare_patient (Writer *w, const CuReleasePatientPlan *pp, GError **error)
@@ -398,7 +385,7 @@ prepare_patient (Writer *w, const CuReleasePatientPlan *pp, GError **error)
   p->patient_id = g_strdup (pp->patient_id);
   p->patient_name = g_strdup (pp->patient_name);
   g_ptr_array_add (w->patients, p);
-  p->digest = patient_digest (w->store, pp->patient_id, pp->patient_name, error);
+  p->digest = cu_release_patient_digest (w->store, pp->patient_id, pp->patient_name, error);
   if (p->digest == NULL)
     return FALSE;
   if (w->mode == CU_RELEASE_PSEUDONYMIZED && pp->patient_id != NULL && pp->patient_id[0] != '\0')

@@ -17,6 +17,9 @@ CuDicomDataset *_cu_seg_dicom_code_item         (const char *value, const char *
 void            _cu_seg_dicom_add_patient_study (CuDicomDataset *ds, const CuDicomHeader *src,
                                                  const char *deid_method,
                                                  const char *const *deid_codes);
+/* text (may be NULL or not UTF-8) made a valid single LO value: no backslash or control
+ * character, at most 64 bytes. Never NULL. */
+char           *_cu_seg_dicom_lo_value           (const char *text);
 /* General and Enhanced General Equipment: Curata and its version. */
 void            _cu_seg_dicom_add_equipment     (CuDicomDataset *ds);
 

@@ -101,6 +101,31 @@ add_text_or_empty (CuDicomDataset *ds, guint32 tag, const char *vr, const char *
   cu_dicom_dataset_add_string (ds, tag, vr, value != NULL ? value : "");
 }
 
+/* text as one LO value: backslashes (the value separator) and control characters become
+ * spaces, and it is cut to 64 bytes at a character boundary. A name read from another tool's
+ * file or typed on the command line must not make the whole export fail. */
+char *
+_cu_seg_dicom_lo_value (const char *text)
+{
+  GString *out = g_string_new (NULL);
+
+  for (const char *p = text != NULL && g_utf8_validate (text, -1, NULL) ? text : "";
+       *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+      char buf[6];
+      int n;
+
+      if (g_unichar_iscntrl (c) || c == '\\')
+        c = ' ';
+      n = g_unichar_to_utf8 (c, buf);
+      if (out->len + n > 64)
+        break;
+      g_string_append_len (out, buf, n);
+    }
+  return g_strstrip (g_string_free (out, FALSE));
+}
+
 /* Patient (as the source: pseudonymized and checked by the gate, with its de-identification
  * record) and General Study, shared by the SEG and the SR written beside it. */
 void
@@ -285,9 +310,10 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
          * name is required unless the type is MANUAL). */
         cu_dicom_dataset_add_string (item, T (0062, 0008), "CS", cu_label_origin_to_string (l->origin));
         if (l->origin != CU_LABEL_ORIGIN_MANUAL)
-          cu_dicom_dataset_add_string (item, T (0062, 0009), "LO",
-                                       l->algorithm_name != NULL && l->algorithm_name[0] != '\0'
-                                       ? l->algorithm_name : "Unknown");
+          {
+            g_autofree char *name = _cu_seg_dicom_lo_value (l->algorithm_name);
+            cu_dicom_dataset_add_string (item, T (0062, 0009), "LO", name[0] != '\0' ? name : "Unknown");
+          }
         add_code_sequence (item, T (0062, 0003),
                            l->category_code != NULL ? l->category_code : "85756007",
                            l->category_scheme != NULL ? l->category_scheme : "SCT",

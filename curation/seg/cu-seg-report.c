@@ -66,6 +66,9 @@ cu_seg_report_json (const CuLabelMap *map, const CuSegReportSpec *spec)
       member_string (b, "type_scheme", l->type_scheme);
       member_string (b, "type_meaning", l->type_meaning);
       member_string (b, "terminology_id", l->terminology_id);
+      /* Where the voxels came from: a reader (MANUAL) or a model, as in the DICOM SEG. */
+      member_string (b, "algorithm_type", cu_label_origin_to_string (l->origin));
+      member_string (b, "algorithm_name", l->algorithm_name);
       json_builder_set_member_name (b, "lesion");
       json_builder_add_boolean_value (b, cu_seg_label_is_lesion (l));
       json_builder_set_member_name (b, "form");

@@ -331,7 +331,7 @@ image_library_content (const CuLabelMap *map, const CuSegSrSpec *spec)
   if (spec->source->frame_of_reference_uid != NULL)
     g_ptr_array_add (group, uid_content ("HAS ACQ CONTEXT", &frame_of_reference,
                                          spec->source->frame_of_reference_uid));
-  for (int k = 0; spec->slice_sop_instance != NULL && k < map->dims[2]; k++)
+  for (int k = 0; spec->slice_sop_instance != NULL && spec->slice_sop_class != NULL && k < map->dims[2]; k++)
     {
       const char *instance = spec->slice_sop_instance[k];
       if (instance != NULL && spec->slice_sop_class[k] != NULL && g_hash_table_add (seen, (gpointer) instance))
@@ -428,7 +428,7 @@ add_evidence (CuDicomDataset *ds, const CuLabelMap *map, const CuSegSrSpec *spec
   GPtrArray *refs = g_ptr_array_new ();
   GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
 
-  for (int k = 0; spec->slice_sop_instance != NULL && k < map->dims[2]; k++)
+  for (int k = 0; spec->slice_sop_instance != NULL && spec->slice_sop_class != NULL && k < map->dims[2]; k++)
     {
       const char *instance = spec->slice_sop_instance[k];
       if (instance != NULL && spec->slice_sop_class[k] != NULL && g_hash_table_add (seen, (gpointer) instance))
@@ -454,10 +454,8 @@ add_evidence (CuDicomDataset *ds, const CuLabelMap *map, const CuSegSrSpec *spec
   {
     CuDicomDataset *s = cu_dicom_dataset_new ();
     CuDicomDataset *r = cu_dicom_dataset_new ();
-    g_autofree char *seg_series = spec->seg_series_uid != NULL ? g_strdup (spec->seg_series_uid)
-                                                              : cu_dicom_uid_new ();
 
-    cu_dicom_dataset_add_string (s, T (0020, 000E), "UI", seg_series);
+    cu_dicom_dataset_add_string (s, T (0020, 000E), "UI", spec->seg_series_uid);
     cu_dicom_dataset_add_string (r, T (0008, 1150), "UI", CU_DICOM_SEG_STORAGE);
     cu_dicom_dataset_add_string (r, T (0008, 1155), "UI", spec->seg_sop_instance_uid);
     add_one_item (s, T (0008, 1199), r);
@@ -493,7 +491,7 @@ cu_seg_sr_write (const CuLabelMap *map, const CuSegSrSpec *spec, const char *pat
                    _("%s: the source series has no study UID"), path);
       return FALSE;
     }
-  if (spec->seg_sop_instance_uid == NULL)
+  if (spec->seg_sop_instance_uid == NULL || spec->seg_series_uid == NULL)
     {
       g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_INVALID,
                    _("%s: the measurement report needs the segmentation object it refers to"), path);

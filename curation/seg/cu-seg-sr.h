@@ -30,10 +30,13 @@ typedef struct
                                            is written into a release) */
   const char *const *slice_sop_class;   /* per slice k of the map (dims[2] entries) */
   const char *const *slice_sop_instance;
-  const char *seg_sop_instance_uid;     /* the SEG written from the same map */
-  const char *seg_series_uid;
+  const char *seg_sop_instance_uid;     /* the SEG written from the same map (required: give
+                                           the same UID as CuSegDicomSpec.sop_instance_uid) */
+  const char *seg_series_uid;           /* its series (required: CuSegDicomSpec.series_uid) */
   const guint8 *segment_of_label;       /* 256 entries: SEG segment number of label value v
-                                           (0: the label is not in the SEG) */
+                                           (0: the label is not in the SEG); NULL: as
+                                           cu_seg_dicom_write numbers them
+                                           (cu_seg_dicom_segment_numbers) */
   const CuVolume *image;                /* the source volume for ROI statistics, or NULL */
   const char *observer;                 /* (PN) person observer name, e.g. "Reader 1" */
   gboolean copy_label_names;            /* FALSE: tracking identifiers "Lesion N" only */
@@ -44,7 +47,8 @@ typedef struct
   const char *const *deid_codes;
 } CuSegSrSpec;
 
-/* Write the Measurement Report. Fails (CU_SEG_ERROR_INVALID) on an empty map. */
+/* Write the Measurement Report. Fails (CU_SEG_ERROR_INVALID) on an empty map or without the
+ * SEG's instance and series UIDs. */
 gboolean cu_seg_sr_write (const CuLabelMap *map, const CuSegSrSpec *spec, const char *path,
                           GError **error);
 

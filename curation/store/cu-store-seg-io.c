@@ -338,6 +338,14 @@ cu_store_seg_import_from (CuStore *self, const char *series_uid, const char *pat
                        _("An algorithm's output is automatic or semiautomatic, and the algorithm has a name"));
           return -1;
         }
+      /* It becomes SegmentAlgorithmName, one DICOM LO value. */
+      if (!g_utf8_validate (algorithm, -1, NULL) || strlen (algorithm) > 64 || strchr (algorithm, '\\') != NULL)
+        {
+          g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_INVALID,
+                       _("The algorithm name “%s” is not a DICOM name: at most 64 bytes of UTF-8, "
+                         "without backslashes"), algorithm);
+          return -1;
+        }
       for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
         {
           g_autoptr(CuLabel) l = cu_label_copy (cu_label_map_get_label_at (map, i));

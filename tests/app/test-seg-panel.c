@@ -446,6 +446,19 @@ test_strokes_while_locked (void)
     g_assert_true (app_test_wait_for (panel_not_busy, panel, 60));
     g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
   }
+  /* The DICOM export writes the SEG and, beside it, its measurement report. */
+  {
+    g_autofree char *out = g_build_filename (dir, "out", "seg.dcm", NULL);
+    g_autofree char *sr = g_build_filename (dir, "out", "seg-sr.dcm", NULL);
+    g_autoptr (CuDicomHeader) h = NULL;
+
+    cu_seg_panel_export (panel, "dicom-seg+sr", out);
+    g_assert_true (app_test_wait_for (panel_not_busy, panel, 60));
+    g_assert_true (g_file_test (out, G_FILE_TEST_IS_REGULAR));
+    h = cu_dicom_header_read (sr, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (h->sop_class_uid, ==, CU_DICOM_COMPREHENSIVE_3D_SR_STORAGE);
+  }
 
   /* So does the agreement with another reader: busy, then the dialog with Dice and HD95. */
   {

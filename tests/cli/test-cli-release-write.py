@@ -29,6 +29,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_harness as h  # noqa: E402
+import nibabel  # noqa: E402
+import numpy  # noqa: E402
 import pydicom  # noqa: E402
 from pydicom.uid import generate_uid  # noqa: E402
 
@@ -291,14 +293,11 @@ def test_derived(tmp):
         if series["series_uid"] not in (t2,) and "gaussian" in (series.get("description") or ""):
             derived_uid = series["series_uid"]
     assert derived_uid is not None, source
-    src_files = h.run(ws, "show", derived_uid, "--json")
-    workspace_derived = None
-    for path in json.loads(src_files.stdout).get("files", []):
-        workspace_derived = pydicom.dcmread(path)
-        break
+    derived_dir = os.path.join(ws, "objects", "derived", derived_uid)
+    workspace_derived = pydicom.dcmread(os.path.join(derived_dir, sorted(os.listdir(derived_dir))[0]))
     create(ws, "d1", PATIENT)
     out = os.path.join(tmp, "derived-out")
-    h.run(ws, "release", "write", "d1", "--out", out)
+    h.run(ws, "release", "write", "d1", "--out", out, "--layout", "nnunet")
     manifest = check_manifest(out)
 
     by_series = {}
@@ -307,9 +306,8 @@ def test_derived(tmp):
     derived = [v[0] for v in by_series.values() if "DerivationDescription" in v[0]]
     assert len(derived) == 1, [v[0].get("SeriesDescription") for v in by_series.values()]
     d = derived[0]
-    if workspace_derived is not None:
-        assert d.SeriesDescription == workspace_derived.SeriesDescription
-        assert d.DerivationDescription == workspace_derived.DerivationDescription
+    assert d.SeriesDescription == workspace_derived.SeriesDescription
+    assert d.DerivationDescription == workspace_derived.DerivationDescription
     assert d.SeriesDescription and "gaussian" in d.SeriesDescription.lower() + \
         d.DerivationDescription.lower(), d.SeriesDescription
     ref = d.ReferencedSeriesSequence[0].SeriesInstanceUID
@@ -330,7 +328,25 @@ def test_derived(tmp):
     assert b"alice" not in raw and b"Smith" not in raw, "a user name or typed label left"
     assert t2.encode() not in raw, "the source series UID is in the package"
     assert manifest["counts"]["seg"] == 1 and manifest["counts"]["sr"] == 1, manifest["counts"]
-    print("derived, SEG, SR: ok", flush=True)
+
+    # nnU-Net: one case, the T2 as channel 0000, the label image on the same grid.
+    with open(os.path.join(out, "nnunet", "dataset.json"), encoding="utf-8") as f:
+        dataset = json.load(f)
+    assert dataset["numTraining"] == 1 and dataset["file_ending"] == ".nii.gz", dataset
+    assert dataset["labels"]["background"] == 0 and 1 in dataset["labels"].values(), dataset
+    images = os.listdir(os.path.join(out, "nnunet", "imagesTr"))
+    labels = os.listdir(os.path.join(out, "nnunet", "labelsTr"))
+    assert len(images) == 1 and len(labels) == 1 and images[0].endswith("_0000.nii.gz"), images
+    case = images[0][:-len("_0000.nii.gz")]
+    assert labels == [case + ".nii.gz"], (images, labels)
+    assert case.startswith(d.PatientID.replace("-", "-")), (case, d.PatientID)
+    img = nibabel.load(os.path.join(out, "nnunet", "imagesTr", images[0]))
+    lab = nibabel.load(os.path.join(out, "nnunet", "labelsTr", labels[0]))
+    assert img.shape[:3] == lab.shape[:3] == (240, 240, 24), (img.shape, lab.shape)
+    assert numpy.allclose(img.affine, lab.affine, atol=1e-3)
+    values = set(numpy.unique(numpy.asarray(lab.dataobj)).tolist())
+    assert values == {0, 1}, values
+    print("derived, SEG, SR, nnU-Net: ok", flush=True)
 
 
 # ---- (b) disk full ----------------------------------------------------------------------

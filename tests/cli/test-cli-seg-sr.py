@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 import pydicom
@@ -115,6 +116,11 @@ def test_seg_and_sr(t2):
     assert seg.SOPClassUID == SEG_CLASS and sr.SOPClassUID == SR_CLASS
     assert sr.StudyInstanceUID == seg.StudyInstanceUID and sr.PatientID == seg.PatientID
     assert sr.CompletionFlag == "COMPLETE" and sr.VerificationFlag == "UNVERIFIED"
+    # The source's de-identification record goes with the patient, as in the SEG.
+    assert sr.PatientIdentityRemoved == seg.PatientIdentityRemoved == "YES"
+    assert sr.DeidentificationMethod == seg.DeidentificationMethod
+    assert [c.CodeValue for c in sr.DeidentificationMethodCodeSequence] == \
+        [c.CodeValue for c in seg.DeidentificationMethodCodeSequence] != []
     tpl = sr.ContentTemplateSequence[0]
     assert (tpl.MappingResource, tpl.TemplateIdentifier) == ("DCMR", "1500")
     assert code(sr) == ("126000", "DCM")
@@ -165,6 +171,7 @@ def test_seg_and_sr(t2):
         assert num(g, "PIRADS-T2W", "99CURATA") == (form["t2w"], "{score}")
         assert num(g, "PIRADS-DWI", "99CURATA") == (form["dwi"], "{score}")
     assert seen_segments == set(segment_labels), (seen_segments, segment_labels)
+    assert {(l["algorithm_type"], l["algorithm_name"]) for l in report["labels"]} == {("MANUAL", None)}
     # The reader's own drawing is MANUAL.
     assert {s.SegmentAlgorithmType for s in seg.SegmentSequence} == {"MANUAL"}
     assert not any("SegmentAlgorithmName" in s for s in seg.SegmentSequence)
@@ -183,6 +190,8 @@ def test_origin(t2, out):
     cli("seg", "export", t2, "--reader", "model", "--format", "dicom-seg", "--out", out + "/model.dcm")
     assert algorithm_of(out + "/model.dcm") == {("AUTOMATIC", "nnU-Net prostate 2.1")}
     dciodvfy_clean(out + "/model.dcm")
+    labels = json.load(open(out + "/model.json"))["labels"]
+    assert {(l["algorithm_type"], l["algorithm_name"]) for l in labels} == {("AUTOMATIC", "nnU-Net prostate 2.1")}, labels
     # The origin is kept in the label table: a later save (a new label) does not drop it.
     cli("seg", "edit", t2, "--reader", "model", stdin="label 9 lesion\npaint 9 60 60 6 3\n")
     cli("seg", "export", t2, "--reader", "model", "--format", "dicom-seg", "--out", out + "/model2.dcm")
@@ -203,6 +212,21 @@ def test_origin(t2, out):
     cli("seg", "import", t2, out + "/model.dcm", "--reader", "again")
     cli("seg", "export", t2, "--reader", "again", "--format", "dicom-seg", "--out", out + "/again.dcm")
     assert algorithm_of(out + "/again.dcm") == {("AUTOMATIC", "nnU-Net prostate 2.1")}
+    # Another tool's SEG with a name that is no valid LO (a backslash, too long): imported, and
+    # written back as one valid value.
+    hostile = pydicom.dcmread(out + "/model.dcm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # pydicom warns about the length it is told to write
+        for item in hostile.SegmentSequence:
+            item.SegmentAlgorithmName = "evil\\tool " + "x" * 80
+        hostile.save_as(out + "/hostile.dcm")
+    cli("seg", "import", t2, out + "/hostile.dcm", "--reader", "hostile")
+    cli("seg", "export", t2, "--reader", "hostile", "--format", "dicom-seg", "--out", out + "/hostile-out.dcm")
+    (kind, written), = algorithm_of(out + "/hostile-out.dcm")
+    assert kind == "AUTOMATIC" and written.startswith("evil tool x") and len(written) <= 64, written
+    dciodvfy_clean(out + "/hostile-out.dcm")
+    p = cli("seg", "import", t2, out + "/alice.nii.gz", "--reader", "x", "--algorithm", "y" * 65, check=False)
+    assert p.returncode == 2 and "64" in p.stderr, p
     # Semiautomatic, from a tool a person steered.
     cli("seg", "import", t2, out + "/alice.nii.gz", "--reader", "tool", "--algorithm", "Slicer GrowCut",
         "--algorithm-type", "semiautomatic")
