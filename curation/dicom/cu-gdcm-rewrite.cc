@@ -18,6 +18,8 @@
 #include "config.h"
 
 #include <cstring>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <vector>
 
@@ -257,6 +259,56 @@ restore_transfer_syntax (const char *path, const std::string &stand_in, const st
   return g_file_set_contents (path, bytes.data (), (gssize) bytes.size (), nullptr);
 }
 
+/* The output stream of the writer: write(2) to a descriptor, with the first error kept aside
+ * instead of failing the stream. GDCM asserts ("Should not happen") when a stream it writes to
+ * goes bad, which aborts the process on a full disk; this stream never goes bad, and the
+ * caller reads error() once the writer is done. */
+class FdStreamBuf : public std::streambuf
+{
+public:
+  explicit FdStreamBuf (int fd) : fd_ (fd) { setp (buf_, buf_ + sizeof buf_); }
+  /* Flush; 0 when every byte reached the file, else the first errno. */
+  int finish () { drain (); return err_; }
+
+protected:
+  int_type overflow (int_type ch) override
+  {
+    drain ();
+    if (!traits_type::eq_int_type (ch, traits_type::eof ()))
+      {
+        *pptr () = traits_type::to_char_type (ch);
+        pbump (1);
+      }
+    return traits_type::not_eof (ch);
+  }
+  int sync () override { drain (); return 0; }
+
+private:
+  void drain ()
+  {
+    const char *p = pbase ();
+    size_t left = (size_t) (pptr () - pbase ());
+    while (left > 0 && err_ == 0)
+      {
+        ssize_t n = write (fd_, p, left);
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n <= 0)
+          {
+            err_ = n < 0 ? errno : EIO;
+            break;
+          }
+        p += n;
+        left -= (size_t) n;
+      }
+    setp (buf_, buf_ + sizeof buf_);
+  }
+
+  int fd_;
+  int err_ = 0;
+  char buf_[1 << 16];
+};
+
 struct RewriteCall
 {
   const CuDicomHeader *header;
@@ -381,13 +433,29 @@ rewrite (gpointer data, GError **error)
                    out_path, g_strerror (saved));
       return FALSE;
     }
-  close (fd);
 
   gdcm::Writer writer;
-  writer.SetFile (file);
-  writer.SetFileName (tmpl);
-  writer.SetCheckFileMetaInformation (true);
-  bool ok = writer.Write ();
+  bool ok;
+  int write_errno;
+  {
+    FdStreamBuf buf (fd);
+    std::ostream stream (&buf);
+    writer.SetFile (file);
+    writer.SetStream (stream);
+    writer.SetCheckFileMetaInformation (true);
+    ok = writer.Write ();
+    stream.flush ();
+    write_errno = buf.finish ();
+  }
+  if (close (fd) != 0 && write_errno == 0)
+    write_errno = errno;
+  if (write_errno != 0)
+    {
+      g_unlink (tmpl);
+      g_set_error (error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, _("%s: cannot write the file (%s)"),
+                   out_path, g_strerror (write_errno));
+      return FALSE;
+    }
   if (ok && ts.IsEncapsulated () && !src.declared_ts.empty () && src.declared_ts != gdcm_ts)
     ok = restore_transfer_syntax (tmpl, gdcm_ts, src.declared_ts);
   if (!ok)

@@ -104,4 +104,9 @@ static const char *const rule_strings[] = {
   NC_("XREF-08 title", "One study under two pseudonyms"),
   /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
   NC_("XREF-08 message", "study {study_uid} also holds images of {other_person_id}"),
+  NC_("INCL-01 title", "At least 12 months of follow-up after treatment"),
+  /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
+  NC_("INCL-01 message", "follow-up is {days} days ({start_date} → {last_followup_date}); at least 365 after treatment (or after diagnosis, without treatment) are required"),
+  /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
+  NC_("INCL-01 message.missing", "the follow-up cannot be shown: the clinical data lacks the treatment or diagnosis date or the last follow-up date"),
 };

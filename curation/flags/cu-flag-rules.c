@@ -21,6 +21,7 @@ void cu_flags_register_resource (void);
 GResource *cu_flags_get_resource (void);
 
 #define RULES_RESOURCE "/io/github/curata/flags/rules"
+#define INCLUSION_RESOURCE "/io/github/curata/flags/inclusion"
 
 static GResource *
 rules_resource (void)
@@ -141,12 +142,14 @@ add_rule (GHashTable *by_id, CuFlagRule *rule)
   return TRUE;
 }
 
-GPtrArray *
-cu_flag_rules_load (const char *workspace_dir, GError **error)
+/* The shipped rules under resource_dir, then the workspace's folder of the same kind. */
+static GPtrArray *
+load_rules (const char *resource_dir, const char *workspace_dir, const char *folder,
+            GError **error)
 {
   g_autoptr(GHashTable) by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                        (GDestroyNotify) cu_flag_rule_free);
-  g_auto(GStrv) names = g_resource_enumerate_children (rules_resource (), RULES_RESOURCE, 0, error);
+  g_auto(GStrv) names = g_resource_enumerate_children (rules_resource (), resource_dir, 0, error);
   GPtrArray *rules;
   GHashTableIter it;
   gpointer value;
@@ -155,7 +158,7 @@ cu_flag_rules_load (const char *workspace_dir, GError **error)
     return NULL;
   for (guint i = 0; names[i] != NULL; i++)
     {
-      g_autofree char *path = g_strconcat (RULES_RESOURCE "/", names[i], NULL);
+      g_autofree char *path = g_strconcat (resource_dir, "/", names[i], NULL);
       g_autoptr(GBytes) bytes = NULL;
       g_autofree char *text = NULL;
       CuFlagRule *rule;
@@ -174,7 +177,7 @@ cu_flag_rules_load (const char *workspace_dir, GError **error)
 
   if (workspace_dir != NULL)
     {
-      g_autofree char *dir_path = g_build_filename (workspace_dir, "rules", NULL);
+      g_autofree char *dir_path = g_build_filename (workspace_dir, folder, NULL);
       g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
       const char *name;
 
@@ -209,6 +212,18 @@ cu_flag_rules_load (const char *workspace_dir, GError **error)
     }
   g_ptr_array_sort (rules, compare_rules);
   return rules;
+}
+
+GPtrArray *
+cu_flag_rules_load (const char *workspace_dir, GError **error)
+{
+  return load_rules (RULES_RESOURCE, workspace_dir, "rules", error);
+}
+
+GPtrArray *
+cu_inclusion_rules_load (const char *workspace_dir, GError **error)
+{
+  return load_rules (INCLUSION_RESOURCE, workspace_dir, "inclusion", error);
 }
 
 char *

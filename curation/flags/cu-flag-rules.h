@@ -44,6 +44,9 @@ CuFlagRule *cu_flag_rule_parse  (const char *text, const char *origin, GError **
  * disabled rules are left out. Sorted by id. A broken workspace rule is an error naming
  * its file. */
 GPtrArray  *cu_flag_rules_load  (const char *workspace_dir, GError **error);
+/* The inclusion rules of releases (data/inclusion/README.md): the same format and views; a
+ * row names a patient who may not be released. Shipped ones, then workspace_dir/inclusion. */
+GPtrArray  *cu_inclusion_rules_load (const char *workspace_dir, GError **error);
 /* Fill a message template: {name} → values[name] (missing names stay as written). */
 char       *cu_flag_rule_format (const char *template_text, GHashTable *values);
 /* The English template for a result row whose `variant` column is variant (may be NULL):

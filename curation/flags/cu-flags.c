@@ -569,6 +569,7 @@ typedef struct
   char *key;
   char *person_id, *study_uid, *series_uid, *variable;
   char *message;
+  char *translated;   /* the message in the current locale (English when not translated) */
   char *details;
 } Finding;
 
@@ -581,6 +582,7 @@ finding_free (Finding *f)
   g_free (f->series_uid);
   g_free (f->variable);
   g_free (f->message);
+  g_free (f->translated);
   g_free (f->details);
   g_free (f);
 }
@@ -665,8 +667,19 @@ run_rule (sqlite3 *db, const CuFlagRule *rule, GHashTable *seen, GPtrArray *find
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       f->details = json_to_string (root, FALSE);
-      f->message = cu_flag_rule_format (cu_flag_rule_template (rule, g_hash_table_lookup (values, "variant")),
-                                        values);
+      {
+        const char *variant = g_hash_table_lookup (values, "variant");
+        const char *english = cu_flag_rule_template (rule, variant);
+        g_autofree char *field = variant != NULL && english != rule->message
+                                 ? g_strconcat ("message.", variant, NULL) : g_strdup ("message");
+        g_autofree char *context = cu_flag_rule_context (rule->id, field);
+
+        f->message = cu_flag_rule_format (english, values);
+        /* A project's rule, or a shipped id whose text a project changed, has no entry in the
+         * catalogue and stays in English. */
+        f->translated = cu_flag_rule_format (g_dpgettext2 (GETTEXT_PACKAGE, context, english),
+                                             values);
+      }
       if (f->person_id == NULL)
         f->person_id = g_strdup ("");
       f->key = g_strjoin ("\x1f", rule->id, f->person_id, f->study_uid ? f->study_uid : "",
@@ -896,6 +909,57 @@ _cu_flags_check_locked (CuStore *store, GError **error)
   if (!cu_store_audit (store, "flags-check", NULL, detail, error))
     return NULL;
   return g_steal_pointer (&report);
+}
+
+void
+cu_rule_finding_free (CuRuleFinding *finding)
+{
+  if (finding == NULL)
+    return;
+  g_free (finding->rule_id);
+  g_free (finding->title);
+  g_free (finding->person_id);
+  g_free (finding->study_uid);
+  g_free (finding->message);
+  g_free (finding);
+}
+
+GPtrArray *
+cu_flags_evaluate (CuStore *store, GPtrArray *rules, GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_rule_finding_free);
+
+  g_return_val_if_fail (CU_IS_STORE (store) && rules != NULL, NULL);
+
+  if (!cu_series_class_update (store, NULL, NULL, NULL, error))
+    return NULL;
+  /* The views are TEMP tables of this connection: made without the write lock. */
+  if (!create_views (store->db, error))
+    return NULL;
+  for (guint r = 0; r < rules->len; r++)
+    {
+      const CuFlagRule *rule = rules->pdata[r];
+      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_autoptr(GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) finding_free);
+      g_autofree char *title_context = cu_flag_rule_context (rule->id, "title");
+
+      if (!run_rule (store->db, rule, seen, findings, error))
+        return NULL;
+      for (guint i = 0; i < findings->len; i++)
+        {
+          Finding *f = findings->pdata[i];
+          CuRuleFinding *o = g_new0 (CuRuleFinding, 1);
+
+          o->rule_id = g_strdup (rule->id);
+          o->title = g_strdup (rule->title != NULL
+                               ? g_dpgettext2 (GETTEXT_PACKAGE, title_context, rule->title) : rule->id);
+          o->person_id = g_strdup (f->person_id);
+          o->study_uid = g_strdup (f->study_uid);
+          o->message = g_strdup (f->translated);
+          g_ptr_array_add (out, o);
+        }
+    }
+  return g_steal_pointer (&out);
 }
 
 CuFlagCheckReport *

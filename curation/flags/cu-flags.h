@@ -109,6 +109,24 @@ typedef struct
   const char *state;      /* a state, "active", or NULL = any */
 } CuFlagFilter;
 
+/* One result row of a rule run by cu_flags_evaluate. */
+typedef struct
+{
+  char *rule_id;
+  char *title;          /* translated when the rule is a shipped one */
+  char *person_id;
+  char *study_uid;      /* or NULL */
+  char *message;        /* filled in, translated when the rule is a shipped one */
+} CuRuleFinding;
+
+void cu_rule_finding_free (CuRuleFinding *finding);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuRuleFinding, cu_rule_finding_free)
+
+/* Run rules (cu_flag_rules_load, cu_inclusion_rules_load) over the views of the check, and
+ * keep nothing: no flag is opened or closed, nothing is audited (the release gate asks its
+ * inclusion rules this way). CuRuleFinding elements, by rule. */
+GPtrArray  *cu_flags_evaluate  (CuStore *store, GPtrArray *rules, GError **error);
+
 /* Flags matching the filter (NULL: all), by site, person, rule. */
 GPtrArray  *cu_flags_list      (CuStore *store, const CuFlagFilter *filter, GError **error);
 CuFlag     *cu_flags_get       (CuStore *store, gint64 id, GError **error);

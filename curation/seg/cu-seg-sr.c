@@ -407,13 +407,17 @@ measurement_group_content (const CuLabelMap *map, const CuSegSrSpec *spec, const
   return container;
 }
 
+/* Whether a lesion was assessed with the PI-RADS form (its category or zone answered): the
+ * procedure reported is then a prostate mpMRI. */
 static gboolean
 uses_pirads (const CuLabelMap *map)
 {
   for (guint l = 0; l < cu_label_map_get_n_labels (map); l++)
     {
-      const CuLabel *label = cu_label_map_get_label_at (map, l);
-      if (label->form_json != NULL && strstr (label->form_json, "\"overall\"") != NULL)
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      JsonObject *form = parse_form (cu_label_map_get_label_at (map, l), parser);
+
+      if (form_score (form, "overall") > 0 || zone_code (form_string (form, "zone")) != NULL)
         return TRUE;
     }
   return FALSE;

@@ -1107,3 +1107,62 @@ fail:
   _cu_store_exec (self->db, "ROLLBACK", NULL);
   return FALSE;
 }
+
+/* Whether a study may leave: its pseudonymization gate passed, or was overridden by a
+ * curator with a reason. Pending (never checked) and quarantined studies stay: the export
+ * applies the Basic Profile anyway, but a study whose pseudonymization nobody vouched for
+ * should not reach the repository unseen. */
+gboolean
+cu_store_study_may_leave (CuStore *store, const char *study_uid, CuGateState *state,
+                          char **reason)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuStudyGate) gate = cu_store_get_study_gate (store, study_uid, &error);
+
+  g_return_val_if_fail (CU_IS_STORE (store) && study_uid != NULL && reason != NULL, FALSE);
+
+  if (state != NULL)
+    *state = gate != NULL ? gate->state : CU_GATE_PENDING;
+  if (gate == NULL)
+    {
+      *reason = g_strdup (error != NULL ? error->message : "");
+      return FALSE;
+    }
+  if (gate->state == CU_GATE_PASSED || gate->state == CU_GATE_OVERRIDDEN)
+    {
+      CuGateState now = CU_GATE_PENDING;
+      guint n_errors = 0;
+
+      /* The stored state is a row anyone holding the workspace file can change: the study
+       * leaves only if its files, checked again now, agree. */
+      if (!cu_store_verify_study_gate (store, study_uid, &now, &n_errors, &error))
+        {
+          /* Translators: why a study was not exported; %s says why it could not be checked */
+          *reason = g_strdup_printf (_("its pseudonymization could not be checked again: %s"),
+                                     error->message);
+          return FALSE;
+        }
+      if (now == CU_GATE_PASSED || now == CU_GATE_OVERRIDDEN)
+        return TRUE;
+      /* Translators: why a study was not exported; %s is the stored gate state ("Passed"…) */
+      *reason = g_strdup_printf (ngettext ("the gate is recorded as %s, but checked again now %u "
+                                           "error finding has no override: the workspace was "
+                                           "changed outside Curata; run deid-check",
+                                           "the gate is recorded as %s, but checked again now %u "
+                                           "error findings have no override: the workspace was "
+                                           "changed outside Curata; run deid-check", n_errors),
+                                 cu_gate_state_to_label (gate->state), n_errors);
+      return FALSE;
+    }
+  if (gate->state == CU_GATE_SUPERSEDED)
+    {
+      /* Translators: why a study was not exported; %s is the StudyInstanceUID of its fixed
+       * copy */
+      *reason = g_strdup_printf (_("superseded by study %s: export that one instead"),
+                                 gate->superseded_by != NULL ? gate->superseded_by : "?");
+      return FALSE;
+    }
+  /* Translators: why a study was not exported; %s is "Quarantined", "Not checked"… */
+  *reason = g_strdup_printf (_("pseudonymization gate: %s"), cu_gate_state_to_label (gate->state));
+  return FALSE;
+}

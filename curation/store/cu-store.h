@@ -153,6 +153,12 @@ gboolean     cu_store_override_study (CuStore *self, const char *study_uid, cons
  * findings without an override. For exports. */
 gboolean     cu_store_verify_study_gate (CuStore *self, const char *study_uid, CuGateState *state,
                                          guint *n_errors, GError **error);
+/* Whether the study may leave the workspace (anonymized export, release): its gate passed or
+ * was overridden, and its files, checked again now (cu_store_verify_study_gate), agree. FALSE
+ * with a translated reason otherwise (pending, quarantined, superseded, changed outside
+ * Curata). *state (may be NULL) receives the stored state. */
+gboolean     cu_store_study_may_leave (CuStore *self, const char *study_uid, CuGateState *state,
+                                       char **reason);
 /* Whether the study may be opened for annotation: passed or overridden. */
 gboolean     cu_store_study_can_annotate (CuStore *self, const char *study_uid);
 /* Check again every catalogued instance (of one study, or all when study_uid is NULL) with

@@ -124,6 +124,8 @@ def test_seg_and_sr(t2):
     tpl = sr.ContentTemplateSequence[0]
     assert (tpl.MappingResource, tpl.TemplateIdentifier) == ("DCMR", "1500")
     assert code(sr) == ("126000", "DCM")
+    # PI-RADS forms: the procedure reported is a prostate mpMRI (CID 100).
+    assert coded(sr, "121058", "DCM") == ("126021", "DCM")
     # Observer: the reader.
     observer = child(sr, "121008", "DCM")
     assert str(observer.PersonName) == "alice", observer
