@@ -357,6 +357,11 @@ def kinds(node):
     return {h.get("kind") for h in (node.get("holds") or [])}
 
 
+def override_reason(study):
+    o = study.get("override")
+    return o.get("reason") if isinstance(o, dict) else study.get("override_reason")
+
+
 def plan_index(plan):
     """{patient_id: patient}, {study_uid: study}, {series_uid: series} of a plan."""
     patients, studies, series = {}, {}, {}
@@ -407,10 +412,10 @@ def release_r1(info):
           f"R1: quarantined study of IRC not held for deid: {irc}")
     for uid in info["phantom"] + [info["dev_ap"]]:
         st = stu.get(ws[uid]["study"], {})
-        check(st.get("go") and st.get("override_reason") == OVERRIDE_REASON,
+        check(st.get("go") and override_reason(st) == OVERRIDE_REASON,
               f"R1: overridden study {ws[uid]['study']} does not go under its override: {st}")
     demo_study = stu.get(ws[info["t2"]]["study"], {})
-    check(demo_study.get("go") and not demo_study.get("override_reason"),
+    check(demo_study.get("go") and not override_reason(demo_study),
           f"R1: the demo study (gate passed): {demo_study}")
     # Series-level reasons.
     check(kinds(ser.get(info["dev_pa"], {})) == {"qc-rejected"} and not ser[info["dev_pa"]].get("go"),
@@ -426,8 +431,9 @@ def release_r1(info):
     check(bool(ser.get(info["denoised"], {}).get("derived")), "R1: denoised series not marked derived")
     check(set(ser) == set(ws), f"R1: series in the plan {len(ser)} != workspace {len(ws)}")
     n_go = sum(ws[u]["instances"] for u in go_series)
-    counts = {k: plan.get(k) for k in ("n_patients_go", "n_series_go", "n_instances_go")}
-    check(counts == {"n_patients_go": 3, "n_series_go": len(go_series), "n_instances_go": n_go},
+    counts = {k: (plan.get("counts") or {}).get(k)
+              for k in ("patients_go", "series_go", "instances_go")}
+    check(counts == {"patients_go": 3, "series_go": len(go_series), "instances_go": n_go},
           f"R1: plan counts {counts}, expected 3 patients, {len(go_series)} series, {n_go} instances")
     # The text form says the same, with the reasons.
     text = cli("release", "check", "R1", check=False)
