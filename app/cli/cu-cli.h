@@ -48,8 +48,23 @@ int          cu_cli_register      (CuCli *cli, int argc, char **argv);
 int          cu_cli_motion_correct (CuCli *cli, int argc, char **argv);
 int          cu_cli_seg           (CuCli *cli, int argc, char **argv);
 int          cu_cli_audit         (CuCli *cli, int argc, char **argv);
-/* release write (cu-cli-release-write.c), called by `release` with argv[0] = "write". */
+int          cu_cli_release       (CuCli *cli, int argc, char **argv);
+/* `release write` (cu-cli-release-write.c); cu-cli-release.c holds a weak stand-in saying it
+ * is not available, which the real definition replaces at link time. */
 int          cu_cli_release_write (CuCli *cli, int argc, char **argv);
+
+/* A command made of subcommands (`release create`, `release check` …). */
+typedef struct
+{
+  const char *name;
+  CuCliCommandFunc func;
+  const char *summary;        /* N_() */
+} CuCliSubcommand;
+
+/* Run the subcommand argv[1] with (argc - 1, argv + 1); --help lists them; a missing or unknown
+ * one is a usage error. */
+int          cu_cli_dispatch      (CuCli *cli, const char *command, const CuCliSubcommand *subs,
+                                   guint n_subs, int argc, char **argv);
 
 /* A GOptionContext for a command, with translation domain and help set up. */
 GOptionContext *cu_cli_option_context (const char *command, const char *parameters,

@@ -60,9 +60,35 @@ static const CuCliCommand commands[] = {
     N_("The audit trail: verify its hash chain, list it, export it (who, when, what, why)") },
   { "seg", cu_cli_seg,
     N_("Segmentations: edit, measure, export (DICOM SEG, NIfTI), import, agreement, adjudication") },
+  { "release", cu_cli_release,
+    N_("Releases for the central repository: create, add, check, write, list, show, withdraw") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */
+
+int
+cu_cli_dispatch (CuCli *cli, const char *command, const CuCliSubcommand *subs, guint n_subs,
+                 int argc, char **argv)
+{
+  if (argc >= 2)
+    for (guint i = 0; i < n_subs; i++)
+      if (strcmp (argv[1], subs[i].name) == 0)
+        return subs[i].func (cli, argc - 1, argv + 1);
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      /* Translators: %s is the command, e.g. "release" */
+      printf (_("Usage: curata-cli %s SUBCOMMAND\n"), command);
+      for (guint i = 0; i < n_subs; i++)
+        printf ("  %-9s %s\n", subs[i].name, _(subs[i].summary));
+      return CU_CLI_EXIT_OK;
+    }
+  if (argc < 2)
+    cu_cli_usage_error (NULL, _("No subcommand given (curata-cli %s --help lists them)."), command);
+  else
+    cu_cli_usage_error (NULL, _("Unknown subcommand “%s” (curata-cli %s --help lists them)."),
+                        argv[1], command);
+  return CU_CLI_EXIT_USAGE;
+}
 
 /* Messages quote values from files: their control characters are shown, not obeyed; the
  * lines of a message stay lines. */
