@@ -64,6 +64,10 @@ def copy_study(src, dst, days):
             if kw in ds:
                 setattr(ds, kw, uids.setdefault(getattr(ds, kw), generate_uid()))
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        # Other pixels too: the same pixels again are a re-sent copy, which the ledger catches.
+        pixels = ds.pixel_array.copy()
+        pixels.flat[0] ^= 1 + days % 251
+        ds.PixelData = pixels.tobytes()
         for kw in ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"):
             if kw in ds and getattr(ds, kw):
                 d = datetime.datetime.strptime(getattr(ds, kw), "%Y%m%d")

@@ -74,6 +74,10 @@ def copy_study(src, dst, days):
             if kw in ds:
                 setattr(ds, kw, new(getattr(ds, kw)))
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        # Other pixels too: the same pixels again are a re-sent copy, which the ledger catches.
+        pixels = ds.pixel_array.copy()
+        pixels.flat[0] ^= 1 + days % 251
+        ds.PixelData = pixels.tobytes()
         for kw in ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate"):
             if kw in ds and getattr(ds, kw):
                 setattr(ds, kw, shift_da(getattr(ds, kw), days))
