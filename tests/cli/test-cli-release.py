@@ -583,6 +583,12 @@ def check_seg_sr(out, objs, images_by_sop, tag):
     check(image_refs and all(s in images_by_sop for s in image_refs),
           f"{tag}: SR references {len(image_refs)} images, not all in the package: "
           f"{sorted(s for s in image_refs if s not in images_by_sop)[:3]}")
+    # The source series of the segmentation, by its new UID.
+    series_refs = {str(i.UID) for i in sr_items(sr) if str(i.get("ValueType")) == "UIDREF"
+                   and "series" in code_meaning(i.get("ConceptNameCodeSequence")).lower()}
+    package_series = {str(d.SeriesInstanceUID) for d in images_by_sop.values()}
+    check(series_refs and series_refs <= package_series,
+          f"{tag}: SR source series {series_refs} not series of the package")
     # PI-RADS assessment 4 as coded content.
     pirads = [i for i in sr_items(sr) if str(i.get("ValueType")) == "CODE"
               and re.search(r"PI-?RADS|assessment", code_meaning(i.get("ConceptNameCodeSequence"))
@@ -681,7 +687,7 @@ def write_r1(info, go_series):
         for e in errors:
             found.setdefault(e, []).append(f"{rel} ({what})")
     for e, files in sorted(found.items()):
-        fail(f"R1: dciodvfy in {len(files)} objects, e.g. {files[0]}:\n  {e}")
+        fail(f"R1: dciodvfy: {e} — in {len(files)} objects, e.g. {files[0]}")
 
     check_seg_sr(out, objs, images_by_sop, "R1")
 
@@ -861,7 +867,8 @@ def scan_identifiers(out, info, tag):
             if m:
                 ctx = data[max(0, m.start() - 40):m.end() + 40]
                 hits.append(f"{rel}: {what} at byte {m.start()}: {ctx!r}")
-    check(not hits, f"{tag}: source identifiers in the package ({len(hits)}):\n" + "\n".join(hits[:25]))
+    check(not hits, f"{tag}: source identifiers in the package ({len(hits)}), e.g. {hits[0] if hits else ''}:\n"
+          + "\n".join(hits[:25]))
 
 
 # ---- Ledger ---------------------------------------------------------------------------------
