@@ -58,7 +58,7 @@ typedef struct
 {
   const char *name;
   CuCliCommandFunc func;
-  const char *summary;        /* N_() */
+  const char *summary;        /* marked for translation, translated when shown */
 } CuCliSubcommand;
 
 /* Run the subcommand argv[1] with (argc - 1, argv + 1); --help lists them; a missing or unknown

@@ -440,8 +440,8 @@ check_patient (Check *c, CuReleasePatientPlan *p, GError **error)
       add_hold (p->holds, CU_RELEASE_HOLD_FLAG, target, f->id,
                 /* Translators: an open consistency flag holds a patient back: the rule id, the
                  * flag number, its state ("Open"…), its message */
-                g_strdup_printf (_("Error flag %s #%" G_GINT64_FORMAT " is %s: %s"), f->rule_id,
-                                 f->id, cu_flag_state_to_label (f->state), f->message));
+                g_strdup_printf (_("Error flag %s #%lld is %s: %s"), f->rule_id,
+                                 (long long) f->id, cu_flag_state_to_label (f->state), f->message));
     }
 
   rows = g_hash_table_lookup (c->inclusion, p->patient_id);
