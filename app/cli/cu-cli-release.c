@@ -15,15 +15,6 @@
 
 #include "cu-cli.h"
 
-/* Until the package writer is built in: cu-cli-release-write.c defines the real one, which
- * the linker then takes instead of this weak default. */
-__attribute__ ((weak)) int
-cu_cli_release_write (CuCli *cli, int argc, char **argv)
-{
-  cu_cli_error (NULL, "%s", _("release write is not available in this build of Curata."));
-  return CU_CLI_EXIT_ERROR;
-}
-
 static int
 fail_with (const GError *error)
 {

@@ -49,8 +49,7 @@ int          cu_cli_motion_correct (CuCli *cli, int argc, char **argv);
 int          cu_cli_seg           (CuCli *cli, int argc, char **argv);
 int          cu_cli_audit         (CuCli *cli, int argc, char **argv);
 int          cu_cli_release       (CuCli *cli, int argc, char **argv);
-/* `release write` (cu-cli-release-write.c); cu-cli-release.c holds a weak stand-in saying it
- * is not available, which the real definition replaces at link time. */
+/* `release write` (cu-cli-release-write.c). */
 int          cu_cli_release_write (CuCli *cli, int argc, char **argv);
 
 /* A command made of subcommands (`release create`, `release check` …). */

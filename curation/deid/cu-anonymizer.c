@@ -810,7 +810,10 @@ quick_hold_applies (const CuReleaseHold *h, gboolean has_clinical)
 {
   if (h->kind == CU_RELEASE_HOLD_INCLUSION)
     return has_clinical;
-  return h->kind != CU_RELEASE_HOLD_QC_NOT_REVIEWED && h->kind != CU_RELEASE_HOLD_DEID;
+  /* Header values no reader can use: series_values_valid reports those as failed, as
+   * before. */
+  return h->kind != CU_RELEASE_HOLD_QC_NOT_REVIEWED && h->kind != CU_RELEASE_HOLD_DEID
+         && h->kind != CU_RELEASE_HOLD_INVALID;
 }
 
 static const char *
