@@ -665,11 +665,15 @@ test_migration (Fixture *f, gconstpointer data)
   /* the golden workspace as a build of the previous version would have it */
   exec_sql (f->db, "DELETE FROM audit_log WHERE action = 'audit-chain-start';"
                    "ALTER TABLE audit_log DROP COLUMN hash;"
-                   /* what the versions after 9 added (segmentation sessions: 10) */
+                   /* what the versions after 9 added (segmentation sessions: 10, releases: 11) */
                    "DROP TABLE seg_stroke;"
                    "ALTER TABLE segmentation DROP COLUMN based_on;"
                    "ALTER TABLE segmentation DROP COLUMN undo;"
-                   "ALTER TABLE segmentation DROP COLUMN redo;");
+                   "ALTER TABLE segmentation DROP COLUMN redo;"
+                   /* releases (11) */
+                   "DROP TABLE release_item; DROP TABLE release_ledger;"
+                   "DROP TABLE release_withdrawal; DROP TABLE release_patient_offset;"
+                   "DROP TABLE instance_pixel_digest; DROP TABLE release;");
   exec_sql (f->db, set_version);
   {
     sqlite3 *a = open_db (f->db), *b = open_db (fresh);

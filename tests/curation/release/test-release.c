@@ -300,6 +300,85 @@ test_ledger (void)
   curation_test_close_workspace (&store, &tmp, &workspace);
 }
 
+/* A derived series follows its source's quality decision until it has its own. */
+static void
+test_derived_follows_source (void)
+{
+  g_autofree char *tmp = NULL;
+  g_autofree char *workspace = NULL;
+  CuStore *store = curation_test_open_workspace ("cu-test-release-derived-XXXXXX", &tmp, &workspace);
+  g_autofree char *demo = g_build_filename (tmp, "demo", NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) written = cu_demo_write (demo, NULL, &error);
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (CuVolume) volume = NULL;
+  g_autoptr (CuRelease) r = NULL;
+  g_autoptr (CuReleasePlan) plan = NULL;
+  g_autofree char *derived = NULL;
+  const char *source = NULL;
+  const char *items[] = { "CUR-DEMO-0001", NULL };
+  CuDerivedSeriesSpec spec = { 0 };
+
+  g_assert_no_error (error);
+  import (store, demo);
+  accept_all (store);
+  records = cu_store_list_series (store, &error);
+  g_assert_no_error (error);
+  source = ((CuSeriesRecord *) records->pdata[0])->series_uid;
+  g_assert_true (cu_store_qc_decide (store, source, CU_QC_DECISION_REJECTED, "artefacts", &error));
+  g_assert_no_error (error);
+  volume = cu_store_load_series_volume (store, source, NULL, NULL, &error);
+  g_assert_no_error (error);
+  spec.source_series_uid = source;
+  spec.method = "test-copy";
+  spec.derivation_description = "a copy, for the test";
+  derived = cu_store_write_derived_series (store, &spec, volume, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  r = cu_release_create (store, "R", CU_RELEASE_PSEUDONYMIZED, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (cu_release_add (store, "R", items, &error));
+  g_assert_no_error (error);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      CuReleaseStudyPlan *st;
+      gboolean seen = FALSE;
+
+      plan = cu_release_check (store, "R", NULL, NULL, &error);
+      g_assert_no_error (error);
+      st = ((CuReleasePatientPlan *) plan->patients->pdata[0])->studies->pdata[0];
+      g_assert_cmpuint (st->series->len, ==, 3);
+      for (guint s = 0; s < st->series->len; s++)
+        {
+          CuReleaseSeriesPlan *se = st->series->pdata[s];
+          if (strcmp (se->series_uid, derived) != 0)
+            continue;
+          seen = TRUE;
+          g_assert_true (se->derived);
+          if (round == 0)
+            {
+              CuReleaseHold *hold;
+              g_assert_false (se->go);
+              g_assert_cmpuint (se->holds->len, ==, 1);
+              hold = se->holds->pdata[0];
+              g_assert_cmpint (hold->kind, ==, CU_RELEASE_HOLD_QC_REJECTED);
+              g_assert_cmpstr (hold->target, ==, source);
+              g_assert_nonnull (strstr (hold->message, "artefacts"));
+            }
+          else
+            g_assert_true (se->go);
+        }
+      g_assert_true (seen);
+      g_assert_cmpuint (plan->n_series_held, ==, round == 0 ? 2 : 1);
+      g_clear_pointer (&plan, cu_release_plan_free);
+      /* Its own decision now. */
+      g_assert_true (cu_store_qc_decide (store, derived, CU_QC_DECISION_ACCEPTED, NULL, &error));
+      g_assert_no_error (error);
+    }
+  curation_test_close_workspace (&store, &tmp, &workspace);
+}
+
 /* Two processes that need the secret at the same moment end with one. */
 static void
 test_secret_race (void)
@@ -374,6 +453,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/release/ledger", test_ledger);
+  g_test_add_func ("/release/derived-follows-source", test_derived_follows_source);
   g_test_add_func ("/release/secret-race", test_secret_race);
   return g_test_run ();
 }

@@ -677,6 +677,9 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE series_class;"
                                  " ALTER TABLE audit_log DROP COLUMN hash;"
                                  " DROP TABLE seg_stroke;"
+                                 " DROP TABLE release_item; DROP TABLE release_ledger;"
+                                 " DROP TABLE release_withdrawal; DROP TABLE release_patient_offset;"
+                                 " DROP TABLE instance_pixel_digest; DROP TABLE release;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);
