@@ -58,7 +58,10 @@ def copy_study(src, dst, days):
     uids = {}
     os.makedirs(dst)
     for i, path in enumerate(dicom_files(src)):
-        ds = pydicom.dcmread(path)
+        try:
+            ds = pydicom.dcmread(path)
+        except pydicom.errors.InvalidDicomError:
+            continue    # the demo's clinical.csv
         for kw in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
                    "FrameOfReferenceUID"):
             if kw in ds:
@@ -79,7 +82,7 @@ def build_workspace(cli, tmp, n_wanted):
     import json
     demo = os.path.join(tmp, "demo")
     run(cli, None, "demo", demo)
-    per_study = sum(1 for _ in dicom_files(demo))
+    per_study = sum(1 for p in dicom_files(demo) if p.endswith(".dcm"))
     folders = [demo]
     while per_study * len(folders) < n_wanted:
         folders.append(os.path.join(tmp, f"study{len(folders)}"))
