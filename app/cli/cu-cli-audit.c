@@ -346,12 +346,7 @@ audit_export (CuCli *cli, int argc, char **argv)
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
-static const struct
-{
-  const char *name;
-  CuCliCommandFunc func;
-  const char *summary;
-} subs[] = {
+static const CuCliSubcommand subs[] = {
   { "verify", audit_verify, N_("Check the hash chain of the audit trail (exit 3: altered)") },
   { "list", audit_list, N_("List the audit trail (filters: --study, --series, --patient, --action, --since)") },
   { "export", audit_export, N_("Write the audit trail to a JSON file (--json FILE)") },
@@ -360,18 +355,5 @@ static const struct
 int
 cu_cli_audit (CuCli *cli, int argc, char **argv)
 {
-  if (argc >= 2)
-    for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-      if (strcmp (argv[1], subs[i].name) == 0)
-        return subs[i].func (cli, argc - 1, argv + 1);
-  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("%s\n", _("Usage: curata-cli audit SUBCOMMAND"));
-      for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-        printf ("  %-8s %s\n", subs[i].name, _(subs[i].summary));
-      return CU_CLI_EXIT_OK;
-    }
-  cu_cli_usage_error (NULL, argc < 2 ? _("No subcommand given (curata-cli audit --help lists them).")
-                                     : _("Unknown subcommand (curata-cli audit --help lists them)."));
-  return CU_CLI_EXIT_USAGE;
+  return cu_cli_dispatch (cli, "audit", subs, G_N_ELEMENTS (subs), argc, argv);
 }

@@ -600,14 +600,7 @@ flags_import (CuCli *cli, int argc, char **argv)
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
-typedef struct
-{
-  const char *name;
-  CuCliCommandFunc func;
-  const char *summary;
-} Sub;
-
-static const Sub subs[] = {
+static const CuCliSubcommand subs[] = {
   { "check", flags_check, N_("Run the consistency rules; exit 3 when active flags remain") },
   { "list", flags_list, N_("List flags (filters: --site, --rule, --state, --severity, --person)") },
   { "show", flags_show, N_("Show a flag and its history") },
@@ -620,18 +613,5 @@ static const Sub subs[] = {
 int
 cu_cli_flags (CuCli *cli, int argc, char **argv)
 {
-  if (argc >= 2)
-    for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-      if (strcmp (argv[1], subs[i].name) == 0)
-        return subs[i].func (cli, argc - 1, argv + 1);
-  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      printf ("%s\n", _("Usage: curata-cli flags SUBCOMMAND"));
-      for (guint i = 0; i < G_N_ELEMENTS (subs); i++)
-        printf ("  %-9s %s\n", subs[i].name, _(subs[i].summary));
-      return CU_CLI_EXIT_OK;
-    }
-  cu_cli_usage_error (NULL, argc < 2 ? _("No subcommand given (curata-cli flags --help lists them).")
-                                     : _("Unknown subcommand (curata-cli flags --help lists them)."));
-  return CU_CLI_EXIT_USAGE;
+  return cu_cli_dispatch (cli, "flags", subs, G_N_ELEMENTS (subs), argc, argv);
 }

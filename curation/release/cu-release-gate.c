@@ -321,8 +321,11 @@ collect_items (Check *c, GPtrArray *patients, GError **error)
   sqlite3_stmt *stmt;
   int rc = SQLITE_DONE;
 
+  g_autoptr (GHashTable) matched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
   stmt = _cu_store_prepare (c->store->db,
-                            "SELECT p.patient_id, p.patient_name, st.study_uid, st.study_date"
+                            "SELECT p.patient_id, p.patient_name, st.study_uid, st.study_date,"
+                            " it.item"
                             " FROM release_item it"
                             " JOIN study st ON (it.kind = 'study' AND st.study_uid = it.item)"
                             " OR (it.kind = 'patient' AND st.patient_ref IN"
@@ -341,6 +344,7 @@ collect_items (Check *c, GPtrArray *patients, GError **error)
       CuReleasePatientPlan *p;
       CuReleaseStudyPlan *st;
 
+      g_hash_table_add (matched, _cu_release_col_text (stmt, 4));
       if (g_hash_table_contains (seen, uid))
         continue;
       p = find_or_add_patient (patients, id, name);
@@ -357,6 +361,21 @@ collect_items (Check *c, GPtrArray *patients, GError **error)
     {
       _cu_store_set_db_error (c->store->db, error, _("Reading the release failed"));
       return FALSE;
+    }
+
+  /* An item whose studies were removed from the catalog since it was added is not dropped in
+   * silence: it holds the release until a curator removes it. */
+  for (guint i = 0; c->release->items[i] != NULL; i++)
+    {
+      const char *item = c->release->items[i];
+      CuReleasePatientPlan *p;
+
+      if (g_hash_table_contains (matched, item))
+        continue;
+      p = find_or_add_patient (patients, item, "");
+      add_hold (p->holds, CU_RELEASE_HOLD_INVALID, item, 0,
+                g_strdup_printf (_("%s is no longer in the workspace: remove it from the "
+                                   "release"), item));
     }
   return TRUE;
 }

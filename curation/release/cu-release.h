@@ -31,6 +31,18 @@
  * decoded pixel data ("pixels"). Without the secret a digest cannot be tested against a guessed
  * identifier; with it, a digest still maps to no new identifier: in anonymized mode the ledger
  * holds no new ID at all. It answers only "was this sent before, when, in which release".
+ *
+ * The privacy argument, in full (schema version 11, cu-store-migrate.c): what the workspace
+ * keeps about released data is (a) these digests, keyed, of identifiers it holds anyway in its
+ * catalog, (b) for withdrawals, the site's pseudonym (the only key a pseudonymized receiver
+ * knows, needed to ask it to delete) and the patient digest, (c) in pseudonymized mode only, a
+ * per-patient date offset keyed by the patient digest, and (d) a per-instance cache of pixel
+ * digests. None of it is a new (anonymized) identifier or an anonymized date offset: those
+ * exist only in memory while a package is written. Whoever holds the whole workspace, secret
+ * included, learns which source patients were released when, which the audit log says anyway,
+ * and still cannot tell which anonymized ID in a package is which patient. A uniform image (all
+ * one value) is digested with its SOP Instance UID, as its pixels identify nothing and would
+ * match every other blank image.
  */
 #pragma once
 
@@ -162,7 +174,10 @@ typedef struct
   guint n_patients_go, n_studies_go, n_series_go, n_instances_go;
   guint n_series_held;          /* series of the release's items that stay */
   GStrv withdrawn;              /* pseudonymized mode: pseudonyms withdrawn since the previous
-                                   written release, listed for deletion in the next package */
+                                   written pseudonymized release was created (so a withdrawal
+                                   made while it was being written is listed again, never
+                                   lost), for deletion by the receiver; empty in anonymized
+                                   mode */
 } CuReleasePlan;
 
 void        cu_release_plan_free (CuReleasePlan *plan);
@@ -198,7 +213,9 @@ char       *cu_release_digest       (CuStore *store, const char *kind, const voi
 char       *cu_release_patient_digest (CuStore *store, const char *patient_id,
                                        const char *patient_name, GError **error);
 /* The digest of an instance's decoded pixel data (all frames, as stored after decoding, before
- * rescale), cached per instance in the workspace. */
+ * rescale, with rows, columns, samples, frames and bits allocated), cached per instance in the
+ * workspace while its file is unchanged. CU_RELEASE_ERROR_NOT_FOUND for an instance without
+ * pixel data (SR …) or one that cannot be decoded, with the file and the reason. */
 char       *cu_release_pixel_digest (CuStore *store, const char *sop_instance_uid,
                                      GError **error);
 

@@ -199,6 +199,16 @@ def main():
         # The withdrawal since the last pseudonymized release is listed for deletion.
         assert pseud_plan["withdrawn"] == ["PX-0006"], pseud_plan["withdrawn"]
 
+        # An item whose study left the catalog holds the release until it is removed.
+        gone_study = [uid for uid, (pid, st) in studies.items() if pid == "PX-0003"][0]
+        h.run(ws, "release", "add", "OTHER", gone_study)
+        h.run(ws, "remove-study", gone_study, "--force", "--reason", "wrong patient")
+        missing = h.run(ws, "release", "check", "OTHER", "--json", check=False)
+        assert missing.returncode == 3, missing.stdout
+        holds = [hh for pp in json.loads(missing.stdout)["patients"] for hh in pp["holds"]]
+        assert [(hh["kind"], hh["target"]) for hh in holds] == [("invalid", gone_study)], holds
+        h.run(ws, "release", "remove", "OTHER", gone_study)
+
         # list / show
         rel = json.loads(h.run(ws, "release", "list", "--json").stdout)
         assert sorted((r["name"], r["mode"], r["state"]) for r in rel) == [
