@@ -2,9 +2,12 @@
  * cu-cli-anonymize.c — curata-cli anonymize --out DIR [STUDY…]: step-2 anonymized export.
  *
  * Nothing printed pairs an original identifier with a new one: the export keeps no
- * correspondence table, and neither may its report. Exit status: 0 every selected study was
- * exported; 2 an error (some files could not be written, unknown study, workspace failure);
- * 3 some studies were held back by their pseudonymization gate (the others were exported).
+ * correspondence table, and neither may its report. The export obeys the release gate and is
+ * recorded in the release ledger (cu_anonymizer_export_store): the same study exported twice
+ * is held the second time, never given a second identity.
+ * Exit status: 0 every selected study was exported; 2 an error (some files could not be
+ * written, unknown study, workspace failure); 3 some studies or series were held back by
+ * their pseudonymization gate or the release gate (the others were exported).
  */
 #include "config.h"
 
@@ -95,9 +98,13 @@ cu_cli_anonymize (CuCli *cli, int argc, char **argv)
                                       "identifier and date offset per patient, new UIDs. No "
                                       "table linking old and new identifiers is kept anywhere.\n"
                                       "Only studies whose pseudonymization gate passed (or was "
-                                      "overridden) are exported; the others are listed and the "
-                                      "exit status is 3. Files go to DIR/PATIENT/STUDY/SERIES/"
-                                      "INSTANCE.dcm."),
+                                      "overridden) are exported, and only what the release gate "
+                                      "lets go: series rejected or sent back to the site at the "
+                                      "quality gate, patients with an open error flag, failing "
+                                      "inclusion rules or a withdrawal, and studies exported or "
+                                      "released before (the ledger) stay; what stays is listed "
+                                      "and the exit status is 3. Files go to DIR/PATIENT/STUDY/"
+                                      "SERIES/INSTANCE.dcm."),
                                    entries);
   if (!cu_cli_parse (context, "anonymize", &argc, &argv))
     return CU_CLI_EXIT_USAGE;

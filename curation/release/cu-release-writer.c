@@ -19,6 +19,25 @@
  * removes every partial folder beside it whose lock it can take (as derived-series leftovers
  * are swept, cu-derived-series.c). A folder without the lock file is left alone: it is not
  * ours, or its writer is between mkdtemp and taking the lock.
+ *
+ * Choices the header leaves open:
+ *  - a file the plan lets through but that cannot be rewritten (damaged, BurnedInAnnotation
+ *    YES: such pixels never leave) fails the whole package, naming the file: the curator
+ *    holds its series at the quality gate and writes again;
+ *  - segmentations: the adjudicated ("final") version of a series when there is one, else the
+ *    latest version of each reader; readers become "Reader 1", "Reader 2"… (numbered in the
+ *    order met, readers sorted by name within a series) in anonymized mode, "Adjudicated" for
+ *    the final version; labels keep only their coded meaning there (a name a reader typed
+ *    could identify), and the SR copies no label name;
+ *  - nnU-Net: one case per released series with a segmentation, named <identity>_<NNN>, the
+ *    series as its only channel (0000) and the adjudicated (else the first reader's) map as
+ *    its label image; dataset.json names the labels by value (coded meaning, else label_N);
+ *  - the manifest's provenance lists, per released study, its pseudonymization gate (passed,
+ *    or the override with its reason, time and curator), the QC decisions of its released
+ *    series (state, time, curator; the remark only in pseudonymized mode), and the flags of
+ *    its patient that were corrected, accepted or withdrawn (rule, states, time: never a
+ *    value); every UID in it is the package's new one, every patient its release identity;
+ *  - what stayed is counted per hold kind, never named.
  */
 #include "config.h"
 
