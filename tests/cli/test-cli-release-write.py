@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # test-cli-release-write.py — `curata-cli release write` is all or nothing, and one package
 # keeps one identity per patient:
-#  (a) kill -9 while the package is being written (once its partial folder holds files): no
-#      OUT, no manifest anywhere, the release and ledger tables unchanged; the next write to
-#      the same OUT succeeds and sweeps the dead writer's partial folder;
+#  (a) Ctrl-C while the package is being written: cancelled, its partial folder removed; kill -9
+#      (once its partial folder holds files): no OUT, no manifest anywhere, the release and
+#      ledger tables unchanged; the next write to the same OUT succeeds and sweeps the dead
+#      writer's partial folder;
 #  (b) the disk holding OUT fills up mid-package (a small tmpfs in a private mount namespace,
 #      as test-cli-disk-full.py): a clean failure, no OUT, no partial folder, ledger unchanged;
 #      after freeing space the same write succeeds;
@@ -179,6 +180,23 @@ def test_kill(tmp):
     os.makedirs(os.path.dirname(out))
     before = ledger_state(ws)
 
+    # Ctrl-C (SIGINT) while the images are written: cancelled, the partial folder removed.
+    p = h.spawn(ws, "release", "write", "big", "--out", out)
+    interrupted = False
+    while p.poll() is None:
+        found = [os.path.join(os.path.dirname(out), n) for n in partials(out)]
+        if any(len(fs) > 0 for f in found for _, _, fs in os.walk(os.path.join(f, "dicom"))):
+            p.send_signal(signal.SIGINT)
+            interrupted = True
+            break
+        time.sleep(0.001)
+    stdout, stderr = p.communicate(timeout=120)
+    assert interrupted, f"the write ended before Ctrl-C (exit {p.returncode}): make it bigger"
+    assert p.returncode == 2, (p.returncode, stdout, stderr)
+    assert not partials(out), f"partial folder left after Ctrl-C: {partials(out)}"
+    assert_no_package(out, "after Ctrl-C")
+    assert ledger_state(ws) == before, "the ledger changed although the write was cancelled"
+
     p = h.spawn(ws, "release", "write", "big", "--out", out)
     # Kill once the partial folder holds at least one image: the write is under way.
     killed = False
@@ -328,8 +346,11 @@ def test_derived(tmp):
         assert item.ReferencedSOPInstanceUID in instances
     assert seg.PatientID == d.PatientID and seg.StudyInstanceUID == d.StudyInstanceUID
     raw = b"".join(open(os.path.join(out, f["path"]), "rb").read() for f in manifest["files"])
+    with open(os.path.join(out, "manifest.json"), "rb") as f:
+        raw += f.read()
     assert b"alice" not in raw and b"Smith" not in raw, "a user name or typed label left"
     assert t2.encode() not in raw, "the source series UID is in the package"
+    assert PATIENT.encode() not in raw, "the site's pseudonym is in an anonymized package"
     assert manifest["counts"]["seg"] == 1 and manifest["counts"]["sr"] == 1, manifest["counts"]
 
     # nnU-Net: one case, the T2 as channel 0000, the label image on the same grid.
