@@ -432,7 +432,33 @@ typedef struct
   CuAnonPatient *patient;
   gboolean burned_in;      /* BurnedInAnnotation (0028,0301) is YES */
   gboolean keep_descriptions;   /* a derived series Curata wrote (see the header) */
+  gboolean enhanced_equipment;  /* the IOD has the Enhanced General Equipment module */
 } FileCtx;
+
+/* SOP classes whose IOD includes the Enhanced General Equipment module (PS3.3 C.7.5.2), where
+ * DeviceSerialNumber is Type 1: the enhanced and legacy-converted multi-frame images and the
+ * segmentation. There its X/Z/D action must take D: an empty value makes the object invalid. */
+static const char *const enhanced_equipment_classes[] = {
+  "1.2.840.10008.5.1.4.1.1.2.1",     /* Enhanced CT */
+  "1.2.840.10008.5.1.4.1.1.2.2",     /* Legacy Converted Enhanced CT */
+  "1.2.840.10008.5.1.4.1.1.4.1",     /* Enhanced MR */
+  "1.2.840.10008.5.1.4.1.1.4.3",     /* Enhanced MR Color */
+  "1.2.840.10008.5.1.4.1.1.4.4",     /* Legacy Converted Enhanced MR */
+  "1.2.840.10008.5.1.4.1.1.130",     /* Enhanced PET */
+  "1.2.840.10008.5.1.4.1.1.128.1",   /* Legacy Converted Enhanced PET */
+  "1.2.840.10008.5.1.4.1.1.12.1.1",  /* Enhanced XA */
+  "1.2.840.10008.5.1.4.1.1.12.2.1",  /* Enhanced XRF */
+  "1.2.840.10008.5.1.4.1.1.66.4",    /* Segmentation */
+};
+
+static gboolean
+has_enhanced_equipment (const char *sop_class)
+{
+  for (guint i = 0; sop_class != NULL && i < G_N_ELEMENTS (enhanced_equipment_classes); i++)
+    if (strcmp (sop_class, enhanced_equipment_classes[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 static gboolean
 vr_is (const CuDicomElement *el, const char *vr)
@@ -570,10 +596,22 @@ anonymize_edit (const CuDicomElement *el, char **replacement, gpointer user_data
     case CU_DEID_ACTION_X_D:
       return dummy (ctx, el, replacement);
 
-    case CU_DEID_ACTION_Z:
-    case CU_DEID_ACTION_Z_D:
     case CU_DEID_ACTION_X_Z:
     case CU_DEID_ACTION_X_Z_D:
+      /* A sequence under X/Z/D goes: emptied it is invalid where its module wants an item
+       * (Referenced Performed Procedure Step Sequence: Type 3 with one item, or 1C), and these
+       * sequences are Type 3 or conditional. Under X/Z it stays empty: that covers Type 2
+       * sequences (Acquisition Context Sequence), which must be present. */
+      if (el->is_sequence && action == CU_DEID_ACTION_X_Z_D)
+        return CU_DICOM_EDIT_REMOVE;
+      /* DeviceSerialNumber is Type 1 in the Enhanced General Equipment module. */
+      if (action == CU_DEID_ACTION_X_Z_D && ctx->enhanced_equipment && el->depth == 0
+          && el->group == 0x0018 && el->element == 0x1000)
+        return dummy (ctx, el, replacement);
+      return CU_DICOM_EDIT_EMPTY;
+
+    case CU_DEID_ACTION_Z:
+    case CU_DEID_ACTION_Z_D:
       return CU_DICOM_EDIT_EMPTY;
 
     case CU_DEID_ACTION_X:
@@ -669,6 +707,7 @@ cu_anonymizer_anonymize_file (CuAnonymizer *self, const char *in_path, const cha
     }
   path = g_build_filename (dir, file_name, NULL);
   ctx.burned_in = FALSE;
+  ctx.enhanced_equipment = has_enhanced_equipment (h->sop_class_uid);
   /* The fixed marks, plus PatientName and PatientID: present in every exported file even when
    * the original lacked them, so the set carries one identifier per patient throughout. */
   {

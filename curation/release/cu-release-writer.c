@@ -798,14 +798,20 @@ provenance_study (Writer *w, const CuReleaseStudyPlan *st, GError **error)
   json_builder_add_string_value (b, st->override_reason != NULL ? "deid-override" : "deid-passed");
   json_builder_set_member_name (b, "study");
   json_builder_add_string_value (b, study != NULL ? study : "");
+  /* The override is named with its reason (the curator wrote it to justify letting the study
+   * leave: the receiver must read it). In anonymized mode the curators' user names stay home:
+   * they are personal data the receiver does not need. */
   if (st->override_reason != NULL)
     {
       json_builder_set_member_name (b, "reason");
       json_builder_add_string_value (b, st->override_reason);
       json_builder_set_member_name (b, "time");
       json_builder_add_string_value (b, st->override_time != NULL ? st->override_time : "");
-      json_builder_set_member_name (b, "user");
-      json_builder_add_string_value (b, st->override_user != NULL ? st->override_user : "");
+      if (w->mode == CU_RELEASE_PSEUDONYMIZED)
+        {
+          json_builder_set_member_name (b, "user");
+          json_builder_add_string_value (b, st->override_user != NULL ? st->override_user : "");
+        }
     }
   json_builder_end_object (b);
 
@@ -842,8 +848,11 @@ provenance_study (Writer *w, const CuReleaseStudyPlan *st, GError **error)
           json_builder_add_string_value (b, state != NULL ? state : "");
           json_builder_set_member_name (b, "time");
           json_builder_add_string_value (b, e->time != NULL ? e->time : "");
-          json_builder_set_member_name (b, "user");
-          json_builder_add_string_value (b, e->user != NULL ? e->user : "");
+          if (w->mode == CU_RELEASE_PSEUDONYMIZED)
+            {
+              json_builder_set_member_name (b, "user");
+              json_builder_add_string_value (b, e->user != NULL ? e->user : "");
+            }
           if (w->mode == CU_RELEASE_PSEUDONYMIZED && e->reason != NULL)
             {
               json_builder_set_member_name (b, "reason");
