@@ -18,6 +18,7 @@
 #include "cu-gate.h"
 #include "cu-qc-review.h"
 #include "cu-release-window.h"
+#include "cu-job-progress.h"
 #include "cu-window-private.h"
 
 typedef enum
@@ -27,13 +28,6 @@ typedef enum
   JOB_WRITE,
 } JobKind;
 
-/* Progress shared between a job's thread (writer) and the main loop (reader). */
-typedef struct
-{
-  GMutex lock;
-  double fraction;
-  char *message;
-} JobProgress;
 
 struct _CuReleaseWindow
 {
@@ -69,7 +63,7 @@ struct _CuReleaseWindow
   GHashTable *check_rows;       /* key (pseudonym, UID) → row, borrowed from check_list */
   JobKind job;
   GCancellable *cancellable;
-  JobProgress *progress;
+  CuJobProgress *progress;
   guint poll;
   GtkFileChooserNative *chooser;
   char *write_folder;
@@ -177,64 +171,13 @@ counts_text (guint n_patients, guint n_studies, guint n_series, guint n_images)
 
 /* ---- job progress ------------------------------------------------------------------- */
 
-static void
-job_progress_clear (JobProgress *p)
-{
-  g_mutex_clear (&p->lock);
-  g_free (p->message);
-}
-
-static JobProgress *
-job_progress_new (void)
-{
-  JobProgress *p = g_rc_box_new0 (JobProgress);
-
-  g_mutex_init (&p->lock);
-  p->fraction = -1;
-  return p;
-}
-
-static void
-job_progress_unref (JobProgress *p)
-{
-  g_rc_box_release_full (p, (GDestroyNotify) job_progress_clear);
-}
-
-/* CuProgressFunc: runs in the job's thread */
-static void
-job_progress_report (double fraction, const char *message, gpointer user_data)
-{
-  JobProgress *p = user_data;
-
-  g_mutex_lock (&p->lock);
-  p->fraction = fraction;
-  if (message != NULL)
-    {
-      g_free (p->message);
-      p->message = g_strdup (message);
-    }
-  g_mutex_unlock (&p->lock);
-}
-
 static gboolean
 poll_progress (gpointer user_data)
 {
   CuReleaseWindow *self = user_data;
-  g_autofree char *message = NULL;
-  double fraction;
 
-  if (self->progress == NULL)
-    return G_SOURCE_CONTINUE;
-  g_mutex_lock (&self->progress->lock);
-  fraction = self->progress->fraction;
-  message = g_strdup (self->progress->message);
-  g_mutex_unlock (&self->progress->lock);
-  if (fraction < 0)
-    gtk_progress_bar_pulse (self->job_progress);
-  else
-    gtk_progress_bar_set_fraction (self->job_progress, CLAMP (fraction, 0.0, 1.0));
-  if (message != NULL)
-    gtk_progress_bar_set_text (self->job_progress, message);
+  if (self->progress != NULL)
+    cu_job_progress_show (self->progress, self->job_progress);
   return G_SOURCE_CONTINUE;
 }
 
@@ -244,7 +187,7 @@ typedef struct
   char *name;
   char *out_dir;
   CuReleaseLayout layout;
-  JobProgress *progress;
+  CuJobProgress *progress;
 } Job;
 
 static void
@@ -253,7 +196,7 @@ job_free (Job *j)
   g_free (j->workspace);
   g_free (j->name);
   g_free (j->out_dir);
-  job_progress_unref (j->progress);
+  cu_job_progress_unref (j->progress);
   g_free (j);
 }
 
@@ -261,7 +204,7 @@ static void
 job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Job *j = task_data;
-  g_autoptr (CuProgress) progress = cu_progress_new (job_progress_report, j->progress);
+  g_autoptr (CuProgress) progress = cu_progress_new (cu_job_progress_report, j->progress);
   g_autoptr (CuStore) store = NULL;
   GError *error = NULL;
 
@@ -298,7 +241,7 @@ job_end (CuReleaseWindow *self, GCancellable *cancellable)
   if (cancellable == NULL || cancellable != self->cancellable)
     return FALSE;
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_pointer (&self->progress, cu_job_progress_unref);
   g_clear_handle_id (&self->poll, g_source_remove);
   self->job = JOB_NONE;
   gtk_revealer_set_reveal_child (self->job_revealer, FALSE);
@@ -320,7 +263,7 @@ run_job (CuReleaseWindow *self, JobKind kind, const char *out_dir, CuReleaseLayo
     return;
   self->job = kind;
   self->cancellable = g_cancellable_new ();
-  self->progress = job_progress_new ();
+  self->progress = cu_job_progress_new ();
   gtk_label_set_label (self->job_label, kind == JOB_CHECK ? _("Checking the release…")
                                                           : _("Writing the package…"));
   gtk_progress_bar_set_fraction (self->job_progress, 0);
@@ -334,7 +277,7 @@ run_job (CuReleaseWindow *self, JobKind kind, const char *out_dir, CuReleaseLayo
   j->name = g_strdup (r->name);
   j->out_dir = g_strdup (out_dir);
   j->layout = layout;
-  j->progress = g_rc_box_acquire (self->progress);
+  j->progress = cu_job_progress_ref (self->progress);
   task = g_task_new (self, self->cancellable, job_done, GUINT_TO_POINTER (kind));
   g_task_set_source_tag (task, run_job);
   g_task_set_task_data (task, j, (GDestroyNotify) job_free);
@@ -1759,7 +1702,7 @@ cu_release_window_dispose (GObject *object)
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_pointer (&self->progress, cu_job_progress_unref);
   g_clear_handle_id (&self->poll, g_source_remove);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));

@@ -145,7 +145,7 @@ static void
 recheck_data_free (RecheckData *d)
 {
   g_free (d->workspace);
-  _cu_window_job_progress_unref (d->progress);
+  cu_job_progress_unref (d->progress);
   g_free (d);
 }
 
@@ -153,7 +153,7 @@ static void
 recheck_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   RecheckData *d = task_data;
-  g_autoptr (CuProgress) progress = cu_progress_new (_cu_window_job_progress_report, d->progress);
+  g_autoptr (CuProgress) progress = cu_progress_new (cu_job_progress_report, d->progress);
   g_autoptr (CuStore) store = NULL;
   GError *error = NULL;
 

@@ -29,7 +29,7 @@ export_data_free (ExportData *d)
   g_free (d->workspace);
   g_strfreev (d->studies);
   g_free (d->out_dir);
-  _cu_window_job_progress_unref (d->progress);
+  cu_job_progress_unref (d->progress);
   g_free (d);
 }
 
@@ -37,7 +37,7 @@ static void
 export_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ExportData *d = task_data;
-  g_autoptr (CuProgress) progress = cu_progress_new (_cu_window_job_progress_report, d->progress);
+  g_autoptr (CuProgress) progress = cu_progress_new (cu_job_progress_report, d->progress);
   g_autoptr (CuStore) store = NULL;
   g_autoptr (CuAnonymizer) anonymizer = NULL;
   GError *error = NULL;

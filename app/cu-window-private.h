@@ -7,6 +7,7 @@
 #include "cu-seg-panel.h"
 #include "cu-study-browser.h"
 #include "cu-window.h"
+#include "cu-job-progress.h"
 
 G_BEGIN_DECLS
 
@@ -19,13 +20,6 @@ typedef enum
   CU_JOB_RECHECK,   /* the pseudonymization check after a configuration change */
 } CuJobKind;
 
-/* Progress shared between a worker thread (writer) and the main loop (reader, polling). */
-typedef struct
-{
-  GMutex lock;
-  double fraction;
-  char *message;
-} CuJobProgress;
 
 struct _CuWindow
 {
@@ -81,8 +75,6 @@ void _cu_window_toast              (CuWindow *self, const char *text);
 /* The job mechanism of cu-window.c, for jobs living in other files (cu-window-export.c). */
 void     _cu_window_job_begin           (CuWindow *self, CuJobKind kind, const char *label);
 gboolean _cu_window_job_end             (CuWindow *self, GCancellable *cancellable);
-void     _cu_window_job_progress_report (double fraction, const char *message, gpointer user_data);
-void     _cu_window_job_progress_unref  (CuJobProgress *progress);
 /* win.export-anonymized (cu-window-export.c) */
 void     _cu_window_export_action       (GtkWidget *widget, const char *action_name,
                                          GVariant *param);

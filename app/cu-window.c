@@ -21,65 +21,13 @@ G_DEFINE_FINAL_TYPE (CuWindow, cu_window, ADW_TYPE_APPLICATION_WINDOW)
 
 /* ---- progress -------------------------------------------------------------------------- */
 
-static void
-job_progress_clear (CuJobProgress *p)
-{
-  g_mutex_clear (&p->lock);
-  g_free (p->message);
-}
-
-static CuJobProgress *
-job_progress_new (void)
-{
-  CuJobProgress *p = g_rc_box_new0 (CuJobProgress);
-
-  g_mutex_init (&p->lock);
-  p->fraction = -1;
-  return p;
-}
-
-static void
-job_progress_unref (CuJobProgress *p)
-{
-  g_rc_box_release_full (p, (GDestroyNotify) job_progress_clear);
-}
-
-/* CuProgressFunc: runs in the worker thread */
-static void
-job_progress_report (double fraction, const char *message, gpointer user_data)
-{
-  CuJobProgress *p = user_data;
-
-  g_mutex_lock (&p->lock);
-  p->fraction = fraction;
-  if (message != NULL)
-    {
-      g_free (p->message);
-      p->message = g_strdup (message);
-    }
-  g_mutex_unlock (&p->lock);
-}
-
 static gboolean
 poll_progress (gpointer user_data)
 {
   CuWindow *self = user_data;
-  double fraction;
-  g_autofree char *message = NULL;
 
-  if (self->progress == NULL)
-    return G_SOURCE_CONTINUE;
-  g_mutex_lock (&self->progress->lock);
-  fraction = self->progress->fraction;
-  message = g_strdup (self->progress->message);
-  g_mutex_unlock (&self->progress->lock);
-
-  if (fraction < 0)
-    gtk_progress_bar_pulse (self->job_progress);
-  else
-    gtk_progress_bar_set_fraction (self->job_progress, CLAMP (fraction, 0.0, 1.0));
-  if (message != NULL)
-    gtk_progress_bar_set_text (self->job_progress, message);
+  if (self->progress != NULL)
+    cu_job_progress_show (self->progress, self->job_progress);
   return G_SOURCE_CONTINUE;
 }
 
@@ -89,11 +37,11 @@ job_begin (CuWindow *self, CuJobKind kind, const char *label)
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
   g_clear_object (&self->job_cancellable);
-  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_pointer (&self->progress, cu_job_progress_unref);
 
   self->job_kind = kind;
   self->job_cancellable = g_cancellable_new ();
-  self->progress = job_progress_new ();
+  self->progress = cu_job_progress_new ();
   gtk_label_set_label (self->job_label, label);
   gtk_progress_bar_set_fraction (self->job_progress, 0);
   gtk_progress_bar_set_text (self->job_progress, NULL);
@@ -111,7 +59,7 @@ job_end (CuWindow *self, GCancellable *cancellable)
   if (cancellable != self->job_cancellable)
     return FALSE;
   g_clear_object (&self->job_cancellable);
-  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_pointer (&self->progress, cu_job_progress_unref);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   self->job_kind = CU_JOB_NONE;
   gtk_revealer_set_reveal_child (self->job_revealer, FALSE);
@@ -129,18 +77,6 @@ gboolean
 _cu_window_job_end (CuWindow *self, GCancellable *cancellable)
 {
   return job_end (self, cancellable);
-}
-
-void
-_cu_window_job_progress_report (double fraction, const char *message, gpointer user_data)
-{
-  job_progress_report (fraction, message, user_data);
-}
-
-void
-_cu_window_job_progress_unref (CuJobProgress *progress)
-{
-  job_progress_unref (progress);
 }
 
 void
@@ -297,7 +233,7 @@ load_data_free (LoadData *d)
 {
   g_free (d->series_uid);
   g_strfreev (d->files);
-  job_progress_unref (d->progress);
+  cu_job_progress_unref (d->progress);
   g_free (d);
 }
 
@@ -314,7 +250,7 @@ static void
 load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   LoadData *d = task_data;
-  g_autoptr (CuProgress) progress = cu_progress_new (job_progress_report, d->progress);
+  g_autoptr (CuProgress) progress = cu_progress_new (cu_job_progress_report, d->progress);
   g_autoptr (CuSeriesPlan) plan = NULL;
   GError *error = NULL;
   LoadResult *r;
@@ -474,7 +410,7 @@ import_data_free (ImportData *d)
 {
   g_free (d->workspace);
   g_strfreev (d->paths);
-  job_progress_unref (d->progress);
+  cu_job_progress_unref (d->progress);
   g_free (d);
 }
 
@@ -509,7 +445,7 @@ static void
 import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   ImportData *d = task_data;
-  g_autoptr (CuProgress) progress = cu_progress_new (job_progress_report, d->progress);
+  g_autoptr (CuProgress) progress = cu_progress_new (cu_job_progress_report, d->progress);
   g_autoptr (CuStore) store = NULL;
   g_auto (GStrv) demo_paths = NULL;
   GError *error = NULL;
@@ -715,7 +651,7 @@ cu_window_dispose (GObject *object)
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
   g_clear_object (&self->job_cancellable);
-  g_clear_pointer (&self->progress, job_progress_unref);
+  g_clear_pointer (&self->progress, cu_job_progress_unref);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
