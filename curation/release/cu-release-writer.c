@@ -477,34 +477,6 @@ write_series_images (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp, GE
 
 /* ---- Segmentations ------------------------------------------------------------------ */
 
-typedef struct
-{
-  char *method;
-  GPtrArray *codes;
-} DeidRecord;
-
-static gboolean
-collect_deid (const CuDicomElement *e, gpointer data)
-{
-  DeidRecord *r = data;
-  const char *prefix = "(0012,0064)[";
-
-  if (e->depth == 0 && e->group == 0x0012 && e->element == 0x0063 && e->text != NULL)
-    r->method = g_strdup (e->text);
-  else if (e->depth == 1 && e->text != NULL && g_str_has_prefix (e->tag_path, prefix))
-    {
-      guint item = (guint) g_ascii_strtoull (e->tag_path + strlen (prefix), NULL, 10);
-      int slot = e->element == 0x0100 ? 0 : e->element == 0x0102 ? 1 : e->element == 0x0104 ? 2 : -1;
-
-      if (slot < 0 || e->group != 0x0008 || item > 32)
-        return TRUE;
-      while (r->codes->len < 3 * (item + 1))
-        g_ptr_array_add (r->codes, g_strdup (""));
-      g_free (r->codes->pdata[3 * item + slot]);
-      r->codes->pdata[3 * item + slot] = g_strdup (e->text);
-    }
-  return TRUE;
-}
 
 /* Which versions go: the adjudicated "final" one when there is one, else each reader's
  * latest (sorted by reader, so that "Reader N" numbers do not depend on save times). */
@@ -626,7 +598,8 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
   const CuVolume *grid;
   guint main_stack;
   int nz;
-  DeidRecord deid = { NULL, NULL };
+  g_autofree char *deid_method = NULL;
+  g_autoptr (GPtrArray) deid_codes = NULL;
   gboolean ok = FALSE;
 
   if (readers == NULL)
@@ -681,9 +654,7 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
   if (g_cancellable_set_error_if_cancelled (w->cancellable, error))
     return FALSE;
 
-  deid.codes = g_ptr_array_new_with_free_func (g_free);
-  cu_dicom_walk_file (first->path, collect_deid, &deid, NULL);
-  g_ptr_array_add (deid.codes, NULL);
+  deid_codes = cu_seg_dicom_read_deid_record (first->path, &deid_method);
 
   for (guint r = 0; r < readers->len; r++)
     {
@@ -734,8 +705,8 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
       seg.content_creator = label;
       seg.series_uid = seg_series;
       seg.sop_instance_uid = seg_sop;
-      seg.deid_method = deid.method;
-      seg.deid_codes = (const char *const *) deid.codes->pdata;
+      seg.deid_method = deid_method;
+      seg.deid_codes = (const char *const *) deid_codes->pdata;
       seg_name = g_strconcat (seg_sop, ".dcm", NULL);
       seg_path = g_build_filename (seg_dir, seg_name, NULL);
       if (!cu_seg_dicom_write (map, &seg, seg_path, error))
@@ -753,8 +724,8 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
       sr.copy_label_names = w->mode != CU_RELEASE_ANONYMIZED;
       sr.series_uid = sr_series;
       sr.sop_instance_uid = sr_sop;
-      sr.deid_method = deid.method;
-      sr.deid_codes = (const char *const *) deid.codes->pdata;
+      sr.deid_method = deid_method;
+      sr.deid_codes = (const char *const *) deid_codes->pdata;
       sr_name = g_strconcat (sr_sop, ".dcm", NULL);
       sr_path = g_build_filename (sr_dir, sr_name, NULL);
       if (!cu_seg_sr_write (map, &sr, sr_path, error))
@@ -771,8 +742,6 @@ write_series_segs (Writer *w, PatientOut *p, const CuReleaseSeriesPlan *sp,
     }
   ok = TRUE;
 out:
-  g_free (deid.method);
-  g_ptr_array_unref (deid.codes);
   return ok;
 }
 

@@ -720,3 +720,49 @@ out:
   g_free (p.spacing);
   return result;
 }
+
+/* ---- The source's de-identification record ------------------------------------------ */
+
+typedef struct
+{
+  char *method;
+  GPtrArray *codes;   /* code value, scheme, meaning per item */
+} DeidRecord;
+
+static gboolean
+collect_deid (const CuDicomElement *e, gpointer data)
+{
+  DeidRecord *r = data;
+  const char *prefix = "(0012,0064)[";
+
+  if (e->depth == 0 && e->group == 0x0012 && e->element == 0x0063 && e->text != NULL)
+    {
+      g_free (r->method);
+      r->method = g_strdup (e->text);
+    }
+  else if (e->depth == 1 && e->text != NULL && g_str_has_prefix (e->tag_path, prefix))
+    {
+      guint item = (guint) g_ascii_strtoull (e->tag_path + strlen (prefix), NULL, 10);
+      int slot = e->element == 0x0100 ? 0 : e->element == 0x0102 ? 1 : e->element == 0x0104 ? 2 : -1;
+
+      if (slot < 0 || e->group != 0x0008 || item > 32)
+        return TRUE;
+      while (r->codes->len < 3 * (item + 1))
+        g_ptr_array_add (r->codes, g_strdup (""));
+      g_free (r->codes->pdata[3 * item + slot]);
+      r->codes->pdata[3 * item + slot] = g_strdup (e->text);
+    }
+  return TRUE;
+}
+
+GPtrArray *
+cu_seg_dicom_read_deid_record (const char *path, char **method)
+{
+  DeidRecord r = { NULL, g_ptr_array_new_with_free_func (g_free) };
+
+  /* A source that cannot be walked has no record to copy: the SEG then carries none. */
+  cu_dicom_walk_file (path, collect_deid, &r, NULL);
+  g_ptr_array_add (r.codes, NULL);
+  *method = r.method;
+  return r.codes;
+}

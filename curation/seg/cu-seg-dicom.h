@@ -38,6 +38,11 @@ typedef struct
  * with voxels, in value order, numbered from 1; 0 for a value that is not a segment), and the
  * number of segments. */
 guint        cu_seg_dicom_segment_numbers (const CuLabelMap *map, guint8 segment_of_label[256]);
+/* The de-identification record of a source file, for CuSegDicomSpec/CuSegSrSpec: *method
+ * receives DeidentificationMethod (0012,0063) or NULL; the result holds the (0012,0064) items as
+ * code value, scheme, meaning triples, NULL-terminated (never NULL; empty when the file has
+ * none or cannot be read). Free both with g_free / g_ptr_array_unref. */
+GPtrArray   *cu_seg_dicom_read_deid_record (const char *path, char **method);
 gboolean     cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec,
                                  const char *path, GError **error);
 /* Read a binary SEG onto grid: each frame's pixels are placed through patient coordinates at

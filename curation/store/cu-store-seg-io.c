@@ -64,34 +64,6 @@ cu_store_seg_series_grid (CuStore *self, const char *series_uid, GError **error)
   return grid;
 }
 
-typedef struct
-{
-  char *method;
-  GPtrArray *codes;   /* code value, scheme, meaning per item, NULL-terminated at the end */
-} DeidRecord;
-
-static gboolean
-collect_deid (const CuDicomElement *e, gpointer data)
-{
-  DeidRecord *r = data;
-  const char *prefix = "(0012,0064)[";
-
-  if (e->depth == 0 && e->group == 0x0012 && e->element == 0x0063 && e->text != NULL)
-    r->method = g_strdup (e->text);
-  else if (e->depth == 1 && e->text != NULL && g_str_has_prefix (e->tag_path, prefix))
-    {
-      guint item = (guint) g_ascii_strtoull (e->tag_path + strlen (prefix), NULL, 10);
-      int slot = e->element == 0x0100 ? 0 : e->element == 0x0102 ? 1 : e->element == 0x0104 ? 2 : -1;
-
-      if (slot < 0 || e->group != 0x0008 || item > 32)
-        return TRUE;
-      while (r->codes->len < 3 * (item + 1))
-        g_ptr_array_add (r->codes, g_strdup (""));
-      g_free (r->codes->pdata[3 * item + slot]);
-      r->codes->pdata[3 * item + slot] = g_strdup (e->text);
-    }
-  return TRUE;
-}
 
 char *
 cu_seg_sr_path_for (const char *seg_path)
@@ -160,11 +132,11 @@ write_dicom (CuStore *self, const char *series_uid, const char *reader, const Cu
     }
   /* The source's de-identification record goes with the patient it describes. */
   {
-    DeidRecord r = { NULL, g_ptr_array_new_with_free_func (g_free) };
+    g_autofree char *deid_method = NULL;
+    g_autoptr (GPtrArray) deid_codes = NULL;
     gboolean ok;
 
-    cu_dicom_walk_file (first->path, collect_deid, &r, NULL);
-    g_ptr_array_add (r.codes, NULL);
+    deid_codes = cu_seg_dicom_read_deid_record (first->path, &deid_method);
     description = g_strdup_printf ("Segmentation (%s)", reader);
     spec.source = first;
     spec.slice_sop_class = classes;
@@ -172,8 +144,8 @@ write_dicom (CuStore *self, const char *series_uid, const char *reader, const Cu
     spec.slice_frame = frames;
     spec.series_description = description;
     spec.content_creator = reader;
-    spec.deid_method = r.method;
-    spec.deid_codes = (const char *const *) r.codes->pdata;
+    spec.deid_method = deid_method;
+    spec.deid_codes = (const char *const *) deid_codes->pdata;
     spec.sop_instance_uid = seg_uid;
     spec.series_uid = seg_series_uid;
     ok = cu_seg_dicom_write (map, &spec, path, error);
@@ -193,12 +165,10 @@ write_dicom (CuStore *self, const char *series_uid, const char *reader, const Cu
         sr.observer = reader;
         /* A reader's own export: the names are the reader's, as in the SEG beside it. */
         sr.copy_label_names = TRUE;
-        sr.deid_method = r.method;
-        sr.deid_codes = (const char *const *) r.codes->pdata;
+        sr.deid_method = deid_method;
+        sr.deid_codes = (const char *const *) deid_codes->pdata;
         ok = cu_seg_sr_write (map, &sr, sr_path, error);
       }
-    g_free (r.method);
-    g_ptr_array_unref (r.codes);
     return ok;
   }
 }
