@@ -40,6 +40,7 @@ PACKAGES=(
   locales   # de_DE.UTF-8 (decimal comma) compiled by tests with localedef
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   dicom3tools dcmtk   # dciodvfy, dsrdump, dcmdump: independent checks of SEG, SR and releases
+  chromium poppler-utils   # the site report rendered and printed to PDF, then read page by page
 )
 # VTK is large (about 1 GB installed): only pull it in once the build actually uses it.
 if grep -rqs --include=meson.build "dependency('VTK'" "$SOURCE_ROOT"/meson.build "$SOURCE_ROOT"/viewers; then

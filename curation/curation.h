@@ -15,6 +15,7 @@
 #include "cu-series-plan.h"
 #include "cu-store.h"
 #include "cu-store-audit.h"
+#include "cu-store-flags.h"
 #include "cu-derived-series.h"
 #include "cu-demo.h"
 #include "cu-deid-profile.h"
