@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-flag-add-dialog.c — raising a flag by hand from the viewer. A message dialog with the
  * fields as its extra child, like the other short forms of the main window: what the flag is
- * about (the patient, study or series shown), its category, its text, and whether the
+ * about (the patient, study or series shown), its category (a question, images to send
+ * again, an incidental finding, or a quarantined study to send again after fixing its
+ * pseudonymization), its text, and whether the
  * cursor's LPS point goes with it (an incidental finding usually has one). The flag is written
  * at once (one row and its history, cu_flags_add): nothing long runs here.
  */
@@ -13,7 +15,7 @@
 #include "cu-window-private.h"
 
 static const char *const targets[] = { "series", "study", "patient", NULL };
-static const char *const categories[] = { "question", "image", "incidental", NULL };
+static const char *const categories[] = { "question", "image", "incidental", "deid", NULL };
 
 typedef struct
 {
@@ -68,7 +70,7 @@ response_cb (AdwMessageDialog *dialog, const char *response, AddData *d)
   gtk_text_buffer_get_bounds (buffer, &start, &end);
   text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
   spec.kind = category == 1 ? CU_FLAG_KIND_IMAGE : category == 2 ? CU_FLAG_KIND_INCIDENTAL
-                                                                  : CU_FLAG_KIND_QUESTION;
+              : category == 3 ? CU_FLAG_KIND_DEID : CU_FLAG_KIND_QUESTION;
   if (target == 0)
     spec.series_uid = rec->series_uid;
   else if (target == 1)
@@ -92,7 +94,8 @@ cu_flag_add_dialog_present (CuWindow *parent)
   const char *series_uid = cu_window_get_series_uid (parent);
   const char *target_labels[] = { _("This series"), _("This study"), _("This patient"), NULL };
   const char *category_labels[] = { _("Question for the site"), _("Images to send again"),
-                                    _("Incidental finding (urgent)"), NULL };
+                                    _("Incidental finding (urgent)"),
+                                    _("Study to send again (pseudonymization)"), NULL };
   AddData *d = g_new0 (AddData, 1);
   GtkWidget *dialog, *box, *scrolled;
   g_autofree char *where = NULL;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-flag-add-dialog.h — raising a flag by hand from the viewer (win.add-flag): on the patient,
- * study or series shown, a question, an image request or an incidental finding (urgent), with
+ * study or series shown, a question, an image request, an incidental finding (urgent) or a
+ * quarantined study to send again after fixing its pseudonymization, with
  * the viewer's cursor as the LPS position when asked.
  */
 #pragma once
@@ -15,7 +16,7 @@ G_BEGIN_DECLS
  * "cancel", "add" (raises the flag; a refused one is reported and the dialog stays). */
 GtkWidget *cu_flag_add_dialog_present (CuWindow *parent);
 /* For tests and scripted sessions: what the dialog's fields say. target: "patient", "study" or
- * "series"; category: "question", "image" or "incidental". */
+ * "series"; category: "question", "image", "incidental" or "deid". */
 void       cu_flag_add_dialog_fill    (GtkWidget *dialog, const char *target, const char *category,
                                        const char *message, gboolean with_position);
 /* The flag the last "add" raised, or 0. */

@@ -665,7 +665,8 @@ flags_add (CuCli *cli, int argc, char **argv)
     { "study", 0, 0, G_OPTION_ARG_STRING, &study, N_("The study (UID or unique prefix)"), N_("UID") },
     { "series", 0, 0, G_OPTION_ARG_STRING, &series, N_("The series (UID or unique prefix)"), N_("UID") },
     { "category", 0, 0, G_OPTION_ARG_STRING, &category,
-      N_("question, image (send the series again) or incidental (urgent finding)"), N_("CATEGORY") },
+      N_("question, image (send the series again), incidental (urgent finding) or deid (a "
+         "quarantined study to send again after fixing the pseudonymization)"), N_("CATEGORY") },
     { "severity", 0, 0, G_OPTION_ARG_STRING, &severity, N_("info, warning or error"), N_("SEVERITY") },
     { "position", 0, 0, G_OPTION_ARG_STRING, &position,
       N_("The point concerned, in patient LPS millimetres"), N_("X,Y,Z") },
@@ -681,7 +682,7 @@ flags_add (CuCli *cli, int argc, char **argv)
                                    entries);
   if (!cu_cli_parse (context, "flags add", &argc, &argv))
     return CU_CLI_EXIT_USAGE;
-  if (argc != 1 || message == NULL || category == NULL
+  if (argc != 1 || category == NULL || (message == NULL && g_strcmp0 (category, "deid") != 0)
       || (patient != NULL) + (study != NULL) + (series != NULL) != 1)
     {
       cu_cli_usage_error ("flags add", _("Give one of --patient, --study or --series, --category "
@@ -694,9 +695,11 @@ flags_add (CuCli *cli, int argc, char **argv)
     spec.kind = CU_FLAG_KIND_IMAGE;
   else if (strcmp (category, "incidental") == 0)
     spec.kind = CU_FLAG_KIND_INCIDENTAL;
+  else if (strcmp (category, "deid") == 0)
+    spec.kind = CU_FLAG_KIND_DEID;
   else
     {
-      cu_cli_usage_error ("flags add", _("--category must be question, image or incidental."));
+      cu_cli_usage_error ("flags add", _("--category must be question, image, incidental or deid."));
       return CU_CLI_EXIT_USAGE;
     }
   if (position != NULL && !parse_position (position, xyz))

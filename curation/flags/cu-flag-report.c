@@ -109,6 +109,13 @@ speak_flag (Speaker *sp, const CuFlag *f, char **title, char **message)
       *message = deid_message (sp, f);
       if (*message == NULL)
         *message = g_strdup (f->message);
+      else if (!g_str_has_prefix (f->message, "The site's pseudonymization left"))
+        {
+          /* the curator's own note, as written, after what the gate found */
+          char *both = g_strconcat (*message, " — ", f->message, NULL);
+          g_free (*message);
+          *message = both;
+        }
       return;
     }
   if (rule == NULL)

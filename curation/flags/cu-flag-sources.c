@@ -23,6 +23,8 @@
 
 /* ---- By hand ------------------------------------------------------------------------ */
 
+static gint64 raise_deid (CuStore *store, const char *study_uid, const char *note, GError **error);
+
 static char *
 study_patient (CuStore *store, const char *study_uid)
 {
@@ -67,15 +69,15 @@ cu_flags_add (CuStore *store, const CuFlagNew *spec, GError **error)
 
   g_return_val_if_fail (CU_IS_STORE (store) && spec != NULL, 0);
 
-  if (spec->kind != CU_FLAG_KIND_QUESTION && spec->kind != CU_FLAG_KIND_IMAGE
-      && spec->kind != CU_FLAG_KIND_INCIDENTAL)
+  if (spec->kind == CU_FLAG_KIND_RULE)
     {
       g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
-                   _("A flag raised by hand is a question, an image request or an incidental finding"));
+                   _("A flag raised by hand is a question, an image request, an incidental finding "
+                     "or a study to send again after fixing its pseudonymization"));
       return 0;
     }
   message = g_strstrip (g_strdup (spec->message != NULL ? spec->message : ""));
-  if (message[0] == '\0')
+  if (message[0] == '\0' && spec->kind != CU_FLAG_KIND_DEID)
     {
       g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
                    _("The flag needs a message: say what the site should do or answer"));
@@ -120,11 +122,23 @@ cu_flags_add (CuStore *store, const CuFlagNew *spec, GError **error)
                    spec->patient_id != NULL ? spec->patient_id : "");
       return 0;
     }
-  if (spec->kind == CU_FLAG_KIND_IMAGE && study == NULL)
+  if ((spec->kind == CU_FLAG_KIND_IMAGE || spec->kind == CU_FLAG_KIND_DEID) && study == NULL)
     {
       g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
                    _("An image request names the study or series it is about"));
       return 0;
+    }
+  if (spec->kind == CU_FLAG_KIND_DEID)
+    {
+      if (!cu_store_begin_write (store, error))
+        return 0;
+      id = raise_deid (store, study, message, error);
+      if (id == 0 || !cu_store_commit (store, error))
+        {
+          cu_store_rollback (store);
+          return 0;
+        }
+      return id;
     }
   if (spec->position != NULL)
     {
@@ -188,96 +202,97 @@ deid_person (GPtrArray *findings, const char *patient_id)
   return g_strdup (patient_id);
 }
 
+/* In the caller's transaction: the pseudonymization flag of a quarantined study (one per
+ * study: raising it again refreshes it), with what the check found in its details. */
+static gint64
+raise_deid (CuStore *store, const char *study_uid, const char *note, GError **error)
+{
+  g_autoptr(CuStudyGate) gate = cu_store_get_study_gate (store, study_uid, error);
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autofree char *patient = NULL, *person = NULL, *key = NULL, *message = NULL;
+  g_autofree char *details = NULL, *site = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autoptr(GString) names = g_string_new (NULL);
+  CuStoreFlagSpec row = { 0 };
+
+  if (gate == NULL)
+    return 0;
+  if (gate->state != CU_GATE_QUARANTINED && gate->state != CU_GATE_PENDING)
+    {
+      g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
+                   _("Study %s is not quarantined by the pseudonymization gate (%s): there is "
+                     "nothing for the site to fix"), study_uid, cu_gate_state_to_label (gate->state));
+      return 0;
+    }
+  patient = study_patient (store, study_uid);
+  findings = cu_store_list_findings (store, study_uid, error);
+  if (patient == NULL || findings == NULL)
+    return 0;
+  attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint j = 0; j < findings->len; j++)
+    {
+      CuDeidFinding *f = findings->pdata[j];
+      const char *name = f->keyword != NULL ? f->keyword : f->rule;
+
+      if (f->severity != CU_DEID_SEVERITY_ERROR || name == NULL
+          || !g_hash_table_add (attributes, (gpointer) name))
+        continue;
+      g_string_append_printf (names, "%s%s", names->len ? ", " : "", name);
+    }
+  person = deid_person (findings, patient);
+  key = g_strjoin ("\x1f", DEID_RULE, study_uid, NULL);
+  message = note != NULL && note[0] != '\0'
+            ? g_strdup (note)
+            : g_strdup_printf ("The site's pseudonymization left identifying data in this study "
+                               "(%d findings: %s). Fix the pseudonymization and send the study again.",
+                               gate->n_errors, names->str);
+  {
+    g_autoptr(JsonBuilder) b = json_builder_new ();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "errors");
+    json_builder_add_int_value (b, gate->n_errors);
+    json_builder_set_member_name (b, "attributes");
+    json_builder_add_string_value (b, names->str);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    details = json_to_string (root, FALSE);
+  }
+  /* The site is the one of the study's pseudonym, even when the flag carries the masked one. */
+  site = cu_store_person_site (store, patient);
+  row.kind = "deid";
+  row.rule_id = DEID_RULE;
+  row.severity = "error";
+  row.title = "Study to send again after fixing the pseudonymization";
+  row.key = key;
+  row.person_id = person;
+  row.study_uid = study_uid;
+  row.site = site;
+  row.message = message;
+  row.details = details;
+  return cu_store_flag_raise (store, &row, _("sent back: the study is quarantined by the "
+                                             "pseudonymization gate"), NULL, error);
+}
+
 gboolean
 _cu_flags_sync_deid (CuStore *store, GError **error)
 {
-  g_autoptr(GPtrArray) gates = cu_store_list_gates (store, error);
-  g_autoptr(GHashTable) quarantined = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GArray) active = NULL;
+  g_autoptr(GArray) active = cu_store_flag_active_ids (store, "deid", error);
 
-  if (gates == NULL)
-    return FALSE;
-  for (guint i = 0; i < gates->len; i++)
-    {
-      CuStudyGate *g = gates->pdata[i];
-      g_autoptr(GPtrArray) findings = NULL;
-      g_autofree char *patient = NULL, *person = NULL, *key = NULL, *message = NULL;
-      g_autofree char *details = NULL;
-      g_autoptr(GHashTable) attributes = NULL;
-      g_autoptr(GString) names = g_string_new (NULL);
-      CuStoreFlagSpec row = { 0 };
-
-      if (g->state != CU_GATE_QUARANTINED)
-        continue;
-      g_hash_table_add (quarantined, g->study_uid);
-      patient = study_patient (store, g->study_uid);
-      if (patient == NULL)
-        continue;
-      findings = cu_store_list_findings (store, g->study_uid, error);
-      if (findings == NULL)
-        return FALSE;
-      attributes = g_hash_table_new (g_str_hash, g_str_equal);
-      for (guint j = 0; j < findings->len; j++)
-        {
-          CuDeidFinding *f = findings->pdata[j];
-          const char *name = f->keyword != NULL ? f->keyword : f->rule;
-
-          if (f->severity != CU_DEID_SEVERITY_ERROR || name == NULL
-              || !g_hash_table_add (attributes, (gpointer) name))
-            continue;
-          g_string_append_printf (names, "%s%s", names->len ? ", " : "", name);
-        }
-      person = deid_person (findings, patient);
-      key = g_strjoin ("\x1f", DEID_RULE, g->study_uid, NULL);
-      message = g_strdup_printf ("The site's pseudonymization left identifying data in this study "
-                                 "(%d findings: %s). Fix the pseudonymization and send the study again.",
-                                 g->n_errors, names->str);
-      {
-        g_autoptr(JsonBuilder) b = json_builder_new ();
-        g_autoptr(JsonNode) root = NULL;
-
-        json_builder_begin_object (b);
-        json_builder_set_member_name (b, "errors");
-        json_builder_add_int_value (b, g->n_errors);
-        json_builder_set_member_name (b, "attributes");
-        json_builder_add_string_value (b, names->str);
-        json_builder_end_object (b);
-        root = json_builder_get_root (b);
-        details = json_to_string (root, FALSE);
-      }
-      row.kind = "deid";
-      row.rule_id = DEID_RULE;
-      row.severity = "error";
-      row.title = "Study to send again after fixing the pseudonymization";
-      row.key = key;
-      row.person_id = person;
-      row.study_uid = g->study_uid;
-      row.message = message;
-      row.details = details;
-      /* The site is the one of the study's pseudonym, even when the flag carries the masked
-       * one. */
-      {
-        g_autofree char *site = cu_store_person_site (store, patient);
-
-        row.site = site;
-        if (cu_store_flag_raise (store, &row, _("the study is quarantined by the pseudonymization gate"),
-                                 NULL, error) == 0)
-          return FALSE;
-      }
-    }
-
-  /* Flags whose study is no longer quarantined: passed, overridden, superseded or removed. */
-  active = cu_store_flag_active_ids (store, "deid", error);
   if (active == NULL)
     return FALSE;
+  /* Flags whose study is no longer quarantined: passed, overridden, superseded or removed. */
   for (guint i = 0; i < active->len; i++)
     {
       gint64 id = g_array_index (active, gint64, i);
       g_autoptr(CuFlag) flag = cu_flags_get (store, id, error);
+      g_autoptr(CuStudyGate) gate = NULL;
 
       if (flag == NULL)
         return FALSE;
-      if (flag->study_uid != NULL && g_hash_table_contains (quarantined, flag->study_uid))
+      gate = flag->study_uid != NULL ? cu_store_get_study_gate (store, flag->study_uid, NULL) : NULL;
+      if (gate != NULL && (gate->state == CU_GATE_QUARANTINED || gate->state == CU_GATE_PENDING))
         continue;
       if (!_cu_flags_transition (store, id, CU_FLAG_RESOLVED,
                                  _("closed automatically: the study is no longer quarantined"),

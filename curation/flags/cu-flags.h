@@ -154,7 +154,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuRuleFinding, cu_rule_finding_free)
 GPtrArray  *cu_flags_evaluate  (CuStore *store, GPtrArray *rules, GError **error);
 
 /* A flag a person raises by hand: on a patient (pseudonym), a study or a series (full UID or
- * a unique prefix; the patient is then the study's), of kind question, image or incidental.
+ * a unique prefix; the patient is then the study's), of kind question, image or incidental;
+ * or deid, on a quarantined study (of the series given), to send it again after fixing the
+ * pseudonymization: one per study, its details the gate's findings, message optional.
  * severity NULL: "warning" ("error" for an incidental finding, which is always urgent).
  * position: an LPS point (mm) or NULL. The site is the patient's. Audited ("flag-state", from
  * nothing to open, with the message). Returns the new flag's id, 0 with error (unknown

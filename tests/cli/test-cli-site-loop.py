@@ -291,6 +291,13 @@ def main():
     cli("decide", mr_uid, "--state", "ask-site", "--reason", "Slice 11 repeats the position of slice 10: "
         "the series is corrupted, please send it again")
     cli("flags", "check", ok=(0, 3))
+    ct_study = series["SITEA-0002"]["study_uid"]
+    check(json.loads(cli("list", "--json").stdout)["patients"][1]["studies"][0]["gate"] == "quarantined",
+          "the leaky CT study is quarantined")
+    cli("flags", "add", "--study", ct_study, "--category", "deid")
+    # Only a quarantined study can be sent back for its pseudonymization.
+    p = cli("flags", "add", "--series", mr_uid, "--category", "deid", ok=(2,))
+    check("not quarantined" in p.stderr, f"a study that passed is not sent back: {p.stderr!r}")
     mid = positions[order[len(order) // 2]]
     lps = [float(v) for v in mid.ImagePositionPatient]
     rs = [float(v) for v in mid.PixelSpacing]
