@@ -43,6 +43,7 @@
 #include "cu-store-qc.h"
 #include "cu-store-write.h"
 #include "cu-resample.h"
+#include "cu-regrid.h"
 #include "cu-rigid-transform.h"
 #include "cu-rigid-metric.h"
 #include "cu-rigid-registration.h"
