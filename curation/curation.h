@@ -5,6 +5,7 @@
 
 #include "cu-progress.h"
 #include "cu-volume.h"
+#include "cu-png-writer.h"
 #include "cu-volume-error.h"
 #include "cu-nifti.h"
 #include "cu-dicom-header.h"
@@ -29,6 +30,9 @@
 #include "cu-flag-rules.h"
 #include "cu-flags.h"
 #include "cu-flag-bundle.h"
+#include "cu-flag-manifest.h"
+#include "cu-flag-report.h"
+#include "cu-flag-thumbnail.h"
 #include "cu-series-class.h"
 #include "cu-translation.h"
 #include "cu-noise-estimate.h"
