@@ -3,7 +3,7 @@
  * ReferencedSOPSequence (0008,1199) and FailedSOPSequence (0008,1198) with FailureReason
  * (0008,1197), PS3.18 Table 10.5.3-1). See the header for what is checked and recorded.
  *
- * Requests carry up to BATCH_FILES instances or BATCH_BYTES, whichever comes first: few enough
+ * Requests carry up to `batch` instances or BATCH_BYTES, whichever comes first: few enough
  * that a failed request costs little to resend, many enough that a release of thousands of
  * small images does not cost thousands of round trips. Outcomes are committed after every
  * request, so a kill loses at most the one request in flight, which is sent again (a server
@@ -21,7 +21,6 @@
 #include "cu-json-limits.h"
 #include "cu-release-private.h"
 
-#define BATCH_FILES   32
 #define BATCH_BYTES   (64u << 20)
 #define RETRY_ROUNDS  2
 
@@ -352,12 +351,13 @@ append_package_log (const CuRelease *release, const CuDicomwebServer *server,
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonGenerator) gen = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
+  g_autofree char *reason = NULL;
   gsize len;
 
   json_builder_begin_array (b);
   /* earlier pushes, kept as they are */
   if (g_file_get_contents (path, &text, &len, NULL)
-      && cu_json_text_within (text, len, 16, NULL)
+      && cu_json_text_within (text, len, 16, &reason)
       && json_parser_load_from_data (parser, text, (gssize) len, NULL)
       && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
     {
@@ -421,7 +421,7 @@ report_progress (CuProgress *progress, CuDicomwebPushReport *report, guint done,
 
 gboolean
 cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
-                  CuProgress *progress, GCancellable *cancellable,
+                  guint batch, CuProgress *progress, GCancellable *cancellable,
                   CuDicomwebPushReport **report_out, GError **error)
 {
   g_autoptr(CuDicomwebPushReport) report = g_new0 (CuDicomwebPushReport, 1);
@@ -438,6 +438,8 @@ cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
 
   report->failures = g_ptr_array_new_with_free_func ((GDestroyNotify) failure_free);
   *report_out = NULL;
+  if (batch == 0)
+    batch = CU_DICOMWEB_PUSH_BATCH;
 
   release = cu_release_get (store, name, &failure);
   if (release == NULL)
@@ -476,30 +478,30 @@ cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
 
       while (i < todo->len)
         {
-          g_autoptr(GPtrArray) batch = g_ptr_array_new ();
+          g_autoptr(GPtrArray) chunk = g_ptr_array_new ();
           g_autoptr(GHashTable) ok = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
           guint64 bytes = 0;
 
-          while (i < todo->len && batch->len < (round == 0 ? BATCH_FILES : 1))
+          while (i < todo->len && chunk->len < (round == 0 ? batch : 1))
             {
               PushFile *f = todo->pdata[i];
               GStatBuf st;
 
-              if (batch->len > 0 && g_stat (f->full, &st) == 0 && bytes + (guint64) st.st_size > BATCH_BYTES)
+              if (chunk->len > 0 && g_stat (f->full, &st) == 0 && bytes + (guint64) st.st_size > BATCH_BYTES)
                 break;
               bytes += g_stat (f->full, &st) == 0 ? (guint64) st.st_size : 0;
               g_clear_pointer (&f->reason, g_free);
-              g_ptr_array_add (batch, f);
+              g_ptr_array_add (chunk, f);
               i++;
             }
           if (g_cancellable_set_error_if_cancelled (cancellable, &failure))
             goto out;
-          if (!send_batch (client, batch, ok, report, cancellable, &failure)
-              || !record_outcomes (store, release->id, server, batch, ok, &failure))
+          if (!send_batch (client, chunk, ok, report, cancellable, &failure)
+              || !record_outcomes (store, release->id, server, chunk, ok, &failure))
             goto out;
-          for (guint k = 0; k < batch->len; k++)
+          for (guint k = 0; k < chunk->len; k++)
             {
-              PushFile *f = batch->pdata[k];
+              PushFile *f = chunk->pdata[k];
               if (g_hash_table_contains (ok, f->sop))
                 {
                   report->n_stored++;

@@ -46,8 +46,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuDicomwebPushReport, cu_dicomweb_push_report_fre
  * could not run to its end (not written, tampered package, server unreachable, cancelled);
  * instances the server refused are not an error here: they are in report->failures
  * (CU_DICOMWEB_ERROR_INCOMPLETE is for the caller to decide). *report is set in both cases. */
+#define CU_DICOMWEB_PUSH_BATCH 32   /* instances per request, by default */
+
+/* batch: instances per STOW-RS request (0: CU_DICOMWEB_PUSH_BATCH); a request also stops
+ * at 64 MB. */
 gboolean cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
-                           CuProgress *progress, GCancellable *cancellable,
+                           guint batch, CuProgress *progress, GCancellable *cancellable,
                            CuDicomwebPushReport **report, GError **error);
 
 G_END_DECLS
