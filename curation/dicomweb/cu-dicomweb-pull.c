@@ -152,8 +152,8 @@ copy_part (GInputStream *part, int fd, const char *tmp, goffset expected, Job *j
   if (expected >= 0 && total != expected)
     {
       g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
-                   _("an instance arrived truncated: %" G_GOFFSET_FORMAT " of %" G_GOFFSET_FORMAT
-                     " bytes"), total, expected);
+                   _("an instance arrived truncated: %lld of %lld bytes"), (long long) total,
+                   (long long) expected);
       return FALSE;
     }
   if (total == 0)
