@@ -91,6 +91,26 @@ cu_dicomweb_client_new (const CuDicomwebServer *server, const char *secret, GErr
   ua = g_strdup_printf ("Curata/%s", PACKAGE_VERSION);
   self->session = soup_session_new_with_options ("user-agent", ua, "timeout", self->timeout,
                                                  "max-conns-per-host", 16, NULL);
+  if (server->auth == CU_DICOMWEB_AUTH_BASIC)
+    {
+      /* Preload the session's auth cache for the base URL, so that every request carries the
+       * credentials from the start: a server that answers an unauthenticated STOW-RS upload
+       * with 401 and closes the connection before reading the body would otherwise cost a
+       * broken pipe and a resend of the whole body. */
+      g_autoptr(GUri) base = g_uri_parse (server->base_url, SOUP_HTTP_URI_FLAGS, NULL);
+      g_autoptr(SoupMessage) probe = base != NULL ? soup_message_new_from_uri ("GET", base) : NULL;
+      g_autoptr(SoupAuth) auth = probe != NULL
+                                 ? soup_auth_new (SOUP_TYPE_AUTH_BASIC, probe, "Basic realm=\"DICOMweb\"")
+                                 : NULL;
+
+      if (auth != NULL)
+        {
+          SoupSessionFeature *manager = soup_session_get_feature (self->session, SOUP_TYPE_AUTH_MANAGER);
+
+          soup_auth_authenticate (auth, server->user, secret);
+          soup_auth_manager_use_auth (SOUP_AUTH_MANAGER (manager), base, auth);
+        }
+    }
   if (server->ca_file != NULL)
     {
       g_autoptr(GError) local = NULL;

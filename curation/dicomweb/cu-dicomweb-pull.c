@@ -152,7 +152,7 @@ copy_part (GInputStream *part, int fd, const char *tmp, goffset expected, Job *j
   if (expected >= 0 && total != expected)
     {
       g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
-                   _("an instance arrived truncated: %lld of %lld bytes"), (long long) total,
+                   _("the multipart body broke off in an instance: %lld bytes where its part announced %lld"), (long long) total,
                    (long long) expected);
       return FALSE;
     }

@@ -109,3 +109,38 @@ def finish(name):
 
 def as_json(p):
     return json.loads(p.stdout)
+
+
+CLINICAL = (
+    "person_id,sex,birth_year,cancer_type,diagnosis_date,psa_ng_ml,psa_date,gleason_primary,"
+    "gleason_secondary,gleason_score,isup_grade_group,clin_t,clin_n,clin_m,pirads_max,"
+    "treatment_type,treatment_date,last_followup_date,vital_status,death_date,recurrence,"
+    "recurrence_date,observation_start_date\n"
+    "CUR-DEMO-0001,M,1956,prostate,2024-04-02,8.6,2024-02-27,3,4,7,2,T2c,N0,M0,4,prostatectomy,"
+    "2024-05-21,2025-09-30,alive,,no,,2024-02-01\n")
+DEMO_PATIENT = "CUR-DEMO-0001"
+
+
+def curate_demo(ws, tmp):
+    """The demo patient made releasable: clinical data with follow-up, every series accepted."""
+    path = os.path.join(tmp, "ecrf.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(CLINICAL)
+    cli(ws, "clinical", "import", path, "--site", "SITE-A")
+    for patient in as_json(cli(ws, "list", "--json"))["patients"]:
+        for st in patient["studies"]:
+            for se in st["series"]:
+                cli(ws, "decide", se["series_uid"], "--state", "accepted", "--reason", "ok")
+
+
+def demo_release(ws, tmp, name, mode="anonymized"):
+    """A workspace with the demo study imported from disk and released: the package path."""
+    demo = os.path.join(tmp, f"demo-{name}")
+    cli(ws, "demo", demo)
+    cli(ws, "import", demo)
+    curate_demo(ws, tmp)
+    cli(ws, "release", "create", name, "--mode", mode)
+    cli(ws, "release", "add", name, DEMO_PATIENT)
+    out = os.path.join(tmp, f"package-{name}")
+    cli(ws, "release", "write", name, "--out", out)
+    return out

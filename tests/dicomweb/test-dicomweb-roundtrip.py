@@ -32,14 +32,7 @@ import dicomweb_util as u   # noqa: E402
 u.setup(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="cu-test-dicomweb-roundtrip-")
 WS = os.path.join(TMP, "ws")
-PATIENT = "CUR-DEMO-0001"
-CLINICAL = (
-    "person_id,sex,birth_year,cancer_type,diagnosis_date,psa_ng_ml,psa_date,gleason_primary,"
-    "gleason_secondary,gleason_score,isup_grade_group,clin_t,clin_n,clin_m,pirads_max,"
-    "treatment_type,treatment_date,last_followup_date,vital_status,death_date,recurrence,"
-    "recurrence_date,observation_start_date\n"
-    "CUR-DEMO-0001,M,1956,prostate,2024-04-02,8.6,2024-02-27,3,4,7,2,T2c,N0,M0,4,prostatectomy,"
-    "2024-05-21,2025-09-30,alive,,no,,2024-02-01\n")
+PATIENT = u.DEMO_PATIENT
 
 
 def package_dicom(out):
@@ -63,15 +56,7 @@ with Orthanc("site") as site, Orthanc("central", user="repo") as central, \
     study = found[0]["study_uid"]
     rep = u.as_json(u.cli(WS, "pull", "site", study, "--json", env=env))
     u.check(rep["imported"] == len(sources), f"pull: {rep}")
-    csv_path = os.path.join(TMP, "ecrf.csv")
-    with open(csv_path, "w", encoding="utf-8") as f:
-        f.write(CLINICAL)
-    u.cli(WS, "clinical", "import", csv_path, "--site", "SITE-A")
-    listing = u.as_json(u.cli(WS, "list", "--json"))
-    for patient in listing["patients"]:
-        for st in patient["studies"]:
-            for se in st["series"]:
-                u.cli(WS, "decide", se["series_uid"], "--state", "accepted", "--reason", "ok")
+    u.curate_demo(WS, TMP)
 
     # ---- only a written release can be pushed ------------------------------------------------
     u.cli(WS, "release", "create", "r1", "--mode", "anonymized")
