@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+# test-dicomweb-gui.py — runs tests/app/test-remote-window (the Remote window, under Xvfb)
+# against a real Orthanc: starts it with two studies, adds it to a workspace as server "site"
+# (the password through CURATA_SERVER_SITE_SECRET_FILE: no keyring in CI), then checks with
+# sqlite3 what the GUI pulled, and that every pulled file is byte-identical to its original.
+# Usage: test-dicomweb-gui.py TEST_REMOTE_WINDOW CURATA_CLI
+import os
+import subprocess
+import sys
+import tempfile
+
+import pydicom
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from orthanc_fixture import Orthanc, dicom_files   # noqa: E402
+import dicomweb_util as u   # noqa: E402
+
+GUI_TEST = os.path.abspath(sys.argv[1])
+u.setup(sys.argv[2])
+TMP = tempfile.mkdtemp(prefix="cu-test-dicomweb-gui-")
+SMALL = dicom_files(os.path.join(u.SHARED, "mr", "prostate_adc_ge"))
+BIG = dicom_files(os.path.join(u.SHARED, "ct", "philips_ingenuity_head_phantom"))
+
+
+def first(paths):
+    return pydicom.dcmread(paths[0], stop_before_pixels=True)
+
+
+with Orthanc("site") as pacs:
+    pacs.upload(SMALL + BIG)
+    ws = os.path.join(TMP, "ws")
+    u.add_server(ws, "site", pacs)
+    env = u.env_for({"site": pacs.password})
+    env.update(CU_TEST_REMOTE_WORKSPACE=ws, CU_TEST_REMOTE_PATIENT=str(first(SMALL).PatientID),
+               CU_TEST_REMOTE_STUDY=first(SMALL).StudyInstanceUID,
+               CU_TEST_REMOTE_INSTANCES=str(len(SMALL)),
+               CU_TEST_REMOTE_BIG_PATIENT=str(first(BIG).PatientID),
+               CU_TEST_REMOTE_BIG_STUDY=first(BIG).StudyInstanceUID)
+    p = subprocess.run([GUI_TEST], env=env, timeout=400)
+    u.check(p.returncode == 0, f"test-remote-window exited with {p.returncode}")
+    cat = u.catalog(ws)
+    orig = {pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID: f for f in SMALL}
+    u.check(set(orig) <= set(cat), f"the GUI pull catalogued {len(set(orig) & set(cat))} of {len(orig)}")
+    u.check(all(u.sha256(cat[s]) == u.sha256(orig[s]) for s in orig if s in cat),
+            "a file pulled by the GUI differs from its original")
+
+u.finish("test-dicomweb-gui")
