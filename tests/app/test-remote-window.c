@@ -15,6 +15,7 @@
 #include <string.h>
 #include <adwaita.h>
 
+#include "cu-release-window.h"
 #include "cu-remote-window.h"
 #include "cu-window.h"
 #include "cu-window-private.h"
@@ -30,6 +31,12 @@ static gboolean
 remote_busy (gpointer data)
 {
   return cu_remote_window_is_busy (CU_REMOTE_WINDOW (data));
+}
+
+static gboolean
+release_idle (gpointer data)
+{
+  return !cu_release_window_is_busy (CU_RELEASE_WINDOW (data));
 }
 
 static int
@@ -76,6 +83,8 @@ test_remote_window (void)
   app_test_drain ();
   win = CU_REMOTE_WINDOW (app_test_find_toplevel (CU_TYPE_REMOTE_WINDOW, NULL));
   g_assert_nonnull (win);
+  /* the site's server (the workspace also has the central repository's) */
+  cu_remote_window_reload (win, "site");
 
   /* Test Connection */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "remote.test", NULL));
@@ -115,6 +124,42 @@ test_remote_window (void)
       if (strstr (cu_remote_window_get_status (win), "Cancelled") != NULL)
         g_assert_cmpint (n, ==, 0);
       app_test_shot (GTK_WIDGET (win), "remote-cancelled.png");
+    }
+
+  /* Push: the written release "r1" (prepared by the wrapper) to the server "central" from the
+   * Release window; the wrapper counts what arrived with Orthanc's REST API */
+  if (g_getenv ("CU_TEST_REMOTE_RELEASE") != NULL)
+    {
+      CuReleaseWindow *rw;
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-releases", NULL));
+      app_test_drain ();
+      rw = CU_RELEASE_WINDOW (app_test_find_toplevel (CU_TYPE_RELEASE_WINDOW, NULL));
+      g_assert_nonnull (rw);
+      g_assert_true (cu_release_window_select (rw, g_getenv ("CU_TEST_REMOTE_RELEASE")));
+      app_test_drain ();
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (rw), "release.push", NULL));
+      app_test_drain ();
+      app_test_shot (GTK_WIDGET (rw), "release-push-ask.png");
+      {
+        GtkWidget *ask = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "release-push");
+        g_assert_nonnull (ask);
+        gtk_window_destroy (GTK_WINDOW (ask));
+        app_test_drain ();
+      }
+      cu_release_window_push (rw, "central");
+      g_assert_true (cu_release_window_is_busy (rw));
+      g_assert_true (app_test_wait_for (release_idle, rw, 120));
+      app_test_drain ();
+      app_test_shot (GTK_WIDGET (rw), "release-pushed.png");
+      {
+        GtkWidget *report = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "release-report");
+        g_assert_nonnull (report);
+        g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (report)), ==,
+                         "Release Pushed");
+        gtk_window_destroy (GTK_WINDOW (report));
+      }
+      gtk_window_destroy (GTK_WINDOW (rw));
     }
 
   gtk_window_destroy (GTK_WINDOW (win));

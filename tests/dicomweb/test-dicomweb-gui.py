@@ -3,8 +3,10 @@
 # test-dicomweb-gui.py — runs tests/app/test-remote-window (the Remote window, under Xvfb)
 # against a real Orthanc: starts it with two studies, adds it to a workspace as server "site"
 # (the password through CURATA_SERVER_SITE_SECRET_FILE: no keyring in CI), then checks with
-# sqlite3 what the GUI pulled, and that every pulled file is byte-identical to its original.
+# sqlite3 what the GUI pulled, and that every pulled file is byte-identical to its original;
+# a written release pushed from the Release window arrives whole at a second Orthanc.
 # Usage: test-dicomweb-gui.py TEST_REMOTE_WINDOW CURATA_CLI
+import glob
 import os
 import subprocess
 import sys
@@ -27,11 +29,15 @@ def first(paths):
     return pydicom.dcmread(paths[0], stop_before_pixels=True)
 
 
-with Orthanc("site") as pacs:
+with Orthanc("site") as pacs, Orthanc("central", user="repo") as central:
     pacs.upload(SMALL + BIG)
     ws = os.path.join(TMP, "ws")
+    package = u.demo_release(ws, TMP, "r1")          # a written release to push from the GUI
+    n_package = len(glob.glob(os.path.join(package, "dicom", "**", "*.dcm"), recursive=True))
     u.add_server(ws, "site", pacs)
-    env = u.env_for({"site": pacs.password})
+    u.add_server(ws, "central", central)
+    env = u.env_for({"site": pacs.password, "central": central.password})
+    env["CU_TEST_REMOTE_RELEASE"] = "r1"
     env.update(CU_TEST_REMOTE_WORKSPACE=ws, CU_TEST_REMOTE_PATIENT=str(first(SMALL).PatientID),
                CU_TEST_REMOTE_STUDY=first(SMALL).StudyInstanceUID,
                CU_TEST_REMOTE_INSTANCES=str(len(SMALL)),
@@ -39,6 +45,8 @@ with Orthanc("site") as pacs:
                CU_TEST_REMOTE_BIG_STUDY=first(BIG).StudyInstanceUID)
     p = subprocess.run([GUI_TEST], env=env, timeout=400)
     u.check(p.returncode == 0, f"test-remote-window exited with {p.returncode}")
+    u.check(central.count_instances() == n_package and n_package > 0,
+            f"the Release window pushed {central.count_instances()} of {n_package} instances")
     cat = u.catalog(ws)
     orig = {pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID: f for f in SMALL}
     u.check(set(orig) <= set(cat), f"the GUI pull catalogued {len(set(orig) & set(cat))} of {len(orig)}")
