@@ -76,6 +76,9 @@ update_actions (CuRemoteWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.pull",
                                  idle && server && self->study_uids->len > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.cancel", !idle);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.add-server", idle);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.edit-server", idle && server);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "remote.remove-server", idle && server);
 }
 
 static void
@@ -390,6 +393,157 @@ cancel_action (GtkWidget *widget, const char *action_name, GVariant *param)
     g_cancellable_cancel (self->cancellable);
 }
 
+/* ---- servers: add, edit, remove ------------------------------------------------------- */
+
+gboolean
+cu_remote_window_save_server (CuRemoteWindow *self, const char *name, const char *url,
+                              const char *user, const char *secret, gboolean replace,
+                              GError **error)
+{
+  CuStore *store = self->parent != NULL ? cu_window_get_store (self->parent) : NULL;
+  gboolean basic = user != NULL && *user != '\0';
+  g_autoptr(CuDicomwebServer) server = NULL;
+
+  g_return_val_if_fail (CU_IS_REMOTE_WINDOW (self), FALSE);
+  if (store == NULL)
+    return FALSE;
+  server = cu_dicomweb_server_new (name, url, basic ? CU_DICOMWEB_AUTH_BASIC : CU_DICOMWEB_AUTH_NONE,
+                                   user, NULL, error);
+  if (server == NULL || !cu_dicomweb_server_save (store, server, replace, error))
+    return FALSE;
+  if (basic && secret != NULL && *secret != '\0')
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (!cu_dicomweb_secret_store (server, secret, NULL, &local))
+        {
+          g_autofree char *env = cu_dicomweb_secret_env_name (name, TRUE);
+          g_autofree char *text = NULL;
+
+          /* TRANSLATORS: the first %s says why the keyring did not take the password, the
+           * second is an environment variable */
+          text = g_strdup_printf (_("The password was not stored (%s); set %s to a file holding "
+                                    "it before starting Curata."), local->message, env);
+          set_status (self, text);
+        }
+    }
+  cu_remote_window_reload (self, name);
+  return TRUE;
+}
+
+gboolean
+cu_remote_window_remove_server (CuRemoteWindow *self, const char *name, GError **error)
+{
+  CuStore *store = self->parent != NULL ? cu_window_get_store (self->parent) : NULL;
+  g_autoptr(CuDicomwebServer) server = NULL;
+
+  g_return_val_if_fail (CU_IS_REMOTE_WINDOW (self), FALSE);
+  if (store == NULL)
+    return FALSE;
+  server = cu_dicomweb_server_load (store, name, error);
+  if (server == NULL || !cu_dicomweb_server_remove (store, name, error))
+    return FALSE;
+  cu_dicomweb_secret_clear (server);
+  cu_remote_window_reload (self, NULL);
+  return TRUE;
+}
+
+static GtkWidget *
+form_entry (GtkWidget *box, const char *title, const char *text, gboolean password)
+{
+  GtkWidget *row = password ? adw_password_entry_row_new () : adw_entry_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  gtk_editable_set_text (GTK_EDITABLE (row), text != NULL ? text : "");
+  gtk_list_box_append (GTK_LIST_BOX (box), row);
+  return row;
+}
+
+static void
+server_response_cb (AdwMessageDialog *dialog, const char *response, CuRemoteWindow *self)
+{
+  GtkEditable **rows = g_object_get_data (G_OBJECT (dialog), "cu-rows");
+  gboolean replace = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "cu-replace"));
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (response, "save") != 0)
+    return;
+  if (!cu_remote_window_save_server (self, gtk_editable_get_text (rows[0]),
+                                     gtk_editable_get_text (rows[1]),
+                                     gtk_editable_get_text (rows[2]),
+                                     gtk_editable_get_text (rows[3]), replace, &error))
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+}
+
+static void
+server_dialog (CuRemoteWindow *self, const CuDicomwebServer *server)
+{
+  GtkWidget *dialog, *box;
+  GtkEditable **rows = g_new0 (GtkEditable *, 4);
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self),
+                                   server != NULL ? _("Edit Server") : _("Add Server"),
+                                   _("The DICOMweb base URL (for Orthanc http://host:8042/dicom-web) "
+                                     "and, for HTTP basic authentication, a user and password. "
+                                     "The password goes into the desktop keyring, never into "
+                                     "the workspace."));
+  gtk_widget_add_css_class (dialog, "remote-server");
+  box = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (box), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (box, "boxed-list");
+  rows[0] = GTK_EDITABLE (form_entry (box, _("Name"), server != NULL ? server->name : NULL, FALSE));
+  rows[1] = GTK_EDITABLE (form_entry (box, _("Base URL"), server != NULL ? server->base_url : NULL, FALSE));
+  rows[2] = GTK_EDITABLE (form_entry (box, _("User"), server != NULL ? server->user : NULL, FALSE));
+  rows[3] = GTK_EDITABLE (form_entry (box, _("Password"), NULL, TRUE));
+  if (server != NULL)
+    gtk_editable_set_editable (rows[0], FALSE);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
+                                    "save", _("_Save"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "save",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "cu-rows", rows, g_free);
+  g_object_set_data (G_OBJECT (dialog), "cu-replace", GINT_TO_POINTER (server != NULL));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (server_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+add_server_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  server_dialog (CU_REMOTE_WINDOW (widget), NULL);
+}
+
+static void
+edit_server_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuRemoteWindow *self = CU_REMOTE_WINDOW (widget);
+  CuStore *store = self->parent != NULL ? cu_window_get_store (self->parent) : NULL;
+  g_autofree char *name = selected_server (self);
+  g_autoptr(CuDicomwebServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (store == NULL || name == NULL)
+    return;
+  server = cu_dicomweb_server_load (store, name, &error);
+  if (server == NULL)
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+  else
+    server_dialog (self, server);
+}
+
+static void
+remove_server_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuRemoteWindow *self = CU_REMOTE_WINDOW (widget);
+  g_autofree char *name = selected_server (self);
+  g_autoptr(GError) error = NULL;
+
+  if (name != NULL && !cu_remote_window_remove_server (self, name, &error))
+    adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+}
+
 /* ---- public ---------------------------------------------------------------------------- */
 
 void
@@ -521,6 +675,9 @@ cu_remote_window_class_init (CuRemoteWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "remote.search", NULL, search_action);
   gtk_widget_class_install_action (widget_class, "remote.pull", NULL, pull_action);
   gtk_widget_class_install_action (widget_class, "remote.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "remote.add-server", NULL, add_server_action);
+  gtk_widget_class_install_action (widget_class, "remote.edit-server", NULL, edit_server_action);
+  gtk_widget_class_install_action (widget_class, "remote.remove-server", NULL, remove_server_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "remote.cancel", NULL);
 }
 

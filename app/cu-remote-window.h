@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-remote-window.h — the Remote source beside the study browser: a DICOMweb server of the
- * workspace (curata-cli server add), Test Connection, a QIDO-RS search (patient, study date,
+ * workspace (added, edited and removed here or with curata-cli server), Test Connection, a QIDO-RS search (patient, study date,
  * modality, description), the studies found, and Pull of the checked ones into the workspace
  * (cu-dicomweb-pull.h) with progress in instances and bytes and Cancel. Network and import run
  * off the UI thread; the study browser is read again when a pull ends.
@@ -25,6 +25,16 @@ void            cu_remote_window_search       (CuRemoteWindow *self, const char 
                                                const char *description);
 /* Check every study found, then pull them in the background. */
 void            cu_remote_window_pull_all     (CuRemoteWindow *self);
+/* Add (replace FALSE) or edit a server of the workspace: HTTP basic when user is set, its
+ * password into the keyring (without one the status line says which variable to set). What
+ * the server form's Save does. */
+gboolean        cu_remote_window_save_server  (CuRemoteWindow *self, const char *name,
+                                               const char *url, const char *user,
+                                               const char *secret, gboolean replace,
+                                               GError **error);
+/* Remove a server and its keyring secret (the remove button does it for the one chosen). */
+gboolean        cu_remote_window_remove_server (CuRemoteWindow *self, const char *name,
+                                                GError **error);
 gboolean        cu_remote_window_is_busy      (CuRemoteWindow *self);
 guint           cu_remote_window_get_n_results (CuRemoteWindow *self);
 /* The status line (what the last job said). */

@@ -86,6 +86,35 @@ test_remote_window (void)
   /* the site's server (the workspace also has the central repository's) */
   cu_remote_window_reload (win, "site");
 
+  /* a server added, tested and removed from the window (its password comes from the
+   * environment the wrapper set: CI has no keyring) */
+  {
+    g_autofree char *url = g_strdup (g_getenv ("CU_TEST_REMOTE_URL"));
+    g_assert_nonnull (url);
+    g_assert_false (cu_remote_window_save_server (win, "bad name", url, "curator", NULL, FALSE,
+                                                  &error));
+    g_assert_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_INVALID);
+    g_clear_error (&error);
+    g_assert_true (cu_remote_window_save_server (win, "extra", url, g_getenv ("CU_TEST_REMOTE_USER"),
+                                                 "not-stored-without-a-keyring", FALSE, &error));
+    g_assert_no_error (error);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "remote.test", NULL));
+    g_assert_true (app_test_wait_for (remote_idle, win, 60));
+    g_assert_nonnull (strstr (cu_remote_window_get_status (win), "Connected"));
+    app_test_shot (GTK_WIDGET (win), "remote-extra.png");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "remote.edit-server", NULL));
+    app_test_drain ();
+    {
+      GtkWidget *form = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, "remote-server");
+      g_assert_nonnull (form);
+      app_test_shot (form, "remote-server-form.png");
+      gtk_window_destroy (GTK_WINDOW (form));
+    }
+    g_assert_true (cu_remote_window_remove_server (win, "extra", &error));
+    g_assert_no_error (error);
+    cu_remote_window_reload (win, "site");
+  }
+
   /* Test Connection */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (win), "remote.test", NULL));
   g_assert_true (app_test_wait_for (remote_idle, win, 60));

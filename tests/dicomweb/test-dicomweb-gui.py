@@ -8,6 +8,7 @@
 # Usage: test-dicomweb-gui.py TEST_REMOTE_WINDOW CURATA_CLI
 import glob
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,9 @@ with Orthanc("site") as pacs, Orthanc("central", user="repo") as central:
     n_package = len(glob.glob(os.path.join(package, "dicom", "**", "*.dcm"), recursive=True))
     u.add_server(ws, "site", pacs)
     u.add_server(ws, "central", central)
-    env = u.env_for({"site": pacs.password, "central": central.password})
+    env = u.env_for({"site": pacs.password, "central": central.password,
+                     "extra": pacs.password})
+    env.update(CU_TEST_REMOTE_URL=pacs.url, CU_TEST_REMOTE_USER=pacs.user)
     env["CU_TEST_REMOTE_RELEASE"] = "r1"
     env.update(CU_TEST_REMOTE_WORKSPACE=ws, CU_TEST_REMOTE_PATIENT=str(first(SMALL).PatientID),
                CU_TEST_REMOTE_STUDY=first(SMALL).StudyInstanceUID,
@@ -47,6 +50,12 @@ with Orthanc("site") as pacs, Orthanc("central", user="repo") as central:
     u.check(p.returncode == 0, f"test-remote-window exited with {p.returncode}")
     u.check(central.count_instances() == n_package and n_package > 0,
             f"the Release window pushed {central.count_instances()} of {n_package} instances")
+    con = sqlite3.connect(os.path.join(ws, "workspace.sqlite"))
+    names = sorted(r[0] for r in con.execute("SELECT name FROM dicomweb_server"))
+    actions = [r[0] for r in con.execute("SELECT action FROM audit_log WHERE object = 'extra'")]
+    con.close()
+    u.check(names == ["central", "site"], f"servers after the GUI removed one: {names}")
+    u.check(actions == ["server-add", "server-remove"], f"audit of the GUI's server: {actions}")
     cat = u.catalog(ws)
     orig = {pydicom.dcmread(f, stop_before_pixels=True).SOPInstanceUID: f for f in SMALL}
     u.check(set(orig) <= set(cat), f"the GUI pull catalogued {len(set(orig) & set(cat))} of {len(orig)}")
