@@ -41,9 +41,9 @@ toggle_tools_action (GtkWidget *widget, const char *name, GVariant *param)
 static void
 width_changed_cb (CuWindow *self)
 {
-  int width = 0;
+  int width = 0, height = 0;
 
-  gtk_window_get_default_size (GTK_WINDOW (self), &width, NULL);
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
   if (width <= 0)
     return;
   if (self->last_width == 0 || (self->last_width >= BROWSER_MIN_WINDOW) != (width >= BROWSER_MIN_WINDOW))

@@ -34,6 +34,7 @@ struct _CuWindow
   CuStudyBrowser *browser;
   CuMprView *mpr_view;
   GtkStack *layout_stack;
+  GtkWidget *tools_separator;
   CuReadingView *reading_view;
   CuSegPanel *seg_panel;
   GtkRevealer *job_revealer;
@@ -61,6 +62,7 @@ struct _CuWindow
   char *study_uid;          /* study of the series shown */
   gboolean regridded;       /* the series shown is resampled (tilted/uneven slices) */
   char *frame_uid;          /* FrameOfReferenceUID of the series shown */
+  int last_width;           /* for the side panels (cu-window-panels.c) */
 
   /* the reading layout (cu-window-reading.c) */
   GCancellable *reading_cancellable;
@@ -121,6 +123,11 @@ struct _CuQcReview *_cu_window_qc_review (CuWindow *self);
 typedef struct _CuReleaseWindow CuReleaseWindow;
 void     _cu_window_release_class_init  (GtkWidgetClass *widget_class);
 CuReleaseWindow *_cu_window_show_releases (CuWindow *self);
+
+/* Side panels (cu-window-panels.c): win.toggle-browser, win.toggle-tools, hidden in a
+ * narrow window. */
+void     _cu_window_panels_class_init   (GtkWidgetClass *widget_class);
+void     _cu_window_panels_init         (CuWindow *self);
 
 /* The reading layout (cu-window-reading.c): win.layout, win.hanging-protocol,
  * win.link-window, win.pane-series; pane 0 shows the window's own state. */

@@ -783,6 +783,7 @@ cu_window_class_init (CuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, mpr_view);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, layout_stack);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, tools_separator);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, reading_view);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, seg_panel);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_revealer);
@@ -799,6 +800,7 @@ cu_window_class_init (CuWindowClass *klass)
   _cu_window_class_init_actions (widget_class);
   _cu_window_qc_class_init (widget_class);
   _cu_window_reading_class_init (widget_class);
+  _cu_window_panels_class_init (widget_class);
 }
 
 static void
@@ -809,6 +811,7 @@ cu_window_init (CuWindow *self)
   cu_mpr_view_set_state (self->mpr_view, self->state);
   cu_seg_panel_set_state (self->seg_panel, self->state);
   _cu_window_reading_init (self);
+  _cu_window_panels_init (self);
 }
 
 CuWindow *

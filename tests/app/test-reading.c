@@ -151,6 +151,30 @@ test_hanging_and_link (void)
   app_test_drain ();
   app_test_shot (GTK_WIDGET (window), "reading-hanging-1280x800.png");
 
+  /* Defect: the pointer readout overlapped the W/L text and the bottom orientation letter in
+   * narrow panes. In a 2×2 pane of a 1280 px window (~300 px wide), with the longest readout a
+   * pointer gives, the three do not intersect. */
+  {
+    CuSliceView *sv = cu_reading_pane_get_slice_view (t2_pane);
+    GtkWidget *readout = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (sv), CU_TYPE_SLICE_VIEW, "readout_label"));
+    GtkWidget *wl = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (sv), CU_TYPE_SLICE_VIEW, "wl_label"));
+    GtkWidget *bottom = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (sv), CU_TYPE_SLICE_VIEW, "bottom_label"));
+    graphene_rect_t r, b, l, tmp;
+
+    gtk_label_set_label (GTK_LABEL (readout), "[239, 239, 23]  (-143.7, -143.7, 1069.5) mm  -1024.5");
+    app_test_drain ();
+    g_assert_true (gtk_widget_compute_bounds (readout, GTK_WIDGET (sv), &r));
+    g_assert_true (gtk_widget_compute_bounds (wl, GTK_WIDGET (sv), &l));
+    g_assert_true (gtk_widget_compute_bounds (bottom, GTK_WIDGET (sv), &b));
+    g_test_message ("pane %d px wide; readout %.0f+%.0f, W/L %.0f+%.0f, bottom letter y %.0f–%.0f",
+                    gtk_widget_get_width (GTK_WIDGET (sv)), r.origin.x, r.size.width, l.origin.x,
+                    l.size.width, b.origin.y, b.origin.y + b.size.height);
+    g_assert_cmpfloat (l.size.width, >, 0);
+    g_assert_false (graphene_rect_intersection (&r, &l, &tmp));
+    g_assert_false (graphene_rect_intersection (&r, &b, &tmp));
+    g_assert_false (graphene_rect_intersection (&l, &b, &tmp));
+  }
+
   /* A click on the PZ lesion in T2: first scroll T2 to the lesion's slice, then click the
    * widget point that shows it, as the canvas's click handler does. */
   cu_viewer_state_set_cursor (t2, lesion[0].centre);
@@ -243,6 +267,31 @@ test_hanging_and_link (void)
     g_assert_cmpint (cu_reading_view_get_maximized (view), ==, -1);
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.layout", "s", "mpr"));
     g_assert_cmpstr (gtk_stack_get_visible_child_name (layout_stack), ==, "mpr");
+  }
+
+  /* Defect: at 1024 × 700 both side panels stayed open. A narrow window hides the browser
+   * (the images keep the room); F9 (win.toggle-browser) brings it back; widening shows it. */
+  {
+    GtkWidget *browser = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "browser"));
+    GtkWidget *panel = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "seg_panel"));
+
+    gtk_window_set_default_size (GTK_WINDOW (window), 1024, 700);
+    app_test_drain ();
+    g_assert_false (gtk_widget_get_visible (browser));
+    g_assert_true (gtk_widget_get_visible (panel));
+    app_test_shot (GTK_WIDGET (window), "mpr-1024x700.png");
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-browser", NULL));
+    g_assert_true (gtk_widget_get_visible (browser));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-tools", NULL));
+    g_assert_false (gtk_widget_get_visible (panel));
+    /* widening past 1200 px shows the browser; the panel the reader hid stays hidden (no
+     * threshold crossed for it) until they show it */
+    gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
+    app_test_drain ();
+    g_assert_true (gtk_widget_get_visible (browser));
+    g_assert_false (gtk_widget_get_visible (panel));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.toggle-tools", NULL));
+    g_assert_true (gtk_widget_get_visible (panel));
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
