@@ -123,6 +123,10 @@ struct _CuQcReview *_cu_window_qc_review (CuWindow *self);
 typedef struct _CuReleaseWindow CuReleaseWindow;
 void     _cu_window_release_class_init  (GtkWidgetClass *widget_class);
 CuReleaseWindow *_cu_window_show_releases (CuWindow *self);
+/* cu-window-remote.c: win.show-remote, the Remote source (DICOMweb search and pull). */
+void     _cu_window_remote_class_init   (GtkWidgetClass *widget_class);
+typedef struct _CuRemoteWindow CuRemoteWindow;
+CuRemoteWindow *_cu_window_show_remote (CuWindow *self);
 
 /* Side panels (cu-window-panels.c): win.toggle-browser, win.toggle-tools, hidden in a
  * narrow window. */
