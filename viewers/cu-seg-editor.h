@@ -56,6 +56,11 @@ gboolean       cu_seg_editor_get_threshold  (CuSegEditor *self, double *low, dou
 /* Region-growing tolerance (image units). */
 double         cu_seg_editor_get_tolerance  (CuSegEditor *self);
 void           cu_seg_editor_set_tolerance  (CuSegEditor *self, double tolerance);
+/* The overlap policy of painting, filling and region growing (cu-label-map.h; default
+ * OVERWRITE, Slicer's), and the label the eraser clears under it (0: every label). */
+CuSegOverlap   cu_seg_editor_get_overlap    (CuSegEditor *self);
+void           cu_seg_editor_set_overlap    (CuSegEditor *self, CuSegOverlap overlap);
+guint8         cu_seg_editor_get_erase_only (CuSegEditor *self);
 CuSegOverlayStyle *cu_seg_editor_get_style  (CuSegEditor *self);
 void           cu_seg_editor_set_opacity    (CuSegEditor *self, double opacity);
 void           cu_seg_editor_set_outline    (CuSegEditor *self, gboolean outline_only);

@@ -472,6 +472,13 @@ static const char migration_11[] =
   "  mtime_nsec INTEGER NOT NULL,"
   "  digest TEXT NOT NULL);";
 
+/* Version 12: layered segmentations (cu-label-map.h). A version's data holds n_layers label
+ * maps one after the other; every version saved before has one, which is what the default
+ * gives it, so old segmentations load unchanged. */
+static const char migration_12[] =
+  "ALTER TABLE segmentation ADD COLUMN n_layers INTEGER NOT NULL DEFAULT 1"
+  "  CHECK (n_layers BETWEEN 1 AND 255);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -491,6 +498,7 @@ static const Migration migrations[] = {
   { migration_9, _cu_store_audit_seal },
   { migration_10, NULL },
   { migration_11, NULL },
+  { migration_12, NULL },
 };
 
 int
