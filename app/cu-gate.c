@@ -140,6 +140,19 @@ cu_gate_finding_group_key (const CuDeidFinding *f)
                           f->rule ? f->rule : "", f->expected ? f->expected : "");
 }
 
+/* "PatientName  (0010,0010)"; a private attribute has no keyword and is named by its tag,
+ * which is then shown once, not twice ("(0019,10D9)  (0019,10D9)"). */
+char *
+cu_gate_finding_title (const CuDeidFinding *f)
+{
+  const char *tag = f->tag_path != NULL && *f->tag_path != '\0' ? f->tag_path : NULL;
+  const char *name = finding_name (f);
+
+  if (tag == NULL || name == NULL || g_strcmp0 (name, tag) == 0)
+    return g_strdup (name != NULL ? name : (tag != NULL ? tag : ""));
+  return g_strdup_printf ("%s  %s", name, tag);
+}
+
 static GtkWidget *
 finding_row (const CuDeidFinding *f, guint n_files)
 {
@@ -150,10 +163,7 @@ finding_row (const CuDeidFinding *f, guint n_files)
   /* study-level findings (one pseudonym per study) name the study, not a file */
   g_autofree char *file = f->path != NULL && g_path_is_absolute (f->path)
                             ? g_filename_display_basename (f->path) : NULL;
-  const char *tag = f->tag_path != NULL && *f->tag_path != '\0' ? f->tag_path : NULL;
-
-  title = tag != NULL ? g_strdup_printf ("%s  %s", finding_name (f) ? finding_name (f) : "", tag)
-                      : g_strdup (finding_name (f) ? finding_name (f) : "");
+  title = cu_gate_finding_title (f);
   /* TRANSLATORS: subtitle of a finding: what the profile expects, what was found (masked),
    * and the file */
   if (n_files > 1)

@@ -20,6 +20,8 @@ char      *cu_gate_describe          (const CuStudyGate *gate, GPtrArray *findin
 /* What makes findings "the same" in the findings dialog (one row for an attribute flagged in
  * every file of a series): severity, keyword, tag path, rule and expectation. */
 char      *cu_gate_finding_group_key (const CuDeidFinding *finding);
+/* The row title of a finding: its keyword and tag, or the tag alone when that is its name. */
+char      *cu_gate_finding_title     (const CuDeidFinding *finding);
 
 /* "the study “Prostate MR” (20240314)" for people; "the study UID" when it has no
  * description or date. */

@@ -21,6 +21,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cu-seg-panel.h"
+#include "cu-scroll-guard.h"
 #include "cu-seg-editor.h"
 
 #define SETTINGS_SCHEMA "io.github.curata.Curata"
@@ -38,6 +39,7 @@ struct _CuSegPanel
   GtkCheckButton *sphere_check;
   GtkCheckButton *limit_check;
   GtkSpinButton *low_spin, *high_spin, *tolerance_spin;
+  GtkCheckButton *grow_3d_check;
   GtkDropDown *overlap_dropdown;
   GtkListBox *label_list;
   GtkMenuButton *add_button;
@@ -66,6 +68,7 @@ struct _CuSegPanel
   GCancellable *cancellable;   /* the tasks below; cancelled on dispose */
   guint busy;                  /* tasks running */
   int saved_version;
+  guint form_save_source;   /* a form change's save, deferred (form_changed) */
   gboolean updating;           /* filling widgets: ignore their signals */
   guint measure_source;
   gsize counts[256];
@@ -83,7 +86,7 @@ static const struct
   { CU_TOOL_BRUSH, N_("Brush"), N_("Paint the active label (disc, or sphere in 3D)") },
   { CU_TOOL_ERASER, N_("Eraser"), N_("Erase labels under the brush") },
   { CU_TOOL_CONTOUR, N_("Contour"), N_("Draw a closed contour: its inside is filled") },
-  { CU_TOOL_GROW, N_("Grow"), N_("Click a seed: region growing in the slice (Shift: in 3D)") },
+  { CU_TOOL_GROW, N_("Grow"), N_("Click a seed: region growing in the slice, or through all slices with “Grow in 3D” (Shift-click: the other way)") },
   { CU_TOOL_RULER, N_("Ruler"), N_("Measure a distance in millimetres") },
 };
 
@@ -318,6 +321,35 @@ answers_from_widgets (CuSegPanel *self)
   return json_to_string (root, FALSE);
 }
 
+#define FORM_SAVE_DELAY_S 2
+
+static void save_now (CuSegPanel *self, const char *what);
+
+static gboolean
+form_save_cb (gpointer data)
+{
+  CuSegPanel *self = data;
+
+  self->form_save_source = 0;
+  save_now (self, "Form");
+  return G_SOURCE_REMOVE;
+}
+
+/* A form change waiting for its save is saved now (before the session goes). */
+static void
+flush_form_save (CuSegPanel *self)
+{
+  if (self->form_save_source == 0)
+    return;
+  if (self->editor == NULL)
+    {
+      g_clear_handle_id (&self->form_save_source, g_source_remove);
+      return;
+    }
+  g_clear_handle_id (&self->form_save_source, g_source_remove);
+  save_now (self, "Form");
+}
+
 static void
 form_changed (CuSegPanel *self)
 {
@@ -338,7 +370,12 @@ form_changed (CuSegPanel *self)
   g_free (copy->form_json);
   copy->form_json = g_steal_pointer (&json);
   cu_label_map_set_label (map, copy);
-  cu_seg_editor_labels_changed (self->editor);
+  /* A reader fills several fields in a row: one saved version for them, FORM_SAVE_DELAY_S
+   * after the last change (or with the next stroke, or when the series closes), not one per
+   * field. */
+  cu_seg_editor_labels_edited (self->editor);
+  g_clear_handle_id (&self->form_save_source, g_source_remove);
+  self->form_save_source = g_timeout_add_seconds (FORM_SAVE_DELAY_S, form_save_cb, self);
 }
 
 static void
@@ -619,6 +656,7 @@ drop_session (CuSegPanel *self)
 {
   if (self->session == NULL)
     return;
+  flush_form_save (self);
   g_signal_handlers_disconnect_by_data (self->session, self);
   /* Closing the session saves what it still holds. */
   g_clear_object (&self->session);
@@ -668,6 +706,10 @@ load_reading (CuSegPanel *self)
       set_status (self, text, FALSE);
     }
   cu_seg_editor_set_session (self->editor, self->session, self->volume);
+  /* the editor's tolerance for this image (from its noise) */
+  self->updating = TRUE;
+  gtk_spin_button_set_value (self->tolerance_spin, cu_seg_editor_get_tolerance (self->editor));
+  self->updating = FALSE;
   if (cu_label_map_get_n_labels (current_map (self)) > 0)
     cu_seg_editor_set_label (self->editor, cu_label_map_get_label_at (current_map (self), 0)->value);
   else if (cu_seg_editor_get_editable (self->editor))
@@ -730,6 +772,7 @@ brush_settings_cb (CuSegPanel *self)
                                gtk_spin_button_get_value (self->low_spin),
                                gtk_spin_button_get_value (self->high_spin));
   cu_seg_editor_set_tolerance (self->editor, gtk_spin_button_get_value (self->tolerance_spin));
+  cu_seg_editor_set_grow_3d (self->editor, gtk_check_button_get_active (self->grow_3d_check));
   cu_seg_editor_set_overlap (self->editor, (CuSegOverlap) gtk_drop_down_get_selected (self->overlap_dropdown));
   gtk_widget_set_sensitive (GTK_WIDGET (self->low_spin), gtk_check_button_get_active (self->limit_check));
   gtk_widget_set_sensitive (GTK_WIDGET (self->high_spin), gtk_check_button_get_active (self->limit_check));
@@ -1339,6 +1382,13 @@ cu_seg_panel_build (CuSegPanel *self)
   self->tolerance_spin = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (0, 100000, 5));
   gtk_spin_button_set_value (self->tolerance_spin, 50);
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->tolerance_spin), 1, 4, 1, 1);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->tolerance_spin),
+                               _("Set from the image’s noise when a series opens (4 σ)"));
+  self->grow_3d_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Grow in 3D")));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->grow_3d_check),
+                               _("Region growing through all slices; Shift-click does the opposite"));
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->grow_3d_check), 0, 5, 2, 1);
+  g_signal_connect_swapped (self->grow_3d_check, "toggled", G_CALLBACK (brush_settings_cb), self);
   /* In CuSegOverlap order; Slicer's "Modify other segments" and its default. */
   {
     static const char *const overlap_names[] = { N_("Overwrite them"), N_("Keep them"),
@@ -1349,13 +1399,13 @@ cu_seg_panel_build (CuSegPanel *self)
       names[i] = overlap_names[i] != NULL ? _(overlap_names[i]) : NULL;
     w = gtk_label_new (_("Other labels"));
     gtk_label_set_xalign (GTK_LABEL (w), 0);
-    gtk_grid_attach (GTK_GRID (grid), w, 0, 5, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), w, 0, 6, 1, 1);
     self->overlap_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (names));
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->overlap_dropdown),
                                  _("What painting does where another label is: overwrite it, "
                                    "paint only around it, or overlap it (a lesion inside the "
                                    "gland); with overlap the eraser clears only the active label"));
-    gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->overlap_dropdown), 1, 5, 1, 1);
+    gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->overlap_dropdown), 1, 6, 1, 1);
     g_signal_connect_swapped (self->overlap_dropdown, "notify::selected",
                               G_CALLBACK (brush_settings_cb), self);
   }
@@ -1434,6 +1484,7 @@ cu_seg_panel_build (CuSegPanel *self)
   gtk_box_append (GTK_BOX (row), w);
   self->opacity_scale = GTK_SCALE (gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.05));
   gtk_range_set_value (GTK_RANGE (self->opacity_scale), 0.4);
+  cu_scroll_guard_install (GTK_RANGE (self->opacity_scale));
   gtk_widget_set_hexpand (GTK_WIDGET (self->opacity_scale), TRUE);
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->opacity_scale));
   self->outline_check = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_("Outline")));
@@ -1524,6 +1575,7 @@ cu_seg_panel_dispose (GObject *object)
 {
   CuSegPanel *self = CU_SEG_PANEL (object);
 
+  flush_form_save (self);
   g_clear_handle_id (&self->measure_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);

@@ -29,6 +29,9 @@ struct _CuStudyBrowser
   CuThumbnailer *thumbnailer;
   CuStore *store;
   guint n_series;
+  double restore_scroll;    /* scroll position to put back after a reload */
+  guint restore_tick;
+  guint restore_frames;
 };
 
 G_DEFINE_FINAL_TYPE (CuStudyBrowser, cu_study_browser, GTK_TYPE_WIDGET)
@@ -440,6 +443,35 @@ set_study_gate (CuStore *store, CuBrowserItem *study, const CuSeriesRecord *rec,
   cu_browser_item_set_gate (study, gate->state, description);
 }
 
+static gboolean
+restore_scroll_cb (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  CuStudyBrowser *self = data;
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+
+  /* wait until the list is tall enough again (a frame or two after the splice) */
+  if (gtk_adjustment_get_upper (adj) - gtk_adjustment_get_page_size (adj) < self->restore_scroll
+      && ++self->restore_frames < 30)
+    return G_SOURCE_CONTINUE;
+  gtk_adjustment_set_value (adj, self->restore_scroll);
+  self->restore_tick = 0;
+  self->restore_frames = 0;
+  return G_SOURCE_REMOVE;
+}
+
+double
+cu_study_browser_get_scroll (CuStudyBrowser *self)
+{
+  GtkWidget *scrolled;
+
+  g_return_val_if_fail (CU_IS_STUDY_BROWSER (self), 0);
+  scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->list_view), GTK_TYPE_SCROLLED_WINDOW);
+  return scrolled != NULL ? gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (
+                                GTK_SCROLLED_WINDOW (scrolled)))
+                          : 0;
+}
+
 gboolean
 cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
 {
@@ -506,11 +538,37 @@ cu_study_browser_reload (CuStudyBrowser *self, CuStore *store, GError **error)
       g_list_store_append (cu_browser_item_get_children (study), series);
     }
 
-  g_signal_handlers_block_by_func (self->selection, selected_cb, self);
-  g_list_store_splice (self->roots, 0, g_list_model_get_n_items (G_LIST_MODEL (self->roots)),
-                       patients->pdata, patients->len);
-  gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-  g_signal_handlers_unblock_by_func (self->selection, selected_cb, self);
+  /* A refresh (after an import, a QC run, a flag) keeps the row the user selected and the
+   * place they scrolled to: the items are new objects, so the row is found again by its
+   * kind and key, and the scroll position is put back once the list has its new height. */
+  {
+    g_autoptr (CuBrowserItem) was = cu_study_browser_get_selected (self);
+    CuBrowserItemKind kind = was != NULL ? cu_browser_item_get_kind (was) : CU_BROWSER_ITEM_SERIES;
+    g_autofree char *key = was != NULL ? g_strdup (cu_browser_item_get_key (was)) : NULL;
+    GtkWidget *scrolled = gtk_widget_get_ancestor (GTK_WIDGET (self->list_view), GTK_TYPE_SCROLLED_WINDOW);
+    guint position = GTK_INVALID_LIST_POSITION, n;
+
+    if (scrolled != NULL)
+      self->restore_scroll = gtk_adjustment_get_value (
+        gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled)));
+    g_signal_handlers_block_by_func (self->selection, selected_cb, self);
+    g_list_store_splice (self->roots, 0, g_list_model_get_n_items (G_LIST_MODEL (self->roots)),
+                         patients->pdata, patients->len);
+    n = key != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->tree)) : 0;
+    for (guint i = 0; i < n && position == GTK_INVALID_LIST_POSITION; i++)
+      {
+        g_autoptr (GtkTreeListRow) row = g_list_model_get_item (G_LIST_MODEL (self->tree), i);
+        g_autoptr (CuBrowserItem) item = gtk_tree_list_row_get_item (row);
+        if (cu_browser_item_get_kind (item) == kind
+            && g_strcmp0 (cu_browser_item_get_key (item), key) == 0)
+          position = i;
+      }
+    gtk_single_selection_set_selected (self->selection, position);
+    g_signal_handlers_unblock_by_func (self->selection, selected_cb, self);
+    if (scrolled != NULL && self->restore_scroll > 0 && self->restore_tick == 0)
+      self->restore_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->list_view),
+                                                         restore_scroll_cb, self, NULL);
+  }
   return TRUE;
 }
 

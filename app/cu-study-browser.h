@@ -25,4 +25,7 @@ void        cu_study_browser_select_series (CuStudyBrowser *self, const char *se
 /* The item of the selected row (a new reference), or NULL when nothing is selected. */
 CuBrowserItem *cu_study_browser_get_selected (CuStudyBrowser *self);
 
+/* The vertical scroll position of the list (kept across reloads, as the selection is). */
+double          cu_study_browser_get_scroll (CuStudyBrowser *self);
+
 G_END_DECLS

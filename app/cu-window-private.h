@@ -56,6 +56,7 @@ struct _CuWindow
   guint progress_source;
   GtkFileChooserNative *chooser;
   char *study_uid;          /* study of the series shown */
+  gboolean regridded;       /* the series shown is resampled (tilted/uneven slices) */
 
   /* the quality gate (cu-window-qc.c) */
   GtkRevealer *qc_revealer;

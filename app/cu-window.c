@@ -91,10 +91,67 @@ _cu_window_show_error (CuWindow *self, const char *heading, const GError *error)
 static void
 toast (CuWindow *self, const char *text)
 {
-  AdwToast *t = adw_toast_new (text);
+  AdwToast *t;
 
-  adw_toast_set_timeout (t, 6);
+  /* A toast is one line: a long message would be cut off mid-sentence. It shows the start,
+   * up to the first colon or full stop, with a Details button for the whole text; and stays
+   * long enough to be read (normal priority: queued behind the current one, not replacing
+   * it). */
+  if (g_utf8_strlen (text, -1) > CU_TOAST_MAX_CHARS)
+    {
+      g_autofree char *head = cu_window_toast_headline (text);
+      t = adw_toast_new (head);
+      adw_toast_set_button_label (t, _("Details"));
+      adw_toast_set_action_name (t, "win.show-message");
+      adw_toast_set_action_target_value (t, g_variant_new_string (text));
+      adw_toast_set_timeout (t, 10);
+    }
+  else
+    {
+      t = adw_toast_new (text);
+      adw_toast_set_timeout (t, 6);
+    }
+  adw_toast_set_priority (t, ADW_TOAST_PRIORITY_NORMAL);
   adw_toast_overlay_add_toast (self->toast_overlay, t);
+}
+
+char *
+cu_window_toast_headline (const char *text)
+{
+  const char *end = NULL;
+  const char *p = text;
+  glong n = 0;
+
+  g_return_val_if_fail (text != NULL, NULL);
+  /* up to the first ": " or ". " within the limit, else a cut at a word with an ellipsis */
+  for (; *p != '\0' && n < CU_TOAST_MAX_CHARS - 1; p = g_utf8_next_char (p), n++)
+    if ((*p == ':' || *p == '.') && (p[1] == ' ' || p[1] == '\0'))
+      {
+        end = p;
+        break;
+      }
+  if (end != NULL && end > text)
+    return g_strndup (text, end - text);
+  if (*p == '\0')
+    return g_strdup (text);
+  {
+    const char *cut = p;
+    while (cut > text && *cut != ' ')
+      cut--;
+    if (cut == text)
+      cut = p;
+    return g_strdup_printf ("%.*s…", (int) (cut - text), text);
+  }
+}
+
+static void
+show_message_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (widget), NULL,
+                                              g_variant_get_string (param, NULL));
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 void
@@ -201,6 +258,9 @@ cu_window_get_annotation_lock (CuWindow *self)
    * the series' quality decision. Saying which one is closed tells the curator what to do. */
   if (self->store == NULL || self->series_uid == NULL || self->study_uid == NULL)
     return _("Open a series to annotate it.");
+  if (self->regridded)
+    return _("Annotation is not available on this series: its slices are tilted or unevenly "
+             "spaced, and it is shown resampled onto a regular grid.");
   if (!cu_store_study_can_annotate (self->store, self->study_uid))
     return _("Annotation is locked until the study passes the pseudonymization gate.");
   if (!cu_store_series_can_annotate (self->store, self->series_uid))
@@ -224,6 +284,7 @@ typedef struct
   CuVolumeStats stats;
   char *stack_label;
   gboolean has_geometry;   /* FALSE: no patient position/orientation in the files */
+  gboolean regridded;      /* tilted or unevenly spaced slices, resampled for viewing */
   guint n_stacks;
   GPtrArray *problems;   /* char *: translated messages */
 } LoadResult;
@@ -266,7 +327,10 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     }
   stack = cu_series_plan_get_main_stack (plan);
   r = g_new0 (LoadResult, 1);
-  r->volume = cu_series_plan_load (plan, stack, progress, cancellable, &error);
+  /* A tilted or unevenly spaced stack is drawn from its slices' true positions: one affine
+   * would shear and stretch the reformatted planes (cu-regrid.h). */
+  r->volume = cu_series_plan_load_regular (plan, stack, progress, cancellable, &r->regridded,
+                                           &error);
   if (r->volume == NULL)
     {
       load_result_free (r);
@@ -280,9 +344,22 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   r->has_geometry = cu_series_plan_get_stack_has_geometry (plan, stack);
   r->problems = g_ptr_array_new_with_free_func (g_free);
   problems = cu_series_plan_get_problems (plan);
+  if (r->regridded)
+    g_ptr_array_add (r->problems,
+                     /* TRANSLATORS: %.2f are the voxel sizes in mm of the resampled grid */
+                     g_strdup_printf (_("The slices are tilted or unevenly spaced: shown resampled "
+                                        "at their true positions onto a regular %.2f × %.2f × %.2f mm "
+                                        "grid; annotation needs a regular series"),
+                                      r->volume->spacing[0], r->volume->spacing[1],
+                                      r->volume->spacing[2]));
   for (guint i = 0; problems != NULL && i < problems->len; i++)
     {
       const CuGeometryProblem *p = g_ptr_array_index (problems, i);
+      /* said by the resampling message above */
+      if (r->regridded && p->stack == (int) stack
+          && (g_str_equal (p->code, CU_PROBLEM_GANTRY_TILT)
+              || g_str_equal (p->code, CU_PROBLEM_NONUNIFORM_SPACING)))
+        continue;
       g_ptr_array_add (r->problems, g_strdup (p->message));
     }
   g_task_return_pointer (task, r, (GDestroyNotify) load_result_free);
@@ -315,6 +392,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   g_free (self->series_uid);
   self->series_uid = g_steal_pointer (&uid);
+  self->regridded = r->regridded;
   /* before the volume, so the views never name sides of an image without patient geometry */
   cu_viewer_state_set_orientation_known (self->state, r->has_geometry);
   cu_viewer_state_set_volume_with_stats (self->state, r->volume, &r->stats);
@@ -682,6 +760,7 @@ cu_window_class_init (CuWindowClass *klass)
 
   object_class->dispose = cu_window_dispose;
   object_class->finalize = cu_window_finalize;
+  gtk_widget_class_install_action (widget_class, "win.show-message", "s", show_message_action);
 
   g_type_ensure (CU_TYPE_STUDY_BROWSER);
   g_type_ensure (CU_TYPE_MPR_VIEW);

@@ -53,4 +53,9 @@ gboolean       cu_window_can_annotate   (CuWindow *self);
 /* Why the series shown cannot be annotated, for people (translated), or NULL when it can. */
 const char    *cu_window_get_annotation_lock (CuWindow *self);
 
+/* A toast longer than this many characters shows its headline and a Details button. */
+#define CU_TOAST_MAX_CHARS 90
+/* The headline of a long message: up to its first colon or full stop, or cut at a word. */
+char          *cu_window_toast_headline (const char *text);
+
 G_END_DECLS

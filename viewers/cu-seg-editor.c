@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+
 #include "cu-seg-editor.h"
 
 struct _CuSegEditor
@@ -22,6 +24,8 @@ struct _CuSegEditor
   double low, high;
   double tolerance;
   CuSegOverlap overlap;
+  double default_tolerance;
+  gboolean grow_3d;
   CuSegOverlayStyle style;
   gboolean has_ruler;
   double ruler[6];
@@ -146,7 +150,7 @@ cu_seg_editor_init (CuSegEditor *self)
 {
   self->label = 1;
   self->radius_mm = 3.0;
-  self->tolerance = 50.0;
+  self->tolerance = self->default_tolerance = 50.0;
   self->style.opacity = 0.4;
 }
 
@@ -199,11 +203,27 @@ cu_seg_editor_set_session (CuSegEditor *self, CuSegSession *session, CuVolume *i
   emit_map_changed (self, image);
 }
 
+/* How many noise σ the default grow tolerance spans: with the interval centred on the mean of
+ * the seed's neighbourhood (σ/3), ±4σ keeps 99.99 % of a uniform region's voxels, so the
+ * region comes out whole instead of speckled, while structures whose contrast exceeds 4σ stay
+ * apart. */
+#define TOLERANCE_SIGMAS 4.0
+
 static void
 emit_map_changed (CuSegEditor *self, CuVolume *image)
 {
   if (image != NULL)
-    self->image = cu_volume_ref (image);
+    {
+      CuNoiseEstimate noise;
+      self->image = cu_volume_ref (image);
+      if (image->voxels != NULL
+          && cu_noise_estimate (image, 0, g_strcmp0 (image->modality, "MR") == 0, &noise, NULL)
+          && noise.sigma > 0)
+        self->default_tolerance = MAX (1.0, round (TOLERANCE_SIGMAS * noise.sigma));
+      else
+        self->default_tolerance = 50.0;
+      self->tolerance = self->default_tolerance;
+    }
   g_signal_emit (self, signals[SIGNAL_LABELS_CHANGED], 0);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
   g_signal_emit (self, signals[SIGNAL_HISTORY_CHANGED], 0);
@@ -323,6 +343,27 @@ cu_seg_editor_get_threshold (CuSegEditor *self, double *low, double *high)
 }
 
 double
+cu_seg_editor_get_default_tolerance (CuSegEditor *self)
+{
+  g_return_val_if_fail (CU_IS_SEG_EDITOR (self), 50.0);
+  return self->default_tolerance;
+}
+
+gboolean
+cu_seg_editor_get_grow_3d (CuSegEditor *self)
+{
+  g_return_val_if_fail (CU_IS_SEG_EDITOR (self), FALSE);
+  return self->grow_3d;
+}
+
+void
+cu_seg_editor_set_grow_3d (CuSegEditor *self, gboolean grow_3d)
+{
+  g_return_if_fail (CU_IS_SEG_EDITOR (self));
+  self->grow_3d = !!grow_3d;
+}
+
+double
 cu_seg_editor_get_tolerance (CuSegEditor *self)
 {
   return self->tolerance;
@@ -407,6 +448,13 @@ cu_seg_editor_end_stroke (CuSegEditor *self)
 void
 cu_seg_editor_changed (CuSegEditor *self)
 {
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+void
+cu_seg_editor_labels_edited (CuSegEditor *self)
+{
+  g_signal_emit (self, signals[SIGNAL_LABELS_CHANGED], 0);
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 

@@ -53,7 +53,8 @@ void           cu_seg_editor_set_editable   (CuSegEditor *self, gboolean editabl
 /* Threshold painting: brush limited to [low, high] when enabled. */
 void           cu_seg_editor_set_threshold  (CuSegEditor *self, gboolean enabled, double low, double high);
 gboolean       cu_seg_editor_get_threshold  (CuSegEditor *self, double *low, double *high);
-/* Region-growing tolerance (image units). */
+/* Region-growing tolerance (image units). A new image sets it to its default: four times the
+ * noise σ estimated from the image (cu-noise-estimate.h), 50 when there is no estimate. */
 double         cu_seg_editor_get_tolerance  (CuSegEditor *self);
 void           cu_seg_editor_set_tolerance  (CuSegEditor *self, double tolerance);
 /* The overlap policy of painting, filling and region growing (cu-label-map.h; default
@@ -61,6 +62,10 @@ void           cu_seg_editor_set_tolerance  (CuSegEditor *self, double tolerance
 CuSegOverlap   cu_seg_editor_get_overlap    (CuSegEditor *self);
 void           cu_seg_editor_set_overlap    (CuSegEditor *self, CuSegOverlap overlap);
 guint8         cu_seg_editor_get_erase_only (CuSegEditor *self);
+double         cu_seg_editor_get_default_tolerance (CuSegEditor *self);
+/* Region growing in 3D (TRUE) or in the clicked slice (FALSE, the default); Shift inverts. */
+gboolean       cu_seg_editor_get_grow_3d    (CuSegEditor *self);
+void           cu_seg_editor_set_grow_3d    (CuSegEditor *self, gboolean grow_3d);
 CuSegOverlayStyle *cu_seg_editor_get_style  (CuSegEditor *self);
 void           cu_seg_editor_set_opacity    (CuSegEditor *self, double opacity);
 void           cu_seg_editor_set_outline    (CuSegEditor *self, gboolean outline_only);
@@ -73,6 +78,8 @@ void           cu_seg_editor_changed        (CuSegEditor *self);
 /* Label table edits (name, colour, form): emits "labels-changed" and "stroke-finished" (the
  * table is saved like a stroke). */
 void           cu_seg_editor_labels_changed (CuSegEditor *self);
+/* The same without "stroke-finished": the caller saves when it chooses (a form being filled). */
+void           cu_seg_editor_labels_edited  (CuSegEditor *self);
 gboolean       cu_seg_editor_undo           (CuSegEditor *self);
 gboolean       cu_seg_editor_redo           (CuSegEditor *self);
 

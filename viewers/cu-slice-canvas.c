@@ -436,6 +436,34 @@ wl_begin_cb (GtkGestureDrag *gesture, double x, double y, CuSliceCanvas *self)
   self->dragging_wl = FALSE;
 }
 
+/* The motion history of the current event (gdk_event_get_history), oldest first, handed to
+ * the tool as drags. History positions are in the event's surface coordinates: the event's
+ * own position, known in both systems, gives the offset to widget coordinates. */
+static void
+replay_history (CuSliceCanvas *self, GtkEventController *controller, const CuToolClass *tool,
+                double widget_x, double widget_y)
+{
+  GdkEvent *event = gtk_event_controller_get_current_event (controller);
+  GdkTimeCoord *history;
+  guint n = 0;
+  double ex, ey;
+
+  if (event == NULL || gdk_event_get_event_type (event) != GDK_MOTION_NOTIFY
+      || !gdk_event_get_position (event, &ex, &ey))
+    return;
+  history = gdk_event_get_history (event, &n);
+  for (guint i = 0; history != NULL && i < n; i++)
+    {
+      double hx, hy;
+      if (!(history[i].flags & GDK_AXIS_FLAG_X) || !(history[i].flags & GDK_AXIS_FLAG_Y))
+        continue;
+      hx = history[i].axes[GDK_AXIS_X] - ex + widget_x;
+      hy = history[i].axes[GDK_AXIS_Y] - ey + widget_y;
+      tool->drag (self, self->editor, hx, hy);
+    }
+  g_free (history);
+}
+
 static void
 wl_update_cb (GtkGestureDrag *gesture, double dx, double dy, CuSliceCanvas *self)
 {
@@ -449,7 +477,13 @@ wl_update_cb (GtkGestureDrag *gesture, double dx, double dy, CuSliceCanvas *self
       self->pointer_x = x + dx;
       self->pointer_y = y + dy;
       if (tool != NULL)
-        tool->drag (self, self->editor, x + dx, y + dy);
+        {
+          /* A busy machine coalesces motion events: the positions in between are only in
+           * the event's history, and a contour drawn from the delivered events alone would
+           * cut corners (a fast circle became a triangle). */
+          replay_history (self, GTK_EVENT_CONTROLLER (gesture), tool, x + dx, y + dy);
+          tool->drag (self, self->editor, x + dx, y + dy);
+        }
       return;
     }
   if (self->state == NULL || cu_viewer_state_get_volume (self->state) == NULL)

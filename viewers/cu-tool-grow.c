@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-tool-grow.c — click a seed: the connected region within the tolerance of the seed's value
- * is labelled, in the clicked slice (with Shift, in 3D). One click, one undo step.
+ * is labelled, in the clicked slice or in 3D (the editor's grow-3d; Shift inverts it). One
+ * click, one undo step.
  */
 #include "config.h"
 
@@ -20,7 +21,10 @@ grow_press (CuSliceCanvas *canvas, CuSegEditor *editor, double x, double y, GdkM
     p.seed[c] = (int) ijk[c];
   p.tolerance = cu_seg_editor_get_tolerance (editor);
   p.value = cu_seg_editor_get_label (editor);
-  p.slice_axis = (mods & GDK_SHIFT_MASK) ? -1 : cu_slice_canvas_get_normal_axis (canvas);
+  /* "Grow in 3D" in the panel, or Shift for one click the other way */
+  p.slice_axis = (!!(mods & GDK_SHIFT_MASK) != cu_seg_editor_get_grow_3d (editor))
+                   ? -1 : cu_slice_canvas_get_normal_axis (canvas);
+  p.centre_on_mean = TRUE;
   /* A seed in a large uniform region must not flood the whole volume by accident. */
   p.max_voxels = 4 * 1024 * 1024;
   /* Growing stops at other labels unless overlap is allowed: a flood that took another label's

@@ -237,10 +237,14 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
   g_autofree char *detail = NULL;
   const char *out;
   int stack = 0;   /* 1-based on the command line; 0 = the main stack */
+  gboolean regular = FALSE, regridded = FALSE;
   guint n_stacks;
   const GOptionEntry entries[] = {
     { "stack", 's', 0, G_OPTION_ARG_INT, &stack,
       N_("Export stack N, counted from 1 as “show” lists them (default: the main stack)"), N_("N") },
+    { "regular-grid", 0, 0, G_OPTION_ARG_NONE, &regular,
+      N_("Resample a tilted or unevenly spaced stack onto a regular orthogonal grid, as the "
+         "viewer shows it (default: the slices as stored, with a sheared affine)"), NULL },
     { NULL }
   };
 
@@ -283,7 +287,9 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
   else
     stack--;
 
-  volume = cu_series_plan_load (plan, (guint) stack, progress, cli->cancellable, &error);
+  volume = regular ? cu_series_plan_load_regular (plan, (guint) stack, progress, cli->cancellable,
+                                                  &regridded, &error)
+                  : cu_series_plan_load (plan, (guint) stack, progress, cli->cancellable, &error);
   cu_cli_progress_done (cli);
   if (volume == NULL)
     {
@@ -306,6 +312,8 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
     json_builder_add_string_value (b, uid);
     json_builder_set_member_name (b, "stack");
     json_builder_add_int_value (b, stack + 1);
+    json_builder_set_member_name (b, "regridded");
+    json_builder_add_boolean_value (b, regridded);
     json_builder_end_object (b);
     root = json_builder_get_root (b);
     detail = json_to_string (root, FALSE);
@@ -317,6 +325,9 @@ cu_cli_export_nifti (CuCli *cli, int argc, char **argv)
     g_autofree char *display = g_filename_display_name (out);
     printf (_("%s: %d × %d × %d × %d voxels of stack %d\n"), display, volume->dims[0], volume->dims[1],
             volume->dims[2], volume->dims[3], stack + 1);
+    if (regridded)
+      printf (_("Resampled onto a regular grid of %.2f × %.2f × %.2f mm: the slices were tilted or "
+                "unevenly spaced\n"), volume->spacing[0], volume->spacing[1], volume->spacing[2]);
   }
   return CU_CLI_EXIT_OK;
 }

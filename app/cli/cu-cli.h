@@ -41,6 +41,11 @@ int          cu_cli_snapshot      (CuCli *cli, int argc, char **argv);
 int          cu_cli_clinical      (CuCli *cli, int argc, char **argv);
 int          cu_cli_flags         (CuCli *cli, int argc, char **argv);
 int          cu_cli_denoise       (CuCli *cli, int argc, char **argv);
+int          cu_cli_harmonize     (CuCli *cli, int argc, char **argv);
+/* `harmonize --report` (cu-cli-harmonize-report.c). */
+int          cu_cli_harmonize_report (CuCli *cli, int argc, char **argv);
+/* The file of a learnt Nyúl scale in the workspace (a name with a slash is a path). */
+char        *cu_cli_harmonize_scale_path (CuStore *store, const char *name);
 int          cu_cli_qc            (CuCli *cli, int argc, char **argv);
 int          cu_cli_decide        (CuCli *cli, int argc, char **argv);
 int          cu_cli_protocol      (CuCli *cli, int argc, char **argv);

@@ -48,6 +48,9 @@ static const CuCliCommand commands[] = {
     N_("Consistency flags: check, list, show, set, comment, export, import") },
   { "denoise", cu_cli_denoise,
     N_("Denoise a series (non-local means, diffusion, Gaussian) into a derived series") },
+  { "harmonize", cu_cli_harmonize,
+    N_("Harmonize series or a cohort (N4, common grid, z-score, Nyúl, WhiteStripe) into derived "
+       "series; --report shows the site effect before and after") },
   { "qc", cu_cli_qc, N_("Run the quality gate on series: checks and image quality metrics") },
   { "decide", cu_cli_decide, N_("Accept or reject a series, or ask the site, with a reason (audited)") },
   { "protocol", cu_cli_protocol,

@@ -839,20 +839,18 @@ cu_anonymizer_keep_derived_descriptions (CuAnonymizer *self, CuStore *store, GEr
 
 /* ---- The release gate of the quick path ------------------------------------------- */
 
-/* The holds the quick export obeys: all of the release gate's, except that a series nobody
- * reviewed yet still goes (the quick path always exported those; a release holds them), the
- * pseudonymization gate is checked by gate_allows with its own messages, and the inclusion
- * rules hold back only patients with clinical data (they judge the follow-up; images alone
- * were always allowed out by the quick path, while an anonymized release holds them). */
+/* The holds the quick export obeys: all of the release gate's (a series nobody reviewed
+ * yet stays, as in a release), except that the pseudonymization gate is checked by
+ * gate_allows with its own messages, header values no reader can use are reported by
+ * series_values_valid as failed, and the inclusion rules hold back only patients with
+ * clinical data: they judge the follow-up, and a single export of images alone is the
+ * quick path's purpose, while an anonymized release holds such patients. */
 static gboolean
 quick_hold_applies (const CuReleaseHold *h, gboolean has_clinical)
 {
   if (h->kind == CU_RELEASE_HOLD_INCLUSION)
     return has_clinical;
-  /* Header values no reader can use: series_values_valid reports those as failed, as
-   * before. */
-  return h->kind != CU_RELEASE_HOLD_QC_NOT_REVIEWED && h->kind != CU_RELEASE_HOLD_DEID
-         && h->kind != CU_RELEASE_HOLD_INVALID;
+  return h->kind != CU_RELEASE_HOLD_DEID && h->kind != CU_RELEASE_HOLD_INVALID;
 }
 
 static const char *

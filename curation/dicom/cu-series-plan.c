@@ -32,6 +32,7 @@
 #include "cu-dicom-pixels.h"
 #include "cu-series-plan.h"
 #include "cu-volume-error.h"
+#include "cu-regrid.h"
 
 /* Orientation cosines equal within 1e-3 (≈ 0.06°): scanners write IOP with 5–16 digits, and
  * truly different orientations differ by far more. */
@@ -1377,4 +1378,69 @@ cu_series_plan_get_source (CuSeriesPlan *plan, guint stack, guint k, guint t, in
   if (frame != NULL)
     *frame = f->tile >= 0 ? f->tile : (int) f->frame;
   return f->header->path;
+}
+
+double *
+cu_series_plan_get_slice_positions (CuSeriesPlan *plan, guint stack)
+{
+  PlanStack *s;
+  double *out;
+  int nz;
+
+  g_return_val_if_fail (plan != NULL, NULL);
+  if (stack >= plan->stacks->len)
+    return NULL;
+  s = g_ptr_array_index (plan->stacks, stack);
+  if (s->missing_geometry)
+    return NULL;
+  nz = s->geometry->dims[2];
+  out = g_new (double, (gsize) nz * 3);
+  for (int k = 0; k < nz; k++)
+    {
+      const PlanFrame *f = g_ptr_array_index (s->frames, k);
+      if (!f->has_geometry)
+        {
+          g_free (out);
+          return NULL;
+        }
+      memcpy (out + 3 * k, f->position, sizeof f->position);
+    }
+  return out;
+}
+
+gboolean
+cu_series_plan_get_stack_irregular (CuSeriesPlan *plan, guint stack)
+{
+  g_return_val_if_fail (plan != NULL, FALSE);
+  for (guint i = 0; i < plan->problems->len; i++)
+    {
+      const CuGeometryProblem *p = g_ptr_array_index (plan->problems, i);
+      if (p->stack == (int) stack
+          && (g_str_equal (p->code, CU_PROBLEM_GANTRY_TILT)
+              || g_str_equal (p->code, CU_PROBLEM_NONUNIFORM_SPACING)))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+CuVolume *
+cu_series_plan_load_regular (CuSeriesPlan *plan, guint stack, CuProgress *progress,
+                             GCancellable *cancellable, gboolean *regridded, GError **error)
+{
+  g_autoptr (CuVolume) volume = cu_series_plan_load (plan, stack, progress, cancellable, error);
+  g_autofree double *positions = NULL;
+  float lo, hi;
+  CuVolume *out;
+
+  if (regridded != NULL)
+    *regridded = FALSE;
+  if (volume == NULL || !cu_series_plan_get_stack_irregular (plan, stack)
+      || (positions = cu_series_plan_get_slice_positions (plan, stack)) == NULL)
+    return g_steal_pointer (&volume);
+  /* outside the acquired slab: the lowest value (air on CT), not a bright zero */
+  cu_volume_get_range (volume, &lo, &hi);
+  out = cu_regrid_slices (volume, (const double (*)[3]) positions, lo, cancellable, error);
+  if (out != NULL && regridded != NULL)
+    *regridded = TRUE;
+  return out;
 }

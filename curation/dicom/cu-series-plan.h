@@ -92,6 +92,24 @@ CuVolume         *cu_series_plan_load            (CuSeriesPlan  *plan,
                                                   GCancellable  *cancellable,
                                                   GError       **error);
 
+/* LPS positions (ImagePositionPatient) of the nz slices of a stack in sorted order, as
+ * nz × 3 doubles (g_free), or NULL for a stack without patient geometry. */
+double           *cu_series_plan_get_slice_positions (CuSeriesPlan *plan,
+                                                      guint         stack);
+/* TRUE when the stack's slices are stacked obliquely to their normal (gantry tilt) or unevenly
+ * spaced, so that its single-affine volume is not a faithful picture of patient space. */
+gboolean          cu_series_plan_get_stack_irregular (CuSeriesPlan *plan,
+                                                      guint         stack);
+/* cu_series_plan_load(), then, for an irregular stack, the slices resampled by their true
+ * positions onto a regular orthogonal grid (cu-regrid.h); *regridded (may be NULL) says which.
+ * What a viewer shows; exports and segmentations keep the slices as stored. */
+CuVolume         *cu_series_plan_load_regular    (CuSeriesPlan  *plan,
+                                                  guint          stack,
+                                                  CuProgress    *progress,
+                                                  GCancellable  *cancellable,
+                                                  gboolean      *regridded,
+                                                  GError       **error);
+
 /* FALSE, with the first file and its reason, when a file of the series has header values no
  * volume can be built from (the CU_PROBLEM_INVALID_VALUE problems): what exports of the files
  * themselves check, as loading a stack does. */

@@ -5,7 +5,9 @@
  * Method: the connected-threshold variant of seeded region growing (Adams & Bischof, "Seeded
  * region growing", IEEE TPAMI 16(6), 1994, doi:10.1109/34.295913) with the acceptance interval
  * fixed at seed ± tolerance, as ITK's ConnectedThresholdImageFilter and Slicer's "Grow from
- * seeds" simple mode; a breadth-first queue over the 6-neighbourhood.
+ * seeds" simple mode; a breadth-first queue over the 6-neighbourhood. Optionally the interval
+ * is centred on the mean of the seed's neighbourhood, as ITK's ConfidenceConnectedImageFilter
+ * initialises its interval from the seed's neighbourhood statistics.
  */
 #include "config.h"
 
@@ -24,6 +26,7 @@ cu_seg_region_grow (CuLabelMap *map, const CuVolume *image, int time,
   g_autoptr(GArray) queue = NULL;
   gsize seed, plane = (gsize) nx * ny, n_done = 0;
   float lo, hi;
+  double centre;
   static const int nb[6][3] = { { 1, 0, 0 }, { -1, 0, 0 }, { 0, 1, 0 }, { 0, -1, 0 },
                                 { 0, 0, 1 }, { 0, 0, -1 } };
 
@@ -48,8 +51,34 @@ cu_seg_region_grow (CuLabelMap *map, const CuVolume *image, int time,
 
   img = cu_volume_frame (image, CLAMP (time, 0, image->dims[3] - 1));
   seed = cu_label_map_index (map, p->seed[0], p->seed[1], p->seed[2]);
-  lo = (float) (img[seed] - p->tolerance);
-  hi = (float) (img[seed] + p->tolerance);
+  centre = img[seed];
+  if (p->centre_on_mean)
+    {
+      double sum = 0;
+      int count = 0;
+      for (int dk = -1; dk <= 1; dk++)
+        for (int dj = -1; dj <= 1; dj++)
+          for (int di = -1; di <= 1; di++)
+            {
+              int a = p->seed[0] + di, b = p->seed[1] + dj, c = p->seed[2] + dk;
+              float v;
+              if ((p->slice_axis == 0 && di != 0) || (p->slice_axis == 1 && dj != 0)
+                  || (p->slice_axis == 2 && dk != 0))
+                continue;
+              if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz)
+                continue;
+              v = img[cu_label_map_index (map, a, b, c)];
+              if (isfinite (v))
+                {
+                  sum += v;
+                  count++;
+                }
+            }
+      if (count > 0)
+        centre = sum / count;
+    }
+  lo = (float) (centre - p->tolerance);
+  hi = (float) (centre + p->tolerance);
   seen = g_new0 (guint8, cu_label_map_n_voxels (map));
   queue = g_array_new (FALSE, FALSE, sizeof (gsize));
   g_array_append_val (queue, seed);

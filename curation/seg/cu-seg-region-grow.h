@@ -17,6 +17,10 @@ typedef struct
   CuSegOverlap overlap;     /* KEEP: do not grow into (or over) other labels; OVERWRITE: grow
                                over them, taking their voxels; ALLOW: grow over them and
                                overlap them */
+  /* Centre the interval on the mean of the seed's 3 × 3 neighbourhood in the growth plane
+   * (3 × 3 × 3 in 3D) instead of the seed value alone: a seed on a noisy pixel then no longer
+   * shifts the interval by up to 3σ, which left a speckled, partial region. */
+  gboolean centre_on_mean;
 } CuRegionGrow;
 
 /* Grow (6-connected) from the seed in image (on the map's grid). Returns the number of voxels

@@ -205,6 +205,46 @@ test_quarantine_and_override (void)
   app_test_rm_rf (dir);
 }
 
+/* A private attribute has no keyword: its finding row names its tag once, not
+ * "(0019,10D9)  (0019,10D9)"; a public one shows keyword and tag. Findings of a real GE MR. */
+static void
+test_finding_titles (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuDeidChecker) checker = cu_deid_checker_new (NULL, NULL, &error);
+  g_autoptr (GPtrArray) findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+  g_autofree char *path = g_build_filename (g_getenv ("CU_SHARED_DICOM"), "mr",
+                                            "prostate_adc_ge", "000000.dcm", NULL);
+  guint n_private = 0, n_public = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (cu_deid_check_file (checker, path, findings, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const CuDeidFinding *f = findings->pdata[i];
+      g_autofree char *title = cu_gate_finding_title (f);
+
+      if (f->tag_path == NULL || *f->tag_path == '\0')
+        continue;
+      g_assert_nonnull (strstr (title, f->tag_path));
+      /* the tag appears once */
+      g_assert_null (strstr (strstr (title, f->tag_path) + strlen (f->tag_path), f->tag_path));
+      if (f->keyword == NULL || *f->keyword == '\0')
+        {
+          g_assert_cmpstr (title, ==, f->tag_path);
+          n_private++;
+        }
+      else
+        {
+          g_assert_true (g_str_has_prefix (title, f->keyword));
+          n_public++;
+        }
+    }
+  g_test_message ("%u findings named by tag only, %u by keyword", n_private, n_public);
+  g_assert_cmpuint (n_private, >, 0);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -216,5 +256,6 @@ main (int argc, char *argv[])
   adw_init ();
 
   g_test_add_func ("/app/gate/quarantine-and-override", test_quarantine_and_override);
+  g_test_add_func ("/app/gate/finding-titles", test_finding_titles);
   return g_test_run ();
 }

@@ -97,3 +97,19 @@ curation_test_copy_corpus_files (const char *rel_dir, guint n, const char *dest)
   g_assert_cmpuint (copies->len, ==, n);
   return copies;
 }
+
+void
+curation_test_accept_all_series (CuStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) series = cu_store_list_series (store, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < series->len; i++)
+    {
+      const CuSeriesRecord *s = series->pdata[i];
+      g_assert_true (cu_store_qc_decide (store, s->series_uid, CU_QC_DECISION_ACCEPTED, NULL,
+                                         &error));
+      g_assert_no_error (error);
+    }
+}

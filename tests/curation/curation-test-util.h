@@ -32,4 +32,8 @@ char     *curation_test_shared_path    (const char *rel);
  * that a test may rewrite them. Returns the copies' paths; asserts that n files were there. */
 GPtrArray *curation_test_copy_corpus_files (const char *rel_dir, guint n, const char *dest);
 
+/* Record the curator's "accepted" decision on every catalogued series, as a curator does in
+ * Review before an export: the export and the release hold series nobody reviewed. */
+void      curation_test_accept_all_series (CuStore *store);
+
 G_END_DECLS

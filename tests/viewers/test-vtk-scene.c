@@ -331,8 +331,34 @@ test_label_sphere (void)
     g_assert_cmpfloat (hypot (axes[1][0], axes[1][1]), <, 1e-6);
   }
 
-  /* Removing the labels removes the surface. */
+  /* The slice planes through the sphere's centre (as the MPR shows them by default) leave
+   * the surface visible: most of its pixels stay red, the centre pixel too. */
+  {
+    double n_alone = n, red_px = 0;
+
+    g_assert_cmpfloat (cu_vtk_scene_get_plane_opacity (scene), <, 0.5);
+    cu_vtk_scene_set_planes (scene, TRUE, centre, 200, 100);
+    cu_vtk_scene_reset_camera (scene, CU_VTK_VIEW_ANTERIOR);
+    g_assert_true (cu_vtk_scene_render (scene, SIZE, SIZE, CU_VTK_QUALITY_FULL, rgba, &error));
+    for (int py = 0; py < SIZE; py++)
+      for (int px = 0; px < SIZE; px++)
+        {
+          const guint8 *p = rgba + ((gsize) py * SIZE + px) * 4;
+          red_px += p[0] > 60 && p[0] > 1.5 * p[1] && p[0] > 1.5 * p[2];
+        }
+    cu_vtk_scene_project (scene, SIZE, SIZE, centre, &x, &y);
+    g_test_message ("with planes: %.0f red px (%.0f without)", red_px, n_alone);
+    g_assert_cmpfloat (red_px, >, 0.5 * n_alone);
+    {
+      const guint8 *p = rgba + ((gsize) lround (y) * SIZE + lround (x)) * 4;
+      g_assert_cmpint (p[0], >, 1.5 * p[1]);
+    }
+    cu_vtk_scene_set_planes (scene, FALSE, centre, 200, 100);
+  }
+
+  /* Removing the labels removes the surface, and the planes are opaque again. */
   g_assert_true (cu_vtk_scene_set_label_map (scene, NULL, &error));
+  g_assert_cmpfloat (cu_vtk_scene_get_plane_opacity (scene), ==, 1.0);
   g_assert_cmpuint (cu_vtk_scene_get_label_n_triangles (scene), ==, 0);
   g_assert_true (cu_vtk_scene_render (scene, SIZE, SIZE, CU_VTK_QUALITY_FULL, rgba, &error));
   g_assert_cmpfloat (foreground_fraction (rgba, SIZE, SIZE), <, 0.001);

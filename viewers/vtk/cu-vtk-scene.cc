@@ -570,6 +570,27 @@ cu_vtk_scene_set_volume (CuVtkScene *self, const CuVolume *volume, int time, GEr
   CU_VTK_CATCH (error, _("Could not set the volume of the 3D scene"), FALSE)
 }
 
+/* Opaque slice planes through a lesion hide its surface, and the surfaces are what a reader
+ * turns to the 3D view for: with label surfaces present the planes are drawn translucent. */
+#define PLANE_OPACITY_OVER_LABELS 0.3
+
+static void
+update_plane_opacity (CuVtkScene *self)
+{
+  double opacity = self->label_image != nullptr ? PLANE_OPACITY_OVER_LABELS : 1.0;
+
+  for (int c = 0; c < 3; c++)
+    if (self->planes[c] != nullptr)
+      self->planes[c]->SetOpacity (opacity);
+}
+
+double
+cu_vtk_scene_get_plane_opacity (CuVtkScene *self)
+{
+  g_return_val_if_fail (self != NULL, 1.0);
+  return self->planes[0] != nullptr ? self->planes[0]->GetOpacity () : 1.0;
+}
+
 gboolean
 cu_vtk_scene_set_label_map (CuVtkScene *self, const CuVolume *labels, GError **error)
 {
@@ -589,6 +610,7 @@ cu_vtk_scene_set_label_map (CuVtkScene *self, const CuVolume *labels, GError **e
           if (self->surface != nullptr)
             self->renderer->RemoveActor (self->surface);
           self->label_image = nullptr;
+          update_plane_opacity (self);
           return TRUE;
         }
 
@@ -682,6 +704,7 @@ cu_vtk_scene_set_label_map (CuVtkScene *self, const CuVolume *labels, GError **e
       self->normals->Update ();
       if (!self->renderer->HasViewProp (self->surface))
         self->renderer->AddActor (self->surface);
+      update_plane_opacity (self);
       if (self->image == nullptr)
         cu_vtk_scene_reset_camera (self, CU_VTK_VIEW_ANTERIOR);
       return TRUE;

@@ -107,6 +107,9 @@ void         cu_vtk_scene_set_preset     (CuVtkScene *self, CuVtkPreset preset);
 CuVtkPreset  cu_vtk_scene_get_preset     (CuVtkScene *self);
 void         cu_vtk_scene_set_volume_visible (CuVtkScene *self, gboolean visible);
 
+/* Opacity of the planes: 1, or translucent while label surfaces are shown (so the planes
+ * through a lesion do not hide it). */
+double       cu_vtk_scene_get_plane_opacity (CuVtkScene *self);
 /* The three orthogonal planes of the slice views through the cursor (LPS), with the slice
  * views' window/level. They follow the volume's index axes, as the slice views do. */
 void         cu_vtk_scene_set_planes     (CuVtkScene *self, gboolean visible, const double cursor_lps[3],

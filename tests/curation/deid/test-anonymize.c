@@ -302,6 +302,25 @@ fixture_setup (void)
     g_assert_cmpuint (n_quarantined, >=, 3);
   }
 
+  /* Nobody has reviewed a series yet: the export holds every one of them, names each and
+   * writes nothing (the release gate's rule, which the quick path obeys). */
+  {
+    g_autoptr (CuAnonymizer) unreviewed = cu_anonymizer_new (NULL, &error);
+    g_autofree char *early_out = g_build_filename (fx.tmp, "unreviewed", NULL);
+    g_autoptr (CuAnonymizeReport) held = NULL;
+    g_autoptr (GPtrArray) series = cu_store_list_series (fx.store, &error);
+
+    g_assert_no_error (error);
+    held = cu_anonymizer_export_store (unreviewed, fx.store, NULL, early_out, NULL, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (held->n_files, ==, 0);
+    g_assert_cmpuint (held->held->len, ==, series->len);
+    for (guint i = 0; i < held->held->len; i++)
+      g_assert_nonnull (strstr (((CuAnonymizeHeld *) held->held->pdata[i])->reason,
+                                "not been reviewed"));
+  }
+  curation_test_accept_all_series (fx.store);
+
   fx.anonymizer = cu_anonymizer_new (NULL, &error);
   g_assert_no_error (error);
   fx.report = cu_anonymizer_export_store (fx.anonymizer, fx.store, NULL, fx.out, NULL, NULL,

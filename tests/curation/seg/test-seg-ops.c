@@ -141,6 +141,76 @@ test_region_grow (void)
   g_assert_error (error, CU_SEG_ERROR, CU_SEG_ERROR_INVALID);
 }
 
+/* Region growing on a noisy uniform disc (σ = 18, as the demo's T2): with the tolerance the
+ * viewer now defaults to (4 σ from the image's own noise estimate) and the interval centred on
+ * the seed's neighbourhood, the disc comes out whole and nothing leaks; with the old fixed 50
+ * around a seed that happens to sit on a noisy pixel, it came out partial. */
+static void
+test_region_grow_noise (void)
+{
+  const int n = 96, r = 30;
+  const double sigma = 18;
+  g_autoptr(CuVolume) g = make_geometry (n, n, 5, 0.6, 0.6, 3);
+  g_autoptr(CuLabelMap) map = cu_label_map_new (g, NULL);
+  g_autoptr(GRand) rng = g_rand_new_with_seed (1994);
+  g_autoptr(GError) error = NULL;
+  CuNoiseEstimate noise;
+  CuRegionGrow p = { .value = 1, .slice_axis = 2 };
+  gsize in_disc = 0;
+  gssize grown;
+  float best = 0;
+
+  g->modality = g_strdup ("MR");
+  for (int k = 0; k < 5; k++)
+    for (int j = 0; j < n; j++)
+      for (int i = 0; i < n; i++)
+        {
+          gboolean in = (i - 48) * (i - 48) + (j - 48) * (j - 48) <= r * r;
+          /* Box–Muller */
+          double u1 = g_rand_double_range (rng, 1e-12, 1.0), u2 = g_rand_double (rng);
+          double z = sqrt (-2 * log (u1)) * cos (2 * G_PI * u2);
+          g->voxels[cu_label_map_index (map, i, j, k)] = (float) ((in ? 1900 : 800) + sigma * z);
+          in_disc += in && k == 2;
+        }
+  g_assert_true (cu_noise_estimate (g, 0, FALSE, &noise, &error));
+  g_assert_no_error (error);
+  g_test_message ("noise estimate %.2f (true %.1f)", noise.sigma, sigma);
+  g_assert_cmpfloat (fabs (noise.sigma - sigma), <, 0.15 * sigma);
+
+  /* a seed near the centre on a pixel 2σ–3σ above the mean, as a click may land */
+  for (int j = 40; j < 56; j++)
+    for (int i = 40; i < 56; i++)
+      {
+        float v = g->voxels[cu_label_map_index (map, i, j, 2)];
+        if (v > 1900 + 2 * sigma && v < 1900 + 3 * sigma && v > best)
+          {
+            best = v;
+            p.seed[0] = i;
+            p.seed[1] = j;
+            p.seed[2] = 2;
+          }
+      }
+  g_assert_cmpfloat (best, >, 0);
+
+  /* the old way: seed value ± 50 */
+  p.tolerance = 50;
+  grown = cu_seg_region_grow (map, g, 0, &p, &error);
+  g_assert_no_error (error);
+  g_test_message ("fixed 50 around the seed: %" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT, grown, in_disc);
+  g_assert_cmpfloat ((double) grown, <, 0.9 * in_disc);
+  memset (map->data, 0, cu_label_map_n_voxels (map));
+
+  /* the new default */
+  p.tolerance = round (4 * noise.sigma);
+  p.centre_on_mean = TRUE;
+  grown = cu_seg_region_grow (map, g, 0, &p, &error);
+  g_assert_no_error (error);
+  g_test_message ("4σ around the neighbourhood mean: %" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT,
+                  grown, in_disc);
+  g_assert_cmpfloat ((double) grown, >=, 0.995 * in_disc);
+  g_assert_cmpfloat ((double) grown, <=, (double) in_disc);
+}
+
 static void
 test_fill_polygon (void)
 {
@@ -442,6 +512,7 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/seg/brush/disc-and-eraser", test_disc_and_eraser);
   g_test_add_func ("/curation/seg/brush/threshold", test_threshold_brush);
   g_test_add_func ("/curation/seg/region-grow", test_region_grow);
+  g_test_add_func ("/curation/seg/region-grow/noise", test_region_grow_noise);
   g_test_add_func ("/curation/seg/fill-polygon", test_fill_polygon);
   g_test_add_func ("/curation/seg/islands", test_islands);
   g_test_add_func ("/curation/seg/logical", test_logical);
