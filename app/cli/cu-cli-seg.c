@@ -839,9 +839,9 @@ seg_import (CuCli *cli, CuStore *store, int argc, char **argv)
       for (guint i = 0; overlaps != NULL && i < overlaps->len; i++)
         {
           const CuLabelOverlap *o = &g_array_index (overlaps, CuLabelOverlap, i);
-          printf (ngettext ("  labels %d and %d overlap in %" G_GSIZE_FORMAT " voxel (kept)\n",
-                            "  labels %d and %d overlap in %" G_GSIZE_FORMAT " voxels (kept)\n",
-                            o->n_voxels), o->a, o->b, o->n_voxels);
+          printf (ngettext ("  labels %d and %d overlap in %lu voxel (kept)\n",
+                            "  labels %d and %d overlap in %lu voxels (kept)\n",
+                            (gulong) o->n_voxels), o->a, o->b, (gulong) o->n_voxels);
         }
     }
   return CU_CLI_EXIT_OK;

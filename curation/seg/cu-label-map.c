@@ -330,11 +330,11 @@ cu_label_map_flatten_warning (const CuLabelMap *self)
 
       if (list->len > 0)
         g_string_append (list, "; ");
-      g_string_append_printf (list, ngettext ("%d “%s” and %d “%s”: %" G_GSIZE_FORMAT " voxel",
-                                              "%d “%s” and %d “%s”: %" G_GSIZE_FORMAT " voxels",
-                                              o->n_voxels),
+      g_string_append_printf (list, ngettext ("%d “%s” and %d “%s”: %lu voxel",
+                                              "%d “%s” and %d “%s”: %lu voxels",
+                                              (gulong) o->n_voxels),
                               o->a, la != NULL ? la->name : "", o->b, lb != NULL ? lb->name : "",
-                              o->n_voxels);
+                              (gulong) o->n_voxels);
     }
   return g_strdup_printf (_("Overlapping labels written one per voxel, the higher label value "
                             "kept where they overlap (%s)"), list->str);
