@@ -440,6 +440,16 @@ cu_label_map_paint (CuLabelMap *self, gsize index, guint8 value, CuSegOverlap ov
   guint8 there;
 
   g_return_val_if_fail (value != 0 && index < n, FALSE);
+  /* One layer and no overlap wanted: the single byte, as before layers (brush strokes of
+   * thousands of voxels stay as cheap as they were). */
+  if (self->n_layers == 1 && overlap != CU_SEG_OVERLAP_ALLOW)
+    {
+      there = self->data[index];
+      if (there == value || (overlap == CU_SEG_OVERLAP_KEEP && there != 0))
+        return FALSE;
+      cu_label_map_write_layer (self, 0, index, value);
+      return TRUE;
+    }
   home = cu_label_map_home_layer (self, value);
   switch (overlap)
     {
