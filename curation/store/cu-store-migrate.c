@@ -472,10 +472,53 @@ static const char migration_11[] =
   "  mtime_nsec INTEGER NOT NULL,"
   "  digest TEXT NOT NULL);";
 
-/* Version 12: layered segmentations (cu-label-map.h). A version's data holds n_layers label
+/* Version 12: DICOMweb servers and pushes (curation/dicomweb/).
+ *
+ * dicomweb_server: a site's servers, configured once per workspace so that every curator of
+ * it sees the same list. Never the secret: that goes to the desktop keyring (or an environment
+ * variable / file on headless machines), so a copied workspace carries no password.
+ *
+ * dicomweb_push: the outcome of each SOP instance of a written release sent to a server, as
+ * the STOW-RS response reported it; a later push of the same release to the same server skips
+ * the instances stored, which is what makes an interrupted push resumable. */
+static const char migration_12[] =
+  "CREATE TABLE dicomweb_server ("
+  "  name TEXT PRIMARY KEY,"
+  "  base_url TEXT NOT NULL,"
+  "  auth TEXT NOT NULL CHECK (auth IN ('none', 'basic', 'bearer')),"
+  "  user TEXT,"
+  "  ca_file TEXT,"
+  "  created_at TEXT NOT NULL);"
+  "CREATE TABLE dicomweb_push ("
+  "  release_ref INTEGER NOT NULL REFERENCES release (id) ON DELETE CASCADE,"
+  "  server TEXT NOT NULL,"
+  "  base_url TEXT NOT NULL,"
+  "  sop_instance_uid TEXT NOT NULL,"
+  "  path TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('stored', 'failed')),"
+  "  reason TEXT,"
+  "  time TEXT NOT NULL,"
+  "  PRIMARY KEY (release_ref, server, sop_instance_uid));";
+
+/* Version 13: every question to the site is a flag (curation/flags/cu-flags.h). kind says
+ * which: "rule" (a consistency rule, as before), "image" (a series the site must send again:
+ * a QC "ask the site" decision, a forwarded finding, a corrupted or incomplete series),
+ * "question" (a curator's free question), "incidental" (an incidental finding the site must
+ * pass to the treating physician) or "deid" (a study to send again after fixing the site's
+ * pseudonymization). urgent: incidental findings, which never wait for a scheduled bundle.
+ * position: the LPS point (mm, "x,y,z") a curator marked, or NULL. */
+static const char migration_13[] =
+  "ALTER TABLE flag ADD COLUMN kind TEXT NOT NULL DEFAULT 'rule'"
+  "  CHECK (kind IN ('rule', 'image', 'question', 'incidental', 'deid'));"
+  "ALTER TABLE flag ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE flag ADD COLUMN position TEXT;"
+  "CREATE INDEX flag_kind ON flag (kind, state);"
+  "CREATE INDEX flag_series ON flag (series_uid);";
+
+/* Version 14: layered segmentations (cu-label-map.h). A version's data holds n_layers label
  * maps one after the other; every version saved before has one, which is what the default
  * gives it, so old segmentations load unchanged. */
-static const char migration_12[] =
+static const char migration_14[] =
   "ALTER TABLE segmentation ADD COLUMN n_layers INTEGER NOT NULL DEFAULT 1"
   "  CHECK (n_layers BETWEEN 1 AND 255);";
 
@@ -499,6 +542,8 @@ static const Migration migrations[] = {
   { migration_10, NULL },
   { migration_11, NULL },
   { migration_12, NULL },
+  { migration_13, NULL },
+  { migration_14, NULL },
 };
 
 int

@@ -185,6 +185,21 @@ def main():
     assert_close("nyul-later", read_derived(ws, out["series"][0]["series_uid"]),
                  ref_nyul_apply(late, late > THRESHOLD, standard))
 
+    # N4 from the command line: the corrected series and the field, corrected × field = input
+    out = harmonize(ws, uids[0], "--method", "n4", "--mask-threshold", str(THRESHOLD),
+                    "--levels", "3", "--shrink", "2", "--save-field")
+    row = out["series"][0]
+    corrected = read_derived(ws, row["series_uid"])
+    field = read_derived(ws, row["field_series_uid"])
+    fg = vols[0] > THRESHOLD
+    rel = np.abs(corrected * field - vols[0])[fg] / vols[0][fg]
+    print(f"n4: max relative |corrected x field - input| {rel.max():.2e}; field "
+          f"{field[fg].min():.3f}..{field[fg].max():.3f}")
+    assert rel.max() < 1e-3, rel.max()
+    assert row["parameters"]["levels"] == 3
+    ds = pydicom.dcmread(hd.derived_files(ws, row["series_uid"])[0])
+    assert "N4" in ds.DerivationDescription and "Tustison 2010" in ds.DerivationDescription
+
     # ---- bad input: a clear error, nothing written -------------------------------------
     n_derived = derived_count(ws)
     flat = hd.phantom((6, 32, 32), rng)

@@ -285,7 +285,7 @@ test_layers (void)
   curation_test_close_workspace (&store, &tmp, &ws);
 }
 
-/* A workspace of schema 11 (no layers column) migrates, and its segmentations load with one
+/* A workspace of schema 13, the version before layers (no layers column) migrates, and its segmentations load with one
  * layer and their bytes. */
 static void
 test_layers_migration (void)
@@ -306,11 +306,11 @@ test_layers_migration (void)
   g_clear_object (&session);
   g_clear_object (&store);
 
-  /* Back to what version 11 wrote: the column removed, the version lowered. */
+  /* Back to what version 13 wrote: the column removed, the version lowered. */
   db_path = g_build_filename (ws, "workspace.sqlite", NULL);
   g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "ALTER TABLE segmentation DROP COLUMN n_layers;"
-                                     "PRAGMA user_version = 11;", NULL, NULL, NULL), ==, SQLITE_OK);
+                                     "PRAGMA user_version = 13;", NULL, NULL, NULL), ==, SQLITE_OK);
   sqlite3_close (db);
 
   store = cu_store_open (ws, &error);
