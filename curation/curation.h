@@ -79,3 +79,4 @@
 #include "cu-common-grid.h"
 #include "cu-n4.h"
 #include "cu-harmonize.h"
+#include "cu-site-report.h"
