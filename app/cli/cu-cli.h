@@ -54,6 +54,13 @@ int          cu_cli_motion_correct (CuCli *cli, int argc, char **argv);
 int          cu_cli_seg           (CuCli *cli, int argc, char **argv);
 int          cu_cli_audit         (CuCli *cli, int argc, char **argv);
 int          cu_cli_release       (CuCli *cli, int argc, char **argv);
+/* DICOMweb: `server …` (cu-cli-server.c), `pull` (cu-cli-pull.c), `push` (cu-cli-push.c). */
+int          cu_cli_server        (CuCli *cli, int argc, char **argv);
+int          cu_cli_pull          (CuCli *cli, int argc, char **argv);
+int          cu_cli_push          (CuCli *cli, int argc, char **argv);
+/* Open the client of a server with --timeout/--retries applied; prints the error. */
+CuDicomwebClient *cu_cli_open_client (CuCli *cli, CuStore *store, const char *name,
+                                      int timeout, int retries);
 /* `release write` (cu-cli-release-write.c). */
 int          cu_cli_release_write (CuCli *cli, int argc, char **argv);
 

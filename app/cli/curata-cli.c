@@ -63,6 +63,12 @@ static const CuCliCommand commands[] = {
     N_("The audit trail: verify its hash chain, list it, export it (who, when, what, why)") },
   { "seg", cu_cli_seg,
     N_("Segmentations: edit, measure, export (DICOM SEG, NIfTI), import, agreement, adjudication") },
+  { "server", cu_cli_server,
+    N_("DICOMweb servers of the workspace (server add|list|test|remove)") },
+  { "pull", cu_cli_pull,
+    N_("Search a DICOMweb server (--query KEY=VALUE) or pull studies from it into the workspace") },
+  { "push", cu_cli_push,
+    N_("Send a written release to a DICOMweb server (STOW-RS), resumable") },
   { "release", cu_cli_release,
     N_("Releases for the central repository: create, add, check, write, list, show, withdraw") },
 };

@@ -472,6 +472,34 @@ static const char migration_11[] =
   "  mtime_nsec INTEGER NOT NULL,"
   "  digest TEXT NOT NULL);";
 
+/* Version 12: DICOMweb servers and pushes (curation/dicomweb/).
+ *
+ * dicomweb_server: a site's servers, configured once per workspace so that every curator of
+ * it sees the same list. Never the secret: that goes to the desktop keyring (or an environment
+ * variable / file on headless machines), so a copied workspace carries no password.
+ *
+ * dicomweb_push: the outcome of each SOP instance of a written release sent to a server, as
+ * the STOW-RS response reported it; a later push of the same release to the same server skips
+ * the instances stored, which is what makes an interrupted push resumable. */
+static const char migration_12[] =
+  "CREATE TABLE dicomweb_server ("
+  "  name TEXT PRIMARY KEY,"
+  "  base_url TEXT NOT NULL,"
+  "  auth TEXT NOT NULL CHECK (auth IN ('none', 'basic', 'bearer')),"
+  "  user TEXT,"
+  "  ca_file TEXT,"
+  "  created_at TEXT NOT NULL);"
+  "CREATE TABLE dicomweb_push ("
+  "  release_ref INTEGER NOT NULL REFERENCES release (id) ON DELETE CASCADE,"
+  "  server TEXT NOT NULL,"
+  "  base_url TEXT NOT NULL,"
+  "  sop_instance_uid TEXT NOT NULL,"
+  "  path TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('stored', 'failed')),"
+  "  reason TEXT,"
+  "  time TEXT NOT NULL,"
+  "  PRIMARY KEY (release_ref, server, sop_instance_uid));";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -491,6 +519,7 @@ static const Migration migrations[] = {
   { migration_9, _cu_store_audit_seal },
   { migration_10, NULL },
   { migration_11, NULL },
+  { migration_12, NULL },
 };
 
 int

@@ -693,6 +693,8 @@ test_migration (Fixture *f, gconstpointer data)
                    "ALTER TABLE segmentation DROP COLUMN based_on;"
                    "ALTER TABLE segmentation DROP COLUMN undo;"
                    "ALTER TABLE segmentation DROP COLUMN redo;"
+                   /* DICOMweb servers and pushes (12) */
+                   "DROP TABLE dicomweb_push; DROP TABLE dicomweb_server;"
                    /* releases (11) */
                    "DROP TABLE release_item; DROP TABLE release_ledger;"
                    "DROP TABLE release_withdrawal; DROP TABLE release_patient_offset;"

@@ -679,6 +679,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE seg_stroke;"
                                  " DROP TABLE release_item; DROP TABLE release_ledger;"
                                  " DROP TABLE release_withdrawal; DROP TABLE release_patient_offset;"
+                                 " DROP TABLE dicomweb_push; DROP TABLE dicomweb_server;"
                                  " DROP TABLE instance_pixel_digest; DROP TABLE release;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);

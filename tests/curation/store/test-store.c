@@ -98,10 +98,11 @@ test_open_fresh (Fixture *f, gconstpointer data)
   /* version 1: the catalog and the audit log; version 2: the pseudonymization gate;
    * version 3: derived series; version 4: clinical data and flags; version 5: the quality
    * gate; version 6: segmentations; version 7: superseded studies; version 10: undo steps
-   * of segmentations; version 11: releases, their ledger and the pixel digest cache (later
-   * versions add their tables to this list) */
+   * of segmentations; version 11: releases, their ledger and the pixel digest cache;
+   * version 12: DICOMweb servers and pushes (later versions add their tables to this list) */
   g_assert_cmpstr (tables, ==, "audit_log,clinical_history,clinical_person,clinical_value,"
-                               "deid_finding,derived_series,flag,flag_bundle,flag_bundle_item,"
+                               "deid_finding,derived_series,dicomweb_push,dicomweb_server,"
+                   "flag,flag_bundle,flag_bundle_item,"
                                "flag_event,instance,instance_pixel_digest,"
                                "instance_pseudonym,patient,qc_decision,qc_finding,qc_metric,"
                                "qc_run,rejected_file,release,release_item,release_ledger,"
