@@ -26,6 +26,7 @@ typedef enum
   JOB_NONE,
   JOB_CHECK,
   JOB_WRITE,
+  JOB_PUSH,     /* a written release to a DICOMweb server (cu-dicomweb-push.h) */
 } JobKind;
 
 
@@ -67,6 +68,7 @@ struct _CuReleaseWindow
   guint poll;
   GtkFileChooserNative *chooser;
   char *write_folder;
+  char *push_server;            /* the server of the push being started */
   GtkWidget *report;            /* last dialog presented (weak) */
   gboolean filling;             /* the release list is being rebuilt: ignore its selection */
 };
@@ -186,6 +188,7 @@ typedef struct
   char *workspace;
   char *name;
   char *out_dir;
+  char *server;                 /* JOB_PUSH */
   CuReleaseLayout layout;
   CuJobProgress *progress;
 } Job;
@@ -196,6 +199,7 @@ job_free (Job *j)
   g_free (j->workspace);
   g_free (j->name);
   g_free (j->out_dir);
+  g_free (j->server);
   cu_job_progress_unref (j->progress);
   g_free (j);
 }
@@ -215,7 +219,23 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       g_task_return_error (task, error);
       return;
     }
-  if (j->out_dir == NULL)
+  if (j->server != NULL)
+    {
+      g_autoptr (CuDicomwebClient) client = cu_dicomweb_client_open (store, j->server, cancellable,
+                                                                    &error);
+      CuDicomwebPushReport *report = NULL;
+
+      if (client == NULL)
+        g_task_return_error (task, error);
+      else if (!cu_dicomweb_push (store, client, j->name, 0, progress, cancellable, &report, &error))
+        {
+          cu_dicomweb_push_report_free (report);
+          g_task_return_error (task, error);
+        }
+      else
+        g_task_return_pointer (task, report, (GDestroyNotify) cu_dicomweb_push_report_free);
+    }
+  else if (j->out_dir == NULL)
     {
       CuReleasePlan *plan = cu_release_check (store, j->name, progress, cancellable, &error);
       if (plan == NULL)
@@ -265,7 +285,8 @@ run_job (CuReleaseWindow *self, JobKind kind, const char *out_dir, CuReleaseLayo
   self->cancellable = g_cancellable_new ();
   self->progress = cu_job_progress_new ();
   gtk_label_set_label (self->job_label, kind == JOB_CHECK ? _("Checking the release…")
-                                                          : _("Writing the package…"));
+                                       : kind == JOB_PUSH ? _("Pushing the package…")
+                                       : _("Writing the package…"));
   gtk_progress_bar_set_fraction (self->job_progress, 0);
   gtk_progress_bar_set_text (self->job_progress, NULL);
   gtk_revealer_set_reveal_child (self->job_revealer, TRUE);
@@ -276,6 +297,7 @@ run_job (CuReleaseWindow *self, JobKind kind, const char *out_dir, CuReleaseLayo
   j->workspace = g_strdup (cu_store_get_path (store));
   j->name = g_strdup (r->name);
   j->out_dir = g_strdup (out_dir);
+  j->server = kind == JOB_PUSH ? g_strdup (self->push_server) : NULL;
   j->layout = layout;
   j->progress = cu_job_progress_ref (self->progress);
   task = g_task_new (self, self->cancellable, job_done, GUINT_TO_POINTER (kind));
@@ -924,6 +946,115 @@ write_succeeded (CuReleaseWindow *self, const CuReleaseWriteReport *report)
 }
 
 static void
+push_done (CuReleaseWindow *self, CuDicomwebPushReport *report, const GError *error)
+{
+  g_autoptr (CuDicomwebPushReport) owned = report;
+  g_autoptr (GString) body = g_string_new (NULL);
+
+  if (report == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, _("Push cancelled: push again to send what is not stored yet"));
+      else
+        {
+          /* TRANSLATORS: %s says why the push stopped */
+          g_string_printf (body, _("%s\n\nWhat the server stored is recorded; pushing again "
+                                   "sends the rest."), error->message);
+          show_message (self, _("Could Not Push the Release"), body->str);
+        }
+      return;
+    }
+  /* TRANSLATORS: the outcome of a push: instances of the package, stored now, stored by an
+   * earlier push, refused */
+  g_string_printf (body, _("Instances: %u\nStored now: %u\nStored before: %u\nRefused: %u"),
+                   report->n_instances, report->n_stored, report->n_stored_before,
+                   report->n_failed);
+  for (guint i = 0; i < report->failures->len && i < 10; i++)
+    {
+      const CuDicomwebPushFailure *f = report->failures->pdata[i];
+      g_autofree char *reason = plain (f->reason);
+      g_string_append_printf (body, "\n%s: %s", f->sop_instance_uid, reason);
+    }
+  show_message (self, report->n_failed > 0 ? _("Pushed, with Refusals") : _("Release Pushed"),
+                body->str);
+}
+
+void
+cu_release_window_push (CuReleaseWindow *self, const char *server)
+{
+  const CuRelease *r;
+
+  g_return_if_fail (CU_IS_RELEASE_WINDOW (self));
+  g_return_if_fail (server != NULL);
+  r = selected_release (self);
+  if (r == NULL || r->written_at == NULL)
+    return;
+  g_free (self->push_server);
+  self->push_server = g_strdup (server);
+  run_job (self, JOB_PUSH, NULL, CU_RELEASE_LAYOUT_DICOM);
+}
+
+static void
+push_response_cb (AdwMessageDialog *dialog, const char *response, CuReleaseWindow *self)
+{
+  GtkDropDown *dropdown = g_object_get_data (G_OBJECT (dialog), "cu-servers");
+  GtkStringObject *item = GTK_STRING_OBJECT (gtk_drop_down_get_selected_item (dropdown));
+
+  if (g_strcmp0 (response, "push") == 0 && item != NULL)
+    cu_release_window_push (self, gtk_string_object_get_string (item));
+}
+
+static void
+push_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuReleaseWindow *self = CU_RELEASE_WINDOW (widget);
+  const CuRelease *r = selected_release (self);
+  CuStore *store = get_store (self);
+  g_autoptr (GPtrArray) servers = NULL;
+  g_autoptr (GtkStringList) names = gtk_string_list_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *name = NULL;
+  GtkWidget *dialog, *dropdown;
+
+  if (r == NULL || r->written_at == NULL || store == NULL || self->job != JOB_NONE)
+    return;
+  servers = cu_dicomweb_server_list (store, &error);
+  if (servers == NULL || servers->len == 0)
+    {
+      show_message (self, _("No DICOMweb Server"),
+                    error != NULL ? error->message
+                                  : _("Add the central repository's server first: curata-cli "
+                                      "server add NAME URL --user USER --password-file FILE."));
+      return;
+    }
+  for (guint i = 0; i < servers->len; i++)
+    gtk_string_list_append (names, ((CuDicomwebServer *) servers->pdata[i])->name);
+  name = plain (r->name);
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL,
+                                   _("The written package is checked against its manifest, then "
+                                     "sent with STOW-RS. Instances the server refuses are sent "
+                                     "again, then listed; pushing again sends only what is not "
+                                     "stored yet."));
+  gtk_widget_add_css_class (dialog, "release-push");
+  /* TRANSLATORS: dialog heading: a release name, its version */
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Push “%s”, Version %d?"),
+                                     name, r->version);
+  dropdown = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (names)), NULL);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), dropdown);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "push", _("_Push"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "push",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "push");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "cu-servers", dropdown);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (push_response_cb), self, 0);
+  present_report (self, dialog);
+}
+
+static void
 job_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CuReleaseWindow *self = CU_RELEASE_WINDOW (source);
@@ -938,6 +1069,8 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           if (kind == JOB_CHECK)
             cu_release_plan_free (out);
+          else if (kind == JOB_PUSH)
+            cu_dicomweb_push_report_free (out);
           else
             cu_release_write_report_free (out);
         }
@@ -954,6 +1087,11 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_clear_pointer (&self->plan, cu_release_plan_free);
       self->plan = out;
       show_plan (self);
+      return;
+    }
+  if (kind == JOB_PUSH)
+    {
+      push_done (self, out, error);
       return;
     }
 
@@ -1668,6 +1806,8 @@ update_actions (CuReleaseWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "release.remove", idle && open);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "release.check", idle && open);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "release.write", idle && open);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "release.push",
+                                 idle && selected_release (self) != NULL && !open);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "release.withdraw", idle);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "release.cancel", !idle);
 }
@@ -1722,6 +1862,7 @@ cu_release_window_finalize (GObject *object)
   g_clear_pointer (&self->plan, cu_release_plan_free);
   g_clear_pointer (&self->check_rows, g_hash_table_unref);
   g_free (self->write_folder);
+  g_free (self->push_server);
   G_OBJECT_CLASS (cu_release_window_parent_class)->finalize (object);
 }
 
@@ -1762,6 +1903,7 @@ cu_release_window_class_init (CuReleaseWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "release.check", NULL, check_action);
   gtk_widget_class_install_action (widget_class, "release.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "release.write", NULL, write_action);
+  gtk_widget_class_install_action (widget_class, "release.push", NULL, push_action);
   gtk_widget_class_install_action (widget_class, "release.withdraw", NULL, withdraw_action);
   gtk_widget_class_install_action (widget_class, "release.show-flag", "(sx)", show_flag_action);
   gtk_widget_class_install_action (widget_class, "release.review", "s", review_action);

@@ -34,6 +34,9 @@ void             cu_release_window_write     (CuReleaseWindow *self, const char 
 /* Give release.write the folder to write into instead of asking (the package goes into a new
  * folder NAME-vVERSION in it); NULL: ask again. For scripted sessions and tests. */
 void             cu_release_window_set_write_folder (CuReleaseWindow *self, const char *dir);
+/* Push the written release shown to the workspace's server of that name in the background
+ * (what release.push does after asking). */
+void             cu_release_window_push      (CuReleaseWindow *self, const char *server);
 gboolean         cu_release_window_is_busy   (CuReleaseWindow *self);
 /* The last checklist shown, or NULL (none yet, or the release changed since). */
 const CuReleasePlan *cu_release_window_get_plan (CuReleaseWindow *self);

@@ -215,6 +215,7 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   _cu_window_deid_class_init (widget_class);
   _cu_window_audit_class_init (widget_class);
   _cu_window_release_class_init (widget_class);
+  _cu_window_remote_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.denoise", NULL, denoise_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,

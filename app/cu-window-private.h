@@ -112,5 +112,9 @@ struct _CuQcReview *_cu_window_qc_review (CuWindow *self);
 typedef struct _CuReleaseWindow CuReleaseWindow;
 void     _cu_window_release_class_init  (GtkWidgetClass *widget_class);
 CuReleaseWindow *_cu_window_show_releases (CuWindow *self);
+/* cu-window-remote.c: win.show-remote, the Remote source (DICOMweb search and pull). */
+void     _cu_window_remote_class_init   (GtkWidgetClass *widget_class);
+typedef struct _CuRemoteWindow CuRemoteWindow;
+CuRemoteWindow *_cu_window_show_remote (CuWindow *self);
 
 G_END_DECLS
