@@ -16,7 +16,9 @@
 #     institution, station, accession number, every UID of the files) nor the workspace path;
 #   * answers filled in with csv come back with `flags import` and move all four to answered;
 #   * the fixed copy of the damaged series (re-exported with new UIDs) closes its flag on
-#     import, and the fixed copy of the quarantined study closes the pseudonymization flag;
+#     import, and the fixed copy of the quarantined study closes the pseudonymization flag; a
+#     copy still damaged leaves its flag open; a good copy under another series number is
+#     recognised by its decoded pixels and closes it;
 #   * the report rendered by headless Chromium in both languages (screenshots kept for people
 #     to look at, checked not blank) and printed to PDF: each patient's questions on one page.
 # Usage: test-cli-site-loop.py CURATA_CLI DAMAGE_DICOM_PY
@@ -99,7 +101,7 @@ def source_identifiers(folder, keywords=IDENTIFYING + UID_KEYWORDS):
     return values
 
 
-def pseudonymize(src, dst, pid, salt, keep=(), remap_uids=True, shift=None):
+def pseudonymize(src, dst, pid, salt, keep=(), remap_uids=True, series_number=None):
     """The site's pseudonymizer: PatientID/Name replaced, identifying attributes removed,
     UIDs remapped (salt: one export), except what keep lists (a broken tool)."""
     os.makedirs(dst, exist_ok=True)
@@ -112,6 +114,8 @@ def pseudonymize(src, dst, pid, salt, keep=(), remap_uids=True, shift=None):
             if kw in ds and kw not in keep:
                 delattr(ds, kw)
         ds.remove_private_tags()
+        if series_number is not None:
+            ds.SeriesNumber = series_number
         ds.PatientIdentityRemoved = "YES"
         ds.DeidentificationMethod = "site tool 1.0"
         if remap_uids:
@@ -446,6 +450,17 @@ def main():
     check(flags[image["id"]]["state"] == "open", f"a damaged copy leaves the flag open: {flags[image['id']]['state']}")
     history = json.dumps(json.loads(cli("flags", "show", str(image["id"]), "--json").stdout))
     check("does not pass" in history, "the flag's history says the copy did not pass")
+
+    # A good copy the site re-exported under another series number: no longer the same
+    # identity, recognised by its decoded pixels (the release ledger's digest).
+    renumbered = os.path.join(TMP, "send4")
+    pseudonymize(MR, renumbered, "SITEA-0001", "export-4", series_number=7010)
+    cli("import", renumbered)
+    flags = flags_by_id()
+    check(flags[image["id"]]["state"] == "resolved",
+          f"a renumbered fixed copy closes the flag by its pixels: {flags[image['id']]['state']}")
+    history = json.dumps(json.loads(cli("flags", "show", str(image["id"]), "--json").stdout))
+    check("identical images" in history, "the history says the copy was matched by its images")
 
     if FAILURES:
         print(f"{len(FAILURES)} failures:")
