@@ -176,8 +176,10 @@ make_row (CuFlag *f)
   g_autofree char *title = NULL;
   g_autofree char *escaped = g_markup_escape_text (f->message, -1);
 
-  /* TRANSLATORS: flag row: number, rule, pseudonym */
-  title = g_markup_printf_escaped (_("#%lld · %s · %s"), (long long) f->id, f->rule_id, f->person_id);
+  /* TRANSLATORS: flag row: number, rule (or what a flag raised by hand is), pseudonym */
+  title = g_markup_printf_escaped (_("#%lld · %s · %s"), (long long) f->id,
+                                   f->kind == CU_FLAG_KIND_RULE ? f->rule_id : cu_flag_kind_to_label (f->kind),
+                                   f->person_id);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), escaped);
   adw_action_row_set_subtitle_lines (ADW_ACTION_ROW (row), 3);
@@ -185,6 +187,17 @@ make_row (CuFlag *f)
   gtk_widget_add_css_class (icon, g_strcmp0 (f->severity, "error") == 0 ? "error"
                                   : g_strcmp0 (f->severity, "warning") == 0 ? "warning" : "dim-label");
   adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
+  /* Incidental findings never wait: marked, and listed first (cu_flags_list). */
+  if (f->urgent)
+    {
+      GtkWidget *urgent = gtk_label_new (_("Urgent"));
+      gtk_widget_add_css_class (urgent, "flag-urgent");
+      gtk_widget_add_css_class (urgent, "error");
+      gtk_widget_add_css_class (urgent, "heading");
+      gtk_widget_set_valign (urgent, GTK_ALIGN_CENTER);
+      gtk_widget_set_name (urgent, "urgent");
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), urgent);
+    }
 
   gtk_widget_add_css_class (state, "flag-state");
   gtk_widget_add_css_class (state, cu_flag_state_to_string (f->state));
@@ -615,6 +628,7 @@ typedef enum
   JOB_CHECK,        /* run the rules */
   JOB_EXPORT,       /* write a bundle for a site */
   JOB_ANSWERS,      /* apply a site's answers */
+  JOB_EXPORT_URGENT,  /* write a bundle of a site's urgent flags only */
 } JobKind;
 
 typedef struct
@@ -657,9 +671,10 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       g_task_return_error (task, error);
       return;
     }
-  if (j->kind == JOB_EXPORT)
+  if (j->kind == JOB_EXPORT || j->kind == JOB_EXPORT_URGENT)
     {
-      j->bundle = cu_flag_bundle_export (store, j->site, j->path, j->lang, &error);
+      j->bundle = cu_flag_bundle_export_full (store, j->site, j->path, j->lang,
+                                              j->kind == JOB_EXPORT_URGENT, &error);
       if (j->bundle == NULL)
         g_task_return_error (task, error);
       else
@@ -702,6 +717,7 @@ set_jobs_enabled (CuFlagsWindow *self, gboolean enabled)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-clinical", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.check", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.export-bundle", enabled);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.export-urgent", enabled);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "flags.import-answers", enabled);
 }
 
@@ -754,13 +770,14 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       const char *heading[] = { N_("Clinical Import Failed"), N_("Checks Failed"),
-                                N_("Bundle Not Written"), N_("Answers Not Applied") };
+                                N_("Bundle Not Written"), N_("Answers Not Applied"),
+                                N_("Bundle Not Written") };
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         show_report (self, _(heading[j->kind]), error->message, NULL);
       return;
     }
 
-  if (j->kind == JOB_EXPORT)
+  if (j->kind == JOB_EXPORT || j->kind == JOB_EXPORT_URGENT)
     {
       g_autofree char *display = g_filename_display_name (j->path);
       /* TRANSLATORS: bundle written: flags, patients, site, folder */
@@ -1036,6 +1053,55 @@ export_bundle_action (GtkWidget *widget, const char *action_name, GVariant *para
   cu_flags_window_prompt_bundle (self, site);
 }
 
+void
+cu_flags_window_export_urgent (CuFlagsWindow *self, const char *site, const char *out_dir)
+{
+  g_return_if_fail (CU_IS_FLAGS_WINDOW (self));
+  g_return_if_fail (site != NULL && out_dir != NULL);
+  run_job (self, JOB_EXPORT_URGENT, out_dir, site, NULL);
+}
+
+/* The site of the urgent flags to send: the one chosen in the Site filter, else the site of
+ * the first active urgent flag. */
+static char *
+urgent_site (CuFlagsWindow *self)
+{
+  const char *chosen = dropdown_id (self->site_dropdown);
+  CuFlagFilter filter = { .site = chosen, .state = "active", .urgent_only = TRUE };
+  g_autoptr (GPtrArray) flags = cu_flags_list (cu_window_get_store (self->parent), &filter, NULL);
+
+  if (flags == NULL || flags->len == 0)
+    return NULL;
+  return g_strdup (((CuFlag *) flags->pdata[0])->site);
+}
+
+static void
+export_urgent_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuFlagsWindow *self = CU_FLAGS_WINDOW (widget);
+  g_autofree char *site = NULL, *title = NULL;
+
+  if (self->chooser != NULL)
+    return;
+  site = urgent_site (self);
+  if (site == NULL)
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay,
+                                   adw_toast_new (_("No urgent flag waits to be sent")));
+      return;
+    }
+  /* TRANSLATORS: %s is a site */
+  title = g_strdup_printf (_("Folder for the Urgent Flags of Site %s"), site);
+  self->chooser = gtk_file_chooser_native_new (title, GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                               _("_Write Bundle"), _("_Cancel"));
+  g_object_set_data (G_OBJECT (self->chooser), "cu-kind", GUINT_TO_POINTER (JOB_EXPORT_URGENT));
+  g_object_set_data_full (G_OBJECT (self->chooser), "cu-site", g_strdup (site), g_free);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
 static void
 choose_bundle_folder (CuFlagsWindow *self, const char *site, const char *lang)
 {
@@ -1282,6 +1348,7 @@ cu_flags_window_class_init (CuFlagsWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "flags.import-clinical", NULL, import_clinical_action);
   gtk_widget_class_install_action (widget_class, "flags.check", NULL, check_action);
   gtk_widget_class_install_action (widget_class, "flags.export-bundle", NULL, export_bundle_action);
+  gtk_widget_class_install_action (widget_class, "flags.export-urgent", NULL, export_urgent_action);
   gtk_widget_class_install_action (widget_class, "flags.import-answers", NULL, import_answers_action);
   gtk_widget_class_install_action (widget_class, "flags.set-state", "(xs)", set_state_action);
   gtk_widget_class_install_action (widget_class, "flags.jump", "x", jump_action);

@@ -47,6 +47,10 @@ void           cu_flags_window_export_bundle (CuFlagsWindow *self, const char *s
 /* The same with the report in lang ("es"…; NULL: the site's language). */
 void           cu_flags_window_export_bundle_lang (CuFlagsWindow *self, const char *site,
                                                    const char *out_dir, const char *lang);
+/* Write a bundle of site's urgent flags only (incidental findings) into out_dir in the
+ * background, then report (flags.export-urgent asks for the folder). */
+void           cu_flags_window_export_urgent (CuFlagsWindow *self, const char *site,
+                                              const char *out_dir);
 /* Ask the report's language for site's bundle, then the folder (flags.export-bundle).
  * Returns the dialog. */
 GtkWidget     *cu_flags_window_prompt_bundle (CuFlagsWindow *self, const char *site);

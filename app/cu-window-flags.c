@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-window-flags.c — the main window's side of consistency flags: win.show-flags opens
  * the flags panel (cu-flags-window.h), filtered to a patient when one is given (the study
- * browser's flag badge does that); win.import-clinical opens it and asks for the site's CSV.
+ * browser's flag badge does that); win.import-clinical opens it and asks for the site's CSV;
+ * win.add-flag raises a flag by hand on the images shown (cu-flag-add-dialog.h).
  * When flags change, the browser's per-patient badges are refreshed.
  */
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
 
+#include "cu-flag-add-dialog.h"
 #include "cu-flags-window.h"
 #include "cu-window-private.h"
 
@@ -51,6 +53,12 @@ import_clinical_action (GtkWidget *widget, const char *action_name, GVariant *pa
   gtk_widget_activate_action (GTK_WIDGET (win), "flags.import-clinical", NULL);
 }
 
+static void
+add_flag_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  cu_flag_add_dialog_present (CU_WINDOW (widget));
+}
+
 void
 _cu_window_flags_changed (CuWindow *self)
 {
@@ -69,4 +77,5 @@ _cu_window_class_init_flags (GtkWidgetClass *widget_class)
 {
   gtk_widget_class_install_action (widget_class, "win.show-flags", "s", show_flags_action);
   gtk_widget_class_install_action (widget_class, "win.import-clinical", NULL, import_clinical_action);
+  gtk_widget_class_install_action (widget_class, "win.add-flag", NULL, add_flag_action);
 }

@@ -481,12 +481,15 @@ typedef struct
   char **paths;        /* NULL for the demo */
   gboolean open_first;
   CuJobProgress *progress;
+  guint n_flags_resolved;   /* open flags a fixed copy of this import closed */
+  char *match_error;        /* why matching fixed copies to flags failed, or NULL */
 } ImportData;
 
 static void
 import_data_free (ImportData *d)
 {
   g_free (d->workspace);
+  g_free (d->match_error);
   g_strfreev (d->paths);
   cu_job_progress_unref (d->progress);
   g_free (d);
@@ -558,9 +561,27 @@ import_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
   report = cu_store_import (store, (const char *const *) (d->paths ? d->paths : demo_paths),
                             progress, cancellable, &error);
   if (report == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, report, (GDestroyNotify) cu_import_report_free);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* A fixed copy the site sent for an open image or pseudonymization flag closes it when it
+   * passes the gates (its quality check runs here when it has not). */
+  {
+    g_autoptr (GPtrArray) uids = g_ptr_array_new ();
+    g_autoptr (GPtrArray) closed = NULL;
+    g_autoptr (GError) match_error = NULL;
+
+    for (guint i = 0; i < report->series_uids->len; i++)
+      g_ptr_array_add (uids, report->series_uids->pdata[i]);
+    g_ptr_array_add (uids, NULL);
+    if (cu_flags_match_fixed_copies (store, (const char *const *) uids->pdata, cancellable, &closed,
+                                     &match_error))
+      d->n_flags_resolved = closed->len;
+    else
+      d->match_error = g_strdup (match_error->message);
+  }
+  g_task_return_pointer (task, report, (GDestroyNotify) cu_import_report_free);
 }
 
 /* The files an import did not take, with the reason for each. A whole corpus can reject
@@ -652,6 +673,16 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   text = g_strdup_printf (_("Imported %u new images, %u already in the workspace"),
                           report->n_imported + report->n_updated, report->n_unchanged);
   toast (self, text);
+  if (d->n_flags_resolved > 0)
+    {
+      g_autofree char *resolved = g_strdup_printf (ngettext ("%u flag resolved: the site's fixed copy passes the gates",
+                                                             "%u flags resolved: the site's fixed copies pass the gates",
+                                                             d->n_flags_resolved),
+                                                   d->n_flags_resolved);
+      toast (self, resolved);
+    }
+  if (d->match_error != NULL)
+    toast (self, d->match_error);
   _cu_window_offer_fixed_copies (self, report);
   if (report->rejected->len > 0)
     show_rejections (self, report);

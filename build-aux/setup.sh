@@ -42,6 +42,7 @@ PACKAGES=(
   dicom3tools dcmtk   # dciodvfy, dsrdump, dcmdump: independent checks of SEG, SR and releases
   libsoup-3.0-dev libsecret-1-dev   # DICOMweb client and the keyring
   orthanc orthanc-dicomweb gnome-keyring libsecret-tools dbus-daemon   # real servers and a real keyring in the tests
+  chromium poppler-utils   # the site report rendered and printed to PDF, then read page by page
 )
 # VTK is large (about 1 GB installed): only pull it in once the build actually uses it.
 if grep -rqs --include=meson.build "dependency('VTK'" "$SOURCE_ROOT"/meson.build "$SOURCE_ROOT"/viewers; then

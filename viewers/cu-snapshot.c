@@ -8,7 +8,7 @@
 #include <glib/gi18n-lib.h>
 #include <math.h>
 
-#include "cu-png-writer.h"
+#include "curation.h"
 #include "cu-slice-renderer.h"
 #include "cu-snapshot.h"
 #include "cu-volume-stats.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-cli-flags.c — curata-cli flags check|list|show|set|comment|export|import: consistency
- * flags and the round trip with the site.
+ * cu-cli-flags.c — curata-cli flags check|list|show|add|set|comment|export|import: every
+ * question to a site (consistency rules, image requests, questions, incidental findings,
+ * pseudonymization to fix) and the round trip with the site.
  *
  * Exit status: check exits 3 when active flags remain after the run (open, sent or
  * answered), 2 when a rule failed to run; list exits 0; set/comment 2 on a refused change;
@@ -10,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
@@ -22,6 +24,19 @@ add_flag_json (JsonBuilder *b, const CuFlag *f)
   json_builder_set_member_name (b, "id");
   json_builder_add_int_value (b, f->id);
   cu_cli_json_set_string (b, "rule", f->rule_id);
+  cu_cli_json_set_string (b, "kind", cu_flag_kind_to_string (f->kind));
+  json_builder_set_member_name (b, "urgent");
+  json_builder_add_boolean_value (b, f->urgent);
+  json_builder_set_member_name (b, "position");
+  if (f->has_position)
+    {
+      json_builder_begin_array (b);
+      for (int i = 0; i < 3; i++)
+        json_builder_add_double_value (b, f->position[i]);
+      json_builder_end_array (b);
+    }
+  else
+    json_builder_add_null_value (b);
   cu_cli_json_set_string (b, "severity", f->severity);
   cu_cli_json_set_string (b, "title", f->title);
   cu_cli_json_set_string (b, "state", cu_flag_state_to_string (f->state));
@@ -63,8 +78,8 @@ print_flag_line (const CuFlag *f)
   g_autofree char *person = cu_cli_escape (f->person_id);
   g_autofree char *message = cu_cli_escape (f->message);
 
-  printf ("#%-5lld %-9s %-8s %-10s %-22s %s\n", (long long) f->id, f->rule_id, f->severity,
-          cu_flag_state_to_string (f->state), person, message);
+  printf ("#%-5lld %-9s %-8s %-10s %-22s %s%s\n", (long long) f->id, f->rule_id, f->severity,
+          cu_flag_state_to_string (f->state), person, f->urgent ? _("URGENT: ") : "", message);
 }
 
 /* ---- check -------------------------------------------------------------------------- */
@@ -168,8 +183,10 @@ flags_list (CuCli *cli, int argc, char **argv)
   g_autoptr(GPtrArray) flags = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *site = NULL, *rule = NULL, *state = NULL, *severity = NULL, *person = NULL;
-  gboolean json = FALSE;
+  g_autofree char *kind = NULL;
+  gboolean json = FALSE, urgent = FALSE;
   CuFlagFilter filter = { 0 };
+  CuFlagKind k;
   CuFlagState st;
   const GOptionEntry entries[] = {
     { "site", 0, 0, G_OPTION_ARG_STRING, &site, N_("Only flags of this site"), N_("SITE") },
@@ -179,6 +196,9 @@ flags_list (CuCli *cli, int argc, char **argv)
       N_("STATE") },
     { "severity", 0, 0, G_OPTION_ARG_STRING, &severity, N_("Only error, warning or info"), N_("SEVERITY") },
     { "person", 0, 0, G_OPTION_ARG_STRING, &person, N_("Only flags of this pseudonym"), N_("ID") },
+    { "kind", 0, 0, G_OPTION_ARG_STRING, &kind,
+      N_("Only flags of this kind (rule, image, question, incidental, deid)"), N_("KIND") },
+    { "urgent", 0, 0, G_OPTION_ARG_NONE, &urgent, N_("Only urgent flags (incidental findings)"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the flags as JSON"), NULL },
     { NULL }
   };
@@ -196,6 +216,13 @@ flags_list (CuCli *cli, int argc, char **argv)
   filter.state = state;
   filter.severity = severity;
   filter.person_id = person;
+  if (kind != NULL && !cu_flag_kind_from_string (kind, &k))
+    {
+      cu_cli_usage_error ("flags list", _("Unknown kind “%s”."), kind);
+      return CU_CLI_EXIT_USAGE;
+    }
+  filter.kind = kind;
+  filter.urgent_only = urgent;
   store = cu_cli_open_store (cli);
   if (store == NULL)
     return CU_CLI_EXIT_ERROR;
@@ -429,9 +456,11 @@ flags_export (CuCli *cli, int argc, char **argv)
   g_autofree char *site = NULL;
   g_autofree char *out = NULL;
   g_autofree char *lang = NULL;
-  gboolean json = FALSE;
+  gboolean json = FALSE, urgent = FALSE;
   const GOptionEntry entries[] = {
     { "site", 0, 0, G_OPTION_ARG_STRING, &site, N_("The site whose flags to send (required)"), N_("SITE") },
+    { "urgent", 0, 0, G_OPTION_ARG_NONE, &urgent,
+      N_("Only the urgent flags (incidental findings), at once"), NULL },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, N_("Folder to write the bundle to (required)"), N_("DIR") },
     { "lang", 0, 0, G_OPTION_ARG_STRING, &lang,
       N_("Language of the report, e.g. “es” (default: the site's language last time, else yours); "
@@ -454,7 +483,7 @@ flags_export (CuCli *cli, int argc, char **argv)
   store = cu_cli_open_store (cli);
   if (store == NULL)
     return CU_CLI_EXIT_ERROR;
-  bundle = cu_flag_bundle_export (store, site, out, lang, &error);
+  bundle = cu_flag_bundle_export_full (store, site, out, lang, urgent, &error);
   if (bundle == NULL)
     {
       cu_cli_error (NULL, "%s", error->message);
@@ -598,12 +627,132 @@ flags_import (CuCli *cli, int argc, char **argv)
   return CU_CLI_EXIT_OK;
 }
 
+/* ---- add ---------------------------------------------------------------------------- */
+
+static gboolean
+parse_position (const char *text, double xyz[3])
+{
+  g_auto(GStrv) parts = g_strsplit (text, ",", 4);
+
+  if (g_strv_length (parts) != 3)
+    return FALSE;
+  for (int i = 0; i < 3; i++)
+    {
+      char *end = NULL;
+      g_strstrip (parts[i]);
+      xyz[i] = g_ascii_strtod (parts[i], &end);
+      if (end == parts[i] || *end != '\0' || !isfinite (xyz[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+flags_add (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(CuFlag) flag = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *patient = NULL, *study = NULL, *series = NULL, *category = NULL;
+  g_autofree char *severity = NULL, *position = NULL, *message = NULL;
+  gboolean json = FALSE;
+  double xyz[3];
+  CuFlagNew spec = { 0 };
+  gint64 id;
+  const GOptionEntry entries[] = {
+    { "patient", 0, 0, G_OPTION_ARG_STRING, &patient, N_("The patient (pseudonym)"), N_("ID") },
+    { "study", 0, 0, G_OPTION_ARG_STRING, &study, N_("The study (UID or unique prefix)"), N_("UID") },
+    { "series", 0, 0, G_OPTION_ARG_STRING, &series, N_("The series (UID or unique prefix)"), N_("UID") },
+    { "category", 0, 0, G_OPTION_ARG_STRING, &category,
+      N_("question, image (send the series again), incidental (urgent finding) or deid (a "
+         "quarantined study to send again after fixing the pseudonymization)"), N_("CATEGORY") },
+    { "severity", 0, 0, G_OPTION_ARG_STRING, &severity, N_("info, warning or error"), N_("SEVERITY") },
+    { "position", 0, 0, G_OPTION_ARG_STRING, &position,
+      N_("The point concerned, in patient LPS millimetres"), N_("X,Y,Z") },
+    { "message", 'm', 0, G_OPTION_ARG_STRING, &message, N_("What the site should know or do"), N_("TEXT") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the new flag as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags add", NULL,
+                                   N_("Raise a flag by hand on a patient, study or series: a question "
+                                      "for the site, an image request, or an incidental finding "
+                                      "(urgent: shown first, sent with flags export --urgent)."),
+                                   entries);
+  if (!cu_cli_parse (context, "flags add", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 1 || category == NULL || (message == NULL && g_strcmp0 (category, "deid") != 0)
+      || (patient != NULL) + (study != NULL) + (series != NULL) != 1)
+    {
+      cu_cli_usage_error ("flags add", _("Give one of --patient, --study or --series, --category "
+                                         "and -m TEXT."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  if (strcmp (category, "question") == 0)
+    spec.kind = CU_FLAG_KIND_QUESTION;
+  else if (strcmp (category, "image") == 0)
+    spec.kind = CU_FLAG_KIND_IMAGE;
+  else if (strcmp (category, "incidental") == 0)
+    spec.kind = CU_FLAG_KIND_INCIDENTAL;
+  else if (strcmp (category, "deid") == 0)
+    spec.kind = CU_FLAG_KIND_DEID;
+  else
+    {
+      cu_cli_usage_error ("flags add", _("--category must be question, image, incidental or deid."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  if (position != NULL && !parse_position (position, xyz))
+    {
+      cu_cli_usage_error ("flags add", _("--position must be three numbers X,Y,Z (LPS, mm)."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  spec.patient_id = patient;
+  spec.study_uid = study;
+  spec.series_uid = series;
+  spec.severity = severity;
+  spec.message = message;
+  spec.position = position != NULL ? xyz : NULL;
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  id = cu_flags_add (store, &spec, &error);
+  if (id == 0)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return cu_cli_exit_for_error (error);
+    }
+  flag = cu_flags_get (store, id, &error);
+  if (flag == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      add_flag_json (b, flag);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    {
+      printf ("%s ", _("new:"));
+      print_flag_line (flag);
+    }
+  return CU_CLI_EXIT_OK;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------- */
 
 static const CuCliSubcommand subs[] = {
   { "check", flags_check, N_("Run the consistency rules; exit 3 when active flags remain") },
-  { "list", flags_list, N_("List flags (filters: --site, --rule, --state, --severity, --person)") },
+  { "list", flags_list, N_("List flags (filters: --site, --rule, --state, --severity, --person, "
+                          "--kind, --urgent)") },
   { "show", flags_show, N_("Show a flag and its history") },
+  { "add", flags_add, N_("Raise a flag by hand (--patient|--study|--series, --category, -m TEXT)") },
   { "set", flags_set, N_("Change the state of flags, with a comment") },
   { "comment", flags_comment, N_("Add a comment to a flag") },
   { "export", flags_export, N_("Write a bundle of a site's flags for its data collectors") },

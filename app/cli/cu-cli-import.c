@@ -69,7 +69,7 @@ touched_gates (CuStore *store, const CuImportReport *report)
 }
 
 static void
-print_json (CuStore *store, const CuImportReport *report)
+print_json (CuStore *store, const CuImportReport *report, GPtrArray *closed)
 {
   g_autoptr(JsonBuilder) b = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -117,6 +117,12 @@ print_json (CuStore *store, const CuImportReport *report)
       }
     json_builder_end_array (b);
   }
+  /* open flags a fixed copy of this import closed */
+  json_builder_set_member_name (b, "flags_resolved");
+  json_builder_begin_array (b);
+  for (guint i = 0; closed != NULL && i < closed->len; i++)
+    json_builder_add_int_value (b, ((CuFlag *) closed->pdata[i])->id);
+  json_builder_end_array (b);
   json_builder_end_object (b);
 
   root = json_builder_get_root (b);
@@ -132,6 +138,7 @@ cu_cli_import (CuCli *cli, int argc, char **argv)
   g_autoptr(CuProgress) progress = NULL;
   g_autoptr(GPtrArray) paths = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) closed_flags = NULL;
   gboolean json = FALSE, verbose = FALSE;
   int status = CU_CLI_EXIT_OK;
   const GOptionEntry entries[] = {
@@ -187,10 +194,37 @@ cu_cli_import (CuCli *cli, int argc, char **argv)
       return cu_cli_exit_for_error (error);
     }
 
+  /* A fixed copy the site sent for an open image or pseudonymization flag closes it when it
+   * passes the gates (the quality check runs on it here if needed). */
+  {
+    g_autoptr(GPtrArray) uids = g_ptr_array_new ();
+    g_autoptr(GError) match_error = NULL;
+
+    for (guint i = 0; i < report->series_uids->len; i++)
+      g_ptr_array_add (uids, report->series_uids->pdata[i]);
+    g_ptr_array_add (uids, NULL);
+    if (!cu_flags_match_fixed_copies (store, (const char *const *) uids->pdata, cli->cancellable,
+                                      &closed_flags, &match_error))
+      {
+        cu_cli_error (cu_store_get_path (store), _("Matching fixed copies to open flags failed: %s"),
+                      match_error->message);
+        status = CU_CLI_EXIT_ERROR;
+      }
+  }
+
   if (json)
     {
-      print_json (store, report);
+      print_json (store, report, closed_flags);
       return status;
+    }
+  for (guint i = 0; closed_flags != NULL && i < closed_flags->len; i++)
+    {
+      const CuFlag *f = closed_flags->pdata[i];
+      g_autofree char *person = cu_cli_escape (f->person_id);
+
+      /* Translators: after an import: a flag closed by a fixed copy the site sent */
+      printf (_("flag #%lld (%s, %s) resolved: a fixed copy arrived and passes the gates\n"),
+              (long long) f->id, cu_flag_kind_to_label (f->kind), person);
     }
 
   /* Translators: the summary line of an import. */

@@ -24,6 +24,7 @@
 #include "cu-dicom-header.h"
 #include "cu-dicomweb-error.h"
 #include "cu-dicomweb-pull.h"
+#include "cu-flags.h"
 #include "cu-store-private.h"
 
 #define TAG_STUDY_UID  "0020000D"
@@ -609,6 +610,21 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
                                         NULL, &local);
       if (report->import == NULL && failure == NULL)
         failure = g_steal_pointer (&local);
+      /* A fixed copy the site re-sent for an open flag closes it, as a folder import does. */
+      if (report->import != NULL)
+        {
+          g_autoptr(GPtrArray) uids = g_ptr_array_new ();
+          g_autoptr(GPtrArray) closed = NULL;
+
+          for (guint i = 0; i < report->import->series_uids->len; i++)
+            g_ptr_array_add (uids, report->import->series_uids->pdata[i]);
+          g_ptr_array_add (uids, NULL);
+          if (cu_flags_match_fixed_copies (store, (const char *const *) uids->pdata, NULL, &closed,
+                                           failure == NULL ? &local : NULL))
+            report->n_flags_resolved = closed->len;
+          else if (failure == NULL)
+            failure = g_steal_pointer (&local);
+        }
     }
 
 out:

@@ -34,6 +34,9 @@ typedef struct
   guint64 n_bytes;          /* downloaded by this run */
   guint n_requests;         /* WADO-RS requests sent */
   CuImportReport *import;   /* the import of the complete studies; NULL when none */
+  /* Added with the site loop (compatible: appended): open image and pseudonymization flags
+   * a fixed copy among the pulled series closed (cu_flags_match_fixed_copies). */
+  guint n_flags_resolved;
 } CuDicomwebPullReport;
 
 void cu_dicomweb_pull_report_free (CuDicomwebPullReport *report);

@@ -22,6 +22,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cu-clinical.h"
+#include "cu-store-flags.h"
 #include "cu-csv.h"
 #include "cu-store-private.h"
 
@@ -156,10 +157,7 @@ cu_clinical_report_free (CuClinicalReport *report)
 char *
 cu_clinical_default_site (const char *person_id)
 {
-  const char *dash = strchr (person_id, '-');
-
-  return dash != NULL && dash != person_id ? g_strndup (person_id, dash - person_id)
-                                           : g_strdup (person_id);
+  return cu_store_default_site (person_id);
 }
 
 /* ---- Values ------------------------------------------------------------------------- */

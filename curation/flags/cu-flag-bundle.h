@@ -2,9 +2,11 @@
  * cu-flag-bundle.h — the offline round trip with a site's data collectors.
  *
  * Export writes a folder for one site: report.html (the questions, grouped by patient, in
- * the site's language where translated: rule messages included, see cu-translation.h), answers.csv (one row per flag:
- * flag_id … answer, corrected_value, comment, for the collectors to fill in) and
- * manifest.json (bundle id, workspace id, site, the flags, checksums). The flags move to
+ * the site's language where translated: rule messages included, see cu-translation.h; what
+ * the site is asked to do for each kind of flag; thumbnails of the series concerned; what the
+ * site's pseudonymizer left behind), answers.csv (one row per flag: flag_id … answer,
+ * corrected_value, comment, for the collectors to fill in; see cu-flag-report.h) and
+ * manifest.json (bundle id, workspace id, site, the flags, checksums; cu-flag-manifest.h). The flags move to
  * "sent". Import reads the folder (or answers.csv alone), refuses a bundle of another
  * workspace or one already applied, validates every answer row (nothing is applied when one
  * is wrong), stores corrected values in the clinical data (the old value kept in history),
@@ -41,6 +43,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuFlagBundle, cu_flag_bundle_free)
  * CU_FLAGS_ERROR_NOT_FOUND when the site has no flag to send. Audited as "flags-export". */
 CuFlagBundle *cu_flag_bundle_export (CuStore *store, const char *site, const char *out_dir,
                                      const char *lang, GError **error);
+/* The same, with urgent: only the site's urgent flags (incidental findings), which never
+ * wait for a scheduled bundle; CU_FLAGS_ERROR_NOT_FOUND when there is none. */
+CuFlagBundle *cu_flag_bundle_export_full (CuStore *store, const char *site, const char *out_dir,
+                                          const char *lang, gboolean urgent, GError **error);
 /* The language the next bundle of site will be in (see cu_flag_bundle_export). */
 char         *cu_flag_bundle_site_language (CuStore *store, const char *site);
 

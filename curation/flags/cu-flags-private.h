@@ -16,4 +16,8 @@ gboolean _cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const 
 /* The rule run and reconciliation, inside a transaction the caller holds. */
 CuFlagCheckReport *_cu_flags_check_locked (CuStore *store, GError **error);
 
+/* Inside the check's transaction: the active pseudonymization flags (kind "deid") whose
+ * study is no longer quarantined are resolved (cu-flag-sources.c). */
+gboolean _cu_flags_sync_deid (CuStore *store, GError **error);
+
 G_END_DECLS

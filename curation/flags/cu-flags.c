@@ -20,6 +20,7 @@
 #include "cu-flag-rules.h"
 #include "cu-flags-private.h"
 #include "cu-series-class.h"
+#include "cu-store-flags.h"
 #include "cu-store-private.h"
 
 G_DEFINE_QUARK (cu-flags-error-quark, cu_flags_error)
@@ -65,6 +66,40 @@ gboolean
 cu_flag_state_is_active (CuFlagState state)
 {
   return state == CU_FLAG_OPEN || state == CU_FLAG_SENT || state == CU_FLAG_ANSWERED;
+}
+
+static const char *const kind_names[] = { "rule", "image", "question", "incidental", "deid" };
+
+const char *
+cu_flag_kind_to_string (CuFlagKind kind)
+{
+  return (guint) kind < G_N_ELEMENTS (kind_names) ? kind_names[kind] : "rule";
+}
+
+gboolean
+cu_flag_kind_from_string (const char *text, CuFlagKind *kind)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (kind_names); i++)
+    if (g_strcmp0 (text, kind_names[i]) == 0)
+      {
+        *kind = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+const char *
+cu_flag_kind_to_label (CuFlagKind kind)
+{
+  switch (kind)
+    {
+    case CU_FLAG_KIND_RULE: return _("Clinical data");
+    case CU_FLAG_KIND_IMAGE: return _("Images");
+    case CU_FLAG_KIND_QUESTION: return _("Question");
+    case CU_FLAG_KIND_INCIDENTAL: return _("Incidental finding");
+    case CU_FLAG_KIND_DEID: return _("Pseudonymization");
+    }
+  return "";
 }
 
 void
@@ -257,7 +292,7 @@ cu_flags_workspace_id (CuStore *store, GError **error)
 
 #define FLAG_COLUMNS \
   "f.id, f.rule_id, f.severity, f.title, f.person_id, f.study_uid, f.series_uid, f.variable," \
-  " f.site, f.message, f.details, f.state, f.created_at, f.updated_at"
+  " f.site, f.message, f.details, f.state, f.created_at, f.updated_at, f.kind, f.urgent, f.position"
 
 static CuFlag *
 flag_from_row (sqlite3_stmt *stmt)
@@ -280,6 +315,19 @@ flag_from_row (sqlite3_stmt *stmt)
   cu_flag_state_from_string (state, &flag->state);
   flag->created_at = col_text (stmt, 12);
   flag->updated_at = col_text (stmt, 13);
+  cu_flag_kind_from_string ((const char *) sqlite3_column_text (stmt, 14), &flag->kind);
+  flag->urgent = sqlite3_column_int (stmt, 15) != 0;
+  if (sqlite3_column_text (stmt, 16) != NULL)
+    {
+      g_auto(GStrv) xyz = g_strsplit ((const char *) sqlite3_column_text (stmt, 16), ",", 4);
+
+      if (g_strv_length (xyz) == 3)
+        {
+          flag->has_position = TRUE;
+          for (int i = 0; i < 3; i++)
+            flag->position[i] = g_ascii_strtod (xyz[i], NULL);
+        }
+    }
   return flag;
 }
 
@@ -299,7 +347,8 @@ cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
     "   AND (?3 IS NULL OR f.severity = ?3) AND (?4 IS NULL OR f.person_id = ?4)"
     "   AND (?5 IS NULL OR f.state = ?5 OR (?5 = 'active' AND f.state IN ('open', 'sent', 'answered')))"
     "   AND (?6 IS NULL OR instr (lower (f.person_id), lower (?6)) > 0)"
-    " ORDER BY f.site, f.person_id, f.rule_id, f.id", error);
+    "   AND (?7 IS NULL OR f.kind = ?7) AND (?8 = 0 OR f.urgent = 1)"
+    " ORDER BY f.urgent DESC, f.site, f.person_id, f.rule_id, f.id", error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, filter->site, -1, SQLITE_STATIC);
@@ -308,6 +357,8 @@ cu_flags_list (CuStore *store, const CuFlagFilter *filter, GError **error)
   sqlite3_bind_text (stmt, 4, filter->person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, filter->state, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 6, filter->person_search, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 7, filter->kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 8, filter->urgent_only);
   flags = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (flags, flag_from_row (stmt));
@@ -439,54 +490,8 @@ transition_allowed (CuFlagState from, CuFlagState to)
   return FALSE;
 }
 
-static gboolean
-record_event (CuStore *store, gint64 id, const char *from, const char *to, const char *comment,
-              const char *answer, const char *corrected, const char *bundle_id, const char *now,
-              GError **error)
-{
-  sqlite3_stmt *stmt = _cu_store_prepare (store->db,
-    "INSERT INTO flag_event (flag_ref, time, user, from_state, to_state, comment, answer,"
-    " corrected_value, bundle_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", error);
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-  g_autofree char *detail = NULL;
-  g_autofree char *object = g_strdup_printf ("flag:%lld", (long long) id);
-  gboolean ok;
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, g_get_user_name (), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 4, from, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 5, to, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 6, comment, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 7, answer, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 8, corrected, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 9, bundle_id, -1, SQLITE_STATIC);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  if (!ok)
-    _cu_store_set_db_error (store->db, error, _("Recording the history of a flag failed"));
-  sqlite3_finalize (stmt);
-  if (!ok)
-    return FALSE;
-
-  json_builder_begin_object (b);
-#define MEMBER(name, value) if ((value) != NULL) { json_builder_set_member_name (b, name); json_builder_add_string_value (b, value); }
-  MEMBER ("from", from);
-  MEMBER ("to", to);
-  MEMBER ("comment", comment);
-  MEMBER ("answer", answer);
-  MEMBER ("corrected_value", corrected);
-  MEMBER ("bundle", bundle_id);
-#undef MEMBER
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  detail = json_to_string (root, FALSE);
-  return cu_store_audit (store, from != NULL && to != NULL && strcmp (from, to) == 0
-                                  ? "flag-comment" : "flag-state",
-                         object, detail, error);
-}
+/* The history row and its audit row: the store keeps both (cu-store-flags.h). */
+#define record_event cu_store_flag_record_event
 
 gboolean
 _cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const char *comment,
@@ -495,7 +500,6 @@ _cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const char *com
 {
   g_autoptr(CuFlag) flag = cu_flags_get (store, id, error);
   g_autofree char *now = _cu_store_now_iso8601 ();
-  sqlite3_stmt *stmt;
   gboolean ok;
 
   if (flag == NULL)
@@ -507,16 +511,7 @@ _cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const char *com
                    cu_flag_state_to_string (flag->state), cu_flag_state_to_string (to));
       return FALSE;
     }
-  stmt = _cu_store_prepare (store->db, "UPDATE flag SET state = ?2, updated_at = ?3 WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  sqlite3_bind_text (stmt, 2, cu_flag_state_to_string (to), -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  if (!ok)
-    _cu_store_set_db_error (store->db, error, _("Changing the state of a flag failed"));
-  sqlite3_finalize (stmt);
+  ok = cu_store_flag_set_state_row (store, id, cu_flag_state_to_string (to), now, error);
   return ok && record_event (store, id, cu_flag_state_to_string (flag->state),
                              cu_flag_state_to_string (to), comment, answer, corrected_value,
                              bundle_id, now, error);
@@ -705,22 +700,6 @@ run_rule (sqlite3 *db, const CuFlagRule *rule, GHashTable *seen, GPtrArray *find
   return TRUE;
 }
 
-static char *
-site_of (sqlite3 *db, const char *person_id)
-{
-  sqlite3_stmt *stmt = _cu_store_prepare (db, "SELECT site FROM clinical_person WHERE person_id = ?1", NULL);
-  char *site = NULL;
-
-  if (stmt != NULL)
-    {
-      sqlite3_bind_text (stmt, 1, person_id, -1, SQLITE_STATIC);
-      if (sqlite3_step (stmt) == SQLITE_ROW)
-        site = col_text (stmt, 0);
-      sqlite3_finalize (stmt);
-    }
-  return site != NULL ? site : cu_clinical_default_site (person_id);
-}
-
 /* Reconcile one rule's findings with the stored flags. */
 static gboolean
 reconcile (CuStore *store, const CuFlagRule *rule, GPtrArray *findings, CuFlagCheckReport *report,
@@ -778,36 +757,15 @@ reconcile (CuStore *store, const CuFlagRule *rule, GPtrArray *findings, CuFlagCh
         report->n_suppressed++;
       else
         {
-          g_autofree char *site = site_of (db, f->person_id);
+          CuStoreFlagSpec spec = {
+            .kind = "rule", .rule_id = rule->id, .severity = rule->severity, .title = rule->title,
+            .key = f->key, .person_id = f->person_id, .study_uid = f->study_uid,
+            .series_uid = f->series_uid, .variable = f->variable, .message = f->message,
+            .details = f->details,
+          };
 
-          stmt = _cu_store_prepare (db,
-            "INSERT INTO flag (rule_id, severity, title, key, person_id, study_uid, series_uid,"
-            " variable, site, message, details, state, created_at, updated_at, last_seen_at)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'open', ?12, ?12, ?12)", error);
-          if (stmt == NULL)
-            return FALSE;
-          sqlite3_bind_text (stmt, 1, rule->id, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 2, rule->severity, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 3, rule->title, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 4, f->key, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 5, f->person_id, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 6, f->study_uid, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 7, f->series_uid, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 8, f->variable, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 9, site, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 10, f->message, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 11, f->details, -1, SQLITE_STATIC);
-          sqlite3_bind_text (stmt, 12, now, -1, SQLITE_STATIC);
-          if (sqlite3_step (stmt) != SQLITE_DONE)
-            {
-              _cu_store_set_db_error (db, error, _("Storing a flag failed"));
-              sqlite3_finalize (stmt);
-              return FALSE;
-            }
-          sqlite3_finalize (stmt);
-          id = sqlite3_last_insert_rowid (db);
-          if (!record_event (store, id, NULL, "open", _("found by the consistency check"), NULL, NULL,
-                             NULL, now, error))
+          id = cu_store_flag_raise (store, &spec, _("found by the consistency check"), NULL, error);
+          if (id == 0)
             return FALSE;
           g_ptr_array_add (report->opened, cu_flags_get (store, id, NULL));
           report->n_new++;
@@ -876,6 +834,9 @@ _cu_flags_check_locked (CuStore *store, GError **error)
       if (!reconcile (store, rule, findings, report, now, error))
         return NULL;
     }
+
+  if (!_cu_flags_sync_deid (store, error))
+    return NULL;
 
   stmt = _cu_store_prepare (store->db, "SELECT count (*) FROM flag WHERE state IN ('open', 'sent', 'answered')",
                             error);

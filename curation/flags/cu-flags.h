@@ -45,6 +45,24 @@ const char *cu_flag_state_to_label    (CuFlagState state);
 /* open, sent and answered need work; the other states are closed. */
 gboolean    cu_flag_state_is_active   (CuFlagState state);
 
+/* What a flag asks of the site. */
+typedef enum
+{
+  CU_FLAG_KIND_RULE,         /* a consistency rule's finding: answer or correct a value */
+  CU_FLAG_KIND_IMAGE,        /* a series to send again (ask-site decision, corrupted…) */
+  CU_FLAG_KIND_QUESTION,     /* a curator's or radiologist's question */
+  CU_FLAG_KIND_INCIDENTAL,   /* an incidental finding: urgent, for the treating physician */
+  CU_FLAG_KIND_DEID,         /* a study to send again after fixing the pseudonymization */
+} CuFlagKind;
+
+#define CU_FLAG_KIND_N 5
+
+/* "rule", "image", "question", "incidental", "deid": stable. */
+const char *cu_flag_kind_to_string   (CuFlagKind kind);
+gboolean    cu_flag_kind_from_string (const char *text, CuFlagKind *kind);
+/* Translated, for people ("Image", "Incidental finding"…). */
+const char *cu_flag_kind_to_label    (CuFlagKind kind);
+
 typedef struct
 {
   gint64 id;
@@ -61,6 +79,11 @@ typedef struct
   CuFlagState state;
   char *created_at;
   char *updated_at;
+  /* Added with the site loop (compatible: appended). */
+  CuFlagKind kind;
+  gboolean urgent;         /* incidental findings: shown first, sent at once */
+  gboolean has_position;
+  double position[3];      /* LPS, mm, when has_position */
 } CuFlag;
 
 void cu_flag_free (CuFlag *flag);
@@ -108,6 +131,8 @@ typedef struct
   const char *person_id;
   const char *state;      /* a state, "active", or NULL = any */
   const char *person_search;  /* part of the pseudonym, any case (the GUI's search), or NULL */
+  const char *kind;       /* a cu_flag_kind_to_string, or NULL = any */
+  gboolean urgent_only;
 } CuFlagFilter;
 
 /* One result row of a rule run by cu_flags_evaluate. */
@@ -128,7 +153,39 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuRuleFinding, cu_rule_finding_free)
  * inclusion rules this way). CuRuleFinding elements, by rule. */
 GPtrArray  *cu_flags_evaluate  (CuStore *store, GPtrArray *rules, GError **error);
 
-/* Flags matching the filter (NULL: all), by site, person, rule. */
+/* A flag a person raises by hand: on a patient (pseudonym), a study or a series (full UID or
+ * a unique prefix; the patient is then the study's), of kind question, image or incidental;
+ * or deid, on a quarantined study (of the series given), to send it again after fixing the
+ * pseudonymization: one per study, its details the gate's findings, message optional.
+ * severity NULL: "warning" ("error" for an incidental finding, which is always urgent).
+ * position: an LPS point (mm) or NULL. The site is the patient's. Audited ("flag-state", from
+ * nothing to open, with the message). Returns the new flag's id, 0 with error (unknown
+ * patient, study or series; empty message; a kind that is not raised by hand). */
+typedef struct
+{
+  CuFlagKind kind;
+  const char *patient_id;
+  const char *study_uid;
+  const char *series_uid;
+  const char *severity;
+  const char *message;
+  const double *position;
+} CuFlagNew;
+
+gint64      cu_flags_add       (CuStore *store, const CuFlagNew *spec, GError **error);
+
+/* After an import: the active image flags whose series has a fixed copy among series_uids
+ * (same pseudonym and the same study date, series number and modality, or an image whose
+ * decoded pixels equal one of the flagged series'), and the active pseudonymization flags
+ * whose study now passes or has a fixed copy that passes. A copy that passes the gates (its
+ * study's pseudonymization gate passed or was overridden, and its quality check, run here when
+ * it has not run, has no error) resolves the flag; one that does not is written in the
+ * flag's history and the flag stays. CuFlag elements of the resolved flags in *closed. */
+gboolean    cu_flags_match_fixed_copies (CuStore *store, const char *const *series_uids,
+                                         GCancellable *cancellable, GPtrArray **closed,
+                                         GError **error);
+
+/* Flags matching the filter (NULL: all): urgent first, then by site, person, rule. */
 GPtrArray  *cu_flags_list      (CuStore *store, const CuFlagFilter *filter, GError **error);
 CuFlag     *cu_flags_get       (CuStore *store, gint64 id, GError **error);
 /* History of a flag, oldest first (CuFlagEvent). */

@@ -500,6 +500,21 @@ static const char migration_12[] =
   "  time TEXT NOT NULL,"
   "  PRIMARY KEY (release_ref, server, sop_instance_uid));";
 
+/* Version 13: every question to the site is a flag (curation/flags/cu-flags.h). kind says
+ * which: "rule" (a consistency rule, as before), "image" (a series the site must send again:
+ * a QC "ask the site" decision, a forwarded finding, a corrupted or incomplete series),
+ * "question" (a curator's free question), "incidental" (an incidental finding the site must
+ * pass to the treating physician) or "deid" (a study to send again after fixing the site's
+ * pseudonymization). urgent: incidental findings, which never wait for a scheduled bundle.
+ * position: the LPS point (mm, "x,y,z") a curator marked, or NULL. */
+static const char migration_13[] =
+  "ALTER TABLE flag ADD COLUMN kind TEXT NOT NULL DEFAULT 'rule'"
+  "  CHECK (kind IN ('rule', 'image', 'question', 'incidental', 'deid'));"
+  "ALTER TABLE flag ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE flag ADD COLUMN position TEXT;"
+  "CREATE INDEX flag_kind ON flag (kind, state);"
+  "CREATE INDEX flag_series ON flag (series_uid);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -520,6 +535,7 @@ static const Migration migrations[] = {
   { migration_10, NULL },
   { migration_11, NULL },
   { migration_12, NULL },
+  { migration_13, NULL },
 };
 
 int

@@ -16,6 +16,7 @@
 #include "cu-qc-check.h"
 #include "cu-qc-cohort.h"
 #include "cu-qc-protocol.h"
+#include "cu-store-flags.h"
 #include "cu-store-private.h"
 #include "cu-store-qc.h"
 
@@ -551,6 +552,74 @@ cu_store_qc_get_decision (CuStore *self, const char *series_uid, GError **error)
   return d;
 }
 
+#define ASK_SITE_RULE "qc-ask-site"
+
+/* In the decision's transaction: "ask the site" raises an image flag on the series (one per
+ * series; a new reason refreshes its text), so that the question reaches the site's bundle;
+ * any other decision resolves the series' open one, since the curator no longer waits for the
+ * site. */
+static gboolean
+sync_ask_site_flag (CuStore *self, const char *uid, CuQcDecisionState state, const char *reason,
+                    const char *now, GError **error)
+{
+  g_autofree char *key = g_strconcat (ASK_SITE_RULE "\x1f", uid, NULL);
+  sqlite3_stmt *stmt;
+  g_autoptr (GArray) open_ids = NULL;
+
+  if (state == CU_QC_DECISION_ASK_SITE)
+    {
+      g_autoptr (CuSeriesRecord) rec = cu_store_get_series (self, uid, error);
+      CuStoreFlagSpec spec = { 0 };
+
+      if (rec == NULL)
+        return FALSE;
+      spec.kind = "image";
+      spec.rule_id = ASK_SITE_RULE;
+      spec.severity = "warning";
+      spec.title = "Question about a series";
+      spec.key = key;
+      spec.person_id = rec->patient_id;
+      spec.study_uid = rec->study_uid;
+      spec.series_uid = uid;
+      spec.message = reason;
+      return cu_store_flag_raise (self, &spec, _("raised by a quality decision: ask the site"), NULL,
+                                  error) != 0;
+    }
+
+  stmt = _cu_store_prepare (self->db, "SELECT id, state FROM flag WHERE key = ?1"
+                                      " AND state IN ('open', 'sent', 'answered')", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  open_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      g_array_append_val (open_ids, id);
+    }
+  sqlite3_finalize (stmt);
+  for (guint i = 0; i < open_ids->len; i++)
+    {
+      gint64 id = g_array_index (open_ids, gint64, i);
+      g_autofree char *comment = g_strdup_printf (_("closed: the curator decided “%s”"),
+                                                  cu_qc_decision_to_label (state));
+      g_autofree char *from = NULL;
+
+      stmt = _cu_store_prepare (self->db, "SELECT state FROM flag WHERE id = ?1", error);
+      if (stmt == NULL)
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        from = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+      sqlite3_finalize (stmt);
+      if (!cu_store_flag_set_state_row (self, id, "resolved", now, error)
+          || !cu_store_flag_record_event (self, id, from, "resolved", comment, NULL, NULL, NULL, now,
+                                          error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 cu_store_qc_decide (CuStore *self, const char *series_uid, CuQcDecisionState state,
                     const char *reason, GError **error)
@@ -630,7 +699,8 @@ cu_store_qc_decide (CuStore *self, const char *series_uid, CuQcDecisionState sta
   gen = json_generator_new ();
   json_generator_set_root (gen, root);
   detail = json_generator_to_data (gen, NULL);
-  if (!cu_store_audit (self, "qc-decision", uid, detail, error))
+  if (!cu_store_audit (self, "qc-decision", uid, detail, error)
+      || !sync_ask_site_flag (self, uid, state, trimmed, now, error))
     {
       _cu_store_exec (self->db, "ROLLBACK", NULL);
       return FALSE;

@@ -698,7 +698,11 @@ test_migration (Fixture *f, gconstpointer data)
                    /* releases (11) */
                    "DROP TABLE release_item; DROP TABLE release_ledger;"
                    "DROP TABLE release_withdrawal; DROP TABLE release_patient_offset;"
-                   "DROP TABLE instance_pixel_digest; DROP TABLE release;");
+                   "DROP TABLE instance_pixel_digest; DROP TABLE release;"
+                   /* every question to the site a flag (13) */
+                   "DROP INDEX flag_kind; DROP INDEX flag_series;"
+                   "ALTER TABLE flag DROP COLUMN kind; ALTER TABLE flag DROP COLUMN urgent;"
+                   "ALTER TABLE flag DROP COLUMN position;");
   exec_sql (f->db, set_version);
   {
     sqlite3 *a = open_db (f->db), *b = open_db (fresh);

@@ -34,9 +34,8 @@ put_chunk (GByteArray *out, const char type[4], const guint8 *data, gsize len)
   put_u32 (out, (guint32) crc);
 }
 
-gboolean
-cu_png_write_rgba (const char *path, const guint8 *rgba, int width, int height, gsize stride,
-                   GError **error)
+GBytes *
+cu_png_encode_rgba (const guint8 *rgba, int width, int height, gsize stride, GError **error)
 {
   static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
   g_autoptr (GByteArray) out = NULL;
@@ -46,12 +45,12 @@ cu_png_write_rgba (const char *path, const guint8 *rgba, int width, int height, 
   uLongf packed_len;
   guint8 ihdr[13];
 
-  g_return_val_if_fail (path != NULL && rgba != NULL, FALSE);
+  g_return_val_if_fail (rgba != NULL, NULL);
   if (width < 1 || height < 1 || width > 65535 || height > 65535 || stride < (gsize) width * 4)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    _("Cannot write an image of %d × %d pixels"), width, height);
-      return FALSE;
+      return NULL;
     }
 
   raw_len = (row + 1) * height;
@@ -66,7 +65,7 @@ cu_png_write_rgba (const char *path, const guint8 *rgba, int width, int height, 
   if (compress2 (packed, &packed_len, raw, raw_len, 6) != Z_OK)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Could not compress the image"));
-      return FALSE;
+      return NULL;
     }
 
   ihdr[0] = width >> 24; ihdr[1] = width >> 16; ihdr[2] = width >> 8; ihdr[3] = width;
@@ -82,5 +81,19 @@ cu_png_write_rgba (const char *path, const guint8 *rgba, int width, int height, 
   put_chunk (out, "IHDR", ihdr, sizeof ihdr);
   put_chunk (out, "IDAT", packed, packed_len);
   put_chunk (out, "IEND", NULL, 0);
-  return g_file_set_contents (path, (const char *) out->data, out->len, error);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+gboolean
+cu_png_write_rgba (const char *path, const guint8 *rgba, int width, int height, gsize stride,
+                   GError **error)
+{
+  g_autoptr (GBytes) png = NULL;
+
+  g_return_val_if_fail (path != NULL && rgba != NULL, FALSE);
+  png = cu_png_encode_rgba (rgba, width, height, stride, error);
+  if (png == NULL)
+    return FALSE;
+  return g_file_set_contents (path, g_bytes_get_data (png, NULL), (gssize) g_bytes_get_size (png),
+                              error);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-png-writer.h — an RGBA8 image written as a PNG file, with zlib only (no GTK, so that
- * curata-cli can write snapshots).
+ * curata-cli can write snapshots, and the site bundle thumbnails).
  */
 #pragma once
 
@@ -12,5 +12,9 @@ G_BEGIN_DECLS
  * G_FILE_ERROR (I/O) or G_IO_ERROR_INVALID_ARGUMENT (bad size). */
 gboolean cu_png_write_rgba (const char *path, const guint8 *rgba, int width, int height,
                             gsize stride, GError **error);
+
+/* The same, as the PNG file's bytes. */
+GBytes  *cu_png_encode_rgba (const guint8 *rgba, int width, int height, gsize stride,
+                             GError **error);
 
 G_END_DECLS
