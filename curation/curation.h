@@ -85,6 +85,7 @@
 #include "cu-common-grid.h"
 #include "cu-n4.h"
 #include "cu-harmonize.h"
+#include "cu-site-report.h"
 #include "cu-dicomweb-error.h"
 #include "cu-dicomweb-server.h"
 #include "cu-dicomweb-secret.h"
