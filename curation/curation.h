@@ -49,6 +49,7 @@
 #include "cu-store-write.h"
 #include "cu-resample.h"
 #include "cu-regrid.h"
+#include "cu-hanging-protocol.h"
 #include "cu-rigid-transform.h"
 #include "cu-rigid-metric.h"
 #include "cu-rigid-registration.h"
