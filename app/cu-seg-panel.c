@@ -40,6 +40,7 @@ struct _CuSegPanel
   GtkCheckButton *limit_check;
   GtkSpinButton *low_spin, *high_spin, *tolerance_spin;
   GtkCheckButton *grow_3d_check;
+  GtkDropDown *overlap_dropdown;
   GtkListBox *label_list;
   GtkMenuButton *add_button;
   GtkScale *opacity_scale;
@@ -111,14 +112,10 @@ static void
 count_labels (CuSegPanel *self)
 {
   CuLabelMap *map = current_map (self);
-  gsize n;
 
   memset (self->counts, 0, sizeof self->counts);
-  if (map == NULL)
-    return;
-  n = cu_label_map_n_voxels (map);
-  for (gsize v = 0; v < n; v++)
-    self->counts[map->data[v]]++;
+  if (map != NULL)
+    cu_label_map_count_all (map, self->counts);
 }
 
 static void
@@ -230,25 +227,11 @@ jump_to_label (CuSegPanel *self)
 {
   CuLabelMap *map = current_map (self);
   guint8 value = cu_seg_editor_get_label (self->editor);
-  double sum[3] = { 0, 0, 0 }, ijk[3], lps[3];
-  gsize n = 0;
+  double ijk[3], lps[3];
 
-  if (map == NULL || self->state == NULL || self->counts[value] == 0)
+  if (map == NULL || self->state == NULL || self->counts[value] == 0
+      || !cu_label_map_centroid (map, value, ijk))
     return;
-  for (int k = 0; k < map->dims[2]; k++)
-    for (int j = 0; j < map->dims[1]; j++)
-      for (int i = 0; i < map->dims[0]; i++)
-        if (map->data[cu_label_map_index (map, i, j, k)] == value)
-          {
-            sum[0] += i;
-            sum[1] += j;
-            sum[2] += k;
-            n++;
-          }
-  if (n == 0)
-    return;
-  for (int c = 0; c < 3; c++)
-    ijk[c] = sum[c] / (double) n;
   /* the slice of the centre, rounded, so the lesion is in the slice shown */
   ijk[2] = round (ijk[2]);
   cu_volume_index_to_lps (map->geometry, ijk, lps);
@@ -790,6 +773,7 @@ brush_settings_cb (CuSegPanel *self)
                                gtk_spin_button_get_value (self->high_spin));
   cu_seg_editor_set_tolerance (self->editor, gtk_spin_button_get_value (self->tolerance_spin));
   cu_seg_editor_set_grow_3d (self->editor, gtk_check_button_get_active (self->grow_3d_check));
+  cu_seg_editor_set_overlap (self->editor, (CuSegOverlap) gtk_drop_down_get_selected (self->overlap_dropdown));
   gtk_widget_set_sensitive (GTK_WIDGET (self->low_spin), gtk_check_button_get_active (self->limit_check));
   gtk_widget_set_sensitive (GTK_WIDGET (self->high_spin), gtk_check_button_get_active (self->limit_check));
 }
@@ -1405,6 +1389,26 @@ cu_seg_panel_build (CuSegPanel *self)
                                _("Region growing through all slices; Shift-click does the opposite"));
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->grow_3d_check), 0, 5, 2, 1);
   g_signal_connect_swapped (self->grow_3d_check, "toggled", G_CALLBACK (brush_settings_cb), self);
+  /* In CuSegOverlap order; Slicer's "Modify other segments" and its default. */
+  {
+    static const char *const overlap_names[] = { N_("Overwrite them"), N_("Keep them"),
+                                                 N_("Allow overlap"), NULL };
+    const char *names[G_N_ELEMENTS (overlap_names)];
+
+    for (guint i = 0; i < G_N_ELEMENTS (overlap_names); i++)
+      names[i] = overlap_names[i] != NULL ? _(overlap_names[i]) : NULL;
+    w = gtk_label_new (_("Other labels"));
+    gtk_label_set_xalign (GTK_LABEL (w), 0);
+    gtk_grid_attach (GTK_GRID (grid), w, 0, 6, 1, 1);
+    self->overlap_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (names));
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->overlap_dropdown),
+                                 _("What painting does where another label is: overwrite it, "
+                                   "paint only around it, or overlap it (a lesion inside the "
+                                   "gland); with overlap the eraser clears only the active label"));
+    gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->overlap_dropdown), 1, 6, 1, 1);
+    g_signal_connect_swapped (self->overlap_dropdown, "notify::selected",
+                              G_CALLBACK (brush_settings_cb), self);
+  }
   gtk_box_append (GTK_BOX (box), grid);
   g_signal_connect_swapped (self->radius_spin, "value-changed", G_CALLBACK (brush_settings_cb), self);
   g_signal_connect_swapped (self->sphere_check, "toggled", G_CALLBACK (brush_settings_cb), self);

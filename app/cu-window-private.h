@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cu-mpr-view.h"
+#include "cu-reading-view.h"
 #include "cu-seg-panel.h"
 #include "cu-study-browser.h"
 #include "cu-window.h"
@@ -32,6 +33,9 @@ struct _CuWindow
   GtkStack *view_stack;
   CuStudyBrowser *browser;
   CuMprView *mpr_view;
+  GtkStack *layout_stack;
+  GtkWidget *tools_separator;
+  CuReadingView *reading_view;
   CuSegPanel *seg_panel;
   GtkRevealer *job_revealer;
   GtkLabel *job_label;
@@ -57,6 +61,13 @@ struct _CuWindow
   GtkFileChooserNative *chooser;
   char *study_uid;          /* study of the series shown */
   gboolean regridded;       /* the series shown is resampled (tilted/uneven slices) */
+  char *frame_uid;          /* FrameOfReferenceUID of the series shown */
+  int last_width;           /* for the side panels (cu-window-panels.c) */
+
+  /* the reading layout (cu-window-reading.c) */
+  GCancellable *reading_cancellable;
+  char *reading_study;      /* study whose series the pane menus list */
+  GMenu *series_menu;
 
   /* the quality gate (cu-window-qc.c) */
   GtkRevealer *qc_revealer;
@@ -116,5 +127,21 @@ CuReleaseWindow *_cu_window_show_releases (CuWindow *self);
 void     _cu_window_remote_class_init   (GtkWidgetClass *widget_class);
 typedef struct _CuRemoteWindow CuRemoteWindow;
 CuRemoteWindow *_cu_window_show_remote (CuWindow *self);
+
+/* Side panels (cu-window-panels.c): win.toggle-browser, win.toggle-tools, hidden in a
+ * narrow window. */
+void     _cu_window_panels_class_init   (GtkWidgetClass *widget_class);
+void     _cu_window_panels_init         (CuWindow *self);
+
+/* The reading layout (cu-window-reading.c): win.layout, win.hanging-protocol,
+ * win.link-window, win.pane-series; pane 0 shows the window's own state. */
+void     _cu_window_reading_class_init  (GtkWidgetClass *widget_class);
+void     _cu_window_reading_init        (CuWindow *self);
+void     _cu_window_reading_dispose     (CuWindow *self);
+/* The main series changed (after a load): link it and refresh the pane menus. */
+void     _cu_window_reading_series_shown (CuWindow *self);
+/* Load a series into pane index (1…3) in the background; pane_spec may be NULL. */
+void     _cu_window_reading_load_pane   (CuWindow *self, guint index, const char *series_uid,
+                                         const CuHangingPane *spec);
 
 G_END_DECLS

@@ -285,6 +285,7 @@ typedef struct
   char *stack_label;
   gboolean has_geometry;   /* FALSE: no patient position/orientation in the files */
   gboolean regridded;      /* tilted or unevenly spaced slices, resampled for viewing */
+  char *frame_uid;         /* FrameOfReferenceUID, for linked views */
   guint n_stacks;
   GPtrArray *problems;   /* char *: translated messages */
 } LoadResult;
@@ -303,6 +304,7 @@ load_result_free (LoadResult *r)
 {
   g_clear_pointer (&r->volume, cu_volume_unref);
   g_free (r->stack_label);
+  g_free (r->frame_uid);
   g_clear_pointer (&r->problems, g_ptr_array_unref);
   g_free (r);
 }
@@ -342,6 +344,7 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   r->n_stacks = cu_series_plan_get_n_stacks (plan);
   r->stack_label = g_strdup (cu_series_plan_get_stack_label (plan, stack));
   r->has_geometry = cu_series_plan_get_stack_has_geometry (plan, stack);
+  r->frame_uid = g_strdup (cu_series_plan_get_frame_of_reference (plan, stack));
   r->problems = g_ptr_array_new_with_free_func (g_free);
   problems = cu_series_plan_get_problems (plan);
   if (r->regridded)
@@ -393,6 +396,8 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_free (self->series_uid);
   self->series_uid = g_steal_pointer (&uid);
   self->regridded = r->regridded;
+  g_free (self->frame_uid);
+  self->frame_uid = g_strdup (r->frame_uid);
   /* before the volume, so the views never name sides of an image without patient geometry */
   cu_viewer_state_set_orientation_known (self->state, r->has_geometry);
   cu_viewer_state_set_volume_with_stats (self->state, r->volume, &r->stats);
@@ -402,6 +407,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   _cu_window_update_gate (self);
   cu_seg_panel_set_series (self->seg_panel, self->store, self->series_uid, r->volume);
   cu_seg_panel_set_lock (self->seg_panel, cu_window_get_annotation_lock (self));
+  _cu_window_reading_series_shown (self);
   if (r->problems->len > 0)
     {
       g_autofree char *text = NULL;
@@ -757,6 +763,7 @@ cu_window_dispose (GObject *object)
   CuWindow *self = CU_WINDOW (object);
 
   _cu_window_qc_dispose (self);
+  _cu_window_reading_dispose (self);
   if (self->job_cancellable != NULL)
     g_cancellable_cancel (self->job_cancellable);
   g_clear_object (&self->job_cancellable);
@@ -780,6 +787,7 @@ cu_window_finalize (GObject *object)
   g_free (self->loading_uid);
   g_free (self->pending_uid);
   g_free (self->study_uid);
+  g_free (self->frame_uid);
   G_OBJECT_CLASS (cu_window_parent_class)->finalize (object);
 }
 
@@ -795,6 +803,7 @@ cu_window_class_init (CuWindowClass *klass)
 
   g_type_ensure (CU_TYPE_STUDY_BROWSER);
   g_type_ensure (CU_TYPE_MPR_VIEW);
+  g_type_ensure (CU_TYPE_READING_VIEW);
   g_type_ensure (CU_TYPE_SEG_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/curata/Curata/ui/cu-window.ui");
@@ -804,6 +813,9 @@ cu_window_class_init (CuWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, browser);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, mpr_view);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, layout_stack);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, tools_separator);
+  gtk_widget_class_bind_template_child (widget_class, CuWindow, reading_view);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, seg_panel);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_revealer);
   gtk_widget_class_bind_template_child (widget_class, CuWindow, job_label);
@@ -818,6 +830,8 @@ cu_window_class_init (CuWindowClass *klass)
 
   _cu_window_class_init_actions (widget_class);
   _cu_window_qc_class_init (widget_class);
+  _cu_window_reading_class_init (widget_class);
+  _cu_window_panels_class_init (widget_class);
 }
 
 static void
@@ -827,6 +841,8 @@ cu_window_init (CuWindow *self)
   self->state = cu_viewer_state_new ();
   cu_mpr_view_set_state (self->mpr_view, self->state);
   cu_seg_panel_set_state (self->seg_panel, self->state);
+  _cu_window_reading_init (self);
+  _cu_window_panels_init (self);
 }
 
 CuWindow *

@@ -3,7 +3,8 @@
 # build-aux/check-layering.sh — keeps the layers honest (run as a test):
 #  - curation/ never includes GTK, GDK or libadwaita;
 #  - viewers/ never opens the workspace database;
-#  - C++ lives only in curation/dicom/ and viewers/vtk/ (and tests);
+#  - C++ lives only in curation/dicom/ and viewers/vtk/ (and tests, and bench/itk-n4: the ITK
+#    reference a benchmark builds for itself, never part of Curata's build);
 #  - VTK headers are included by viewers/vtk/cu-vtk-scene.cc only;
 #  - outside curation/, only the umbrella curation.h is included from the library.
 set -u
@@ -17,7 +18,7 @@ bad=$(grep -rlE 'sqlite3|cu-store\.h|cu_store_' viewers 2>/dev/null)
 if [ -n "$bad" ]; then echo "viewers/ must not use the workspace database:"; echo "$bad"; fail=1; fi
 
 bad=$(find . -path ./build\* -prune -o \( -name '*.cc' -o -name '*.cpp' -o -name '*.cxx' \) -print \
-      | grep -Ev '^\./(curation/dicom|viewers/vtk|tests)/')
+      | grep -Ev '^\./(curation/dicom|viewers/vtk|tests|bench/itk-n4)/')
 if [ -n "$bad" ]; then echo "C++ outside curation/dicom/ and viewers/vtk/:"; echo "$bad"; fail=1; fi
 
 # VTK stays behind viewers/vtk/cu-vtk-scene.h: only its shim includes VTK headers.

@@ -278,8 +278,10 @@ update_label_surfaces (CuMprView *self)
     return;
   if (map != NULL)
     {
-      n = cu_label_map_n_voxels (map);
-      labels = cu_volume_new (map->dims[0], map->dims[1], map->dims[2], 1, TRUE, NULL);
+      /* One frame per layer: overlapping labels each get their surface (cu-vtk-scene.h). */
+      n = cu_label_map_n_bytes (map);
+      labels = cu_volume_new (map->dims[0], map->dims[1], map->dims[2],
+                              cu_label_map_get_n_layers (map), TRUE, NULL);
       if (labels != NULL)
         {
           memcpy (labels->spacing, map->geometry->spacing, sizeof labels->spacing);

@@ -23,6 +23,7 @@ struct _CuSegEditor
   gboolean threshold;
   double low, high;
   double tolerance;
+  CuSegOverlap overlap;
   double default_tolerance;
   gboolean grow_3d;
   CuSegOverlayStyle style;
@@ -40,6 +41,7 @@ enum
   PROP_RADIUS,
   PROP_SPHERE,
   PROP_EDITABLE,
+  PROP_OVERLAP,
   N_PROPS
 };
 
@@ -80,6 +82,7 @@ cu_seg_editor_get_property (GObject *object, guint prop_id, GValue *value, GPara
     case PROP_RADIUS: g_value_set_double (value, self->radius_mm); break;
     case PROP_SPHERE: g_value_set_boolean (value, self->sphere); break;
     case PROP_EDITABLE: g_value_set_boolean (value, self->editable); break;
+    case PROP_OVERLAP: g_value_set_int (value, self->overlap); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -96,6 +99,7 @@ cu_seg_editor_set_property (GObject *object, guint prop_id, const GValue *value,
     case PROP_RADIUS: cu_seg_editor_set_radius (self, g_value_get_double (value)); break;
     case PROP_SPHERE: cu_seg_editor_set_sphere (self, g_value_get_boolean (value)); break;
     case PROP_EDITABLE: cu_seg_editor_set_editable (self, g_value_get_boolean (value)); break;
+    case PROP_OVERLAP: cu_seg_editor_set_overlap (self, g_value_get_int (value)); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -120,6 +124,10 @@ cu_seg_editor_class_init (CuSegEditorClass *klass)
                                                   G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_EDITABLE] = g_param_spec_boolean ("editable", NULL, NULL, FALSE,
                                                     G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* CuSegOverlap: what painting does to other labels. */
+  properties[PROP_OVERLAP] = g_param_spec_int ("overlap", NULL, NULL, CU_SEG_OVERLAP_OVERWRITE,
+                                               CU_SEG_OVERLAP_ALLOW, CU_SEG_OVERLAP_OVERWRITE,
+                                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Voxels changed (redraw the overlay). */
@@ -365,6 +373,31 @@ void
 cu_seg_editor_set_tolerance (CuSegEditor *self, double tolerance)
 {
   self->tolerance = MAX (0, tolerance);
+}
+
+CuSegOverlap
+cu_seg_editor_get_overlap (CuSegEditor *self)
+{
+  return self->overlap;
+}
+
+void
+cu_seg_editor_set_overlap (CuSegEditor *self, CuSegOverlap overlap)
+{
+  overlap = CLAMP (overlap, CU_SEG_OVERLAP_OVERWRITE, CU_SEG_OVERLAP_ALLOW);
+  if (self->overlap == overlap)
+    return;
+  self->overlap = overlap;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OVERLAP]);
+}
+
+guint8
+cu_seg_editor_get_erase_only (CuSegEditor *self)
+{
+  /* Overwriting, the eraser clears whatever is under it, as it always did; when other labels
+   * are protected (keep, allow overlap) it clears only the active label, as Slicer's eraser
+   * does, so erasing a lesion leaves the gland it overlaps whole. */
+  return self->overlap == CU_SEG_OVERLAP_OVERWRITE ? 0 : self->label;
 }
 
 CuSegOverlayStyle *

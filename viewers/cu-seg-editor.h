@@ -57,6 +57,11 @@ gboolean       cu_seg_editor_get_threshold  (CuSegEditor *self, double *low, dou
  * noise σ estimated from the image (cu-noise-estimate.h), 50 when there is no estimate. */
 double         cu_seg_editor_get_tolerance  (CuSegEditor *self);
 void           cu_seg_editor_set_tolerance  (CuSegEditor *self, double tolerance);
+/* The overlap policy of painting, filling and region growing (cu-label-map.h; default
+ * OVERWRITE, Slicer's), and the label the eraser clears under it (0: every label). */
+CuSegOverlap   cu_seg_editor_get_overlap    (CuSegEditor *self);
+void           cu_seg_editor_set_overlap    (CuSegEditor *self, CuSegOverlap overlap);
+guint8         cu_seg_editor_get_erase_only (CuSegEditor *self);
 double         cu_seg_editor_get_default_tolerance (CuSegEditor *self);
 /* Region growing in 3D (TRUE) or in the clicked slice (FALSE, the default); Shift inverts. */
 gboolean       cu_seg_editor_get_grow_3d    (CuSegEditor *self);

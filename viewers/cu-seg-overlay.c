@@ -7,6 +7,10 @@
  * viewport arithmetic as the image, so overlay and image can never drift apart. Outlines are
  * drawn opaque and fills at the chosen opacity, as in ITK-SNAP and Slicer: the boundary stays
  * readable at any opacity.
+ *
+ * A layered map (cu-label-map.h) is drawn layer over layer, each with its fills and outlines,
+ * as Slicer draws each segment: where a lesion overlaps the gland both colours mix and both
+ * outlines show, so the overlap stays visible.
  */
 #include "config.h"
 
@@ -14,33 +18,20 @@
 
 #include "cu-seg-overlay.h"
 
-gboolean
-cu_seg_overlay_blend (const CuLabelMap *map, const CuVolume *geometry, const CuPlaneAxes *axes,
-                      int slice, const CuSegOverlayStyle *style, const CuSliceViewport *vp,
-                      guint8 *rgba, int width, int height, gsize stride)
+/* One layer's labels blended into rgba (the label colours resolved by the caller). */
+static void
+blend_layer (const CuLabelMap *map, int layer, const CuPlaneAxes *axes, int slice,
+             const CuSegOverlayStyle *style, const CuSliceViewport *vp, guint8 colours[256][3],
+             guint8 *rgba, int width, int height, gsize stride)
 {
   const int ax[3] = { axes->h_axis, axes->v_axis, axes->s_axis };
   const gboolean fl[3] = { axes->h_flip, axes->v_flip, axes->s_flip };
   int sw = map->dims[ax[0]], sh = map->dims[ax[1]];
+  const guint8 *data = map->data + (gsize) layer * cu_label_map_n_voxels (map);
   g_autofree guint8 *lab = NULL, *edge = NULL;
   g_autofree int *col_u = NULL;
-  guint8 colours[256][3];
   guint16 fill_a, line_a = 255;
   gboolean any = FALSE;
-
-  if (map->dims[0] != geometry->dims[0] || map->dims[1] != geometry->dims[1]
-      || map->dims[2] != geometry->dims[2] || slice < 0 || slice >= map->dims[ax[2]])
-    return FALSE;
-
-  for (int v = 0; v < 256; v++)
-    cu_label_default_color ((guint8) v, colours[v]);
-  for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
-    {
-      const CuLabel *l = cu_label_map_get_label_at (map, i);
-      colours[l->value][0] = l->rgb[0];
-      colours[l->value][1] = l->rgb[1];
-      colours[l->value][2] = l->rgb[2];
-    }
 
   /* The slice of labels in screen order. */
   lab = g_new (guint8, (gsize) sw * sh);
@@ -51,13 +42,13 @@ cu_seg_overlay_blend (const CuLabelMap *map, const CuVolume *geometry, const CuP
         ijk[ax[0]] = fl[0] ? sw - 1 - u : u;
         ijk[ax[1]] = fl[1] ? sh - 1 - v : v;
         ijk[ax[2]] = fl[2] ? map->dims[ax[2]] - 1 - slice : slice;
-        lab[(gsize) v * sw + u] = map->data[cu_label_map_index (map, ijk[0], ijk[1], ijk[2])];
+        lab[(gsize) v * sw + u] = data[cu_label_map_index (map, ijk[0], ijk[1], ijk[2])];
         if (style->hidden[lab[(gsize) v * sw + u]])
           lab[(gsize) v * sw + u] = 0;
         any |= lab[(gsize) v * sw + u] != 0;
       }
   if (!any)
-    return TRUE;
+    return;
   edge = g_new0 (guint8, (gsize) sw * sh);
   for (int v = 0; v < sh; v++)
     for (int u = 0; u < sw; u++)
@@ -126,5 +117,29 @@ cu_seg_overlay_blend (const CuLabelMap *map, const CuVolume *geometry, const CuP
           px[2] = (guint8) ((px[2] * (255 - a) + colours[l][2] * a) / 255);
         }
     }
+}
+
+gboolean
+cu_seg_overlay_blend (const CuLabelMap *map, const CuVolume *geometry, const CuPlaneAxes *axes,
+                      int slice, const CuSegOverlayStyle *style, const CuSliceViewport *vp,
+                      guint8 *rgba, int width, int height, gsize stride)
+{
+  guint8 colours[256][3];
+
+  if (map->dims[0] != geometry->dims[0] || map->dims[1] != geometry->dims[1]
+      || map->dims[2] != geometry->dims[2] || slice < 0 || slice >= map->dims[axes->s_axis])
+    return FALSE;
+
+  for (int v = 0; v < 256; v++)
+    cu_label_default_color ((guint8) v, colours[v]);
+  for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
+    {
+      const CuLabel *l = cu_label_map_get_label_at (map, i);
+      colours[l->value][0] = l->rgb[0];
+      colours[l->value][1] = l->rgb[1];
+      colours[l->value][2] = l->rgb[2];
+    }
+  for (int layer = 0; layer < cu_label_map_get_n_layers (map); layer++)
+    blend_layer (map, layer, axes, slice, style, vp, colours, rgba, width, height, stride);
   return TRUE;
 }

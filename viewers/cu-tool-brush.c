@@ -39,6 +39,9 @@ fill_brush (CuSliceCanvas *canvas, CuSegEditor *editor, CuBrush *brush)
   brush->sphere = cu_seg_editor_get_sphere (editor);
   brush->normal_axis = cu_slice_canvas_get_normal_axis (canvas);
   brush->value = cu_seg_editor_get_tool (editor) == CU_TOOL_ERASER ? 0 : cu_seg_editor_get_label (editor);
+  brush->overlap = cu_seg_editor_get_overlap (editor);
+  if (brush->value == 0)
+    brush->erase_only = cu_seg_editor_get_erase_only (editor);
   if (cu_seg_editor_get_threshold (editor, &low, &high) && cu_seg_editor_get_image (editor) != NULL)
     {
       brush->image = cu_seg_editor_get_image (editor);

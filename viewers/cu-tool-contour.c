@@ -82,7 +82,7 @@ contour_release (CuSliceCanvas *canvas, CuSegEditor *editor, double x, double y)
 
       cu_seg_editor_begin_stroke (editor, "Fill contour");
       cu_seg_fill_polygon (cu_seg_editor_get_map (editor), axis, slice, (double *) c->ijk->data, n,
-                           cu_seg_editor_get_label (editor), FALSE);
+                           cu_seg_editor_get_label (editor), cu_seg_editor_get_overlap (editor));
       cu_seg_editor_end_stroke (editor);
     }
   g_array_set_size (c->points, 0);

@@ -27,7 +27,10 @@ grow_press (CuSliceCanvas *canvas, CuSegEditor *editor, double x, double y, GdkM
   p.centre_on_mean = TRUE;
   /* A seed in a large uniform region must not flood the whole volume by accident. */
   p.max_voxels = 4 * 1024 * 1024;
-  p.keep_others = TRUE;
+  /* Growing stops at other labels unless overlap is allowed: a flood that took another label's
+   * voxels would be an accident more often than a wish. */
+  p.overlap = cu_seg_editor_get_overlap (editor) == CU_SEG_OVERLAP_ALLOW ? CU_SEG_OVERLAP_ALLOW
+                                                                        : CU_SEG_OVERLAP_KEEP;
   cu_seg_editor_begin_stroke (editor, "Region growing");
   cu_seg_region_grow (cu_seg_editor_get_map (editor), image, 0, &p, NULL);
   cu_seg_editor_end_stroke (editor);

@@ -2,10 +2,12 @@
  * cu-cli-seg.c — curata-cli seg SUBCOMMAND: segmentations from the command line.
  *
  *   seg list [SERIES]                       stored versions per series and reader
- *   seg edit SERIES [--reader R]            editing commands read from stdin, one stroke per
+ *   seg edit SERIES [--reader R] [--overlap overwrite|keep|allow]
+ *                                           editing commands read from stdin, one stroke per
  *                                           line, each saved before the next is read; undo
  *                                           reaches into earlier sessions; a concurrent session
- *                                           of the same reader is merged, never overwritten
+ *                                           of the same reader is merged, never overwritten;
+ *                                           --overlap: what painting does to other labels
  *   seg history SERIES [--reader R]         every version, what it was based on, merges
  *   seg measure SERIES [--reader R] [--on SERIES2]   labels, lesion forms, measurements
  *   seg export SERIES --format dicom-seg|dicom-seg+sr|nifti --out PATH [--reader R] [--version N]
@@ -162,6 +164,7 @@ typedef struct
   CuLabelMap *map;
   CuSegHistory *history;
   CuVolume *image;        /* loaded on first need (region growing, threshold) */
+  CuSegOverlap overlap;   /* --overlap, or the last "overlap" command */
 } EditSession;
 
 static gboolean
@@ -264,6 +267,26 @@ apply_line (EditSession *s, char **w, GError **error)
       cu_label_map_set_label (s->map, l);
       return TRUE;
     }
+  if (strcmp (cmd, "overlap") == 0)
+    {
+      /* overlap overwrite|keep|allow: the policy of the strokes that follow */
+      if (n != 2 || !cu_seg_overlap_from_string (w[1], &s->overlap))
+        BAD (_("usage: overlap overwrite|keep|allow"));
+      return TRUE;
+    }
+  if (strcmp (cmd, "erase-label") == 0)
+    {
+      /* erase-label VALUE I J K RADIUS_MM [sphere]: clear only that label */
+      CuBrush brush = { .normal_axis = 2 };
+
+      if (!parse_value (w[1], &value) || value == 0 || !parse_numbers (w, 2, 4, x))
+        BAD (_("usage: erase-label VALUE I J K RADIUS_MM [sphere]"));
+      brush.erase_only = value;
+      brush.radius_mm = x[3];
+      brush.sphere = w[6] != NULL && strcmp (w[6], "sphere") == 0;
+      cu_seg_brush_stamp (s->map, &brush, x);
+      return TRUE;
+    }
   if (strcmp (cmd, "paint") == 0 || strcmp (cmd, "erase") == 0)
     {
       /* paint VALUE I J K RADIUS_MM [sphere] ; erase I J K RADIUS_MM [sphere] */
@@ -274,6 +297,7 @@ apply_line (EditSession *s, char **w, GError **error)
       if ((!erase && !parse_value (w[1], &value)) || !parse_numbers (w, first, 4, x))
         BAD (_("usage: paint VALUE I J K RADIUS_MM [sphere] or erase I J K RADIUS_MM [sphere]"));
       brush.value = erase ? 0 : value;
+      brush.overlap = s->overlap;
       brush.radius_mm = x[3];
       brush.sphere = w[first + 4] != NULL && strcmp (w[first + 4], "sphere") == 0;
       cu_seg_brush_stamp (s->map, &brush, x);
@@ -286,6 +310,7 @@ apply_line (EditSession *s, char **w, GError **error)
       if (!parse_value (w[1], &value) || !parse_numbers (w, 2, 7, x))
         BAD (_("usage: line VALUE I0 J0 K0 I1 J1 K1 RADIUS_MM"));
       brush.value = value;
+      brush.overlap = s->overlap;
       brush.radius_mm = x[6];
       cu_seg_brush_line (s->map, &brush, x, x + 3);
       return TRUE;
@@ -306,6 +331,7 @@ apply_line (EditSession *s, char **w, GError **error)
       p.seed[2] = (int) x[2];
       p.tolerance = x[3];
       p.value = value;
+      p.overlap = s->overlap;
       if (w[6] != NULL && strcmp (w[6], "slice") == 0)
         p.slice_axis = 2;
       return cu_seg_region_grow (s->map, image, 0, &p, error) >= 0;
@@ -323,7 +349,8 @@ apply_line (EditSession *s, char **w, GError **error)
             BAD (_("“%s” is not a point I,J"), w[i]);
           g_array_append_vals (pts, p, 3);
         }
-      cu_seg_fill_polygon (s->map, 2, (int) x[0], (double *) pts->data, pts->len / 3, value, FALSE);
+      cu_seg_fill_polygon (s->map, 2, (int) x[0], (double *) pts->data, pts->len / 3, value,
+                           s->overlap);
       return TRUE;
     }
   if (strcmp (cmd, "islands") == 0)
@@ -369,9 +396,12 @@ apply_line (EditSession *s, char **w, GError **error)
 static int
 seg_edit (CuCli *cli, CuStore *store, int argc, char **argv)
 {
-  g_autofree char *reader = NULL;
+  g_autofree char *reader = NULL, *overlap = NULL;
   const GOptionEntry entries[] = {
     { "reader", 'r', 0, G_OPTION_ARG_STRING, &reader, N_("Reader identity (default: the OS user)"), N_("NAME") },
+    { "overlap", 0, 0, G_OPTION_ARG_STRING, &overlap, N_("What painting does to other labels: "
+      "overwrite them (the default, as 3D Slicer), keep them (paint only around them) or allow "
+      "overlap (both keep their voxels)"), N_("overwrite|keep|allow") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = cu_cli_option_context ("seg edit", _("SERIES"),
@@ -379,6 +409,7 @@ seg_edit (CuCli *cli, CuStore *store, int argc, char **argv)
        "every command is one stroke, saved to the workspace before the next line is read "
        "(“saved VERSION VOXELS” is printed). Commands: label VALUE TERM [NAME…], "
        "paint VALUE I J K RADIUS_MM [sphere], erase I J K RADIUS_MM [sphere], "
+       "erase-label VALUE I J K RADIUS_MM [sphere], overlap overwrite|keep|allow, "
        "line VALUE I0 J0 K0 I1 J1 K1 RADIUS_MM, grow VALUE I J K TOLERANCE [slice], "
        "fill VALUE K I,J I,J I,J…, islands VALUE MIN_VOXELS, largest VALUE, smooth VALUE SIGMA_MM, "
        "interpolate VALUE, logical OP TARGET SOURCE, form VALUE {JSON}, undo, redo."), entries);
@@ -402,6 +433,11 @@ seg_edit (CuCli *cli, CuStore *store, int argc, char **argv)
   if (!cu_store_seg_check_reader (reader, CU_SEG_KIND_READING, &error))
     {
       cu_cli_usage_error ("seg edit", "%s", error->message);
+      return CU_CLI_EXIT_USAGE;
+    }
+  if (overlap != NULL && !cu_seg_overlap_from_string (overlap, &s.overlap))
+    {
+      cu_cli_usage_error ("seg edit", _("--overlap takes overwrite, keep or allow."));
       return CU_CLI_EXIT_USAGE;
     }
   if ((uid = resolve (store, argv[1])) == NULL || !check_gate (store, uid))
@@ -689,6 +725,14 @@ seg_export (CuCli *cli, CuStore *store, int argc, char **argv)
       return CU_CLI_EXIT_ERROR;
     }
   printf (_("Wrote %s\n"), out);
+  if (format == CU_SEG_FORMAT_NIFTI)
+    {
+      /* One label per voxel: say what the overlap rule did, never silently. */
+      g_autoptr(CuLabelMap) map = cu_store_seg_load (store, uid, reader, version, NULL, NULL);
+      g_autofree char *warning = map != NULL ? cu_label_map_flatten_warning (map) : NULL;
+      if (warning != NULL)
+        fprintf (stderr, _("warning: %s\n"), warning);
+    }
   if (format == CU_SEG_FORMAT_DICOM_SEG_SR)
     {
       g_autofree char *sr = cu_seg_sr_path_for (out);
@@ -715,6 +759,8 @@ seg_import (CuCli *cli, CuStore *store, int argc, char **argv)
   g_autoptr(GOptionContext) context = cu_cli_option_context ("seg import", _("SERIES LABELS.nii[.gz]|SEG.dcm"),
     N_("Bring in a segmentation (an AI model's output, another tool's work) as an editable version, "
        "resampled onto the series when the grids differ."), entries);
+  g_autoptr(CuLabelMap) imported = NULL;
+  g_autoptr(GArray) overlaps = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *uid = NULL;
   gboolean resampled = FALSE;
@@ -750,6 +796,10 @@ seg_import (CuCli *cli, CuStore *store, int argc, char **argv)
       cu_cli_error (NULL, "%s", error->message);
       return CU_CLI_EXIT_ERROR;
     }
+  /* What overlapped in the file and was kept (layers, cu-label-map.h). */
+  imported = cu_store_seg_load (store, uid, reader, version, NULL, NULL);
+  if (imported != NULL)
+    overlaps = cu_label_map_overlaps (imported);
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -761,13 +811,39 @@ seg_import (CuCli *cli, CuStore *store, int argc, char **argv)
       json_builder_add_int_value (b, version);
       json_builder_set_member_name (b, "resampled");
       json_builder_add_boolean_value (b, resampled);
+      json_builder_set_member_name (b, "layers");
+      json_builder_add_int_value (b, imported != NULL ? cu_label_map_get_n_layers (imported) : 1);
+      json_builder_set_member_name (b, "overlaps");
+      json_builder_begin_array (b);
+      for (guint i = 0; overlaps != NULL && i < overlaps->len; i++)
+        {
+          const CuLabelOverlap *o = &g_array_index (overlaps, CuLabelOverlap, i);
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "a");
+          json_builder_add_int_value (b, o->a);
+          json_builder_set_member_name (b, "b");
+          json_builder_add_int_value (b, o->b);
+          json_builder_set_member_name (b, "voxels");
+          json_builder_add_int_value (b, (gint64) o->n_voxels);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
       json_builder_end_object (b);
       root = json_builder_get_root (b);
       cu_cli_print_json (root);
     }
   else
-    printf (resampled ? _("Imported as version %d of reader %s (resampled onto the series)\n")
-                      : _("Imported as version %d of reader %s\n"), version, reader);
+    {
+      printf (resampled ? _("Imported as version %d of reader %s (resampled onto the series)\n")
+                        : _("Imported as version %d of reader %s\n"), version, reader);
+      for (guint i = 0; overlaps != NULL && i < overlaps->len; i++)
+        {
+          const CuLabelOverlap *o = &g_array_index (overlaps, CuLabelOverlap, i);
+          printf (ngettext ("  labels %d and %d overlap in %lu voxel (kept)\n",
+                            "  labels %d and %d overlap in %lu voxels (kept)\n",
+                            (gulong) o->n_voxels), o->a, o->b, (gulong) o->n_voxels);
+        }
+    }
   return CU_CLI_EXIT_OK;
 }
 

@@ -31,6 +31,7 @@ int          cu_cli_import        (CuCli *cli, int argc, char **argv);
 int          cu_cli_list          (CuCli *cli, int argc, char **argv);
 int          cu_cli_show          (CuCli *cli, int argc, char **argv);
 int          cu_cli_export_nifti  (CuCli *cli, int argc, char **argv);
+int          cu_cli_hang          (CuCli *cli, int argc, char **argv);
 int          cu_cli_demo          (CuCli *cli, int argc, char **argv);
 int          cu_cli_anonymize     (CuCli *cli, int argc, char **argv);
 int          cu_cli_deid_check    (CuCli *cli, int argc, char **argv);

@@ -30,6 +30,7 @@ static const CuCliCommand commands[] = {
   { "list", cu_cli_list, N_("List the patients, studies and series of the workspace") },
   { "show", cu_cli_show, N_("Show the geometry and key attributes of a series") },
   { "export-nifti", cu_cli_export_nifti, N_("Write a series as a NIfTI-1 volume") },
+  { "hang", cu_cli_hang, N_("Show which series the hanging protocol puts in which pane of a study") },
   { "demo", cu_cli_demo, N_("Write the built-in demo study (synthetic, pseudonymized) to a folder") },
   { "anonymize", cu_cli_anonymize,
     N_("Write anonymized copies of studies for the central repository (step 2)") },

@@ -1444,3 +1444,20 @@ cu_series_plan_load_regular (CuSeriesPlan *plan, guint stack, CuProgress *progre
     *regridded = TRUE;
   return out;
 }
+
+const char *
+cu_series_plan_get_frame_of_reference (CuSeriesPlan *plan, guint stack)
+{
+  PlanStack *s;
+  const PlanFrame *f;
+
+  g_return_val_if_fail (plan != NULL, NULL);
+  if (stack >= plan->stacks->len)
+    return NULL;
+  s = g_ptr_array_index (plan->stacks, stack);
+  if (s->frames->len == 0)
+    return NULL;
+  f = g_ptr_array_index (s->frames, 0);
+  return f->header->frame_of_reference_uid != NULL && *f->header->frame_of_reference_uid != '\0'
+           ? f->header->frame_of_reference_uid : NULL;
+}

@@ -96,6 +96,9 @@ CuVolume         *cu_series_plan_load            (CuSeriesPlan  *plan,
  * nz × 3 doubles (g_free), or NULL for a stack without patient geometry. */
 double           *cu_series_plan_get_slice_positions (CuSeriesPlan *plan,
                                                       guint         stack);
+/* FrameOfReferenceUID of a stack's first frame (owned by the plan), or NULL. */
+const char       *cu_series_plan_get_frame_of_reference (CuSeriesPlan *plan,
+                                                         guint         stack);
 /* TRUE when the stack's slices are stacked obliquely to their normal (gantry tilt) or unevenly
  * spaced, so that its single-affine volume is not a faithful picture of patient space. */
 gboolean          cu_series_plan_get_stack_irregular (CuSeriesPlan *plan,

@@ -576,6 +576,47 @@ write_nnunet_case (Writer *w, PatientOut *p, const CuVolume *image, const CuLabe
   lab = g_build_filename (labels, lab_name, NULL);
   if (!cu_nifti_write (image, img, error) || !cu_seg_nifti_write (map, lab, error))
     return FALSE;
+  /* nnU-Net reads one label per voxel: overlapping labels were flattened (the higher value
+   * kept, cu_label_map_top). The DICOM SEG beside it keeps them; the provenance says which
+   * labels lost voxels in which case, and the progress shows it, never silently. */
+  {
+    g_autoptr(GArray) overlaps = cu_label_map_overlaps (map);
+    g_autofree char *warning = cu_label_map_flatten_warning (map);
+    JsonBuilder *b = w->provenance;
+
+    if (overlaps->len > 0)
+      {
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "event");
+        json_builder_add_string_value (b, "nnunet-labels-flattened");
+        json_builder_set_member_name (b, "case");
+        json_builder_add_string_value (b, case_id);
+        json_builder_set_member_name (b, "rule");
+        json_builder_add_string_value (b, "where labels overlap the higher label value is "
+                                          "written; the DICOM SEG keeps every segment");
+        json_builder_set_member_name (b, "overlaps");
+        json_builder_begin_array (b);
+        for (guint i = 0; i < overlaps->len; i++)
+          {
+            const CuLabelOverlap *o = &g_array_index (overlaps, CuLabelOverlap, i);
+            json_builder_begin_object (b);
+            json_builder_set_member_name (b, "labels");
+            json_builder_begin_array (b);
+            json_builder_add_int_value (b, o->a);
+            json_builder_add_int_value (b, o->b);
+            json_builder_end_array (b);
+            json_builder_set_member_name (b, "voxels");
+            json_builder_add_int_value (b, (gint64) o->n_voxels);
+            json_builder_end_object (b);
+          }
+        json_builder_end_array (b);
+        json_builder_end_object (b);
+        {
+          g_autofree char *message = g_strdup_printf ("%s: %s", case_id, warning);
+          cu_progress_report (w->progress, -1, message);
+        }
+      }
+  }
   g_ptr_array_add (w->nnunet_cases, g_steal_pointer (&case_id));
   nnunet_note_labels (w, map);
   if (w->nnunet_modality == NULL && image->modality != NULL)

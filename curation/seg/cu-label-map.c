@@ -108,6 +108,7 @@ cu_label_map_new (const CuVolume *geometry, GError **error)
       g_free (self);
       return NULL;
     }
+  self->n_layers = 1;
   self->labels = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_label_free);
   return self;
 }
@@ -146,7 +147,9 @@ cu_label_map_copy (const CuLabelMap *self)
 {
   CuLabelMap *copy = cu_label_map_new (self->geometry, NULL);
 
-  memcpy (copy->data, self->data, cu_label_map_n_voxels (self));
+  if (!cu_label_map_set_n_layers (copy, self->n_layers, NULL))
+    g_error ("Out of memory for a copy of a label map");
+  memcpy (copy->data, self->data, cu_label_map_n_bytes (self));
   for (guint i = 0; i < self->labels->len; i++)
     g_ptr_array_add (copy->labels, cu_label_copy (self->labels->pdata[i]));
   return copy;
@@ -156,6 +159,403 @@ gsize
 cu_label_map_n_voxels (const CuLabelMap *self)
 {
   return (gsize) self->dims[0] * self->dims[1] * self->dims[2];
+}
+
+gsize
+cu_label_map_n_bytes (const CuLabelMap *self)
+{
+  return cu_label_map_n_voxels (self) * (gsize) self->n_layers;
+}
+
+int
+cu_label_map_get_n_layers (const CuLabelMap *self)
+{
+  return self->n_layers;
+}
+
+int
+cu_label_map_add_layer (CuLabelMap *self)
+{
+  gsize n = cu_label_map_n_voxels (self), plane = (gsize) self->dims[0] * self->dims[1];
+  guint8 *grown;
+
+  if (self->n_layers >= CU_LABEL_MAP_MAX_LAYERS)
+    return -1;
+  grown = g_try_realloc (self->data, n * (gsize) (self->n_layers + 1));
+  if (grown == NULL)
+    return -1;
+  memset (grown + n * (gsize) self->n_layers, 0, n);
+  self->data = grown;
+  /* An open undo record keeps every layer of a touched slice: the new layer was empty. */
+  if (self->snapshot != NULL)
+    for (int k = 0; k < self->dims[2]; k++)
+      if (self->snapshot[k] != NULL)
+        {
+          self->snapshot[k] = g_realloc (self->snapshot[k], plane * (gsize) (self->n_layers + 1));
+          memset (self->snapshot[k] + plane * (gsize) self->n_layers, 0, plane);
+        }
+  return self->n_layers++;
+}
+
+gboolean
+cu_label_map_set_n_layers (CuLabelMap *self, int n, GError **error)
+{
+  if (n > CU_LABEL_MAP_MAX_LAYERS)
+    {
+      g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_FULL,
+                   _("A label map cannot have more than %d layers"), CU_LABEL_MAP_MAX_LAYERS);
+      return FALSE;
+    }
+  while (self->n_layers < n)
+    if (cu_label_map_add_layer (self) < 0)
+      {
+        g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_GRID, _("Out of memory for a label map"));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+int
+cu_label_map_compact (CuLabelMap *self)
+{
+  gsize n = cu_label_map_n_voxels (self);
+  int map_to[CU_LABEL_MAP_MAX_LAYERS], kept = 0;
+
+  g_return_val_if_fail (self->snapshot == NULL, 0);
+  for (int l = 0; l < self->n_layers; l++)
+    {
+      const guint8 *d = self->data + (gsize) l * n;
+      gboolean used = l == 0;
+
+      for (gsize v = 0; v < n && !used; v++)
+        used = d[v] != 0;
+      map_to[l] = used ? kept : -1;
+      if (used)
+        {
+          if (kept != l)
+            memmove (self->data + (gsize) kept * n, d, n);
+          kept++;
+        }
+    }
+  if (kept == self->n_layers)
+    return 0;
+  for (guint i = 0; i < self->labels->len; i++)
+    {
+      CuLabel *l = self->labels->pdata[i];
+      l->layer = l->layer < self->n_layers && map_to[l->layer] >= 0 ? (guint8) map_to[l->layer] : 0;
+    }
+  kept = self->n_layers - kept;
+  self->n_layers -= kept;
+  self->data = g_realloc (self->data, n * (gsize) self->n_layers);
+  return kept;
+}
+
+gsize
+cu_label_map_count_overlap (const CuLabelMap *self)
+{
+  gsize n = cu_label_map_n_voxels (self), count = 0;
+
+  if (self->n_layers == 1)
+    return 0;
+  for (gsize v = 0; v < n; v++)
+    {
+      guint8 first = 0;
+      for (int l = 0; l < self->n_layers; l++)
+        {
+          guint8 d = self->data[(gsize) l * n + v];
+          if (d == 0 || d == first)
+            continue;
+          if (first != 0)
+            {
+              count++;
+              break;
+            }
+          first = d;
+        }
+    }
+  return count;
+}
+
+GArray *
+cu_label_map_overlaps (const CuLabelMap *self)
+{
+  GArray *pairs = g_array_new (FALSE, FALSE, sizeof (CuLabelOverlap));
+  gsize n = cu_label_map_n_voxels (self);
+  g_autofree guint64 *count = NULL;
+
+  if (self->n_layers == 1)
+    return pairs;
+  count = g_new0 (guint64, 256 * 256);
+  for (gsize v = 0; v < n; v++)
+    {
+      guint8 here[CU_LABEL_MAP_MAX_LAYERS];
+      int m = 0;
+
+      for (int l = 0; l < self->n_layers; l++)
+        {
+          guint8 d = self->data[(gsize) l * n + v];
+          gboolean seen = d == 0;
+          for (int x = 0; x < m && !seen; x++)
+            seen = here[x] == d;
+          if (!seen)
+            here[m++] = d;
+        }
+      for (int x = 0; x < m; x++)
+        for (int y = 0; y < m; y++)
+          if (here[x] < here[y])
+            count[here[x] * 256 + here[y]]++;
+    }
+  for (int a = 1; a < 256; a++)
+    for (int b = a + 1; b < 256; b++)
+      if (count[a * 256 + b] > 0)
+        {
+          CuLabelOverlap o = { (guint8) a, (guint8) b, (gsize) count[a * 256 + b] };
+          g_array_append_val (pairs, o);
+        }
+  return pairs;
+}
+
+char *
+cu_label_map_flatten_warning (const CuLabelMap *self)
+{
+  g_autoptr(GArray) pairs = cu_label_map_overlaps (self);
+  g_autoptr(GString) list = g_string_new (NULL);
+
+  if (pairs->len == 0)
+    return NULL;
+  for (guint i = 0; i < pairs->len; i++)
+    {
+      const CuLabelOverlap *o = &g_array_index (pairs, CuLabelOverlap, i);
+      const CuLabel *la = cu_label_map_get_label (self, o->a), *lb = cu_label_map_get_label (self, o->b);
+
+      if (list->len > 0)
+        g_string_append (list, "; ");
+      g_string_append_printf (list, ngettext ("%d “%s” and %d “%s”: %lu voxel",
+                                              "%d “%s” and %d “%s”: %lu voxels",
+                                              (gulong) o->n_voxels),
+                              o->a, la != NULL ? la->name : "", o->b, lb != NULL ? lb->name : "",
+                              (gulong) o->n_voxels);
+    }
+  return g_strdup_printf (_("Overlapping labels written one per voxel, the higher label value "
+                            "kept where they overlap (%s)"), list->str);
+}
+
+gsize
+cu_label_map_count_pair (const CuLabelMap *self, guint8 a, guint8 b)
+{
+  gsize n = cu_label_map_n_voxels (self), count = 0;
+
+  if (self->n_layers == 1 || a == b)
+    return a == b ? cu_label_map_count (self, a) : 0;
+  for (gsize v = 0; v < n; v++)
+    count += cu_label_map_has (self, v, a) && cu_label_map_has (self, v, b);
+  return count;
+}
+
+int
+cu_label_map_home_layer (CuLabelMap *self, guint8 value)
+{
+  const CuLabel *label = cu_label_map_get_label (self, value);
+  int home = label != NULL ? label->layer : 0;
+
+  /* A table read back with a layer the data lacks: the layer was empty. */
+  if (home >= self->n_layers && !cu_label_map_set_n_layers (self, home + 1, NULL))
+    home = 0;
+  return home;
+}
+
+void
+cu_label_map_write_layer (CuLabelMap *self, int layer, gsize index, guint8 value)
+{
+  gsize plane = (gsize) self->dims[0] * self->dims[1];
+  gsize n = plane * (gsize) self->dims[2];
+
+  cu_label_map_touch_slice (self, (int) (index / plane));
+  self->data[(gsize) layer * n + index] = value;
+}
+
+void
+cu_label_map_move_label (CuLabelMap *self, guint8 value, int layer)
+{
+  gsize n = cu_label_map_n_voxels (self);
+  CuLabel *label = NULL;
+
+  g_return_if_fail (value != 0 && layer >= 0);
+  if (layer >= self->n_layers && !cu_label_map_set_n_layers (self, layer + 1, NULL))
+    return;
+  for (guint i = 0; i < self->labels->len; i++)
+    if (((CuLabel *) self->labels->pdata[i])->value == value)
+      label = self->labels->pdata[i];
+  for (int l = 0; l < self->n_layers; l++)
+    {
+      if (l == layer)
+        continue;
+      for (gsize v = 0; v < n; v++)
+        if (self->data[(gsize) l * n + v] == value)
+          {
+            /* Never over another label: such a voxel stays where it is (still read as the
+             * label's, through the union). */
+            guint8 there = self->data[(gsize) layer * n + v];
+            if (there != 0 && there != value)
+              continue;
+            cu_label_map_write_layer (self, l, v, 0);
+            if (there == 0)
+              cu_label_map_write_layer (self, layer, v, value);
+          }
+    }
+  if (label != NULL)
+    label->layer = (guint8) layer;
+}
+
+/* A layer other than not where value's voxels and the voxel index are all free of other
+ * labels, or -1. */
+static int
+find_free_layer (const CuLabelMap *self, guint8 value, int not, gsize index)
+{
+  gsize n = cu_label_map_n_voxels (self);
+
+  for (int l = 0; l < self->n_layers; l++)
+    {
+      const guint8 *t = self->data + (gsize) l * n;
+      gboolean fits;
+
+      if (l == not || (t[index] != 0 && t[index] != value))
+        continue;
+      fits = TRUE;
+      for (gsize v = 0; v < n && fits; v++)
+        if (t[v] != 0 && t[v] != value && cu_label_map_has (self, v, value))
+          fits = FALSE;
+      if (fits)
+        return l;
+    }
+  return -1;
+}
+
+gboolean
+cu_label_map_paint (CuLabelMap *self, gsize index, guint8 value, CuSegOverlap overlap)
+{
+  gsize n = cu_label_map_n_voxels (self);
+  int home;
+  gboolean changed = FALSE;
+  guint8 there;
+
+  g_return_val_if_fail (value != 0 && index < n, FALSE);
+  /* One layer and no overlap wanted: the single byte, as before layers (brush strokes of
+   * thousands of voxels stay as cheap as they were). */
+  if (self->n_layers == 1 && overlap != CU_SEG_OVERLAP_ALLOW)
+    {
+      there = self->data[index];
+      if (there == value || (overlap == CU_SEG_OVERLAP_KEEP && there != 0))
+        return FALSE;
+      cu_label_map_write_layer (self, 0, index, value);
+      return TRUE;
+    }
+  home = cu_label_map_home_layer (self, value);
+  switch (overlap)
+    {
+    case CU_SEG_OVERLAP_KEEP:
+      if (!cu_label_map_has (self, index, 0))
+        return FALSE;
+      cu_label_map_write_layer (self, home, index, value);
+      return TRUE;
+
+    case CU_SEG_OVERLAP_ALLOW:
+      if (cu_label_map_has (self, index, value))
+        return FALSE;
+      there = self->data[(gsize) home * n + index];
+      if (there != 0)
+        {
+          /* The label would cover another in its layer: move it where it fits, as Slicer
+           * moves a segment that starts to overlap to a separate labelmap. */
+          int to = find_free_layer (self, value, home, index);
+          if (to < 0)
+            to = cu_label_map_add_layer (self);
+          if (to < 0)
+            return FALSE;
+          cu_label_map_move_label (self, value, to);
+          home = to;
+        }
+      cu_label_map_write_layer (self, home, index, value);
+      return TRUE;
+
+    case CU_SEG_OVERLAP_OVERWRITE:
+    default:
+      for (int l = 0; l < self->n_layers; l++)
+        {
+          there = self->data[(gsize) l * n + index];
+          if (l == home)
+            {
+              if (there != value)
+                {
+                  cu_label_map_write_layer (self, l, index, value);
+                  changed = TRUE;
+                }
+            }
+          else if (there != 0 && there != value)
+            {
+              cu_label_map_write_layer (self, l, index, 0);
+              changed = TRUE;
+            }
+        }
+      return changed;
+    }
+}
+
+gboolean
+cu_label_map_erase (CuLabelMap *self, gsize index, guint8 only)
+{
+  gsize n = cu_label_map_n_voxels (self);
+  gboolean changed = FALSE;
+
+  g_return_val_if_fail (index < n, FALSE);
+  for (int l = 0; l < self->n_layers; l++)
+    {
+      guint8 there = self->data[(gsize) l * n + index];
+      if (there != 0 && (only == 0 || there == only))
+        {
+          cu_label_map_write_layer (self, l, index, 0);
+          changed = TRUE;
+        }
+    }
+  return changed;
+}
+
+int
+cu_label_map_place_mask (CuLabelMap *self, guint8 value, const guint8 *mask, GError **error)
+{
+  gsize n = cu_label_map_n_voxels (self);
+  int layer = -1;
+
+  g_return_val_if_fail (value != 0 && mask != NULL, -1);
+  for (int l = 0; l < self->n_layers && layer < 0; l++)
+    {
+      const guint8 *t = self->data + (gsize) l * n;
+      gboolean fits = TRUE;
+
+      for (gsize v = 0; v < n && fits; v++)
+        if (mask[v] && t[v] != 0 && t[v] != value)
+          fits = FALSE;
+      if (fits)
+        layer = l;
+    }
+  if (layer < 0)
+    {
+      layer = cu_label_map_add_layer (self);
+      if (layer < 0)
+        {
+          g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_FULL,
+                       _("Label %d overlaps others in all %d layers a label map can have"),
+                       value, CU_LABEL_MAP_MAX_LAYERS);
+          return -1;
+        }
+    }
+  for (gsize v = 0; v < n; v++)
+    if (mask[v] && self->data[(gsize) layer * n + v] != value)
+      cu_label_map_write_layer (self, layer, v, value);
+  for (guint i = 0; i < self->labels->len; i++)
+    if (((CuLabel *) self->labels->pdata[i])->value == value)
+      ((CuLabel *) self->labels->pdata[i])->layer = (guint8) layer;
+  return layer;
 }
 
 gboolean
@@ -229,6 +629,7 @@ cu_label_map_remove_label (CuLabelMap *self, guint8 value)
         g_ptr_array_remove_index (self->labels, i);
         break;
       }
+  n *= (gsize) self->n_layers;
   for (gsize v = 0; v < n; v++)
     if (self->data[v] == value)
       self->data[v] = 0;
@@ -248,9 +649,69 @@ cu_label_map_count (const CuLabelMap *self, guint8 value)
 {
   gsize n = cu_label_map_n_voxels (self), count = 0;
 
-  for (gsize v = 0; v < n; v++)
-    count += self->data[v] == value;
+  /* A voxel counts once however many layers hold the label (the union), so a label's volume
+   * stays right when it overlaps others. */
+  if (self->n_layers == 1)
+    for (gsize v = 0; v < n; v++)
+      count += self->data[v] == value;
+  else
+    for (gsize v = 0; v < n; v++)
+      count += cu_label_map_has (self, v, value);
   return count;
+}
+
+void
+cu_label_map_count_all (const CuLabelMap *self, gsize counts[256])
+{
+  gsize n = cu_label_map_n_voxels (self);
+
+  memset (counts, 0, 256 * sizeof (gsize));
+  if (self->n_layers == 1)
+    {
+      for (gsize v = 0; v < n; v++)
+        counts[self->data[v]]++;
+      return;
+    }
+  for (gsize v = 0; v < n; v++)
+    {
+      gboolean seen[256] = { FALSE };   /* a label twice at one voxel (two layers) counts once */
+      gboolean any = FALSE;
+
+      for (int l = 0; l < self->n_layers; l++)
+        {
+          guint8 d = self->data[(gsize) l * n + v];
+          if (d == 0 || seen[d])
+            continue;
+          seen[d] = TRUE;
+          counts[d]++;
+          any = TRUE;
+        }
+      if (!any)
+        counts[0]++;
+    }
+}
+
+gboolean
+cu_label_map_centroid (const CuLabelMap *self, guint8 value, double ijk[3])
+{
+  double sum[3] = { 0, 0, 0 };
+  gsize count = 0;
+
+  for (int k = 0; k < self->dims[2]; k++)
+    for (int j = 0; j < self->dims[1]; j++)
+      for (int i = 0; i < self->dims[0]; i++)
+        if (cu_label_map_has (self, cu_label_map_index (self, i, j, k), value))
+          {
+            sum[0] += i;
+            sum[1] += j;
+            sum[2] += k;
+            count++;
+          }
+  if (count == 0)
+    return FALSE;
+  for (int c = 0; c < 3; c++)
+    ijk[c] = sum[c] / (double) count;
+  return TRUE;
 }
 
 double
@@ -274,9 +735,8 @@ cu_label_map_k_range (const CuLabelMap *self, guint8 value, int *k0, int *k1)
 
   for (int k = 0; k < self->dims[2]; k++)
     {
-      const guint8 *s = self->data + (gsize) k * plane;
-      for (gsize v = 0; v < plane; v++)
-        if (s[v] == value)
+      for (gsize v = (gsize) k * plane; v < (gsize) (k + 1) * plane; v++)
+        if (cu_label_map_has (self, v, value))
           {
             if (first < 0)
               first = k;
@@ -294,12 +754,16 @@ cu_label_map_k_range (const CuLabelMap *self, guint8 value, int *k0, int *k1)
 void
 cu_label_map_touch_slice (CuLabelMap *self, int k)
 {
-  gsize plane;
+  gsize plane, n;
 
   if (self->snapshot == NULL || k < 0 || k >= self->dims[2] || self->snapshot[k] != NULL)
     return;
   plane = (gsize) self->dims[0] * self->dims[1];
-  self->snapshot[k] = g_memdup2 (self->data + (gsize) k * plane, plane);
+  n = plane * (gsize) self->dims[2];
+  self->snapshot[k] = g_malloc (plane * (gsize) self->n_layers);
+  for (int l = 0; l < self->n_layers; l++)
+    memcpy (self->snapshot[k] + (gsize) l * plane, self->data + (gsize) l * n + (gsize) k * plane,
+            plane);
 }
 
 void
@@ -307,6 +771,38 @@ cu_label_map_touch_all (CuLabelMap *self)
 {
   for (int k = 0; k < self->dims[2]; k++)
     cu_label_map_touch_slice (self, k);
+}
+
+const char *
+cu_seg_overlap_to_string (CuSegOverlap overlap)
+{
+  switch (overlap)
+    {
+    case CU_SEG_OVERLAP_KEEP:
+      return "keep";
+    case CU_SEG_OVERLAP_ALLOW:
+      return "allow";
+    case CU_SEG_OVERLAP_OVERWRITE:
+    default:
+      return "overwrite";
+    }
+}
+
+gboolean
+cu_seg_overlap_from_string (const char *text, CuSegOverlap *overlap)
+{
+  static const CuSegOverlap all[] = { CU_SEG_OVERLAP_OVERWRITE, CU_SEG_OVERLAP_KEEP,
+                                      CU_SEG_OVERLAP_ALLOW };
+
+  if (text == NULL)
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (all); i++)
+    if (g_ascii_strcasecmp (text, cu_seg_overlap_to_string (all[i])) == 0)
+      {
+        *overlap = all[i];
+        return TRUE;
+      }
+  return FALSE;
 }
 
 const char *
@@ -381,6 +877,13 @@ cu_label_map_labels_to_json (const CuLabelMap *self)
         {
           set_string (b, "algorithm_type", cu_label_origin_to_string (l->origin));
           set_string (b, "algorithm_name", l->algorithm_name);
+        }
+      /* The home layer only when it is not the first, so a table without overlap reads as
+       * it always did. */
+      if (l->layer != 0)
+        {
+          json_builder_set_member_name (b, "layer");
+          json_builder_add_int_value (b, l->layer);
         }
       if (l->form_json != NULL)
         {
@@ -460,6 +963,11 @@ cu_label_map_labels_from_json (CuLabelMap *self, const char *json, GError **erro
         else
           l->origin = CU_LABEL_ORIGIN_MANUAL;
       }
+      if (json_object_has_member (o, "layer"))
+        {
+          gint64 layer = json_object_get_int_member (o, "layer");
+          l->layer = layer > 0 && layer < CU_LABEL_MAP_MAX_LAYERS ? (guint8) layer : 0;
+        }
       if (json_object_has_member (o, "form")
           && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "form")))
         l->form_json = json_to_string (json_object_get_member (o, "form"), FALSE);

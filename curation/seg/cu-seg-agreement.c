@@ -27,7 +27,7 @@ cu_seg_dice (const CuLabelMap *a, guint8 va, const CuLabelMap *b, guint8 vb)
 
   for (gsize v = 0; v < n; v++)
     {
-      gboolean in_a = a->data[v] == va, in_b = b->data[v] == vb;
+      gboolean in_a = cu_label_map_has (a, v, va), in_b = cu_label_map_has (b, v, vb);
       na += in_a;
       nb += in_b;
       both += in_a && in_b;
@@ -43,14 +43,14 @@ is_surface (const CuLabelMap *m, guint8 value, int i, int j, int k)
   static const int nb[6][3] = { { 1, 0, 0 }, { -1, 0, 0 }, { 0, 1, 0 }, { 0, -1, 0 },
                                 { 0, 0, 1 }, { 0, 0, -1 } };
 
-  if (m->data[cu_label_map_index (m, i, j, k)] != value)
+  if (!cu_label_map_has (m, cu_label_map_index (m, i, j, k), value))
     return FALSE;
   for (int d = 0; d < 6; d++)
     {
       int a = i + nb[d][0], b = j + nb[d][1], c = k + nb[d][2];
       if (a < 0 || b < 0 || c < 0 || a >= m->dims[0] || b >= m->dims[1] || c >= m->dims[2])
         return TRUE;
-      if (m->data[cu_label_map_index (m, a, b, c)] != value)
+      if (!cu_label_map_has (m, cu_label_map_index (m, a, b, c), value))
         return TRUE;
     }
   return FALSE;
@@ -199,11 +199,10 @@ cu_seg_agreement_compute (const CuLabelMap *a, const CuLabelMap *b, const CuSegF
   g_array_set_clear_func (ag->labels, label_agreement_clear);
   ag->lesions = g_array_new (FALSE, TRUE, sizeof (CuSegLesionPair));
 
-  for (gsize v = 0; v < n; v++)
-    {
-      in_a[a->data[v]] = TRUE;
-      in_b[b->data[v]] = TRUE;
-    }
+  for (gsize v = 0; v < cu_label_map_n_bytes (a); v++)
+    in_a[a->data[v]] = TRUE;
+  for (gsize v = 0; v < cu_label_map_n_bytes (b); v++)
+    in_b[b->data[v]] = TRUE;
   for (guint i = 0; i < cu_label_map_get_n_labels (a); i++)
     {
       const CuLabel *l = cu_label_map_get_label_at (a, i);
@@ -241,9 +240,20 @@ cu_seg_agreement_compute (const CuLabelMap *a, const CuLabelMap *b, const CuSegF
   candidates = g_array_new (FALSE, FALSE, sizeof (CuSegLesionPair));
   {
     g_autofree guint32 *overlap = g_new0 (guint32, 256 * 256);
+    /* Every pair of labels at a voxel, over the layers of both. */
     for (gsize v = 0; v < n; v++)
-      if (a->data[v] != 0 && b->data[v] != 0)
-        overlap[a->data[v] * 256 + b->data[v]]++;
+      for (int la = 0; la < a->n_layers; la++)
+        {
+          guint8 x = a->data[(gsize) la * n + v];
+          if (x == 0)
+            continue;
+          for (int lb = 0; lb < b->n_layers; lb++)
+            {
+              guint8 y = b->data[(gsize) lb * n + v];
+              if (y != 0)
+                overlap[x * 256 + y]++;
+            }
+        }
     for (int x = 1; x < 256; x++)
       for (int y = 1; y < 256; y++)
         if (overlap[x * 256 + y] > 0 && lesion_a[x] && lesion_b[y])

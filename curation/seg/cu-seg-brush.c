@@ -48,7 +48,6 @@ cu_seg_brush_stamp (CuLabelMap *map, const CuBrush *brush, const double centre[3
   for (int k = lo[2]; k <= hi[2]; k++)
     {
       double dk = (k - centre[2]) * sp[2];
-      gboolean touched = FALSE;
 
       if (!brush->sphere && brush->normal_axis == 2)
         dk = 0;
@@ -67,26 +66,20 @@ cu_seg_brush_stamp (CuLabelMap *map, const CuBrush *brush, const double centre[3
           for (int i = lo[0]; i <= hi[0]; i++)
             {
               double di = (brush->sphere || brush->normal_axis != 0) ? (i - centre[0]) * sp[0] : 0;
-              guint8 *v = &map->data[row + (gsize) i];
+              gsize v = row + (gsize) i;
 
               if (di * di > rest)
                 continue;
-              if (img != NULL && !(img[row + (gsize) i] >= brush->low && img[row + (gsize) i] <= brush->high))
+              if (img != NULL && !(img[v] >= brush->low && img[v] <= brush->high))
                 continue;
-              if (brush->value == 0)
-                {
-                  if (*v == 0 || (brush->erase_only != 0 && *v != brush->erase_only))
-                    continue;
-                }
-              else if (*v == brush->value || (brush->keep_others && *v != 0))
+              /* One layer: the byte test of old, so a stroke over its own voxels costs what
+               * it did; the writes go through the map, which keeps the layers and the undo
+               * record right. */
+              if (map->n_layers == 1 && map->data[v] == brush->value)
                 continue;
-              if (!touched)
-                {
-                  cu_label_map_touch_slice (map, k);
-                  touched = TRUE;
-                }
-              *v = brush->value;
-              changed++;
+              if (brush->value == 0 ? cu_label_map_erase (map, v, brush->erase_only)
+                                    : cu_label_map_paint (map, v, brush->value, brush->overlap))
+                changed++;
             }
         }
     }

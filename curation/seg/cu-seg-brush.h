@@ -15,7 +15,7 @@ typedef struct
   int normal_axis;           /* index axis (0 i, 1 j, 2 k) the disc is perpendicular to */
   guint8 value;              /* label painted; 0 = eraser */
   guint8 erase_only;         /* eraser: clear only this label (0: any label) */
-  gboolean keep_others;      /* paint only background voxels, never over another label */
+  CuSegOverlap overlap;      /* what painting does to other labels (cu-label-map.h) */
   /* Threshold painting: paint only voxels whose image value lies in [low, high]. */
   const CuVolume *image;     /* on the map's grid, or NULL for no limit */
   int image_time;

@@ -40,7 +40,7 @@ cu_seg_components (const CuLabelMap *map, guint8 value, gboolean full_connectivi
       CuSegComponent c = { 0 };
       double sum[3] = { 0, 0, 0 };
 
-      if (map->data[seed] != value || ids[seed] != 0)
+      if (ids[seed] != 0 || !cu_label_map_has (map, seed, value))
         continue;
       c.id = ++next;
       c.bbox[0] = c.bbox[2] = c.bbox[4] = G_MAXINT;
@@ -78,7 +78,7 @@ cu_seg_components (const CuLabelMap *map, guint8 value, gboolean full_connectivi
                   if (a < 0 || b < 0 || d < 0 || a >= nx || b >= ny || d >= nz)
                     continue;
                   w = cu_label_map_index (map, a, b, d);
-                  if (map->data[w] != value || ids[w] != 0)
+                  if (ids[w] != 0 || !cu_label_map_has (map, w, value))
                     continue;
                   ids[w] = c.id;
                   g_array_append_val (queue, w);
@@ -117,7 +117,7 @@ clear_components (CuLabelMap *map, guint8 value, gboolean keep_largest, gsize mi
   g_autofree guint32 *ids = NULL;
   g_autoptr(GArray) comps = cu_seg_components (map, value, TRUE, &ids);
   g_autofree gboolean *clear = g_new0 (gboolean, comps->len + 1);
-  gsize n = cu_label_map_n_voxels (map), plane = (gsize) map->dims[0] * map->dims[1], cleared = 0;
+  gsize n = cu_label_map_n_voxels (map), cleared = 0;
   gboolean any = FALSE;
 
   for (guint c = 0; c < comps->len; c++)
@@ -130,11 +130,7 @@ clear_components (CuLabelMap *map, guint8 value, gboolean keep_largest, gsize mi
     return 0;
   for (gsize v = 0; v < n; v++)
     if (ids[v] != 0 && clear[ids[v]])
-      {
-        cu_label_map_touch_slice (map, (int) (v / plane));
-        map->data[v] = 0;
-        cleared++;
-      }
+      cleared += cu_label_map_erase (map, v, value);
   return cleared;
 }
 

@@ -180,7 +180,7 @@ label_has_voxels (const CuLabelMap *map, guint8 value)
   gsize n = cu_label_map_n_voxels (map);
 
   for (gsize p = 0; p < n; p++)
-    if (map->data[p] == value)
+    if (cu_label_map_has (map, p, value))
       return TRUE;
   return FALSE;
 }
@@ -237,10 +237,9 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
 
       for (int k = 0; k < nz; k++)
         {
-          const guint8 *s = map->data + (gsize) k * plane;
           gboolean here = FALSE;
-          for (gsize p = 0; p < plane && !here; p++)
-            here = s[p] == label->value;
+          for (gsize p = (gsize) k * plane; p < (gsize) (k + 1) * plane && !here; p++)
+            here = cu_label_map_has (map, p, label->value);
           if (here)
             {
               int seg = (int) segments->len + 1;
@@ -408,7 +407,7 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
         CuDicomDataset *position = cu_dicom_dataset_new ();
         CuDicomDataset *segid = cu_dicom_dataset_new ();
         double ijk[3] = { 0, 0, k }, lps[3];
-        const guint8 *s = map->data + (gsize) k * plane;
+        gsize slice = (gsize) k * plane;
         gsize base = (gsize) f * plane;
 
         add_ul2 (content, T (0020, 9157), (guint32) seg, (guint32) (k + 1));
@@ -437,8 +436,10 @@ cu_seg_dicom_write (const CuLabelMap *map, const CuSegDicomSpec *spec, const cha
           }
         frames[f] = item;
 
+        /* Each segment's own mask, over every layer: a voxel two segments share is set in
+         * the frames of both (overlapping segments, PS3.3 C.8.20.2). */
         for (gsize p = 0; p < plane; p++)
-          if (s[p] == l->value)
+          if (cu_label_map_has (map, slice + p, l->value))
             bits[(base + p) >> 3] |= (guint8) (1u << ((base + p) & 7));
       }
     cu_dicom_dataset_add_sequence (ds, T (5200, 9230), frames, frame_k->len);
@@ -614,7 +615,7 @@ cu_seg_dicom_read (const char *path, const CuVolume *grid, gboolean *resampled, 
   g_autoptr(CuLabelMap) map = NULL;
   SegParse p = { 0 };
   double iop[6], ps[2];
-  g_autofree guint8 *bits = NULL;
+  g_autofree guint8 *bits = NULL, *mask = NULL;
   gsize plane, n_bytes;
   gboolean off_grid = FALSE;
   GHashTableIter it;
@@ -679,12 +680,25 @@ cu_seg_dicom_read (const char *path, const CuVolume *grid, gboolean *resampled, 
         cu_label_map_set_label (map, l);
     }
 
+  /* Segment by segment: each segment's voxels are gathered into a mask and placed in the
+   * lowest layer where they cover no other segment (cu_label_map_place_mask), so segments
+   * that overlap both keep every voxel. */
+  mask = g_try_malloc0 (cu_label_map_n_voxels (map));
+  if (mask == NULL)
+    {
+      g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_GRID, _("Out of memory for a label map"));
+      goto out;
+    }
+  for (int seg = 1; seg <= 255; seg++)
+  {
+  gboolean any = FALSE;
+
   for (guint f = 0; f < p.frame_segment->len; f++)
     {
       double pos[3];
-      int seg = g_array_index (p.frame_segment, int, f);
 
-      if (seg < 1 || seg > 255 || !parse_doubles (p.frame_position->pdata[f], pos, 3))
+      if (g_array_index (p.frame_segment, int, f) != seg
+          || !parse_doubles (p.frame_position->pdata[f], pos, 3))
         continue;
       for (int r = 0; r < h->rows; r++)
         for (int c = 0; c < h->columns; c++)
@@ -705,9 +719,21 @@ cu_seg_dicom_read (const char *path, const CuVolume *grid, gboolean *resampled, 
               off_grid = TRUE;
             if (a < 0 || b < 0 || d < 0 || a >= map->dims[0] || b >= map->dims[1] || d >= map->dims[2])
               continue;
-            map->data[cu_label_map_index (map, a, b, d)] = (guint8) seg;
+            mask[cu_label_map_index (map, a, b, d)] = 1;
+            any = TRUE;
           }
     }
+  if (any)
+    {
+      if (cu_label_map_place_mask (map, (guint8) seg, mask, error) < 0)
+        {
+          g_prefix_error (error, "%s: ", path);
+          g_clear_pointer (&map, cu_label_map_unref);
+          goto out;
+        }
+      memset (mask, 0, cu_label_map_n_voxels (map));
+    }
+  }
   if (resampled != NULL)
     *resampled = off_grid;
   result = g_steal_pointer (&map);

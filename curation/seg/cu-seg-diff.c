@@ -83,31 +83,46 @@ cu_seg_diff_append_run (CuSegDiff *self, gsize offset, guint32 length, int k,
   self->k1 = MAX (self->k1, k);
 }
 
+/* Byte v of map's data, 0 past its last layer (a layer the other map has was empty here). */
+static inline guint8
+byte_at (const CuLabelMap *map, gsize v)
+{
+  return v < cu_label_map_n_bytes (map) ? map->data[v] : 0;
+}
+
 CuSegDiff *
 cu_seg_diff_compute (const CuLabelMap *before, const CuLabelMap *after, const char *name)
 {
   gsize plane = (gsize) before->dims[0] * before->dims[1];
-  gsize n = cu_label_map_n_voxels (before), v = 0;
+  gsize nz = (gsize) before->dims[2];
+  gsize n = MAX (cu_label_map_n_bytes (before), cu_label_map_n_bytes (after)), v = 0;
   CuSegDiff *self;
+  g_autofree guint8 *run_before = NULL, *run_after = NULL;
 
-  g_return_val_if_fail (n == cu_label_map_n_voxels (after), NULL);
+  g_return_val_if_fail (cu_label_map_n_voxels (before) == cu_label_map_n_voxels (after), NULL);
 
+  run_before = g_malloc (plane);
+  run_after = g_malloc (plane);
   self = cu_seg_diff_new (name);
   while (v < n)
     {
       gsize start;
 
-      if (before->data[v] == after->data[v])
+      if (byte_at (before, v) == byte_at (after, v))
         {
           v++;
           continue;
         }
-      /* A run stays within one slice, as the undo records' do. */
+      /* A run stays within one slice of one layer, as the undo records' do. */
       start = v;
-      while (v < n && before->data[v] != after->data[v] && (v == start || v % plane != 0))
-        v++;
-      cu_seg_diff_append_run (self, start, (guint32) (v - start), (int) (start / plane),
-                              before->data + start, after->data + start);
+      while (v < n && byte_at (before, v) != byte_at (after, v) && (v == start || v % plane != 0))
+        {
+          run_before[v - start] = byte_at (before, v);
+          run_after[v - start] = byte_at (after, v);
+          v++;
+        }
+      cu_seg_diff_append_run (self, start, (guint32) (v - start), (int) ((start / plane) % nz),
+                              run_before, run_after);
     }
   if (self->runs->len == 0)
     {
@@ -115,6 +130,20 @@ cu_seg_diff_compute (const CuLabelMap *before, const CuLabelMap *after, const ch
       return NULL;
     }
   return self;
+}
+
+/* Make map hold the layers a run at offset + length reaches (a diff made on a map that had
+ * grown a layer, applied to a copy that has not yet). FALSE when it cannot. */
+static gboolean
+reach (CuLabelMap *map, gsize end)
+{
+  gsize n = cu_label_map_n_voxels (map);
+
+  if (end <= cu_label_map_n_bytes (map))
+    return TRUE;
+  if (end > n * CU_LABEL_MAP_MAX_LAYERS)
+    return FALSE;
+  return cu_label_map_set_n_layers (map, (int) ((end + n - 1) / n), NULL);
 }
 
 const char *
@@ -157,7 +186,7 @@ void
 cu_seg_diff_apply (const CuSegDiff *self, CuLabelMap *map, gboolean forward)
 {
   const guint8 *bytes = forward ? self->after->data : self->before->data;
-  gsize pos = 0, n = cu_label_map_n_voxels (map);
+  gsize pos = 0;
 
   for (guint i = 0; i < self->runs->len; i++)
     {
@@ -165,7 +194,7 @@ cu_seg_diff_apply (const CuSegDiff *self, CuLabelMap *map, gboolean forward)
 
       /* Diffs are checked against their map when read; this guards against a diff of one
        * map being applied to another. */
-      if (run->offset + run->length <= n)
+      if (reach (map, run->offset + run->length))
         memcpy (map->data + run->offset, bytes + pos, run->length);
       pos += run->length;
     }
@@ -174,13 +203,13 @@ cu_seg_diff_apply (const CuSegDiff *self, CuLabelMap *map, gboolean forward)
 gsize
 cu_seg_diff_apply_unchanged (const CuSegDiff *self, CuLabelMap *map)
 {
-  gsize pos = 0, written = 0, n = cu_label_map_n_voxels (map);
+  gsize pos = 0, written = 0;
 
   for (guint i = 0; i < self->runs->len; i++)
     {
       const Run *run = &g_array_index (self->runs, Run, i);
 
-      if (run->offset + run->length <= n)
+      if (reach (map, run->offset + run->length))
         for (guint32 j = 0; j < run->length; j++)
           if (map->data[run->offset + j] == self->before->data[pos + j])
             {

@@ -30,7 +30,7 @@ plane_axes (int normal_axis, int *a, int *b)
 
 gsize
 cu_seg_fill_polygon (CuLabelMap *map, int normal_axis, int slice, const double *points,
-                     guint n_points, guint8 value, gboolean keep_others)
+                     guint n_points, guint8 value, CuSegOverlap overlap)
 {
   int ax, bx, na, nb;
   g_autofree double *xs = NULL;
@@ -67,17 +67,15 @@ cu_seg_fill_polygon (CuLabelMap *map, int normal_axis, int slice, const double *
         for (int a = MAX (0, (int) ceil (xs[s])); a <= MIN (na - 1, (int) floor (xs[s + 1])); a++)
           {
             int ijk[3];
-            guint8 *v;
+            gsize v;
 
             ijk[normal_axis] = slice;
             ijk[ax] = a;
             ijk[bx] = b;
-            v = &map->data[cu_label_map_index (map, ijk[0], ijk[1], ijk[2])];
-            if (*v == value || (keep_others && *v != 0 && value != 0))
-              continue;
-            cu_label_map_touch_slice (map, ijk[2]);
-            *v = value;
-            changed++;
+            v = cu_label_map_index (map, ijk[0], ijk[1], ijk[2]);
+            if (value == 0 ? cu_label_map_erase (map, v, 0)
+                           : cu_label_map_paint (map, v, value, overlap))
+              changed++;
           }
     }
   return changed;

@@ -125,31 +125,37 @@ cu_seg_history_end (CuSegHistory *self)
   r = cu_seg_diff_new (self->open_name);
   g_clear_pointer (&self->open_name, g_free);
 
-  for (int k = 0; k < self->map->dims[2]; k++)
-    {
-      const guint8 *before = snap[k], *now;
-      gsize v = 0;
+  /* snap[k] holds slice k of every layer; runs stay within one slice of one layer, at
+   * offsets into the whole data (layer l starts at l·n), in increasing order. */
+  for (int l = 0; l < self->map->n_layers; l++)
+    for (int k = 0; k < self->map->dims[2]; k++)
+      {
+        gsize n = plane * (gsize) self->map->dims[2];
+        gsize v = 0, base = (gsize) l * n + (gsize) k * plane;
+        const guint8 *before, *now;
 
-      if (before == NULL)
-        continue;
-      now = self->map->data + (gsize) k * plane;
-      while (v < plane)
-        {
-          gsize start;
+        if (snap[k] == NULL)
+          continue;
+        before = snap[k] + (gsize) l * plane;
+        now = self->map->data + base;
+        while (v < plane)
+          {
+            gsize start;
 
-          if (before[v] == now[v])
-            {
+            if (before[v] == now[v])
+              {
+                v++;
+                continue;
+              }
+            start = v;
+            while (v < plane && before[v] != now[v])
               v++;
-              continue;
-            }
-          start = v;
-          while (v < plane && before[v] != now[v])
-            v++;
-          cu_seg_diff_append_run (r, (gsize) k * plane + start, (guint32) (v - start), k,
-                                  before + start, now + start);
-        }
-      g_free (snap[k]);
-    }
+            cu_seg_diff_append_run (r, base + start, (guint32) (v - start), k,
+                                    before + start, now + start);
+          }
+      }
+  for (int k = 0; k < self->map->dims[2]; k++)
+    g_free (snap[k]);
   g_free (snap);
 
   changed = cu_seg_diff_get_n_voxels (r);

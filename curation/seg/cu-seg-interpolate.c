@@ -45,7 +45,7 @@ extract (const CuLabelMap *map, guint8 value, int axis, int s, guint8 *mask, int
   for (int v = 0; v < h; v++)
     for (int u = 0; u < w; u++)
       {
-        guint8 in = map->data[voxel_of (map, axis, s, u, v)] == value;
+        guint8 in = cu_label_map_has (map, voxel_of (map, axis, s, u, v), value);
         mask[(gsize) v * w + u] = in;
         any |= in;
       }
@@ -61,7 +61,7 @@ cu_seg_interpolate (CuLabelMap *map, guint8 value, int axis, GCancellable *cance
   g_autofree gboolean *has = NULL;
   const double *sp = map->geometry->spacing;
   gsize added = 0;
-  int prev = -1;
+  int prev = -1, home;
 
   if (value == 0 || axis < 0 || axis > 2)
     {
@@ -69,6 +69,9 @@ cu_seg_interpolate (CuLabelMap *map, guint8 value, int axis, GCancellable *cance
                    _("Interpolation needs a label and an axis 0, 1 or 2"));
       return -1;
     }
+  /* Only the label's own layer limits the fill: it takes the background of that layer, and
+   * so overlaps labels of other layers as the slices drawn do. */
+  home = cu_label_map_home_layer (map, value);
   plane_axes (axis, &a, &b);
   w = map->dims[a];
   h = map->dims[b];
@@ -107,11 +110,10 @@ cu_seg_interpolate (CuLabelMap *map, guint8 value, int axis, GCancellable *cance
                 if (blend >= 0)
                   continue;
                 vox = voxel_of (map, axis, m, u, v);
-                if (map->data[vox] != 0)
+                if (map->data[(gsize) home * cu_label_map_n_voxels (map) + vox] != 0
+                    || cu_label_map_has (map, vox, value))
                   continue;
-                /* k of the voxel: the slice itself across k, else the b coordinate (b = k). */
-                cu_label_map_touch_slice (map, axis == 2 ? m : v);
-                map->data[vox] = value;
+                cu_label_map_write_layer (map, home, vox, value);
                 added++;
               }
         }

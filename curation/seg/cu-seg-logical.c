@@ -26,9 +26,10 @@ gssize
 cu_seg_logical (CuLabelMap *map, guint8 target, const CuLabelMap *source,
                 guint8 source_value, CuSegLogicalOp op, GError **error)
 {
-  gsize n = cu_label_map_n_voxels (map), plane = (gsize) map->dims[0] * map->dims[1];
+  gsize n = cu_label_map_n_voxels (map);
   g_autofree guint8 *src = NULL;
   gsize changed = 0;
+  int home;
 
   if (target == 0 || source_value == 0)
     {
@@ -45,11 +46,14 @@ cu_seg_logical (CuLabelMap *map, guint8 target, const CuLabelMap *source,
   /* A mask of the source first: source may be map itself and change under us. */
   src = g_new (guint8, n);
   for (gsize v = 0; v < n; v++)
-    src[v] = source->data[v] == source_value;
+    src[v] = cu_label_map_has (source, v, source_value);
 
+  /* The operation works in the target's layer as it did on a one-layer map; labels of other
+   * layers overlap the target and are left as they are. */
+  home = cu_label_map_home_layer (map, target);
   for (gsize v = 0; v < n; v++)
     {
-      guint8 now = map->data[v], next = now;
+      guint8 now = map->data[(gsize) home * n + v], next = now;
 
       switch (op)
         {
@@ -74,10 +78,12 @@ cu_seg_logical (CuLabelMap *map, guint8 target, const CuLabelMap *source,
         }
       if (next != now)
         {
-          cu_label_map_touch_slice (map, (int) (v / plane));
-          map->data[v] = next;
+          cu_label_map_write_layer (map, home, v, next);
           changed++;
         }
+      /* A cleared target leaves no stray voxel in another layer either. */
+      if (next == 0 && op != CU_SEG_UNION)
+        changed += cu_label_map_erase (map, v, target);
     }
   return (gssize) changed;
 }

@@ -17,7 +17,8 @@ typedef enum
 } CuSegLogicalOp;
 
 /* Combine label target of map with label source_value of source (source may be map itself).
- * Exclusive labels: a union never overwrites a third label. Returns voxels changed, or -1 with
+ * The target's layer is where it works: a union never overwrites a third label (it may
+ * overlap one of another layer). Returns voxels changed, or -1 with
  * error when the grids differ. */
 gssize   cu_seg_logical (CuLabelMap *map, guint8 target, const CuLabelMap *source,
                          guint8 source_value, CuSegLogicalOp op, GError **error);

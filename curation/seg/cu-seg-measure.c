@@ -49,7 +49,7 @@ cu_seg_measure (const CuLabelMap *map, guint8 value, CuSegMeasure *out)
         for (int i = 0; i < nx; i++)
           {
             gsize v = cu_label_map_index (map, i, j, k);
-            if (map->data[v] != value)
+            if (!cu_label_map_has (map, v, value))
               continue;
             out->n_voxels++;
             sum[0] += i;
@@ -61,9 +61,10 @@ cu_seg_measure (const CuLabelMap *map, guint8 value, CuSegMeasure *out)
             out->bbox[3] = MAX (out->bbox[3], j);
             out->bbox[4] = MIN (out->bbox[4], k);
             out->bbox[5] = MAX (out->bbox[5], k);
-            if (i == 0 || j == 0 || i == nx - 1 || j == ny - 1 || map->data[v - 1] != value
-                || map->data[v + 1] != value || map->data[v - (gsize) nx] != value
-                || map->data[v + (gsize) nx] != value)
+            if (i == 0 || j == 0 || i == nx - 1 || j == ny - 1
+                || !cu_label_map_has (map, v - 1, value) || !cu_label_map_has (map, v + 1, value)
+                || !cu_label_map_has (map, v - (gsize) nx, value)
+                || !cu_label_map_has (map, v + (gsize) nx, value))
               {
                 int ij[2] = { i, j };
                 g_array_append_val (outline, ij);
@@ -140,7 +141,7 @@ cu_seg_roi_stats (const CuLabelMap *map, guint8 value, const CuVolume *image, in
           gsize v = cu_label_map_index (map, i, j, k);
           float x;
 
-          if (map->data[v] != value)
+          if (!cu_label_map_has (map, v, value))
             continue;
           if (same)
             x = frame[v];

@@ -35,8 +35,10 @@ cu_seg_nifti_write (const CuLabelMap *map, const char *path, GError **error)
       g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_GRID, _("Out of memory for the export"));
       return FALSE;
     }
+  /* One label per voxel: where labels overlap the higher value wins (cu_label_map_top); the
+   * callers report what that lost (cu_label_map_flatten_warning). */
   for (gsize i = 0; i < n; i++)
-    v->voxels[i] = map->data[i];
+    v->voxels[i] = cu_label_map_top (map, i);
   /* The NIfTI writer keeps the stored integer type when every value fits: uint8 labels. */
   v->stored_type = CU_PIXEL_UINT8;
   v->bits_stored = 8;
@@ -142,6 +144,13 @@ cu_seg_nifti_read (const char *path, const CuVolume *grid, gboolean *resampled, 
                                                                           "labels"), FALSE);
           cu_label_map_labels_from_json (map, text, NULL);
         }
+    }
+  /* A NIfTI has one label per voxel: every label is in the one layer it was read into. */
+  for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
+    {
+      g_autoptr(CuLabel) l = cu_label_copy (cu_label_map_get_label_at (map, i));
+      l->layer = 0;
+      cu_label_map_set_label (map, l);
     }
   add_found_labels (map);
   return g_steal_pointer (&map);

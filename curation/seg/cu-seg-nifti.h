@@ -2,7 +2,9 @@
  * cu-seg-nifti.h — label maps as NIfTI-1 (what nnU-Net and most research pipelines read).
  *
  * The map is written on its grid as is, with the same affine as the NIfTI export of its source
- * series (cu-nifti.h), so the two overlay voxel for voxel; values are uint8 label values. The
+ * series (cu-nifti.h), so the two overlay voxel for voxel; values are uint8 label values, one
+ * per voxel: where labels overlap (a layered map, cu-label-map.h) the higher value is written
+ * (cu_label_map_top) and the caller tells the user (cu_label_map_flatten_warning). The
  * label table (names, colours, codes, forms) goes beside it in a JSON file the caller writes;
  * reading picks it up from STEM.json when it exists.
  */

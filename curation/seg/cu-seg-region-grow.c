@@ -90,11 +90,7 @@ cu_seg_region_grow (CuLabelMap *map, const CuVolume *image, int time,
       int i = (int) (v % (gsize) nx), j = (int) ((v / (gsize) nx) % (gsize) ny);
       int k = (int) (v / plane);
 
-      if (map->data[v] != p->value)
-        {
-          cu_label_map_touch_slice (map, k);
-          map->data[v] = p->value;
-        }
+      cu_label_map_paint (map, v, p->value, p->overlap);
       n_done++;
       if (p->max_voxels > 0 && n_done >= p->max_voxels)
         break;
@@ -114,7 +110,8 @@ cu_seg_region_grow (CuLabelMap *map, const CuVolume *image, int time,
           seen[w] = 1;
           if (!(img[w] >= lo && img[w] <= hi))
             continue;
-          if (p->keep_others && map->data[w] != 0 && map->data[w] != p->value)
+          if (p->overlap == CU_SEG_OVERLAP_KEEP && !cu_label_map_has (map, w, 0)
+              && !cu_label_map_has (map, w, p->value))
             continue;
           g_array_append_val (queue, w);
         }

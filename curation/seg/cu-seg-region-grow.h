@@ -14,7 +14,9 @@ typedef struct
   guint8 value;             /* label written */
   int slice_axis;           /* -1: grow in 3D; 0/1/2: stay in the seed's slice normal to it */
   gsize max_voxels;         /* stop after this many (0: no limit) */
-  gboolean keep_others;     /* do not grow into (or over) other labels */
+  CuSegOverlap overlap;     /* KEEP: do not grow into (or over) other labels; OVERWRITE: grow
+                               over them, taking their voxels; ALLOW: grow over them and
+                               overlap them */
   /* Centre the interval on the mean of the seed's 3 × 3 neighbourhood in the growth plane
    * (3 × 3 × 3 in 3D) instead of the seed value alone: a seed on a noisy pixel then no longer
    * shifts the interval by up to 3σ, which left a speckled, partial region. */

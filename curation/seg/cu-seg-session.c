@@ -416,11 +416,16 @@ save_shadow (CuSegSession *self, int *merged_with, GPtrArray *foreign, GError **
       merged = cu_label_map_copy (theirs);
       apply_journal (merged, self->unsaved, FALSE);
       merge_labels (merged, self->shadow, self->base_labels);
+      /* Layers only grow: the merged map keeps every layer either side has. */
+      if (!cu_label_map_set_n_layers (merged, cu_label_map_get_n_layers (self->shadow), error))
+        return -1;
       f = g_new0 (Foreign, 1);
       f->foreign = cu_seg_diff_compute (self->shadow, merged, "Merged");
       f->labels = cu_label_map_labels_to_json (merged);
       g_ptr_array_add (foreign, f);
-      memcpy (self->shadow->data, merged->data, cu_label_map_n_voxels (merged));
+      if (!cu_label_map_set_n_layers (self->shadow, cu_label_map_get_n_layers (merged), error))
+        return -1;
+      memcpy (self->shadow->data, merged->data, cu_label_map_n_bytes (merged));
       cu_label_map_labels_from_json (self->shadow, f->labels, NULL);
       self->base_version = info->version;
       *merged_with = info->version;
@@ -658,7 +663,7 @@ cu_seg_session_open (CuStore *store, const char *series_uid, const char *reader,
         return NULL;
     }
   else if (!cu_store_seg_load_history (store, series_uid, reader, info->version,
-                                       cu_label_map_n_voxels (map), &undo, &redo, &local))
+                                       cu_label_map_n_bytes (map), &undo, &redo, &local))
     {
       /* The map is what matters: a damaged undo list only shortens undo. */
       g_debug ("Undo steps of version %d not read: %s", info->version, local->message);

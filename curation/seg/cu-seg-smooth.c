@@ -21,7 +21,8 @@ cu_seg_smooth (CuLabelMap *map, guint8 value, double sigma_mm, GError **error)
   int lo[3] = { G_MAXINT, G_MAXINT, G_MAXINT }, hi[3] = { -1, -1, -1 }, n[3];
   const double *sp = map->geometry->spacing;
   g_autofree float *buf = NULL;
-  gsize changed = 0, total;
+  gsize changed = 0, total, nv = cu_label_map_n_voxels (map);
+  int home;
 
   if (value == 0 || !(sigma_mm > 0))
     {
@@ -32,7 +33,7 @@ cu_seg_smooth (CuLabelMap *map, guint8 value, double sigma_mm, GError **error)
   for (int k = 0; k < map->dims[2]; k++)
     for (int j = 0; j < map->dims[1]; j++)
       for (int i = 0; i < map->dims[0]; i++)
-        if (map->data[cu_label_map_index (map, i, j, k)] == value)
+        if (cu_label_map_has (map, cu_label_map_index (map, i, j, k), value))
           {
             int ijk[3] = { i, j, k };
             for (int c = 0; c < 3; c++)
@@ -43,6 +44,9 @@ cu_seg_smooth (CuLabelMap *map, guint8 value, double sigma_mm, GError **error)
           }
   if (hi[0] < 0)
     return 0;
+  /* The label grows only into the background of its own layer (labels of other layers it
+   * overlaps are not in its way), and shrinks wherever it is. */
+  home = cu_label_map_home_layer (map, value);
   for (int c = 0; c < 3; c++)
     {
       int margin = (int) ceil (3.0 * sigma_mm / sp[c]);
@@ -56,7 +60,7 @@ cu_seg_smooth (CuLabelMap *map, guint8 value, double sigma_mm, GError **error)
     for (int j = 0; j < n[1]; j++)
       for (int i = 0; i < n[0]; i++)
         buf[((gsize) k * n[1] + j) * n[0] + i] =
-          map->data[cu_label_map_index (map, lo[0] + i, lo[1] + j, lo[2] + k)] == value;
+          cu_label_map_has (map, cu_label_map_index (map, lo[0] + i, lo[1] + j, lo[2] + k), value);
 
   for (int axis = 0; axis < 3; axis++)
     {
@@ -99,20 +103,15 @@ cu_seg_smooth (CuLabelMap *map, guint8 value, double sigma_mm, GError **error)
         {
           gsize v = cu_label_map_index (map, lo[0] + i, lo[1] + j, lo[2] + k);
           gboolean in = buf[((gsize) k * n[1] + j) * n[0] + i] >= 0.5f;
-          guint8 now = map->data[v];
+          guint8 now = map->data[(gsize) home * nv + v];
 
-          if (in && now == 0)
+          if (in && now == 0 && !cu_label_map_has (map, v, value))
             {
-              cu_label_map_touch_slice (map, lo[2] + k);
-              map->data[v] = value;
+              cu_label_map_write_layer (map, home, v, value);
               changed++;
             }
-          else if (!in && now == value)
-            {
-              cu_label_map_touch_slice (map, lo[2] + k);
-              map->data[v] = 0;
-              changed++;
-            }
+          else if (!in && cu_label_map_erase (map, v, value))
+            changed++;
         }
   return (gssize) changed;
 }

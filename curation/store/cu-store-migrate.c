@@ -515,6 +515,13 @@ static const char migration_13[] =
   "CREATE INDEX flag_kind ON flag (kind, state);"
   "CREATE INDEX flag_series ON flag (series_uid);";
 
+/* Version 14: layered segmentations (cu-label-map.h). A version's data holds n_layers label
+ * maps one after the other; every version saved before has one, which is what the default
+ * gives it, so old segmentations load unchanged. */
+static const char migration_14[] =
+  "ALTER TABLE segmentation ADD COLUMN n_layers INTEGER NOT NULL DEFAULT 1"
+  "  CHECK (n_layers BETWEEN 1 AND 255);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -536,6 +543,7 @@ static const Migration migrations[] = {
   { migration_11, NULL },
   { migration_12, NULL },
   { migration_13, NULL },
+  { migration_14, NULL },
 };
 
 int

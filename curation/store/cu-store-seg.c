@@ -250,7 +250,7 @@ cu_store_seg_save_request (CuStore *self, const char *series_uid, const char *re
   const CuLabelMap *map = request->map;
   CuSegKind kind = request->kind;
   const char *note = request->note;
-  gsize n = cu_label_map_n_voxels (map), labelled = 0;
+  gsize n = cu_label_map_n_bytes (map), labelled = 0;
   g_autoptr(GArray) created = g_array_new (FALSE, FALSE, sizeof (NewStroke));
   g_autofree char *undo_ids = NULL, *redo_ids = NULL;
   uLongf packed_len = compressBound (n);
@@ -270,8 +270,8 @@ cu_store_seg_save_request (CuStore *self, const char *series_uid, const char *re
       g_set_error (error, CU_STORE_ERROR, CU_STORE_ERROR_IO, _("Compressing the label map failed"));
       return -1;
     }
-  for (gsize v = 0; v < n; v++)
-    labelled += map->data[v] != 0;
+  for (gsize v = 0; v < cu_label_map_n_voxels (map); v++)
+    labelled += !cu_label_map_has (map, v, 0);
   labels = cu_label_map_labels_to_json (map);
   grid = geometry_to_json (map->geometry);
   now = _cu_store_now_iso8601 ();
@@ -306,9 +306,9 @@ cu_store_seg_save_request (CuStore *self, const char *series_uid, const char *re
   stmt = _cu_store_prepare (self->db,
                             "INSERT INTO segmentation (series_uid, reader, version, kind, nx, ny, nz,"
                             " grid, labels, data, n_labelled, n_labels, note, user, time, based_on,"
-                            " undo, redo)"
+                            " undo, redo, n_layers)"
                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-                            " ?16, ?17, ?18)",
+                            " ?16, ?17, ?18, ?19)",
                             error);
   if (stmt == NULL)
     goto fail;
@@ -324,6 +324,7 @@ cu_store_seg_save_request (CuStore *self, const char *series_uid, const char *re
   sqlite3_bind_blob64 (stmt, 10, packed, packed_len, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) labelled);
   sqlite3_bind_int (stmt, 12, (int) cu_label_map_get_n_labels (map));
+  sqlite3_bind_int (stmt, 19, cu_label_map_get_n_layers (map));
   if (note != NULL)
     sqlite3_bind_text (stmt, 13, note, -1, SQLITE_TRANSIENT);
   else
@@ -471,7 +472,8 @@ cu_store_seg_load (CuStore *self, const char *series_uid, const char *reader, in
   g_return_val_if_fail (CU_IS_STORE (self), NULL);
 
   stmt = _cu_store_prepare (self->db,
-                            "SELECT " INFO_COLUMNS ", nx, ny, nz, grid, labels, data FROM segmentation"
+                            "SELECT " INFO_COLUMNS ", nx, ny, nz, grid, labels, data, n_layers"
+                            " FROM segmentation"
                             " WHERE series_uid = ?1 AND reader = ?2 AND (?3 = 0 OR version = ?3)"
                             " ORDER BY version DESC LIMIT 1", error);
   if (stmt == NULL)
@@ -503,11 +505,17 @@ cu_store_seg_load (CuStore *self, const char *series_uid, const char *reader, in
       g_prefix_error (error, _("Version %d of reader “%s”: "), row_info->version, reader);
       return NULL;
     }
+  if (!cu_label_map_set_n_layers (map, sqlite3_column_int (stmt, 17), error))
+    {
+      sqlite3_finalize (stmt);
+      g_prefix_error (error, _("Version %d of reader “%s”: "), row_info->version, reader);
+      return NULL;
+    }
   blob = sqlite3_column_blob (stmt, 16);
   blob_len = sqlite3_column_bytes (stmt, 16);
-  out_len = cu_label_map_n_voxels (map);
+  out_len = cu_label_map_n_bytes (map);
   if (blob == NULL || uncompress (map->data, &out_len, blob, (uLong) blob_len) != Z_OK
-      || out_len != cu_label_map_n_voxels (map))
+      || out_len != cu_label_map_n_bytes (map))
     {
       sqlite3_finalize (stmt);
       g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_FORMAT,

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <adwaita.h>
 #include <sqlite3.h>
@@ -484,6 +485,188 @@ test_strokes_while_locked (void)
   app_test_rm_rf (dir);
 }
 
+/* The panel's "Other labels" drop-down (found by its tooltip, as a user finds it). */
+static GtkDropDown *
+find_overlap_dropdown (GtkWidget *widget)
+{
+  const char *tip = gtk_widget_get_tooltip_text (widget);
+
+  if (GTK_IS_DROP_DOWN (widget) && tip != NULL && strstr (tip, "overlap") != NULL)
+    return GTK_DROP_DOWN (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkDropDown *found = find_overlap_dropdown (c);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The canvas pixel (B, G, R, A) at voxel ijk. */
+static void
+pixel_at (CuSliceCanvas *canvas, const double ijk[3], guint8 out[4])
+{
+  int w, h, sf = gtk_widget_get_scale_factor (GTK_WIDGET (canvas));
+  g_autofree guint8 *px = NULL;
+  double lx, ly;
+
+  app_test_drain ();
+  px = render_widget (GTK_WIDGET (canvas), &w, &h);
+  cu_slice_canvas_index_to_widget (canvas, ijk, &lx, &ly);
+  memcpy (out, px + ((gsize) lround (ly * sf) * w + (gsize) lround (lx * sf)) * 4, 4);
+}
+
+/* Both labels are drawn where they overlap: hiding either changes the pixel there (a map
+ * flattened to one label per voxel would show only one of them). */
+static void
+assert_overlap_drawn (CuSegEditor *editor, CuSliceCanvas *canvas, const double ijk[3])
+{
+  CuSegOverlayStyle *style = cu_seg_editor_get_style (editor);
+  guint8 both[4], no_gland[4], no_lesion[4];
+
+  pixel_at (canvas, ijk, both);
+  style->hidden[1] = TRUE;
+  cu_seg_editor_changed (editor);
+  pixel_at (canvas, ijk, no_gland);
+  style->hidden[1] = FALSE;
+  style->hidden[2] = TRUE;
+  cu_seg_editor_changed (editor);
+  pixel_at (canvas, ijk, no_lesion);
+  style->hidden[2] = FALSE;
+  cu_seg_editor_changed (editor);
+  g_test_message ("overlap pixel BGR: both %d %d %d, without gland %d %d %d, without lesion %d %d %d",
+                  both[0], both[1], both[2], no_gland[0], no_gland[1], no_gland[2],
+                  no_lesion[0], no_lesion[1], no_lesion[2]);
+  g_assert_cmpint (abs ((int) both[1] - no_gland[1]) + abs ((int) both[2] - no_gland[2]), >, 10);
+  g_assert_cmpint (abs ((int) both[1] - no_lesion[1]) + abs ((int) both[2] - no_lesion[2]), >, 10);
+}
+
+/* A stored segmentation whose lesion lies inside the gland (two layers) opens with both drawn;
+ * a stroke with "Allow overlap" chosen in the panel grows the lesion without taking the
+ * gland's voxels; after a restart the overlap is still there and still drawn. */
+static void
+test_overlap_drawn_and_kept (void)
+{
+  g_autofree char *uid = NULL;
+  g_autofree char *dir = make_workspace_with_demo (&uid);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CuStore) store = cu_store_open (dir, &error);
+  g_autoptr (CuVolume) grid = NULL;
+  g_autoptr (CuLabelMap) seeded = NULL;
+  g_autofree guint8 *mask = NULL;
+  const char *reader = cu_store_seg_default_reader ();
+  CuSegPanel *panel;
+  CuSliceCanvas *canvas;
+  CuWindow *window;
+  CuSegEditor *editor;
+  CuLabelMap *map;
+  GtkDropDown *dropdown;
+  double ci, cj, lesion_ijk[3], centre[3], lps[3];
+  int k, nx, ny;
+  gsize gland, lesion, shared;
+
+  g_assert_no_error (error);
+  grid = cu_store_seg_series_grid (store, uid, &error);
+  g_assert_no_error (error);
+  seeded = cu_label_map_new (grid, &error);
+  g_assert_no_error (error);
+  nx = seeded->dims[0];
+  ny = seeded->dims[1];
+  k = seeded->dims[2] / 2;
+  ci = nx / 2.0;
+  cj = ny / 2.0;
+  {
+    g_autoptr (CuLabel) g = cu_label_new (1, "Prostate", NULL);
+    g_autoptr (CuLabel) l = cu_label_new (2, "Lesion", NULL);
+    cu_label_map_set_label (seeded, g);
+    cu_label_map_set_label (seeded, l);
+  }
+  /* gland: a disc of radius nx/4 on slices k-1..k+1; lesion: radius nx/20 inside it, off the
+   * crosshair lines through the centre */
+  mask = g_new0 (guint8, cu_label_map_n_voxels (seeded));
+  gland = lesion = 0;
+  for (int kk = k - 1; kk <= k + 1; kk++)
+    for (int j = 0; j < ny; j++)
+      for (int i = 0; i < nx; i++)
+        if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= (nx / 4.0) * (nx / 4.0))
+          {
+            mask[cu_label_map_index (seeded, i, j, kk)] = 1;
+            gland++;
+          }
+  g_assert_cmpint (cu_label_map_place_mask (seeded, 1, mask, &error), ==, 0);
+  memset (mask, 0, cu_label_map_n_voxels (seeded));
+  lesion_ijk[0] = ci + nx / 10.0;
+  lesion_ijk[1] = cj + ny / 10.0;
+  lesion_ijk[2] = k;
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      if ((i - lesion_ijk[0]) * (i - lesion_ijk[0]) + (j - lesion_ijk[1]) * (j - lesion_ijk[1])
+          <= (nx / 20.0) * (nx / 20.0))
+        {
+          mask[cu_label_map_index (seeded, i, j, k)] = 1;
+          lesion++;
+        }
+  /* the lesion overlaps the gland: it goes to a second layer */
+  g_assert_cmpint (cu_label_map_place_mask (seeded, 2, mask, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpint (cu_store_seg_save (store, uid, reader, CU_SEG_KIND_READING, seeded, "model", &error), >, 0);
+  g_assert_no_error (error);
+
+  window = open_window (store, uid, &panel, &canvas);
+  editor = cu_seg_panel_get_editor (panel);
+  map = cu_seg_editor_get_map (editor);
+  g_assert_cmpstr (cu_seg_panel_get_reader (panel), ==, reader);
+  g_assert_cmpint (cu_label_map_get_n_layers (map), ==, 2);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland);
+  g_assert_cmpuint (cu_label_map_count_pair (map, 1, 2), ==, lesion);
+  wait_saved (panel);
+  centre[0] = ci;
+  centre[1] = cj;
+  centre[2] = k;
+  cu_volume_index_to_lps (map->geometry, centre, lps);
+  cu_viewer_state_set_cursor (cu_window_get_viewer_state (window), lps);
+  assert_overlap_drawn (editor, canvas, lesion_ijk);
+
+  /* The overlap policy from the panel, then a stroke of the lesion inside the gland. */
+  dropdown = find_overlap_dropdown (GTK_WIDGET (panel));
+  g_assert_nonnull (dropdown);
+  g_assert_cmpint (cu_seg_editor_get_overlap (editor), ==, CU_SEG_OVERLAP_OVERWRITE);
+  gtk_drop_down_set_selected (dropdown, CU_SEG_OVERLAP_ALLOW);
+  g_assert_cmpint (cu_seg_editor_get_overlap (editor), ==, CU_SEG_OVERLAP_ALLOW);
+  cu_seg_editor_set_label (editor, 2);
+  cu_seg_editor_set_tool (editor, CU_TOOL_BRUSH);
+  cu_seg_editor_set_radius (editor, 3);
+  {
+    const CuToolClass *brush = cu_tool_get_class (CU_TOOL_BRUSH);
+    double at[3] = { ci - nx / 10.0, cj + ny / 10.0, k }, wx, wy;
+
+    cu_slice_canvas_index_to_widget (canvas, at, &wx, &wy);
+    brush->press (canvas, editor, wx, wy, 0);
+    brush->release (canvas, editor, wx, wy);
+  }
+  wait_saved (panel);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland);
+  g_assert_cmpuint (cu_label_map_count (map, 2), >, lesion);
+  shared = cu_label_map_count_pair (map, 1, 2);
+  g_assert_cmpuint (shared, >, lesion);
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+
+  /* A restart: a new window on the workspace shows the same overlap. */
+  window = open_window (store, uid, &panel, &canvas);
+  editor = cu_seg_panel_get_editor (panel);
+  map = cu_seg_editor_get_map (editor);
+  g_assert_cmpint (cu_label_map_get_n_layers (map), ==, 2);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland);
+  g_assert_cmpuint (cu_label_map_count_pair (map, 1, 2), ==, shared);
+  cu_viewer_state_set_cursor (cu_window_get_viewer_state (window), lps);
+  assert_overlap_drawn (editor, canvas, lesion_ijk);
+  gtk_window_destroy (GTK_WINDOW (window));
+  app_test_drain ();
+  g_clear_object (&store);
+  app_test_rm_rf (dir);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -493,5 +676,6 @@ main (int argc, char *argv[])
   adw_init ();
   g_test_add_func ("/app/seg-panel/paint-save-undo-reopen", test_paint_save_undo_reopen);
   g_test_add_func ("/app/seg-panel/strokes-while-locked", test_strokes_while_locked);
+  g_test_add_func ("/app/seg-panel/overlap-drawn-and-kept", test_overlap_drawn_and_kept);
   return g_test_run ();
 }

@@ -30,11 +30,13 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include <glib/gi18n-lib.h>
 #include <X11/Xlib.h>
 
 #include <vtkActor.h>
+#include <vtkAppendPolyData.h>
 #include <vtkAutoInit.h>
 #include <vtkCamera.h>
 #include <vtkColorTransferFunction.h>
@@ -166,6 +168,10 @@ struct _CuVtkScene
   vtkSmartPointer<vtkImageData> label_image;
   vtkSmartPointer<vtkMatrix4x4> label_matrix;
   vtkSmartPointer<vtkDiscreteFlyingEdges3D> contour;
+  /* Layers after the first of a layered label map (frames 1…), one contour each, appended
+   * to the first's surfaces before smoothing. */
+  std::vector<vtkSmartPointer<vtkDiscreteFlyingEdges3D>> layer_contours;
+  vtkSmartPointer<vtkAppendPolyData> layers;
   vtkSmartPointer<vtkWindowedSincPolyDataFilter> smoother;
   vtkSmartPointer<vtkPolyDataNormals> normals;
   vtkSmartPointer<vtkPolyDataMapper> surface_mapper;
@@ -628,8 +634,9 @@ cu_vtk_scene_set_label_map (CuVtkScene *self, const CuVolume *labels, GError **e
           self->contour->ComputeScalarsOn ();
           self->contour->ComputeNormalsOff ();
           self->contour->ComputeGradientsOff ();
+          self->layers = vtkSmartPointer<vtkAppendPolyData>::New ();
           self->smoother = vtkSmartPointer<vtkWindowedSincPolyDataFilter>::New ();
-          self->smoother->SetInputConnection (self->contour->GetOutputPort ());
+          self->smoother->SetInputConnection (self->layers->GetOutputPort ());
           /* 3D Slicer's label-surface smoothing at its default factor 0.5 (pass band
            * 10^(-4·0.5), 20 + 40·0.5 iterations): removes the voxel staircase, including
            * that of thick slices, while keeping the surface near the boundary. */
@@ -663,6 +670,37 @@ cu_vtk_scene_set_label_map (CuVtkScene *self, const CuVolume *labels, GError **e
       self->label_image = image;
       self->label_matrix->Modified ();
       self->contour->SetInputData (image);
+      /* A layered map comes as one frame per layer: each layer's labels get their own
+       * surfaces, so a lesion inside the gland is a surface of its own inside the gland's. */
+      self->layers->RemoveAllInputs ();
+      self->layers->AddInputConnection (self->contour->GetOutputPort ());
+      self->layer_contours.clear ();
+      for (int t = 1; t < labels->dims[3]; t++)
+        {
+          gboolean here[256] = { FALSE };
+          const float *f = labels->voxels + (gsize) t * n;
+          auto layer_contour = vtkSmartPointer<vtkDiscreteFlyingEdges3D>::New ();
+          int n_here = 0;
+
+          for (gsize i = 0; i < n; i++)
+            {
+              int l = (int) lrintf (f[i]);
+              if (l > 0 && l < 256)
+                here[l] = TRUE;
+            }
+          for (int l = 1; l < 256; l++)
+            if (here[l])
+              layer_contour->SetValue (n_here++, l);
+          if (n_here == 0)
+            continue;
+          layer_contour->ComputeScalarsOn ();
+          layer_contour->ComputeNormalsOff ();
+          layer_contour->ComputeGradientsOff ();
+          layer_contour->SetInputData (copy_to_image (labels, t, &placed, self->label_matrix));
+          cu_volume_unref (placed);
+          self->layers->AddInputConnection (layer_contour->GetOutputPort ());
+          self->layer_contours.push_back (layer_contour);
+        }
       self->normals->Update ();
       if (!self->renderer->HasViewProp (self->surface))
         self->renderer->AddActor (self->surface);

@@ -89,7 +89,9 @@ gboolean     cu_vtk_scene_set_volume     (CuVtkScene *self, const CuVolume *volu
 /* A label map: voxel values are integer label ids (0 = background), with its own geometry
  * (usually the volume's). Each label present becomes a smoothed surface (discrete flying
  * edges, then windowed-sinc smoothing), coloured by cu_vtk_scene_set_label_color or a
- * default palette. NULL removes the surfaces. Call again when the segmentation changes. */
+ * default palette. Frames (dims[3] > 1) are the layers of a map whose labels overlap
+ * (cu-label-map.h): each frame's labels get their surfaces too. NULL removes the surfaces.
+ * Call again when the segmentation changes. */
 gboolean     cu_vtk_scene_set_label_map  (CuVtkScene *self, const CuVolume *labels, GError **error);
 /* RGBA in 0–1 for label (1–255); alpha < 1 makes the surface translucent. */
 void         cu_vtk_scene_set_label_color (CuVtkScene *self, int label, const double rgba[4]);

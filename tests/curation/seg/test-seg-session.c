@@ -173,6 +173,155 @@ test_undo_survives_restart (void)
   curation_test_close_workspace (&store, &tmp, &ws);
 }
 
+static void
+stroke_overlap (CuSegSession *session, guint8 value, double i, double j, double k, double radius,
+                CuSegOverlap overlap)
+{
+  CuBrush brush = { .radius_mm = radius, .normal_axis = 2, .value = value, .overlap = overlap };
+  double c[3] = { i, j, k };
+
+  cu_seg_history_begin (cu_seg_session_get_history (session), "Brush");
+  cu_seg_brush_stamp (cu_seg_session_get_map (session), &brush, c);
+  g_assert_cmpuint (cu_seg_history_end (cu_seg_session_get_history (session)), >, 0);
+}
+
+/* Voxels of a disc of radius r (mm) at (ci, cj) on the 0.5 mm grid: counted here, not by
+ * Curata. */
+static gsize
+disc_voxels (double ci, double cj, double r)
+{
+  gsize n = 0;
+  for (int j = 0; j < 48; j++)
+    for (int i = 0; i < 64; i++)
+      n += ((i - ci) * 0.5) * ((i - ci) * 0.5) + ((j - cj) * 0.5) * ((j - cj) * 0.5) <= r * r;
+  return n;
+}
+
+static void
+test_layers (void)
+{
+  g_autofree char *tmp = NULL, *ws = NULL;
+  CuStore *store = curation_test_open_workspace ("cu-seg-layers-XXXXXX", &tmp, &ws);
+  g_autoptr(CuVolume) grid = make_grid ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuSegSession) session = cu_seg_session_open (store, SERIES, "ben", grid, NULL, NULL, &error);
+  g_autoptr(CuLabelMap) before_lesion = NULL, with_lesion = NULL;
+  gsize gland = disc_voxels (32, 24, 8), lesion = disc_voxels (36, 24, 3);
+  CuLabelMap *map;
+  CuSegHistory *h;
+
+  g_assert_no_error (error);
+  add_label (session, 1);
+  add_label (session, 2);
+  map = cu_seg_session_get_map (session);
+  stroke_overlap (session, 1, 32, 24, 5, 8, CU_SEG_OVERLAP_OVERWRITE);
+  save (session, NULL);
+  before_lesion = cu_label_map_copy (map);
+  g_assert_cmpint (cu_label_map_get_n_layers (map), ==, 1);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland);
+
+  /* Inside the gland, overlap allowed: the lesion gets a layer, the gland keeps every voxel. */
+  stroke_overlap (session, 2, 36, 24, 5, 3, CU_SEG_OVERLAP_ALLOW);
+  g_assert_cmpint (cu_label_map_get_n_layers (map), ==, 2);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland);
+  g_assert_cmpuint (cu_label_map_count (map, 2), ==, lesion);
+  g_assert_cmpuint (cu_label_map_count_pair (map, 1, 2), ==, lesion);
+  g_assert_cmpuint (cu_label_map_count_overlap (map), ==, lesion);
+  g_assert_cmpint (cu_label_map_get_label (map, 2)->layer, ==, 1);
+  /* keep: painting the lesion elsewhere in the gland changes nothing */
+  {
+    CuBrush keep = { .radius_mm = 2, .normal_axis = 2, .value = 2, .overlap = CU_SEG_OVERLAP_KEEP };
+    double c[3] = { 28, 24, 5 };
+    cu_seg_history_begin (cu_seg_session_get_history (session), "Brush");
+    g_assert_cmpuint (cu_seg_brush_stamp (map, &keep, c), ==, 0);
+    cu_seg_history_end (cu_seg_session_get_history (session));
+  }
+  save (session, NULL);
+  with_lesion = cu_label_map_copy (map);
+
+  /* Undo and redo across layers: the exact bytes of both layers. */
+  h = cu_seg_session_get_history (session);
+  g_assert_true (cu_seg_history_undo (h, NULL, NULL));
+  g_assert_cmpuint (cu_label_map_count (map, 2), ==, 0);
+  g_assert_true (memcmp (map->data, before_lesion->data, cu_label_map_n_voxels (map)) == 0);
+  g_assert_true (cu_seg_history_redo (h, NULL, NULL));
+  g_assert_true (memcmp (map->data, with_lesion->data, cu_label_map_n_bytes (map)) == 0);
+  save (session, NULL);
+  g_clear_object (&session);
+  g_clear_object (&store);
+
+  /* A restart: the layers, the label's layer and the undo steps come back. */
+  store = cu_store_open (ws, &error);
+  g_assert_no_error (error);
+  session = cu_seg_session_open (store, SERIES, "ben", grid, NULL, NULL, &error);
+  g_assert_no_error (error);
+  map = cu_seg_session_get_map (session);
+  h = cu_seg_session_get_history (session);
+  g_assert_cmpint (cu_label_map_get_n_layers (map), ==, 2);
+  g_assert_cmpint (cu_label_map_get_label (map, 2)->layer, ==, 1);
+  g_assert_true (memcmp (map->data, with_lesion->data, cu_label_map_n_bytes (map)) == 0);
+  g_assert_true (cu_seg_history_undo (h, NULL, NULL));
+  g_assert_cmpuint (cu_label_map_count (map, 2), ==, 0);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland);
+  g_assert_true (cu_seg_history_redo (h, NULL, NULL));
+
+  /* Overwrite (the default): the lesion's new voxels leave the gland. */
+  stroke_overlap (session, 2, 24, 24, 5, 2, CU_SEG_OVERLAP_OVERWRITE);
+  g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland - disc_voxels (24, 24, 2));
+  g_assert_cmpuint (cu_label_map_count_pair (map, 1, 2), ==, lesion);
+  /* The eraser limited to the lesion leaves the gland as it is. */
+  {
+    CuBrush eraser = { .radius_mm = 20, .normal_axis = 2, .erase_only = 2 };
+    double c[3] = { 32, 24, 5 };
+    gsize gland_now = cu_label_map_count (map, 1);
+    cu_seg_history_begin (h, "Eraser");
+    cu_seg_brush_stamp (map, &eraser, c);
+    cu_seg_history_end (h);
+    g_assert_cmpuint (cu_label_map_count (map, 2), ==, 0);
+    g_assert_cmpuint (cu_label_map_count (map, 1), ==, gland_now);
+  }
+  save (session, NULL);
+  g_clear_object (&session);
+  curation_test_close_workspace (&store, &tmp, &ws);
+}
+
+/* A workspace of schema 13, the version before layers (no layers column) migrates, and its segmentations load with one
+ * layer and their bytes. */
+static void
+test_layers_migration (void)
+{
+  g_autofree char *tmp = NULL, *ws = NULL, *db_path = NULL;
+  CuStore *store = curation_test_open_workspace ("cu-seg-migrate-XXXXXX", &tmp, &ws);
+  g_autoptr(CuVolume) grid = make_grid ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuSegSession) session = cu_seg_session_open (store, SERIES, "ben", grid, NULL, NULL, &error);
+  g_autoptr(CuLabelMap) saved = NULL, loaded = NULL;
+  sqlite3 *db;
+
+  g_assert_no_error (error);
+  add_label (session, 1);
+  stroke (session, 1, 30, 20, 4, 4);
+  save (session, NULL);
+  saved = cu_label_map_copy (cu_seg_session_get_map (session));
+  g_clear_object (&session);
+  g_clear_object (&store);
+
+  /* Back to what version 13 wrote: the column removed, the version lowered. */
+  db_path = g_build_filename (ws, "workspace.sqlite", NULL);
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "ALTER TABLE segmentation DROP COLUMN n_layers;"
+                                     "PRAGMA user_version = 13;", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  store = cu_store_open (ws, &error);
+  g_assert_no_error (error);
+  loaded = cu_store_seg_load (store, SERIES, "ben", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (cu_label_map_get_n_layers (loaded), ==, 1);
+  g_assert_true (memcmp (loaded->data, saved->data, cu_label_map_n_voxels (saved)) == 0);
+  curation_test_close_workspace (&store, &tmp, &ws);
+}
+
 /* Unreferenced undo steps are removed every twentieth version: the ones still listed stay. */
 static void
 test_many_versions (void)
@@ -335,5 +484,7 @@ main (int argc, char **argv)
   g_test_add_func ("/curation/seg/session/many-versions", test_many_versions);
   g_test_add_func ("/curation/seg/session/two-sessions-merge", test_two_sessions_merge);
   g_test_add_func ("/curation/seg/session/diff-damaged", test_diff_damaged);
+  g_test_add_func ("/curation/seg/session/layers", test_layers);
+  g_test_add_func ("/curation/seg/session/layers-migration", test_layers_migration);
   return g_test_run ();
 }
