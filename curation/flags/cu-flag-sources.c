@@ -275,13 +275,69 @@ raise_deid (CuStore *store, const char *study_uid, const char *note, GError **er
                                              "pseudonymization gate"), NULL, error);
 }
 
+/* Whether a curator set the pseudonymization flag of a study aside (accepted as is, or
+ * withdrawn): the check does not raise it again, as it does not a rule's. */
+static gboolean
+deid_set_aside (CuStore *store, const char *key)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (store->db,
+    "SELECT 1 FROM flag WHERE key = ?1 AND state IN ('accepted', 'withdrawn')", NULL);
+  gboolean found;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_finalize (stmt);
+  return found;
+}
+
 gboolean
-_cu_flags_sync_deid (CuStore *store, GError **error)
+_cu_flags_sync_deid (CuStore *store, CuFlagCheckReport *report, GError **error)
 {
   g_autoptr(GArray) active = cu_store_flag_active_ids (store, "deid", error);
+  g_autoptr(GPtrArray) gates = NULL;
 
   if (active == NULL)
     return FALSE;
+  /* Only the site can fix what its pseudonymizer left: every quarantined study goes back to
+   * it as a flag, found by the check as a rule's finding is (and refreshed when it is still
+   * open, as the gate's findings may have changed). */
+  gates = cu_store_list_gates (store, error);
+  if (gates == NULL)
+    return FALSE;
+  for (guint i = 0; i < gates->len; i++)
+    {
+      const CuStudyGate *gate = gates->pdata[i];
+      g_autofree char *key = NULL;
+      gboolean was_active = FALSE;
+      gint64 id;
+
+      if (gate->state != CU_GATE_QUARANTINED)
+        continue;
+      key = g_strjoin ("\x1f", DEID_RULE, gate->study_uid, NULL);
+      if (deid_set_aside (store, key))
+        {
+          report->n_suppressed++;
+          continue;
+        }
+      for (guint a = 0; a < active->len && !was_active; a++)
+        {
+          g_autoptr(CuFlag) flag = cu_flags_get (store, g_array_index (active, gint64, a), NULL);
+          was_active = flag != NULL && g_strcmp0 (flag->study_uid, gate->study_uid) == 0;
+        }
+      id = raise_deid (store, gate->study_uid, NULL, error);
+      if (id == 0)
+        return FALSE;
+      if (was_active)
+        report->n_still_open++;
+      else
+        {
+          g_ptr_array_add (report->opened, cu_flags_get (store, id, NULL));
+          report->n_new++;
+        }
+    }
+
   /* Flags whose study is no longer quarantined: passed, overridden, superseded or removed. */
   for (guint i = 0; i < active->len; i++)
     {

@@ -17,7 +17,9 @@ gboolean _cu_flags_transition (CuStore *store, gint64 id, CuFlagState to, const 
 CuFlagCheckReport *_cu_flags_check_locked (CuStore *store, GError **error);
 
 /* Inside the check's transaction: the active pseudonymization flags (kind "deid") whose
- * study is no longer quarantined are resolved (cu-flag-sources.c). */
-gboolean _cu_flags_sync_deid (CuStore *store, GError **error);
+ * study is no longer quarantined are resolved, and every quarantined study gets one, unless a
+ * curator accepted or withdrew its flag before; the flags opened are added to report
+ * (cu-flag-sources.c). */
+gboolean _cu_flags_sync_deid (CuStore *store, CuFlagCheckReport *report, GError **error);
 
 G_END_DECLS

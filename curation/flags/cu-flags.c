@@ -835,7 +835,7 @@ _cu_flags_check_locked (CuStore *store, GError **error)
         return NULL;
     }
 
-  if (!_cu_flags_sync_deid (store, error))
+  if (!_cu_flags_sync_deid (store, report, error))
     return NULL;
 
   stmt = _cu_store_prepare (store->db, "SELECT count (*) FROM flag WHERE state IN ('open', 'sent', 'answered')",

@@ -454,8 +454,13 @@ check_patient (Check *c, CuReleasePatientPlan *p, GError **error)
   for (guint i = 0; i < flags->len; i++)
     {
       const CuFlag *f = flags->pdata[i];
-      g_autofree char *target = g_strdup_printf ("%" G_GINT64_FORMAT, f->id);
+      g_autofree char *target = NULL;
 
+      /* A pseudonymization flag asks the site to send a quarantined study again: the gate
+       * holds that study, and the patient's other studies may go. */
+      if (f->kind == CU_FLAG_KIND_DEID)
+        continue;
+      target = g_strdup_printf ("%" G_GINT64_FORMAT, f->id);
       add_hold (p->holds, CU_RELEASE_HOLD_FLAG, target, f->id,
                 /* Translators: an open consistency flag holds a patient back: the rule id, the
                  * flag number, its state ("Open"…), its message */

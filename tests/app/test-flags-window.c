@@ -152,7 +152,8 @@ test_flags_panel (void)
    * images, but it lacks the DWI and DCE series of the protocol (PROT-01, PROT-01b). */
   browser = CU_STUDY_BROWSER (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "browser"));
   g_assert_cmpuint (patient_flags (browser, "4MR1"), ==, 1);
-  g_assert_cmpuint (patient_flags (browser, "QIN-PROSTATE-01-0001"), ==, 3);
+  /* QIN: CLIN-14, PROT-01, PROT-01b, and its quarantined study sent back to the site */
+  g_assert_cmpuint (patient_flags (browser, "QIN-PROSTATE-01-0001"), ==, 4);
   g_assert_cmpuint (patient_flags (browser, CU_DEMO_PATIENT_ID), ==, 2);
 
   /* The panel, with its filters. */
@@ -167,10 +168,10 @@ test_flags_panel (void)
   g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 2);       /* CLIN-16 × 2 */
   cu_flags_window_set_filter (panel, NULL, NULL, "active", NULL);
   cu_flags_window_set_person (panel, "QIN-PROSTATE-01-0001");
-  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 3);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 4);
   /* Part of the pseudonym, in any case, finds the same flags. */
   cu_flags_window_set_person (panel, "qin-prostate");
-  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 3);
+  g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 4);
   /* Nothing matches: the panel says it is the filter, not an empty workspace. */
   cu_flags_window_set_person (panel, "no-such-person");
   g_assert_cmpuint (cu_flags_window_get_n_shown (panel), ==, 0);
@@ -265,7 +266,7 @@ test_flags_panel (void)
     g_assert_cmpstr (report_heading (panel), ==, "Answers Applied");
     resolved = cu_flags_list (store, &filter, &error);
     g_assert_cmpuint (resolved->len, ==, 1);
-    g_assert_cmpuint (patient_flags (browser, "QIN-PROSTATE-01-0001"), ==, 2);
+    g_assert_cmpuint (patient_flags (browser, "QIN-PROSTATE-01-0001"), ==, 3);   /* with its deid flag */
     gtk_window_destroy (GTK_WINDOW (cu_flags_window_get_report (panel)));
 
     /* The flag's history in the panel: found, sent in the bundle, answered with the site's

@@ -397,7 +397,8 @@ test_site_language (Fixture *f, gconstpointer data)
   g_assert_true (g_file_get_contents (p, &html, NULL, NULL));
   g_clear_pointer (&p, g_free);
   g_assert_nonnull (strstr (html, "<html lang=\"es\">"));
-  g_assert_nonnull (strstr (html, "Preguntas sobre los datos clínicos del centro SITE-A"));
+  /* the site is also asked to send a quarantined study again: not only clinical questions */
+  g_assert_nonnull (strstr (html, "Preguntas para el centro SITE-A"));
   g_assert_nonnull (strstr (html, "Cómo responder"));
   g_assert_nonnull (strstr (html, "<h2>Paciente 4MR1</h2>"));
   g_assert_nonnull (strstr (html, "Debe corregirse"));
@@ -427,14 +428,14 @@ test_site_language (Fixture *f, gconstpointer data)
   p = g_build_filename (es2, "report.html", NULL);
   g_assert_true (g_file_get_contents (p, &html2, NULL, NULL));
   g_clear_pointer (&p, g_free);
-  g_assert_nonnull (strstr (html2, "Preguntas sobre los datos clínicos"));
+  g_assert_nonnull (strstr (html2, "Preguntas para el centro SITE-A"));
 
   o = run_json (&n3, 0, "--workspace", f->ws, "flags", "export", "--site", "SITE-A", "--out", en, "--lang", "en",
                 "--json", NULL);
   g_assert_cmpstr (json_object_get_string_member (o, "language"), ==, "en");
   p = g_build_filename (en, "report.html", NULL);
   g_assert_true (g_file_get_contents (p, &html_en, NULL, NULL));
-  g_assert_nonnull (strstr (html_en, "Questions about the clinical data of site SITE-A"));
+  g_assert_nonnull (strstr (html_en, "Questions for site SITE-A"));
   g_assert_nonnull (strstr (html_en, "DICOM PatientSex is F, the eCRF says M"));
 }
 
@@ -461,8 +462,19 @@ test_malformed_clinical (Fixture *f, gconstpointer data)
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (rejected, 1), "line"), ==, 4);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rejected, 1), "column"), ==,
                    "psa_date");
-  /* Nothing imported: the check has no clinical data to compare, so no flag. */
-  g_assert_cmpint (cli_run (NULL, &err, "--workspace", f->ws, "flags", "check", NULL), ==, 0);
+  /* Nothing imported: the check has no clinical data to compare, so no rule's flag (the
+   * workspace's quarantined studies are sent back to the site as flags of kind deid). */
+  cli_run (NULL, &err, "--workspace", f->ws, "flags", "check", NULL);
+  {
+    g_autofree char *listed = NULL;
+    g_autoptr (JsonNode) root = NULL;
+
+    g_assert_cmpint (cli_run (&listed, NULL, "--workspace", f->ws, "flags", "list", "--kind", "rule",
+                              "--state", "active", "--json", NULL), ==, 0);
+    root = cli_parse_json (listed);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root),
+                                                                           "flags")), ==, 0);
+  }
   g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->ws, "clinical", "import", NULL), ==, 1);
 }
 
