@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <json-glib/json-glib.h>
 
 #include "curation.h"
 
@@ -54,9 +55,26 @@ main (int argc, char **argv)
       fprintf (stderr, "cu-bench-n4: %s\n", error->message);
       return 2;
     }
-  printf ("{\"iterations\": [");
-  for (int l = 0; l < p.n_levels; l++)
-    printf ("%s%d", l ? ", " : "", r.iterations[l]);
-  printf ("], \"shrink\": [%d, %d, %d]}\n", r.shrink[0], r.shrink[1], r.shrink[2]);
+  {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "iterations");
+    json_builder_begin_array (b);
+    for (int l = 0; l < p.n_levels; l++)
+      json_builder_add_int_value (b, r.iterations[l]);
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "shrink");
+    json_builder_begin_array (b);
+    for (int c = 0; c < 3; c++)
+      json_builder_add_int_value (b, r.shrink[c]);
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    root = json_builder_get_root (b);
+    text = json_to_string (root, FALSE);
+    printf ("%s\n", text);
+  }
   return 0;
 }
