@@ -702,7 +702,9 @@ test_migration (Fixture *f, gconstpointer data)
                    /* every question to the site a flag (13) */
                    "DROP INDEX flag_kind; DROP INDEX flag_series;"
                    "ALTER TABLE flag DROP COLUMN kind; ALTER TABLE flag DROP COLUMN urgent;"
-                   "ALTER TABLE flag DROP COLUMN position;");
+                   "ALTER TABLE flag DROP COLUMN position;"
+                   /* layered segmentations (14) */
+                   "ALTER TABLE segmentation DROP COLUMN n_layers;");
   exec_sql (f->db, set_version);
   {
     sqlite3 *a = open_db (f->db), *b = open_db (fresh);
