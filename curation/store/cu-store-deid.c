@@ -26,6 +26,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cu-store-private.h"
+#include "cu-store-flags.h"
 
 #define SETTING_DEID_OPTIONS  "deid.options"
 #define SETTING_DEID_PATTERN  "deid.pseudonym_pattern"
@@ -118,26 +119,6 @@ get_setting (CuStore *self, const char *key, gboolean *found, GError **error)
   return value;
 }
 
-static gboolean
-set_setting (CuStore *self, const char *key, const char *value, GError **error)
-{
-  sqlite3_stmt *stmt = _cu_store_prepare (self->db,
-                                          "INSERT INTO setting (key, value) VALUES (?1, ?2)"
-                                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                                          error);
-  gboolean ok;
-
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  if (!ok)
-    _cu_store_set_db_error (self->db, error, _("Writing the workspace settings failed"));
-  sqlite3_finalize (stmt);
-  return ok;
-}
-
 gboolean
 cu_store_get_deid_config (CuStore *self, CuDeidConfig *config, GError **error)
 {
@@ -206,8 +187,8 @@ cu_store_set_deid_config (CuStore *self, const CuDeidConfig *config, GError **er
   options = cu_deid_options_to_string (config->options);
   if (!_cu_store_exec (self->db, "BEGIN IMMEDIATE", error))
     return FALSE;
-  if (!set_setting (self, SETTING_DEID_OPTIONS, options, error)
-      || !set_setting (self, SETTING_DEID_PATTERN, pattern, error))
+  if (!cu_store_set_setting (self, SETTING_DEID_OPTIONS, options, error)
+      || !cu_store_set_setting (self, SETTING_DEID_PATTERN, pattern, error))
     {
       _cu_store_exec (self->db, "ROLLBACK", NULL);
       return FALSE;

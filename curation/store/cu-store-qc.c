@@ -856,8 +856,6 @@ cu_store_qc_set_protocol (CuStore *self, const char *id_or_path, GError **error)
 {
   g_autoptr (CuQcProtocol) p = NULL;
   g_autofree char *stored = NULL;
-  sqlite3_stmt *stmt;
-  gboolean ok;
 
   g_return_val_if_fail (CU_IS_STORE (self), FALSE);
   p = cu_qc_protocol_load (id_or_path, error);
@@ -866,18 +864,8 @@ cu_store_qc_set_protocol (CuStore *self, const char *id_or_path, GError **error)
   /* a file is kept by its absolute path: the workspace may be used from another folder */
   stored = g_path_is_absolute (id_or_path) || g_str_equal (id_or_path, cu_qc_protocol_get_id (p))
            ? g_strdup (id_or_path) : g_canonicalize_filename (id_or_path, NULL);
-  stmt = _cu_store_prepare (self->db, "INSERT OR REPLACE INTO setting (key, value) VALUES (?1, ?2)", error);
-  if (stmt == NULL)
+  if (!cu_store_set_setting (self, SETTING_PROTOCOL, stored, error))
     return FALSE;
-  sqlite3_bind_text (stmt, 1, SETTING_PROTOCOL, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, stored, -1, SQLITE_STATIC);
-  ok = sqlite3_step (stmt) == SQLITE_DONE;
-  sqlite3_finalize (stmt);
-  if (!ok)
-    {
-      _cu_store_set_db_error (self->db, error, _("Storing the protocol failed"));
-      return FALSE;
-    }
   return cu_store_audit (self, "qc-protocol", NULL, stored, error);
 }
 
