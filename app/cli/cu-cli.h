@@ -59,6 +59,7 @@ int          cu_cli_release       (CuCli *cli, int argc, char **argv);
 int          cu_cli_server        (CuCli *cli, int argc, char **argv);
 int          cu_cli_pull          (CuCli *cli, int argc, char **argv);
 int          cu_cli_push          (CuCli *cli, int argc, char **argv);
+int          cu_cli_pack          (CuCli *cli, int argc, char **argv);
 /* Open the client of a server with --timeout/--retries applied; prints the error. */
 CuDicomwebClient *cu_cli_open_client (CuCli *cli, CuStore *store, const char *name,
                                       int timeout, int retries);
