@@ -367,6 +367,135 @@ pack_validate (CuCli *cli, int argc, char **argv)
   return print_pack (pack, json, FALSE);
 }
 
+CuSegForm *
+cu_cli_workspace_form (CuStore *store, const char *id, GError **error)
+{
+  g_autoptr(CuPackSet) packs = cu_store_get_packs (store);
+  GPtrArray *forms = cu_pack_set_get_forms (packs);
+
+  if (id == NULL)
+    {
+      if (cu_pack_set_find_form (packs, "pirads-v2.1") != NULL)
+        id = "pirads-v2.1";
+      else if (forms->len > 0)
+        id = ((CuPackFile *) forms->pdata[0])->id;
+      else
+        {
+          g_set_error (error, CU_PACK_ERROR, CU_PACK_ERROR_NOT_FOUND, _("The workspace's packs have no lesion form"));
+          return NULL;
+        }
+    }
+  return cu_seg_form_load_from (packs, id, error);
+}
+
+/* The generic form engine of the command line: any form of the workspace's packs, its fields
+ * with their types and allowed values, and — with answers — their check and the category the
+ * form's scoring suggests. */
+static int
+pack_form (CuCli *cli, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    { NULL },
+  };
+  g_autoptr(GOptionContext) context =
+    cu_cli_option_context ("pack form", _("FORM [ANSWERS]"),
+                           N_("Show a lesion form of the workspace's packs; with answers (a JSON object), "
+                              "check them and give the category the form's scoring suggests"),
+                           entries);
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CuSegForm) form = NULL;
+  const char *target;
+  int suggested = 0;
+
+  if (!cu_cli_parse (context, "pack form", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 2 && argc != 3)
+    {
+      cu_cli_usage_error ("pack form", _("Give one form id, and optionally the answers"));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  form = cu_cli_workspace_form (store, argv[1], &error);
+  if (form == NULL || (argc == 3 && !cu_seg_form_validate (form, argv[2], FALSE, &error)))
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  target = cu_seg_form_get_scoring_target (form);
+  if (argc == 3)
+    suggested = cu_seg_form_suggest (form, argv[2]);
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      cu_cli_json_set_string (b, "id", cu_seg_form_get_id (form));
+      cu_cli_json_set_string (b, "title", cu_seg_form_get_title (form));
+      json_builder_set_member_name (b, "fields");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < cu_seg_form_get_n_fields (form); i++)
+        {
+          const CuFormField *f = cu_seg_form_get_field (form, i);
+          json_builder_begin_object (b);
+          cu_cli_json_set_string (b, "id", f->id);
+          cu_cli_json_set_string (b, "label", f->label);
+          cu_cli_json_set_string (b, "type", f->type == CU_FORM_CHOICE ? "choice"
+                                             : f->type == CU_FORM_INTEGER ? "integer" : "text");
+          json_builder_set_member_name (b, "required");
+          json_builder_add_boolean_value (b, f->required);
+          if (f->option_values != NULL)
+            {
+              json_builder_set_member_name (b, "options");
+              json_builder_begin_array (b);
+              for (guint k = 0; f->option_values[k] != NULL; k++)
+                json_builder_add_string_value (b, f->option_values[k]);
+              json_builder_end_array (b);
+            }
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      cu_cli_json_set_string (b, "scoring_target", target);
+      if (argc == 3)
+        {
+          json_builder_set_member_name (b, "suggested");
+          json_builder_add_int_value (b, suggested);
+        }
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+      return CU_CLI_EXIT_OK;
+    }
+  printf ("%s (%s)\n", cu_seg_form_get_title (form), cu_seg_form_get_id (form));
+  for (guint i = 0; i < cu_seg_form_get_n_fields (form); i++)
+    {
+      const CuFormField *f = cu_seg_form_get_field (form, i);
+      g_autofree char *what = NULL;
+
+      if (f->type == CU_FORM_CHOICE && f->option_values != NULL)
+        what = g_strjoinv (" | ", f->option_values);
+      else if (f->type == CU_FORM_INTEGER)
+        what = f->min != G_MININT && f->max != G_MAXINT ? g_strdup_printf ("%d–%d", f->min, f->max)
+                                                         : g_strdup (_("whole number"));
+      else
+        what = g_strdup (_("text"));
+      printf ("  %-10s %-34s %s%s\n", f->id, f->label, what, f->required ? _(" (required)") : "");
+    }
+  if (argc == 3 && target != NULL)
+    {
+      if (suggested > 0)
+        printf (_("Suggested %s: %d\n"), target, suggested);
+      else
+        printf (_("The answers are not enough to suggest %s\n"), target);
+    }
+  return CU_CLI_EXIT_OK;
+}
+
 int
 cu_cli_pack (CuCli *cli, int argc, char **argv)
 {
@@ -376,6 +505,7 @@ cu_cli_pack (CuCli *cli, int argc, char **argv)
     { "remove", pack_remove, N_("Remove a pack") },
     { "show", pack_show, N_("Show what a pack holds") },
     { "validate", pack_validate, N_("Check a pack folder") },
+    { "form", pack_form, N_("Show a lesion form of the workspace's packs, check answers, suggest the category") },
   };
   return cu_cli_dispatch (cli, "pack", subs, G_N_ELEMENTS (subs), argc, argv);
 }

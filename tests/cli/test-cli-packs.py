@@ -10,7 +10,11 @@
 #     the pack is removed;
 #   * several protocols: the real head CT and the fMRI of ../shared/dicom are outside the
 #     prostate protocol (one note, no "missing" error), the prostate ADC map is judged by it;
-#     what each file is (Modality, BodyPartExamined, the ADC's ImageType) is read with pydicom.
+#     what each file is (Modality, BodyPartExamined, the ADC's ImageType) is read with pydicom;
+#   * seg terms come from the packs: `label 3 liver` is an unknown term until a pack has liver
+#     (SNOMED CT 10200004, in pydicom's PS3.16 dictionary), then it labels with that code;
+#   * the generic form engine (`pack form`) renders the PI-RADS form of the prostate pack and
+#     suggests the category its data gives, compared with the PI-RADS v2.1 rules written here.
 # Usage: test-cli-packs.py CURATA_CLI
 import json
 import os
@@ -55,12 +59,30 @@ CSV = ("person_id,sex,birth_year,cancer_type,diagnosis_date,treatment_type,treat
        "BR-0002,F,1958,breast,2020-05-06,radiotherapy,2020-06-01,2022-07-01,alive,\n")
 
 
+TERMS = ("id\tgroup\tname\tcategory_scheme\tcategory_code\tcategory_meaning\ttype_scheme\ttype_code\t"
+         "type_meaning\tcolour\n"
+         "liver\tanatomy\tLiver\tSCT\t123037004\tAnatomical Structure\tSCT\t10200004\tLiver\t#aa3300\n")
+
+
 def write_pack(folder, ecrf=ECRF):
     os.makedirs(folder)
     with open(os.path.join(folder, "pack.ini"), "w") as f:
-        f.write(PACK_INI)
+        f.write(PACK_INI + "CodeLists=pydicom-ps3.16\n")
     with open(os.path.join(folder, "ecrf.tsv"), "w") as f:
         f.write(ecrf)
+    with open(os.path.join(folder, "terms.tsv"), "w") as f:
+        f.write(TERMS)
+
+
+def pirads_v21(zone, t2w, dwi, dce):
+    """PI-RADS v2.1 assessment (ACR 2019): DWI dominant in PZ, T2W in TZ."""
+    if zone == "PZ":
+        return 4 if dwi == 3 and dce == "positive" else dwi
+    if t2w == 2 and dwi >= 4:
+        return 3
+    if t2w == 3 and dwi == 5:
+        return 4
+    return t2w
 
 
 def her2_flags():
@@ -99,6 +121,15 @@ def main():
     p = cli("clinical", "import", csv_path, check=False)
     assert p.returncode != 0 and "her2_status" in (p.stdout + p.stderr), (p.returncode, p.stdout, p.stderr)
 
+    # seg terms of the packs: no liver yet
+    demo = os.path.join(TMP, "demo")
+    cli("demo", demo)
+    cli("import", demo)
+    t2 = next(line.split()[-1] for line in cli("list").stdout.splitlines() if "t2_tse_tra" in line)
+    cli("decide", t2, "--state", "accepted")
+    p = cli("seg", "edit", t2, "--reader", "ana", stdin="label 3 liver\n", check=False)
+    assert p.returncode == 2 and "liver" in p.stderr, (p.returncode, p.stderr)
+
     p = cli("pack", "add", good)
     assert "test-breast" in p.stdout and "Consistency rules run again" in p.stdout, p.stdout
     assert pack_ids() == ["common", "prostate", "test-breast"], pack_ids()
@@ -106,6 +137,10 @@ def main():
     shutil.rmtree(good)
     assert os.path.exists(os.path.join(WS, "packs", "test-breast", "ecrf.tsv"))
     cli("clinical", "import", csv_path)
+    cli("seg", "edit", t2, "--reader", "ana", stdin="label 3 liver\npaint 3 100 100 10 4\n")
+    labels = json.loads(cli("seg", "measure", t2, "--reader", "ana", "--json").stdout)
+    liver = [l for l in labels["labels"] if l["value"] == 3]
+    assert liver and liver[0].get("type_code", liver[0].get("type", {}).get("code")) == "10200004", labels
     cli("flags", "check", check=False)
     missing = her2_flags()
     assert [f["person_id"] for f in missing] == ["BR-0002"], missing
@@ -116,6 +151,19 @@ def main():
     assert her2_flags() == [], her2_flags()
     p = cli("pack", "remove", "common", check=False)
     assert p.returncode == 2, p.returncode
+
+    # --- the generic form engine on the prostate pack's PI-RADS form --------------------
+    shown = cli("pack", "form", "pirads-v2.1").stdout
+    assert "PI-RADS v2.1" in shown and "PZ | TZ | CZ | AFS" in shown, shown
+    for zone in ("PZ", "TZ"):
+        for t2w in (2, 3):
+            for dwi in range(1, 6):
+                for dce in ("negative", "positive"):
+                    answers = json.dumps({"zone": zone, "t2w": t2w, "dwi": dwi, "dce": dce})
+                    got = json.loads(cli("pack", "form", "pirads-v2.1", answers, "--json").stdout)
+                    assert got["suggested"] == pirads_v21(zone, t2w, dwi, dce), (answers, got)
+    p = cli("pack", "form", "pirads-v2.1", '{"dwi": 7}', check=False)
+    assert p.returncode == 2 and "DWI" in p.stderr, p.stderr
 
     # --- several protocols, applicability ---------------------------------------------
     studies = {
