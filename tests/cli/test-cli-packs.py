@@ -31,8 +31,8 @@ WS = os.path.join(TMP, "ws")
 SHARED = os.environ["CU_SHARED_DICOM"]
 
 
-def cli(*args, check=True):
-    p = subprocess.run([CLI, "--workspace", WS] + list(args), capture_output=True, text=True)
+def cli(*args, check=True, stdin=None):
+    p = subprocess.run([CLI, "--workspace", WS] + list(args), capture_output=True, text=True, input=stdin)
     if check and p.returncode != 0:
         raise AssertionError(f"curata-cli {' '.join(args)} → {p.returncode}\n{p.stdout}\n{p.stderr}")
     return p
