@@ -21,6 +21,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "cu-deid-check.h"
 #include "cu-dicom-header.h"
 #include "cu-dicomweb-error.h"
 #include "cu-dicomweb-pull.h"
@@ -30,13 +31,18 @@
 #define TAG_STUDY_UID  "0020000D"
 #define TAG_SERIES_UID "0020000E"
 #define TAG_SOP_UID    "00080018"
+#define TAG_SERIES_COUNT "00201209"   /* NumberOfSeriesRelatedInstances */
 
 typedef struct
 {
   char *study_uid;
   char *series_uid;
   char *sop_uid;            /* NULL: the whole series */
-  GHashTable *expected;     /* SOP UIDs this request must bring (owned by the Job) */
+  GHashTable *expected;     /* SOP UIDs this request must bring; NULL: a whole series of
+                               which nothing is here, not listed instance by instance */
+  int expected_count;       /* whole series: the instances the server counts in it; -1 */
+  GHashTable *received;     /* SOP UIDs put in place by this unit (its worker thread only) */
+  gboolean ok;              /* the request ended with the closing boundary, all there */
 } Unit;
 
 typedef struct
@@ -45,6 +51,8 @@ typedef struct
   char *root;               /* objects/dicomweb */
   char *partial;            /* objects/dicomweb/.partial */
   GCancellable *cancellable;
+  CuDeidChecker *checker;   /* the workspace's pseudonymization check; NULL: none */
+  GHashTable *prepared;     /* final path → CuImportPrepared (under lock) */
 
   GMutex lock;
   GCond cond;
@@ -92,7 +100,8 @@ unit_free (Unit *unit)
   g_free (unit->study_uid);
   g_free (unit->series_uid);
   g_free (unit->sop_uid);
-  g_hash_table_unref (unit->expected);
+  g_clear_pointer (&unit->expected, g_hash_table_unref);
+  g_hash_table_unref (unit->received);
   g_free (unit);
 }
 
@@ -163,6 +172,15 @@ copy_part (GInputStream *part, int fd, const char *tmp, goffset expected, Job *j
                    _("the server sent an empty part"));
       return FALSE;
     }
+  /* On disk before it is put in place: a file in place counts as arrived whole (resume) and is
+   * then catalogued, so after a power loss it must not turn out empty or torn. */
+  if (fdatasync (fd) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("%s: writing failed: %s"),
+                   tmp, g_strerror (saved));
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -178,6 +196,10 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
   g_autoptr(GError) local = NULL;
   g_autofree char *final = NULL;
   g_autofree char *dir = NULL;
+  g_autoptr(GPtrArray) findings = NULL;
+  g_autofree char *sop = NULL;
+  CuImportPrepared *prepared;
+  GStatBuf st;
   int fd;
   gboolean ok;
 
@@ -203,8 +225,12 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
       return FALSE;
     }
 
-  /* The header decides where the file goes, and must be the one asked for. */
-  header = cu_dicom_header_read (tmp, &local);
+  /* The header decides where the file goes, and must be the one asked for. It is read with
+   * the import's pseudonymization check in the same parse, here while other parts are still
+   * on the wire, so the import later catalogs without reading the file again. */
+  if (job->checker != NULL)
+    findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+  header = cu_deid_check_read (job->checker, tmp, findings, &local);
   if (header == NULL)
     {
       g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
@@ -214,7 +240,7 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
       return FALSE;
     }
   if (!cu_dicomweb_uid_is_valid (header->sop_instance_uid)
-      || !g_hash_table_contains (unit->expected, header->sop_instance_uid)
+      || (unit->expected != NULL && !g_hash_table_contains (unit->expected, header->sop_instance_uid))
       || g_strcmp0 (header->study_uid, unit->study_uid) != 0
       || g_strcmp0 (header->series_uid, unit->series_uid) != 0)
     {
@@ -235,10 +261,36 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
       g_unlink (tmp);
       return FALSE;
     }
+  sop = g_strdup (header->sop_instance_uid);
+  prepared = g_new0 (CuImportPrepared, 1);
+  if (g_stat (final, &st) == 0)
+    {
+      g_free (header->path);
+      header->path = g_strdup (final);
+      for (guint i = 0; findings != NULL && i < findings->len; i++)
+        {
+          CuDeidFinding *f = findings->pdata[i];
+          g_free (f->path);
+          f->path = g_strdup (final);
+        }
+      prepared->size = st.st_size;
+      prepared->mtime = st.st_mtim.tv_sec;
+      prepared->mtime_nsec = st.st_mtim.tv_nsec;
+      prepared->header = g_steal_pointer (&header);
+      prepared->findings = g_steal_pointer (&findings);
+    }
   g_mutex_lock (&job->lock);
-  job->n_retrieved++;
-  g_cond_signal (&job->cond);
+  g_hash_table_replace (job->prepared, g_strdup (final), prepared);
   g_mutex_unlock (&job->lock);
+
+  /* A server that sends an instance twice in one answer overwrites its own file: counted once. */
+  if (g_hash_table_add (unit->received, g_steal_pointer (&sop)))
+    {
+      g_mutex_lock (&job->lock);
+      job->n_retrieved++;
+      g_cond_signal (&job->cond);
+      g_mutex_unlock (&job->lock);
+    }
   return TRUE;
 }
 
@@ -261,7 +313,19 @@ run_unit (gpointer data, gpointer user_data)
       g_mutex_lock (&job->lock);
       job->n_requests++;
       g_mutex_unlock (&job->lock);
-      cu_dicomweb_client_retrieve (job->client, path, on_part, &ctx, job->cancellable, &local);
+      if (cu_dicomweb_client_retrieve (job->client, path, on_part, &ctx, job->cancellable, &local))
+        {
+          guint got = g_hash_table_size (unit->received);
+
+          /* The closing boundary says the server sent all it meant to; the count it gave for
+           * the series says whether that is all there is. */
+          if (unit->expected_count >= 0 && got < (guint) unit->expected_count)
+            g_set_error (&local, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
+                         _("Series %s: the server sent %u of the %d instances it lists"),
+                         unit->series_uid, got, unit->expected_count);
+          else
+            unit->ok = TRUE;
+        }
     }
 
   g_mutex_lock (&job->lock);
@@ -315,7 +379,8 @@ catalogued (sqlite3_stmt *stmt, const char *sop)
 typedef struct
 {
   char *study_uid;
-  GPtrArray *files;         /* final paths of what must be here (not catalogued elsewhere) */
+  GPtrArray *files;         /* final paths of listed instances that must be here */
+  GPtrArray *units;         /* Unit, not owned: the requests this study needs */
 } StudyPlan;
 
 static void
@@ -323,26 +388,133 @@ study_plan_free (StudyPlan *plan)
 {
   g_free (plan->study_uid);
   g_ptr_array_unref (plan->files);
+  g_ptr_array_unref (plan->units);
   g_free (plan);
 }
 
-/* List the study's instances and add the units for what is missing. */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StudyPlan, study_plan_free)
+
+static Unit *
+unit_new (const char *study_uid, const char *series_uid, const char *sop_uid,
+          GHashTable *expected, int expected_count)
+{
+  Unit *u = g_new0 (Unit, 1);
+
+  u->study_uid = g_strdup (study_uid);
+  u->series_uid = g_strdup (series_uid);
+  u->sop_uid = g_strdup (sop_uid);
+  u->expected = expected != NULL ? g_hash_table_ref (expected) : NULL;
+  u->expected_count = expected_count;
+  u->received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return u;
+}
+
+/* What of the series is here already: files in its folder (an interrupted pull), and how
+ * many of its instances the catalog holds (a folder import, an earlier pull). */
+static gboolean
+series_state (Job *job, sqlite3_stmt *count, const char *study_uid, const char *series_uid,
+              gboolean *files_here, gint64 *n_catalogued)
+{
+  g_autofree char *folder = g_build_filename (job->root, study_uid, series_uid, NULL);
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  *files_here = FALSE;
+  while (dir != NULL && !*files_here && (name = g_dir_read_name (dir)) != NULL)
+    *files_here = g_str_has_suffix (name, ".dcm");
+  sqlite3_reset (count);
+  sqlite3_bind_text (count, 1, series_uid, -1, SQLITE_STATIC);
+  if (sqlite3_step (count) != SQLITE_ROW)
+    return FALSE;
+  *n_catalogued = sqlite3_column_int64 (count, 0);
+  return TRUE;
+}
+
+/* The series' instances, listed (QIDO-RS at instance level), and units for those missing. */
+static gboolean
+plan_series_by_instance (CuStore *store, Job *job, sqlite3_stmt *find, StudyPlan *plan,
+                         const char *series_uid, GPtrArray *units, CuDicomwebPullReport *report,
+                         GCancellable *cancellable, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("studies/%s/series/%s/instances", plan->study_uid,
+                                           series_uid);
+  g_autoptr(JsonNode) root = cu_dicomweb_client_search (job->client, path, NULL, cancellable,
+                                                        error);
+  g_autoptr(GHashTable) missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) order = g_ptr_array_new ();
+  JsonArray *array;
+
+  if (root == NULL)
+    return FALSE;
+  array = json_node_get_array (root);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *ds = json_array_get_object_element (array, i);
+      g_autofree char *sop = cu_dicomweb_attribute_string (ds, TAG_SOP_UID);
+      g_autofree char *se = cu_dicomweb_attribute_string (ds, TAG_SERIES_UID);
+      g_autofree char *st = cu_dicomweb_attribute_string (ds, TAG_STUDY_UID);
+      g_autofree char *file = NULL;
+      int known;
+
+      if (!cu_dicomweb_uid_is_valid (sop) || (se != NULL && strcmp (se, series_uid) != 0)
+          || (st != NULL && strcmp (st, plan->study_uid) != 0))
+        {
+          g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
+                       _("Study %s: the server listed an instance without valid Series and SOP "
+                         "Instance UIDs of this study (element %u)"), plan->study_uid, i);
+          return FALSE;
+        }
+      if (g_hash_table_contains (missing, sop))
+        continue;   /* listed twice */
+      report->n_instances++;
+      file = instance_path (job->root, plan->study_uid, series_uid, sop);
+      if (g_file_test (file, G_FILE_TEST_IS_REGULAR))
+        {
+          report->n_present++;
+          g_ptr_array_add (plan->files, g_steal_pointer (&file));
+          continue;
+        }
+      known = catalogued (find, sop);
+      if (known < 0)
+        {
+          _cu_store_set_db_error (store->db, error, _("Reading the catalog failed"));
+          return FALSE;
+        }
+      if (known)
+        {
+          report->n_present++;
+          continue;
+        }
+      g_ptr_array_add (plan->files, g_steal_pointer (&file));
+      g_ptr_array_add (order, g_strdup (sop));
+      g_hash_table_add (missing, order->pdata[order->len - 1]);
+    }
+  for (guint i = 0; i < order->len; i++)
+    {
+      Unit *u = unit_new (plan->study_uid, series_uid, order->pdata[i], missing, -1);
+      g_ptr_array_add (units, u);
+      g_ptr_array_add (plan->units, u);
+    }
+  return TRUE;
+}
+
+/* List the study's series (QIDO-RS at series level, which a server answers from its index)
+ * and add the units for what is missing. A series of which nothing is here is retrieved in
+ * one request without listing its instances: an instance-level listing makes a server such as
+ * Orthanc open every file of the study, which costs far more than the retrieval itself. A
+ * series partly here (an interrupted pull, a folder import) is listed instance by instance and
+ * only the missing instances are retrieved. */
 static StudyPlan *
-plan_study (CuStore *store, Job *job, sqlite3_stmt *find, const char *study_uid,
-            GPtrArray *units, GPtrArray *expected_sets, CuDicomwebPullReport *report,
+plan_study (CuStore *store, Job *job, sqlite3_stmt *find, sqlite3_stmt *count,
+            const char *study_uid, GPtrArray *units, CuDicomwebPullReport *report,
             GCancellable *cancellable, GError **error)
 {
-  g_autofree char *path = g_strdup_printf ("studies/%s/instances", study_uid);
-  const char *const query[] = { "includefield=" TAG_SERIES_UID, NULL };
+  g_autofree char *path = g_strdup_printf ("studies/%s/series", study_uid);
+  const char *const query[] = { "includefield=" TAG_SERIES_COUNT, NULL };
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GHashTable) series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                        (GDestroyNotify) g_ptr_array_unref);
-  g_autoptr(GHashTable) series_complete_missing = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  StudyPlan *plan;
+  g_autoptr(StudyPlan) plan = NULL;
   JsonArray *array;
-  GHashTableIter it;
-  gpointer k, v;
 
   root = cu_dicomweb_client_search (job->client, path, query, cancellable, error);
   if (root == NULL)
@@ -358,100 +530,66 @@ plan_study (CuStore *store, Job *job, sqlite3_stmt *find, const char *study_uid,
   plan = g_new0 (StudyPlan, 1);
   plan->study_uid = g_strdup (study_uid);
   plan->files = g_ptr_array_new_with_free_func (g_free);
+  plan->units = g_ptr_array_new ();
 
-  /* series UID → SOP UIDs missing here (NULL entries never) */
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
       JsonObject *ds = json_array_get_object_element (array, i);
       g_autofree char *se = cu_dicomweb_attribute_string (ds, TAG_SERIES_UID);
-      g_autofree char *sop = cu_dicomweb_attribute_string (ds, TAG_SOP_UID);
       g_autofree char *st = cu_dicomweb_attribute_string (ds, TAG_STUDY_UID);
-      GPtrArray *list;
-      int known;
+      g_autofree char *n_text = cu_dicomweb_attribute_string (ds, TAG_SERIES_COUNT);
+      guint64 n = 0;
+      gboolean files_here, counted;
+      gint64 n_catalogued = 0;
 
-      if (!cu_dicomweb_uid_is_valid (se) || !cu_dicomweb_uid_is_valid (sop)
-          || (st != NULL && strcmp (st, study_uid) != 0))
+      if (!cu_dicomweb_uid_is_valid (se) || (st != NULL && strcmp (st, study_uid) != 0))
         {
           g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
-                       _("Study %s: the server listed an instance without valid Series and SOP "
-                         "Instance UIDs of this study (element %u)"), study_uid, i);
-          study_plan_free (plan);
+                       _("Study %s: the server listed a series without a valid Series Instance "
+                         "UID of this study (element %u)"), study_uid, i);
           return NULL;
         }
-      if (!g_hash_table_add (seen, g_strdup (sop)))
+      if (!g_hash_table_add (seen, g_strdup (se)))
         continue;   /* listed twice */
-      report->n_instances++;
-
-      list = g_hash_table_lookup (series, se);
-      if (list == NULL)
+      if (!series_state (job, count, study_uid, se, &files_here, &n_catalogued))
         {
-          char *key = g_strdup (se);
-
-          /* Nothing of the series here (yet): one request for all of it. */
-          list = g_ptr_array_new_with_free_func (g_free);
-          g_hash_table_insert (series, key, list);
-          g_hash_table_add (series_complete_missing, key);
+          _cu_store_set_db_error (store->db, error, _("Reading the catalog failed"));
+          return NULL;
+        }
+      counted = n_text != NULL && g_ascii_string_to_unsigned (n_text, 10, 1, G_MAXINT32, &n, NULL);
+      if (counted && n_catalogued >= (gint64) n)
+        {
+          /* Catalogued whole already (an earlier pull, a folder import): nothing to ask. */
+          report->n_instances += (guint) n;
+          report->n_present += (guint) n;
+          continue;
+        }
+      /* Partly here, or without the server's count (the whole-series answer could then not
+       * be checked): listed instance by instance. */
+      if (files_here || n_catalogued > 0 || !counted)
+        {
+          if (!plan_series_by_instance (store, job, find, plan, se, units, report, cancellable,
+                                        error))
+            return NULL;
+          continue;
         }
       {
-        g_autofree char *file = instance_path (job->root, study_uid, se, sop);
+        Unit *u = unit_new (study_uid, se, NULL, NULL, (int) n);
 
-        if (g_file_test (file, G_FILE_TEST_IS_REGULAR))
-          {
-            report->n_present++;
-            g_ptr_array_add (plan->files, g_steal_pointer (&file));
-            g_hash_table_remove (series_complete_missing, se);
-            continue;
-          }
-        known = catalogued (find, sop);
-        if (known < 0)
-          {
-            _cu_store_set_db_error (store->db, error, _("Reading the catalog failed"));
-            study_plan_free (plan);
-            return NULL;
-          }
-        if (known)
-          {
-            report->n_present++;
-            g_hash_table_remove (series_complete_missing, se);
-            continue;
-          }
-        g_ptr_array_add (plan->files, g_steal_pointer (&file));
-        g_ptr_array_add (list, g_strdup (sop));
+        report->n_instances += (guint) n;
+        g_ptr_array_add (units, u);
+        g_ptr_array_add (plan->units, u);
       }
     }
+  return g_steal_pointer (&plan);
+}
 
-  g_hash_table_iter_init (&it, series);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    {
-      GPtrArray *missing = v;
-      GHashTable *expected;
+static int
+unit_compare (gconstpointer a, gconstpointer b)
+{
+  const Unit *x = *(Unit *const *) a, *y = *(Unit *const *) b;
 
-      if (missing->len == 0)
-        continue;
-      expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      for (guint i = 0; i < missing->len; i++)
-        g_hash_table_add (expected, g_strdup (missing->pdata[i]));
-      g_ptr_array_add (expected_sets, expected);
-      if (g_hash_table_contains (series_complete_missing, k))
-        {
-          Unit *u = g_new0 (Unit, 1);
-          u->study_uid = g_strdup (study_uid);
-          u->series_uid = g_strdup (k);
-          u->expected = g_hash_table_ref (expected);
-          g_ptr_array_add (units, u);
-        }
-      else
-        for (guint i = 0; i < missing->len; i++)
-          {
-            Unit *u = g_new0 (Unit, 1);
-            u->study_uid = g_strdup (study_uid);
-            u->series_uid = g_strdup (k);
-            u->sop_uid = g_strdup (missing->pdata[i]);
-            u->expected = g_hash_table_ref (expected);
-            g_ptr_array_add (units, u);
-          }
-    }
-  return plan;
+  return (x->sop_uid != NULL) - (y->sop_uid != NULL);
 }
 
 static void
@@ -475,6 +613,38 @@ report_progress (CuProgress *progress, Job *job, guint total)
 }
 
 static void
+sync_dir (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd >= 0)
+    {
+      fsync (fd);
+      close (fd);
+    }
+}
+
+/* The files were synced before they were renamed into place; the folders' entries (the
+ * renames, the new folders) are synced here, before the import records the files. */
+static void
+sync_folders (Job *job, const char *const *studies)
+{
+  for (guint i = 0; studies[i] != NULL; i++)
+    {
+      g_autoptr(GDir) dir = g_dir_open (studies[i], 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *series = g_build_filename (studies[i], name, NULL);
+          sync_dir (series);
+        }
+      sync_dir (studies[i]);
+    }
+  sync_dir (job->root);
+}
+
+static void
 cancel_own (GCancellable *caller, gpointer own)
 {
   g_cancellable_cancel (G_CANCELLABLE (own));
@@ -487,12 +657,12 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
 {
   g_autoptr(CuDicomwebPullReport) report = g_new0 (CuDicomwebPullReport, 1);
   g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) unit_free);
-  g_autoptr(GPtrArray) expected_sets = g_ptr_array_new_with_free_func ((GDestroyNotify) g_hash_table_unref);
   g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) study_plan_free);
   g_autoptr(GPtrArray) complete = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) failure = NULL;
   g_autoptr(GCancellable) own = g_cancellable_new ();
-  sqlite3_stmt *find = NULL;
+  sqlite3_stmt *find = NULL, *count = NULL;
+  g_autoptr(CuStoreDeid) deid = NULL;
   gulong chained = 0;
   Job job = { 0 };
 
@@ -502,9 +672,24 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
   *report_out = NULL;
   parallel = CLAMP (parallel, 1, CU_DICOMWEB_PULL_MAX_PARALLEL);
   job.client = client;
-  job.root = g_build_filename (cu_store_get_path (store), CU_STORE_OBJECTS_DIR, "dicomweb", NULL);
+  {
+    g_autofree char *root = g_build_filename (cu_store_get_path (store), CU_STORE_OBJECTS_DIR,
+                                              "dicomweb", NULL);
+    /* As the import names what it walks, so that it finds the headers read here. */
+    job.root = g_canonicalize_filename (root, NULL);
+  }
   job.partial = g_build_filename (job.root, ".partial", NULL);
   job.cancellable = own;
+  job.prepared = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) _cu_import_prepared_free);
+  {
+    g_autoptr(GError) local = NULL;
+
+    /* The import's own check, made here so that each part is checked as it arrives; without
+     * it (a damaged setting) the import reads and reports as it would for a folder. */
+    deid = _cu_store_deid_new (store, &local);
+    job.checker = deid != NULL ? _cu_store_deid_get_checker (deid) : NULL;
+  }
   g_mutex_init (&job.lock);
   g_cond_init (&job.cond);
   if (cancellable != NULL)
@@ -524,6 +709,10 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
                             &failure);
   if (find == NULL)
     goto out;
+  count = _cu_store_prepare (store->db, "SELECT count (*) FROM instance i JOIN series s"
+                             " ON i.series_ref = s.id WHERE s.series_uid = ?1", &failure);
+  if (count == NULL)
+    goto out;
 
   for (guint i = 0; study_uids[i] != NULL; i++)
     {
@@ -537,7 +726,7 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
           goto out;
         }
       cu_progress_report (progress, -1, _("Listing the instances on the server…"));
-      plan = plan_study (store, &job, find, study_uids[i], units, expected_sets, report, own,
+      plan = plan_study (store, &job, find, count, study_uids[i], units, report, own,
                          &failure);
       if (plan == NULL)
         goto out;
@@ -545,6 +734,7 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
     }
 
   /* Retrieve: whole series first (the large requests), then single instances. */
+  g_ptr_array_sort (units, unit_compare);
   if (units->len > 0)
     {
       g_autoptr(GError) local = NULL;
@@ -588,6 +778,8 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
       StudyPlan *plan = plans->pdata[i];
       gboolean whole = TRUE;
 
+      for (guint u = 0; u < plan->units->len && whole; u++)
+        whole = ((Unit *) plan->units->pdata[u])->ok;
       for (guint f = 0; f < plan->files->len && whole; f++)
         whole = g_file_test (plan->files->pdata[f], G_FILE_TEST_IS_REGULAR);
       if (!whole)
@@ -595,7 +787,7 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
       report->n_studies_complete++;
       {
         g_autofree char *dir = g_build_filename (job.root, plan->study_uid, NULL);
-        if (plan->files->len > 0)
+        if (plan->files->len > 0 || plan->units->len > 0)
           g_ptr_array_add (complete, g_steal_pointer (&dir));
       }
     }
@@ -606,8 +798,9 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
       g_ptr_array_add (complete, NULL);
       cu_progress_report (progress, -1, _("Importing the pulled studies…"));
       /* The import is not cancelled with the transfer: what arrived whole is catalogued. */
-      report->import = cu_store_import (store, (const char *const *) complete->pdata, progress,
-                                        NULL, &local);
+      sync_folders (&job, (const char *const *) complete->pdata);
+      report->import = _cu_store_import_prepared (store, (const char *const *) complete->pdata,
+                                                  job.prepared, progress, NULL, &local);
       if (report->import == NULL && failure == NULL)
         failure = g_steal_pointer (&local);
       /* A fixed copy the site re-sent for an open flag closes it, as a folder import does. */
@@ -630,6 +823,8 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
 out:
   if (find != NULL)
     sqlite3_finalize (find);
+  if (count != NULL)
+    sqlite3_finalize (count);
   if (chained != 0)
     g_cancellable_disconnect (cancellable, chained);
   g_clear_error (&job.error);
@@ -637,6 +832,7 @@ out:
   g_cond_clear (&job.cond);
   g_free (job.root);
   g_free (job.partial);
+  g_hash_table_unref (job.prepared);
   *report_out = g_steal_pointer (&report);
   if (failure != NULL)
     {
