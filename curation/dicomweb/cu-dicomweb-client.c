@@ -358,7 +358,16 @@ client_send (CuDicomwebClient *self, const Request *r, SoupMessage **out_msg,
                 return NULL;
               continue;
             }
-          if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+          if (local->domain == G_TLS_ERROR && self->server->ca_file != NULL)
+            g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_TLS,
+                         _("%s: the server's TLS certificate is not signed by the CA of %s (%s)"),
+                         url, self->server->ca_file, local->message);
+          else if (local->domain == G_TLS_ERROR)
+            g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_TLS,
+                         _("%s: the server's TLS certificate is not trusted by this system (%s); "
+                           "if the site signs its own certificates, give its CA certificate with "
+                           "--ca-file"), url, local->message);
+          else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_TIMEOUT,
                          _("%s: the server did not answer within %u s (%u attempts)"), url,
                          self->timeout, attempt + 1);

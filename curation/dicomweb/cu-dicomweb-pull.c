@@ -32,6 +32,8 @@
 #define TAG_SERIES_UID "0020000E"
 #define TAG_SOP_UID    "00080018"
 #define TAG_SERIES_COUNT "00201209"   /* NumberOfSeriesRelatedInstances */
+#define FINISH_BACKLOG   16           /* parts of one request waiting for their finisher */
+#define N_FINISHERS      4            /* threads syncing and reading the parts */
 
 typedef struct
 {
@@ -43,6 +45,9 @@ typedef struct
   int expected_count;       /* whole series: the instances the server counts in it; -1 */
   GHashTable *received;     /* SOP UIDs put in place by this unit (its worker thread only) */
   gboolean ok;              /* the request ended with the closing boundary, all there */
+  char *url;                /* of the request, for its errors */
+  guint pending;            /* parts received, not finished yet (under the job's lock) */
+  GError *failure;          /* the first finisher error (under the job's lock) */
 } Unit;
 
 typedef struct
@@ -53,6 +58,7 @@ typedef struct
   GCancellable *cancellable;
   CuDeidChecker *checker;   /* the workspace's pseudonymization check; NULL: none */
   GHashTable *prepared;     /* final path → CuImportPrepared (under lock) */
+  GThreadPool *finishers;   /* Finish: sync, read and put in place what arrived */
 
   GMutex lock;
   GCond cond;
@@ -102,6 +108,8 @@ unit_free (Unit *unit)
   g_free (unit->sop_uid);
   g_clear_pointer (&unit->expected, g_hash_table_unref);
   g_hash_table_unref (unit->received);
+  g_free (unit->url);
+  g_clear_error (&unit->failure);
   g_free (unit);
 }
 
@@ -172,26 +180,40 @@ copy_part (GInputStream *part, int fd, const char *tmp, goffset expected, Job *j
                    _("the server sent an empty part"));
       return FALSE;
     }
-  /* On disk before it is put in place: a file in place counts as arrived whole (resume) and is
-   * then catalogued, so after a power loss it must not turn out empty or torn. */
-  if (fdatasync (fd) != 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("%s: writing failed: %s"),
-                   tmp, g_strerror (saved));
-      return FALSE;
-    }
   return TRUE;
 }
 
-static gboolean
-on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable *cancellable,
-         GError **error)
+/* One part received whole into a file of .partial/, to be finished (synced, read, put in
+ * place) by the finisher pool while the receiving thread reads the next part. */
+typedef struct
 {
-  PartContext *ctx = user_data;
-  Job *job = ctx->job;
-  Unit *unit = ctx->unit;
-  g_autofree char *tmp = g_strdup_printf ("%s/%ld-XXXXXX.part", job->partial, (long) getpid ());
+  Job *job;
+  Unit *unit;
+  char *tmp;
+  int fd;                   /* open: synced and closed by the finisher */
+} Finish;
+
+static void
+unit_fail (Job *job, Unit *unit, GError *error /* owned */)
+{
+  g_mutex_lock (&job->lock);
+  /* The job's first failure, before the cancellation below makes the other requests fail. */
+  if (job->error == NULL)
+    job->error = g_error_copy (error);
+  if (unit->failure == NULL)
+    unit->failure = error;
+  else
+    g_error_free (error);
+  g_mutex_unlock (&job->lock);
+  /* The request stops at its next read; the other requests too, as for a failed request. */
+  g_cancellable_cancel (job->cancellable);
+}
+
+static gboolean
+finish_part (Finish *f, GError **error)
+{
+  Job *job = f->job;
+  Unit *unit = f->unit;
   g_autoptr(CuDicomHeader) header = NULL;
   g_autoptr(GError) local = NULL;
   g_autofree char *final = NULL;
@@ -200,43 +222,40 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
   g_autofree char *sop = NULL;
   CuImportPrepared *prepared;
   GStatBuf st;
-  int fd;
-  gboolean ok;
+  gboolean synced;
+  int saved;
 
-  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0)
+  /* On disk before it is put in place: a file in place counts as arrived whole (resume) and is
+   * then catalogued, so after a power loss it must not turn out empty or torn. */
+  synced = fdatasync (f->fd) == 0;
+  saved = errno;
+  if (close (f->fd) != 0 && synced)
     {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("%s: cannot create a file: %s"), job->partial, g_strerror (saved));
-      return FALSE;
+      synced = FALSE;
+      saved = errno;
     }
-  ok = copy_part (part, fd, tmp, expected, job, cancellable, error);
-  if (close (fd) != 0 && ok)
+  f->fd = -1;
+  if (!synced)
     {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), _("%s: writing failed: %s"),
-                   tmp, g_strerror (saved));
-      ok = FALSE;
-    }
-  if (!ok)
-    {
-      g_unlink (tmp);
+      if (saved == ENOSPC || saved == EDQUOT)
+        _cu_store_set_disk_full_error (error, _("Writing a pulled instance failed"), f->tmp);
+      else
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                     _("%s: writing failed: %s"), f->tmp, g_strerror (saved));
       return FALSE;
     }
 
   /* The header decides where the file goes, and must be the one asked for. It is read with
-   * the import's pseudonymization check in the same parse, here while other parts are still
-   * on the wire, so the import later catalogs without reading the file again. */
+   * the import's pseudonymization check in the same parse, here while the next parts are on
+   * the wire, so the import later catalogs without reading the file again. */
   if (job->checker != NULL)
     findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
-  header = cu_deid_check_read (job->checker, tmp, findings, &local);
+  header = cu_deid_check_read (job->checker, f->tmp, findings, &local);
   if (header == NULL)
     {
       g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_PROTOCOL,
                    _("the server sent a part that is not a readable DICOM instance: %s"),
                    local->message);
-      g_unlink (tmp);
       return FALSE;
     }
   if (!cu_dicomweb_uid_is_valid (header->sop_instance_uid)
@@ -248,19 +267,19 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
                    _("the server sent instance %s, which was not asked for in series %s"),
                    header->sop_instance_uid != NULL ? header->sop_instance_uid : "?",
                    unit->series_uid);
-      g_unlink (tmp);
       return FALSE;
     }
   final = instance_path (job->root, unit->study_uid, unit->series_uid, header->sop_instance_uid);
   dir = g_path_get_dirname (final);
-  if (g_mkdir_with_parents (dir, 0755) != 0 || g_rename (tmp, final) != 0)
+  if (g_mkdir_with_parents (dir, 0755) != 0 || g_rename (f->tmp, final) != 0)
     {
-      int saved = errno;
+      saved = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                    _("%s: cannot be put in place: %s"), final, g_strerror (saved));
-      g_unlink (tmp);
       return FALSE;
     }
+  g_clear_pointer (&f->tmp, g_free);   /* in place: nothing to remove */
+
   sop = g_strdup (header->sop_instance_uid);
   prepared = g_new0 (CuImportPrepared, 1);
   if (g_stat (final, &st) == 0)
@@ -269,9 +288,9 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
       header->path = g_strdup (final);
       for (guint i = 0; findings != NULL && i < findings->len; i++)
         {
-          CuDeidFinding *f = findings->pdata[i];
-          g_free (f->path);
-          f->path = g_strdup (final);
+          CuDeidFinding *x = findings->pdata[i];
+          g_free (x->path);
+          x->path = g_strdup (final);
         }
       prepared->size = st.st_size;
       prepared->mtime = st.st_mtim.tv_sec;
@@ -281,16 +300,90 @@ on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable 
     }
   g_mutex_lock (&job->lock);
   g_hash_table_replace (job->prepared, g_strdup (final), prepared);
-  g_mutex_unlock (&job->lock);
-
   /* A server that sends an instance twice in one answer overwrites its own file: counted once. */
   if (g_hash_table_add (unit->received, g_steal_pointer (&sop)))
+    job->n_retrieved++;
+  g_cond_broadcast (&job->cond);
+  g_mutex_unlock (&job->lock);
+  return TRUE;
+}
+
+static void
+run_finish (gpointer data, gpointer user_data)
+{
+  Finish *f = data;
+  Job *job = f->job;
+  Unit *unit = f->unit;
+  GError *local = NULL;
+
+  if (g_cancellable_is_cancelled (job->cancellable))
     {
-      g_mutex_lock (&job->lock);
-      job->n_retrieved++;
-      g_cond_signal (&job->cond);
-      g_mutex_unlock (&job->lock);
+      close (f->fd);
+      g_cancellable_set_error_if_cancelled (job->cancellable, &local);
     }
+  else if (!finish_part (f, &local))
+    {
+      g_prefix_error (&local, "%s: ", unit->url);
+      if (f->fd >= 0)
+        close (f->fd);
+    }
+  if (f->tmp != NULL)
+    g_unlink (f->tmp);
+  if (local != NULL)
+    unit_fail (job, unit, local);
+
+  g_mutex_lock (&job->lock);
+  unit->pending--;
+  g_cond_broadcast (&job->cond);
+  g_mutex_unlock (&job->lock);
+  g_free (f->tmp);
+  g_free (f);
+}
+
+static gboolean
+on_part (GInputStream *part, goffset expected, gpointer user_data, GCancellable *cancellable,
+         GError **error)
+{
+  PartContext *ctx = user_data;
+  Job *job = ctx->job;
+  Unit *unit = ctx->unit;
+  g_autofree char *tmp = g_strdup_printf ("%s/%ld-XXXXXX.part", job->partial, (long) getpid ());
+  Finish *f;
+  int fd;
+
+  /* Back-pressure: at most FINISH_BACKLOG parts of a request wait for their finisher, which
+   * bounds the open files and what sits in .partial/. */
+  g_mutex_lock (&job->lock);
+  while (unit->pending >= FINISH_BACKLOG && unit->failure == NULL
+         && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait_until (&job->cond, &job->lock, g_get_monotonic_time () + G_TIME_SPAN_SECOND / 10);
+  g_mutex_unlock (&job->lock);
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("%s: cannot create a file: %s"), job->partial, g_strerror (saved));
+      return FALSE;
+    }
+  if (!copy_part (part, fd, tmp, expected, job, cancellable, error))
+    {
+      close (fd);
+      g_unlink (tmp);
+      return FALSE;
+    }
+  f = g_new0 (Finish, 1);
+  f->job = job;
+  f->unit = unit;
+  f->tmp = g_steal_pointer (&tmp);
+  f->fd = fd;
+  g_mutex_lock (&job->lock);
+  unit->pending++;
+  g_mutex_unlock (&job->lock);
+  g_thread_pool_push (job->finishers, f, NULL);
   return TRUE;
 }
 
@@ -305,15 +398,35 @@ run_unit (gpointer data, gpointer user_data)
 
   if (!g_cancellable_is_cancelled (job->cancellable))
     {
+      gboolean received;
+
       if (unit->sop_uid != NULL)
         path = g_strdup_printf ("studies/%s/series/%s/instances/%s", unit->study_uid,
                                 unit->series_uid, unit->sop_uid);
       else
         path = g_strdup_printf ("studies/%s/series/%s", unit->study_uid, unit->series_uid);
+      unit->url = g_strconcat (cu_dicomweb_client_get_server (job->client)->base_url, "/", path,
+                               NULL);
       g_mutex_lock (&job->lock);
       job->n_requests++;
       g_mutex_unlock (&job->lock);
-      if (cu_dicomweb_client_retrieve (job->client, path, on_part, &ctx, job->cancellable, &local))
+      received = cu_dicomweb_client_retrieve (job->client, path, on_part, &ctx, job->cancellable,
+                                              &local);
+
+      /* What was received is finished (or failed) before the request counts as done. */
+      g_mutex_lock (&job->lock);
+      while (unit->pending > 0)
+        g_cond_wait (&job->cond, &job->lock);
+      if (unit->failure != NULL)
+        {
+          /* The finisher's error is the cause; the request's own is only its cancellation. */
+          g_clear_error (&local);
+          local = g_steal_pointer (&unit->failure);
+          received = FALSE;
+        }
+      g_mutex_unlock (&job->lock);
+
+      if (received)
         {
           guint got = g_hash_table_size (unit->received);
 
@@ -335,7 +448,7 @@ run_unit (gpointer data, gpointer user_data)
       g_cancellable_cancel (job->cancellable);
     }
   job->units_left--;
-  g_cond_signal (&job->cond);
+  g_cond_broadcast (&job->cond);
   g_mutex_unlock (&job->lock);
 }
 
@@ -745,6 +858,15 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
           g_propagate_error (&failure, g_steal_pointer (&local));
           goto out;
         }
+      /* Syncing a file waits on the disk and reading its header on the parser: done beside
+       * the receiving threads, so that neither holds up the next part on the wire. */
+      job.finishers = g_thread_pool_new (run_finish, &job, N_FINISHERS, FALSE, &local);
+      if (job.finishers == NULL)
+        {
+          g_thread_pool_free (pool, TRUE, TRUE);
+          g_propagate_error (&failure, g_steal_pointer (&local));
+          goto out;
+        }
       job.units_left = units->len;
       for (guint i = 0; i < units->len; i++)
         g_thread_pool_push (pool, units->pdata[i], NULL);
@@ -759,6 +881,8 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
         }
       g_mutex_unlock (&job.lock);
       g_thread_pool_free (pool, FALSE, TRUE);
+      g_thread_pool_free (job.finishers, FALSE, TRUE);
+      job.finishers = NULL;
       report_progress (progress, &job, report->n_instances - report->n_present);
     }
   report->n_retrieved = job.n_retrieved;

@@ -15,13 +15,17 @@
 #   truncnolen  the same without any Content-Length (close-delimited, no closing boundary)
 #   stowfail    STOW-RS always reports the first instance it ever received as failed (0x0110)
 #   stowflaky   STOW-RS reports an instance failed the first time it is sent, stored after
+#   bearer      a correct server that wants "Authorization: Bearer t0ken-for-curata" instead
 #   capped      QIDO-RS answers at most 2 datasets per request, whatever limit asks (offset is
 #               honoured), as a PACS with a maximum number of results
 # GET /_log returns the requests seen so far (method, path, status); GET /_qido the windows
 # [path, offset, limit] the capped mode answered.
-# Usage: fake_dicomweb.py PORT_FILE FILE…   (writes the port to PORT_FILE once listening)
+# GET /_auth returns [mode, Authorization header] of every request.
+# Usage: fake_dicomweb.py [--tls CERT KEY] PORT_FILE FILE…   (writes the port to PORT_FILE once
+# listening; with --tls it speaks HTTPS with that certificate and key, both PEM)
 import base64
 import json
+import ssl
 import sys
 import threading
 import time
@@ -32,11 +36,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pydicom
 
 AUTH = "Basic " + base64.b64encode(b"curator:pw").decode()
+TOKEN = "t0ken-for-curata"   # the bearer mode's token
+BEARER = "Bearer " + TOKEN
 LOCK = threading.Lock()
 LOG = []
 SEEN = {}
 STOW_SEEN = set()
 STOW_REFUSED = []
+AUTH_SEEN = []      # [mode, Authorization header] of every request
 QIDO_WINDOWS = []   # capped mode: [path, offset, limit] of every QIDO-RS answer
 CAP = 2
 
@@ -52,7 +59,11 @@ def load(paths):
     return files
 
 
-FILES = load(sys.argv[2:])
+ARGS = sys.argv[1:]
+TLS = None
+if ARGS[:1] == ["--tls"]:
+    TLS, ARGS = (ARGS[1], ARGS[2]), ARGS[3:]
+FILES = load(ARGS[1:])
 
 
 def attr(vr, value):
@@ -80,9 +91,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def route(self):
-        if self.path in ("/_log", "/_qido"):
+        if self.path in ("/_log", "/_qido", "/_auth"):
             with LOCK:
-                body = json.dumps(LOG if self.path == "/_log" else QIDO_WINDOWS).encode()
+                body = json.dumps({"/_log": LOG, "/_qido": QIDO_WINDOWS,
+                                   "/_auth": AUTH_SEEN}[self.path]).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -93,7 +105,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, b"")
             return None
         mode, rest = parts[1], parts[3]
-        if self.headers.get("Authorization") != AUTH:
+        with LOCK:
+            AUTH_SEEN.append([mode, self.headers.get("Authorization")])
+        if self.headers.get("Authorization") != (BEARER if mode == "bearer" else AUTH):
             self.record(401)
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="fake"')
@@ -228,6 +242,10 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
-with open(sys.argv[1], "w") as f:
+if TLS is not None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS[0], TLS[1])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+with open(ARGS[0], "w") as f:
     f.write(str(server.server_address[1]))
 server.serve_forever()
