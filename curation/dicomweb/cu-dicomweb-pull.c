@@ -46,6 +46,7 @@ typedef struct
   GHashTable *received;     /* SOP UIDs put in place by this unit (its worker thread only) */
   gboolean ok;              /* the request ended with the closing boundary, all there */
   char *url;                /* of the request, for its errors */
+  guint *study_left;        /* its study's requests not done yet (under the job's lock) */
   guint pending;            /* parts received, not finished yet (under the job's lock) */
   GError *failure;          /* the first finisher error (under the job's lock) */
 } Unit;
@@ -448,6 +449,7 @@ run_unit (gpointer data, gpointer user_data)
       g_cancellable_cancel (job->cancellable);
     }
   job->units_left--;
+  (*unit->study_left)--;
   g_cond_broadcast (&job->cond);
   g_mutex_unlock (&job->lock);
 }
@@ -494,6 +496,8 @@ typedef struct
   char *study_uid;
   GPtrArray *files;         /* final paths of listed instances that must be here */
   GPtrArray *units;         /* Unit, not owned: the requests this study needs */
+  guint units_left;         /* of those, not done yet (under the job's lock) */
+  gboolean examined;        /* catalogued, or found incomplete */
 } StudyPlan;
 
 static void
@@ -607,6 +611,8 @@ plan_series_by_instance (CuStore *store, Job *job, sqlite3_stmt *find, StudyPlan
       Unit *u = unit_new (plan->study_uid, series_uid, order->pdata[i], missing, -1);
       g_ptr_array_add (units, u);
       g_ptr_array_add (plan->units, u);
+      u->study_left = &plan->units_left;
+      plan->units_left++;
     }
   return TRUE;
 }
@@ -692,6 +698,8 @@ plan_study (CuStore *store, Job *job, sqlite3_stmt *find, sqlite3_stmt *count,
         report->n_instances += (guint) n;
         g_ptr_array_add (units, u);
         g_ptr_array_add (plan->units, u);
+        u->study_left = &plan->units_left;
+        plan->units_left++;
       }
     }
   return g_steal_pointer (&plan);
@@ -758,6 +766,101 @@ sync_folders (Job *job, const char *const *studies)
 }
 
 static void
+merge_import (CuImportReport *into, CuImportReport *from)
+{
+  GPtrArray *const lists[][2] = {
+    { into->rejected, from->rejected }, { into->series_uids, from->series_uids },
+    { into->skipped, from->skipped }, { into->duplicates, from->duplicates },
+  };
+
+  into->n_files_seen += from->n_files_seen;
+  into->n_imported += from->n_imported;
+  into->n_updated += from->n_updated;
+  into->n_unchanged += from->n_unchanged;
+  into->n_duplicates += from->n_duplicates;
+  into->n_skipped += from->n_skipped;
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    while (lists[i][1]->len > 0)
+      g_ptr_array_add (lists[i][0], g_ptr_array_steal_index (lists[i][1], 0));
+}
+
+/* Catalog a study whose requests are all done, if all of it is here: through the same import
+ * as a folder, with the headers and findings read as its parts arrived. Runs on the store's
+ * thread while the other studies are still arriving, so that the last study's import is all
+ * that is left once the transfer ends. */
+static void
+import_study (CuStore *store, Job *job, StudyPlan *plan, CuDicomwebPullReport *report,
+              CuProgress *progress, GError **failure)
+{
+  g_autofree char *dir = g_build_filename (job->root, plan->study_uid, NULL);
+  g_autofree char *prefix = g_strconcat (dir, G_DIR_SEPARATOR_S, NULL);
+  g_autoptr(GHashTable) mine = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                      (GDestroyNotify) _cu_import_prepared_free);
+  g_autoptr(CuImportReport) import = NULL;
+  g_autoptr(GError) local = NULL;
+  const char *const paths[] = { dir, NULL };
+  gboolean whole = TRUE;
+  GHashTableIter it;
+  gpointer k, v;
+
+  plan->examined = TRUE;
+  for (guint u = 0; u < plan->units->len && whole; u++)
+    whole = ((Unit *) plan->units->pdata[u])->ok;
+  for (guint f = 0; f < plan->files->len && whole; f++)
+    whole = g_file_test (plan->files->pdata[f], G_FILE_TEST_IS_REGULAR);
+  if (!whole)
+    return;
+  report->n_studies_complete++;
+  if ((plan->files->len == 0 && plan->units->len == 0) || *failure != NULL)
+    return;
+
+  /* This study's prepared headers, out of the table the finishers of other studies still
+   * fill: its own finishers are all done. */
+  g_mutex_lock (&job->lock);
+  g_hash_table_iter_init (&it, job->prepared);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    if (g_str_has_prefix (k, prefix))
+      {
+        g_hash_table_insert (mine, g_strdup (k), v);
+        g_hash_table_iter_steal (&it);
+        g_free (k);
+      }
+  g_mutex_unlock (&job->lock);
+
+  sync_folders (job, paths);
+  /* The import is not cancelled with the transfer: what arrived whole is catalogued. */
+  import = _cu_store_import_prepared (store, paths, mine, progress, NULL, &local);
+  if (import == NULL)
+    {
+      *failure = g_steal_pointer (&local);
+      return;
+    }
+  if (report->import == NULL)
+    report->import = g_steal_pointer (&import);
+  else
+    merge_import (report->import, import);
+}
+
+static void
+import_ready (CuStore *store, Job *job, GPtrArray *plans, CuDicomwebPullReport *report,
+              CuProgress *progress, GError **failure)
+{
+  for (guint i = 0; i < plans->len; i++)
+    {
+      StudyPlan *plan = plans->pdata[i];
+      guint left;
+
+      if (plan->examined)
+        continue;
+      g_mutex_lock (&job->lock);
+      left = plan->units_left;
+      g_mutex_unlock (&job->lock);
+      if (left == 0)
+        import_study (store, job, plan, report, progress, failure);
+    }
+}
+
+static void
 cancel_own (GCancellable *caller, gpointer own)
 {
   g_cancellable_cancel (G_CANCELLABLE (own));
@@ -771,8 +874,8 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
   g_autoptr(CuDicomwebPullReport) report = g_new0 (CuDicomwebPullReport, 1);
   g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) unit_free);
   g_autoptr(GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) study_plan_free);
-  g_autoptr(GPtrArray) complete = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) failure = NULL;
+  g_autoptr(GError) import_failure = NULL;
   g_autoptr(GCancellable) own = g_cancellable_new ();
   sqlite3_stmt *find = NULL, *count = NULL;
   g_autoptr(CuStoreDeid) deid = NULL;
@@ -877,6 +980,7 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
           g_cond_wait_until (&job.cond, &job.lock, g_get_monotonic_time () + G_TIME_SPAN_SECOND / 10);
           g_mutex_unlock (&job.lock);
           report_progress (progress, &job, report->n_instances - report->n_present);
+          import_ready (store, &job, plans, report, NULL, &import_failure);
           g_mutex_lock (&job.lock);
         }
       g_mutex_unlock (&job.lock);
@@ -897,51 +1001,25 @@ cu_dicomweb_pull (CuStore *store, CuDicomwebClient *client, const char *const *s
     }
 
   /* Catalog the studies that are complete, even when another one failed. */
-  for (guint i = 0; i < plans->len; i++)
-    {
-      StudyPlan *plan = plans->pdata[i];
-      gboolean whole = TRUE;
-
-      for (guint u = 0; u < plan->units->len && whole; u++)
-        whole = ((Unit *) plan->units->pdata[u])->ok;
-      for (guint f = 0; f < plan->files->len && whole; f++)
-        whole = g_file_test (plan->files->pdata[f], G_FILE_TEST_IS_REGULAR);
-      if (!whole)
-        continue;
-      report->n_studies_complete++;
-      {
-        g_autofree char *dir = g_build_filename (job.root, plan->study_uid, NULL);
-        if (plan->files->len > 0 || plan->units->len > 0)
-          g_ptr_array_add (complete, g_steal_pointer (&dir));
-      }
-    }
-  if (complete->len > 0)
+  cu_progress_report (progress, -1, _("Importing the pulled studies…"));
+  import_ready (store, &job, plans, report, progress, &import_failure);
+  if (import_failure != NULL && failure == NULL)
+    failure = g_steal_pointer (&import_failure);
+  /* A fixed copy the site re-sent for an open flag closes it, as a folder import does. */
+  if (report->import != NULL)
     {
       g_autoptr(GError) local = NULL;
+      g_autoptr(GPtrArray) uids = g_ptr_array_new ();
+      g_autoptr(GPtrArray) closed = NULL;
 
-      g_ptr_array_add (complete, NULL);
-      cu_progress_report (progress, -1, _("Importing the pulled studies…"));
-      /* The import is not cancelled with the transfer: what arrived whole is catalogued. */
-      sync_folders (&job, (const char *const *) complete->pdata);
-      report->import = _cu_store_import_prepared (store, (const char *const *) complete->pdata,
-                                                  job.prepared, progress, NULL, &local);
-      if (report->import == NULL && failure == NULL)
+      for (guint i = 0; i < report->import->series_uids->len; i++)
+        g_ptr_array_add (uids, report->import->series_uids->pdata[i]);
+      g_ptr_array_add (uids, NULL);
+      if (cu_flags_match_fixed_copies (store, (const char *const *) uids->pdata, NULL, &closed,
+                                       failure == NULL ? &local : NULL))
+        report->n_flags_resolved = closed->len;
+      else if (failure == NULL)
         failure = g_steal_pointer (&local);
-      /* A fixed copy the site re-sent for an open flag closes it, as a folder import does. */
-      if (report->import != NULL)
-        {
-          g_autoptr(GPtrArray) uids = g_ptr_array_new ();
-          g_autoptr(GPtrArray) closed = NULL;
-
-          for (guint i = 0; i < report->import->series_uids->len; i++)
-            g_ptr_array_add (uids, report->import->series_uids->pdata[i]);
-          g_ptr_array_add (uids, NULL);
-          if (cu_flags_match_fixed_copies (store, (const char *const *) uids->pdata, NULL, &closed,
-                                           failure == NULL ? &local : NULL))
-            report->n_flags_resolved = closed->len;
-          else if (failure == NULL)
-            failure = g_steal_pointer (&local);
-        }
     }
 
 out:
