@@ -108,6 +108,10 @@ GPtrArray     *_cu_store_deid_check_file   (CuDeidChecker *checker, const char *
 gboolean       _cu_store_deid_record_instance (CuStoreDeid *ctx, gint64 instance_id,
                                                const char *patient_id, const char *patient_name,
                                                GPtrArray *findings, GError **error);
+gboolean       _cu_store_deid_record_new_instance (CuStoreDeid *ctx, gint64 instance_id,
+                                                   gint64 study_id, const char *patient_id,
+                                                   const char *patient_name,
+                                                   GPtrArray *findings, GError **error);
 /* Before an instance row is deleted: its study's gate must be recomputed. */
 void           _cu_store_deid_touch_instance (CuStoreDeid *ctx, gint64 instance_id);
 gboolean       _cu_store_deid_update_gates (CuStoreDeid *ctx, GError **error);
