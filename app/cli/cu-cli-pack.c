@@ -408,7 +408,7 @@ pack_form (CuCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(CuSegForm) form = NULL;
   const char *target;
-  int suggested = 0;
+  g_autofree char *suggested = NULL;
 
   if (!cu_cli_parse (context, "pack form", &argc, &argv))
     return CU_CLI_EXIT_USAGE;
@@ -428,7 +428,7 @@ pack_form (CuCli *cli, int argc, char **argv)
     }
   target = cu_seg_form_get_scoring_target (form);
   if (argc == 3)
-    suggested = cu_seg_form_suggest (form, argv[2]);
+    suggested = cu_seg_form_suggest_value (form, argv[2]);
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -464,7 +464,12 @@ pack_form (CuCli *cli, int argc, char **argv)
       if (argc == 3)
         {
           json_builder_set_member_name (b, "suggested");
-          json_builder_add_int_value (b, suggested);
+          if (suggested == NULL)
+            json_builder_add_null_value (b);
+          else if (g_ascii_isdigit (suggested[0]) && strspn (suggested, "0123456789") == strlen (suggested))
+            json_builder_add_int_value (b, g_ascii_strtoll (suggested, NULL, 10));
+          else
+            json_builder_add_string_value (b, suggested);
         }
       json_builder_end_object (b);
       root = json_builder_get_root (b);
@@ -488,8 +493,8 @@ pack_form (CuCli *cli, int argc, char **argv)
     }
   if (argc == 3 && target != NULL)
     {
-      if (suggested > 0)
-        printf (_("Suggested %s: %d\n"), target, suggested);
+      if (suggested != NULL)
+        printf (_("Suggested %s: %s\n"), target, suggested);
       else
         printf (_("The answers are not enough to suggest %s\n"), target);
     }
