@@ -388,6 +388,19 @@ cu_cli_workspace_form (CuStore *store, const char *id, GError **error)
   return cu_seg_form_load_from (packs, id, error);
 }
 
+/* Whether the scoring fills an integer field (a number in JSON) rather than a choice ("2"). */
+static gboolean
+target_is_integer (const CuSegForm *form, const char *target)
+{
+  for (guint i = 0; target != NULL && i < cu_seg_form_get_n_fields (form); i++)
+    {
+      const CuFormField *f = cu_seg_form_get_field (form, i);
+      if (strcmp (f->id, target) == 0)
+        return f->type == CU_FORM_INTEGER;
+    }
+  return FALSE;
+}
+
 /* The generic form engine of the command line: any form of the workspace's packs, its fields
  * with their types and allowed values, and — with answers — their check and the category the
  * form's scoring suggests. */
@@ -466,7 +479,7 @@ pack_form (CuCli *cli, int argc, char **argv)
           json_builder_set_member_name (b, "suggested");
           if (suggested == NULL)
             json_builder_add_null_value (b);
-          else if (g_ascii_isdigit (suggested[0]) && strspn (suggested, "0123456789") == strlen (suggested))
+          else if (target_is_integer (form, target))
             json_builder_add_int_value (b, g_ascii_strtoll (suggested, NULL, 10));
           else
             json_builder_add_string_value (b, suggested);
