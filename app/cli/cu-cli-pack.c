@@ -388,6 +388,19 @@ cu_cli_workspace_form (CuStore *store, const char *id, GError **error)
   return cu_seg_form_load_from (packs, id, error);
 }
 
+/* Whether the scoring fills an integer field (a number in JSON) rather than a choice ("2"). */
+static gboolean
+target_is_integer (const CuSegForm *form, const char *target)
+{
+  for (guint i = 0; target != NULL && i < cu_seg_form_get_n_fields (form); i++)
+    {
+      const CuFormField *f = cu_seg_form_get_field (form, i);
+      if (strcmp (f->id, target) == 0)
+        return f->type == CU_FORM_INTEGER;
+    }
+  return FALSE;
+}
+
 /* The generic form engine of the command line: any form of the workspace's packs, its fields
  * with their types and allowed values, and — with answers — their check and the category the
  * form's scoring suggests. */
@@ -408,7 +421,7 @@ pack_form (CuCli *cli, int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(CuSegForm) form = NULL;
   const char *target;
-  int suggested = 0;
+  g_autofree char *suggested = NULL;
 
   if (!cu_cli_parse (context, "pack form", &argc, &argv))
     return CU_CLI_EXIT_USAGE;
@@ -428,7 +441,7 @@ pack_form (CuCli *cli, int argc, char **argv)
     }
   target = cu_seg_form_get_scoring_target (form);
   if (argc == 3)
-    suggested = cu_seg_form_suggest (form, argv[2]);
+    suggested = cu_seg_form_suggest_value (form, argv[2]);
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
@@ -464,7 +477,12 @@ pack_form (CuCli *cli, int argc, char **argv)
       if (argc == 3)
         {
           json_builder_set_member_name (b, "suggested");
-          json_builder_add_int_value (b, suggested);
+          if (suggested == NULL)
+            json_builder_add_null_value (b);
+          else if (target_is_integer (form, target))
+            json_builder_add_int_value (b, g_ascii_strtoll (suggested, NULL, 10));
+          else
+            json_builder_add_string_value (b, suggested);
         }
       json_builder_end_object (b);
       root = json_builder_get_root (b);
@@ -488,8 +506,8 @@ pack_form (CuCli *cli, int argc, char **argv)
     }
   if (argc == 3 && target != NULL)
     {
-      if (suggested > 0)
-        printf (_("Suggested %s: %d\n"), target, suggested);
+      if (suggested != NULL)
+        printf (_("Suggested %s: %s\n"), target, suggested);
       else
         printf (_("The answers are not enough to suggest %s\n"), target);
     }

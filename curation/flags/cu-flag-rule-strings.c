@@ -7,6 +7,9 @@
  */
 
 static const char *const rule_strings[] = {
+  NC_("BRST-01 title", "BI-RADS category 1 with a diagnosed breast cancer"),
+  /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
+  NC_("BRST-01 message", "the highest BI-RADS category is {birads_max} (negative) for a patient with breast cancer diagnosed on {diagnosis_date}"),
   NC_("CLIN-01 title", "Mandatory variable missing"),
   /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
   NC_("CLIN-01 message", "{variable} is missing (mandatory for every patient)"),
@@ -87,6 +90,9 @@ static const char *const rule_strings[] = {
   NC_("XREF-08 title", "One study under two pseudonyms"),
   /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
   NC_("XREF-08 message", "study {study_uid} also holds images of {other_person_id}"),
+  NC_("LUNG-01 title", "Pack-years given for a never smoker"),
+  /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
+  NC_("LUNG-01 message", "{pack_years} pack-years are recorded, but the smoking status is never"),
   NC_("CLIN-11 title", "PSA implausibly high"),
   /* TRANSLATORS: keep every {name} in braces as it is: it is replaced by a value. */
   NC_("CLIN-11 message", "PSA {psa_ng_ml} ng/mL on {psa_date} is above 5000 ng/mL: please check the value and unit"),

@@ -137,10 +137,11 @@ check_scoring (const char *text, const char *shown, JsonArray *fields, JsonObjec
   JsonArray *cases;
 
   tf = target != NULL ? find_field (fields, target) : NULL;
-  if (tf == NULL || g_strcmp0 (str_member (tf, "type"), "integer") != 0)
+  if (tf == NULL || (g_strcmp0 (str_member (tf, "type"), "integer") != 0
+                     && g_strcmp0 (str_member (tf, "type"), "choice") != 0))
     {
       _cu_pack_fail (error, shown, line, "scoring.target",
-                     _("“%s” is not an integer field of the form"), target ? target : "");
+                     _("“%s” is not an integer or choice field of the form"), target ? target : "");
       return FALSE;
     }
   if (!json_object_has_member (scoring, "cases")
@@ -180,6 +181,18 @@ check_scoring (const char *text, const char *shown, JsonArray *fields, JsonObjec
             return FALSE;
         }
       value = json_object_get_member (c, "value");
+      if (g_strcmp0 (str_member (tf, "type"), "choice") == 0)
+        {
+          /* a choice target: the case gives one of its options */
+          if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_STRING
+              || !check_condition_value (text, shown, tf, target, value, error))
+            {
+              if (error != NULL && *error == NULL)
+                _cu_pack_fail (error, shown, line, where, _("the value is one of the options of “%s”"), target);
+              return FALSE;
+            }
+          continue;
+        }
       if (JSON_NODE_HOLDS_OBJECT (value))
         {
           const char *ref = str_member (json_node_get_object (value), "field");

@@ -357,8 +357,8 @@ condition_holds (JsonNode *answer, JsonNode *cond)
   return FALSE;
 }
 
-int
-cu_seg_form_suggest (const CuSegForm *form, const char *answers_json)
+char *
+cu_seg_form_suggest_value (const CuSegForm *form, const char *answers_json)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *a = parse_answers (answers_json, parser, NULL);
@@ -366,10 +366,10 @@ cu_seg_form_suggest (const CuSegForm *form, const char *answers_json)
   JsonArray *cases;
 
   if (a == NULL || form->scoring == NULL)
-    return 0;
+    return NULL;
   scoring = json_node_get_object (form->scoring);
   if (!json_object_has_member (scoring, "cases"))
-    return 0;
+    return NULL;
   cases = json_object_get_array_member (scoring, "cases");
   for (guint i = 0; cases != NULL && i < json_array_get_length (cases); i++)
     {
@@ -387,11 +387,31 @@ cu_seg_form_suggest (const CuSegForm *form, const char *answers_json)
         continue;
       value = json_object_get_member (c, "value");
       if (value != NULL && JSON_NODE_HOLDS_OBJECT (value))
-        return (int) int_member (a, json_object_get_string_member_with_default (json_node_get_object (value),
+        {
+          gint64 v = int_member (a, json_object_get_string_member_with_default (json_node_get_object (value),
                                                                                  "field", ""));
-      return value != NULL && JSON_NODE_HOLDS_VALUE (value) ? (int) json_node_get_int (value) : 0;
+          return v > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, v) : NULL;
+        }
+      if (value != NULL && JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+        return g_strdup (json_node_get_string (value));
+      if (value != NULL && JSON_NODE_HOLDS_VALUE (value))
+        return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value));
+      return NULL;
     }
-  return 0;
+  return NULL;
+}
+
+int
+cu_seg_form_suggest (const CuSegForm *form, const char *answers_json)
+{
+  g_autofree char *v = cu_seg_form_suggest_value (form, answers_json);
+  const char *target = cu_seg_form_get_scoring_target (form);
+  const CuFormField *f = target != NULL ? find_field (form, target) : NULL;
+
+  /* a number only for an integer target: a choice ("4A") has no place on a scale */
+  if (v == NULL || f == NULL || f->type != CU_FORM_INTEGER)
+    return 0;
+  return (int) g_ascii_strtoll (v, NULL, 10);
 }
 
 /* The field the scoring fills, or NULL. */

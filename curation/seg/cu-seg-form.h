@@ -60,7 +60,9 @@ gboolean         cu_seg_form_validate      (const CuSegForm *form, const char *a
 /* The PI-RADS v2.1 overall category from zone, T2W, DWI and DCE answers, by the scoring of the
  * prostate pack's PI-RADS form; 0 when the answers are not enough to decide. */
 int              cu_seg_pirads_v21_category (const char *zone, int t2w, int dwi, const char *dce);
-/* The value the form's scoring gives for answers (0 when no case applies). */
+/* The value the form's scoring gives for answers, as text ("4", "4A"), or NULL. */
+char            *cu_seg_form_suggest_value (const CuSegForm *form, const char *answers_json);
+/* The same for an integer target (0 when no case applies or the target is a choice). */
 int              cu_seg_form_suggest       (const CuSegForm *form, const char *answers_json);
 /* The score in answers (0 when absent). */
 int              cu_seg_form_get_score     (const CuSegForm *form, const char *answers_json);
