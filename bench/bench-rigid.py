@@ -208,7 +208,7 @@ def timed(cmd, cwd=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap = argparse.ArgumentParser(description="Rigid registration: Curata, elastix, mrregister")
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true", help="keep the working folder")
