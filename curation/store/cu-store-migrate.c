@@ -522,6 +522,25 @@ static const char migration_14[] =
   "ALTER TABLE segmentation ADD COLUMN n_layers INTEGER NOT NULL DEFAULT 1"
   "  CHECK (n_layers BETWEEN 1 AND 255);";
 
+/* Version 15: measurements readers keep on a series (cu-store-measure.h): ruler, ellipse ROI,
+ * angle, arrow; points in LPS mm as JSON [[x,y,z],…], results (length, area, statistics) as a
+ * JSON object computed when saved; frame: the volume of a 4D series; label: the segmentation
+ * label (lesion) it belongs to, 0 for none. */
+static const char migration_15[] =
+  "CREATE TABLE measurement ("
+  "  id INTEGER PRIMARY KEY,"
+  "  series_uid TEXT NOT NULL,"
+  "  reader TEXT NOT NULL,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('ruler', 'ellipse', 'angle', 'arrow')),"
+  "  frame INTEGER NOT NULL DEFAULT 0,"
+  "  points TEXT NOT NULL,"
+  "  text TEXT,"
+  "  label INTEGER NOT NULL DEFAULT 0,"
+  "  results TEXT,"
+  "  created TEXT NOT NULL,"
+  "  modified TEXT NOT NULL);"
+  "CREATE INDEX measurement_series ON measurement (series_uid, reader);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -544,6 +563,7 @@ static const Migration migrations[] = {
   { migration_12, NULL },
   { migration_13, NULL },
   { migration_14, NULL },
+  { migration_15, NULL },
 };
 
 int
