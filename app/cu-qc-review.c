@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "cu-qc-review.h"
+#include "cu-flags.h"
 #include "cu-local-time.h"
 #include "cu-qc-runner.h"
 #include "cu-slice-view.h"
@@ -266,6 +267,114 @@ go_to_slice (GtkButton *button, CuQcReview *self)
   cu_viewer_state_set_cursor_index (self->state, ijk);
 }
 
+/* ---- forwarding a finding to the site ---- */
+
+typedef struct
+{
+  CuQcReview *self;        /* a reference */
+  char *series_uid;
+  char *code;
+  char *note;
+  guint n;                 /* flags raised or refreshed */
+} Forward;
+
+static void
+forward_free (Forward *fw)
+{
+  g_clear_object (&fw->self);
+  g_free (fw->series_uid);
+  g_free (fw->code);
+  g_free (fw->note);
+  g_free (fw);
+}
+
+static gboolean
+write_forward (CuStore *store, gpointer data, GError **error)
+{
+  Forward *fw = data;
+  const char *codes[] = { fw->code, NULL };
+
+  fw->n = cu_flags_forward_qc (store, fw->series_uid, codes, fw->note, error);
+  return fw->n > 0;
+}
+
+static void
+forwarded_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Forward *fw = user_data;
+  CuQcReview *self = fw->self;
+  g_autoptr (GError) error = NULL;
+
+  self->n_writes--;
+  if (!cu_store_write_finish (CU_STORE (source), result, &error))
+    {
+      if (self->store != NULL)
+        toast (self, error->message);
+    }
+  else if (self->store != NULL)
+    toast (self, g_str_has_prefix (fw->code, CU_QC_PROTOCOL ":")
+                 ? _("Forwarded to the site: it is asked to send the missing series")
+                 : _("Forwarded to the site: it is asked to send a fixed copy"));
+  forward_free (fw);
+}
+
+static void
+forward_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
+{
+  Forward *fw = user_data;
+  GtkEditable *entry = g_object_get_data (G_OBJECT (dialog), "note");
+
+  /* One answer per dialog: fw is freed or handed to the write below. */
+  g_signal_handlers_disconnect_by_data (dialog, fw);
+  if (g_strcmp0 (response, "forward") != 0 || fw->self->store == NULL)
+    {
+      forward_free (fw);
+      return;
+    }
+  fw->note = g_strdup (gtk_editable_get_text (entry));
+  fw->self->n_writes++;
+  /* Off the UI thread: another process may hold the workspace for a while. */
+  cu_store_write_async (fw->self->store, write_forward, fw, NULL, NULL, forwarded_cb, fw);
+}
+
+static void
+forward_clicked (GtkButton *button, CuQcReview *self)
+{
+  const char *code = g_object_get_data (G_OBJECT (button), "code");
+  const char *text = g_object_get_data (G_OBJECT (button), "message");
+  AdwMessageDialog *dialog;
+  GtkWidget *entry;
+  Forward *fw;
+
+  if (self->series_uid == NULL || code == NULL)
+    return;
+  fw = g_new0 (Forward, 1);
+  fw->self = g_object_ref (self);
+  fw->series_uid = g_strdup (self->series_uid);
+  fw->code = g_strdup (code);
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self),
+                                                       _("Forward to the Site?"), NULL));
+  adw_message_dialog_format_body (dialog, "%s\n\n%s", text,
+                                  g_str_has_prefix (code, CU_QC_PROTOCOL ":")
+                                  ? _("The site will be asked, in its next bundle, to send the series "
+                                      "the protocol asks for. The question closes by itself when series "
+                                      "arrive that meet this requirement.")
+                                  : _("The site will be asked, in its next bundle, to send a fixed copy "
+                                      "of this series. The question closes by itself when a copy "
+                                      "arrives that passes the gates."));
+  entry = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (entry), _("A note for the site (optional)"));
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  adw_message_dialog_set_extra_child (dialog, entry);
+  g_object_set_data (G_OBJECT (dialog), "note", entry);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "forward", _("_Forward"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "forward", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "forward");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (forward_response), fw);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static GtkWidget *
 make_finding_row (CuQcReview *self, const CuQcFinding *f)
 {
@@ -296,6 +405,25 @@ make_finding_row (CuQcReview *self, const CuQcFinding *f)
       gtk_widget_set_tooltip_text (button, _("Show this slice"));
       g_object_set_data (G_OBJECT (button), "slice", GINT_TO_POINTER (f->slice));
       g_signal_connect (button, "clicked", G_CALLBACK (go_to_slice), self);
+      gtk_box_append (GTK_BOX (box), button);
+    }
+  /* A warning or an error is something only the site can fix: one click asks it to. */
+  if (f->severity != CU_QC_SEVERITY_INFO && f->code != NULL)
+    {
+      GtkWidget *button = gtk_button_new_from_icon_name ("mail-send-symbolic");
+      gtk_widget_add_css_class (button, "flat");
+      gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+      gtk_widget_set_tooltip_text (button, _("Forward to the site…"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Forward to the site"), -1);
+      /* A protocol finding is forwarded as its requirement ("protocol:KEY"). */
+      g_object_set_data_full (G_OBJECT (button), "code",
+                              g_strcmp0 (f->code, CU_QC_PROTOCOL) == 0 && f->attribute != NULL
+                              ? g_strconcat (CU_QC_PROTOCOL ":", f->attribute, NULL)
+                              : g_strdup (f->code), g_free);
+      g_object_set_data_full (G_OBJECT (button), "message", g_strdup (f->message), g_free);
+      gtk_widget_set_name (button, "forward-finding");
+      g_signal_connect (button, "clicked", G_CALLBACK (forward_clicked), self);
       gtk_box_append (GTK_BOX (box), button);
     }
   gtk_widget_set_margin_start (box, 12);

@@ -745,6 +745,93 @@ flags_add (CuCli *cli, int argc, char **argv)
   return CU_CLI_EXIT_OK;
 }
 
+/* curata-cli flags forward SERIES [--code CODE…] [-m NOTE]: the quality gate's findings on a
+ * series, sent on to the site as image flags (what "Forward to the Site" does in Quality
+ * Review). The flags are printed as `flags add` prints a new one. */
+static int
+flags_forward (CuCli *cli, int argc, char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(CuStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) codes = NULL;
+  g_autofree char *note = NULL;
+  g_autoptr(GPtrArray) flags = NULL;
+  CuFlagFilter filter = { .state = "active", .kind = "image", .rule_id = "qc-finding" };
+  g_autofree char *uid = NULL;
+  g_autoptr(CuSeriesRecord) rec = NULL;
+  gboolean json = FALSE;
+  guint n;
+  const GOptionEntry entries[] = {
+    { "code", 0, 0, G_OPTION_ARG_STRING_ARRAY, &codes,
+      N_("Forward the findings with this code (as `qc` prints it; repeatable; \"protocol\": the "
+         "series the study's protocol lacks). Default: every warning and error"), N_("CODE") },
+    { "message", 'm', 0, G_OPTION_ARG_STRING, &note, N_("A note for the site"), N_("TEXT") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the flags as JSON"), NULL },
+    { NULL }
+  };
+
+  context = cu_cli_option_context ("flags forward", N_("SERIES"),
+                                   N_("Forward the quality findings of a series to its site as "
+                                      "image flags: the site is asked to send a fixed copy (or the "
+                                      "missing series), which closes the flag when it passes."),
+                                   entries);
+  if (!cu_cli_parse (context, "flags forward", &argc, &argv))
+    return CU_CLI_EXIT_USAGE;
+  if (argc != 2)
+    {
+      cu_cli_usage_error ("flags forward", _("Name one series."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  store = cu_cli_open_store (cli);
+  if (store == NULL)
+    return CU_CLI_EXIT_ERROR;
+  n = cu_flags_forward_qc (store, argv[1], (const char *const *) codes, note, &error);
+  if (n == 0)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return cu_cli_exit_for_error (error);
+    }
+  uid = cu_store_resolve_series (store, argv[1], NULL);
+  rec = uid != NULL ? cu_store_get_series (store, uid, NULL) : NULL;
+  filter.person_id = rec != NULL ? rec->patient_id : NULL;
+  flags = cu_flags_list (store, &filter, &error);
+  if (flags == NULL)
+    {
+      cu_cli_error (NULL, "%s", error->message);
+      return CU_CLI_EXIT_ERROR;
+    }
+  if (json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (b);
+      for (guint i = 0; i < flags->len; i++)
+        {
+          const CuFlag *f = flags->pdata[i];
+          if (g_strcmp0 (f->series_uid, uid) == 0
+              || (f->series_uid == NULL && rec != NULL && g_strcmp0 (f->study_uid, rec->study_uid) == 0))
+            add_flag_json (b, f);
+        }
+      json_builder_end_array (b);
+      root = json_builder_get_root (b);
+      cu_cli_print_json (root);
+    }
+  else
+    for (guint i = 0; i < flags->len; i++)
+      {
+        const CuFlag *f = flags->pdata[i];
+        if (g_strcmp0 (f->series_uid, uid) == 0
+            || (f->series_uid == NULL && rec != NULL && g_strcmp0 (f->study_uid, rec->study_uid) == 0))
+          {
+            printf ("%s ", _("forwarded:"));
+            print_flag_line (f);
+          }
+      }
+  return CU_CLI_EXIT_OK;
+}
+
 /* ---- dispatch ----------------------------------------------------------------------- */
 
 static const CuCliSubcommand subs[] = {
@@ -753,6 +840,7 @@ static const CuCliSubcommand subs[] = {
                           "--kind, --urgent)") },
   { "show", flags_show, N_("Show a flag and its history") },
   { "add", flags_add, N_("Raise a flag by hand (--patient|--study|--series, --category, -m TEXT)") },
+  { "forward", flags_forward, N_("Forward a series' quality findings to its site as image flags") },
   { "set", flags_set, N_("Change the state of flags, with a comment") },
   { "comment", flags_comment, N_("Add a comment to a flag") },
   { "export", flags_export, N_("Write a bundle of a site's flags for its data collectors") },

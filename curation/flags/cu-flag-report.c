@@ -269,8 +269,12 @@ kind_title (Speaker *sp, const CuFlag *f)
   switch (f->kind)
     {
     case CU_FLAG_KIND_IMAGE:
-      return g_strcmp0 (f->rule_id, "qc-ask-site") == 0 ? TR (sp, N_("Question about a series"))
-                                                        : TR (sp, N_("Images to send again"));
+      if (g_strcmp0 (f->rule_id, "qc-ask-site") == 0)
+        return TR (sp, N_("Question about a series"));
+      if (g_strcmp0 (f->rule_id, "qc-finding") == 0)
+        return f->series_uid != NULL ? TR (sp, N_("Quality finding in a series"))
+                                     : TR (sp, N_("Protocol series missing or out of range"));
+      return TR (sp, N_("Images to send again"));
     case CU_FLAG_KIND_QUESTION: return TR (sp, N_("Question from the curators"));
     case CU_FLAG_KIND_INCIDENTAL: return TR (sp, N_("Incidental finding"));
     case CU_FLAG_KIND_DEID: return TR (sp, N_("Study to send again after fixing the pseudonymization"));
@@ -325,6 +329,9 @@ action_text (Speaker *sp, const CuFlag *f)
                           "or explain in “answer”."))
              : TR (sp, N_("Check the source records and answer in “answer”."));
     case CU_FLAG_KIND_IMAGE:
+      if (f->series_uid == NULL && g_strcmp0 (f->rule_id, "qc-finding") == 0)
+        return TR (sp, N_("Send the series the study's protocol asks for, pseudonymized as before; "
+                          "or say in “answer” why they cannot be sent."));
       return TR (sp, N_("Export the series again from the source and send the fixed copy through "
                         "the usual channel, pseudonymized as before; or say in “answer” why it "
                         "cannot be sent."));

@@ -439,6 +439,72 @@ copy_passes (CuStore *store, const CuSeriesRecord *copy, GCancellable *cancellab
   return TRUE;
 }
 
+/* The protocol requirement a forwarded protocol flag asks for (cu-flag-forward.c), or NULL. */
+static char *
+flag_requirement (const CuFlag *f)
+{
+  g_autoptr(JsonNode) node = f->details != NULL ? json_from_string (f->details, NULL) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return g_strdup (json_object_get_string_member_with_default (json_node_get_object (node),
+                                                               "requirement", NULL));
+}
+
+/* Whether a study meets a requirement of its protocol (NULL: all of them) once the series
+ * just imported (new) were checked; what it still lacks in *why. */
+static gboolean
+study_conforms (CuStore *store, const char *study_uid, const char *requirement,
+                const char *const *new, GCancellable *cancellable, char **why, GError **error)
+{
+  g_autoptr(GPtrArray) results = NULL;
+  g_autoptr(GString) missing = g_string_new (NULL);
+
+  for (guint j = 0; new != NULL && new[j] != NULL; j++)
+    {
+      g_autoptr(CuSeriesRecord) rec = cu_store_get_series (store, new[j], NULL);
+      g_autoptr(CuQcReport) qc = NULL;
+      g_autoptr(GError) local = NULL;
+
+      if (rec == NULL || g_strcmp0 (rec->study_uid, study_uid) != 0)
+        continue;
+      qc = cu_store_qc_load (store, rec->series_uid, &local);
+      if (qc == NULL && g_error_matches (local, CU_STORE_ERROR, CU_STORE_ERROR_NOT_FOUND))
+        {
+          g_clear_error (&local);
+          qc = cu_store_qc_run (store, rec->series_uid, NULL, cancellable, &local);
+        }
+      if (qc == NULL && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  results = cu_store_qc_check_protocol (store, study_uid, error);
+  if (results == NULL)
+    return FALSE;
+  for (guint i = 0; i < results->len; i++)
+    {
+      const CuQcStudyConformance *c = results->pdata[i];
+      for (guint k = 0; k < c->findings->len; k++)
+        {
+          const CuQcFinding *finding = c->findings->pdata[k];
+          if (finding->severity == CU_QC_SEVERITY_INFO
+              || (requirement != NULL && g_strcmp0 (finding->attribute, requirement) != 0))
+            continue;
+          if (missing->len > 0)
+            g_string_append (missing, "; ");
+          g_string_append (missing, finding->message);
+        }
+    }
+  if (missing->len > 0)
+    {
+      *why = g_string_free (g_steal_pointer (&missing), FALSE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 close_with (CuStore *store, gint64 id, const char *comment, GPtrArray *closed, GError **error)
 {
@@ -531,14 +597,42 @@ cu_flags_match_fixed_copies (CuStore *store, const char *const *series_uids,
         }
     }
 
-  /* Pseudonymization flags: the study passes now (its files were sent again with the same
-   * UIDs), or a fixed copy that passes supersedes it or may. */
   for (guint j = 0; series_uids != NULL && series_uids[j] != NULL; j++)
     {
       g_autoptr(CuSeriesRecord) rec = cu_store_get_series (store, series_uids[j], NULL);
       if (rec != NULL)
         g_hash_table_add (new_studies, g_strdup (rec->study_uid));
     }
+
+  /* A forwarded protocol finding ("missing: DWI b ≥ 1400") asks for series the study lacks:
+   * the flag closes once series sent for that study make it conform. */
+  for (guint i = 0; i < images->len; i++)
+    {
+      CuFlag *f = images->pdata[i];
+      g_autofree char *why = NULL, *requirement = NULL;
+
+      if (f->series_uid != NULL || f->study_uid == NULL || g_strcmp0 (f->rule_id, "qc-finding") != 0
+          || !g_hash_table_contains (new_studies, f->study_uid))
+        continue;
+      requirement = flag_requirement (f);
+      if (!study_conforms (store, f->study_uid, requirement, series_uids, cancellable, &why, error))
+        {
+          g_autofree char *comment = NULL;
+          if (why == NULL)
+            return FALSE;   /* cancelled, or the workspace failed */
+          comment = g_strdup_printf (_("series arrived for the study, but what was asked for is "
+                                       "still missing or out of range: %s"), why);
+          if (!cu_flags_comment (store, f->id, comment, error))
+            return FALSE;
+          continue;
+        }
+      if (!close_with (store, f->id, _("closed: the series sent for the study meet what its "
+                                       "protocol asked for"), closed, error))
+        return FALSE;
+    }
+
+  /* Pseudonymization flags: the study passes now (its files were sent again with the same
+   * UIDs), or a fixed copy that passes supersedes it or may. */
   if (deids->len > 0 && g_hash_table_size (new_studies) > 0)
     {
       g_autofree const char **uids = (const char **) g_hash_table_get_keys_as_array (new_studies, NULL);

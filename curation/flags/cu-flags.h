@@ -174,6 +174,17 @@ typedef struct
 
 gint64      cu_flags_add       (CuStore *store, const CuFlagNew *spec, GError **error);
 
+/* Forward the quality findings of a series (full UID or unique prefix) to its site as image
+ * flags: one flag per finding code, holding every finding of that code (slice numbers
+ * included) and note when given. codes NULL or empty: every warning and error of the series;
+ * the code "protocol" forwards the study's protocol findings (series the protocol asks for
+ * that are missing or out of range) as flags on the study, one per requirement of the
+ * protocol ("protocol:KEY" forwards one), each closing when series sent later meet it. Forwarding a code again refreshes its open flag. A code the
+ * series' stored check does not have is CU_FLAGS_ERROR_NOT_FOUND, as is a series never
+ * checked (CU_STORE_ERROR_NOT_FOUND). Returns the number of flags raised or refreshed. */
+guint       cu_flags_forward_qc (CuStore *store, const char *series, const char *const *codes,
+                                 const char *note, GError **error);
+
 /* After an import: the active image flags whose series has a fixed copy among series_uids
  * (same pseudonym and the same study date, series number and modality, or an image whose
  * decoded pixels equal one of the flagged series'), and the active pseudonymization flags

@@ -14,6 +14,7 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "cu-flags.h"
 #include "cu-qc-review.h"
 #include "cu-window.h"
 #include "cu-window-private.h"
@@ -53,6 +54,20 @@ count_protocol_rows (CuQcReview *review)
   for (GtkWidget *row = gtk_widget_get_first_child (list); row != NULL; row = gtk_widget_get_next_sibling (row))
     n += has_label_with_prefix (row, "Study protocol");
   return n;
+}
+
+static GtkWidget *
+find_named (GtkWidget *widget, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
 }
 
 static void
@@ -224,6 +239,59 @@ test_review (void)
                                                "prostate-mpmri-pirads-2.1"));
     g_assert_true (app_test_wait_for (review_ready, review, 60));
     g_assert_cmpuint (count_protocol_rows (review), >, 0);
+  }
+
+  /* Forward to the site: the button on a study-protocol row (the demo has no DWI) asks the
+   * site for the missing series, with the curator's note; the flag is an image flag on the
+   * study, one per requirement, and forwarding again does not ask twice. */
+  {
+    GtkWidget *list_w = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (review), CU_TYPE_QC_REVIEW,
+                                                                   "findings_list"));
+    CuFlagFilter filter = { .state = "active", .kind = "image", .rule_id = "qc-finding" };
+    g_autoptr (GPtrArray) flags = NULL;
+    GtkWidget *button = NULL;
+    GtkWidget *previous = NULL;
+
+    for (int round = 0; round < 2; round++)
+      {
+        GtkWidget *dialog;
+        GtkWidget *entry_w;
+
+        button = NULL;
+        for (GtkWidget *row = gtk_widget_get_first_child (list_w); row != NULL && button == NULL;
+             row = gtk_widget_get_next_sibling (row))
+          if (has_label_with_prefix (row, "Study protocol") && has_label_with_prefix (row, "Study protocol — Missing: Diffusion"))
+            button = find_named (row, "forward-finding");
+        g_assert_nonnull (button);
+        gtk_widget_activate (button);
+        app_test_drain ();
+        dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
+        g_assert_nonnull (dialog);
+        g_assert_true (dialog != previous);
+        previous = dialog;
+        entry_w = adw_message_dialog_get_extra_child (ADW_MESSAGE_DIALOG (dialog));
+        gtk_editable_set_text (GTK_EDITABLE (entry_w), "Please send the DWI with b = 1500");
+        if (round == 0)
+          {
+            app_test_drain ();
+            app_test_shot (dialog, "qc-forward-dialog.png");
+          }
+        /* what the Forward button does: the response, then the dialog closes */
+        adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "forward");
+        gtk_window_destroy (GTK_WINDOW (dialog));
+        app_test_drain ();
+        g_assert_true (app_test_wait_for (review_ready, review, 60));
+      }
+    flags = cu_flags_list (store, &filter, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (flags->len, ==, 1);
+    {
+      const CuFlag *f = flags->pdata[0];
+      g_assert_null (f->series_uid);
+      g_assert_nonnull (f->study_uid);
+      g_assert_nonnull (strstr (f->message, "Diffusion"));
+      g_assert_nonnull (strstr (f->message, "Please send the DWI with b = 1500"));
+    }
   }
 
   /* The cohort heading follows the series shown, whether or not the plot has drawn: select
