@@ -147,11 +147,10 @@ cu_measure_list_dispose (GObject *object)
 {
   CuMeasureList *self = CU_MEASURE_LIST (object);
 
+  /* The editor keeps its reference to the last list (it goes with the editor): clearing it
+   * here would emit "changed" into a panel that is being disposed. */
   if (self->editor != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (self->editor, self);
-      cu_seg_editor_set_measurements (self->editor, NULL);
-    }
+    g_signal_handlers_disconnect_by_data (self->editor, self);
   g_clear_object (&self->editor);
   g_clear_object (&self->store);
   /* the box drops its children; later calls (the panel clearing its series) find none */
