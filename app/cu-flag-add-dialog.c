@@ -25,6 +25,9 @@ typedef struct
   GtkDropDown *category;
   GtkTextView *message;
   GtkCheckButton *with_position;
+  GtkDropDown *lesion;   /* "No lesion", then the segmentation's labels */
+  GArray *lesion_values; /* guint8 label value per lesion item (item 0: none) */
+  char *reader;
   double lps[3];
   gint64 flag_id;
 } AddData;
@@ -33,6 +36,8 @@ static void
 add_data_free (AddData *d)
 {
   g_free (d->series_uid);
+  g_free (d->reader);
+  g_clear_pointer (&d->lesion_values, g_array_unref);
   g_free (d);
 }
 
@@ -79,6 +84,18 @@ response_cb (AdwMessageDialog *dialog, const char *response, AddData *d)
     spec.patient_id = rec->patient_id;
   spec.message = text;
   spec.position = gtk_check_button_get_active (d->with_position) ? d->lps : NULL;
+  {
+    guint item = gtk_drop_down_get_selected (d->lesion);
+    if (item > 0 && item < d->lesion_values->len)
+      {
+        /* A lesion is named in the series' segmentation: the flag is about that series. */
+        spec.lesion = g_array_index (d->lesion_values, guint8, item);
+        spec.reader = d->reader;
+        spec.series_uid = rec->series_uid;
+        spec.study_uid = NULL;
+        spec.patient_id = NULL;
+      }
+  }
   d->flag_id = cu_flags_add (store, &spec, &error);
   if (d->flag_id == 0)
     {
@@ -136,6 +153,36 @@ cu_flag_add_dialog_present (CuWindow *parent)
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (d->category));
   gtk_box_append (GTK_BOX (box), scrolled);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (d->with_position));
+  /* The lesions of the segmentation shown: a flag about one carries its name, size and
+   * centroid (cu_flags_add). */
+  {
+    g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+    g_auto (GStrv) items = NULL;
+    CuSegSession *session = cu_seg_panel_get_session (parent->seg_panel);
+    CuLabelMap *map = session != NULL ? cu_seg_session_get_map (session) : NULL;
+    guint8 none = 0;
+
+    d->lesion_values = g_array_new (FALSE, FALSE, sizeof (guint8));
+    g_array_append_val (d->lesion_values, none);
+    g_strv_builder_add (names, _("No lesion"));
+    for (guint i = 0; map != NULL && i < cu_label_map_get_n_labels (map); i++)
+      {
+        const CuLabel *l = cu_label_map_get_label_at (map, i);
+        /* TRANSLATORS: a lesion to raise a flag about: label value and name */
+        g_autofree char *item = g_strdup_printf (_("Lesion %u · %s"), l->value,
+                                                 l->name != NULL ? l->name : "");
+        g_strv_builder_add (names, item);
+        g_array_append_val (d->lesion_values, l->value);
+      }
+    d->reader = g_strdup (cu_seg_panel_get_reader (parent->seg_panel));
+    items = g_strv_builder_end (names);
+    d->lesion = GTK_DROP_DOWN (gtk_drop_down_new_from_strings ((const char *const *) items));
+    gtk_widget_set_name (GTK_WIDGET (d->lesion), "flag-lesion");
+    gtk_widget_set_tooltip_text (GTK_WIDGET (d->lesion),
+                                 _("The lesion the flag is about: its name, size and centre go with it"));
+    gtk_widget_set_visible (GTK_WIDGET (d->lesion), d->lesion_values->len > 1);
+    gtk_box_append (GTK_BOX (box), GTK_WIDGET (d->lesion));
+  }
   gtk_widget_set_size_request (box, 420, -1);
   adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
   adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"),
@@ -149,6 +196,17 @@ cu_flag_add_dialog_present (CuWindow *parent)
   g_signal_connect (dialog, "response", G_CALLBACK (response_cb), d);
   gtk_window_present (GTK_WINDOW (dialog));
   return dialog;
+}
+
+void
+cu_flag_add_dialog_set_lesion (GtkWidget *dialog, guint8 value)
+{
+  AddData *d = g_object_get_data (G_OBJECT (dialog), "cu-add-flag");
+
+  g_return_if_fail (d != NULL);
+  for (guint i = 0; i < d->lesion_values->len; i++)
+    if (g_array_index (d->lesion_values, guint8, i) == value)
+      gtk_drop_down_set_selected (d->lesion, i);
 }
 
 void

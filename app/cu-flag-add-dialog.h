@@ -19,6 +19,8 @@ GtkWidget *cu_flag_add_dialog_present (CuWindow *parent);
  * "series"; category: "question", "image", "incidental" or "deid". */
 void       cu_flag_add_dialog_fill    (GtkWidget *dialog, const char *target, const char *category,
                                        const char *message, gboolean with_position);
+/* For tests: the lesion (a label value of the segmentation shown) the flag is about; 0: none. */
+void       cu_flag_add_dialog_set_lesion (GtkWidget *dialog, guint8 value);
 /* The flag the last "add" raised, or 0. */
 gint64     cu_flag_add_dialog_get_flag_id (GtkWidget *dialog);
 

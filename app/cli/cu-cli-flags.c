@@ -655,7 +655,8 @@ flags_add (CuCli *cli, int argc, char **argv)
   g_autoptr(CuFlag) flag = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *patient = NULL, *study = NULL, *series = NULL, *category = NULL;
-  g_autofree char *severity = NULL, *position = NULL, *message = NULL;
+  g_autofree char *severity = NULL, *position = NULL, *message = NULL, *reader = NULL;
+  int lesion = 0;
   gboolean json = FALSE;
   double xyz[3];
   CuFlagNew spec = { 0 };
@@ -671,6 +672,11 @@ flags_add (CuCli *cli, int argc, char **argv)
     { "position", 0, 0, G_OPTION_ARG_STRING, &position,
       N_("The point concerned, in patient LPS millimetres"), N_("X,Y,Z") },
     { "message", 'm', 0, G_OPTION_ARG_STRING, &message, N_("What the site should know or do"), N_("TEXT") },
+    { "lesion", 0, 0, G_OPTION_ARG_INT, &lesion,
+      N_("The lesion: a label value of the series' segmentation (with --series); its centroid is "
+         "the position unless --position is given"), N_("LABEL") },
+    { "reader", 0, 0, G_OPTION_ARG_STRING, &reader,
+      N_("Whose segmentation names the lesion (default: the current user)"), N_("READER") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the new flag as JSON"), NULL },
     { NULL }
   };
@@ -682,7 +688,13 @@ flags_add (CuCli *cli, int argc, char **argv)
                                    entries);
   if (!cu_cli_parse (context, "flags add", &argc, &argv))
     return CU_CLI_EXIT_USAGE;
-  if (argc != 1 || category == NULL || (message == NULL && g_strcmp0 (category, "deid") != 0)
+  if (lesion != 0 && series == NULL)
+    {
+      cu_cli_usage_error ("flags add", _("--lesion names a label of a series' segmentation: give --series."));
+      return CU_CLI_EXIT_USAGE;
+    }
+  if (argc != 1 || category == NULL
+      || (message == NULL && g_strcmp0 (category, "deid") != 0 && lesion == 0)
       || (patient != NULL) + (study != NULL) + (series != NULL) != 1)
     {
       cu_cli_usage_error ("flags add", _("Give one of --patient, --study or --series, --category "
@@ -713,6 +725,8 @@ flags_add (CuCli *cli, int argc, char **argv)
   spec.severity = severity;
   spec.message = message;
   spec.position = position != NULL ? xyz : NULL;
+  spec.lesion = lesion;
+  spec.reader = reader;
   store = cu_cli_open_store (cli);
   if (store == NULL)
     return CU_CLI_EXIT_ERROR;
@@ -839,7 +853,7 @@ static const CuCliSubcommand subs[] = {
   { "list", flags_list, N_("List flags (filters: --site, --rule, --state, --severity, --person, "
                           "--kind, --urgent)") },
   { "show", flags_show, N_("Show a flag and its history") },
-  { "add", flags_add, N_("Raise a flag by hand (--patient|--study|--series, --category, -m TEXT)") },
+  { "add", flags_add, N_("Raise a flag by hand (--patient|--study|--series [--lesion LABEL], --category, -m TEXT)") },
   { "forward", flags_forward, N_("Forward a series' quality findings to its site as image flags") },
   { "set", flags_set, N_("Change the state of flags, with a comment") },
   { "comment", flags_comment, N_("Add a comment to a flag") },

@@ -1450,6 +1450,39 @@ cu_deid_check_read (CuDeidChecker *self, const char *path, GPtrArray *findings, 
   return header;
 }
 
+void
+cu_deid_check_read_batch (CuDeidChecker *self, guint n, const char *const *paths,
+                          CuDicomHeader **headers, GPtrArray **findings, GError **errors)
+{
+  g_return_if_fail (n == 0 || (paths != NULL && headers != NULL && errors != NULL));
+  g_return_if_fail (self == NULL || findings != NULL);
+
+  if (n == 0)
+    return;
+  g_autofree CuDicomReadJob *jobs = g_new0 (CuDicomReadJob, n);
+  g_autofree FileCheck *checks = self != NULL ? g_new (FileCheck, n) : NULL;
+  for (guint i = 0; i < n; i++)
+    {
+      jobs[i].path = paths[i];
+      if (self != NULL)
+        {
+          file_check_init (&checks[i], self, paths[i]);
+          jobs[i].user_data = &checks[i];
+        }
+    }
+  if (self != NULL)
+    cu_dicom_header_read_walk_batch (jobs, n, want, &self->hint, visit);
+  else
+    cu_dicom_header_read_walk_batch (jobs, n, NULL, NULL, NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      if (self != NULL)
+        file_check_finish (&checks[i], jobs[i].header != NULL, findings[i]);
+      headers[i] = jobs[i].header;
+      errors[i] = jobs[i].error;
+    }
+}
+
 /* ---- One study ---------------------------------------------------------------------------- */
 
 void

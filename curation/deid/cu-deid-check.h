@@ -77,6 +77,16 @@ CuDicomHeader *cu_deid_check_read    (CuDeidChecker *self,
                                       GPtrArray     *findings,
                                       GError       **error);
 
+/* cu_deid_check_read for n files at once (cu_dicom_header_read_walk_batch: one round trip to
+ * a parser process for all of them). For each file i: headers[i] (or NULL and errors[i]) and,
+ * when self is not NULL, its findings appended to findings[i]. */
+void           cu_deid_check_read_batch (CuDeidChecker      *self,
+                                         guint               n,
+                                         const char *const  *paths,
+                                         CuDicomHeader     **headers,
+                                         GPtrArray         **findings,
+                                         GError            **errors);
+
 /* Study-level checks over the (PatientID, PatientName) pairs of its instances: one pseudonym
  * per study. pairs holds 2·n strings. Appends findings (their path is study_uid). */
 void           cu_deid_check_study   (CuDeidChecker      *self,

@@ -418,9 +418,21 @@ _cu_dicom_check_encapsulated (const CuDicomHeader *h, int fd, GError **error)
   return FALSE;
 }
 
+/* The header of anything larger is parsed from the file as a stream. */
+#define MAX_HEADER_BYTES ((gint64) 64 << 20)
+
 CuDicomHeader *
 _cu_dicom_header_open (const char *path, int *out_fd, GError **error)
 {
+  return _cu_dicom_header_open_bytes (path, out_fd, NULL, NULL, error);
+}
+
+CuDicomHeader *
+_cu_dicom_header_open_bytes (const char *path, int *out_fd, guint8 **out_bytes, gsize *out_len,
+                             GError **error)
+{
+  CuDicomValidateStop stop = { -1, FALSE };
+
   g_autoptr (CuDicomHeader) h = NULL;
   guint8 head[140];
   ssize_t got;
@@ -494,10 +506,35 @@ _cu_dicom_header_open (const char *path, int *out_fd, GError **error)
    * also tells the GDCM shim what the meta declares (it reads deflated data sets its own
    * way). */
   if (!_cu_dicom_validate_fd (fd, h->file_size, path, h->has_preamble, h->has_meta,
-                              &h->transfer_syntax, error))
+                              &h->transfer_syntax, &stop, error))
     {
       close (fd);
       return NULL;
+    }
+
+  if (out_bytes != NULL)
+    {
+      /* GDCM reads the element header at the stop (12 bytes at most) and no further; any
+       * other element there it may read whole, so then the whole file is needed. */
+      gint64 end = stop.is_pixel_data ? MIN (stop.offset + 12, h->file_size) : h->file_size;
+      *out_bytes = NULL;
+      *out_len = 0;
+      if (stop.offset >= 0 && end > 0 && end <= MAX_HEADER_BYTES)
+        {
+          guint8 *bytes = g_try_malloc ((gsize) end);
+          ssize_t n_read = -1;
+          if (bytes != NULL)
+            do
+              n_read = pread (fd, bytes, (size_t) end, 0);
+            while (n_read < 0 && errno == EINTR);
+          if (n_read == (ssize_t) end)
+            {
+              *out_bytes = bytes;
+              *out_len = (gsize) end;
+            }
+          else
+            g_free (bytes);   /* the file changed under us: GDCM reads it and says so */
+        }
     }
 
   *out_fd = fd;
@@ -534,15 +571,17 @@ _cu_dicom_header_read_local (const char *path, CuDicomWantFunc want, CuDicomVisi
                              gpointer user_data, GError **error)
 {
   g_autoptr (CuDicomHeader) h = NULL;
+  g_autofree guint8 *bytes = NULL;
+  gsize n_bytes = 0;
   int fd = -1;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  h = _cu_dicom_header_open (path, &fd, error);
+  h = _cu_dicom_header_open_bytes (path, &fd, &bytes, &n_bytes, error);
   if (h == NULL)
     return NULL;
 
-  if (!_cu_gdcm_read_header (h, fd, want, visit, user_data, error))
+  if (!_cu_gdcm_read_header (h, fd, bytes, n_bytes, want, visit, user_data, error))
     {
       close (fd);
       return NULL;

@@ -35,6 +35,13 @@ CuDicomHeader *_cu_dicom_parser_read     (const char       *path,
                                           gpointer          user_data,
                                           GError          **error);
 
+/* cu_dicom_header_read_walk_batch in a parser process. */
+void           _cu_dicom_parser_read_batch (CuDicomReadJob        *jobs,
+                                            guint                  n,
+                                            CuDicomWantFunc        want,
+                                            const CuDicomWantHint *hint,
+                                            CuDicomVisitFunc       visit);
+
 /* cu_dicom_walk_file_filtered in a parser process. */
 gboolean       _cu_dicom_parser_walk     (const char       *path,
                                           CuDicomWantFunc   want,

@@ -18,6 +18,14 @@
  *
  * The element walk crosses whole (every element, with its value): the caller's want/visit
  * callbacks then run here, on the records, exactly as the in-process walk would run them.
+ *
+ * Batches: on a warm page cache a header parse costs less than the round trip around it (two
+ * wake-ups and half a dozen system calls), so the import sends a parser many paths in one
+ * request (KIND_READ_BATCH) and the parser answers each file with its own reply as soon as it
+ * is parsed. The client reads the replies through a buffer, many per recv. When a parser dies
+ * in a batch, the files answered so far keep their results; the file it died on is parsed
+ * once more alone, by a new parser (it is rejected only if that one dies too: the death may
+ * have been a heap corrupted by an earlier file); the rest of the batch goes to a new parser.
  */
 #include "config.h"
 
@@ -26,6 +34,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +53,7 @@ enum
   KIND_READ = 1,      /* header (+ elements when flags & FLAG_WALK) */
   KIND_WALK = 2,      /* elements only */
   KIND_DECODE = 3,    /* pixels */
+  KIND_READ_BATCH = 4,  /* headers (+ elements) of many files: one reply per file */
 };
 
 #define FLAG_WALK 1
@@ -179,7 +189,22 @@ send_message (int fd, GByteArray *payload)
   guint8 head[8];
   for (int i = 0; i < 8; i++)
     head[i] = (guint8) ((guint64) payload->len >> (8 * i));
-  return send_all (fd, head, 8) && send_all (fd, payload->data, payload->len);
+  /* Length and payload in one system call; the rest (a large reply) as it drains. */
+  struct iovec iov[2] = { { head, 8 }, { payload->data, payload->len } };
+  struct msghdr msg = { 0 };
+  msg.msg_iov = iov;
+  msg.msg_iovlen = payload->len > 0 ? 2 : 1;
+  ssize_t n;
+  do
+    n = sendmsg (fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return FALSE;
+  gsize sent = (gsize) n;
+  if (sent < 8)
+    return send_all (fd, head + sent, 8 - sent) && send_all (fd, payload->data, payload->len);
+  sent -= 8;
+  return send_all (fd, payload->data + sent, payload->len - sent);
 }
 
 /* Read exactly len bytes; timeout_ms < 0 waits for ever. FALSE on end of stream, error or
@@ -448,6 +473,25 @@ maybe_crash_for_tests (const char *path)
 }
 
 static void
+get_hint (In *in, Recorder *rec)
+{
+  rec->has_hint = get_u32 (in) != 0;
+  if (rec->has_hint)
+    {
+      gsize len = 0;
+      rec->hint_tags = get_bytes (in, &len);
+      rec->n_hint_tags = (guint) (len / 4);
+      guint32 hf = get_u32 (in);
+      rec->hint_private = (hf & 1) != 0;
+      rec->hint_repeating = (hf & 2) != 0;
+      rec->hint_vrs = get_str (in);
+    }
+}
+
+static void serve_read (guint32 kind, guint32 flags, const char *path, Recorder *rec,
+                        GByteArray *reply);
+
+static void
 serve_one (In *in, GByteArray *reply)
 {
   g_autoptr (GError) error = NULL;
@@ -456,19 +500,7 @@ serve_one (In *in, GByteArray *reply)
   const char *path = get_str (in);
   Recorder rec = { 0 };
   if (kind == KIND_READ || kind == KIND_WALK)
-    {
-      rec.has_hint = get_u32 (in) != 0;
-      if (rec.has_hint)
-        {
-          gsize len = 0;
-          rec.hint_tags = get_bytes (in, &len);
-          rec.n_hint_tags = (guint) (len / 4);
-          guint32 hf = get_u32 (in);
-          rec.hint_private = (hf & 1) != 0;
-          rec.hint_repeating = (hf & 2) != 0;
-          rec.hint_vrs = get_str (in);
-        }
-    }
+    get_hint (in, &rec);
 
   if (in->bad || path == NULL)
     {
@@ -480,31 +512,7 @@ serve_one (In *in, GByteArray *reply)
 
   if (kind == KIND_READ || kind == KIND_WALK)
     {
-      /* The reply is written in place (status, element records, header): the records go
-       * straight into it as the walk visits them, with no copy. A failure starts it over. */
-      rec.out = reply;
-      gboolean walk = kind == KIND_WALK || (flags & FLAG_WALK) != 0;
-      gboolean ok;
-      g_autoptr (CuDicomHeader) h = NULL;
-      put_u32 (reply, 0);
-      if (kind == KIND_READ)
-        {
-          h = _cu_dicom_header_read_local (path, walk ? record_want : NULL,
-                                           walk ? record_visit : NULL, &rec, &error);
-          ok = h != NULL;
-        }
-      else
-        ok = _cu_dicom_walk_file_local (path, record_want, record_visit, &rec, &error);
-      if (!ok)
-        {
-          g_byte_array_set_size (reply, 0);
-          put_error (reply, error);
-          return;
-        }
-      if (walk)
-        end_records (reply);
-      if (h != NULL)
-        put_header (reply, h);
+      serve_read (kind, flags, path, &rec, reply);
       return;
     }
 
@@ -542,6 +550,75 @@ serve_one (In *in, GByteArray *reply)
   put_error (reply, error);
 }
 
+/* The reply to one read (KIND_READ or KIND_WALK), appended to reply. */
+static void
+serve_read (guint32 kind, guint32 flags, const char *path, Recorder *rec, GByteArray *reply)
+{
+  /* The reply is written in place (status, element records, header): the records go
+   * straight into it as the walk visits them, with no copy. A failure starts it over. */
+  gsize base = reply->len;
+  rec->out = reply;
+  gboolean walk = kind == KIND_WALK || (flags & FLAG_WALK) != 0;
+  gboolean ok;
+  g_autoptr (CuDicomHeader) h = NULL;
+  g_autoptr (GError) error = NULL;
+  put_u32 (reply, 0);
+  if (kind == KIND_READ)
+    {
+      h = _cu_dicom_header_read_local (path, walk ? record_want : NULL,
+                                       walk ? record_visit : NULL, rec, &error);
+      ok = h != NULL;
+    }
+  else
+    ok = _cu_dicom_walk_file_local (path, record_want, record_visit, rec, &error);
+  if (!ok)
+    {
+      g_byte_array_set_size (reply, base);
+      put_error (reply, error);
+      return;
+    }
+  if (walk)
+    end_records (reply);
+  if (h != NULL)
+    put_header (reply, h);
+}
+
+/* KIND_READ_BATCH: kind, flags, n, n paths, hint. Each file's reply is sent as soon as it is
+ * parsed, so that a parser that dies leaves the replies before it with the client. */
+static gboolean
+serve_batch (int fd, In *in, GByteArray *reply)
+{
+  get_u32 (in);   /* kind */
+  guint32 flags = get_u32 (in);
+  guint32 n = get_u32 (in);
+  if (in->bad || n > in->len / 8)
+    return FALSE;
+  g_autofree const char **paths = g_new0 (const char *, MAX (n, 1));
+  for (guint32 i = 0; i < n; i++)
+    paths[i] = get_str (in);
+  Recorder rec = { 0 };
+  get_hint (in, &rec);
+  for (guint32 i = 0; i < n; i++)
+    {
+      g_byte_array_set_size (reply, 0);
+      if (in->bad || paths[i] == NULL)
+        {
+          g_autoptr (GError) error = NULL;
+          g_set_error (&error, CU_DICOM_ERROR, CU_DICOM_ERROR_IO, "bad request");
+          put_error (reply, error);
+        }
+      else
+        {
+          Recorder r = rec;
+          maybe_crash_for_tests (paths[i]);
+          serve_read (KIND_READ, flags, paths[i], &r, reply);
+        }
+      if (!send_message (fd, reply))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean in_parser_process;
 
 int
@@ -555,6 +632,13 @@ cu_dicom_parser_serve (int fd)
         return 0;   /* the client went away */
       In in = { req->data, req->len, 0, FALSE };
       g_autoptr (GByteArray) reply = g_byte_array_sized_new (1 << 16);
+      if (req->len >= 4 && req->data[0] == KIND_READ_BATCH && req->data[1] == 0
+          && req->data[2] == 0 && req->data[3] == 0)
+        {
+          if (!serve_batch (fd, &in, reply))
+            return 0;
+          continue;
+        }
       serve_one (&in, reply);
       if (!send_message (fd, reply))
         return 0;
@@ -582,7 +666,74 @@ typedef struct
 {
   GPid pid;
   int fd;
+  GByteArray *rbuf;   /* replies received and not yet read (batches), from rpos on */
+  gsize rpos;
 } Parser;
+
+static void
+parser_free (Parser *p)
+{
+  if (p->rbuf != NULL)
+    g_byte_array_unref (p->rbuf);
+  g_free (p);
+}
+
+/* Make at least need bytes available in p->rbuf from p->rpos, receiving as much as the
+ * socket holds at a time (up to 1 MiB per call): many small replies per recv. Grows only by
+ * what arrives, never by an announced length. */
+static gboolean
+parser_fill (Parser *p, guint64 need, int timeout_ms, gboolean *timed_out)
+{
+  if (p->rbuf == NULL)
+    p->rbuf = g_byte_array_sized_new (1 << 16);
+  while ((guint64) (p->rbuf->len - p->rpos) < need)
+    {
+      if (p->rpos > 0)
+        {
+          gsize left = p->rbuf->len - p->rpos;
+          memmove (p->rbuf->data, p->rbuf->data + p->rpos, left);
+          g_byte_array_set_size (p->rbuf, left);
+          p->rpos = 0;
+        }
+      struct pollfd pfd = { p->fd, POLLIN, 0 };
+      int r = poll (&pfd, 1, timeout_ms);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r == 0)
+        {
+          *timed_out = TRUE;
+          return FALSE;
+        }
+      if (r < 0)
+        return FALSE;
+      gsize at = p->rbuf->len;
+      gsize room = (gsize) CLAMP (need - (guint64) at, (guint64) 1 << 16, (guint64) 1 << 20);
+      g_byte_array_set_size (p->rbuf, at + room);
+      ssize_t n = recv (p->fd, p->rbuf->data + at, room, 0);
+      g_byte_array_set_size (p->rbuf, at + (n > 0 ? (gsize) n : 0));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The next reply of a batch, read in place: *out is valid until the next call. */
+static gboolean
+parser_recv (Parser *p, guint64 max, int timeout_ms, gboolean *timed_out, In *out)
+{
+  if (!parser_fill (p, 8, timeout_ms, timed_out))
+    return FALSE;
+  guint64 len = 0;
+  for (int i = 0; i < 8; i++)
+    len |= (guint64) p->rbuf->data[p->rpos + i] << (8 * i);
+  if (len > max || !parser_fill (p, 8 + len, timeout_ms, timed_out))
+    return FALSE;
+  *out = (In) { p->rbuf->data + p->rpos + 8, (gsize) len, 0, FALSE };
+  p->rpos += 8 + (gsize) len;
+  return TRUE;
+}
 
 static GMutex pool_lock;
 static GCond pool_cond;
@@ -767,7 +918,7 @@ pool_discard (Parser *p, const char *path, gboolean timed_out, int code, GError 
     g_set_error (error, CU_DICOM_ERROR, code,
                  _("%s: the DICOM parser stopped on this file (exit status %d)"), path,
                  WIFEXITED (status) ? WEXITSTATUS (status) : -1);
-  g_free (p);
+  parser_free (p);
 
   g_mutex_lock (&pool_lock);
   pool_live--;
@@ -965,6 +1116,102 @@ replay (In *in, CuDicomWantFunc want, CuDicomVisitFunc visit, gpointer user_data
     }
 }
 
+/* A KIND_READ reply: status, element records (replayed to want and visit), header. */
+static CuDicomHeader *
+read_reply (In *in, const char *path, CuDicomWantFunc want, CuDicomVisitFunc visit,
+            gpointer user_data, GError **error)
+{
+  if (!get_status (in, path, error))
+    return NULL;
+  if (visit != NULL && !replay (in, want, visit, user_data))
+    {
+      bad_reply (path, error);
+      return NULL;
+    }
+  CuDicomHeader *h = get_header (in);
+  if (h == NULL)
+    bad_reply (path, error);
+  return h;
+}
+
+void
+_cu_dicom_parser_read_batch (CuDicomReadJob *jobs, guint n, CuDicomWantFunc want,
+                             const CuDicomWantHint *hint, CuDicomVisitFunc visit)
+{
+  guint next = 0, failed_sends = 0;
+
+  while (next < n)
+    {
+      GError *start_error = NULL;
+      Parser *p = pool_acquire (&start_error);
+      if (p == NULL)
+        {
+          for (guint i = next; i < n; i++)
+            jobs[i].error = g_error_copy (start_error);
+          g_error_free (start_error);
+          return;
+        }
+
+      g_autoptr (GByteArray) req = g_byte_array_new ();
+      put_u32 (req, KIND_READ_BATCH);
+      put_u32 (req, visit != NULL ? FLAG_WALK : 0);
+      put_u32 (req, n - next);
+      for (guint i = next; i < n; i++)
+        put_str (req, jobs[i].path);
+      put_hint (req, hint, want);
+      if (!send_message (p->fd, req))
+        {
+          /* It died while idle (nothing of these files was parsed): a new one, once. */
+          g_autoptr (GError) ignored = NULL;
+          kill (p->pid, SIGKILL);
+          pool_discard (p, jobs[next].path, FALSE, CU_DICOM_ERROR_MALFORMED, &ignored);
+          if (++failed_sends > 1)
+            {
+              for (guint i = next; i < n; i++)
+                jobs[i].header = _cu_dicom_parser_read (jobs[i].path, want, hint, visit,
+                                                        jobs[i].user_data, &jobs[i].error);
+              return;
+            }
+          continue;
+        }
+
+      gboolean timed_out = FALSE;
+      guint i = next;
+      for (; i < n; i++)
+        {
+          In in;
+          if (!parser_recv (p, MAX_REPLY, REPLY_TIMEOUT_MS, &timed_out, &in))
+            break;
+          jobs[i].header = read_reply (&in, jobs[i].path, want, visit, jobs[i].user_data,
+                                       &jobs[i].error);
+        }
+      if (i == n)
+        {
+          p->rpos = 0;
+          g_byte_array_set_size (p->rbuf, 0);
+          pool_release (p);
+          return;
+        }
+
+      /* The parser died (or fell silent) on jobs[i]. A silent one is not waited for twice;
+       * a dead one may have been killed by an earlier file's damage, so the file is read
+       * once more, alone, by a new parser, whose death alone rejects it. */
+      GError *died = NULL;
+      if (!timed_out)
+        kill (p->pid, SIGKILL);
+      pool_discard (p, jobs[i].path, timed_out, CU_DICOM_ERROR_MALFORMED, &died);
+      if (timed_out)
+        jobs[i].error = died;
+      else
+        {
+          g_error_free (died);
+          jobs[i].header = _cu_dicom_parser_read (jobs[i].path, want, hint, visit,
+                                                  jobs[i].user_data, &jobs[i].error);
+        }
+      next = i + 1;
+    }
+}
+
 CuDicomHeader *
 _cu_dicom_parser_read (const char *path, CuDicomWantFunc want, const CuDicomWantHint *hint,
                        CuDicomVisitFunc visit, gpointer user_data, GError **error)
@@ -979,17 +1226,7 @@ _cu_dicom_parser_read (const char *path, CuDicomWantFunc want, const CuDicomWant
   if (reply == NULL)
     return NULL;
   In in = { reply->data, reply->len, 0, FALSE };
-  if (!get_status (&in, path, error))
-    return NULL;
-  if (visit != NULL && !replay (&in, want, visit, user_data))
-    {
-      bad_reply (path, error);
-      return NULL;
-    }
-  CuDicomHeader *h = get_header (&in);
-  if (h == NULL)
-    bad_reply (path, error);
-  return h;
+  return read_reply (&in, path, want, visit, user_data, error);
 }
 
 gboolean
@@ -1072,4 +1309,22 @@ cu_dicom_walk_file_hinted (const char *path, CuDicomWantFunc want, const CuDicom
   if (_cu_dicom_parser_isolated ())
     return _cu_dicom_parser_walk (path, want, hint, visit, user_data, error);
   return _cu_dicom_walk_file_local (path, want, visit, user_data, error);
+}
+
+void
+cu_dicom_header_read_walk_batch (CuDicomReadJob *jobs, guint n_jobs, CuDicomWantFunc want,
+                                 const CuDicomWantHint *hint, CuDicomVisitFunc visit)
+{
+  g_return_if_fail (jobs != NULL || n_jobs == 0);
+
+  if (n_jobs == 0)
+    return;
+  if (_cu_dicom_parser_isolated ())
+    {
+      _cu_dicom_parser_read_batch (jobs, n_jobs, want, hint, visit);
+      return;
+    }
+  for (guint i = 0; i < n_jobs; i++)
+    jobs[i].header = _cu_dicom_header_read_local (jobs[i].path, want, visit, jobs[i].user_data,
+                                                  &jobs[i].error);
 }

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -870,6 +871,79 @@ sample_at (const guint8 *raw, gsize i, int bits_allocated, gboolean is_signed)
     }
 }
 
+/* Native little-endian grey 8- or 16-bit samples (most CT and MR) are read straight into the
+ * caller's float buffer: the file's bytes go to its upper end with one pread and are
+ * converted upwards from its start, so no buffer is allocated per slice (for a 512² slice,
+ * glibc would map and unmap 512 kB for it, and fault every page in again). */
+static gboolean
+native_in_place (const CuDicomHeader *h)
+{
+  return cu_dicom_header_is_native (h) && !h->big_endian && h->samples_per_pixel == 1
+         && (h->bits_allocated == 16 || h->bits_allocated == 8)
+         && (h->photometric == NULL || !g_str_has_prefix (h->photometric, "YBR"));
+}
+
+#define CONVERT_CHUNK 4096
+
+static gboolean
+read_native_in_place (const CuDicomHeader *h, float *out, GError **error)
+{
+  gsize plane = (gsize) h->rows * h->columns;
+  gsize n = plane * n_frames (h);
+  gsize bps = (gsize) h->bits_allocated / 8;
+  gboolean is_signed = h->pixel_representation == 1;
+  /* The samples end where the floats end: sample i lies at byte 4n − bps·n + bps·i, at or
+   * after float i's bytes, so converting in ascending chunks (each copied out first) never
+   * overwrites a sample before it is read. */
+  guint8 *raw = (guint8 *) out + (4 - bps) * n;
+
+  if (!read_native (h, raw, error))
+    return FALSE;
+
+  for (guint f = 0; f < n_frames (h); f++)
+    {
+      double slope = h->rescale_slope != 0 ? h->rescale_slope : 1, icpt = h->rescale_intercept;
+      if (f < h->n_frames && h->frames != NULL)
+        {
+          slope = h->frames[f].rescale_slope != 0 ? h->frames[f].rescale_slope : 1;
+          icpt = h->frames[f].rescale_intercept;
+        }
+      /* Slope 1 and a whole intercept (CT's −1024): integer arithmetic gives exactly what the
+       * double expression below gives, and vectorises. */
+      gboolean integral = slope == 1 && icpt == floor (icpt) && fabs (icpt) < (1 << 20);
+      gint32 shift = integral ? (gint32) icpt : 0;
+
+      for (gsize at = f * plane; at < (f + 1) * plane; at += CONVERT_CHUNK)
+        {
+          gsize len = MIN (CONVERT_CHUNK, (f + 1) * plane - at);
+          union { gint16 s16[CONVERT_CHUNK]; guint16 u16[CONVERT_CHUNK];
+                  gint8 s8[CONVERT_CHUNK]; guint8 u8[CONVERT_CHUNK]; } c;
+          float *o = out + at;
+
+          memcpy (&c, raw + bps * at, bps * len);
+          if (bps == 2 && is_signed && integral)
+            for (gsize i = 0; i < len; i++)
+              o[i] = (float) ((gint32) c.s16[i] + shift);
+          else if (bps == 2 && integral)
+            for (gsize i = 0; i < len; i++)
+              o[i] = (float) ((gint32) c.u16[i] + shift);
+          else if (bps == 2 && is_signed)
+            for (gsize i = 0; i < len; i++)
+              o[i] = (float) (c.s16[i] * slope + icpt);
+          else if (bps == 2)
+            for (gsize i = 0; i < len; i++)
+              o[i] = (float) (c.u16[i] * slope + icpt);
+          else if (is_signed)
+            for (gsize i = 0; i < len; i++)
+              o[i] = (float) (c.s8[i] * slope + icpt);
+          else
+            for (gsize i = 0; i < len; i++)
+              o[i] = (float) (c.u8[i] * slope + icpt);
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 cu_dicom_read_frames_float (const CuDicomHeader *header, float *out, gsize n_out,
                             GError **error)
@@ -892,6 +966,9 @@ cu_dicom_read_frames_float (const CuDicomHeader *header, float *out, gsize n_out
                    plane * n_frames (h));
       return FALSE;
     }
+
+  if (native_in_place (h))
+    return read_native_in_place (h, out, error);
 
   raw = g_try_malloc (MAX (raw_size (h), 1));
   if (raw == NULL)

@@ -129,6 +129,9 @@ typedef struct
   int top;             /* index of the current frame */
   int depth;           /* sequences open */
   GError **error;
+  gint64 stop;         /* where header reading stops: the first top-level element at or past
+                        * Pixel Data, or the end of the file */
+  gboolean stop_is_pixel_data;
 } Walk;
 
 G_GNUC_PRINTF (3, 4) static gboolean
@@ -211,6 +214,7 @@ step_dataset (Walk *w, gint64 *pos, gboolean *done)
     }
   if (top_level && *pos == w->src->size)
     {
+      w->stop = *pos;
       *done = TRUE;
       return TRUE;
     }
@@ -270,6 +274,8 @@ step_dataset (Walk *w, gint64 *pos, gboolean *done)
           if (!walk_fragments (w, &at, -1, *pos, f->be))
             return FALSE;
         }
+      w->stop = *pos;
+      w->stop_is_pixel_data = g == 0x7FE0 && e == 0x0010;
       *done = TRUE;
       return TRUE;
     }
@@ -471,7 +477,7 @@ walk_meta (Walk *w, gint64 *pos, char ts[72])
 
 static gboolean
 validate (Src *src, const char *name, gint64 start, gboolean has_meta, char **out_ts,
-          GError **error)
+          CuDicomValidateStop *out_stop, GError **error)
 {
   Walk *w = g_new0 (Walk, 1);
   gint64 pos = start;
@@ -482,6 +488,7 @@ validate (Src *src, const char *name, gint64 start, gboolean has_meta, char **ou
   w->name = name;
   w->error = error;
   w->top = -1;
+  w->stop = -1;
 
   if (has_meta && !walk_meta (w, &pos, ts))
     goto out;
@@ -529,21 +536,29 @@ validate (Src *src, const char *name, gint64 start, gboolean has_meta, char **ou
   ok = TRUE;
 
 out:
+  if (ok && out_stop != NULL)
+    {
+      out_stop->offset = w->stop;
+      out_stop->is_pixel_data = w->stop_is_pixel_data;
+    }
   g_free (w);
   return ok;
 }
 
 gboolean
 _cu_dicom_validate_fd (int fd, gint64 size, const char *name, gboolean has_preamble,
-                       gboolean has_meta, char **out_transfer_syntax, GError **error)
+                       gboolean has_meta, char **out_transfer_syntax,
+                       CuDicomValidateStop *out_stop, GError **error)
 {
   Src *src = g_new0 (Src, 1);
   src->fd = fd;
   src->size = size;
   src->wstart = -1;
   src->win = g_malloc (WINDOW);
+  if (out_stop != NULL)
+    *out_stop = (CuDicomValidateStop) { -1, FALSE };
   gboolean ok = validate (src, name, has_preamble ? 132 : 0, has_meta, out_transfer_syntax,
-                          error);
+                          out_stop, error);
   g_free (src->win);
   g_free (src);
   return ok;
@@ -554,7 +569,7 @@ _cu_dicom_validate_dataset (const guint8 *data, gsize len, gsize dataset_start,
                             const char *name, GError **error)
 {
   Src src = { .fd = -1, .mem = data, .size = (gint64) len, .wstart = -1 };
-  return validate (&src, name, (gint64) dataset_start, FALSE, NULL, error);
+  return validate (&src, name, (gint64) dataset_start, FALSE, NULL, NULL, error);
 }
 
 gboolean
@@ -566,5 +581,5 @@ cu_dicom_validate_memory (const guint8 *data, gsize len, const char *name, GErro
   gsize start = has_preamble ? 132 : 0;
   gboolean has_meta = len >= start + 2 && data[start] == 0x02 && data[start + 1] == 0x00;
   Src src = { .fd = -1, .mem = data, .size = (gint64) len, .wstart = -1 };
-  return validate (&src, name != NULL ? name : "", (gint64) start, has_meta, NULL, error);
+  return validate (&src, name != NULL ? name : "", (gint64) start, has_meta, NULL, NULL, error);
 }

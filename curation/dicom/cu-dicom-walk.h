@@ -81,6 +81,26 @@ gboolean       cu_dicom_walk_file_hinted        (const char            *path,
                                                  gpointer               user_data,
                                                  GError               **error);
 
+/* One file of cu_dicom_header_read_walk_batch: path and the user_data its want and visit
+ * calls get in; header (or error) out, as cu_dicom_header_read_walk_hinted returns them. */
+typedef struct
+{
+  const char *path;
+  gpointer user_data;
+  CuDicomHeader *header;
+  GError *error;
+} CuDicomReadJob;
+
+/* cu_dicom_header_read_walk_hinted for many files at once: one parser process reads them one
+ * after the other (cu-dicom-parser.c), which saves a round trip per file; a file that makes
+ * the parser die costs that file only, as with one file at a time. want and visit run in the
+ * calling thread, file after file in order, each with its job's user_data. */
+void           cu_dicom_header_read_walk_batch  (CuDicomReadJob        *jobs,
+                                                 guint                  n_jobs,
+                                                 CuDicomWantFunc        want,
+                                                 const CuDicomWantHint *hint,
+                                                 CuDicomVisitFunc       visit);
+
 /* Visit every element of path's data set in file order, depth first (a sequence element is
  * visited before its items' elements). */
 gboolean cu_dicom_walk_file (const char       *path,

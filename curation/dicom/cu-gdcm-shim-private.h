@@ -20,6 +20,17 @@ CuDicomHeader *_cu_dicom_header_open (const char *path,
                                       int        *out_fd,
                                       GError    **error);
 
+/* _cu_dicom_header_open, and the bytes GDCM will parse (the file up to and including the Pixel
+ * Data element header, as the structural check found it) read into *out_bytes with one read,
+ * so that GDCM parses memory instead of seeking in the file (on a warm page cache its stream's
+ * seek and read system calls cost more than the parse). *out_bytes is NULL when the file is
+ * read as a stream after all (deflated, or the header runs past a size worth holding). */
+CuDicomHeader *_cu_dicom_header_open_bytes (const char *path,
+                                            int        *out_fd,
+                                            guint8    **out_bytes,
+                                            gsize      *out_len,
+                                            GError    **error);
+
 /* Run fn (data, error) with C++ exceptions turned into a CU_DICOM_ERROR_MALFORMED error naming
  * path. Every call into GDCM outside the header reader and decoder goes through here. Crashes
  * and aborts are not caught: files from outside are parsed in a parser process
@@ -37,6 +48,8 @@ gboolean    _cu_gdcm_run_guarded   (const char *path,
  * is filled: one parse for both. */
 gboolean    _cu_gdcm_read_header   (CuDicomHeader *header,
                                     int            fd,
+                                    const guint8  *bytes,     /* NULL: read the file */
+                                    gsize          n_bytes,
                                     CuDicomWantFunc want,
                                     CuDicomVisitFunc visit,
                                     gpointer       user_data,

@@ -713,13 +713,43 @@ patched_stream (const CuDicomHeader *h, std::string &declared_ts, gint64 *shift)
   return std::make_unique<std::istringstream> (bytes);
 }
 
+/* A read-only stream over bytes already in memory (the file up to Pixel Data, read with one
+ * pread): GDCM's seeks and tellg become pointer arithmetic instead of lseek calls. */
+class MemoryBuffer : public std::streambuf
+{
+public:
+  MemoryBuffer (const guint8 *data, gsize len)
+  {
+    char *p = (char *) data;
+    setg (p, p, p + len);
+  }
+
+protected:
+  pos_type
+  seekoff (off_type off, std::ios_base::seekdir dir, std::ios_base::openmode) override
+  {
+    char *base = dir == std::ios_base::beg ? eback ()
+                 : dir == std::ios_base::cur ? gptr () : egptr ();
+    if (off < eback () - base || off > egptr () - base)
+      return pos_type (off_type (-1));
+    setg (eback (), base + off, egptr ());
+    return pos_type (gptr () - eback ());
+  }
+
+  pos_type
+  seekpos (pos_type pos, std::ios_base::openmode which) override
+  {
+    return seekoff (off_type (pos), std::ios_base::beg, which);
+  }
+};
+
 gboolean
-read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
-             gpointer user_data, GError **error)
+read_header (CuDicomHeader *h, int fd, const guint8 *bytes, gsize n_bytes,
+             CuDicomWantFunc want, CuDicomVisitFunc visit, gpointer user_data, GError **error)
 {
   silence_gdcm ();
 
-  gdcm::Reader first, second;
+  gdcm::Reader first, second, third;
   gdcm::Reader *reader = &first;
   std::set<gdcm::Tag> skip;
   const gdcm::Tag pixel_data (0x7FE0, 0x0010);
@@ -738,9 +768,24 @@ read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc vi
       first.SetStream (*inflated);
       declared_ts = TS_DEFLATED;
     }
-  else
+  std::unique_ptr<MemoryBuffer> memory;
+  std::unique_ptr<std::istream> memory_stream;
+  if (!inflated && bytes != nullptr)
+    {
+      memory = std::make_unique<MemoryBuffer> (bytes, n_bytes);
+      memory_stream = std::make_unique<std::istream> (memory.get ());
+      first.SetStream (*memory_stream);
+    }
+  else if (!inflated)
     first.SetFileName (h->path);
   bool ok = first.ReadUpToTag (pixel_data, skip);
+  if (!ok && memory)
+    {
+      /* Whatever GDCM wanted beyond the bytes in memory: the file itself, as before. */
+      third.SetFileName (h->path);
+      ok = third.ReadUpToTag (pixel_data, skip);
+      reader = &third;
+    }
   if (!ok && !inflated && (patched = patched_stream (h, declared_ts, &shift)))
     {
       second.SetStream (*patched);
@@ -946,12 +991,13 @@ read_header (CuDicomHeader *h, int fd, CuDicomWantFunc want, CuDicomVisitFunc vi
  * crash costs one file; the structural check (cu-dicom-validate.c) keeps known-bad
  * structures away from GDCM in the first place. */
 gboolean
-read_header_caught (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
-                    gpointer user_data, GError **error)
+read_header_caught (CuDicomHeader *header, int fd, const guint8 *bytes, gsize n_bytes,
+                    CuDicomWantFunc want, CuDicomVisitFunc visit, gpointer user_data,
+                    GError **error)
 {
   try
     {
-      return read_header (header, fd, want, visit, user_data, error);
+      return read_header (header, fd, bytes, n_bytes, want, visit, user_data, error);
     }
   catch (const std::exception &e)
     {
@@ -971,10 +1017,11 @@ read_header_caught (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicom
 } /* namespace */
 
 extern "C" gboolean
-_cu_gdcm_read_header (CuDicomHeader *header, int fd, CuDicomWantFunc want, CuDicomVisitFunc visit,
-                      gpointer user_data, GError **error)
+_cu_gdcm_read_header (CuDicomHeader *header, int fd, const guint8 *bytes, gsize n_bytes,
+                      CuDicomWantFunc want, CuDicomVisitFunc visit, gpointer user_data,
+                      GError **error)
 {
-  return read_header_caught (header, fd, want, visit, user_data, error);
+  return read_header_caught (header, fd, bytes, n_bytes, want, visit, user_data, error);
 }
 
 namespace

@@ -37,6 +37,7 @@ const char *const cu_flag_report_answer_columns[] = {
 
 static const char *kind_title (struct _CuFlagReport *sp, const CuFlag *f);
 static char *deid_message (struct _CuFlagReport *sp, const CuFlag *f);
+static char *lesion_message (struct _CuFlagReport *sp, const CuFlag *f);
 
 /* What the report needs to say a flag in another language: the rules (their English
  * templates) and the catalogue. */
@@ -106,6 +107,9 @@ speak_flag (Speaker *sp, const CuFlag *f, char **title, char **message)
       /* A person's words (or a quality decision's reason) are sent as written; the pseudonymization
        * flag is said in the report's language from its values. */
       *title = g_strdup (kind_title (sp, f));
+      *message = lesion_message (sp, f);
+      if (*message != NULL)
+        return;
       *message = deid_message (sp, f);
       if (*message == NULL)
         *message = g_strdup (f->message);
@@ -281,6 +285,30 @@ kind_title (Speaker *sp, const CuFlag *f)
     case CU_FLAG_KIND_RULE: break;
     }
   return f->title != NULL ? f->title : f->rule_id;
+}
+
+/* A flag about a lesion in the report's language, from the values it recorded
+ * (cu-flag-sources.c), then the curator's note as written. */
+static char *
+lesion_message (Speaker *sp, const CuFlag *f)
+{
+  g_autoptr(JsonNode) node = f->details != NULL ? json_from_string (f->details, NULL) : NULL;
+  g_autofree char *about = NULL;
+  JsonObject *o;
+  const char *note;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)
+      || !json_object_has_member ((o = json_node_get_object (node)), "lesion"))
+    return NULL;
+  about = g_strdup_printf (TR (sp, N_("Lesion %d “%s” (%.2f mL, longest diameter %.1f mm)")),
+                           (int) json_object_get_int_member_with_default (o, "lesion", 0),
+                           json_object_get_string_member_with_default (o, "lesion_name", ""),
+                           json_object_get_double_member_with_default (o, "volume_ml", 0),
+                           json_object_get_double_member_with_default (o, "longest_diameter_mm", 0));
+  note = json_object_get_string_member_with_default (o, "note", "");
+  if (note[0] == '\0')
+    return g_steal_pointer (&about);
+  return g_strdup_printf ("%s: %s", about, note);
 }
 
 /* The pseudonymization flag in the report's language, from the values it recorded. */

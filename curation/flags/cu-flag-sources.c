@@ -17,6 +17,8 @@
 
 #include "cu-flags-private.h"
 #include "cu-release.h"
+#include "cu-seg-measure.h"
+#include "cu-store-seg.h"
 #include "cu-store-flags.h"
 #include "cu-store-private.h"
 #include "cu-store-qc.h"
@@ -58,12 +60,83 @@ patient_known (CuStore *store, const char *patient_id)
   return known;
 }
 
+/* A flag about a lesion: the label's name, volume and longest diameter go in front of the
+ * message (the site finds the lesion by them and by the marked thumbnail, never by a UID) and
+ * in the details; its centroid in *lps. */
+static gboolean
+lesion_details (CuStore *store, const char *series, const CuFlagNew *spec, char **message,
+                char **details, double lps[3], GError **error)
+{
+  const char *reader = spec->reader != NULL ? spec->reader : cu_store_seg_default_reader ();
+  g_autoptr(CuLabelMap) map = NULL;
+  const CuLabel *label = NULL;
+  CuSegMeasure m;
+  g_autoptr(JsonBuilder) b = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *about = NULL, *note = NULL;
+
+  if (spec->lesion < 1 || spec->lesion > 255)
+    {
+      g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
+                   _("A lesion is a label value from 1 to 255, not %d"), spec->lesion);
+      return FALSE;
+    }
+  map = cu_store_seg_load (store, series, reader, 0, NULL, error);
+  if (map == NULL)
+    return FALSE;
+  for (guint i = 0; i < cu_label_map_get_n_labels (map); i++)
+    if (cu_label_map_get_label_at (map, i)->value == spec->lesion)
+      label = cu_label_map_get_label_at (map, i);
+  if (!cu_seg_measure (map, (guint8) spec->lesion, &m))
+    {
+      g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_NOT_FOUND,
+                   _("Label %d has no voxel in %s's segmentation of series %s"), spec->lesion,
+                   reader, series);
+      return FALSE;
+    }
+  memcpy (lps, m.centroid_lps, sizeof m.centroid_lps);
+  /* TRANSLATORS: a flag about a lesion: label value, name, volume (mL), longest diameter (mm) */
+  about = g_strdup_printf (_("Lesion %d “%s” (%.2f mL, longest diameter %.1f mm)"), spec->lesion,
+                           label != NULL && label->name != NULL ? label->name : "",
+                           m.volume_ml, m.longest_diameter_mm);
+  note = g_strdup (*message);
+  if ((*message)[0] != '\0')
+    {
+      char *joined = g_strdup_printf ("%s: %s", about, *message);
+      g_free (*message);
+      *message = joined;
+    }
+  else
+    {
+      g_free (*message);
+      *message = g_steal_pointer (&about);
+    }
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "lesion");
+  json_builder_add_int_value (b, spec->lesion);
+  json_builder_set_member_name (b, "lesion_name");
+  json_builder_add_string_value (b, label != NULL && label->name != NULL ? label->name : "");
+  json_builder_set_member_name (b, "volume_ml");
+  json_builder_add_double_value (b, m.volume_ml);
+  json_builder_set_member_name (b, "longest_diameter_mm");
+  json_builder_add_double_value (b, m.longest_diameter_mm);
+  json_builder_set_member_name (b, "note");
+  json_builder_add_string_value (b, note);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  *details = json_to_string (root, FALSE);
+  return TRUE;
+}
+
 gint64
 cu_flags_add (CuStore *store, const CuFlagNew *spec, GError **error)
 {
   g_autofree char *series = NULL, *study = NULL, *patient = NULL, *message = NULL;
-  g_autofree char *key = NULL, *position = NULL, *uuid = NULL;
+  g_autofree char *key = NULL, *position = NULL, *uuid = NULL, *details = NULL;
   CuStoreFlagSpec row = { 0 };
+  const double *where = spec->position;
+  double lesion_lps[3];
   const char *severity;
   gint64 id;
 
@@ -77,7 +150,7 @@ cu_flags_add (CuStore *store, const CuFlagNew *spec, GError **error)
       return 0;
     }
   message = g_strstrip (g_strdup (spec->message != NULL ? spec->message : ""));
-  if (message[0] == '\0' && spec->kind != CU_FLAG_KIND_DEID)
+  if (message[0] == '\0' && spec->kind != CU_FLAG_KIND_DEID && spec->lesion == 0)
     {
       g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
                    _("The flag needs a message: say what the site should do or answer"));
@@ -140,20 +213,33 @@ cu_flags_add (CuStore *store, const CuFlagNew *spec, GError **error)
         }
       return id;
     }
-  if (spec->position != NULL)
+  if (spec->lesion != 0)
+    {
+      if (series == NULL)
+        {
+          g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
+                       _("A lesion is named in the segmentation of a series: give the series"));
+          return 0;
+        }
+      if (!lesion_details (store, series, spec, &message, &details, lesion_lps, error))
+        return 0;
+      if (spec->position == NULL)
+        where = lesion_lps;
+    }
+  if (where != NULL)
     {
       char x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE], z[G_ASCII_DTOSTR_BUF_SIZE];
 
       for (int i = 0; i < 3; i++)
-        if (!isfinite (spec->position[i]))
+        if (!isfinite (where[i]))
           {
             g_set_error (error, CU_FLAGS_ERROR, CU_FLAGS_ERROR_TRANSITION,
                          _("The position must be three finite numbers (LPS, mm)"));
             return 0;
           }
-      position = g_strdup_printf ("%s,%s,%s", g_ascii_formatd (x, sizeof x, "%.2f", spec->position[0]),
-                                  g_ascii_formatd (y, sizeof y, "%.2f", spec->position[1]),
-                                  g_ascii_formatd (z, sizeof z, "%.2f", spec->position[2]));
+      position = g_strdup_printf ("%s,%s,%s", g_ascii_formatd (x, sizeof x, "%.2f", where[0]),
+                                  g_ascii_formatd (y, sizeof y, "%.2f", where[1]),
+                                  g_ascii_formatd (z, sizeof z, "%.2f", where[2]));
     }
 
   /* Each flag raised by hand is its own question: its key never repeats. */
@@ -172,6 +258,7 @@ cu_flags_add (CuStore *store, const CuFlagNew *spec, GError **error)
   row.message = message;
   row.urgent = spec->kind == CU_FLAG_KIND_INCIDENTAL;
   row.position = position;
+  row.details = details;
 
   if (!cu_store_begin_write (store, error))
     return 0;

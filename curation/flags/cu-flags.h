@@ -158,7 +158,7 @@ GPtrArray  *cu_flags_evaluate  (CuStore *store, GPtrArray *rules, GError **error
  * or deid, on a quarantined study (of the series given), to send it again after fixing the
  * pseudonymization: one per study, its details the gate's findings, message optional.
  * severity NULL: "warning" ("error" for an incidental finding, which is always urgent).
- * position: an LPS point (mm) or NULL. The site is the patient's. Audited ("flag-state", from
+ * position: an LPS point (mm) or NULL; lesion: see below. The site is the patient's. Audited ("flag-state", from
  * nothing to open, with the message). Returns the new flag's id, 0 with error (unknown
  * patient, study or series; empty message; a kind that is not raised by hand). */
 typedef struct
@@ -170,6 +170,12 @@ typedef struct
   const char *severity;
   const char *message;
   const double *position;
+  /* A lesion: a label value (1–255) of reader's latest segmentation of the series (reader
+   * NULL: the default reader), 0 for none. The flag then carries the lesion's name, volume
+   * and longest diameter, and its centroid as the position unless one is given; a label with
+   * no voxel is CU_FLAGS_ERROR_NOT_FOUND. Needs series_uid. */
+  int lesion;
+  const char *reader;
 } CuFlagNew;
 
 gint64      cu_flags_add       (CuStore *store, const CuFlagNew *spec, GError **error);

@@ -16,7 +16,9 @@
  *    import of the same folder cost about one index lookup per file.
  *
  * 3. Header reading runs on a small GThreadPool (parsing is CPU-bound once the page cache
- *    is warm) while this thread writes to SQLite, which allows one writer anyway. Results
+ *    is warm) while this thread writes to SQLite, which allows one writer anyway. Each task
+ *    is a run of consecutive files that one parser process reads in one round trip
+ *    (cu_deid_check_read_batch): per file, the round trip cost more than the parse. Results
  *    are consumed strictly in walk order, through a bounded window, so the outcome
  *    (which duplicate is kept, the order of rejections) is the same as a serial import.
  *
@@ -56,9 +58,11 @@
 #include "cu-dicom-parser-private.h"
 #include "cu-store-private.h"
 
-#define BATCH_SIZE      500   /* files per transaction */
+#define BATCH_SIZE      2000  /* files per transaction */
 #define N_WORKERS       2     /* header readers */
-#define READ_AHEAD      64    /* headers read ahead of the writer */
+#define CHUNK_FILES     32    /* files per reader task (one parser round trip) */
+#define CHUNK_BYTES     ((gint64) 16 << 20)   /* … or fewer, when they are large */
+#define READ_AHEAD      (4 * CHUNK_FILES)     /* files read ahead of the writer */
 
 #define DICOMDIR_SOP_CLASS "1.2.840.10008.1.3.10"   /* Media Storage Directory Storage */
 
@@ -74,6 +78,7 @@ typedef struct
   GError *error;
   GPtrArray *findings;      /* CuDeidFinding; NULL when not checked */
   gboolean done;
+  gboolean prepared;        /* header and findings came with the call (a pull read them) */
 } FileEntry;
 
 typedef struct
@@ -98,7 +103,7 @@ typedef struct
 {
   CuStore *store;
   CuImportReport *report;
-  GHashTable *series_ids;    /* series UID → rowid (gint64 boxed in a pointer-sized slot) */
+  GHashTable *series_ids;    /* series UID → { series rowid, study rowid } (two gint64) */
   GHashTable *touched;       /* series UIDs imported/updated by this run (set) */
   char *now;                 /* timestamp of this import */
   CuStoreDeid *deid;         /* the gate; NULL when the check cannot run */
@@ -252,7 +257,10 @@ walk_path (Walk *walk, const char *path)
       return;
     }
 
-  if (stat (path, &st) != 0)
+  /* Only a symbolic link needs a second look (at its target). */
+  if (!S_ISLNK (lst.st_mode))
+    st = lst;
+  else if (stat (path, &st) != 0)
     {
       int saved = errno;
       if (S_ISLNK (lst.st_mode) && saved == ELOOP)
@@ -312,19 +320,72 @@ read_entry (FileEntry *entry, CuDeidChecker *checker)
     g_clear_pointer (&entry->findings, g_ptr_array_unref);
 }
 
+/* A reader task: n consecutive entries of the walk. */
+typedef struct
+{
+  FileEntry **entries;
+  guint n;
+} Chunk;
+
+static void
+read_chunk (Chunk *chunk, CuDeidChecker *checker)
+{
+  g_autofree FileEntry **todo = g_new (FileEntry *, chunk->n);
+  guint n = 0;
+  g_autofree const char **paths = NULL;
+  g_autofree CuDicomHeader **headers = NULL;
+  g_autofree GPtrArray **findings = NULL;
+  g_autofree GError **errors = NULL;
+
+  /* Entries the caller read already (a pull) are not read again. */
+  for (guint i = 0; i < chunk->n; i++)
+    if (!chunk->entries[i]->prepared)
+      todo[n++] = chunk->entries[i];
+  if (n == 0)
+    return;
+  paths = g_new (const char *, n);
+  headers = g_new0 (CuDicomHeader *, n);
+  findings = g_new0 (GPtrArray *, n);
+  errors = g_new0 (GError *, n);
+  for (guint i = 0; i < n; i++)
+    {
+      paths[i] = todo[i]->path;
+      if (checker != NULL)
+        findings[i] = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
+    }
+  cu_deid_check_read_batch (checker, n, paths, headers, checker != NULL ? findings : NULL,
+                            errors);
+  for (guint i = 0; i < n; i++)
+    {
+      FileEntry *entry = todo[i];
+      entry->header = headers[i];
+      entry->error = errors[i];
+      entry->findings = findings[i];
+      if (entry->header == NULL && entry->error == NULL)
+        g_set_error (&entry->error, CU_DICOM_ERROR, CU_DICOM_ERROR_MALFORMED,
+                     _("the header could not be read"));
+      /* As read_entry: only what can be catalogued is checked. */
+      if (entry->header == NULL
+          || g_strcmp0 (entry->header->sop_class_uid, DICOMDIR_SOP_CLASS) == 0)
+        g_clear_pointer (&entry->findings, g_ptr_array_unref);
+    }
+}
+
 static void
 reader_thread (gpointer data, gpointer user_data)
 {
-  FileEntry *entry = data;
+  Chunk *chunk = data;
   ReaderShared *shared = user_data;
 
   if (!g_atomic_int_get (&shared->cancelled))
-    read_entry (entry, shared->checker);
+    read_chunk (chunk, shared->checker);
 
   g_mutex_lock (&shared->lock);
-  entry->done = TRUE;
+  for (guint i = 0; i < chunk->n; i++)
+    chunk->entries[i]->done = TRUE;
   g_cond_broadcast (&shared->cond);
   g_mutex_unlock (&shared->lock);
+  g_free (chunk);
 }
 
 /* ---- 4. Catalog --------------------------------------------------------------------- */
@@ -383,7 +444,7 @@ catalog_prepare (Catalog *cat, sqlite3 *db, GError **error)
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
       " ON CONFLICT (series_uid) DO UPDATE SET"
       "   modality = coalesce (series.modality, excluded.modality)"
-      " RETURNING id" },
+      " RETURNING id, study_ref" },
     { &cat->insert_instance,
       "INSERT INTO instance (" INSTANCE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
       " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27,"
@@ -477,15 +538,19 @@ step_returning_id (Catalog *cat, sqlite3_stmt *stmt, GError **error)
   return id;
 }
 
+/* The series row of h (created with its patient and study when new); *out_study its study. */
 static gint64
-ensure_series (Catalog *cat, const CuDicomHeader *h, GError **error)
+ensure_series (Catalog *cat, const CuDicomHeader *h, gint64 *out_study, GError **error)
 {
   gpointer cached;
   gint64 patient, study, series;
   sqlite3_stmt *s;
 
   if (g_hash_table_lookup_extended (cat->series_ids, h->series_uid, NULL, &cached))
-    return *(gint64 *) cached;
+    {
+      *out_study = ((gint64 *) cached)[1];
+      return ((gint64 *) cached)[0];
+    }
 
   s = cat->upsert_patient;
   /* Absent and empty identifiers are the same key: NOT NULL DEFAULT '' in the schema. */
@@ -519,10 +584,24 @@ ensure_series (Catalog *cat, const CuDicomHeader *h, GError **error)
   bind_text (s, 8, h->frame_of_reference_uid);
   bind_text (s, 9, h->manufacturer);
   bind_text (s, 10, h->body_part);
-  if ((series = step_returning_id (cat, s, error)) < 0)
+  /* An existing series keeps its study (RETURNING gives it): the instance joins that one. */
+  series = -1;
+  if (sqlite3_step (s) == SQLITE_ROW)
+    {
+      series = sqlite3_column_int64 (s, 0);
+      study = sqlite3_column_int64 (s, 1);
+      while (sqlite3_step (s) == SQLITE_ROW)
+        ;
+    }
+  else
+    _cu_store_set_db_error (cat->store->db, error, _("Writing the catalog failed"));
+  sqlite3_reset (s);
+  if (series < 0)
     return -1;
 
-  g_hash_table_insert (cat->series_ids, g_strdup (h->series_uid), g_memdup2 (&series, sizeof series));
+  gint64 ids[2] = { series, study };
+  g_hash_table_insert (cat->series_ids, g_strdup (h->series_uid), g_memdup2 (ids, sizeof ids));
+  *out_study = study;
   return series;
 }
 
@@ -707,7 +786,7 @@ static gboolean
 catalog_entry (Catalog *cat, FileEntry *e, GError **error)
 {
   const CuDicomHeader *h = e->header;
-  gint64 existing_id = -1, series, at_path_id = -1;
+  gint64 existing_id = -1, series, study = -1, at_path_id = -1;
   g_autofree char *existing_path = NULL;
   const char *missing;
   sqlite3_stmt *s;
@@ -784,7 +863,7 @@ catalog_entry (Catalog *cat, FileEntry *e, GError **error)
         return FALSE;
     }
 
-  series = ensure_series (cat, h, error);
+  series = ensure_series (cat, h, &study, error);
   if (series < 0)
     return FALSE;
 
@@ -807,10 +886,16 @@ catalog_entry (Catalog *cat, FileEntry *e, GError **error)
 
   if (cat->deid != NULL)
     {
-      gint64 instance_id = existing_id >= 0 ? existing_id
-                                            : sqlite3_last_insert_rowid (cat->store->db);
-      if (!_cu_store_deid_record_instance (cat->deid, instance_id, h->patient_id,
-                                           h->patient_name, e->findings, error))
+      gboolean ok_deid;
+      if (existing_id >= 0)
+        ok_deid = _cu_store_deid_record_instance (cat->deid, existing_id, h->patient_id,
+                                                  h->patient_name, e->findings, error);
+      else
+        ok_deid = _cu_store_deid_record_new_instance (cat->deid,
+                                                      sqlite3_last_insert_rowid (cat->store->db),
+                                                      study, h->patient_id, h->patient_name,
+                                                      e->findings, error);
+      if (!ok_deid)
         return FALSE;
     }
 
@@ -878,12 +963,33 @@ write_audit (CuStore *store, const char *action, const char *const *paths,
 
 /* ---- Entry point -------------------------------------------------------------------- */
 
+void
+_cu_import_prepared_free (CuImportPrepared *prepared)
+{
+  if (prepared == NULL)
+    return;
+  g_clear_pointer (&prepared->header, cu_dicom_header_free);
+  g_clear_pointer (&prepared->findings, g_ptr_array_unref);
+  g_free (prepared);
+}
+
 CuImportReport *
 cu_store_import (CuStore           *self,
                  const char *const *paths,
                  CuProgress        *progress,
                  GCancellable      *cancellable,
                  GError           **error)
+{
+  return _cu_store_import_prepared (self, paths, NULL, progress, cancellable, error);
+}
+
+CuImportReport *
+_cu_store_import_prepared (CuStore           *self,
+                           const char *const *paths,
+                           GHashTable        *prepared,
+                           CuProgress        *progress,
+                           GCancellable      *cancellable,
+                           GError           **error)
 {
   g_autoptr(CuImportReport) report = NULL;
   g_autoptr(GPtrArray) files = NULL;
@@ -965,10 +1071,26 @@ cu_store_import (CuStore           *self,
   for (i = 0; i < files->len; i++)
     {
       FileEntry *e = files->pdata[i];
+      CuImportPrepared *p;
+
       if (is_unchanged (&cat, e))
-        report->n_unchanged++;
-      else
-        g_ptr_array_add (to_read, e);
+        {
+          report->n_unchanged++;
+          continue;
+        }
+      g_ptr_array_add (to_read, e);
+      /* Read already by the caller, from this very file (same size and time): taken as is.
+       * The findings only when this import checks too, so the gate sees what it would. */
+      p = prepared != NULL ? g_hash_table_lookup (prepared, e->path) : NULL;
+      if (p != NULL && p->header != NULL && p->size == e->size && p->mtime == e->mtime
+          && p->mtime_nsec == e->mtime_nsec && (shared.checker == NULL || p->findings != NULL))
+        {
+          e->header = g_steal_pointer (&p->header);
+          if (shared.checker != NULL)
+            e->findings = g_steal_pointer (&p->findings);
+          e->prepared = TRUE;
+          e->done = TRUE;
+        }
     }
   if (!_cu_store_exec (self->db, "COMMIT", &local_error))
     goto out;
@@ -987,7 +1109,8 @@ cu_store_import (CuStore           *self,
     {
       /* The first header is read here, before any worker starts, so that the parser's
        * one-time global set-up (dictionaries) never runs in two threads at once. */
-      read_entry (to_read->pdata[0], shared.checker);
+      if (!((FileEntry *) to_read->pdata[0])->prepared)
+        read_entry (to_read->pdata[0], shared.checker);
       ((FileEntry *) to_read->pdata[0])->done = TRUE;
       submitted = 1;
       pool = g_thread_pool_new (reader_thread, &shared, N_WORKERS, FALSE, NULL);
@@ -1006,7 +1129,19 @@ cu_store_import (CuStore           *self,
       if (pool != NULL)
         {
           while (submitted < to_read->len && submitted < i + READ_AHEAD)
-            g_thread_pool_push (pool, to_read->pdata[submitted++], NULL);
+            {
+              Chunk *chunk = g_new0 (Chunk, 1);
+              gint64 bytes = 0;
+              chunk->entries = (FileEntry **) &to_read->pdata[submitted];
+              while (submitted < to_read->len && chunk->n < CHUNK_FILES
+                     && (chunk->n == 0 || bytes < CHUNK_BYTES))
+                {
+                  bytes += ((FileEntry *) to_read->pdata[submitted])->size;
+                  chunk->n++;
+                  submitted++;
+                }
+              g_thread_pool_push (pool, chunk, NULL);
+            }
           g_mutex_lock (&shared.lock);
           while (!e->done)
             g_cond_wait (&shared.cond, &shared.lock);
@@ -1067,7 +1202,8 @@ out:
   if (pool != NULL)
     {
       g_atomic_int_set (&shared.cancelled, 1);
-      g_thread_pool_free (pool, TRUE, TRUE);
+      /* Tasks not started yet run and return at once (cancelled), freeing their chunks. */
+      g_thread_pool_free (pool, FALSE, TRUE);
     }
   g_mutex_clear (&shared.lock);
   g_cond_clear (&shared.cond);

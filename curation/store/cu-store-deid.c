@@ -681,7 +681,8 @@ insert_findings (CuStoreDeid *ctx, gint64 study_id, gint64 instance_id, GPtrArra
   for (guint i = 0; findings != NULL && i < findings->len; i++)
     {
       const CuDeidFinding *f = findings->pdata[i];
-      g_autofree char *key = finding_key (f->tag_path, f->rule, f->keyword, f->found);
+      g_autofree char *key = overridden != NULL
+                             ? finding_key (f->tag_path, f->rule, f->keyword, f->found) : NULL;
 
       sqlite3_bind_int64 (s, 1, study_id);
       if (instance_id >= 0)
@@ -695,7 +696,7 @@ insert_findings (CuStoreDeid *ctx, gint64 study_id, gint64 instance_id, GPtrArra
       bind_text (s, 7, f->expected);
       bind_text (s, 8, f->found);
       sqlite3_bind_int (s, 9, (int) f->severity);
-      sqlite3_bind_int (s, 10, f->severity == CU_DEID_SEVERITY_ERROR
+      sqlite3_bind_int (s, 10, f->severity == CU_DEID_SEVERITY_ERROR && overridden != NULL
                                && g_hash_table_contains (overridden, key));
       if (!step_reset (ctx, s, error))
         return FALSE;
@@ -737,6 +738,25 @@ _cu_store_deid_record_instance (CuStoreDeid *ctx, gint64 instance_id, const char
   if (!step_reset (ctx, ctx->delete_of_instance, error))
     return FALSE;
   return insert_findings (ctx, study_id, instance_id, findings, overridden, error);
+}
+
+/* _cu_store_deid_record_instance for an instance row just inserted into study_id: it has no
+ * findings, pseudonym or overrides yet (they go with the row, ON DELETE CASCADE), so there is
+ * nothing to look up or replace. */
+gboolean
+_cu_store_deid_record_new_instance (CuStoreDeid *ctx, gint64 instance_id, gint64 study_id,
+                                    const char *patient_id, const char *patient_name,
+                                    GPtrArray *findings, GError **error)
+{
+  sqlite3_stmt *s = ctx->upsert_pseudonym;
+
+  touch (ctx, study_id);
+  sqlite3_bind_int64 (s, 1, instance_id);
+  bind_text (s, 2, patient_id != NULL ? patient_id : "");
+  bind_text (s, 3, patient_name != NULL ? patient_name : "");
+  if (!step_reset (ctx, s, error))
+    return FALSE;
+  return insert_findings (ctx, study_id, instance_id, findings, NULL, error);
 }
 
 static void

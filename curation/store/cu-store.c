@@ -112,10 +112,13 @@ cu_store_open (const char *dir, GError **error)
 
   /* WAL: the GUI can browse while an import writes. synchronous=NORMAL is durable across
    * application crashes in WAL mode and much faster than FULL; a power cut may lose the
-   * last committed batch, which a re-import restores. */
+   * last committed batch, which a re-import restores. A page cache of up to 32 MB (SQLite's
+   * default is 2 MB) keeps the instance indexes of an import of tens of thousands of files in
+   * memory, where each insert otherwise reads index pages back from the file. */
   if (!_cu_store_exec (self->db,
                        "PRAGMA journal_mode = WAL;"
                        "PRAGMA synchronous = NORMAL;"
+                       "PRAGMA cache_size = -32768;"
                        "PRAGMA foreign_keys = ON;",
                        error))
     {

@@ -16,7 +16,10 @@
 #include <adwaita.h>
 #include <sqlite3.h>
 
+#include "cu-flag-add-dialog.h"
+#include "cu-flags.h"
 #include "cu-mpr-view.h"
+#include "cu-seg-measure.h"
 #include "cu-seg-panel.h"
 #include "cu-tool.h"
 #include "cu-window.h"
@@ -188,6 +191,39 @@ test_paint_save_undo_reopen (void)
     g_autoptr (CuLabelMap) stored = cu_store_seg_load (store, uid, cu_seg_panel_get_reader (panel), 0, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (cu_label_map_count (stored, label), ==, painted);
+  }
+
+  /* An incidental finding about that lesion, from the viewer's "Raise a Flag" dialog: the
+   * lesion chooser lists the labels; the flag carries the lesion and its centroid. */
+  {
+    GtkWidget *dialog;
+    g_autoptr (CuFlag) flag = NULL;
+    g_autoptr (CuLabelMap) stored = cu_store_seg_load (store, uid, cu_seg_panel_get_reader (panel), 0, NULL, &error);
+    CuSegMeasure m;
+
+    g_assert_no_error (error);
+    g_assert_true (cu_seg_measure (stored, label, &m));
+    gtk_widget_activate_action (GTK_WIDGET (window), "win.add-flag", NULL);
+    app_test_drain ();
+    dialog = app_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG, NULL);
+    g_assert_nonnull (dialog);
+    cu_flag_add_dialog_fill (dialog, "series", "incidental", "Please inform the treating physician", FALSE);
+    cu_flag_add_dialog_set_lesion (dialog, label);
+    app_test_drain ();
+    app_test_shot (dialog, "seg-lesion-flag.png");
+    adw_message_dialog_response (ADW_MESSAGE_DIALOG (dialog), "add");
+    app_test_drain ();
+    g_assert_cmpint (cu_flag_add_dialog_get_flag_id (dialog), >, 0);
+    flag = cu_flags_get (store, cu_flag_add_dialog_get_flag_id (dialog), &error);
+    g_assert_no_error (error);
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    g_assert_cmpint (flag->kind, ==, CU_FLAG_KIND_INCIDENTAL);
+    g_assert_cmpstr (flag->series_uid, ==, uid);
+    g_assert_true (flag->has_position);
+    for (int i = 0; i < 3; i++)
+      g_assert_cmpfloat_with_epsilon (flag->position[i], m.centroid_lps[i], 0.006);
+    g_assert_nonnull (strstr (flag->details, "\"lesion\":"));
+    g_assert_nonnull (strstr (flag->message, "Please inform the treating physician"));
   }
 
   /* The overlay is drawn: the view's centre pixel has the label's colour blended in. */

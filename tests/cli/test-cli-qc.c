@@ -86,9 +86,10 @@ test_demo_passes (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (out, "T2W"));
 }
 
-/* A workspace that holds a structured report, an RT structure set and plan and segmentations
- * beside the demo's images: checking the whole workspace checks the images, lists the others as
- * skipped and is not an error; naming the SR still says it has no images to check. */
+/* A workspace that holds a structured report, an RT structure set and plan, a hemodynamic
+ * waveform and segmentations beside the demo's images: checking the whole workspace checks the
+ * images, lists the others as skipped and is not an error; naming the SR still says it has no
+ * images to check. */
 static void
 test_non_images_skipped (Fixture *f, gconstpointer data)
 {
@@ -96,6 +97,8 @@ test_non_images_skipped (Fixture *f, gconstpointer data)
   g_autofree char *sr_dir = g_build_filename (shared, "seg_sr", "qin_headneck_sr", NULL);
   g_autofree char *rt_dir = g_build_filename (shared, "rt", "dicompyler_breast_plan", NULL);
   g_autofree char *seg_dir = g_build_filename (shared, "seg_sr", "liver_ct_3slice_with_seg", NULL);
+  /* Deflated Explicit VR Little Endian, SOP class Hemodynamic Waveform Storage (MANIFEST.tsv) */
+  g_autofree char *waveform = g_build_filename (shared, "compressed", "deflate", "wave_dfl", NULL);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr (JsonNode) root = NULL;
@@ -104,7 +107,7 @@ test_non_images_skipped (Fixture *f, gconstpointer data)
   JsonArray *skipped, *series;
 
   g_assert_cmpint (cli_run (NULL, NULL, "--workspace", f->workspace, "import", f->demo, sr_dir,
-                            rt_dir, seg_dir, NULL), ==, 0);
+                            rt_dir, seg_dir, waveform, NULL), ==, 0);
   g_assert_cmpint (cli_run (&out, &err, "--workspace", f->workspace, "qc", "--json", NULL), ==, 0);
   root = cli_parse_json (out);
   skipped = json_object_get_array_member (json_node_get_object (root), "skipped");
@@ -119,6 +122,8 @@ test_non_images_skipped (Fixture *f, gconstpointer data)
     }
   g_assert_true (g_hash_table_contains (skipped_modalities, "SR"));
   g_assert_true (g_hash_table_contains (skipped_modalities, "RTSTRUCT"));
+  g_assert_true (g_hash_table_contains (skipped_modalities, "RTPLAN"));
+  g_assert_true (g_hash_table_contains (skipped_modalities, "ECG"));
   g_assert_true (g_hash_table_contains (skipped_modalities, "SEG"));
   /* The images were checked: the demo's T2 and the liver CT. */
   g_assert_nonnull (series_object (root, T2_UID_PREFIX));
