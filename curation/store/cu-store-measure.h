@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-store-measure.h — the measurements readers keep on a series (cu-measurement.h), in the
- * workspace's measurement table (schema version 15): per series and reader, every change
+ * workspace's measurement table (schema version 16): per series and reader, every change
  * audited ("measure-add", "measure-edit", "measure-remove", with the measurement as it was
  * written or as it was before removal).
  */

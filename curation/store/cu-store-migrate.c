@@ -522,11 +522,25 @@ static const char migration_14[] =
   "ALTER TABLE segmentation ADD COLUMN n_layers INTEGER NOT NULL DEFAULT 1"
   "  CHECK (n_layers BETWEEN 1 AND 255);";
 
-/* Version 15: measurements readers keep on a series (cu-store-measure.h): ruler, ellipse ROI,
+/* Version 15: the project packs a workspace uses (curation/packs/, data/packs/README.md), in
+ * the order chosen. origin "built-in" is a pack shipped with Curata, "workspace" one copied
+ * into the workspace's packs/ folder. A workspace made before packs existed did prostate
+ * work with the shared rules: it keeps exactly that. */
+static const char migration_15[] =
+  "CREATE TABLE workspace_pack ("
+  "  id TEXT PRIMARY KEY,"
+  "  position INTEGER NOT NULL,"
+  "  origin TEXT NOT NULL CHECK (origin IN ('built-in', 'workspace')),"
+  "  version TEXT NOT NULL,"
+  "  added_at TEXT);"
+  "INSERT INTO workspace_pack (id, position, origin, version) VALUES"
+  "  ('common', 0, 'built-in', '1.0.0'), ('prostate', 1, 'built-in', '1.0.0');";
+
+/* Version 16: measurements readers keep on a series (cu-store-measure.h): ruler, ellipse ROI,
  * angle, arrow; points in LPS mm as JSON [[x,y,z],…], results (length, area, statistics) as a
  * JSON object computed when saved; frame: the volume of a 4D series; label: the segmentation
  * label (lesion) it belongs to, 0 for none. */
-static const char migration_15[] =
+static const char migration_16[] =
   "CREATE TABLE measurement ("
   "  id INTEGER PRIMARY KEY,"
   "  series_uid TEXT NOT NULL,"
@@ -564,6 +578,7 @@ static const Migration migrations[] = {
   { migration_13, NULL },
   { migration_14, NULL },
   { migration_15, NULL },
+  { migration_16, NULL },
 };
 
 int

@@ -705,7 +705,9 @@ test_migration (Fixture *f, gconstpointer data)
                    "ALTER TABLE flag DROP COLUMN position;"
                    /* layered segmentations (14) */
                    "ALTER TABLE segmentation DROP COLUMN n_layers;"
-                   /* measurements (15) */
+                   /* project packs (15) */
+                   "DROP TABLE workspace_pack;"
+                   /* measurements (16) */
                    "DROP INDEX measurement_series; DROP TABLE measurement;");
   exec_sql (f->db, set_version);
   {

@@ -4,7 +4,8 @@
 # an answer known without Curata's code: a real series (GE prostate ADC, 0.70 × 0.70 × 3 mm,
 # 20 oblique slices) moved by a known rigid transform with SciPy's cubic B-spline
 # (scipy.ndimage.map_coordinates) and written back with pydicom as a second series of the
-# study must be recovered, with NCC chosen because both series have the same contrast.
+# study must be recovered, with NCC chosen because both series have the same contrast; the
+# demo's ADC onto its T2 gets mutual information, and the output says which metric and why.
 # The geometry comes from the files (pydicom) and every error is computed here, with NumPy.
 # Usage: test-cli-register-truth.py CURATA_CLI
 import glob
@@ -119,4 +120,18 @@ print(f"prostate ADC moved by SciPy (2°, −1.5°, 3°; 3, −2, 1.5 mm): {reg[
 # to the slab's faces — with zeros the error is about 0.17 mm.
 assert before > 3.0, before
 assert err < 0.1, f"prostate ADC: {err:.4f} mm from the known transform (tolerance 0.1 mm)"
+
+# Different contrasts get mutual information, and the output says so: the demo's ADC onto its
+# T2 (how close that lands to the identity is measured in README's benchmarks; not yet within
+# 0.1 mm, so not asserted here).
+demo = os.path.join(TMP, "demo")
+ws_c = os.path.join(TMP, "ws-c")
+h.run(None, "demo", demo)
+h.run(ws_c, "import", demo)
+t2, adc = uid_of(ws_c, ["t2_tse_tra"]), uid_of(ws_c, ["ADC"])
+_, reg = register(ws_c, t2, adc)
+assert reg["metric"] == "mi", reg
+assert "ADC" in reg["metric_reason"] and "T2W" in reg["metric_reason"], reg["metric_reason"]
+text = h.run(ws_c, "register", t2, adc).stdout
+assert "metric:" in text and "mi (" in text, text
 print("ok")
