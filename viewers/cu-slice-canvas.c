@@ -294,6 +294,7 @@ cu_slice_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &bounds);
 
       cu_tool_ruler_draw_measurement (self, self->editor, cr);
+      cu_tool_draw_measurements (self, self->editor, cr);
       if (tool != NULL)
         tool->draw (self, self->editor, cr, self->pointer_x, self->pointer_y, self->pointer_in);
       cairo_destroy (cr);
