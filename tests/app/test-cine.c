@@ -125,6 +125,18 @@ test_cine_slices (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cine", NULL));
   g_assert_false (cu_cine_is_playing (cine));
 
+  /* Keyboard window/level (the view's Left/Right and Shift+Left/Right): 1 % of the value
+   * range per press. */
+  {
+    double lo, hi, w0 = cu_viewer_state_get_window (state), l0 = cu_viewer_state_get_level (state);
+    cu_viewer_state_get_range (state, &lo, &hi);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (watch.canvas), "viewer.window-level", "(ii)", 0, 3));
+    g_assert_cmpfloat_with_epsilon (cu_viewer_state_get_level (state), l0 + 3 * (hi - lo) / 100, 1e-6 * (hi - lo));
+    g_assert_cmpfloat_with_epsilon (cu_viewer_state_get_window (state), w0, 1e-6 * (hi - lo));
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (watch.canvas), "viewer.window-level", "(ii)", -2, 0));
+    g_assert_cmpfloat_with_epsilon (cu_viewer_state_get_window (state), w0 - 2 * (hi - lo) / 100, 1e-6 * (hi - lo));
+  }
+
   g_signal_handler_disconnect (state, handler);
   gtk_window_destroy (GTK_WINDOW (window));
   app_test_drain ();
