@@ -16,6 +16,7 @@
 
 #include "cu-qc-review.h"
 #include "cu-flags.h"
+#include "cu-harmonize-report-view.h"
 #include "cu-local-time.h"
 #include "cu-qc-runner.h"
 #include "cu-slice-view.h"
@@ -49,6 +50,8 @@ struct _CuQcReview
   GtkLabel *cohort_title;
   GtkDropDown *metric_dropdown;
   GtkDrawingArea *cohort_plot;
+  AdwViewStack *view_stack;
+  CuHarmonizeReportView *report_view;
 
   /* borrowed */
   GtkWindow *parent;
@@ -224,6 +227,8 @@ cu_qc_review_reload (CuQcReview *self)
   GtkListBoxRow *select = NULL;
 
   g_return_if_fail (CU_IS_QC_REVIEW (self));
+  /* the harmonization tab's cohorts are the sequences the gate found */
+  cu_harmonize_report_view_set_store (self->report_view, self->store);
   g_clear_pointer (&self->summaries, g_ptr_array_unref);
   self->summaries = cu_store_qc_list (self->store, &error);
   if (self->summaries == NULL)
@@ -1298,6 +1303,8 @@ cu_qc_review_class_init (CuQcReviewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, cohort_title);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, metric_dropdown);
   gtk_widget_class_bind_template_child (widget_class, CuQcReview, cohort_plot);
+  gtk_widget_class_bind_template_child (widget_class, CuQcReview, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, CuQcReview, report_view);
 
   gtk_widget_class_install_action (widget_class, "qc.decide", "s", decide_action);
   gtk_widget_class_install_action (widget_class, "qc.check-all", NULL, check_all_action);
@@ -1426,6 +1433,7 @@ cu_qc_review_init (CuQcReview *self)
   g_autoptr (GtkStringList) metrics = gtk_string_list_new (NULL);
   GtkGesture *click;
 
+  g_type_ensure (CU_TYPE_HARMONIZE_REPORT_VIEW);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->state = cu_viewer_state_new ();
   self->plot_points = g_array_new (FALSE, FALSE, sizeof (PlotPoint));
@@ -1463,4 +1471,18 @@ cu_qc_review_new (GtkWindow *parent, CuStore *store)
   update_protocol_button (self);
   cu_qc_review_reload (self);
   return self;
+}
+
+void
+cu_qc_review_show_harmonization (CuQcReview *self)
+{
+  g_return_if_fail (CU_IS_QC_REVIEW (self));
+  adw_view_stack_set_visible_child_name (self->view_stack, "harmonization");
+}
+
+GtkWidget *
+cu_qc_review_get_harmonization_view (CuQcReview *self)
+{
+  g_return_val_if_fail (CU_IS_QC_REVIEW (self), NULL);
+  return GTK_WIDGET (self->report_view);
 }

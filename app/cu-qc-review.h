@@ -30,4 +30,8 @@ CuViewerState *cu_qc_review_get_viewer_state (CuQcReview *self);
 /* TRUE once the selected series' volume and mask are shown. */
 gboolean    cu_qc_review_is_image_ready (CuQcReview *self);
 
+/* The harmonization tab (a CuHarmonizeReportView): show it, and the widget itself. */
+void        cu_qc_review_show_harmonization     (CuQcReview *self);
+GtkWidget  *cu_qc_review_get_harmonization_view (CuQcReview *self);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "cu-denoise-dialog.h"
+#include "cu-harmonize-dialog.h"
 #include "cu-gate.h"
 #include "cu-window-private.h"
 
@@ -163,6 +164,42 @@ denoise_action (GtkWidget *widget, const char *action_name, GVariant *param)
 }
 
 static void
+harmonized_cb (CuHarmonizeDialog *dialog, const char *new_uid, CuWindow *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* The derived series joins the study in the browser; the series shown stays selected. */
+  if (!cu_study_browser_reload (self->browser, self->store, &error))
+    _cu_window_show_error (self, _("Could Not Read the Workspace"), error);
+  if (self->series_uid != NULL)
+    cu_study_browser_select_series (self->browser, self->series_uid);
+  _cu_window_toast (self, _("Harmonized series written; the original is unchanged"));
+}
+
+static void
+harmonize_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuWindow *self = CU_WINDOW (widget);
+  CuVolume *volume = cu_viewer_state_get_volume (self->state);
+  g_autoptr (CuSeriesRecord) rec = NULL;
+  g_autofree char *title = NULL;
+  CuHarmonizeDialog *dialog;
+  double ijk[3] = { 0, 0, 0 };
+
+  if (volume == NULL || volume->voxels == NULL || self->series_uid == NULL)
+    return;
+  rec = cu_store_get_series (self->store, self->series_uid, NULL);
+  if (rec != NULL)
+    title = g_strdup_printf ("#%d %s", rec->series_number,
+                             rec->series_description ? rec->series_description : "");
+  cu_viewer_state_get_cursor_index (self->state, ijk);
+  dialog = cu_harmonize_dialog_new (GTK_WINDOW (self), cu_store_get_path (self->store),
+                                    self->series_uid, title, volume, (int) lround (ijk[2]));
+  g_signal_connect_object (dialog, "harmonized", G_CALLBACK (harmonized_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 fit_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   cu_mpr_view_fit (CU_WINDOW (widget)->mpr_view);
@@ -188,6 +225,8 @@ _cu_window_update_actions (CuWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.window-preset", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fit", has_volume);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.denoise",
+                                 has_volume && self->job_kind != CU_JOB_LOAD);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.harmonize",
                                  has_volume && self->job_kind != CU_JOB_LOAD);
   /* The gate decides whether the segmentation may be edited (after a load or an override). */
   if (self->seg_panel != NULL)
@@ -217,6 +256,7 @@ _cu_window_class_init_actions (GtkWidgetClass *widget_class)
   _cu_window_release_class_init (widget_class);
   _cu_window_remote_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "win.denoise", NULL, denoise_action);
+  gtk_widget_class_install_action (widget_class, "win.harmonize", NULL, harmonize_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
                                        "win.import-folder", NULL);

@@ -46,6 +46,7 @@
 #include "cu-qc-metrics.h"
 #include "cu-qc-sequence.h"
 #include "cu-qc-cohort.h"
+#include "cu-qc-ct-hu.h"
 #include "cu-qc-protocol.h"
 #include "cu-store-qc.h"
 #include "cu-store-packs.h"

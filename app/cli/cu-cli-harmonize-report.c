@@ -96,8 +96,7 @@ cu_cli_harmonize_report (CuCli *cli, int argc, char **argv)
   for (guint f = 0; f < report->features->len; f++)
     {
       CuSiteReportFeature *feat = report->features->pdata[f];
-      if (report->after->len > 0 && isfinite (feat->p_before) && feat->p_before < 0.05 &&
-          isfinite (feat->p_after) && feat->p_after < 0.05)
+      if (report->after->len > 0 && cu_site_report_feature_remains (feat))
         status = CU_CLI_EXIT_PROBLEMS;
     }
   if (out != NULL)

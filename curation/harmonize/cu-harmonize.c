@@ -424,45 +424,28 @@ cu_harmonize_describe (const CuHarmonizeParams *p, const CuHarmonizeResult *r)
     }
 }
 
-char *
-cu_harmonize_series (CuStore *store, const char *series_uid, const CuHarmonizeParams *p,
-                     char **field_uid, CuHarmonizeResult *result, CuProgress *progress,
-                     GCancellable *cancellable, GError **error)
+void
+cu_harmonize_params_resolve (CuHarmonizeParams *p, const CuVolume *in)
 {
-  g_autoptr (CuVolume) in = NULL, out = NULL;
-  g_autofree char *uid = NULL, *json = NULL, *description = NULL, *method_id = NULL;
-  g_autofree char *new_uid = NULL;
-  CuHarmonizeResult local = { 0 };
-  CuHarmonizeResult *r = result != NULL ? result : &local;
-  CuHarmonizeParams params = *p;
-
-  uid = cu_store_resolve_series (store, series_uid, error);
-  if (uid == NULL)
-    return NULL;
-  cu_progress_report (progress, 0.0, _("Loading the series"));
-  in = cu_harmonize_load_series (store, uid, progress, cancellable, error);
-  if (in == NULL)
-    return NULL;
-  /* refuse before spending time on the run */
-  if (!cu_harmonize_check_input (in, p->method, error))
-    return NULL;
-  if (params.method == CU_HARMONIZE_RESAMPLE)
+  g_return_if_fail (p != NULL && in != NULL);
+  if (p->method == CU_HARMONIZE_RESAMPLE)
     for (int c = 0; c < 3; c++)
-      if (!(params.spacing[c] > 0))
-        params.spacing[c] = in->spacing[c];
-  cu_progress_report (progress, 0.0, _("Harmonizing"));
-  out = cu_harmonize_volume (in, &params, r, progress, cancellable, error);
-  if (out == NULL)
-    {
-      /* every message names the series (the CLI and the GUI print it as it is) */
-      if (error != NULL && *error != NULL && strstr ((*error)->message, uid) == NULL)
-        g_prefix_error (error, "%s: ", uid);
-      return NULL;
-    }
+      if (!(p->spacing[c] > 0))
+        p->spacing[c] = in->spacing[c];
+}
 
-  json = cu_harmonize_params_to_json (&params, r);
-  description = cu_harmonize_describe (&params, r);
-  method_id = g_strconcat ("harmonize-", cu_harmonize_method_to_string (params.method), NULL);
+char *
+cu_harmonize_write (CuStore *store, const char *uid, const CuHarmonizeParams *params,
+                    const CuHarmonizeResult *r, const CuVolume *out, char **field_uid,
+                    CuProgress *progress, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *json = NULL, *description = NULL, *method_id = NULL, *new_uid = NULL;
+
+  g_return_val_if_fail (store != NULL && uid != NULL && params != NULL && r != NULL, NULL);
+  g_return_val_if_fail (out != NULL, NULL);
+  json = cu_harmonize_params_to_json (params, r);
+  description = cu_harmonize_describe (params, r);
+  method_id = g_strconcat ("harmonize-", cu_harmonize_method_to_string (params->method), NULL);
   cu_progress_report (progress, 0.0, _("Writing the derived series"));
   {
     CuDerivedSeriesSpec spec = {
@@ -474,11 +457,8 @@ cu_harmonize_series (CuStore *store, const char *series_uid, const CuHarmonizePa
     new_uid = cu_store_write_derived_series (store, &spec, out, progress, cancellable, error);
   }
   if (new_uid == NULL)
-    {
-      cu_harmonize_result_clear (&local);
-      return NULL;
-    }
-  if (params.method == CU_HARMONIZE_N4 && field_uid != NULL && r->field != NULL)
+    return NULL;
+  if (params->method == CU_HARMONIZE_N4 && field_uid != NULL && r->field != NULL)
     {
       g_autofree char *fdesc = g_strconcat ("Estimated bias field of ", description, NULL);
       CuDerivedSeriesSpec spec = {
@@ -493,11 +473,45 @@ cu_harmonize_series (CuStore *store, const char *series_uid, const CuHarmonizePa
       *field_uid = cu_store_write_derived_series (store, &spec, r->field, progress, cancellable,
                                                   error);
       if (*field_uid == NULL)
-        {
-          cu_harmonize_result_clear (&local);
-          return NULL;   /* the corrected series is written; the error says the field is not */
-        }
+        return NULL;   /* the corrected series is written; the error says the field is not */
     }
-  cu_harmonize_result_clear (&local);
   return g_steal_pointer (&new_uid);
+}
+
+char *
+cu_harmonize_series (CuStore *store, const char *series_uid, const CuHarmonizeParams *p,
+                     char **field_uid, CuHarmonizeResult *result, CuProgress *progress,
+                     GCancellable *cancellable, GError **error)
+{
+  g_autoptr (CuVolume) in = NULL, out = NULL;
+  g_autofree char *uid = NULL;
+  CuHarmonizeResult local = { 0 };
+  CuHarmonizeResult *r = result != NULL ? result : &local;
+  CuHarmonizeParams params = *p;
+  char *new_uid;
+
+  uid = cu_store_resolve_series (store, series_uid, error);
+  if (uid == NULL)
+    return NULL;
+  cu_progress_report (progress, 0.0, _("Loading the series"));
+  in = cu_harmonize_load_series (store, uid, progress, cancellable, error);
+  if (in == NULL)
+    return NULL;
+  /* refuse before spending time on the run */
+  if (!cu_harmonize_check_input (in, p->method, error))
+    return NULL;
+  cu_harmonize_params_resolve (&params, in);
+  cu_progress_report (progress, 0.0, _("Harmonizing"));
+  out = cu_harmonize_volume (in, &params, r, progress, cancellable, error);
+  if (out == NULL)
+    {
+      /* every message names the series (the CLI and the GUI print it as it is) */
+      if (error != NULL && *error != NULL && strstr ((*error)->message, uid) == NULL)
+        g_prefix_error (error, "%s: ", uid);
+      return NULL;
+    }
+  new_uid = cu_harmonize_write (store, uid, &params, r, out, field_uid, progress, cancellable,
+                                error);
+  cu_harmonize_result_clear (&local);
+  return new_uid;
 }

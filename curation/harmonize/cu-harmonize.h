@@ -99,6 +99,25 @@ char       *cu_harmonize_params_to_json     (const CuHarmonizeParams *params,
 char       *cu_harmonize_describe           (const CuHarmonizeParams *params,
                                              const CuHarmonizeResult *result);
 
+/* Resampling: a target spacing of 0 along an axis means the input's own (filled in from in,
+ * so that the parameters written with the result say what was done). Other methods: no-op. */
+void        cu_harmonize_params_resolve     (CuHarmonizeParams *params,
+                                             const CuVolume    *in);
+
+/* Write out (cu_harmonize_volume's result for series_uid with params, resolved) as a derived
+ * series with its DerivationDescription, lineage and audit; with N4 and field_uid non-NULL,
+ * result->field as a second derived series. Returns the new SeriesInstanceUID. Shared by
+ * cu_harmonize_series and the GUI, which writes the result it previewed. */
+char       *cu_harmonize_write              (CuStore                 *store,
+                                             const char              *series_uid,
+                                             const CuHarmonizeParams *params,
+                                             const CuHarmonizeResult *result,
+                                             const CuVolume          *out,
+                                             char                   **field_uid,
+                                             CuProgress              *progress,
+                                             GCancellable            *cancellable,
+                                             GError                 **error);
+
 /* Load, check, run and write the result as a derived series of series_uid (original
  * untouched; lineage and audit by cu_store_write_derived_series). With N4 and field_uid
  * non-NULL, the estimated field is written too, as a second derived series. Returns the new

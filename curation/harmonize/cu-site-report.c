@@ -450,6 +450,13 @@ cu_site_report_feature_reduced (const CuSiteReportFeature *f)
          (!isfinite (f->p_after) || f->p_after >= 0.05);
 }
 
+gboolean
+cu_site_report_feature_remains (const CuSiteReportFeature *f)
+{
+  return isfinite (f->p_before) && f->p_before < 0.05 && isfinite (f->p_after) &&
+         f->p_after < 0.05;
+}
+
 static void
 add_number (JsonBuilder *b, const char *name, double v)
 {

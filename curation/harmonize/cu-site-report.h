@@ -74,6 +74,9 @@ char         *cu_site_report_to_json   (const CuSiteReport *report);
 /* TRUE when harmonization reduced the site effect of a feature: the share of variance
  * explained by site fell and the site difference is no longer significant (p ≥ 0.05). */
 gboolean      cu_site_report_feature_reduced (const CuSiteReportFeature *feature);
+/* TRUE when a feature differed between sites before (p < 0.05) and still does after
+ * (p < 0.05): the harmonization did not remove its site effect. */
+gboolean      cu_site_report_feature_remains (const CuSiteReportFeature *feature);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuSiteReport, cu_site_report_free)
 

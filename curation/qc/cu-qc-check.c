@@ -32,6 +32,7 @@
 
 #include "cu-dicom-pixels.h"
 #include "cu-qc-check.h"
+#include "cu-qc-ct-hu.h"
 #include "cu-qc-metrics.h"
 #include "cu-qc-protocol.h"
 #include "cu-qc-sequence.h"
@@ -857,7 +858,11 @@ cu_qc_run_files (const char *const *paths, CuProgress *progress, GCancellable *c
   if (r == NULL)
     return NULL;
   if (r->volume != NULL)
-    cu_qc_compute_metrics (r);
+    {
+      cu_qc_compute_metrics (r);
+      cu_qc_check_ct_hu (r);
+      cu_qc_report_sort (r);
+    }
   cu_progress_report (progress, 1.0, NULL);
   return r;
 }

@@ -50,6 +50,7 @@ const char   *cu_qc_severity_to_label    (CuQcSeverity severity);
 #define CU_QC_PROTOCOL             "protocol"
 #define CU_QC_OUTLIER              "cohort-outlier"
 #define CU_QC_MOTION               "motion"
+#define CU_QC_CT_HU                "ct-hu-scale"
 
 typedef struct
 {
