@@ -82,6 +82,7 @@ typedef struct
   CuRigidMetricType metric;
   /* results */
   char *uid;
+  char *metric_used;        /* "metric (why)", registration only */
   GArray *rows;
   int w, h, volume;
   double aspect;
@@ -95,6 +96,7 @@ job_free (Job *job)
   g_free (job->series_uid);
   g_free (job->fixed_uid);
   g_free (job->uid);
+  g_free (job->metric_used);
   g_clear_pointer (&job->rows, g_array_unref);
   g_free (job->reference);
   g_free (job->before);
@@ -162,15 +164,25 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
       g_autoptr (CuVolume) moving = NULL;
       g_autoptr (CuVolume) before = NULL;
       g_autoptr (CuVolume) after = NULL;
+      g_autofree char *result_json = NULL;
+      g_autoptr (JsonNode) node = NULL;
       double m[12];
 
+      /* The same defaults as curata-cli register: the metric chosen from the two series. */
       cu_rigid_options_init (&options, job->metric);
       job->uid = cu_motion_register_series (store, job->fixed_uid, job->series_uid, &options, &t,
-                                            NULL, progress, cancellable, &error);
+                                            &result_json, progress, cancellable, &error);
       if (job->uid == NULL)
         {
           g_task_return_error (task, error);
           return;
+        }
+      node = json_from_string (result_json, NULL);
+      if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+        {
+          JsonObject *o = json_node_get_object (node);
+          job->metric_used = g_strdup (
+              json_object_get_string_member_with_default (o, "metric_reason", ""));
         }
       /* Loaded again for the comparison: the registration keeps no volumes around. */
       fixed = cu_store_load_series_volume (store, job->fixed_uid, NULL, cancellable, &error);
@@ -313,8 +325,9 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                 self->result_uid, flagged, self->shown_volume);
       }
     else
-      text = g_strdup_printf (_("Registered series %s written on the grid of the fixed series."),
-                              self->result_uid);
+      text = g_strdup_printf (_("Registered series %s written on the grid of the fixed series. "
+                                "Metric: %s."),
+                              self->result_uid, job->metric_used != NULL ? job->metric_used : "");
     gtk_label_set_text (self->status_label, text);
   }
   gtk_widget_set_visible (self->plot_area, self->rows != NULL);
@@ -356,8 +369,7 @@ cu_motion_dialog_start (CuMotionDialog *self)
   job->metric = metric_index == 1 ? CU_RIGID_METRIC_MATTES_MI
                 : metric_index == 2 ? CU_RIGID_METRIC_NCC
                 : metric_index == 3 ? CU_RIGID_METRIC_MEAN_SQUARES
-                : self->mode == CU_MOTION_DIALOG_REGISTER ? CU_RIGID_METRIC_MATTES_MI
-                                                          : CU_RIGID_METRIC_NCC;
+                                    : CU_RIGID_METRIC_AUTO;
   if (self->mode == CU_MOTION_DIALOG_REGISTER)
     {
       guint i = gtk_drop_down_get_selected (self->fixed_dropdown);

@@ -189,6 +189,7 @@ typedef struct
   char *name;
   char *out_dir;
   char *server;                 /* JOB_PUSH */
+  int version;                  /* JOB_PUSH: the selected (written) version */
   CuReleaseLayout layout;
   CuJobProgress *progress;
 } Job;
@@ -227,7 +228,8 @@ job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 
       if (client == NULL)
         g_task_return_error (task, error);
-      else if (!cu_dicomweb_push (store, client, j->name, 0, progress, cancellable, &report, &error))
+      else if (!cu_dicomweb_push (store, client, j->name, j->version, 0, progress, cancellable,
+                                  &report, &error))
         {
           cu_dicomweb_push_report_free (report);
           g_task_return_error (task, error);
@@ -298,6 +300,7 @@ run_job (CuReleaseWindow *self, JobKind kind, const char *out_dir, CuReleaseLayo
   j->name = g_strdup (r->name);
   j->out_dir = g_strdup (out_dir);
   j->server = kind == JOB_PUSH ? g_strdup (self->push_server) : NULL;
+  j->version = kind == JOB_PUSH ? r->version : 0;
   j->layout = layout;
   j->progress = cu_job_progress_ref (self->progress);
   task = g_task_new (self, self->cancellable, job_done, GUINT_TO_POINTER (kind));

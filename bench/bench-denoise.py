@@ -7,8 +7,13 @@
 # volume, Rician noise with sigma = 50 = 5 % of the maximum, fixed seed):
 #   Curata   cu_nlm_filter, Rician-corrected, sigma estimated from the image (timed with the
 #            estimation)
-#   DIPY     dipy.denoise.nlmeans.nlmeans(noisy, sigma, rician=True) with
-#            sigma = dipy.denoise.noise_estimate.estimate_sigma(noisy, N=1) (timed with it)
+#   DIPY     dipy.denoise.nlmeans.nlmeans(noisy, sigma, rician=True) at its best: the true
+#            sigma (50) and the same patch and search window as Curata (patch_radius,
+#            block_radius = Curata's, 3³ and 7³ by default). DIPY's estimate_sigma(N=1) reads
+#            about 83 on this volume, which over-smooths, and its default 11³ window is five
+#            times slower than 7³ and no better: comparing with those (as this bench did
+#            before) flattered Curata. --dipy-default adds DIPY with its defaults
+#            (estimate_sigma, 11³ window) as a second row.
 #   skimage  skimage.restoration.denoise_nl_means(fast_mode=True) with
 #            sigma = skimage.restoration.estimate_sigma(noisy), h = 0.8 sigma, patch 3,
 #            distance 5 (the parameters of scikit-image's own example)
@@ -23,8 +28,7 @@
 # --sigma-scale 0.95,0.98,1,1.02,1.05 (or --sigma-sweep, the same list) also runs Curata with its
 # estimated sigma multiplied by each factor, to show what a few % of error in the noise estimate
 # costs (one row each; the comparison with DIPY uses factor 1).
-# --dipy-true-sigma also runs DIPY with the true sigma (50), to separate its filter from its
-# noise estimate (estimate_sigma(N=1) reads about 83 on this volume).
+# PSNR is also given over the head alone (clean > 0), where the air's zeros do not help.
 #
 # About DIPY's "~40 dB": this phantom has thin layers (scalp, skull, CSF rings of 5–8 voxels),
 # a wavy grey/white boundary, small lesions, a smooth bias field and 2 mm slices, so every
@@ -36,7 +40,7 @@
 # of the process, which the other work on the machine disturbs less); read the ratios.
 #
 # Usage: bench/bench-denoise.py [--build DIR] [--keep DIR] [--skip-dipy] [--skip-skimage]
-#                               [--sigma-scale LIST | --sigma-sweep] [--dipy-true-sigma]
+#                               [--sigma-scale LIST | --sigma-sweep] [--dipy-default]
 import argparse
 import json
 import os
@@ -59,16 +63,19 @@ def metrics(clean, test):
     psnr = peak_signal_noise_ratio(clean, test, data_range=float(clean.max()))
     ssim, smap = structural_similarity(clean, test, data_range=rng, full=True)
     air = clean == 0
-    return psnr, ssim, float(smap[air].mean()), float(smap[~air].mean())
+    mse_head = float(np.mean((clean[~air] - test[~air]) ** 2))
+    psnr_head = 10 * np.log10(float(clean.max()) ** 2 / mse_head)
+    return psnr, ssim, float(smap[air].mean()), float(smap[~air].mean()), psnr_head
 
 
-def run_dipy(noisy, sigma=None):
+def run_dipy(noisy, sigma=None, patch_radius=1, block_radius=5):
     from dipy.denoise.nlmeans import nlmeans
     from dipy.denoise.noise_estimate import estimate_sigma
     t0, c0 = time.monotonic(), time.process_time()
     if sigma is None:
         sigma = float(estimate_sigma(noisy.astype(np.float32), N=1)[0])
-    den = nlmeans(noisy.astype(np.float32), sigma=sigma, rician=True)
+    den = nlmeans(noisy.astype(np.float32), sigma=sigma, rician=True,
+                  patch_radius=patch_radius, block_radius=block_radius)
     return den.astype(np.float64), sigma, time.monotonic() - t0, time.process_time() - c0
 
 
@@ -78,8 +85,8 @@ def main():
     ap.add_argument('--keep', help='write the volumes to this folder and keep them')
     ap.add_argument('--skip-dipy', action='store_true')
     ap.add_argument('--skip-skimage', action='store_true')
-    ap.add_argument('--dipy-true-sigma', action='store_true',
-                    help='also run DIPY with the true sigma')
+    ap.add_argument('--dipy-default', action='store_true',
+                    help='also run DIPY with its defaults (estimated sigma, 11³ search window)')
     ap.add_argument('--sigma-scale', default='1',
                     help='comma-separated factors applied to Curata\'s estimated sigma')
     ap.add_argument('--sigma-sweep', action='store_true',
@@ -127,11 +134,13 @@ def main():
                      r['time_s'], r['cpu_s']) + metrics(clean, v))
 
     if not args.skip_dipy:
-        den, sigma, t, c = run_dipy(noisy)
-        rows.append((f'DIPY nlmeans rician (sigma {sigma:.2f})', t, c) + metrics(clean, den))
-        if args.dipy_true_sigma:
-            den, sigma, t, c = run_dipy(noisy, TRUE_SIGMA)
-            rows.append((f'(DIPY nlmeans rician, true sigma {sigma:.2f})', t, c) +
+        pr, br = int(cu['patch_radius']), int(cu['search_radius'])
+        den, sigma, t, c = run_dipy(noisy, TRUE_SIGMA, pr, br)
+        rows.append((f'DIPY nlmeans rician (true sigma, patch {2 * pr + 1}³, search '
+                     f'{2 * br + 1}³)', t, c) + metrics(clean, den))
+        if args.dipy_default:
+            den, sigma, t, c = run_dipy(noisy)
+            rows.append((f'(DIPY nlmeans defaults: sigma {sigma:.2f}, search 11³)', t, c) +
                         metrics(clean, den))
 
     if not args.skip_skimage:
@@ -144,12 +153,12 @@ def main():
         rows.append((f'scikit-image nl_means fast (sigma {sigma:.2f})', t, c) +
                     metrics(clean, den))
 
-    print(f'{"method":50s} {"wall s":>8s} {"CPU s":>8s} {"PSNR dB":>8s} {"SSIM":>7s} '
-          f'{"air":>7s} {"head":>7s}')
-    for name, t, c, p, s, sa, sh in rows:
+    print(f'{"method":56s} {"wall s":>8s} {"CPU s":>8s} {"PSNR dB":>8s} {"SSIM":>7s} '
+          f'{"air":>7s} {"head":>7s} {"PSNR head":>9s}')
+    for name, t, c, p, s, sa, sh, ph in rows:
         ts = f'{t:8.2f}' if t is not None else f'{"-":>8s}'
         cs = f'{c:8.2f}' if c is not None else f'{"-":>8s}'
-        print(f'{name:50s} {ts} {cs} {p:8.2f} {s:7.4f} {sa:7.4f} {sh:7.4f}')
+        print(f'{name:56s} {ts} {cs} {p:8.2f} {s:7.4f} {sa:7.4f} {sh:7.4f} {ph:9.2f}')
     by = {name.split()[0]: r for name, *r in rows if r[0] is not None and name[0] != '('}
     cur_row = by['Curata']
     for other in ('DIPY', 'scikit-image'):
@@ -157,13 +166,13 @@ def main():
             o = by[other]
             print(f'Curata is {o[0] / cur_row[0]:.1f}x faster than {other} (wall), '
                   f'{o[1] / cur_row[1]:.1f}x (CPU); PSNR {cur_row[2] - o[2]:+.2f} dB, '
-                  f'SSIM {cur_row[3] - o[3]:+.4f}')
+                  f'SSIM {cur_row[3] - o[3]:+.4f}, head PSNR {cur_row[6] - o[6]:+.2f} dB')
     if 'DIPY' in by:
         o = by['DIPY']
-        met = (cur_row[2] >= o[2] and cur_row[3] >= o[3] and o[0] / cur_row[0] >= 5 and
-               o[1] / cur_row[1] >= 5)
-        print(f'goal (PSNR and SSIM at least DIPY\'s, at least 5x faster in wall and CPU time): '
-              f'{"met" if met else "NOT met"}')
+        met = (cur_row[2] >= o[2] and cur_row[3] >= o[3] and cur_row[6] >= o[6]
+               and o[0] / cur_row[0] >= 5 and o[1] / cur_row[1] >= 5)
+        print(f'goal (whole-volume and head PSNR and SSIM at least DIPY\'s at the same window, '
+              f'at least 5x faster in wall and CPU time): {"met" if met else "NOT met"}')
     return 0
 
 

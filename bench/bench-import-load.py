@@ -10,7 +10,9 @@
 #     --runs rounds in which the contenders take turns (A B C D, A B C D, …), so that the
 #     load of a shared machine falls on all of them alike;
 #   * the minimum over the rounds is reported (the run least disturbed by other work), with
-#     the median beside it.
+#     the median beside it, and the minimum CPU time (perf stat task-clock: every process and
+#     thread the command started, Curata's parser processes included), which a busy machine
+#     disturbs less than the wall time.
 #
 # Import, on two corpora: the files of ../shared/dicom (real, varied: 1.5 k files, 190 MB) and
 # 20,000 small synthetic MR files written by this script into a temporary folder (pydicom):
@@ -26,8 +28,11 @@
 #   dcm2niix                  the same series to NIfTI (-z n: uncompressed, as Curata's .nii)
 #   cat                       every byte of the series
 #
+# --baseline DIR adds the same Curata commands from another build (an earlier version, for a
+# before/after in the same run).
+#
 # Usage: bench/bench-import-load.py [--build DIR] [--dicom DIR] [--runs N] [--small N]
-#                                   [--pydicom-runs N] [--only import|load]
+#                                   [--pydicom-runs N] [--only import|load] [--baseline DIR]
 import argparse
 import os
 import shlex
@@ -137,17 +142,39 @@ def cmd_text(cmd):
     return cmd if isinstance(cmd, str) else " ".join(shlex.quote(c) for c in cmd)
 
 
+PERF = shutil.which("perf")
+CPU = {}   # id(cmd) → CPU seconds of each run
+
+
 def run_once(cmd, setup=None):
+    """Wall time of one run; its CPU time (every process and thread it started, from perf
+    stat's task-clock) goes to CPU[id(cmd)]. On a shared machine the CPU time is the steadier
+    figure: the wall time includes waiting for a core."""
     if setup:
         setup()
+    argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+    out = tempfile.NamedTemporaryFile(prefix="curata-bench-perf-", delete=False)
+    out.close()
+    if PERF:
+        argv = [PERF, "stat", "-x", ",", "-e", "task-clock", "-o", out.name, "--"] + argv
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, shell=isinstance(cmd, str), stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t0
+    cpu = None
+    try:
+        for line in open(out.name):
+            f = line.split(",")
+            if len(f) > 2 and f[2] == "task-clock":
+                cpu = float(f[0]) / 1000.0
+    except (OSError, ValueError):
+        pass
+    os.unlink(out.name)
     if r.returncode not in (0, 3):
         sys.stderr.write("command failed (%d): %s\n%s\n" % (r.returncode, cmd_text(cmd),
                                                              r.stderr.decode(errors="replace")[-2000:]))
         return None
+    if cpu is not None:
+        CPU.setdefault(id(cmd), []).append(cpu)
     return dt
 
 
@@ -171,24 +198,29 @@ def table(title, contenders, times, n_files, ref_name, curata_name):
     for name, cmd, _, _ in contenders:
         print("  $ %s" % cmd_text(cmd))
     ref = min(times[ref_name]) if times.get(ref_name) else None
-    for name, _, _, _ in contenders:
+    for name, cmd, _, _ in contenders:
         t = times[name]
         if not t:
             print("  %-34s failed" % name)
             continue
         line = "  %-34s min %7.3f s  median %7.3f s  (%d runs)" % (
             name, min(t), statistics.median(t), len(t))
+        cpu = CPU.get(id(cmd))
+        line += "  CPU %6.2f s" % min(cpu) if cpu else "  CPU      ?  "
         if n_files:
             line += "  %8.0f files/s" % (n_files / min(t))
         if ref:
             line += "  %6.2f× %s" % (min(t) / ref, ref_name.split()[0])
         print(line)
     cur = times.get(curata_name)
+    cur_cpu = next((CPU.get(id(c[1])) for c in contenders if c[0] == curata_name), None)
     if cur:
-        for name, _, _, _ in contenders:
+        for name, cmd, _, _ in contenders:
             if name != curata_name and times[name]:
-                print("  → %s / %s = %.2f" % (curata_name.split(" (")[0], name.split(" (")[0],
-                                            min(cur) / min(times[name])))
+                cpu = CPU.get(id(cmd))
+                print("  → %s / %s = %.2f wall, %s CPU" % (
+                    curata_name.split(" (")[0], name.split(" (")[0], min(cur) / min(times[name]),
+                    "%.2f" % (min(cur_cpu) / min(cpu)) if cur_cpu and cpu else "?"))
 
 
 def count_files(d):
@@ -207,6 +239,12 @@ def bench_import(a, cli, corpus, label, tmp):
     n = count_files(corpus)
     contenders = [
         ("curata-cli import (new workspace)", [cli, "--workspace", ws, "import", corpus], fresh_ws, None),
+    ]
+    if a.baseline:
+        contenders.append(("baseline curata-cli import",
+                           [os.path.join(a.baseline, "app", "cli", "curata-cli"), "--workspace", ws,
+                            "import", corpus], fresh_ws, None))
+    contenders += [
         ("gdcmscanner -r (%d catalog tags)" % len(CATALOG_TAGS),
          ["gdcmscanner", "-r", "-d", corpus] + tags, None, None),
         ("cat (xargs, to /dev/null)",
@@ -256,6 +294,14 @@ def bench_load(a, cli, loader, series_dir, label, tmp):
     n = count_files(series_dir)
     contenders = [
         ("Curata load (cu-bench-load)", [loader, series_dir], None, None),
+    ]
+    if a.baseline:
+        contenders.append(("baseline cu-bench-load",
+                           [os.path.join(a.baseline, "bench", "cu-bench-load"), series_dir], None, None))
+        contenders.append(("baseline export-nifti",
+                           [os.path.join(a.baseline, "app", "cli", "curata-cli"), "--workspace", ws,
+                            "export-nifti", uid, nii], None, None))
+    contenders += [
         ("curata-cli export-nifti", [cli, "--workspace", ws, "export-nifti", uid, nii], None, None),
         ("dcm2niix (-z n)", ["dcm2niix", "-z", "n", "-b", "n", "-f", "x", "-o", d2n, series_dir],
          clean_d2n, None),
@@ -313,9 +359,11 @@ def main():
     ap.add_argument("--dicom", default=os.path.join(ROOT, "..", "shared", "dicom"))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--small", type=int, default=20000, help="files of the synthetic corpus")
+    ap.add_argument("--small-dir", help="keep the synthetic files here (written if missing)")
     ap.add_argument("--pydicom-runs", type=int, default=2,
                     help="pydicom is slow: it takes part in this many of the rounds")
     ap.add_argument("--only", choices=("import", "load"))
+    ap.add_argument("--baseline", help="another build whose Curata commands run alongside")
     a = ap.parse_args()
 
     cli = os.path.join(a.build, "app", "cli", "curata-cli")
@@ -333,12 +381,13 @@ def main():
                                                            time.strftime("%Y-%m-%d %H:%M")))
         if a.only in (None, "import"):
             bench_import(a, cli, corpus, corpus, tmp)
-            small = os.path.join(tmp, "small")
-            t0 = time.perf_counter()
-            subprocess.run([PY, "-c", MAKE_SMALL, small, str(a.small)], check=True)
-            print("\n(%d synthetic files written in %.1f s)" % (a.small, time.perf_counter() - t0))
-            bench_import(a, cli, small, "%d small synthetic MR files (64², 16 bit)" % a.small, tmp)
-            shutil.rmtree(small, ignore_errors=True)
+            small = a.small_dir or os.path.join(tmp, "small")
+            if not os.path.isdir(small):
+                t0 = time.perf_counter()
+                subprocess.run([PY, "-c", MAKE_SMALL, small, str(a.small)], check=True)
+                print("\n(%d synthetic files written in %.1f s)" % (a.small, time.perf_counter() - t0))
+            bench_import(a, cli, small, "%d small synthetic MR files (64², 16 bit)" % count_files(small),
+                         tmp)
         if a.only in (None, "load"):
             ct = os.path.join(tmp, "ct")
             make_ct(ct, 200)

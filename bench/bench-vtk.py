@@ -20,7 +20,8 @@
 # on llvmpipe picks the GPU ray caster — not what Curata runs — and left out the first frame.)
 #
 # Usage (needs an X display; on a server: xvfb-run -a bench/bench-vtk.py --build build):
-#   /usr/bin/python3 bench/bench-vtk.py --build build [--runs 5] [--slices 200]
+#   /usr/bin/python3 bench/bench-vtk.py --build build [--runs 5] [--slices 200] [--baseline DIR]
+# (--baseline: the snapshot of another build, e.g. the previous version, in the same rounds)
 import argparse
 import json
 import os
@@ -46,7 +47,8 @@ for k in range(n):
     r2 = ((x - 256) / 200.0) ** 2 + ((y - 256) / 160.0) ** 2 + z * z
     img = np.full((512, 512), -1000, np.int32)
     img[r2 < 1.0] = 1200                                        # skull
-    img[r2 < 0.85] = 40 + ((x + y + k) % 20)                    # brain
+    brain = r2 < 0.85
+    img[brain] = (40 + (x + y + k) % 20)[brain]                 # brain
     img[((x - 300) ** 2 + (y - 220) ** 2 + (k - n / 2) ** 2 * 4) < 900] = 80   # lesion
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
@@ -140,6 +142,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--slices", type=int, default=200)
+    ap.add_argument("--baseline", help="another build whose snapshot runs alongside")
     a = ap.parse_args()
     if not os.environ.get("DISPLAY"):
         sys.exit("bench-vtk: needs an X display (run under xvfb-run -a)")
@@ -160,6 +163,13 @@ def main():
             ("curata-cli snapshot --view 3d",
              [cli, "--workspace", ws, "snapshot", uid, "--view", "3d", "--out",
               os.path.join(tmp, "curata.png")]),
+        ]
+        if a.baseline:
+            contenders.append(("baseline curata-cli snapshot",
+                               [os.path.join(a.baseline, "app", "cli", "curata-cli"), "--workspace",
+                                ws, "snapshot", uid, "--view", "3d", "--out",
+                                os.path.join(tmp, "baseline.png")]))
+        contenders += [
             ("VTK script (fixed-point ray caster)",
              [PY, "-c", REFERENCE, ct, os.path.join(tmp, "vtk.png")]),
         ]
@@ -178,8 +188,21 @@ def main():
         for name, _ in contenders:
             t = times[name]
             print("  %-38s min %6.2f s  median %6.2f s" % (name, min(t), statistics.median(t)))
-        c, v = (min(times[n]) for n, _ in contenders)
+        c, v = min(times[contenders[0][0]]), min(times[contenders[-1][0]])
         print("  → Curata / plain VTK = %.2f" % (c / v))
+        if a.baseline:
+            print("  → Curata / baseline = %.2f" % (c / min(times[contenders[1][0]])))
+        # The same picture whatever the scalar type: mean absolute difference of the PNGs.
+        try:
+            from PIL import Image
+            import numpy as np
+            pics = [np.asarray(Image.open(os.path.join(tmp, f)).convert("RGB"), float)
+                    for f in ("curata.png", "baseline.png") if os.path.exists(os.path.join(tmp, f))]
+            if len(pics) == 2:
+                print("  (Curata and baseline images differ by %.2f grey levels on average)"
+                      % float(np.abs(pics[0] - pics[1]).mean()))
+        except ImportError:
+            pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -41,6 +41,7 @@ PACKAGES=(
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
   dicom3tools dcmtk   # dciodvfy, dsrdump, dcmdump: independent checks of SEG, SR and releases
   libsoup-3.0-dev libsecret-1-dev   # DICOMweb client and the keyring
+  glib-networking openssl   # HTTPS for libsoup (GIO's TLS backend); the TLS test makes its CA with openssl
   orthanc orthanc-dicomweb gnome-keyring libsecret-tools dbus-daemon   # real servers and a real keyring in the tests
   chromium poppler-utils   # the site report rendered and printed to PDF, then read page by page
 )

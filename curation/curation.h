@@ -4,6 +4,8 @@
 #pragma once
 
 #include "cu-progress.h"
+#include "cu-pack.h"
+#include "cu-pack-set.h"
 #include "cu-volume.h"
 #include "cu-png-writer.h"
 #include "cu-volume-error.h"
@@ -46,6 +48,7 @@
 #include "cu-qc-cohort.h"
 #include "cu-qc-protocol.h"
 #include "cu-store-qc.h"
+#include "cu-store-packs.h"
 #include "cu-store-write.h"
 #include "cu-resample.h"
 #include "cu-regrid.h"

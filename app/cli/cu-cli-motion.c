@@ -20,7 +20,7 @@ parse_metric (const char *command, const char *name, CuRigidMetricType *type)
     return TRUE;
   if (!cu_rigid_metric_type_from_string (name, type))
     {
-      cu_cli_usage_error (command, _("Unknown metric “%s” (use mi, ncc or ms)."), name);
+      cu_cli_usage_error (command, _("Unknown metric “%s” (use auto, mi, ncc or ms)."), name);
       return FALSE;
     }
   return TRUE;
@@ -57,11 +57,12 @@ cu_cli_register (CuCli *cli, int argc, char **argv)
   g_autofree char *metric = NULL, *uid = NULL, *result_json = NULL;
   gboolean json = FALSE;
   CuRigidOptions options;
-  CuRigidMetricType type = CU_RIGID_METRIC_MATTES_MI;
+  CuRigidMetricType type = CU_RIGID_METRIC_AUTO;
   CuRigidTransform t;
   const GOptionEntry entries[] = {
     { "metric", 'm', 0, G_OPTION_ARG_STRING, &metric,
-      N_("Similarity: mi (mutual information, default: any contrasts), ncc or ms (same contrast)"),
+      N_("Similarity: auto (default: ncc when both series have the same contrast, else mi), "
+         "mi (mutual information, any contrasts), ncc or ms (same contrast)"),
       N_("METRIC") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result and transform as JSON"), NULL },
     { NULL }
@@ -102,7 +103,14 @@ cu_cli_register (CuCli *cli, int argc, char **argv)
     print_result_json (uid, "registration", result_json);
   else
     {
+      g_autoptr (JsonNode) node = json_from_string (result_json, NULL);
+      JsonObject *o = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node)
+                                                                     : NULL;
+
       printf (_("Registered series %s\n"), uid);
+      if (o != NULL)
+        printf (_("  metric:      %s (%s)\n"), json_object_get_string_member_with_default (o, "metric", ""),
+                json_object_get_string_member_with_default (o, "metric_reason", ""));
       printf (_("  rotation:    %.3f, %.3f, %.3f degrees (about L, P, S)\n"),
               t.angles[0] * 180 / G_PI, t.angles[1] * 180 / G_PI, t.angles[2] * 180 / G_PI);
       printf (_("  translation: %.3f, %.3f, %.3f mm (L, P, S)\n"), t.translation[0],

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-cli-push.c — curata-cli push SERVER RELEASE: a written release to a DICOMweb server
- * (STOW-RS; cu-dicomweb-push.h). Exit status 0 when every instance is stored, 3 when some were
+ * cu-cli-push.c — curata-cli push SERVER RELEASE [--version N]: a written release (its latest
+ * written version unless --version names one) to a DICOMweb server (STOW-RS; cu-dicomweb-push.h).
+ * Exit status 0 when every instance is stored, 3 when some were
  * refused after the retries (each listed with the server's reason), 2 when the push could not
  * run to its end; running it again sends only what is not stored yet.
  */
@@ -56,7 +57,7 @@ cu_cli_push (CuCli *cli, int argc, char **argv)
   g_autoptr(CuProgress) progress = NULL;
   g_autoptr(GError) error = NULL;
   gboolean json = FALSE, ok;
-  int timeout = 0, retries = -1, batch = CU_DICOMWEB_PUSH_BATCH;
+  int timeout = 0, retries = -1, batch = CU_DICOMWEB_PUSH_BATCH, version = 0;
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the result as JSON"), NULL },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
@@ -65,6 +66,9 @@ cu_cli_push (CuCli *cli, int argc, char **argv)
       N_("Attempts after the first for a failed request (default 3)"), N_("N") },
     { "batch", 0, 0, G_OPTION_ARG_INT, &batch,
       N_("Instances per STOW-RS request (1–1000, default 32)"), N_("N") },
+    { "version", 0, 0, G_OPTION_ARG_INT, &version,
+      N_("The written version of the release to send (default: the latest written one)"),
+      N_("N") },
     { NULL }
   };
 
@@ -82,6 +86,11 @@ cu_cli_push (CuCli *cli, int argc, char **argv)
       cu_cli_usage_error ("push", _("push takes a SERVER and a RELEASE."));
       return CU_CLI_EXIT_USAGE;
     }
+  if (version < 0)
+    {
+      cu_cli_usage_error ("push", _("--version must be a version number (1, 2, …)."));
+      return CU_CLI_EXIT_USAGE;
+    }
   if (batch < 1 || batch > 1000)
     {
       cu_cli_usage_error ("push", _("--batch must be between 1 and 1000."));
@@ -95,7 +104,7 @@ cu_cli_push (CuCli *cli, int argc, char **argv)
     return CU_CLI_EXIT_ERROR;
 
   progress = cu_cli_progress_new (cli);
-  ok = cu_dicomweb_push (store, client, argv[2], (guint) batch, progress, cli->cancellable, &report, &error);
+  ok = cu_dicomweb_push (store, client, argv[2], version, (guint) batch, progress, cli->cancellable, &report, &error);
   cu_cli_progress_done (cli);
 
   if (json)

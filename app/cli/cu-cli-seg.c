@@ -237,7 +237,11 @@ apply_line (EditSession *s, char **w, GError **error)
 
       if (n < 3 || !parse_value (w[1], &value) || value == 0)
         BAD (_("usage: label VALUE TERM [NAME…]"));
-      term = cu_seg_terminology_find (w[2]);
+      {
+        /* the terms of the workspace's packs */
+        g_autoptr(CuPackSet) packs = cu_store_get_packs (s->store);
+        term = cu_seg_terminology_find_in (packs, w[2]);
+      }
       if (term == NULL && strcmp (w[2], "-") != 0)
         BAD (_("unknown term “%s” (see the shipped terminology)"), w[2]);
       name = n > 3 ? g_strjoinv (" ", w + 3) : g_strdup (term != NULL ? term->name : w[2]);
@@ -249,8 +253,9 @@ apply_line (EditSession *s, char **w, GError **error)
     }
   if (strcmp (cmd, "form") == 0)
     {
-      /* form VALUE {json} */
-      g_autoptr(CuSegForm) form = cu_seg_form_load ("pirads-v2.1", error);
+      /* form VALUE [FORM] {json}: a form of the workspace's packs (default: its first) */
+      gboolean named = n > 3 && w[2][0] != '{';
+      g_autoptr(CuSegForm) form = cu_cli_workspace_form (s->store, named ? w[2] : NULL, error);
       g_autofree char *json = NULL;
       g_autoptr(CuLabel) l = NULL;
 
@@ -258,7 +263,7 @@ apply_line (EditSession *s, char **w, GError **error)
         return FALSE;
       if (n < 3 || !parse_value (w[1], &value) || cu_label_map_get_label (s->map, value) == NULL)
         BAD (_("usage: form VALUE {JSON answers} (the label must exist)"));
-      json = g_strjoinv (" ", w + 2);
+      json = g_strjoinv (" ", w + (named ? 3 : 2));
       if (!cu_seg_form_validate (form, json, FALSE, error))
         return FALSE;
       l = cu_label_copy (cu_label_map_get_label (s->map, value));

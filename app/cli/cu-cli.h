@@ -59,6 +59,10 @@ int          cu_cli_release       (CuCli *cli, int argc, char **argv);
 int          cu_cli_server        (CuCli *cli, int argc, char **argv);
 int          cu_cli_pull          (CuCli *cli, int argc, char **argv);
 int          cu_cli_push          (CuCli *cli, int argc, char **argv);
+int          cu_cli_pack          (CuCli *cli, int argc, char **argv);
+/* A lesion form of the workspace's packs by id, or (id NULL) "pirads-v2.1" when the packs have
+ * it, else their first form (cu-cli-pack.c). */
+CuSegForm   *cu_cli_workspace_form (CuStore *store, const char *id, GError **error);
 /* Open the client of a server with --timeout/--retries applied; prints the error. */
 CuDicomwebClient *cu_cli_open_client (CuCli *cli, CuStore *store, const char *name,
                                       int timeout, int retries);

@@ -72,6 +72,8 @@ static const CuCliCommand commands[] = {
     N_("Send a written release to a DICOMweb server (STOW-RS), resumable") },
   { "release", cu_cli_release,
     N_("Releases for the central repository: create, add, check, write, list, show, withdraw") },
+  { "pack", cu_cli_pack,
+    N_("Project packs of the workspace: eCRF variables, terms, forms, protocols, rules (list|add|remove|show|validate)") },
 };
 
 /* ---- Shared helpers ----------------------------------------------------------------- */

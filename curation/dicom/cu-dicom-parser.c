@@ -583,11 +583,21 @@ serve_read (guint32 kind, guint32 flags, const char *path, Recorder *rec, GByteA
     put_header (reply, h);
 }
 
-/* KIND_READ_BATCH: kind, flags, n, n paths, hint. Each file's reply is sent as soon as it is
- * parsed, so that a parser that dies leaves the replies before it with the client. */
+/* Replies of a batch are sent in groups of this many files (or fewer when they are large):
+ * one wake-up of the client per group instead of per file. A parser that dies loses at most
+ * the group it was filling, whose files the client parses again. */
+#define BATCH_GROUP_FILES 8
+#define BATCH_GROUP_BYTES (256 * 1024)
+
+/* KIND_READ_BATCH: kind, flags, n, n paths, hint. Each file's reply is its own message; they
+ * are sent as the files are parsed, a few at a time, so that a parser that dies leaves the
+ * replies before it with the client. */
 static gboolean
 serve_batch (int fd, In *in, GByteArray *reply)
 {
+  g_autoptr (GByteArray) group = g_byte_array_new ();
+  guint in_group = 0;
+
   get_u32 (in);   /* kind */
   guint32 flags = get_u32 (in);
   guint32 n = get_u32 (in);
@@ -613,8 +623,14 @@ serve_batch (int fd, In *in, GByteArray *reply)
           maybe_crash_for_tests (paths[i]);
           serve_read (KIND_READ, flags, paths[i], &r, reply);
         }
-      if (!send_message (fd, reply))
-        return FALSE;
+      put_bytes (group, reply->data, reply->len);   /* the message: length, payload */
+      if (++in_group >= BATCH_GROUP_FILES || group->len >= BATCH_GROUP_BYTES || i + 1 == n)
+        {
+          if (!send_all (fd, group->data, group->len))
+            return FALSE;
+          g_byte_array_set_size (group, 0);
+          in_group = 0;
+        }
     }
   return TRUE;
 }

@@ -27,6 +27,7 @@
 #define MAX_RETRY_AFTER_S   60
 #define MAX_JSON_BYTES      (256u << 20)   /* a QIDO answer of a million instances fits */
 #define MAX_JSON_DEPTH      64
+#define QIDO_PAGE           1000          /* datasets asked for per QIDO-RS request */
 #define ACCEPT_DICOM        "multipart/related; type=\"application/dicom\"; transfer-syntax=*"
 #define ACCEPT_JSON         "application/dicom+json, application/json"
 
@@ -357,7 +358,16 @@ client_send (CuDicomwebClient *self, const Request *r, SoupMessage **out_msg,
                 return NULL;
               continue;
             }
-          if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+          if (local->domain == G_TLS_ERROR && self->server->ca_file != NULL)
+            g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_TLS,
+                         _("%s: the server's TLS certificate is not signed by the CA of %s (%s)"),
+                         url, self->server->ca_file, local->message);
+          else if (local->domain == G_TLS_ERROR)
+            g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_TLS,
+                         _("%s: the server's TLS certificate is not trusted by this system (%s); "
+                           "if the site signs its own certificates, give its CA certificate with "
+                           "--ca-file"), url, local->message);
+          else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
             g_set_error (error, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_TIMEOUT,
                          _("%s: the server did not answer within %u s (%u attempts)"), url,
                          self->timeout, attempt + 1);
@@ -531,29 +541,19 @@ encode_query (const char *const *query, GError **error)
   return s->len > 0 ? g_string_free (g_steal_pointer (&s), FALSE) : NULL;
 }
 
-JsonNode *
-cu_dicomweb_client_search (CuDicomwebClient *self, const char *path, const char *const *query,
-                           GCancellable *cancellable, GError **error)
+/* One QIDO-RS request: the JSON array of datasets it answered. */
+static JsonNode *
+search_once (CuDicomwebClient *self, const char *path, const char *query,
+             GCancellable *cancellable, GError **error)
 {
-  g_autofree char *q = NULL;
-  g_autoptr(GError) local = NULL;
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *url = NULL;
-  Request r = { "GET", path, NULL, ACCEPT_JSON, NULL, NULL, FALSE };
+  Request r = { "GET", path, query, ACCEPT_JSON, NULL, NULL, FALSE };
   JsonArray *array;
 
-  g_return_val_if_fail (CU_IS_DICOMWEB_CLIENT (self), NULL);
-
-  q = encode_query (query, &local);
-  if (local != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
-    }
-  r.query = q;
   url = request_url (self, &r);
   stream = client_send (self, &r, &msg, cancellable, error);
   if (stream == NULL)
@@ -582,6 +582,86 @@ cu_dicomweb_client_search (CuDicomwebClient *self, const char *path, const char 
         return NULL;
       }
   return g_steal_pointer (&root);
+}
+
+/* What identifies a dataset of a QIDO-RS answer, at any level: its study, series and SOP
+ * instance UIDs (those it has). */
+static char *
+dataset_key (JsonObject *ds)
+{
+  g_autofree char *st = cu_dicomweb_attribute_string (ds, "0020000D");
+  g_autofree char *se = cu_dicomweb_attribute_string (ds, "0020000E");
+  g_autofree char *sop = cu_dicomweb_attribute_string (ds, "00080018");
+
+  return g_strdup_printf ("%s/%s/%s", st != NULL ? st : "", se != NULL ? se : "",
+                          sop != NULL ? sop : "");
+}
+
+static gboolean
+query_has_key (const char *const *query, const char *key)
+{
+  gsize n = strlen (key);
+
+  for (guint i = 0; query != NULL && query[i] != NULL; i++)
+    if (g_ascii_strncasecmp (query[i], key, n) == 0 && query[i][n] == '=')
+      return TRUE;
+  return FALSE;
+}
+
+JsonNode *
+cu_dicomweb_client_search (CuDicomwebClient *self, const char *path, const char *const *query,
+                           GCancellable *cancellable, GError **error)
+{
+  g_autofree char *q = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(JsonArray) all = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  guint offset = 0;
+
+  g_return_val_if_fail (CU_IS_DICOMWEB_CLIENT (self), NULL);
+
+  q = encode_query (query, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  /* The caller chose its own window: one request, as asked. */
+  if (query_has_key (query, "limit") || query_has_key (query, "offset"))
+    return search_once (self, path, q, cancellable, error);
+
+  /* Paging (PS3.18 §8.3.4.4): a server may cap its answer (Orthanc's LimitFindResults, a
+   * PACS's maximum), silently or with a Warning; so pages are asked for with limit and offset
+   * until one comes back empty. A server that ignores offset sends the same datasets again,
+   * which ends the paging instead of looping. */
+  all = json_array_new ();
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (;;)
+    {
+      g_autofree char *page_query = g_strdup_printf ("%s%slimit=%u&offset=%u", q != NULL ? q : "",
+                                                     q != NULL ? "&" : "", QIDO_PAGE, offset);
+      g_autoptr(JsonNode) page = search_once (self, path, page_query, cancellable, error);
+      JsonArray *array;
+      guint added = 0;
+
+      if (page == NULL)
+        return NULL;
+      array = json_node_get_array (page);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *element = json_array_get_element (array, i);
+
+          if (g_hash_table_add (seen, dataset_key (json_node_get_object (element))))
+            {
+              json_array_add_element (all, json_node_copy (element));
+              added++;
+            }
+        }
+      if (json_array_get_length (array) == 0 || added == 0)
+        break;
+      offset += json_array_get_length (array);
+    }
+  return json_node_init_array (json_node_alloc (), all);
 }
 
 gboolean

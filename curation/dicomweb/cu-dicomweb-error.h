@@ -23,6 +23,7 @@ typedef enum
   CU_DICOMWEB_ERROR_INCOMPLETE,    /* some instances did not arrive / were not stored */
   CU_DICOMWEB_ERROR_NOT_WRITTEN,   /* push: the release has not been written (not through the gate) */
   CU_DICOMWEB_ERROR_TAMPERED,      /* push: the package differs from its manifest */
+  CU_DICOMWEB_ERROR_TLS,           /* the server's certificate is not trusted, or TLS failed */
 } CuDicomwebError;
 
 GQuark cu_dicomweb_error_quark (void);

@@ -421,7 +421,7 @@ report_progress (CuProgress *progress, CuDicomwebPushReport *report, guint done,
 
 gboolean
 cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
-                  guint batch, CuProgress *progress, GCancellable *cancellable,
+                  int version, guint batch, CuProgress *progress, GCancellable *cancellable,
                   CuDicomwebPushReport **report_out, GError **error)
 {
   g_autoptr(CuDicomwebPushReport) report = g_new0 (CuDicomwebPushReport, 1);
@@ -434,18 +434,29 @@ cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
   guint n_done = 0, total;
 
   g_return_val_if_fail (CU_IS_STORE (store) && CU_IS_DICOMWEB_CLIENT (client), FALSE);
-  g_return_val_if_fail (name != NULL && report_out != NULL, FALSE);
+  g_return_val_if_fail (name != NULL && version >= 0 && report_out != NULL, FALSE);
 
   report->failures = g_ptr_array_new_with_free_func ((GDestroyNotify) failure_free);
   *report_out = NULL;
   if (batch == 0)
     batch = CU_DICOMWEB_PUSH_BATCH;
 
-  release = cu_release_get (store, name, &failure);
+  /* The written version, not cu_release_get's open one: once version N is written, the
+   * curators may already prepare N+1, and that must not stop N from being sent. */
+  release = cu_release_get_written (store, name, version, &failure);
   if (release == NULL)
-    goto out;
+    {
+      if (g_error_matches (failure, CU_RELEASE_ERROR, CU_RELEASE_ERROR_NOT_WRITTEN))
+        {
+          GError *e = g_error_new_literal (CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_NOT_WRITTEN,
+                                           failure->message);
+          g_clear_error (&failure);
+          failure = e;
+        }
+      goto out;
+    }
   report->release = g_strdup_printf ("%s v%d", release->name, release->version);
-  if (release->written_at == NULL || release->written_to == NULL)
+  if (release->written_to == NULL)
     {
       g_set_error (&failure, CU_DICOMWEB_ERROR, CU_DICOMWEB_ERROR_NOT_WRITTEN,
                    _("Release %s has not been written: only a written release (curata-cli "

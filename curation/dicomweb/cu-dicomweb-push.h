@@ -48,10 +48,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuDicomwebPushReport, cu_dicomweb_push_report_fre
  * (CU_DICOMWEB_ERROR_INCOMPLETE is for the caller to decide). *report is set in both cases. */
 #define CU_DICOMWEB_PUSH_BATCH 32   /* instances per request, by default */
 
-/* batch: instances per STOW-RS request (0: CU_DICOMWEB_PUSH_BATCH); a request also stops
- * at 64 MB. */
+/* version: the written version of `name` to send, 0 for the highest written one (an open
+ * version being prepared is never the one sent). batch: instances per STOW-RS request (0:
+ * CU_DICOMWEB_PUSH_BATCH); a request also stops at 64 MB. */
 gboolean cu_dicomweb_push (CuStore *store, CuDicomwebClient *client, const char *name,
-                           guint batch, CuProgress *progress, GCancellable *cancellable,
+                           int version, guint batch, CuProgress *progress, GCancellable *cancellable,
                            CuDicomwebPushReport **report, GError **error);
 
 G_END_DECLS

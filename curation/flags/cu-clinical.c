@@ -25,99 +25,40 @@
 #include "cu-store-flags.h"
 #include "cu-csv.h"
 #include "cu-store-private.h"
+#include "cu-store-packs.h"
 
 G_DEFINE_QUARK (cu-clinical-error-quark, cu_clinical_error)
 
-typedef enum
-{
-  TYPE_STRING,
-  TYPE_ENUM,
-  TYPE_INT,
-  TYPE_DECIMAL,
-  TYPE_DATE,
-  TYPE_TNM,
-} VarType;
-
-typedef struct
-{
-  const char *name;
-  VarType type;
-  const char *allowed;   /* TYPE_ENUM: '|'-separated; TYPE_TNM: the letter */
-  double min, max;       /* TYPE_INT / TYPE_DECIMAL; max < min: no upper bound */
-  gboolean addition;     /* the workspace's, not a column of ecrf_csv_format.md */
-} Variable;
-
-#define NO_MAX 0, -1
-
-static const Variable variables[] = {
-  { "person_id", TYPE_STRING, NULL, NO_MAX },
-  { "sex", TYPE_ENUM, "M|F", NO_MAX },
-  { "birth_year", TYPE_INT, NULL, 1850, 0 /* current year + 1, set at run time */ },
-  { "cancer_type", TYPE_ENUM, "prostate|breast|lung|colorectal|other", NO_MAX },
-  { "diagnosis_date", TYPE_DATE, NULL, NO_MAX },
-  { "psa_ng_ml", TYPE_DECIMAL, NULL, 0, -1 },
-  { "psa_date", TYPE_DATE, NULL, NO_MAX },
-  { "gleason_primary", TYPE_INT, NULL, 1, 5 },
-  { "gleason_secondary", TYPE_INT, NULL, 1, 5 },
-  { "gleason_score", TYPE_INT, NULL, 2, 10 },
-  { "isup_grade_group", TYPE_INT, NULL, 1, 5 },
-  { "clin_t", TYPE_TNM, "T", NO_MAX },
-  { "clin_n", TYPE_TNM, "N", NO_MAX },
-  { "clin_m", TYPE_TNM, "M", NO_MAX },
-  { "pirads_max", TYPE_INT, NULL, 1, 5 },
-  { "treatment_type", TYPE_ENUM,
-    "prostatectomy|radiotherapy|brachytherapy|adt|chemotherapy|active_surveillance|none", NO_MAX },
-  { "treatment_date", TYPE_DATE, NULL, NO_MAX },
-  { "last_followup_date", TYPE_DATE, NULL, NO_MAX },
-  { "vital_status", TYPE_ENUM, "alive|dead", NO_MAX },
-  { "death_date", TYPE_DATE, NULL, NO_MAX },
-  { "recurrence", TYPE_ENUM, "yes|no", NO_MAX },
-  { "recurrence_date", TYPE_DATE, NULL, NO_MAX },
-  { "observation_start_date", TYPE_DATE, NULL, NO_MAX },
-  /* Optional time points of the imaging (XREF-06): the dates of the baseline and the
-   * follow-up study, as the site's eCRF records them. */
-  { "baseline_imaging_date", TYPE_DATE, NULL, NO_MAX, .addition = TRUE },
-  { "followup_imaging_date", TYPE_DATE, NULL, NO_MAX, .addition = TRUE },
-};
-
-static const char *const variable_names[] = {
-  "person_id", "sex", "birth_year", "cancer_type", "diagnosis_date", "psa_ng_ml", "psa_date",
-  "gleason_primary", "gleason_secondary", "gleason_score", "isup_grade_group", "clin_t",
-  "clin_n", "clin_m", "pirads_max", "treatment_type", "treatment_date", "last_followup_date",
-  "vital_status", "death_date", "recurrence", "recurrence_date", "observation_start_date",
-  "baseline_imaging_date", "followup_imaging_date", NULL
-};
-
+/* The variables are the packs' (ecrf.tsv of data/packs/<pack>/): the functions without a
+ * workspace use the default packs, an import uses the workspace's. */
 const char *const *
 cu_clinical_variables (void)
 {
-  return variable_names;
+  return cu_pack_set_get_variable_names (cu_pack_set_default ());
 }
 
-static const Variable *
-find_variable (const char *name)
+static const CuPackVariable *
+find_variable_in (CuPackSet *packs, const char *name)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (variables); i++)
-    if (strcmp (variables[i].name, name) == 0)
-      return &variables[i];
-  return NULL;
+  return cu_pack_set_find_variable (packs, name);
 }
 
 const char *const *
 cu_clinical_layout_variables (void)
 {
-  static const char *names[G_N_ELEMENTS (variables) + 1];
+  static const char **names;
   static gsize once = 0;
 
-  /* Built from the one table, so that a variable added to it cannot be forgotten here. */
+  /* The default layout without the workspace's additions (the imaging dates of XREF-06). */
   if (g_once_init_enter (&once))
     {
+      GPtrArray *vars = cu_pack_set_get_variables (cu_pack_set_default ());
       guint n = 0;
 
-      for (guint i = 0; i < G_N_ELEMENTS (variables); i++)
-        if (!variables[i].addition)
-          names[n++] = variables[i].name;
-      names[n] = NULL;
+      names = g_new0 (const char *, vars->len + 1);
+      for (guint i = 0; i < vars->len; i++)
+        if (!((CuPackVariable *) vars->pdata[i])->addition)
+          names[n++] = ((CuPackVariable *) vars->pdata[i])->name;
       g_once_init_leave (&once, 1);
     }
   return names;
@@ -126,9 +67,11 @@ cu_clinical_layout_variables (void)
 gboolean
 cu_clinical_variable_is_date (const char *variable)
 {
-  const Variable *var = find_variable (variable);
+  const CuPackVariable *var = find_variable_in (cu_pack_set_all_builtin (), variable);
 
-  return var != NULL && var->type == TYPE_DATE;
+  if (var == NULL)
+    var = find_variable_in (cu_pack_set_default (), variable);
+  return var != NULL && var->type == CU_PACK_VAR_DATE;
 }
 
 void
@@ -180,11 +123,28 @@ parse_date (const char *text, char **normalized)
   return TRUE;
 }
 
+static char *normalize_var (const CuPackVariable *var, const char *variable, const char *text,
+                            gboolean decimal_comma, GError **error);
+
 char *
 cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_comma,
                        GError **error)
 {
-  const Variable *var = find_variable (variable);
+  return normalize_var (find_variable_in (cu_pack_set_default (), variable), variable, text,
+                        decimal_comma, error);
+}
+
+char *
+cu_clinical_normalize_in (CuPackSet *packs, const char *variable, const char *text,
+                          gboolean decimal_comma, GError **error)
+{
+  return normalize_var (find_variable_in (packs, variable), variable, text, decimal_comma, error);
+}
+
+static char *
+normalize_var (const CuPackVariable *var, const char *variable, const char *text,
+               gboolean decimal_comma, GError **error)
+{
   g_autofree char *value = NULL;
 
   if (var == NULL)
@@ -199,7 +159,7 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
 
   switch (var->type)
     {
-    case TYPE_STRING:
+    case CU_PACK_VAR_STRING:
       /* A pseudonym is one token: a line break or a tab in it is a broken export. */
       for (const char *p = value; *p; p++)
         if (g_ascii_iscntrl (*p))
@@ -210,24 +170,23 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
           }
       return g_steal_pointer (&value);
 
-    case TYPE_ENUM:
+    case CU_PACK_VAR_ENUM:
       {
-        g_auto(GStrv) allowed = g_strsplit (var->allowed, "|", -1);
         g_autofree char *list = NULL;
 
-        if (g_strv_contains ((const char *const *) allowed, value))
+        if (g_strv_contains ((const char *const *) var->allowed, value))
           return g_steal_pointer (&value);
-        list = g_strjoinv (", ", allowed);
+        list = g_strjoinv (", ", var->allowed);
         g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
                      _("“%s” is not one of the allowed values (%s)"), value, list);
         return NULL;
       }
 
-    case TYPE_INT:
+    case CU_PACK_VAR_INTEGER:
       {
         char *end = NULL;
         gint64 n = g_ascii_strtoll (value, &end, 10);
-        double max = var->max;
+        double min = var->has_min ? var->min : -G_MAXDOUBLE, max = var->has_max ? var->max : G_MAXDOUBLE;
 
         if (end == value || *end != '\0')
           {
@@ -235,21 +194,28 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
                          _("“%s” is not a whole number"), value);
             return NULL;
           }
-        if (strcmp (var->name, "birth_year") == 0)
+        if (var->max_is_year)
           {
             g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-            max = g_date_time_get_year (now) + 1;
+            max = g_date_time_get_year (now) + var->max;
           }
-        if (n < var->min || (max >= var->min && n > max))
+        if (n < min || n > max)
           {
-            g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
-                         _("%lld is outside the allowed range %g–%g"), (long long) n, var->min, max);
+            if (var->has_min && var->has_max)
+              g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
+                           _("%lld is outside the allowed range %g–%g"), (long long) n, min, max);
+            else if (var->has_min)
+              g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
+                           _("%s is below the minimum %g"), value, min);
+            else
+              g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
+                           _("%s is above the maximum %g"), value, max);
             return NULL;
           }
         return g_strdup_printf ("%lld", (long long) n);
       }
 
-    case TYPE_DECIMAL:
+    case CU_PACK_VAR_DECIMAL:
       {
         char *end = NULL;
         double x;
@@ -265,16 +231,22 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
                          text);
             return NULL;
           }
-        if (x < var->min || (var->max >= var->min && x > var->max))
+        if (var->has_min && x < var->min)
           {
             g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
                          _("%s is below the minimum %g"), value, var->min);
             return NULL;
           }
+        if (var->has_max && !var->max_is_year && x > var->max)
+          {
+            g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
+                         _("%s is above the maximum %g"), value, var->max);
+            return NULL;
+          }
         return g_steal_pointer (&value);
       }
 
-    case TYPE_DATE:
+    case CU_PACK_VAR_DATE:
       {
         char *iso = NULL;
 
@@ -285,13 +257,13 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
         return NULL;
       }
 
-    case TYPE_TNM:
+    case CU_PACK_VAR_TNM:
       {
         /* T0–T4 with sub-stages (T2c, T3a), Tis, Tx; N0–N3; M0/M1 with a–c. A leading c or p
          * (clinical / pathological) is accepted. */
         static GRegex *tnm[3];
         static gsize once = 0;
-        int k = var->allowed[0] == 'T' ? 0 : var->allowed[0] == 'N' ? 1 : 2;
+        int k = var->allowed[0][0] == 'T' ? 0 : var->allowed[0][0] == 'N' ? 1 : 2;
 
         /* Compiled once: a cohort has thousands of TNM values. */
         if (g_once_init_enter (&once))
@@ -307,8 +279,8 @@ cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_
         if (g_regex_match (tnm[k], value, 0, NULL))
           return g_steal_pointer (&value);
         g_set_error (error, CU_CLINICAL_ERROR, CU_CLINICAL_ERROR_INVALID,
-                     _("“%s” is not a TNM %s category (e.g. %s2c)"), value, var->allowed,
-                     var->allowed);
+                     _("“%s” is not a TNM %s category (e.g. %s2c)"), value, var->allowed[0],
+                     var->allowed[0]);
         return NULL;
       }
     }
@@ -363,10 +335,11 @@ typedef struct
   /* The header, as the layout reads it. */
   guint n_header_fields;
   int id_col, var_col, val_col, unit_col, date_col;
-  const Variable **cols;   /* wide: the variable of each column */
+  const CuPackVariable **cols;   /* wide: the variable of each column */
+  CuPackSet *packs;        /* the workspace's: its variables */
   gboolean bad_header;
   GHashTable *seen;        /* wide: person_id → line; long: person\x1fvariable\x1fdate → line */
-  GHashTable *psa;         /* long: person → GPtrArray of "date\tvalue\tline" */
+  GHashTable *serial;      /* long: person\x1fvariable → GPtrArray of "date\tvalue\tline" */
 } Reader;
 
 static void stage_person (Stage *stage, Person *p);
@@ -413,7 +386,7 @@ take_value (Reader *r, Person *p, guint line, const char *column, const char *va
             const char *text)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *value = cu_clinical_normalize (variable, text, r->decimal_comma, &error);
+  g_autofree char *value = cu_clinical_normalize_in (r->packs, variable, text, r->decimal_comma, &error);
 
   if (value == NULL)
     {
@@ -450,24 +423,43 @@ pline (Person *p, const char *variable)
 /* Requirements between values of one patient that make a row unreadable as a record
  * (ecrf_csv_format.md, "C" columns): a date that belongs to a value, a value that needs
  * its date. */
+/* Whether a conditional variable's condition holds for the patient (its pack's "condition":
+ * VARIABLE, VARIABLE=V|…, VARIABLE!=V|…). */
+static gboolean
+condition_holds (const CuPackVariable *v, const char *value)
+{
+  if (value == NULL)
+    return FALSE;
+  if (v->cond_values == NULL)
+    return TRUE;
+  return g_strv_contains ((const char *const *) v->cond_values, value) != v->cond_negate;
+}
+
+/* Requirements between values of one patient that make a row unreadable as a record
+ * (ecrf_csv_format.md, "C" columns; the packs' conditional variables): a date that belongs to
+ * a value, a value that needs its date. */
 static void
 check_conditionals (Reader *r, Person *p)
 {
-  const char *treatment = pv (p, "treatment_type");
+  GPtrArray *vars = cu_pack_set_get_variables (r->packs);
 
-  if (pv (p, "psa_ng_ml") != NULL && missing (p, "psa_date"))
-    add_issue (r, pline (p, "psa_ng_ml"), "psa_date", NULL,
-               _("psa_date is required when psa_ng_ml is given"));
-  if (treatment != NULL && strcmp (treatment, "none") != 0
-      && strcmp (treatment, "active_surveillance") != 0 && missing (p, "treatment_date"))
-    add_issue (r, pline (p, "treatment_type"), "treatment_date", NULL,
-               _("treatment_date is required for treatment “%s”"), treatment);
-  if (g_strcmp0 (pv (p, "vital_status"), "dead") == 0 && missing (p, "death_date"))
-    add_issue (r, pline (p, "vital_status"), "death_date", NULL,
-               _("death_date is required when vital_status is dead"));
-  if (g_strcmp0 (pv (p, "recurrence"), "yes") == 0 && missing (p, "recurrence_date"))
-    add_issue (r, pline (p, "recurrence"), "recurrence_date", NULL,
-               _("recurrence_date is required when recurrence is yes"));
+  for (guint i = 0; i < vars->len; i++)
+    {
+      const CuPackVariable *v = vars->pdata[i];
+      const char *value;
+
+      if (v->cond_variable == NULL || !missing (p, v->name))
+        continue;
+      value = pv (p, v->cond_variable);
+      if (!condition_holds (v, value))
+        continue;
+      if (v->cond_values == NULL)
+        add_issue (r, pline (p, v->cond_variable), v->name, NULL,
+                   _("%s is required when %s is given"), v->name, v->cond_variable);
+      else
+        add_issue (r, pline (p, v->cond_variable), v->name, NULL,
+                   _("%s is required when %s is %s"), v->name, v->cond_variable, value);
+    }
 }
 
 static int
@@ -486,7 +478,7 @@ wide_begin (Reader *r, const CuCsvRow *header)
 {
   r->id_col = column_index (header, "person_id");
   r->n_header_fields = header->n_fields;
-  r->cols = g_new0 (const Variable *, header->n_fields);
+  r->cols = g_new0 (const CuPackVariable *, header->n_fields);
   r->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   if (r->id_col < 0)
     {
@@ -500,7 +492,7 @@ wide_begin (Reader *r, const CuCsvRow *header)
     {
       const char *name = g_strstrip (header->fields[c]);
 
-      r->cols[c] = find_variable (name);
+      r->cols[c] = find_variable_in (r->packs, name);
       if (r->cols[c] == NULL)
         {
           add_issue (r, header->line, name, NULL, _("unknown column “%s”"), name);
@@ -536,7 +528,7 @@ wide_row (Reader *r, const CuCsvRow *row)
     }
   {
     g_autoptr(GError) id_error = NULL;
-    g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
+    g_autofree char *checked = cu_clinical_normalize_in (r->packs, "person_id", id, FALSE, &id_error);
     if (checked == NULL)
       {
         add_issue (r, row->line, "person_id", id, "%s", id_error->message);
@@ -561,20 +553,20 @@ wide_row (Reader *r, const CuCsvRow *row)
   person_free (p);
 }
 
-/* Long layout: which wide variable the event's date fills. */
+/* Long layout: which wide variable the event's date fills: the variable's event_date, when
+ * that date is not conditional or its condition holds for the value (no treatment date for
+ * "none"). */
 static const char *
-date_variable_of (const char *variable, const char *value)
+date_variable_of (CuPackSet *packs, const char *variable, const char *value)
 {
-  if (strcmp (variable, "cancer_type") == 0)
-    return "diagnosis_date";
-  if (strcmp (variable, "psa_ng_ml") == 0)
-    return "psa_date";
-  if (strcmp (variable, "treatment_type") == 0)
-    return (strcmp (value, "none") == 0 || strcmp (value, "active_surveillance") == 0)
-             ? NULL : "treatment_date";
-  if (strcmp (variable, "recurrence") == 0)
-    return strcmp (value, "yes") == 0 ? "recurrence_date" : NULL;
-  return NULL;
+  const CuPackVariable *v = find_variable_in (packs, variable);
+  const CuPackVariable *d = v != NULL && v->event_date != NULL ? find_variable_in (packs, v->event_date) : NULL;
+
+  if (d == NULL)
+    return NULL;
+  if (d->cond_variable != NULL && strcmp (d->cond_variable, variable) == 0 && !condition_holds (d, value))
+    return NULL;
+  return d->name;
 }
 
 /* Long layout: a patient's values are spread over the file, so patients are kept until its
@@ -589,9 +581,9 @@ long_begin (Reader *r, const CuCsvRow *header)
   r->date_col = column_index (header, "date");
   r->n_header_fields = header->n_fields;
   r->seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  /* Serial PSA: several measurements; the one nearest to diagnosis is the patient's PSA
-   * (ecrf_csv_format.md, psa_ng_ml notes). */
-  r->psa = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+  /* Serial measurements (the packs' "serial" variables, e.g. PSA): several rows; the one
+   * nearest to diagnosis is the patient's value (ecrf_csv_format.md, psa_ng_ml notes). */
+  r->serial = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                   (GDestroyNotify) g_ptr_array_unref);
 
   if (r->id_col < 0)
@@ -615,7 +607,8 @@ long_row (Reader *r, const CuCsvRow *row)
 {
   int id_col = r->id_col, var_col = r->var_col, val_col = r->val_col;
   int unit_col = r->unit_col, date_col = r->date_col;
-  GHashTable *seen = r->seen, *psa = r->psa;
+  GHashTable *seen = r->seen, *serial = r->serial;
+  const CuPackVariable *var;
   const char *id, *variable, *value, *unit, *date;
   g_autofree char *key = NULL;
   g_autofree char *date_norm = NULL;
@@ -642,14 +635,15 @@ long_row (Reader *r, const CuCsvRow *row)
     }
   {
     g_autoptr(GError) id_error = NULL;
-    g_autofree char *checked = cu_clinical_normalize ("person_id", id, FALSE, &id_error);
+    g_autofree char *checked = cu_clinical_normalize_in (r->packs, "person_id", id, FALSE, &id_error);
     if (checked == NULL)
       {
         add_issue (r, row->line, "person_id", id, "%s", id_error->message);
         return;
       }
   }
-  if (find_variable (variable) == NULL || strcmp (variable, "person_id") == 0)
+  var = find_variable_in (r->packs, variable);
+  if (var == NULL || var->key)
     {
       add_issue (r, row->line, "variable", variable, _("unknown variable “%s”"), variable);
       return;
@@ -661,15 +655,14 @@ long_row (Reader *r, const CuCsvRow *row)
     }
   if (date[0] != '\0')
     {
-      date_norm = cu_clinical_normalize ("diagnosis_date", date, FALSE, &error);
+      date_norm = cu_clinical_normalize_in (r->packs, "diagnosis_date", date, FALSE, &error);
       if (date_norm == NULL)
         {
           add_issue (r, row->line, "date", date, "%s", error->message);
           return;
         }
     }
-  else if (strcmp (variable, "sex") != 0 && strcmp (variable, "birth_year") != 0
-           && !g_str_has_suffix (variable, "_date"))
+  else if (!var->person && var->type != CU_PACK_VAR_DATE)
     {
       /* A *_date variable carries its date as the value. */
       add_issue (r, row->line, "date", NULL, _("date is required for variable “%s”"), variable);
@@ -686,33 +679,32 @@ long_row (Reader *r, const CuCsvRow *row)
     }
   g_hash_table_insert (seen, g_steal_pointer (&key), GUINT_TO_POINTER (row->line));
 
-  if (strcmp (variable, "psa_ng_ml") == 0 && unit[0] != '\0'
-      && g_ascii_strcasecmp (unit, "ng/mL") != 0 && g_ascii_strcasecmp (unit, "ug/L") != 0
-      && strcmp (unit, "µg/L") != 0)
+  if (var->units != NULL && unit[0] != '\0' && !g_strv_contains ((const char *const *) var->units, unit))
     {
-      /* CLIN-11: DQD accepts ng/mL (8842) and µg/L (8748), numerically equal. */
-      add_issue (r, row->line, "unit", unit,
-                 _("PSA must be in ng/mL (or µg/L), not “%s”"), unit);
+      g_autofree char *list = g_strjoinv (", ", var->units);
+      /* CLIN-11 for PSA: DQD accepts ng/mL (8842) and µg/L (8748), numerically equal. */
+      add_issue (r, row->line, "unit", unit, _("%s must be in %s, not “%s”"), variable, list, unit);
       return;
     }
 
   p = get_person (r, id, row->line, &is_new);
-  if (strcmp (variable, "psa_ng_ml") == 0)
+  if (var->serial)
     {
       g_autofree char *num = NULL;
+      g_autofree char *skey = g_strdup_printf ("%s\x1f%s", id, variable);
       GPtrArray *list;
 
-      num = cu_clinical_normalize ("psa_ng_ml", value, r->decimal_comma, &error);
+      num = cu_clinical_normalize_in (r->packs, variable, value, r->decimal_comma, &error);
       if (num == NULL)
         {
           add_issue (r, row->line, "value", value, "%s", error->message);
           return;
         }
-      list = g_hash_table_lookup (psa, id);
+      list = g_hash_table_lookup (serial, skey);
       if (list == NULL)
         {
           list = g_ptr_array_new_with_free_func (g_free);
-          g_hash_table_insert (psa, g_strdup (id), list);
+          g_hash_table_insert (serial, g_steal_pointer (&skey), list);
         }
       g_ptr_array_add (list, g_strdup_printf ("%s\t%s\t%u", date_norm, num, row->line));
       return;
@@ -726,7 +718,7 @@ long_row (Reader *r, const CuCsvRow *row)
     }
   if (!take_value (r, p, row->line, "value", variable, value))
     return;
-  date_var = date_variable_of (variable, value);
+  date_var = date_variable_of (r->packs, variable, value);
   if (date_var != NULL && date_norm != NULL)
     take_value (r, p, row->line, "date", date_var, date_norm);
   else if (g_str_has_suffix (variable, "_date") && date_norm != NULL
@@ -738,16 +730,19 @@ long_row (Reader *r, const CuCsvRow *row)
 static void
 long_finish (Reader *r)
 {
-  /* PSA nearest to diagnosis (the earliest when there is no diagnosis date). */
+  /* Serial values: the one nearest to diagnosis (the earliest when there is no diagnosis
+   * date). */
   {
     GHashTableIter it;
     gpointer k, v;
 
-    g_hash_table_iter_init (&it, r->psa);
+    g_hash_table_iter_init (&it, r->serial);
     while (g_hash_table_iter_next (&it, &k, &v))
       {
         GPtrArray *list = v;
-        Person *p = g_hash_table_lookup (r->persons, k);
+        g_auto(GStrv) pv_key = g_strsplit (k, "\x1f", 2);
+        Person *p = g_hash_table_lookup (r->persons, pv_key[0]);
+        const CuPackVariable *sv = find_variable_in (r->packs, pv_key[1]);
         const char *dx = pv (p, "diagnosis_date");
         double best_d = G_MAXDOUBLE;
         g_auto(GStrv) best = NULL;
@@ -779,8 +774,9 @@ long_finish (Reader *r)
         if (best != NULL)
           {
             guint line = (guint) atoi (best[2]);
-            take_value (r, p, line, "value", "psa_ng_ml", best[1]);
-            take_value (r, p, line, "date", "psa_date", best[0]);
+            take_value (r, p, line, "value", sv->name, best[1]);
+            if (sv->event_date != NULL)
+              take_value (r, p, line, "date", sv->event_date, best[0]);
           }
       }
   }
@@ -987,6 +983,8 @@ compare_issues (gconstpointer a, gconstpointer b)
 
 struct _Stage
 {
+  const char *const *names;   /* the variables of the import (index 0: the key) */
+  guint n_names;
   FILE *file;
   GError *error;       /* the first write failure (disk full…) */
 };
@@ -1062,19 +1060,19 @@ stage_person (Stage *stage, Person *p)
 {
   guint32 n = 0;
 
-  for (guint v = 1; variable_names[v] != NULL; v++)
-    n += g_hash_table_contains (p->values, variable_names[v]);
+  for (guint v = 1; stage->names[v] != NULL; v++)
+    n += g_hash_table_contains (p->values, stage->names[v]);
   stage_string (stage, p->person_id);
   stage_uint (stage, p->line);
   stage_uint (stage, n);
-  for (guint v = 1; variable_names[v] != NULL; v++)
+  for (guint v = 1; stage->names[v] != NULL; v++)
     {
-      const char *value = g_hash_table_lookup (p->values, variable_names[v]);
+      const char *value = g_hash_table_lookup (p->values, stage->names[v]);
 
       if (value == NULL)
         continue;
       stage_uint (stage, v);
-      stage_uint (stage, pline (p, variable_names[v]));
+      stage_uint (stage, pline (p, stage->names[v]));
       stage_string (stage, value);
     }
 }
@@ -1124,14 +1122,14 @@ unstage_person (Stage *stage, GError **error)
       char *value;
 
       if (!unstage_uint (stage, &v) || !unstage_uint (stage, &vline)
-          || v == 0 || v >= G_N_ELEMENTS (variable_names) - 1
+          || v == 0 || v >= stage->n_names
           || (value = unstage_string (stage)) == NULL)
         {
           person_free (p);
           goto truncated;
         }
-      g_hash_table_insert (p->values, g_strdup (variable_names[v]), value);
-      g_hash_table_insert (p->lines, g_strdup (variable_names[v]), GUINT_TO_POINTER (vline));
+      g_hash_table_insert (p->values, g_strdup (stage->names[v]), value);
+      g_hash_table_insert (p->lines, g_strdup (stage->names[v]), GUINT_TO_POINTER (vline));
     }
   return p;
 
@@ -1306,7 +1304,7 @@ write_staged (CuStore *store, Stage *stage, const char *path, const char *site,
         }
       if (!ensure_person_with (db, person_stmt, p->person_id, site, path, now, error))
         goto fail;
-      for (const char *const *v = variable_names + 1; *v != NULL; v++)
+      for (const char *const *v = stage->names + 1; *v != NULL; v++)
         {
           Stored stored;
 
@@ -1384,7 +1382,8 @@ reader_clear (Reader *r)
   g_clear_pointer (&r->persons, g_hash_table_unref);
   g_clear_pointer (&r->order, g_ptr_array_unref);
   g_clear_pointer (&r->seen, g_hash_table_unref);
-  g_clear_pointer (&r->psa, g_hash_table_unref);
+  g_clear_pointer (&r->serial, g_hash_table_unref);
+  g_clear_pointer (&r->packs, cu_pack_set_unref);
   g_clear_pointer (&r->cols, g_free);
 }
 
@@ -1436,6 +1435,9 @@ import_pieces (CuStore *store, const char *path, Pieces *pc, const char *site, G
   r.persons = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) person_free);
   r.order = g_ptr_array_new ();
   r.stage = stage;
+  r.packs = cu_store_get_packs (store);
+  stage->names = cu_pack_set_get_variable_names (r.packs);
+  stage->n_names = g_strv_length ((char **) stage->names);
   report->separator = first->separator;
   /* Spreadsheets that write ';' do so because ',' is their decimal separator. */
   r.decimal_comma = first->separator == ';';
@@ -1541,7 +1543,10 @@ cu_clinical_set_value (CuStore *store, const char *person_id, const char *variab
                    _("person_id cannot be corrected: it is the pseudonym"));
       return FALSE;
     }
-  norm = cu_clinical_normalize (variable, value, FALSE, error);
+  {
+    g_autoptr(CuPackSet) packs = cu_store_get_packs (store);
+    norm = cu_clinical_normalize_in (packs, variable, value, FALSE, error);
+  }
   if (norm == NULL)
     return FALSE;
   Stmts st;

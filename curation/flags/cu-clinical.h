@@ -11,6 +11,7 @@
 #pragma once
 
 #include "cu-store.h"
+#include "cu-pack-set.h"
 
 G_BEGIN_DECLS
 
@@ -57,7 +58,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuClinicalReport, cu_clinical_report_free)
 /* The layout's name for people (translated): "wide" / "long" as the report's layout says. */
 const char *cu_clinical_layout_label (const char *layout);
 
-/* The variables of the wide layout, in its column order (NULL-terminated, static). */
+/* The variables of the wide layout of the default packs (common + prostate), in column order
+ * (NULL-terminated, static). A workspace's own: cu_pack_set_get_variable_names(). */
 const char *const *cu_clinical_variables (void);
 /* The columns of the wide layout of ecrf_csv_format.md itself, in its order: the variables
  * above without the workspace's additions (the imaging dates of XREF-06). What leaves in a
@@ -69,6 +71,9 @@ gboolean    cu_clinical_variable_is_date (const char *variable);
  * point, trimmed). decimal_comma accepts "7,4". Empty text is valid (missing) and gives "". */
 char       *cu_clinical_normalize (const char *variable, const char *text, gboolean decimal_comma,
                                    GError **error);
+/* Same, with the variables of packs. */
+char       *cu_clinical_normalize_in (CuPackSet *packs, const char *variable, const char *text,
+                                      gboolean decimal_comma, GError **error);
 
 /* Read the file and store its values under site (NULL: the pseudonym's prefix before the
  * first '-'). Returns NULL only when the file cannot be read or the workspace fails; rejected

@@ -20,6 +20,7 @@
 #include "cu-flag-bundle.h"
 #include "cu-flag-report.h"
 #include "cu-flag-rules.h"
+#include "cu-store-packs.h"
 #include "cu-flag-thumbnail.h"
 #include "cu-store-flags.h"
 #include "cu-translation.h"
@@ -60,7 +61,10 @@ cu_flag_report_new (CuStore *store, const char *lang)
   sp->rules = g_hash_table_new (g_str_hash, g_str_equal);
   /* A broken project rule must not stop the export: the flags' stored English text is
    * used instead. */
-  sp->rule_list = cu_flag_rules_load (cu_store_get_path (store), NULL);
+  {
+    g_autoptr(CuPackSet) packs = cu_store_get_packs (store);
+    sp->rule_list = cu_flag_rules_load_packs (packs, cu_store_get_path (store), NULL);
+  }
   for (guint i = 0; sp->rule_list != NULL && i < sp->rule_list->len; i++)
     {
       CuFlagRule *rule = sp->rule_list->pdata[i];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-flag-rules.c — reading consistency rules (SQL + header) from the built-in resource
- * and from the workspace's rules/ folder.
+ * cu-flag-rules.c — reading consistency rules (SQL + header) from the workspace's packs
+ * (data/packs/<pack>/rules/), the release inclusion rules from the built-in resource, and both
+ * from the workspace's own folders.
  *
  * Rules are data so that a project can change a threshold or add a check without a new
  * Curata; the SQL runs read-only over views (cu-flags.c creates them) and its rows become
@@ -13,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cu-flag-rules.h"
+#include "cu-pack-set.h"
 
 G_DEFINE_QUARK (cu-flag-rule-error-quark, cu_flag_rule_error)
 
@@ -20,7 +22,6 @@ G_DEFINE_QUARK (cu-flag-rule-error-quark, cu_flag_rule_error)
 void cu_flags_register_resource (void);
 GResource *cu_flags_get_resource (void);
 
-#define RULES_RESOURCE "/io/github/curata/flags/rules"
 #define INCLUSION_RESOURCE "/io/github/curata/flags/inclusion"
 
 static GResource *
@@ -142,6 +143,58 @@ add_rule (GHashTable *by_id, CuFlagRule *rule)
   return TRUE;
 }
 
+/* The workspace's folder of the kind (rules/, inclusion/) over the shipped rules by_id holds. */
+static gboolean
+add_workspace_rules (GHashTable *by_id, const char *workspace_dir, const char *folder, GError **error)
+{
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (workspace_dir == NULL)
+    return TRUE;
+  dir_path = g_build_filename (workspace_dir, folder, NULL);
+  dir = g_dir_open (dir_path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *file = NULL;
+      g_autofree char *text = NULL;
+      CuFlagRule *rule;
+
+      if (!g_str_has_suffix (name, ".sql"))
+        continue;
+      file = g_build_filename (dir_path, name, NULL);
+      if (!g_file_get_contents (file, &text, NULL, error))
+        return FALSE;
+      rule = cu_flag_rule_parse (text, file, error);
+      if (rule == NULL)
+        return FALSE;
+      add_rule (by_id, rule);
+    }
+  return TRUE;
+}
+
+static GPtrArray *
+sorted_enabled (GHashTable *by_id)
+{
+  GPtrArray *rules = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_rule_free);
+  GHashTableIter it;
+  gpointer value;
+
+  g_hash_table_iter_init (&it, by_id);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      CuFlagRule *rule = value;
+      if (!rule->disabled)
+        {
+          g_ptr_array_add (rules, rule);
+          g_hash_table_iter_steal (&it);
+        }
+    }
+  g_ptr_array_sort (rules, compare_rules);
+  return rules;
+}
+
 /* The shipped rules under resource_dir, then the workspace's folder of the same kind. */
 static GPtrArray *
 load_rules (const char *resource_dir, const char *workspace_dir, const char *folder,
@@ -150,9 +203,6 @@ load_rules (const char *resource_dir, const char *workspace_dir, const char *fol
   g_autoptr(GHashTable) by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                        (GDestroyNotify) cu_flag_rule_free);
   g_auto(GStrv) names = g_resource_enumerate_children (rules_resource (), resource_dir, 0, error);
-  GPtrArray *rules;
-  GHashTableIter it;
-  gpointer value;
 
   if (names == NULL)
     return NULL;
@@ -174,50 +224,38 @@ load_rules (const char *resource_dir, const char *workspace_dir, const char *fol
         return NULL;
       add_rule (by_id, rule);
     }
+  if (!add_workspace_rules (by_id, workspace_dir, folder, error))
+    return NULL;
+  return sorted_enabled (by_id);
+}
 
-  if (workspace_dir != NULL)
+GPtrArray *
+cu_flag_rules_load_packs (CuPackSet *packs, const char *workspace_dir, GError **error)
+{
+  g_autoptr(GHashTable) by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                       (GDestroyNotify) cu_flag_rule_free);
+  GPtrArray *files = cu_pack_set_get_rules (packs);
+
+  for (guint i = 0; i < files->len; i++)
     {
-      g_autofree char *dir_path = g_build_filename (workspace_dir, folder, NULL);
-      g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *file = NULL;
-          g_autofree char *text = NULL;
-          CuFlagRule *rule;
-
-          if (!g_str_has_suffix (name, ".sql"))
-            continue;
-          file = g_build_filename (dir_path, name, NULL);
-          if (!g_file_get_contents (file, &text, NULL, error))
-            return NULL;
-          rule = cu_flag_rule_parse (text, file, error);
-          if (rule == NULL)
-            return NULL;
-          add_rule (by_id, rule);
-        }
+      const CuPackFile *f = files->pdata[i];
+      const CuPack *pack = cu_pack_set_find_pack (packs, f->pack_id);
+      /* A shipped pack's rules are "built-in": their texts have translations. */
+      CuFlagRule *rule = cu_flag_rule_parse (f->text, pack != NULL && pack->builtin ? "built-in" : f->file,
+                                             error);
+      if (rule == NULL)
+        return NULL;
+      add_rule (by_id, rule);
     }
-
-  rules = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_rule_free);
-  g_hash_table_iter_init (&it, by_id);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    {
-      CuFlagRule *rule = value;
-      if (!rule->disabled)
-        {
-          g_ptr_array_add (rules, rule);
-          g_hash_table_iter_steal (&it);
-        }
-    }
-  g_ptr_array_sort (rules, compare_rules);
-  return rules;
+  if (!add_workspace_rules (by_id, workspace_dir, "rules", error))
+    return NULL;
+  return sorted_enabled (by_id);
 }
 
 GPtrArray *
 cu_flag_rules_load (const char *workspace_dir, GError **error)
 {
-  return load_rules (RULES_RESOURCE, workspace_dir, "rules", error);
+  return cu_flag_rules_load_packs (cu_pack_set_default (), workspace_dir, error);
 }
 
 GPtrArray *

@@ -2,12 +2,14 @@
  * cu-flag-rules.h — consistency rules as data: each rule is an SQL query over views of the
  * workspace plus an id, a severity and a message template (data/rules/README.md).
  *
- * The rules shipped with Curata are compiled in (the .sql files of data/rules/); a workspace may add its
+ * The rules come from the workspace's packs (data/packs/<pack>/rules/); a workspace may add its
  * own, or replace or disable a shipped one by id, in its rules/ folder.
  */
 #pragma once
 
 #include <glib.h>
+
+#include "cu-pack-set.h"
 
 G_BEGIN_DECLS
 
@@ -40,10 +42,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CuFlagRule, cu_flag_rule_free)
 
 /* Parse one rule file's text. */
 CuFlagRule *cu_flag_rule_parse  (const char *text, const char *origin, GError **error);
-/* The shipped rules, then those of workspace_dir/rules (may be NULL) replacing them by id;
+/* The rules of the default packs (cu_pack_set_default), then those of workspace_dir/rules
+ * (may be NULL) replacing them by id;
  * disabled rules are left out. Sorted by id. A broken workspace rule is an error naming
  * its file. */
 GPtrArray  *cu_flag_rules_load  (const char *workspace_dir, GError **error);
+/* The rules of packs (their rules/ folders), then those of workspace_dir/rules over them. */
+GPtrArray  *cu_flag_rules_load_packs (CuPackSet *packs, const char *workspace_dir, GError **error);
 /* The inclusion rules of releases (data/inclusion/README.md): the same format and views; a
  * row names a patient who may not be released. Shipped ones, then workspace_dir/inclusion. */
 GPtrArray  *cu_inclusion_rules_load (const char *workspace_dir, GError **error);

@@ -21,6 +21,7 @@
 #include "cu-flags-private.h"
 #include "cu-series-class.h"
 #include "cu-store-flags.h"
+#include "cu-store-packs.h"
 #include "cu-store-private.h"
 
 G_DEFINE_QUARK (cu-flags-error-quark, cu_flags_error)
@@ -162,33 +163,52 @@ col_text (sqlite3_stmt *stmt, int i)
   "(CASE WHEN trim (" x ") GLOB '[0-9][0-9][0-9][0-9][0-1][0-9][0-3][0-9]' THEN substr (trim (" x "), 1, 4)" \
   " || '-' || substr (trim (" x "), 5, 2) || '-' || substr (trim (" x "), 7, 2) END)"
 
-static const char *const numeric_variables[] = {
-  "birth_year", "gleason_primary", "gleason_secondary", "gleason_score", "isup_grade_group",
-  "pirads_max", NULL
-};
+/* One column of the clinical view: integers and decimals as numbers, the rest as text. */
+static void
+add_clinical_column (GString *clinical, GHashTable *done, const CuPackVariable *v)
+{
+  const char *cast = v->type == CU_PACK_VAR_INTEGER ? "INTEGER" : v->type == CU_PACK_VAR_DECIMAL ? "REAL" : NULL;
 
+  if (v->key || !g_hash_table_add (done, v->name))
+    return;
+  if (cast != NULL)
+    g_string_append_printf (clinical, ", CAST (max (CASE WHEN v.variable = '%s' THEN v.value END)"
+                            " AS %s) AS %s", v->name, cast, v->name);
+  else
+    g_string_append_printf (clinical, ", max (CASE WHEN v.variable = '%s' THEN v.value END) AS %s",
+                            v->name, v->name);
+}
+
+/* The views of data/packs/common/rules/README.md. The clinical view has a column for every
+ * variable of the workspace's packs and of every shipped pack (empty when the workspace does
+ * not use it), so that a shared rule naming a variable of another cancer still runs. */
 static gboolean
-create_views (sqlite3 *db, GError **error)
+create_views (sqlite3 *db, CuPackSet *packs, GError **error)
 {
   g_autoptr(GString) clinical = g_string_new ("DROP TABLE IF EXISTS temp.clinical;"
                                               "CREATE TEMP TABLE clinical AS SELECT p.person_id, p.site");
-  const char *const *vars = cu_clinical_variables ();
+  g_autoptr(GString) required = g_string_new ("DROP TABLE IF EXISTS temp.ecrf_required;"
+                                              "CREATE TEMP TABLE ecrf_required (cancer TEXT, variable TEXT);");
+  g_autoptr(GHashTable) done = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *vars = cu_pack_set_get_variables (packs);
+  GPtrArray *all = cu_pack_set_get_variables (cu_pack_set_all_builtin ());
 
-  for (guint i = 1; vars[i] != NULL; i++)
+  for (guint i = 0; i < vars->len; i++)
     {
-      const char *cast = g_strv_contains (numeric_variables, vars[i]) ? "INTEGER"
-                         : strcmp (vars[i], "psa_ng_ml") == 0 ? "REAL" : NULL;
-      if (cast != NULL)
-        g_string_append_printf (clinical, ", CAST (max (CASE WHEN v.variable = '%s' THEN v.value END)"
-                                " AS %s) AS %s", vars[i], cast, vars[i]);
-      else
-        g_string_append_printf (clinical, ", max (CASE WHEN v.variable = '%s' THEN v.value END) AS %s",
-                                vars[i], vars[i]);
+      const CuPackVariable *v = vars->pdata[i];
+
+      add_clinical_column (clinical, done, v);
+      /* names and cancer types are checked identifiers (cu-pack-tables.c): no quoting issue */
+      if (v->required_for != NULL && strchr (v->required_for, '\'') == NULL)
+        g_string_append_printf (required, "INSERT INTO temp.ecrf_required VALUES ('%s', '%s');",
+                                v->required_for, v->name);
     }
+  for (guint i = 0; i < all->len; i++)
+    add_clinical_column (clinical, done, all->pdata[i]);
   g_string_append (clinical, " FROM main.clinical_person p LEFT JOIN main.clinical_value v"
                              " ON v.person_id = p.person_id GROUP BY p.person_id;"
                              "CREATE INDEX temp.clinical_person_id ON clinical (person_id);");
-  if (!_cu_store_exec (db, clinical->str, error))
+  if (!_cu_store_exec (db, clinical->str, error) || !_cu_store_exec (db, required->str, error))
     return FALSE;
 
   return _cu_store_exec (db,
@@ -803,6 +823,7 @@ _cu_flags_check_locked (CuStore *store, GError **error)
 {
   g_autoptr(CuFlagCheckReport) report = g_new0 (CuFlagCheckReport, 1);
   g_autoptr(GPtrArray) rules = NULL;
+  g_autoptr(CuPackSet) packs = NULL;
   g_autofree char *now = _cu_store_now_iso8601 ();
   g_autofree char *detail = NULL;
   sqlite3_stmt *stmt;
@@ -811,10 +832,11 @@ _cu_flags_check_locked (CuStore *store, GError **error)
   report->opened = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_flag_free);
   report->rule_errors = g_ptr_array_new_with_free_func (g_free);
 
-  rules = cu_flag_rules_load (cu_store_get_path (store), error);
+  packs = cu_store_get_packs (store);
+  rules = cu_flag_rules_load_packs (packs, cu_store_get_path (store), error);
   if (rules == NULL)
     return NULL;
-  if (!create_views (store->db, error))
+  if (!create_views (store->db, packs, error))
     return NULL;
   report->n_rules = rules->len;
 
@@ -897,8 +919,11 @@ cu_flags_evaluate (CuStore *store, GPtrArray *rules, GError **error)
   if (!cu_series_class_update (store, NULL, NULL, NULL, error))
     return NULL;
   /* The views are TEMP tables of this connection: made without the write lock. */
-  if (!create_views (store->db, error))
-    return NULL;
+  {
+    g_autoptr(CuPackSet) packs = cu_store_get_packs (store);
+    if (!create_views (store->db, packs, error))
+      return NULL;
+  }
   for (guint r = 0; r < rules->len; r++)
     {
       const CuFlagRule *rule = rules->pdata[r];

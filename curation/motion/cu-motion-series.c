@@ -10,6 +10,8 @@
 #include "cu-derived-series.h"
 #include "cu-dicom-header.h"
 #include "cu-motion-series.h"
+#include "cu-qc-sequence.h"
+#include "cu-series-class.h"
 #include "cu-store-qc.h"
 
 /* Progress of one stage mapped into [base, base + span] of the caller's. */
@@ -66,6 +68,56 @@ node_to_string (JsonNode *node)
   return json_generator_to_data (gen, NULL);
 }
 
+static CuSeriesClass *
+classify_series (CuStore *store, const char *uid, GCancellable *cancellable, GError **error)
+{
+  g_auto (GStrv) files = cu_store_get_series_files (store, uid, error);
+
+  if (files == NULL)
+    return NULL;
+  return cu_series_class_from_files ((const char *const *) files, cancellable, error);
+}
+
+CuRigidMetricType
+cu_motion_choose_metric (CuStore *store, const char *fixed_uid, const char *moving_uid,
+                         char **reason, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (CuSeriesClass) fixed = NULL;
+  g_autoptr (CuSeriesClass) moving = NULL;
+  g_autoptr (GError) local = NULL;
+  const char *f, *m;
+
+  fixed = classify_series (store, fixed_uid, cancellable, &local);
+  if (fixed != NULL)
+    moving = classify_series (store, moving_uid, cancellable, &local);
+  if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return CU_RIGID_METRIC_AUTO;
+    }
+  f = fixed != NULL ? fixed->sequence : NULL;
+  m = moving != NULL ? moving->sequence : NULL;
+  /* CU_SEQ_OTHER is an MR series whose contrast was not recognised: it may differ from the
+   * other one's, and mutual information is right in both cases, only less precise. */
+  if (f != NULL && m != NULL && g_strcmp0 (f, m) == 0 && g_strcmp0 (f, CU_SEQ_OTHER) != 0)
+    {
+      if (reason != NULL)
+        *reason = g_strdup_printf (_("normalized cross-correlation: both series are %s, the "
+                                     "same contrast"), f);
+      return CU_RIGID_METRIC_NCC;
+    }
+  if (reason != NULL)
+    {
+      if (f == NULL || m == NULL || g_strcmp0 (f, m) == 0)
+        *reason = g_strdup (_("mutual information: the contrast of the series could not be "
+                              "recognised, so it may differ"));
+      else
+        *reason = g_strdup_printf (_("mutual information: %s onto %s, different contrasts"), m,
+                                   f);
+    }
+  return CU_RIGID_METRIC_MATTES_MI;
+}
+
 char *
 cu_motion_register_series (CuStore *store, const char *fixed_arg, const char *moving_arg,
                            const CuRigidOptions *options, CuRigidTransform *transform_out,
@@ -80,6 +132,7 @@ cu_motion_register_series (CuStore *store, const char *fixed_arg, const char *mo
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *result_json = NULL, *params_json = NULL, *derivation = NULL;
+  g_autofree char *metric_reason = NULL;
   CuRigidOptions defaults;
   CuRigidResult result;
   Stage stage;
@@ -87,16 +140,24 @@ cu_motion_register_series (CuStore *store, const char *fixed_arg, const char *mo
   char *uid;
 
   if (options == NULL)
-    {
-      cu_rigid_options_init (&defaults, CU_RIGID_METRIC_MATTES_MI);
-      options = &defaults;
-    }
+    cu_rigid_options_init (&defaults, CU_RIGID_METRIC_AUTO);
+  else
+    defaults = *options;
+  options = &defaults;
   fixed_uid = cu_store_resolve_series (store, fixed_arg, error);
   if (fixed_uid == NULL)
     return NULL;
   moving_uid = cu_store_resolve_series (store, moving_arg, error);
   if (moving_uid == NULL)
     return NULL;
+  if (defaults.metric == CU_RIGID_METRIC_AUTO)
+    {
+      cu_progress_report (progress, 0.0, _("Choosing the similarity metric"));
+      defaults.metric = cu_motion_choose_metric (store, fixed_uid, moving_uid, &metric_reason,
+                                                 cancellable, error);
+      if (defaults.metric == CU_RIGID_METRIC_AUTO)
+        return NULL;
+    }
   for_uid = frame_of_reference (store, fixed_uid, error);
   if (for_uid == NULL)
     return NULL;
@@ -131,6 +192,11 @@ cu_motion_register_series (CuStore *store, const char *fixed_arg, const char *mo
   json_builder_add_string_value (b, moving_uid);
   json_builder_set_member_name (b, "metric");
   json_builder_add_string_value (b, cu_rigid_metric_type_to_string (options->metric));
+  json_builder_set_member_name (b, "metric_reason");
+  if (metric_reason != NULL)
+    json_builder_add_string_value (b, metric_reason);
+  else
+    json_builder_add_string_value (b, _("chosen by the user"));
   json_builder_set_member_name (b, "transform");
   json_builder_add_value (b, cu_rigid_transform_to_json (&result.transform));
   json_builder_set_member_name (b, "final_cost");
@@ -208,10 +274,13 @@ cu_motion_correct_series (CuStore *store, const char *series_arg, const CuMotion
   char *uid;
 
   if (options == NULL)
-    {
-      cu_motion_options_init (&defaults);
-      options = &defaults;
-    }
+    cu_motion_options_init (&defaults);
+  else
+    defaults = *options;
+  /* The volumes of one series share their contrast. */
+  if (defaults.rigid.metric == CU_RIGID_METRIC_AUTO)
+    defaults.rigid.metric = CU_RIGID_METRIC_NCC;
+  options = &defaults;
   series_uid = cu_store_resolve_series (store, series_arg, error);
   if (series_uid == NULL)
     return NULL;

@@ -62,6 +62,8 @@ cu_rigid_metric_type_from_string (const char *name, CuRigidMetricType *type)
     *type = CU_RIGID_METRIC_NCC;
   else if (g_strcmp0 (name, "mi") == 0)
     *type = CU_RIGID_METRIC_MATTES_MI;
+  else if (g_strcmp0 (name, "auto") == 0)
+    *type = CU_RIGID_METRIC_AUTO;
   else
     return FALSE;
   return TRUE;
@@ -76,6 +78,8 @@ cu_rigid_metric_type_to_string (CuRigidMetricType type)
       return "ms";
     case CU_RIGID_METRIC_NCC:
       return "ncc";
+    case CU_RIGID_METRIC_AUTO:
+      return "auto";
     case CU_RIGID_METRIC_MATTES_MI:
     default:
       return "mi";
@@ -112,7 +116,8 @@ cu_rigid_metric_new (CuRigidMetricType type, const CuVolume *fixed, const CuVolu
   g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
   gboolean all = n_samples == 0 || n_samples >= n_fixed;
 
-  self->type = type;
+  /* AUTO is resolved by the caller, from the series; alone, MI suits any pair. */
+  self->type = type == CU_RIGID_METRIC_AUTO ? CU_RIGID_METRIC_MATTES_MI : type;
   self->moving = moving;
   self->n_samples = all ? (guint) n_fixed : n_samples;
   self->n_threads = CLAMP (n_threads, 1, MAX_THREADS);
@@ -149,7 +154,7 @@ cu_rigid_metric_new (CuRigidMetricType type, const CuVolume *fixed, const CuVolu
       self->values[s] = fixed->voxels[v];
     }
 
-  if (type == CU_RIGID_METRIC_MATTES_MI)
+  if (self->type == CU_RIGID_METRIC_MATTES_MI)
     {
       float fmin = G_MAXFLOAT, fmax = -G_MAXFLOAT, mmin, mmax;
       guint inner;
@@ -201,6 +206,63 @@ cu_rigid_metric_set_cubic (CuRigidMetric *self, gboolean cubic)
   return !cubic || self->moving_coefficients != NULL;
 }
 
+guint
+cu_rigid_metric_restrict (CuRigidMetric *self, const CuRigidTransform *transform,
+                          double margin, guint min_kept)
+{
+  const CuVolume *mov = self->moving;
+  const double *L = self->moving_lps_to_index;
+  double a[12], map[12], lo[3], hi[3];
+  g_autofree gboolean *keep = g_new (gboolean, self->n_samples);
+  guint kept = 0, out = 0;
+
+  cu_rigid_transform_get_matrix (transform, a);
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 4; c++)
+      map[r * 4 + c] = L[r * 4] * a[c] + L[r * 4 + 1] * a[4 + c] + L[r * 4 + 2] * a[8 + c]
+                       + (c == 3 ? L[r * 4 + 3] : 0.0);
+  for (int c = 0; c < 3; c++)
+    {
+      double m = margin / mov->spacing[c];
+      m = mov->dims[c] > 4.0 * m + 1 ? m : 0.0;
+      lo[c] = m - 0.5;
+      hi[c] = mov->dims[c] - 0.5 - m;
+    }
+  for (guint s = 0; s < self->n_samples; s++)
+    {
+      const float *p = self->points + 3 * (gsize) s;
+      gboolean inside = TRUE;
+      for (int r = 0; r < 3 && inside; r++)
+        {
+          double q = map[r * 4] * p[0] + map[r * 4 + 1] * p[1] + map[r * 4 + 2] * p[2]
+                     + map[r * 4 + 3];
+          inside = q >= lo[r] && q <= hi[r];
+        }
+      keep[s] = inside;
+      kept += inside;
+    }
+  if (kept < min_kept || kept == self->n_samples)
+    return self->n_samples;
+  for (guint s = 0; s < self->n_samples; s++)
+    {
+      if (!keep[s])
+        continue;
+      memmove (self->points + 3 * (gsize) out, self->points + 3 * (gsize) s, 3 * sizeof (float));
+      self->values[out] = self->values[s];
+      if (self->fixed_bin != NULL)
+        self->fixed_bin[out] = self->fixed_bin[s];
+      out++;
+    }
+  self->n_samples = out;
+  return out;
+}
+
+gboolean
+cu_rigid_metric_hessian_is_scaled (const CuRigidMetric *self)
+{
+  return self->type != CU_RIGID_METRIC_MATTES_MI;
+}
+
 /* ---- One evaluation ---------------------------------------------------------------- */
 
 typedef struct
@@ -212,6 +274,7 @@ typedef struct
   double dq_angle[3][9];  /* moving-index derivative of the angles: L·dR_k (applied to x − c) */
   double dq_trans[9];     /* L: moving-index derivative of the translations (column k) */
   gboolean want_gradient;
+  gboolean want_hessian;
   const double *mi_log_ratio;  /* second MI pass: log(p(ι,κ)/p_M(κ)), bins × bins */
   int pass;
   /* per-thread partial sums */
@@ -219,6 +282,7 @@ typedef struct
   guint n_valid;
   double s_f, s_m, s_ff, s_mm, s_fm;
   double s_dm[6], s_fdm[6], s_mdm[6];
+  double s_sens[6], s_sens2[36];  /* Σ ∂M/∂μ and Σ ∂M/∂μ ∂M/∂μᵀ (upper triangle) */
   double *joint;          /* MI first pass: bins × bins */
 } EvalChunk;
 
@@ -345,6 +409,13 @@ eval_chunk (gpointer data)
               dm[3 + k] = g[0] * ch->dq_trans[k] + g[1] * ch->dq_trans[3 + k]
                           + g[2] * ch->dq_trans[6 + k];
             }
+          if (ch->want_hessian)
+            for (int a = 0; a < 6; a++)
+              {
+                ch->s_sens[a] += dm[a];
+                for (int b = a; b < 6; b++)
+                  ch->s_sens2[a * 6 + b] += dm[a] * dm[b];
+              }
         }
 
       switch (m->type)
@@ -390,6 +461,8 @@ eval_chunk (gpointer data)
                 m->mi_dm[6 * (gsize) s + k] = (float) dm[k];
           }
           break;
+        case CU_RIGID_METRIC_AUTO:
+          break;
         }
     }
   return NULL;
@@ -409,7 +482,7 @@ run_chunks (CuRigidMetric *self, EvalChunk *chunks, guint n)
 
 double
 cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform,
-                          double gradient[6], guint *n_valid)
+                          double gradient[6], double hessian[36], guint *n_valid)
 {
   EvalChunk base = { 0 }, chunks[MAX_THREADS];
   double a[12], dr[3][9];
@@ -425,6 +498,7 @@ cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform
   cu_rigid_transform_get_rotation_derivatives (transform, dr);
   base.metric = self;
   base.want_gradient = gradient != NULL;
+  base.want_hessian = gradient != NULL && hessian != NULL;
   base.pass = 1;
   for (int r = 0; r < 3; r++)
     {
@@ -455,10 +529,16 @@ cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform
 
   {
     double s_f = 0, s_m = 0, s_ff = 0, s_mm = 0, s_fm = 0, s_dm[6] = { 0 }, s_fdm[6] = { 0 },
-           s_mdm[6] = { 0 };
+           s_mdm[6] = { 0 }, sens[6] = { 0 }, sens2[36] = { 0 };
     for (guint i = 0; i < n; i++)
       {
         total_valid += chunks[i].n_valid;
+        for (int k = 0; k < 6; k++)
+          {
+            sens[k] += chunks[i].s_sens[k];
+            for (int j = k; j < 6; j++)
+              sens2[k * 6 + j] += chunks[i].s_sens2[k * 6 + j];
+          }
         s_f += chunks[i].s_f;
         s_m += chunks[i].s_m;
         s_ff += chunks[i].s_ff;
@@ -473,9 +553,15 @@ cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform
       }
     if (n_valid != NULL)
       *n_valid = total_valid;
+    for (int k = 0; k < 6; k++)
+      for (int j = 0; j < k; j++)
+        sens2[k * 6 + j] = sens2[j * 6 + k];
     if (gradient != NULL)
       for (int k = 0; k < 6; k++)
         gradient[k] = 0.0;
+    if (hessian != NULL)
+      for (int k = 0; k < 36; k++)
+        hessian[k] = 0.0;
     /* Fewer than 1 % of the samples (or 16) overlapping: no meaningful value. */
     if (total_valid < MAX (16, self->n_samples / 100))
       return INFINITY;
@@ -487,6 +573,10 @@ cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform
         if (gradient != NULL)
           for (int k = 0; k < 6; k++)
             gradient[k] = 2.0 * s_dm[k] / total_valid;
+        /* Gauss–Newton: the second derivatives of the moving image are left out. */
+        if (hessian != NULL && gradient != NULL)
+          for (int k = 0; k < 36; k++)
+            hessian[k] = 2.0 * sens2[k] / total_valid;
         break;
       case CU_RIGID_METRIC_NCC:
         {
@@ -503,7 +593,24 @@ cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform
                 double dsmm_half = s_mdm[k] - mbar * s_dm[k];
                 gradient[k] = -(dsfm - (sfm / smm) * dsmm_half) / denom;
               }
+          /* Gauss–Newton for −NCC (second derivatives of the moving image left out, and the
+           * fixed image taken as a gain times the moving one near the optimum):
+           * H = (ρ / S_mm) (A − c cᵀ / S_mm), A = Σ ∂M̃ ∂M̃ᵀ over centred sensitivities and
+           * c = Σ M̃ ∂M̃ — the projection that removes what a change of gain can absorb. */
+          if (hessian != NULL && gradient != NULL && smm > 0)
+            {
+              double rho = MAX (sfm / denom, 1e-3), c[6];
+              for (int k = 0; k < 6; k++)
+                c[k] = s_mdm[k] - mbar * s_dm[k];
+              for (int k = 0; k < 6; k++)
+                for (int j = 0; j < 6; j++)
+                  hessian[k * 6 + j] = rho / smm
+                                       * (sens2[k * 6 + j] - sens[k] * sens[j] / nv
+                                          - c[k] * c[j] / smm);
+            }
         }
+        break;
+      case CU_RIGID_METRIC_AUTO:
         break;
       case CU_RIGID_METRIC_MATTES_MI:
         {
@@ -539,6 +646,13 @@ cu_rigid_metric_evaluate (CuRigidMetric *self, const CuRigidTransform *transform
                   }
               }
           cost = -mi;
+          /* Only the shape of MI's Hessian is known here: the covariance of the moving
+           * image's sensitivities to the parameters; the optimiser learns the scale. */
+          if (hessian != NULL && gradient != NULL)
+            for (int k = 0; k < 6; k++)
+              for (int j = 0; j < 6; j++)
+                hessian[k * 6 + j] = (sens2[k * 6 + j] - sens[k] * sens[j] / total_valid)
+                                     / total_valid;
           if (gradient != NULL)
             {
               base.pass = 2;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-rigid-optimizer.h — regular-step gradient descent for a small number of parameters.
+ * cu-rigid-optimizer.h — Levenberg–Marquardt / trust-region minimisation of a cost whose
+ * gradient and an approximate (Gauss–Newton) Hessian are known, for a few parameters.
  */
 #pragma once
 
@@ -7,36 +8,43 @@
 
 G_BEGIN_DECLS
 
-/* Cost at x (n values); gradient receives ∂cost/∂x. Return +∞ for an invalid point. */
-typedef double (*CuCostFunc) (const double *x, double *gradient, gpointer user_data);
-/* Called after every iteration; return FALSE to stop (cancellation). */
+#define CU_LM_MAX_PARAMETERS 8
+
+/* Cost at x (n values); gradient receives ∂cost/∂x and hessian (n × n, row-major) a positive
+ * semi-definite approximation of ∂²cost/∂x². Return +∞ for an invalid point. */
+typedef double (*CuCostFunc) (const double *x, double *gradient, double *hessian,
+                              gpointer user_data);
+/* Called after every evaluation; return FALSE to stop (cancellation). step is the length of
+ * the last proposed step. */
 typedef gboolean (*CuIterationFunc) (int iteration, double cost, double step, gpointer user_data);
 
 typedef struct
 {
-  double max_step;            /* first step length, in units of x */
-  double min_step;            /* converged when the step has been relaxed below this */
-  double relaxation;          /* step factor when the gradient turns back (0.5) */
-  double gradient_tolerance;  /* converged when |gradient| falls below this */
-  int max_iterations;
-} CuRsgdOptions;
+  double max_step;      /* longest step, in units of x (keeps coarse levels in their basin) */
+  double min_step;      /* converged when a step shorter than this is taken or refused */
+  double scale;         /* the Hessian's scale: 1 when the hessian is a true Gauss–Newton
+                           matrix; 0 when only its shape is right (then learnt from the
+                           first step, which is made max_step long) */
+  int max_iterations;   /* cost evaluations */
+} CuLmOptions;
 
 typedef enum
 {
-  CU_RSGD_CONVERGED,
-  CU_RSGD_MAX_ITERATIONS,
-  CU_RSGD_STOPPED,            /* iteration callback returned FALSE */
-  CU_RSGD_INVALID,            /* the cost was not finite at the start */
-} CuRsgdStatus;
+  CU_LM_CONVERGED,
+  CU_LM_MAX_ITERATIONS,
+  CU_LM_STOPPED,        /* iteration callback returned FALSE */
+  CU_LM_INVALID,        /* the cost was not finite at the start */
+} CuLmStatus;
 
-/* Minimise cost over x (updated in place, n ≤ 16); *iterations and *final_cost may be NULL. */
-CuRsgdStatus cu_rsgd_minimize (const CuRsgdOptions *options,
-                               int                  n,
-                               double              *x,
-                               CuCostFunc           cost,
-                               CuIterationFunc      iteration,
-                               gpointer             user_data,
-                               int                 *iterations,
-                               double              *final_cost);
+/* Minimise cost over x (updated in place, n ≤ CU_LM_MAX_PARAMETERS); *iterations and
+ * *final_cost may be NULL. */
+CuLmStatus cu_lm_minimize (const CuLmOptions *options,
+                           int                n,
+                           double            *x,
+                           CuCostFunc         cost,
+                           CuIterationFunc    iteration,
+                           gpointer           user_data,
+                           int               *iterations,
+                           double            *final_cost);
 
 G_END_DECLS

@@ -96,6 +96,9 @@ cu_rigid_registration_new (const CuVolume *fixed, int fixed_t, const CuRigidOpti
     self->options = *options;
   else
     cu_rigid_options_init (&self->options, CU_RIGID_METRIC_MATTES_MI);
+  /* Without the series to choose from, the metric that suits any pair of contrasts. */
+  if (self->options.metric == CU_RIGID_METRIC_AUTO)
+    self->options.metric = CU_RIGID_METRIC_MATTES_MI;
   if (self->options.n_threads == 0)
     self->options.n_threads = cu_resample_default_threads ();
   self->n_levels = CLAMP (self->options.n_levels, 1, MAX_LEVELS);
@@ -140,19 +143,23 @@ unscale (const LevelData *d, const double *u, CuRigidTransform *t)
 }
 
 static double
-level_cost (const double *u, double *gradient, gpointer user_data)
+level_cost (const double *u, double *gradient, double *hessian, gpointer user_data)
 {
   LevelData *d = user_data;
   CuRigidTransform t = *d->transform;
-  double g[6];
+  double g[6], h[36], s[6];
   double cost;
 
   unscale (d, u, &t);
-  cost = cu_rigid_metric_evaluate (d->metric, &t, g, NULL);
-  for (int k = 0; k < 3; k++)
+  cost = cu_rigid_metric_evaluate (d->metric, &t, g, h, NULL);
+  /* u = D μ with D = diag(r, r, r, 1, 1, 1): ∂/∂u = D⁻¹ ∂/∂μ, H_u = D⁻¹ H D⁻¹. */
+  for (int k = 0; k < 6; k++)
+    s[k] = k < 3 ? 1.0 / d->radius : 1.0;
+  for (int k = 0; k < 6; k++)
     {
-      gradient[k] = g[k] / d->radius;
-      gradient[3 + k] = g[3 + k];
+      gradient[k] = g[k] * s[k];
+      for (int j = 0; j < 6; j++)
+        hessian[k * 6 + j] = h[k * 6 + j] * s[k] * s[j];
     }
   return cost;
 }
@@ -197,11 +204,11 @@ cu_rigid_registration_run (CuRigidRegistration *self, const CuVolume *moving, in
       g_autoptr (CuRigidMetric) metric = NULL;
       double voxel = self->fixed_min_spacing * self->factors[l];
       gboolean last = l == self->n_levels - 1;
-      CuRsgdOptions o;
+      CuLmOptions o;
       LevelData d = { 0 };
       double u[6];
       int iterations = 0;
-      CuRsgdStatus status;
+      CuLmStatus status;
 
       moving_level = cu_rigid_pyramid_level (moving, moving_t, voxel / moving_min_spacing,
                                              cancellable, error);
@@ -210,6 +217,12 @@ cu_rigid_registration_run (CuRigidRegistration *self, const CuVolume *moving, in
       metric = cu_rigid_metric_new (self->options.metric, self->fixed_levels[l], moving_level,
                                     self->options.n_samples, self->options.bins,
                                     0x5eed + (guint32) l, self->options.n_threads);
+      /* From the second level on the transform is known to within about a voxel of the
+       * level: samples that could leave the moving image on the way are left out, so the
+       * cost stays smooth (cu_rigid_metric_restrict). The first level keeps them all for its
+       * capture range. */
+      if (l > 0)
+        cu_rigid_metric_restrict (metric, &t, 1.5 * voxel, 2000);
       if (last && !cu_rigid_metric_set_cubic (metric, TRUE))
         {
           g_set_error (error, CU_MOTION_ERROR, CU_MOTION_ERROR_INVALID,
@@ -219,8 +232,7 @@ cu_rigid_registration_run (CuRigidRegistration *self, const CuVolume *moving, in
 
       o.max_step = voxel * (l == 0 ? 2.0 : 0.5);
       o.min_step = last ? self->options.min_step_mm : voxel / 16.0;
-      o.relaxation = 0.5;
-      o.gradient_tolerance = 1e-12;
+      o.scale = cu_rigid_metric_hessian_is_scaled (metric) ? 1.0 : 0.0;
       o.max_iterations = self->options.max_iterations;
 
       d.metric = metric;
@@ -237,17 +249,17 @@ cu_rigid_registration_run (CuRigidRegistration *self, const CuVolume *moving, in
           u[k] = t.angles[k] * self->radius;
           u[3 + k] = t.translation[k];
         }
-      status = cu_rsgd_minimize (&o, 6, u, level_cost, level_iteration, &d, &iterations, &cost);
+      status = cu_lm_minimize (&o, 6, u, level_cost, level_iteration, &d, &iterations, &cost);
       total_iterations += iterations;
       g_debug ("rigid level %d: %d×%d×%d voxels of %.2f mm, %d iterations, cost %g, status %d", l,
                self->fixed_levels[l]->dims[0], self->fixed_levels[l]->dims[1],
                self->fixed_levels[l]->dims[2], voxel, iterations, cost, status);
-      if (status == CU_RSGD_STOPPED || g_cancellable_is_cancelled (cancellable))
+      if (status == CU_LM_STOPPED || g_cancellable_is_cancelled (cancellable))
         {
           g_cancellable_set_error_if_cancelled (cancellable, error);
           return FALSE;
         }
-      if (status == CU_RSGD_INVALID)
+      if (status == CU_LM_INVALID)
         {
           g_set_error (error, CU_MOTION_ERROR, CU_MOTION_ERROR_NO_OVERLAP,
                        _("The images do not overlap enough to be registered"));

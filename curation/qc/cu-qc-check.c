@@ -811,6 +811,10 @@ cu_qc_check_files (const char *const *paths, CuProgress *progress, GCancellable 
   cu_volume_get_normal (g, normal);
   r->plane = g_strdup (cu_qc_plane_of_normal (normal));
   r->sequence = g_strdup (cu_qc_classify_sequence (cu_qc_representative_image (images), g->dims[3]));
+  {
+    const CuDicomHeader *rep = cu_qc_representative_image (images);
+    r->body_part = rep != NULL && rep->body_part != NULL ? g_strstrip (g_strdup (rep->body_part)) : NULL;
+  }
 
   problems = cu_series_plan_get_problems (plan);
   for (guint i = 0; i < problems->len; i++)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  * cu-qc-protocol.h — protocol conformance: which series a study must have and their minimum
- * technical parameters, from a small declarative file (data/protocols/, INI syntax; the prostate
- * mpMRI protocol after PI-RADS v2.1 is built in).
+ * technical parameters, from a small declarative file (INI syntax, data/packs/README.md; the
+ * shipped ones are the protocols of the packs, data/packs/<pack>/protocols/).
  */
 #pragma once
 
@@ -27,12 +27,17 @@ G_BEGIN_DECLS
 
 typedef struct _CuQcProtocol CuQcProtocol;
 
-/* A built-in protocol by id, or a protocol file by path. */
+/* A shipped protocol (of any shipped pack) by id, or a protocol file by path. */
 CuQcProtocol *cu_qc_protocol_load      (const char *id_or_path, GError **error);
+/* A protocol from the text of its file (origin names it in errors). */
+CuQcProtocol *cu_qc_protocol_new_from_data (const char *text, const char *origin, GError **error);
+/* Whether the study of reports (CuQcReport) is one the protocol is for: one of its series has
+ * the protocol's modality, body part (when BodyPartExamined is given) and sequence type. */
+gboolean      cu_qc_protocol_applies   (CuQcProtocol *protocol, GPtrArray *reports);
 void          cu_qc_protocol_free      (CuQcProtocol *protocol);
 const char   *cu_qc_protocol_get_id    (CuQcProtocol *protocol);
 const char   *cu_qc_protocol_get_name  (CuQcProtocol *protocol);
-/* Ids of the built-in protocols (NULL-terminated, static). */
+/* Ids of the protocols of the shipped packs (NULL-terminated, static). */
 const char *const *cu_qc_protocol_builtin (void);
 
 /* Check one study: reports are the checked series of the study (CuQcReport with sequence,

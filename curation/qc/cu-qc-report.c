@@ -107,6 +107,7 @@ cu_qc_report_free (CuQcReport *r)
   g_free (r->sequence);
   g_free (r->scanner);
   g_free (r->plane);
+  g_free (r->body_part);
   g_free (r);
 }
 

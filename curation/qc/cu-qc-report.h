@@ -90,6 +90,7 @@ typedef struct
   char *sequence;         /* recognised sequence type ("T2W", "DWI", "ADC", "DCE", …) or NULL */
   char *scanner;          /* "Manufacturer Model 3T", for grouping, or NULL */
   char *plane;            /* "axial", "sagittal", "coronal" or NULL */
+  char *body_part;        /* BodyPartExamined, or NULL */
   /* Technical parameters for protocol conformance (CuQcMetric, CU_QC_P_* names of
    * cu-qc-protocol.h), NaN-free: a parameter the files do not give is absent. */
   GArray *parameters;

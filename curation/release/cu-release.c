@@ -137,6 +137,66 @@ cu_release_get (CuStore *store, const char *name, GError **error)
   return _cu_release_load (store, name, error);
 }
 
+CuRelease *
+cu_release_get_written (CuStore *store, const char *name, int version, GError **error)
+{
+  /* Only written versions: an open version of the same name (the next one being prepared)
+   * has no package, and must not hide the package that exists. */
+  sqlite3_stmt *stmt;
+  g_autoptr (CuRelease) r = NULL;
+  gboolean any = FALSE;
+  int rc;
+
+  g_return_val_if_fail (CU_IS_STORE (store) && name != NULL && version >= 0, NULL);
+
+  stmt = _cu_store_prepare (store->db,
+                            "SELECT " RELEASE_COLUMNS " FROM release WHERE name = ?1"
+                            " AND written_at IS NOT NULL AND (?2 = 0 OR version = ?2)"
+                            " ORDER BY version DESC LIMIT 1", error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 2, version);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    r = release_from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    _cu_store_set_db_error (store->db, error, _("Reading the release failed"));
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return NULL;
+  if (r == NULL)
+    {
+      /* Say which case it is: no such release, or versions that are not written. */
+      stmt = _cu_store_prepare (store->db, "SELECT 1 FROM release WHERE name = ?1"
+                                " AND (?2 = 0 OR version = ?2)", error);
+      if (stmt == NULL)
+        return NULL;
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+      sqlite3_bind_int (stmt, 2, version);
+      any = sqlite3_step (stmt) == SQLITE_ROW;
+      sqlite3_finalize (stmt);
+      if (!any && version > 0)
+        g_set_error (error, CU_RELEASE_ERROR, CU_RELEASE_ERROR_NOT_FOUND,
+                     _("No release “%s” version %d in the workspace"), name, version);
+      else if (!any)
+        g_set_error (error, CU_RELEASE_ERROR, CU_RELEASE_ERROR_NOT_FOUND,
+                     _("No release “%s” in the workspace"), name);
+      else if (version > 0)
+        g_set_error (error, CU_RELEASE_ERROR, CU_RELEASE_ERROR_NOT_WRITTEN,
+                     _("Release %s v%d has not been written: only a written release (curata-cli "
+                       "release write) can be sent"), name, version);
+      else
+        g_set_error (error, CU_RELEASE_ERROR, CU_RELEASE_ERROR_NOT_WRITTEN,
+                     _("Release “%s” has not been written: none of its versions has a package, "
+                       "and only a written release (curata-cli release write) can be sent"), name);
+      return NULL;
+    }
+  if (!load_items (store, r, error))
+    return NULL;
+  return g_steal_pointer (&r);
+}
+
 GPtrArray *
 cu_release_list (CuStore *store, GError **error)
 {

@@ -62,6 +62,7 @@ typedef enum
   CU_RELEASE_ERROR_WITHDRAWN,      /* the patient was withdrawn */
   CU_RELEASE_ERROR_REFUSED,        /* withdraw in anonymized mode of a released patient, … */
   CU_RELEASE_ERROR_OUTPUT,         /* write: the output folder exists, cannot be written */
+  CU_RELEASE_ERROR_NOT_WRITTEN,    /* a package is needed and this version has none */
 } CuReleaseError;
 GQuark cu_release_error_quark (void);
 
@@ -99,6 +100,11 @@ CuRelease  *cu_release_create   (CuStore *store, const char *name, CuReleaseMode
                                  gboolean shift_dates, GError **error);
 /* The open release of that name, else its latest written version. */
 CuRelease  *cu_release_get      (CuStore *store, const char *name, GError **error);
+/* A written version of that name: `version`, or the highest written one when version is 0
+ * (an open version being prepared is skipped). CU_RELEASE_ERROR_NOT_WRITTEN when the release
+ * exists but that version, or no version, was written. */
+CuRelease  *cu_release_get_written (CuStore *store, const char *name, int version,
+                                    GError **error);
 /* Every release, newest first (CuRelease). */
 GPtrArray  *cu_release_list     (CuStore *store, GError **error);
 /* Add patients (PatientID pseudonyms) or studies (UIDs or unique prefixes). Refuses, naming the

@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-seg-form.c — loading and checking declarative lesion forms; PI-RADS v2.1 decision rules
- * (cu-seg-form.h).
+ * cu-seg-form.c — loading and checking declarative lesion forms and evaluating their scoring
+ * rule (cu-seg-form.h).
  *
- * Reference for the rules: American College of Radiology, "PI-RADS Prostate Imaging –
- * Reporting and Data System, version 2.1" (2019), section "PI-RADS Assessment": in the
- * peripheral zone DWI is dominant (DWI 3 with a positive DCE becomes 4); in the transition zone
- * T2W is dominant (T2W 2 with DWI ≥ 4 becomes 3, T2W 3 with DWI 5 becomes 4). The central zone
- * and the anterior fibromuscular stroma are scored here with the rules of the zone they are
- * usually read with (CZ with PZ, AFS with TZ).
+ * A form's "scoring" is a decision table, data in the pack (data/packs/README.md): the first
+ * case whose conditions all hold gives the suggested category, a constant or the value of a
+ * field. PI-RADS v2.1's assessment rules are such a table in the prostate pack
+ * (data/packs/prostate/forms/pirads-v2.1.json), which cites them.
  */
 #include "config.h"
 
@@ -23,6 +21,7 @@ struct _CuSegForm
   char *id;
   char *title;
   GPtrArray *fields;   /* CuFormField */
+  JsonNode *scoring;   /* the "scoring" object, or NULL */
 };
 
 static void
@@ -44,6 +43,7 @@ cu_seg_form_free (CuSegForm *form)
   g_free (form->id);
   g_free (form->title);
   g_ptr_array_unref (form->fields);
+  g_clear_pointer (&form->scoring, json_node_unref);
   g_free (form);
 }
 
@@ -78,6 +78,9 @@ cu_seg_form_new_from_json (const char *json, GError **error)
   form->id = g_strdup (get_string (root, "id", ""));
   form->title = g_strdup (get_string (root, "title", form->id));
   form->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_free);
+  if (json_object_has_member (root, "scoring")
+      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "scoring")))
+    form->scoring = json_node_copy (json_object_get_member (root, "scoring"));
   fields = json_object_get_array_member (root, "fields");
   for (guint i = 0; i < json_array_get_length (fields); i++)
     {
@@ -121,17 +124,22 @@ cu_seg_form_new_from_json (const char *json, GError **error)
 }
 
 CuSegForm *
-cu_seg_form_load (const char *id, GError **error)
+cu_seg_form_load_from (CuPackSet *packs, const char *id, GError **error)
 {
-  g_autofree char *name = g_strconcat (id, "-form.json", NULL);
-  g_autoptr(GBytes) bytes = cu_seg_resource_lookup (name);
+  const CuPackFile *f = cu_pack_set_find_form (packs, id);
 
-  if (bytes == NULL)
+  if (f == NULL)
     {
       g_set_error (error, CU_SEG_ERROR, CU_SEG_ERROR_INVALID, _("No form “%s” is shipped"), id);
       return NULL;
     }
-  return cu_seg_form_new_from_json (g_bytes_get_data (bytes, NULL), error);
+  return cu_seg_form_new_from_json (f->text, error);
+}
+
+CuSegForm *
+cu_seg_form_load (const char *id, GError **error)
+{
+  return cu_seg_form_load_from (cu_pack_set_all_builtin (), id, error);
 }
 
 const char *
@@ -265,30 +273,47 @@ cu_seg_form_validate (const CuSegForm *form, const char *answers_json, gboolean 
 int
 cu_seg_pirads_v21_category (const char *zone, int t2w, int dwi, const char *dce)
 {
-  gboolean dce_positive = g_strcmp0 (dce, "positive") == 0;
+  static CuSegForm *pirads;
+  static gsize once = 0;
+  g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *answers = NULL;
 
-  if (zone == NULL)
+  /* The rules are the prostate pack's, not C: this only asks its form. */
+  if (g_once_init_enter (&once))
+    {
+      pirads = cu_seg_form_load ("pirads-v2.1", NULL);
+      g_once_init_leave (&once, 1);
+    }
+  if (pirads == NULL)
     return 0;
-  if (strcmp (zone, "PZ") == 0 || strcmp (zone, "CZ") == 0)
+  json_builder_begin_object (b);
+  if (zone != NULL)
     {
-      if (dwi < 1 || dwi > 5)
-        return 0;
-      if (dwi == 3 && dce_positive)
-        return 4;
-      return dwi;
+      json_builder_set_member_name (b, "zone");
+      json_builder_add_string_value (b, zone);
     }
-  if (strcmp (zone, "TZ") == 0 || strcmp (zone, "AFS") == 0)
+  if (t2w > 0)
     {
-      if (t2w < 1 || t2w > 5)
-        return 0;
-      if (t2w == 2 && dwi >= 4)
-        return 3;
-      if (t2w == 3 && dwi == 5)
-        return 4;
-      return t2w;
+      json_builder_set_member_name (b, "t2w");
+      json_builder_add_int_value (b, t2w);
     }
-  return 0;
+  if (dwi > 0)
+    {
+      json_builder_set_member_name (b, "dwi");
+      json_builder_add_int_value (b, dwi);
+    }
+  if (dce != NULL)
+    {
+      json_builder_set_member_name (b, "dce");
+      json_builder_add_string_value (b, dce);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  answers = json_to_string (root, FALSE);
+  return cu_seg_form_suggest (pirads, answers);
 }
+
 
 static gint64
 int_member (JsonObject *o, const char *name)
@@ -299,22 +324,103 @@ int_member (JsonObject *o, const char *name)
   return json_node_get_int (n);
 }
 
-int
-cu_seg_form_suggest (const CuSegForm *form, const char *answers_json)
+/* One condition of a case: the answer equals the value, is one of a list, or is in a range. */
+static gboolean
+condition_holds (JsonNode *answer, JsonNode *cond)
+{
+  if (answer == NULL || JSON_NODE_HOLDS_NULL (answer) || !JSON_NODE_HOLDS_VALUE (answer))
+    return FALSE;
+  if (JSON_NODE_HOLDS_ARRAY (cond))
+    {
+      JsonArray *a = json_node_get_array (cond);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        if (condition_holds (answer, json_array_get_element (a, i)))
+          return TRUE;
+      return FALSE;
+    }
+  if (JSON_NODE_HOLDS_OBJECT (cond))
+    {
+      JsonObject *r = json_node_get_object (cond);
+      gint64 v;
+      if (json_node_get_value_type (answer) != G_TYPE_INT64)
+        return FALSE;
+      v = json_node_get_int (answer);
+      return (!json_object_has_member (r, "min") || v >= json_object_get_int_member (r, "min"))
+             && (!json_object_has_member (r, "max") || v <= json_object_get_int_member (r, "max"));
+    }
+  if (!JSON_NODE_HOLDS_VALUE (cond) || json_node_get_value_type (cond) != json_node_get_value_type (answer))
+    return FALSE;
+  if (json_node_get_value_type (cond) == G_TYPE_INT64)
+    return json_node_get_int (cond) == json_node_get_int (answer);
+  if (json_node_get_value_type (cond) == G_TYPE_STRING)
+    return g_strcmp0 (json_node_get_string (cond), json_node_get_string (answer)) == 0;
+  return FALSE;
+}
+
+char *
+cu_seg_form_suggest_value (const CuSegForm *form, const char *answers_json)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *a = parse_answers (answers_json, parser, NULL);
+  JsonObject *scoring;
+  JsonArray *cases;
 
-  if (a == NULL)
-    return 0;
-  for (guint i = 0; i < form->fields->len; i++)
+  if (a == NULL || form->scoring == NULL)
+    return NULL;
+  scoring = json_node_get_object (form->scoring);
+  if (!json_object_has_member (scoring, "cases"))
+    return NULL;
+  cases = json_object_get_array_member (scoring, "cases");
+  for (guint i = 0; cases != NULL && i < json_array_get_length (cases); i++)
     {
-      const CuFormField *f = form->fields->pdata[i];
-      if (g_strcmp0 (f->suggest, "pirads-v2.1") == 0)
-        return cu_seg_pirads_v21_category (get_string (a, "zone", NULL), (int) int_member (a, "t2w"),
-                                           (int) int_member (a, "dwi"), get_string (a, "dce", NULL));
+      JsonObject *c = json_array_get_object_element (cases, i);
+      JsonObject *when = c != NULL ? json_object_get_object_member (c, "when") : NULL;
+      JsonNode *value;
+      g_autoptr(GList) keys = NULL;
+      gboolean holds = when != NULL;
+
+      if (when != NULL)
+        keys = json_object_get_members (when);
+      for (GList *l = keys; l != NULL && holds; l = l->next)
+        holds = condition_holds (json_object_get_member (a, l->data), json_object_get_member (when, l->data));
+      if (!holds)
+        continue;
+      value = json_object_get_member (c, "value");
+      if (value != NULL && JSON_NODE_HOLDS_OBJECT (value))
+        {
+          gint64 v = int_member (a, json_object_get_string_member_with_default (json_node_get_object (value),
+                                                                                 "field", ""));
+          return v > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, v) : NULL;
+        }
+      if (value != NULL && JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+        return g_strdup (json_node_get_string (value));
+      if (value != NULL && JSON_NODE_HOLDS_VALUE (value))
+        return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value));
+      return NULL;
     }
-  return 0;
+  return NULL;
+}
+
+int
+cu_seg_form_suggest (const CuSegForm *form, const char *answers_json)
+{
+  g_autofree char *v = cu_seg_form_suggest_value (form, answers_json);
+  const char *target = cu_seg_form_get_scoring_target (form);
+  const CuFormField *f = target != NULL ? find_field (form, target) : NULL;
+
+  /* a number only for an integer target: a choice ("4A") has no place on a scale */
+  if (v == NULL || f == NULL || f->type != CU_FORM_INTEGER)
+    return 0;
+  return (int) g_ascii_strtoll (v, NULL, 10);
+}
+
+/* The field the scoring fills, or NULL. */
+const char *
+cu_seg_form_get_scoring_target (const CuSegForm *form)
+{
+  if (form->scoring == NULL)
+    return NULL;
+  return json_object_get_string_member_with_default (json_node_get_object (form->scoring), "target", NULL);
 }
 
 int

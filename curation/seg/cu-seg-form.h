@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-seg-form.h — declarative lesion forms (shipped: PI-RADS v2.1, data/pirads-v2.1-form.json).
+ * cu-seg-form.h — declarative lesion forms, from the packs' forms/ (data/packs/README.md; e.g.
+ * PI-RADS v2.1 in the prostate pack).
  *
  * A form is a list of fields (choice, integer with a range, free text), each with an id; the
  * answers of one lesion are a JSON object { field id: value }. One integer field may be marked
- * "score": it is the lesion's category, compared between readers (Cohen's κ). A field with
- * "suggest": "pirads-v2.1" gets the overall category the PI-RADS v2.1 decision rules give.
+ * "score": it is the lesion's category, compared between readers (Cohen's κ). The form's
+ * "scoring" decision table suggests the value of one integer field from the others.
  */
 #pragma once
 
 #include <json-glib/json-glib.h>
+
+#include "cu-pack-set.h"
 
 G_BEGIN_DECLS
 
@@ -34,8 +37,12 @@ typedef struct
 
 typedef struct _CuSegForm CuSegForm;
 
-/* The shipped form with this id ("pirads-v2.1"), or NULL with error. */
+/* The form with this id ("pirads-v2.1") of any shipped pack, or NULL with error. */
 CuSegForm       *cu_seg_form_load          (const char *id, GError **error);
+/* The form with this id among packs. */
+CuSegForm       *cu_seg_form_load_from     (CuPackSet *packs, const char *id, GError **error);
+/* The field the form's scoring suggests a value for, or NULL. */
+const char      *cu_seg_form_get_scoring_target (const CuSegForm *form);
 CuSegForm       *cu_seg_form_new_from_json (const char *json, GError **error);
 void             cu_seg_form_free          (CuSegForm *form);
 const char      *cu_seg_form_get_id        (const CuSegForm *form);
@@ -50,10 +57,12 @@ const CuFormField *cu_seg_form_get_score_field (const CuSegForm *form);
  * found is the error (CU_SEG_ERROR_INVALID), naming the field. */
 gboolean         cu_seg_form_validate      (const CuSegForm *form, const char *answers_json,
                                             gboolean complete, GError **error);
-/* The PI-RADS v2.1 overall category from zone, T2W, DWI and DCE answers (Table of the
- * assessment rules), or 0 when the answers are not enough to decide. */
+/* The PI-RADS v2.1 overall category from zone, T2W, DWI and DCE answers, by the scoring of the
+ * prostate pack's PI-RADS form; 0 when the answers are not enough to decide. */
 int              cu_seg_pirads_v21_category (const char *zone, int t2w, int dwi, const char *dce);
-/* The value the "suggest" rule gives for answers (0 when none). */
+/* The value the form's scoring gives for answers, as text ("4", "4A"), or NULL. */
+char            *cu_seg_form_suggest_value (const CuSegForm *form, const char *answers_json);
+/* The same for an integer target (0 when no case applies or the target is a choice). */
 int              cu_seg_form_suggest       (const CuSegForm *form, const char *answers_json);
 /* The score in answers (0 when absent). */
 int              cu_seg_form_get_score     (const CuSegForm *form, const char *answers_json);

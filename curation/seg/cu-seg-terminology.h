@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
- * cu-seg-terminology.h — the shipped list of coded meanings for labels (lesion types and
- * anatomic regions, SNOMED CT, DICOM CID 7150/7151 style; data/seg-terminology.tsv).
+ * cu-seg-terminology.h — coded meanings for labels (lesion types and anatomic regions, DICOM
+ * CID 7150/7151 style), from the terms.tsv of the packs (data/packs/README.md).
  */
 #pragma once
 
 #include "cu-label-map.h"
+#include "cu-pack-set.h"
 
 G_BEGIN_DECLS
 
@@ -16,15 +17,19 @@ typedef struct
   const char *category_code, *category_meaning;
   const char *type_code, *type_meaning;
   guint8 rgb[3];
+  const char *category_scheme, *type_scheme;   /* "SCT", "DCM", a pack's 99… scheme */
+  const char *pack_id;
 } CuSegTerm;
 
-/* All entries, in file order (owned by the library; loaded once, thread-safe). */
+/* The terms of the default packs (cu_pack_set_default), in pack and file order (owned by the
+ * library; built once, thread-safe). */
 const CuSegTerm *cu_seg_terminology_get (guint *n_terms);
 const CuSegTerm *cu_seg_terminology_find (const char *id);
+/* The terms of a set of packs (a workspace's), owned by the set's lifetime cache. */
+const CuSegTerm *cu_seg_terminology_get_for  (CuPackSet *packs, guint *n_terms);
+const CuSegTerm *cu_seg_terminology_find_in  (CuPackSet *packs, const char *id);
 /* Fill the coded fields (and the colour when set_color) of label from a term. */
 void             cu_seg_term_apply      (const CuSegTerm *term, CuLabel *label, gboolean set_color);
-/* Bytes of a shipped data file of this module ("pirads-v2.1-form.json"), or NULL. */
-GBytes          *cu_seg_resource_lookup (const char *name);
 
 G_END_DECLS
 

@@ -78,6 +78,7 @@ typedef struct
   GError *error;
   GPtrArray *findings;      /* CuDeidFinding; NULL when not checked */
   gboolean done;
+  gboolean prepared;        /* header and findings came with the call (a pull read them) */
 } FileEntry;
 
 typedef struct
@@ -329,15 +330,26 @@ typedef struct
 static void
 read_chunk (Chunk *chunk, CuDeidChecker *checker)
 {
-  guint n = chunk->n;
-  g_autofree const char **paths = g_new (const char *, n);
-  g_autofree CuDicomHeader **headers = g_new0 (CuDicomHeader *, n);
-  g_autofree GPtrArray **findings = g_new0 (GPtrArray *, n);
-  g_autofree GError **errors = g_new0 (GError *, n);
+  g_autofree FileEntry **todo = g_new (FileEntry *, chunk->n);
+  guint n = 0;
+  g_autofree const char **paths = NULL;
+  g_autofree CuDicomHeader **headers = NULL;
+  g_autofree GPtrArray **findings = NULL;
+  g_autofree GError **errors = NULL;
 
+  /* Entries the caller read already (a pull) are not read again. */
+  for (guint i = 0; i < chunk->n; i++)
+    if (!chunk->entries[i]->prepared)
+      todo[n++] = chunk->entries[i];
+  if (n == 0)
+    return;
+  paths = g_new (const char *, n);
+  headers = g_new0 (CuDicomHeader *, n);
+  findings = g_new0 (GPtrArray *, n);
+  errors = g_new0 (GError *, n);
   for (guint i = 0; i < n; i++)
     {
-      paths[i] = chunk->entries[i]->path;
+      paths[i] = todo[i]->path;
       if (checker != NULL)
         findings[i] = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_deid_finding_free);
     }
@@ -345,7 +357,7 @@ read_chunk (Chunk *chunk, CuDeidChecker *checker)
                             errors);
   for (guint i = 0; i < n; i++)
     {
-      FileEntry *entry = chunk->entries[i];
+      FileEntry *entry = todo[i];
       entry->header = headers[i];
       entry->error = errors[i];
       entry->findings = findings[i];
@@ -951,12 +963,33 @@ write_audit (CuStore *store, const char *action, const char *const *paths,
 
 /* ---- Entry point -------------------------------------------------------------------- */
 
+void
+_cu_import_prepared_free (CuImportPrepared *prepared)
+{
+  if (prepared == NULL)
+    return;
+  g_clear_pointer (&prepared->header, cu_dicom_header_free);
+  g_clear_pointer (&prepared->findings, g_ptr_array_unref);
+  g_free (prepared);
+}
+
 CuImportReport *
 cu_store_import (CuStore           *self,
                  const char *const *paths,
                  CuProgress        *progress,
                  GCancellable      *cancellable,
                  GError           **error)
+{
+  return _cu_store_import_prepared (self, paths, NULL, progress, cancellable, error);
+}
+
+CuImportReport *
+_cu_store_import_prepared (CuStore           *self,
+                           const char *const *paths,
+                           GHashTable        *prepared,
+                           CuProgress        *progress,
+                           GCancellable      *cancellable,
+                           GError           **error)
 {
   g_autoptr(CuImportReport) report = NULL;
   g_autoptr(GPtrArray) files = NULL;
@@ -1038,10 +1071,26 @@ cu_store_import (CuStore           *self,
   for (i = 0; i < files->len; i++)
     {
       FileEntry *e = files->pdata[i];
+      CuImportPrepared *p;
+
       if (is_unchanged (&cat, e))
-        report->n_unchanged++;
-      else
-        g_ptr_array_add (to_read, e);
+        {
+          report->n_unchanged++;
+          continue;
+        }
+      g_ptr_array_add (to_read, e);
+      /* Read already by the caller, from this very file (same size and time): taken as is.
+       * The findings only when this import checks too, so the gate sees what it would. */
+      p = prepared != NULL ? g_hash_table_lookup (prepared, e->path) : NULL;
+      if (p != NULL && p->header != NULL && p->size == e->size && p->mtime == e->mtime
+          && p->mtime_nsec == e->mtime_nsec && (shared.checker == NULL || p->findings != NULL))
+        {
+          e->header = g_steal_pointer (&p->header);
+          if (shared.checker != NULL)
+            e->findings = g_steal_pointer (&p->findings);
+          e->prepared = TRUE;
+          e->done = TRUE;
+        }
     }
   if (!_cu_store_exec (self->db, "COMMIT", &local_error))
     goto out;
@@ -1060,7 +1109,8 @@ cu_store_import (CuStore           *self,
     {
       /* The first header is read here, before any worker starts, so that the parser's
        * one-time global set-up (dictionaries) never runs in two threads at once. */
-      read_entry (to_read->pdata[0], shared.checker);
+      if (!((FileEntry *) to_read->pdata[0])->prepared)
+        read_entry (to_read->pdata[0], shared.checker);
       ((FileEntry *) to_read->pdata[0])->done = TRUE;
       submitted = 1;
       pool = g_thread_pool_new (reader_thread, &shared, N_WORKERS, FALSE, NULL);

@@ -522,6 +522,20 @@ static const char migration_14[] =
   "ALTER TABLE segmentation ADD COLUMN n_layers INTEGER NOT NULL DEFAULT 1"
   "  CHECK (n_layers BETWEEN 1 AND 255);";
 
+/* Version 15: the project packs a workspace uses (curation/packs/, data/packs/README.md), in
+ * the order chosen. origin "built-in" is a pack shipped with Curata, "workspace" one copied
+ * into the workspace's packs/ folder. A workspace made before packs existed did prostate
+ * work with the shared rules: it keeps exactly that. */
+static const char migration_15[] =
+  "CREATE TABLE workspace_pack ("
+  "  id TEXT PRIMARY KEY,"
+  "  position INTEGER NOT NULL,"
+  "  origin TEXT NOT NULL CHECK (origin IN ('built-in', 'workspace')),"
+  "  version TEXT NOT NULL,"
+  "  added_at TEXT);"
+  "INSERT INTO workspace_pack (id, position, origin, version) VALUES"
+  "  ('common', 0, 'built-in', '1.0.0'), ('prostate', 1, 'built-in', '1.0.0');";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -544,6 +558,7 @@ static const Migration migrations[] = {
   { migration_12, NULL },
   { migration_13, NULL },
   { migration_14, NULL },
+  { migration_15, NULL },
 };
 
 int

@@ -73,6 +73,24 @@ char     *_cu_store_now_iso8601   (void);
 
 void      cu_import_rejection_free (CuImportRejection *rejection);
 
+/* What a caller that has just written a file (a pull) read of it already: the header and the
+ * pseudonymization findings of cu_deid_check_read with the workspace's checker, and the
+ * file's size and modification time when they were read. */
+typedef struct
+{
+  CuDicomHeader *header;
+  GPtrArray *findings;       /* CuDeidFinding; NULL when not checked */
+  gint64 size, mtime, mtime_nsec;
+} CuImportPrepared;
+
+void      _cu_import_prepared_free (CuImportPrepared *prepared);
+/* cu_store_import, except that a file found in prepared (absolute path → CuImportPrepared)
+ * with the same size and time is not read again: its header and findings are taken (stolen)
+ * from there. Everything else — the walk, the checks, the catalog, the gate — is the same. */
+CuImportReport *_cu_store_import_prepared (CuStore *self, const char *const *paths,
+                                           GHashTable *prepared, CuProgress *progress,
+                                           GCancellable *cancellable, GError **error);
+
 /* ---- The pseudonymization gate (cu-store-deid.c), shared with the importer ---- */
 
 CuGateState _cu_gate_state_from_string (const char *text);

@@ -16,6 +16,7 @@
 #include "cu-qc-check.h"
 #include "cu-qc-cohort.h"
 #include "cu-qc-protocol.h"
+#include "cu-store-packs.h"
 #include "cu-store-flags.h"
 #include "cu-store-private.h"
 #include "cu-store-qc.h"
@@ -382,7 +383,9 @@ cu_store_qc_load (CuStore *self, const char *series_uid, GError **error)
 
   g_return_val_if_fail (CU_IS_STORE (self), NULL);
   stmt = _cu_store_prepare (self->db,
-                            "SELECT modality, sequence, plane, scanner, stack_label, mask_threshold"
+                            "SELECT modality, sequence, plane, scanner, stack_label, mask_threshold,"
+                            " (SELECT nullif (trim (se.body_part), '') FROM series se"
+                            "   WHERE se.series_uid = qc_run.series_uid)"
                             " FROM qc_run WHERE series_uid = ?1", error);
   if (stmt == NULL)
     return NULL;
@@ -402,6 +405,7 @@ cu_store_qc_load (CuStore *self, const char *series_uid, GError **error)
   r->scanner = col_dup (stmt, 3);
   r->stack_label = col_dup (stmt, 4);
   r->mask_threshold = sqlite3_column_type (stmt, 5) == SQLITE_NULL ? NAN : sqlite3_column_double (stmt, 5);
+  r->body_part = col_dup (stmt, 6);
   sqlite3_finalize (stmt);
 
   stmt = _cu_store_prepare (self->db,
@@ -876,20 +880,126 @@ cu_qc_study_conformance_free (CuQcStudyConformance *c)
     return;
   g_free (c->study_uid);
   g_free (c->patient_id);
+  g_free (c->protocols);
   g_clear_pointer (&c->findings, g_ptr_array_unref);
   g_free (c);
+}
+
+static char *
+chosen_protocol (CuStore *self)
+{
+  sqlite3_stmt *stmt = _cu_store_prepare (self->db, "SELECT value FROM setting WHERE key = ?1", NULL);
+  char *value = NULL;
+
+  if (stmt != NULL)
+    {
+      sqlite3_bind_text (stmt, 1, SETTING_PROTOCOL, -1, SQLITE_STATIC);
+      if (sqlite3_step (stmt) == SQLITE_ROW)
+        value = col_dup (stmt, 0);
+      sqlite3_finalize (stmt);
+    }
+  return value;
+}
+
+GPtrArray *
+cu_store_qc_protocols (CuStore *self, GError **error)
+{
+  g_autofree char *chosen = chosen_protocol (self);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_protocol_free);
+
+  if (chosen != NULL)
+    {
+      CuQcProtocol *p = cu_qc_protocol_load (chosen, error);
+      if (p == NULL)
+        return NULL;
+      g_ptr_array_add (out, p);
+    }
+  else
+    {
+      g_autoptr (CuPackSet) packs = cu_store_get_packs (self);
+      GPtrArray *files = cu_pack_set_get_protocols (packs);
+
+      for (guint i = 0; i < files->len; i++)
+        {
+          const CuPackFile *f = files->pdata[i];
+          CuQcProtocol *p = cu_qc_protocol_new_from_data (f->text, f->file, error);
+          if (p == NULL)
+            return NULL;
+          g_ptr_array_add (out, p);
+        }
+    }
+  return g_steal_pointer (&out);
+}
+
+/* Judge one study by every protocol that applies to it. */
+static CuQcStudyConformance *
+conformance (GPtrArray *protocols, const char *study_uid, const char *patient_id, GPtrArray *reports)
+{
+  CuQcStudyConformance *c = g_new0 (CuQcStudyConformance, 1);
+  g_autoptr (GString) ids = g_string_new (NULL);
+  guint n_applied = 0;
+
+  c->study_uid = g_strdup (study_uid);
+  c->patient_id = g_strdup (patient_id);
+  c->findings = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_finding_free);
+  for (guint p = 0; p < protocols->len; p++)
+    if (cu_qc_protocol_applies (protocols->pdata[p], reports))
+      n_applied++;
+  for (guint p = 0; p < protocols->len; p++)
+    {
+      CuQcProtocol *protocol = protocols->pdata[p];
+      g_autoptr (GPtrArray) f = NULL;
+
+      if (!cu_qc_protocol_applies (protocol, reports) && !(n_applied == 0 && protocols->len == 1))
+        continue;
+      f = cu_qc_protocol_check (protocol, reports);
+      if (n_applied > 0)
+        g_string_append_printf (ids, "%s%s", ids->len ? ", " : "", cu_qc_protocol_get_id (protocol));
+      for (guint k = 0; k < f->len; k++)
+        {
+          CuQcFinding *finding = f->pdata[k];
+          if (n_applied > 1)
+            {
+              /* several protocols judge the study: say which one a finding is of */
+              char *m = g_strdup_printf ("%s: %s", cu_qc_protocol_get_name (protocol), finding->message);
+              g_free (finding->message);
+              finding->message = m;
+            }
+          g_ptr_array_add (c->findings, g_steal_pointer (&f->pdata[k]));
+        }
+    }
+  if (n_applied == 0 && protocols->len != 1)
+    {
+      g_autoptr (GString) all = g_string_new (NULL);
+      for (guint p = 0; p < protocols->len; p++)
+        g_string_append_printf (all, "%s%s", p ? ", " : "", cu_qc_protocol_get_name (protocols->pdata[p]));
+      g_ptr_array_add (c->findings,
+                       cu_qc_finding_new (CU_QC_PROTOCOL, CU_QC_SEVERITY_INFO, -1, NULL, NULL,
+                                          protocols->len == 0
+                                            ? g_strdup (_("Outside every protocol: the workspace's packs have none"))
+                                            : g_strdup_printf (_("Outside every protocol of the workspace (%s): "
+                                                                 "not judged by any of them"),
+                                                               all->str)));
+    }
+  c->protocols = n_applied > 0 ? g_strdup (ids->str) : NULL;
+  for (guint k = 0; k < c->findings->len; k++)
+    {
+      CuQcSeverity sev = ((CuQcFinding *) c->findings->pdata[k])->severity;
+      c->n_errors += sev == CU_QC_SEVERITY_ERROR;
+      c->n_warnings += sev == CU_QC_SEVERITY_WARNING;
+    }
+  return c;
 }
 
 GPtrArray *
 cu_store_qc_check_protocol (CuStore *self, const char *study_uid, GError **error)
 {
-  g_autofree char *which = cu_store_qc_get_protocol (self);
-  g_autoptr (CuQcProtocol) protocol = cu_qc_protocol_load (which, error);
+  g_autoptr (GPtrArray) protocols = cu_store_qc_protocols (self, error);
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) cu_qc_study_conformance_free);
   guint i = 0;
 
-  if (protocol == NULL)
+  if (protocols == NULL)
     return NULL;
   list = cu_store_qc_list (self, error);
   if (list == NULL)
@@ -911,16 +1021,7 @@ cu_store_qc_check_protocol (CuStore *self, const char *study_uid, GError **error
         }
       if (study_uid == NULL || g_strcmp0 (study_uid, first->study_uid) == 0)
         {
-          c = g_new0 (CuQcStudyConformance, 1);
-          c->study_uid = g_strdup (first->study_uid);
-          c->patient_id = g_strdup (first->patient_id);
-          c->findings = cu_qc_protocol_check (protocol, reports);
-          for (guint k = 0; k < c->findings->len; k++)
-            {
-              CuQcSeverity sev = ((CuQcFinding *) c->findings->pdata[k])->severity;
-              c->n_errors += sev == CU_QC_SEVERITY_ERROR;
-              c->n_warnings += sev == CU_QC_SEVERITY_WARNING;
-            }
+          c = conformance (protocols, first->study_uid, first->patient_id, reports);
           g_ptr_array_add (out, c);
         }
       i = j;

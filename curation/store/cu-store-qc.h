@@ -125,10 +125,14 @@ GPtrArray    *cu_store_qc_cohort_outliers (CuStore *self, double threshold, GErr
 
 /* ---- Protocol conformance (cu-qc-protocol.h) ---- */
 
-/* The workspace's protocol: a built-in id or a file path (default CU_QC_PROTOCOL_DEFAULT). */
+/* The workspace's protocol when one was chosen: a shipped id or a file path (default
+ * CU_QC_PROTOCOL_DEFAULT). Without a choice, studies are judged by every protocol of the
+ * workspace's packs that applies to them. */
 char         *cu_store_qc_get_protocol (CuStore *self);
 /* Choose the workspace's protocol (it must load); audited as "qc-protocol". */
 gboolean      cu_store_qc_set_protocol (CuStore *self, const char *id_or_path, GError **error);
+/* The protocols studies are judged by (CuQcProtocol): the chosen one, or those of the packs. */
+GPtrArray    *cu_store_qc_protocols    (CuStore *self, GError **error);
 
 typedef struct
 {
@@ -136,6 +140,7 @@ typedef struct
   char *patient_id;
   GPtrArray *findings;   /* CuQcFinding (code "protocol") */
   int n_errors, n_warnings;
+  char *protocols;       /* ids of the protocols that applied, "a, b"; NULL: outside every one */
 } CuQcStudyConformance;
 
 void          cu_qc_study_conformance_free (CuQcStudyConformance *c);

@@ -3,9 +3,12 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
 #include <glib/gi18n-lib.h>
 #include <math.h>
-#include <string.h>
 
 #include "cu-volume.h"
 #include "cu-volume-error.h"
@@ -15,6 +18,29 @@ G_DEFINE_BOXED_TYPE (CuVolume, cu_volume, cu_volume_ref, cu_volume_unref)
 /* 2^31 voxels per volume is far above any clinical series; refusing more keeps index
  * arithmetic in gsize safe and turns a corrupt Rows/Columns into an error, not an OOM kill. */
 #define CU_VOLUME_MAX_VOXELS ((gsize) 1 << 31)
+
+/* Voxel memory of at least this size is placed on 2 MiB boundaries and offered to the kernel
+ * for transparent huge pages: filling a 512² × 200 float volume (210 MB) then takes about a
+ * hundred page faults instead of 51,000, which on a virtual machine cost more than the copy of
+ * the voxels. Freed with g_free like any other block (posix_memalign memory). */
+#define HUGE_ALLOCATION ((gsize) 8 << 20)
+#define HUGE_PAGE ((gsize) 2 << 20)
+
+static float *
+voxels_alloc0 (gsize bytes)
+{
+  void *p = NULL;
+
+  if (bytes < HUGE_ALLOCATION)
+    return g_try_malloc0 (bytes);
+  if (posix_memalign (&p, HUGE_PAGE, bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  madvise (p, bytes - bytes % HUGE_PAGE, MADV_HUGEPAGE);
+#endif
+  memset (p, 0, bytes);
+  return p;
+}
 
 CuVolume *
 cu_volume_new (int nx, int ny, int nz, int nt, gboolean allocate, GError **error)
@@ -47,7 +73,7 @@ cu_volume_new (int nx, int ny, int nz, int nt, gboolean allocate, GError **error
   self->stored_type = CU_PIXEL_FLOAT32;
   if (allocate)
     {
-      self->voxels = g_try_malloc0 (n * sizeof (float));
+      self->voxels = voxels_alloc0 (n * sizeof (float));
       if (self->voxels == NULL)
         {
           g_set_error (error, CU_VOLUME_ERROR, CU_VOLUME_ERROR_TOO_LARGE,

@@ -704,7 +704,9 @@ test_migration (Fixture *f, gconstpointer data)
                    "ALTER TABLE flag DROP COLUMN kind; ALTER TABLE flag DROP COLUMN urgent;"
                    "ALTER TABLE flag DROP COLUMN position;"
                    /* layered segmentations (14) */
-                   "ALTER TABLE segmentation DROP COLUMN n_layers;");
+                   "ALTER TABLE segmentation DROP COLUMN n_layers;"
+                   /* project packs (15) */
+                   "DROP TABLE workspace_pack;");
   exec_sql (f->db, set_version);
   {
     sqlite3 *a = open_db (f->db), *b = open_db (fresh);

@@ -4,7 +4,8 @@
 # cannot produce. It serves the given DICOM files (read with pydicom) under
 #   http://127.0.0.1:PORT/MODE/dicom-web/…   (HTTP basic: user "curator", password "pw")
 # where MODE chooses the fault:
-#   ok          a correct server (QIDO-RS studies and instances, WADO-RS series/instances, STOW-RS)
+#   ok          a correct server (QIDO-RS studies, series and instances; WADO-RS series and
+#               instances; STOW-RS)
 #   busy        the first two requests of every URL answer 503 with Retry-After: 1
 #   error500    every request answers 500
 #   slow        every answer waits 30 s
@@ -14,24 +15,37 @@
 #   truncnolen  the same without any Content-Length (close-delimited, no closing boundary)
 #   stowfail    STOW-RS always reports the first instance it ever received as failed (0x0110)
 #   stowflaky   STOW-RS reports an instance failed the first time it is sent, stored after
-# GET /_log returns the requests seen so far (method, path, status).
-# Usage: fake_dicomweb.py PORT_FILE FILE…   (writes the port to PORT_FILE once listening)
+#   bearer      a correct server that wants "Authorization: Bearer t0ken-for-curata" instead
+#   capped      QIDO-RS answers at most 2 datasets per request, whatever limit asks (offset is
+#               honoured), as a PACS with a maximum number of results
+# GET /_log returns the requests seen so far (method, path, status); GET /_qido the windows
+# [path, offset, limit] the capped mode answered.
+# GET /_auth returns [mode, Authorization header] of every request.
+# Usage: fake_dicomweb.py [--tls CERT KEY] PORT_FILE FILE…   (writes the port to PORT_FILE once
+# listening; with --tls it speaks HTTPS with that certificate and key, both PEM)
 import base64
 import json
+import ssl
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pydicom
 
 AUTH = "Basic " + base64.b64encode(b"curator:pw").decode()
+TOKEN = "t0ken-for-curata"   # the bearer mode's token
+BEARER = "Bearer " + TOKEN
 LOCK = threading.Lock()
 LOG = []
 SEEN = {}
 STOW_SEEN = set()
 STOW_REFUSED = []
+AUTH_SEEN = []      # [mode, Authorization header] of every request
+QIDO_WINDOWS = []   # capped mode: [path, offset, limit] of every QIDO-RS answer
+CAP = 2
 
 
 def load(paths):
@@ -45,7 +59,11 @@ def load(paths):
     return files
 
 
-FILES = load(sys.argv[2:])
+ARGS = sys.argv[1:]
+TLS = None
+if ARGS[:1] == ["--tls"]:
+    TLS, ARGS = (ARGS[1], ARGS[2]), ARGS[3:]
+FILES = load(ARGS[1:])
 
 
 def attr(vr, value):
@@ -73,9 +91,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def route(self):
-        if self.path == "/_log":
+        if self.path in ("/_log", "/_qido", "/_auth"):
             with LOCK:
-                body = json.dumps(LOG).encode()
+                body = json.dumps({"/_log": LOG, "/_qido": QIDO_WINDOWS,
+                                   "/_auth": AUTH_SEEN}[self.path]).encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -86,7 +105,9 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(404, b"")
             return None
         mode, rest = parts[1], parts[3]
-        if self.headers.get("Authorization") != AUTH:
+        with LOCK:
+            AUTH_SEEN.append([mode, self.headers.get("Authorization")])
+        if self.headers.get("Authorization") != (BEARER if mode == "bearer" else AUTH):
             self.record(401)
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="fake"')
@@ -113,7 +134,11 @@ class Handler(BaseHTTPRequestHandler):
         mode, rest = r
         path, _, query = rest.partition("?")
         seg = path.split("/")
-        if seg == ["studies"] or (len(seg) == 3 and seg[0] == "studies" and seg[2] == "instances"):
+        params = urllib.parse.parse_qs(query)
+        if (seg == ["studies"] or (len(seg) == 3 and seg[0] == "studies" and seg[2] in
+                                   ("instances", "series"))
+                or (len(seg) == 5 and seg[0] == "studies" and seg[2] == "series"
+                    and seg[4] == "instances")):
             if mode == "badjson":
                 self.reply(200, b'[{"0020000D": {"vr": "UI", "Value": ["1.2.3"]}, ')
                 return
@@ -122,10 +147,27 @@ class Handler(BaseHTTPRequestHandler):
                 for f in FILES:
                     studies.setdefault(f["study"], f)
                 body = [{"0020000D": attr("UI", s), "00100020": attr("LO", f["patient"])}
-                        for s, f in studies.items()]
+                        for s, f in studies.items()
+                        if params.get("PatientID", [f["patient"]])[0] == f["patient"]]
+            elif seg[2] == "series" and len(seg) == 3:
+                series = {}
+                for f in FILES:
+                    if f["study"] == seg[1]:
+                        series[f["series"]] = series.get(f["series"], 0) + 1
+                body = [{"0020000D": attr("UI", seg[1]), "0020000E": attr("UI", se),
+                         "00201209": attr("IS", n)} for se, n in series.items()]
             else:
                 body = [{"0020000D": attr("UI", f["study"]), "0020000E": attr("UI", f["series"]),
-                         "00080018": attr("UI", f["sop"])} for f in FILES if f["study"] == seg[1]]
+                         "00080018": attr("UI", f["sop"])} for f in FILES if f["study"] == seg[1]
+                        and (len(seg) == 3 or f["series"] == seg[3])]
+            # capped: at most CAP datasets per answer, whatever limit asks (offset honoured)
+            offset = int(params.get("offset", ["0"])[0])
+            limit = int(params.get("limit", [str(len(body))])[0])
+            if mode == "capped":
+                limit = min(limit, CAP)
+                with LOCK:
+                    QIDO_WINDOWS.append([path, offset, limit])
+            body = body[offset:offset + limit]
             self.reply(200, json.dumps(body).encode())
             return
         if len(seg) >= 4 and seg[0] == "studies" and seg[2] == "series":
@@ -200,6 +242,10 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True
-with open(sys.argv[1], "w") as f:
+if TLS is not None:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS[0], TLS[1])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+with open(ARGS[0], "w") as f:
     f.write(str(server.server_address[1]))
 server.serve_forever()

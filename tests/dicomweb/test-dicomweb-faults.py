@@ -12,7 +12,9 @@
 #   * a truncated multipart body (with and without Content-Length): a clear error, nothing
 #     catalogued, no truncated file left in place;
 #   * STOW-RS refusing an instance every time: it is retried alone, then reported (exit 3) with
-#     the server's reason; refusing it once: the retry stores it (exit 0).
+#     the server's reason; refusing it once: the retry stores it (exit 0);
+#   * a server that caps every QIDO-RS answer at 2 datasets: the search and the instance listing
+#     of a series partly here are paged (limit/offset) until exhausted, nothing is missed.
 # Orthanc is real (orthanc_fixture.py); the faults it cannot produce come from fake_dicomweb.py.
 # Usage: test-dicomweb-faults.py CURATA_CLI
 import glob
@@ -37,6 +39,8 @@ BIG = dicom_files(os.path.join(u.SHARED, "ct", "philips_ingenuity_head_phantom")
 SMALL = dicom_files(os.path.join(u.SHARED, "mr", "prostate_adc_ge"))[:6]
 STUDY_BIG = pydicom.dcmread(BIG[0], stop_before_pixels=True).StudyInstanceUID
 STUDY_SMALL = pydicom.dcmread(SMALL[0], stop_before_pixels=True).StudyInstanceUID
+# two more studies for the fake, so that a capped QIDO-RS answer (2 datasets) must be paged
+EXTRA = [os.path.join(u.SHARED, "single", f) for f in ("CT_small.dcm", "MR_small.dcm")]
 
 
 def placed(ws):
@@ -49,7 +53,8 @@ def unchanged(ws, what):
 
 # ---- the fake server -----------------------------------------------------------------------
 port_file = os.path.join(TMP, "port")
-fake = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_dicomweb.py"), port_file] + SMALL,
+fake = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_dicomweb.py"), port_file]
+                        + SMALL + EXTRA,
                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(TMP, "fake.log"), "w"))
 try:
     deadline = time.monotonic() + 30
@@ -59,7 +64,7 @@ try:
         time.sleep(0.1)
     fport = int(open(port_file).read())
     fenv = u.env_for({m: "pw" for m in ("ok", "busy", "error500", "slow", "badjson", "truncated",
-                                         "truncnolen", "stowfail", "stowflaky")})
+                                         "truncnolen", "stowfail", "stowflaky", "capped")})
 
     def fake_ws(mode):
         ws = os.path.join(TMP, f"ws-{mode}")
@@ -75,6 +80,36 @@ try:
     ws = fake_ws("ok")
     rep = u.as_json(u.cli(ws, "pull", "ok", STUDY_SMALL, "--json", env=fenv))
     u.check(rep["imported"] == len(SMALL), f"fake ok: {rep}")
+
+    def qido_windows():
+        with urllib.request.urlopen(f"http://127.0.0.1:{fport}/_qido") as r:
+            return json.load(r)
+
+    # a server that caps QIDO-RS answers at 2 datasets: paged with limit/offset until exhausted
+    ws = fake_ws("capped")
+    studies = {pydicom.dcmread(f, stop_before_pixels=True).StudyInstanceUID for f in SMALL + EXTRA}
+    res = u.as_json(u.cli(ws, "pull", "capped", "--json", env=fenv))
+    u.check(sorted(r["study_uid"] for r in res) == sorted(studies),
+            f"capped search: {[r['study_uid'] for r in res]} vs {sorted(studies)}")
+    offsets = [w[1] for w in qido_windows() if w[0] == "studies"]
+    u.check(offsets == [0, 2, 3], f"capped search: pages at offsets {offsets}")
+    # a series partly here is listed instance by instance: 6 instances in pages of 2
+    first = pydicom.dcmread(SMALL[0], stop_before_pixels=True)
+    here = os.path.join(ws, "objects", "dicomweb", STUDY_SMALL, first.SeriesInstanceUID)
+    os.makedirs(here)
+    with open(SMALL[0], "rb") as src, open(os.path.join(here, first.SOPInstanceUID + ".dcm"),
+                                            "wb") as dst:
+        dst.write(src.read())
+    rep = u.as_json(u.cli(ws, "pull", "capped", STUDY_SMALL, "--json", env=fenv))
+    u.check(rep["instances"] == len(SMALL) and rep["present"] == 1
+            and rep["retrieved"] == len(SMALL) - 1 and rep["imported"] == len(SMALL),
+            f"capped pull of a series partly here: {rep}")
+    listing = f"studies/{STUDY_SMALL}/series/{first.SeriesInstanceUID}/instances"
+    offsets = [w[1] for w in qido_windows() if w[0] == listing]
+    u.check(offsets == [0, 2, 4, 6], f"capped instance listing: pages at offsets {offsets}")
+    u.check(sorted(u.catalog(ws)) == sorted(pydicom.dcmread(f, stop_before_pixels=True)
+                                            .SOPInstanceUID for f in SMALL),
+            "capped pull: catalog differs from the study's instances")
 
     # 503 + Retry-After: waited, then succeeded
     ws = fake_ws("busy")

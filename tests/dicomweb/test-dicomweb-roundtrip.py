@@ -11,6 +11,8 @@
 #     Study/Series/SOP Instance UIDs, the source study date, the workspace path);
 #   * a second push sends nothing and B is unchanged; the push is in the audit log and in
 #     pushes.json beside the manifest;
+#   * with a newer open (unwritten) version of the release, push sends the latest written one;
+#     --version names one, and an unwritten or missing version is refused;
 #   * kill -9 of curata-cli in the middle of a push to a third server C, then the push again:
 #     C holds exactly the package's instances;
 #   * a package file changed after the write is refused (exit 2), nothing more is sent.
@@ -105,6 +107,21 @@ with Orthanc("site") as site, Orthanc("central", user="repo") as central, \
         log = json.load(f)
     u.check(len(log) == 2 and log[0]["server"] == "central" and log[0]["stored"] == len(files)
             and log[0]["failed"] == [], f"pushes.json: {log}")
+
+    # ---- a newer open version of the release: the written one is still what is sent --------
+    u.cli(WS, "release", "create", "r1", "--mode", "anonymized")   # v2, open, unwritten
+    rep = u.as_json(u.cli(WS, "push", "central", "r1", "--json", env=env))
+    u.check(rep["release"] == "r1 v1" and rep["stored_before"] == len(files) and rep["stored"] == 0
+            and rep["failed"] == 0, f"push with an open v2: {rep}")
+    rep = u.as_json(u.cli(WS, "push", "central", "r1", "--version", "1", "--json", env=env))
+    u.check(rep["release"] == "r1 v1" and rep["stored_before"] == len(files),
+            f"push --version 1: {rep}")
+    p = u.cli(WS, "push", "central", "r1", "--version", "2", env=env, check=False)
+    u.check(p.returncode == 2 and "has not been written" in p.stderr and "v2" in p.stderr,
+            f"push --version 2 (open): {p.returncode} {p.stderr}")
+    p = u.cli(WS, "push", "central", "r1", "--version", "7", env=env, check=False)
+    u.check(p.returncode == 2 and "version 7" in p.stderr, f"push --version 7: {p.stderr}")
+    u.check(central.count_instances() == len(files), "pushing with an open v2 changed the server")
 
     # ---- kill -9 in the middle, then again --------------------------------------------------------
     proc = u.spawn(WS, "push", "mirror", "r1", "--batch", "1", env=env)

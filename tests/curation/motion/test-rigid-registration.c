@@ -242,7 +242,7 @@ test_gradients (void)
       at.angles[0] += 0.02;
       if (!mi)
         at.translation[1] += 1.3;
-      cost = cu_rigid_metric_evaluate (metric, &at, g, NULL);
+      cost = cu_rigid_metric_evaluate (metric, &at, g, NULL, NULL);
       g_assert_true (isfinite (cost));
       for (int k = 0; k < 6; k++)
         {
@@ -256,8 +256,8 @@ test_gradients (void)
             continue;
           *pp += h;
           *pm -= h;
-          fd = (cu_rigid_metric_evaluate (metric, &plus, NULL, NULL)
-                - cu_rigid_metric_evaluate (metric, &minus, NULL, NULL)) / (2 * h);
+          fd = (cu_rigid_metric_evaluate (metric, &plus, NULL, NULL, NULL)
+                - cu_rigid_metric_evaluate (metric, &minus, NULL, NULL, NULL)) / (2 * h);
           g_test_message ("%s parameter %d: analytic %.6g, finite difference %.6g",
                           cu_rigid_metric_type_to_string (type), k, g[k], fd);
           if (mi)

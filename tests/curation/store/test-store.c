@@ -99,7 +99,8 @@ test_open_fresh (Fixture *f, gconstpointer data)
    * version 3: derived series; version 4: clinical data and flags; version 5: the quality
    * gate; version 6: segmentations; version 7: superseded studies; version 10: undo steps
    * of segmentations; version 11: releases, their ledger and the pixel digest cache;
-   * version 12: DICOMweb servers and pushes (later versions add their tables to this list) */
+   * version 12: DICOMweb servers and pushes; version 15: the workspace's packs (later
+   * versions add their tables to this list) */
   g_assert_cmpstr (tables, ==, "audit_log,clinical_history,clinical_person,clinical_value,"
                                "deid_finding,derived_series,dicomweb_push,dicomweb_server,"
                    "flag,flag_bundle,flag_bundle_item,"
@@ -108,7 +109,7 @@ test_open_fresh (Fixture *f, gconstpointer data)
                                "qc_run,rejected_file,release,release_item,release_ledger,"
                                "release_patient_offset,release_withdrawal,seg_stroke,segmentation,series,series_class,setting,study,"
                                "study_gate,"
-                               "study_superseded");
+                               "study_superseded,workspace_pack");
 }
 
 static void

@@ -5,12 +5,10 @@
 -- message: {variable} is missing (mandatory for every patient)
 -- message.cancer: {variable} is missing (mandatory for {cancer_type} cancer)
 -- source: ecrf_csv_format.md (columns marked M); OHDSI DQD isRequired
-WITH required (cancer, variable) AS (VALUES
-  ('*', 'sex'), ('*', 'birth_year'), ('*', 'cancer_type'), ('*', 'diagnosis_date'),
-  ('*', 'treatment_type'), ('*', 'last_followup_date'), ('*', 'vital_status'),
-  ('prostate', 'psa_ng_ml'), ('prostate', 'gleason_score'), ('prostate', 'isup_grade_group'))
+-- The mandatory variables are those the workspace's packs mark M (every patient) or
+-- M:CANCER (patients of that cancer type): the view ecrf_required (cancer, variable).
 SELECT c.person_id, r.variable, c.cancer_type,
        CASE r.cancer WHEN '*' THEN 'all' ELSE 'cancer' END AS variant
-FROM clinical c JOIN required r ON r.cancer = '*' OR r.cancer = c.cancer_type
+FROM clinical c JOIN ecrf_required r ON r.cancer = '*' OR r.cancer = c.cancer_type
 WHERE NOT EXISTS (SELECT 1 FROM clinical_values v
                   WHERE v.person_id = c.person_id AND v.variable = r.variable AND v.value <> '')
