@@ -724,9 +724,20 @@ set_jobs_enabled (CuFlagsWindow *self, gboolean enabled)
 static char *
 describe_check (const CuFlagCheckReport *c)
 {
-  /* TRANSLATORS: result of running the consistency rules */
-  return g_strdup_printf (_("%u new flags, %u closed because their cause disappeared; %u flags "
-                            "need work."), c->n_new, c->closed->len, c->n_active);
+  /* Each count agrees with its own noun ("1 flag", "2 flags"), so each is its own ngettext. */
+  g_autofree char *added = g_strdup_printf (ngettext ("%u new flag", "%u new flags", c->n_new),
+                                            c->n_new);
+  g_autofree char *closed = g_strdup_printf (ngettext ("%u closed because its cause disappeared",
+                                                       "%u closed because their cause disappeared",
+                                                       c->closed->len),
+                                             c->closed->len);
+  g_autofree char *active = g_strdup_printf (ngettext ("%u flag needs work", "%u flags need work",
+                                                       c->n_active),
+                                             c->n_active);
+
+  /* TRANSLATORS: result of running the consistency rules: "3 new flags, 1 closed because its
+   * cause disappeared; 5 flags need work." */
+  return g_strdup_printf (_("%s, %s; %s."), added, closed, active);
 }
 
 static void
@@ -780,11 +791,16 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (j->kind == JOB_EXPORT || j->kind == JOB_EXPORT_URGENT)
     {
       g_autofree char *display = g_filename_display_name (j->path);
-      /* TRANSLATORS: bundle written: flags, patients, site, folder */
-      body = g_strdup_printf (_("%u flags about %u patients for site %s, in %s: report.html for the "
+      g_autofree char *flags = g_strdup_printf (ngettext ("%u flag", "%u flags", j->bundle->n_flags),
+                                                j->bundle->n_flags);
+      g_autofree char *about = g_strdup_printf (ngettext ("about %u patient", "about %u patients",
+                                                          j->bundle->n_persons),
+                                                j->bundle->n_persons);
+      /* TRANSLATORS: bundle written: "3 flags" "about 1 patient", site, folder */
+      body = g_strdup_printf (_("%s %s for site %s, in %s: report.html for the "
                                 "site’s data collectors, answers.csv for their answers, "
                                 "manifest.json. The flags are now “sent to site”."),
-                              j->bundle->n_flags, j->bundle->n_persons, j->site, display);
+                              flags, about, j->site, display);
       cu_flags_window_reload (self);
       _cu_window_flags_changed (self->parent);
       show_report (self, _("Bundle Written"), body, NULL);
@@ -813,12 +829,23 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_string_append_printf (details, _("#%lld %s %s: resolved, the cause has disappeared\n"),
                                   (long long) f->id, f->rule_id, f->person_id);
         }
-      /* TRANSLATORS: answers applied */
-      body = g_strdup_printf (_("%u answered (%u clinical values corrected), %u unanswered. The "
-                                "rules ran again: %u flags resolved, %u new."),
-                              j->answers->n_answered, j->answers->n_corrected,
-                              j->answers->n_unanswered, j->answers->check->closed->len,
-                              j->answers->check->n_new);
+      guint n_ans = j->answers->n_answered, n_cor = j->answers->n_corrected;
+      guint n_un = j->answers->n_unanswered, n_res = j->answers->check->closed->len;
+      guint n_new = j->answers->check->n_new;
+      g_autofree char *answered = g_strdup_printf (ngettext ("%u answered", "%u answered", n_ans), n_ans);
+      g_autofree char *corrected = g_strdup_printf (ngettext ("%u clinical value corrected",
+                                                              "%u clinical values corrected", n_cor),
+                                                    n_cor);
+      g_autofree char *unanswered = g_strdup_printf (ngettext ("%u unanswered", "%u unanswered", n_un),
+                                                     n_un);
+      g_autofree char *resolved = g_strdup_printf (ngettext ("%u flag resolved", "%u flags resolved",
+                                                             n_res), n_res);
+      g_autofree char *added = g_strdup_printf (ngettext ("%u new flag", "%u new flags", n_new), n_new);
+
+      /* TRANSLATORS: answers applied: "2 answered (1 clinical value corrected), 0 unanswered.
+       * The rules ran again: 1 flag resolved, 0 new flags." */
+      body = g_strdup_printf (_("%s (%s), %s. The rules ran again: %s, %s."), answered, corrected,
+                              unanswered, resolved, added);
       cu_flags_window_reload (self);
       _cu_window_flags_changed (self->parent);
       show_report (self, _("Answers Applied"), body, details->str);
@@ -856,11 +883,21 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_autofree char *check = describe_check (j->check);
       g_autofree char *name = g_path_get_basename (j->path);
-      /* TRANSLATORS: clinical import summary */
-      body = g_strdup_printf (_("%s (%s layout): %u patients; %u values added, %u changed, %u "
-                                "removed.\n%s"), name, cu_clinical_layout_label (j->clinical->layout), j->clinical->n_persons,
-                              j->clinical->n_added, j->clinical->n_changed, j->clinical->n_removed,
-                              check);
+      guint n_added = j->clinical->n_added, n_changed = j->clinical->n_changed;
+      guint n_removed = j->clinical->n_removed, n_persons = j->clinical->n_persons;
+      g_autofree char *persons = g_strdup_printf (ngettext ("%u patient", "%u patients", n_persons),
+                                                  n_persons);
+      g_autofree char *added = g_strdup_printf (ngettext ("%u value added", "%u values added",
+                                                          n_added), n_added);
+      g_autofree char *changed = g_strdup_printf (ngettext ("%u changed", "%u changed", n_changed),
+                                                  n_changed);
+      g_autofree char *removed = g_strdup_printf (ngettext ("%u removed", "%u removed", n_removed),
+                                                  n_removed);
+      /* TRANSLATORS: clinical import summary: file, layout, "3 patients", "12 values added",
+       * "1 changed", "0 removed", then the result of the checks */
+      body = g_strdup_printf (_("%s (%s layout): %s; %s, %s, %s.\n%s"), name,
+                              cu_clinical_layout_label (j->clinical->layout), persons, added,
+                              changed, removed, check);
       show_report (self, _("Clinical Data Imported"), body, NULL);
     }
   else

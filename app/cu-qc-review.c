@@ -202,8 +202,16 @@ update_title (CuQcReview *self)
       if (s->n_errors > 0)
         errors++;
     }
-  /* TRANSLATORS: subtitle of the quality review: series, not reviewed, with errors */
-  sub = g_strdup_printf (_("%u series · %u not reviewed · %u with errors"), n, open, errors);
+  {
+    g_autofree char *series = g_strdup_printf (ngettext ("%u series", "%u series", n), n);
+    g_autofree char *pending = g_strdup_printf (ngettext ("%u not reviewed", "%u not reviewed", open),
+                                                open);
+    g_autofree char *failing = g_strdup_printf (ngettext ("%u with errors", "%u with errors", errors),
+                                                errors);
+
+    /* TRANSLATORS: subtitle of the quality review: "12 series · 3 not reviewed · 1 with errors" */
+    sub = g_strdup_printf (_("%s · %s · %s"), series, pending, failing);
+  }
   adw_window_title_set_subtitle (self->window_title, sub);
 }
 
@@ -1139,8 +1147,12 @@ check_done (GObject *source, GAsyncResult *result, gpointer user_data)
                                                                             : error->message);
   else
     {
-      /* TRANSLATORS: after a quality check run: series checked, with errors */
-      g_autofree char *text = g_strdup_printf (_("Checked %u series, %u with errors"), n, n_err);
+      g_autofree char *checked = g_strdup_printf (ngettext ("Checked %u series", "Checked %u series",
+                                                            n), n);
+      g_autofree char *failing = g_strdup_printf (ngettext ("%u with errors", "%u with errors", n_err),
+                                                  n_err);
+      /* TRANSLATORS: after a quality check run: "Checked 4 series", "1 with errors" */
+      g_autofree char *text = g_strdup_printf (_("%s, %s"), checked, failing);
       toast (self, text);
     }
   cu_qc_review_reload (self);

@@ -20,59 +20,11 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
-#include "cu-seg-panel.h"
+#include "cu-seg-panel-private.h"
 #include "cu-scroll-guard.h"
 #include "cu-seg-editor.h"
 
 #define SETTINGS_SCHEMA "io.github.curata.Curata"
-
-struct _CuSegPanel
-{
-  GtkWidget parent_instance;
-
-  /* children */
-  GtkWidget *scroller;
-  GtkLabel *status;
-  GtkEntry *reader_entry;
-  GtkToggleButton *tools[6];
-  GtkSpinButton *radius_spin;
-  GtkCheckButton *sphere_check;
-  GtkCheckButton *limit_check;
-  GtkSpinButton *low_spin, *high_spin, *tolerance_spin;
-  GtkCheckButton *grow_3d_check;
-  GtkDropDown *overlap_dropdown;
-  GtkListBox *label_list;
-  GtkMenuButton *add_button;
-  GtkScale *opacity_scale;
-  GtkCheckButton *outline_check;
-  GtkWidget *form_box;
-  GtkLabel *form_title;
-  GPtrArray *form_widgets;     /* one per form field */
-  GtkLabel *suggestion;
-  GtkLabel *measure_label;
-  GtkLabel *ruler_label;
-  GtkLabel *readonly_label;
-  GtkMenuButton *combine_button;
-  GtkLabel *readers_label;
-
-  /* owned */
-  CuViewerState *state;
-  CuSegEditor *editor;
-  CuStore *store;
-  char *series_uid;
-  CuVolume *volume;
-  GSettings *settings;
-  char *reader;
-  CuSegForm *form;
-  CuSegSession *session;
-  GCancellable *cancellable;   /* the tasks below; cancelled on dispose */
-  guint busy;                  /* tasks running */
-  int saved_version;
-  guint form_save_source;   /* a form change's save, deferred (form_changed) */
-  gboolean updating;           /* filling widgets: ignore their signals */
-  guint measure_source;
-  gsize counts[256];
-};
 
 G_DEFINE_FINAL_TYPE (CuSegPanel, cu_seg_panel, GTK_TYPE_WIDGET)
 
@@ -88,18 +40,19 @@ static const struct
   { CU_TOOL_CONTOUR, N_("Contour"), N_("Draw a closed contour: its inside is filled") },
   { CU_TOOL_GROW, N_("Grow"), N_("Click a seed: region growing in the slice, or through all slices with “Grow in 3D” (Shift-click: the other way)") },
   { CU_TOOL_RULER, N_("Ruler"), N_("Measure a distance in millimetres") },
+  { CU_TOOL_ELLIPSE, N_("Ellipse"), N_("Drag from the centre: an ellipse ROI with the statistics of its pixels (Shift: a circle), kept with the series") },
 };
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static CuLabelMap *
-current_map (CuSegPanel *self)
+CuLabelMap *
+_cu_seg_panel_current_map (CuSegPanel *self)
 {
   return self->editor != NULL ? cu_seg_editor_get_map (self->editor) : NULL;
 }
 
-static void
-set_status (CuSegPanel *self, const char *text, gboolean error)
+void
+_cu_seg_panel_set_status (CuSegPanel *self, const char *text, gboolean error)
 {
   gtk_label_set_label (self->status, text);
   if (error)
@@ -111,7 +64,7 @@ set_status (CuSegPanel *self, const char *text, gboolean error)
 static void
 count_labels (CuSegPanel *self)
 {
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
 
   memset (self->counts, 0, sizeof self->counts);
   if (map != NULL)
@@ -131,7 +84,6 @@ swatch_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer 
   cairo_stroke (cr);
 }
 
-static void update_form (CuSegPanel *self);
 static void schedule_measurements (CuSegPanel *self);
 static void update_readers (CuSegPanel *self);
 static void set_sensitivity (CuSegPanel *self);
@@ -149,7 +101,7 @@ rebuild_combine_menu (CuSegPanel *self)
     { "intersect", N_("Keep Only the Overlap With") },
     { "subtract", N_("Subtract From the Active Label") },
   };
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   g_autoptr (GMenu) menu = g_menu_new ();
 
   for (guint k = 0; k < G_N_ELEMENTS (ops); k++)
@@ -172,7 +124,7 @@ rebuild_combine_menu (CuSegPanel *self)
 static void
 rebuild_labels (CuSegPanel *self)
 {
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   GtkListBoxRow *old;
   guint8 active = self->editor != NULL ? cu_seg_editor_get_label (self->editor) : 0;
 
@@ -187,7 +139,7 @@ rebuild_labels (CuSegPanel *self)
       GtkWidget *row = gtk_list_box_row_new ();
       GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
       GtkWidget *swatch = gtk_drawing_area_new ();
-      GtkWidget *name = gtk_label_new (l->name);
+      GtkWidget *name = gtk_label_new (cu_seg_label_get_display_name (l));
       g_autofree char *ml = g_strdup_printf (_("%.2f mL"), self->counts[l->value] * cu_label_map_voxel_ml (map));
       GtkWidget *volume = gtk_label_new (ml);
       guint32 rgb = ((guint32) l->rgb[0] << 16) | ((guint32) l->rgb[1] << 8) | l->rgb[2];
@@ -217,7 +169,7 @@ rebuild_labels (CuSegPanel *self)
     }
   self->updating = FALSE;
   rebuild_combine_menu (self);
-  update_form (self);
+  _cu_seg_panel_update_form (self);
   schedule_measurements (self);
 }
 
@@ -225,7 +177,7 @@ rebuild_labels (CuSegPanel *self)
 static void
 jump_to_label (CuSegPanel *self)
 {
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   guint8 value = cu_seg_editor_get_label (self->editor);
   double ijk[3], lps[3];
 
@@ -244,258 +196,9 @@ label_selected_cb (GtkListBox *box, GtkListBoxRow *row, CuSegPanel *self)
   if (self->updating || row == NULL || self->editor == NULL)
     return;
   cu_seg_editor_set_label (self->editor, (guint8) GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (row), "label-value")));
-  update_form (self);
+  _cu_seg_panel_update_form (self);
   schedule_measurements (self);
   jump_to_label (self);
-}
-
-/* ---- lesion form --------------------------------------------------------------------- */
-
-static GtkWidget *
-field_widget (CuSegPanel *self, const CuFormField *f);
-
-static void
-build_form (CuSegPanel *self)
-{
-  GtkWidget *grid = gtk_grid_new ();
-
-  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
-  self->form_widgets = g_ptr_array_new ();
-  for (guint i = 0; self->form != NULL && i < cu_seg_form_get_n_fields (self->form); i++)
-    {
-      const CuFormField *f = cu_seg_form_get_field (self->form, i);
-      GtkWidget *label = gtk_label_new (f->label);
-      GtkWidget *w = field_widget (self, f);
-
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_add_css_class (label, "dim-label");
-      gtk_grid_attach (GTK_GRID (grid), label, 0, (int) i, 1, 1);
-      gtk_widget_set_hexpand (w, TRUE);
-      gtk_grid_attach (GTK_GRID (grid), w, 1, (int) i, 1, 1);
-      g_ptr_array_add (self->form_widgets, w);
-    }
-  gtk_box_append (GTK_BOX (self->form_box), grid);
-  self->suggestion = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_xalign (self->suggestion, 0);
-  gtk_label_set_wrap (self->suggestion, TRUE);
-  gtk_widget_add_css_class (GTK_WIDGET (self->suggestion), "caption");
-  gtk_box_append (GTK_BOX (self->form_box), GTK_WIDGET (self->suggestion));
-}
-
-static char *
-answers_from_widgets (CuSegPanel *self)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(JsonNode) root = NULL;
-
-  json_builder_begin_object (b);
-  for (guint i = 0; i < self->form_widgets->len; i++)
-    {
-      const CuFormField *f = cu_seg_form_get_field (self->form, i);
-      GtkWidget *w = self->form_widgets->pdata[i];
-
-      if (f->type == CU_FORM_TEXT)
-        {
-          const char *text = gtk_editable_get_text (GTK_EDITABLE (w));
-          if (text != NULL && *text != '\0')
-            {
-              json_builder_set_member_name (b, f->id);
-              json_builder_add_string_value (b, text);
-            }
-          continue;
-        }
-      {
-        guint sel = gtk_drop_down_get_selected (GTK_DROP_DOWN (w));
-        if (sel == 0 || sel == GTK_INVALID_LIST_POSITION)
-          continue;   /* "—": not answered */
-        json_builder_set_member_name (b, f->id);
-        if (f->type == CU_FORM_INTEGER)
-          json_builder_add_int_value (b, f->min + (int) sel - 1);
-        else
-          json_builder_add_string_value (b, f->option_values[sel - 1]);
-      }
-    }
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
-}
-
-#define FORM_SAVE_DELAY_S 2
-
-static void save_now (CuSegPanel *self, const char *what);
-
-static gboolean
-form_save_cb (gpointer data)
-{
-  CuSegPanel *self = data;
-
-  self->form_save_source = 0;
-  save_now (self, "Form");
-  return G_SOURCE_REMOVE;
-}
-
-/* A form change waiting for its save is saved now (before the session goes). */
-static void
-flush_form_save (CuSegPanel *self)
-{
-  if (self->form_save_source == 0)
-    return;
-  if (self->editor == NULL)
-    {
-      g_clear_handle_id (&self->form_save_source, g_source_remove);
-      return;
-    }
-  g_clear_handle_id (&self->form_save_source, g_source_remove);
-  save_now (self, "Form");
-}
-
-static void
-form_changed (CuSegPanel *self)
-{
-  CuLabelMap *map = current_map (self);
-  const CuLabel *l;
-  g_autoptr(CuLabel) copy = NULL;
-  g_autofree char *json = NULL;
-
-  if (self->updating || map == NULL || self->form == NULL)
-    return;
-  l = cu_label_map_get_label (map, cu_seg_editor_get_label (self->editor));
-  if (l == NULL || !cu_seg_editor_get_editable (self->editor))
-    return;
-  json = answers_from_widgets (self);
-  if (g_strcmp0 (json, l->form_json) == 0)
-    return;
-  copy = cu_label_copy (l);
-  g_free (copy->form_json);
-  copy->form_json = g_steal_pointer (&json);
-  cu_label_map_set_label (map, copy);
-  /* A reader fills several fields in a row: one saved version for them, FORM_SAVE_DELAY_S
-   * after the last change (or with the next stroke, or when the series closes), not one per
-   * field. */
-  cu_seg_editor_labels_edited (self->editor);
-  g_clear_handle_id (&self->form_save_source, g_source_remove);
-  self->form_save_source = g_timeout_add_seconds (FORM_SAVE_DELAY_S, form_save_cb, self);
-}
-
-static void
-dropdown_changed_cb (GObject *object, GParamSpec *pspec, CuSegPanel *self)
-{
-  form_changed (self);
-}
-
-static void
-entry_activate_cb (GtkEntry *entry, CuSegPanel *self)
-{
-  form_changed (self);
-}
-
-static void
-entry_focus_leave_cb (GtkEventControllerFocus *focus, CuSegPanel *self)
-{
-  form_changed (self);
-}
-
-static GtkWidget *
-field_widget (CuSegPanel *self, const CuFormField *f)
-{
-  GtkWidget *w;
-
-  if (f->type == CU_FORM_TEXT)
-    {
-      GtkEventController *focus = gtk_event_controller_focus_new ();
-      w = gtk_entry_new ();
-      gtk_entry_set_placeholder_text (GTK_ENTRY (w), _("Free text"));
-      g_signal_connect (w, "activate", G_CALLBACK (entry_activate_cb), self);
-      g_signal_connect (focus, "leave", G_CALLBACK (entry_focus_leave_cb), self);
-      gtk_widget_add_controller (w, focus);
-      return w;
-    }
-  {
-    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_free);
-    g_ptr_array_add (items, g_strdup ("—"));
-    if (f->type == CU_FORM_INTEGER)
-      for (int v = f->min; v <= f->max && v - f->min < 20; v++)
-        g_ptr_array_add (items, g_strdup_printf ("%d", v));
-    else
-      for (guint o = 0; f->option_labels != NULL && f->option_labels[o] != NULL; o++)
-        g_ptr_array_add (items, g_strdup (f->option_labels[o]));
-    g_ptr_array_add (items, NULL);
-    w = gtk_drop_down_new_from_strings ((const char *const *) items->pdata);
-    g_signal_connect (w, "notify::selected", G_CALLBACK (dropdown_changed_cb), self);
-  }
-  return w;
-}
-
-static void
-update_form (CuSegPanel *self)
-{
-  CuLabelMap *map = current_map (self);
-  const CuLabel *l = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  JsonObject *answers = NULL;
-  int suggested;
-
-  if (map != NULL && self->editor != NULL)
-    l = cu_label_map_get_label (map, cu_seg_editor_get_label (self->editor));
-  gtk_widget_set_visible (self->form_box, l != NULL && self->form != NULL && cu_seg_label_is_lesion (l));
-  if (l == NULL || self->form == NULL)
-    return;
-  {
-    g_autofree char *title = g_strdup_printf (_("%s — %s"), l->name, cu_seg_form_get_title (self->form));
-    gtk_label_set_label (self->form_title, title);
-  }
-  if (l->form_json != NULL)
-    root = json_from_string (l->form_json, NULL);
-  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
-    answers = json_node_get_object (root);
-
-  self->updating = TRUE;
-  for (guint i = 0; i < self->form_widgets->len; i++)
-    {
-      const CuFormField *f = cu_seg_form_get_field (self->form, i);
-      GtkWidget *w = self->form_widgets->pdata[i];
-      JsonNode *n = answers != NULL ? json_object_get_member (answers, f->id) : NULL;
-
-      gtk_widget_set_sensitive (w, cu_seg_editor_get_editable (self->editor));
-      if (f->type == CU_FORM_TEXT)
-        {
-          gtk_editable_set_text (GTK_EDITABLE (w),
-                                 n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-                                 ? json_node_get_string (n) : "");
-          continue;
-        }
-      {
-        guint sel = 0;
-        if (n != NULL && JSON_NODE_HOLDS_VALUE (n))
-          {
-            if (f->type == CU_FORM_INTEGER && json_node_get_value_type (n) == G_TYPE_INT64)
-              sel = (guint) (json_node_get_int (n) - f->min + 1);
-            else if (f->type == CU_FORM_CHOICE && json_node_get_value_type (n) == G_TYPE_STRING
-                     && f->option_values != NULL)
-              for (guint o = 0; f->option_values[o] != NULL; o++)
-                if (g_strcmp0 (f->option_values[o], json_node_get_string (n)) == 0)
-                  sel = o + 1;
-          }
-        gtk_drop_down_set_selected (GTK_DROP_DOWN (w), sel);
-      }
-    }
-  self->updating = FALSE;
-
-  suggested = cu_seg_form_suggest (self->form, l->form_json);
-  if (suggested > 0)
-    {
-      g_autofree char *text = NULL;
-      int given = cu_seg_form_get_score (self->form, l->form_json);
-      /* TRANSLATORS: the overall category the PI-RADS v2.1 rules give for the scores entered */
-      text = given > 0 && given != suggested
-             ? g_strdup_printf (_("The PI-RADS v2.1 rules give category %d for these scores (entered: %d)."), suggested, given)
-             : g_strdup_printf (_("The PI-RADS v2.1 rules give category %d for these scores."), suggested);
-      gtk_label_set_label (self->suggestion, text);
-      gtk_widget_set_visible (GTK_WIDGET (self->suggestion), TRUE);
-    }
-  else
-    gtk_widget_set_visible (GTK_WIDGET (self->suggestion), FALSE);
 }
 
 /* ---- measurements -------------------------------------------------------------------- */
@@ -504,7 +207,7 @@ static gboolean
 update_measurements (gpointer data)
 {
   CuSegPanel *self = data;
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   CuSegMeasure m;
   CuSegRoiStats s;
   double a[3], b[3], mm;
@@ -552,8 +255,8 @@ schedule_measurements (CuSegPanel *self)
 
 /* ---- saving -------------------------------------------------------------------------- */
 
-static void
-save_now (CuSegPanel *self, const char *what)
+void
+_cu_seg_panel_save_now (CuSegPanel *self, const char *what)
 {
   if (self->session == NULL || !cu_seg_editor_get_editable (self->editor))
     return;
@@ -573,7 +276,7 @@ session_saved_cb (CuSegSession *session, int version, int merged_with, CuSegPane
                             version, clock, merged_with);
   else
     text = g_strdup_printf (_("Saved version %d at %s"), version, clock);
-  set_status (self, text, FALSE);
+  _cu_seg_panel_set_status (self, text, FALSE);
   update_readers (self);
 }
 
@@ -583,7 +286,7 @@ session_failed_cb (CuSegSession *session, const GError *error, CuSegPanel *self)
   /* The strokes stay in the session, which tries again (a locked workspace) or saves them
    * with the next stroke. */
   g_autofree char *text = g_strdup_printf (_("Not saved yet: %s"), error->message);
-  set_status (self, text, TRUE);
+  _cu_seg_panel_set_status (self, text, TRUE);
 }
 
 static void
@@ -596,7 +299,7 @@ session_merged_cb (CuSegSession *session, CuSegPanel *self)
 static void
 stroke_finished_cb (CuSegEditor *editor, const char *name, CuSegPanel *self)
 {
-  save_now (self, name);
+  _cu_seg_panel_save_now (self, name);
   rebuild_labels (self);
 }
 
@@ -621,7 +324,7 @@ history_changed_cb (CuSegEditor *editor, CuSegPanel *self)
 static void
 add_label_from_term (CuSegPanel *self, const CuSegTerm *term)
 {
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   guint8 value;
   g_autoptr(CuLabel) l = NULL;
   g_autofree char *name = NULL;
@@ -643,7 +346,7 @@ add_label_from_term (CuSegPanel *self, const CuSegTerm *term)
     }
   else
     {
-      l = cu_label_new (value, _(term->name), NULL);
+      l = cu_label_new (value, cu_seg_term_get_display_name (term), NULL);
       cu_seg_term_apply (term, l, TRUE);
     }
   cu_label_map_set_label (map, l);
@@ -656,7 +359,7 @@ drop_session (CuSegPanel *self)
 {
   if (self->session == NULL)
     return;
-  flush_form_save (self);
+  _cu_seg_panel_flush_form_save (self);
   g_signal_handlers_disconnect_by_data (self->session, self);
   /* Closing the session saves what it still holds. */
   g_clear_object (&self->session);
@@ -671,6 +374,8 @@ load_reading (CuSegPanel *self)
   GMainContext *context = g_main_context_get_thread_default ();
 
   self->saved_version = 0;
+  cu_measure_list_set_series (self->measure_list, self->store, self->volume ? self->series_uid : NULL,
+                              self->reader);
   cu_seg_editor_set_map (self->editor, NULL, NULL);
   drop_session (self);
   if (self->store == NULL || self->series_uid == NULL || self->volume == NULL)
@@ -684,7 +389,7 @@ load_reading (CuSegPanel *self)
   if (self->session == NULL)
     {
       g_autofree char *text = g_strdup_printf (_("Could not load the segmentation: %s"), error->message);
-      set_status (self, text, TRUE);
+      _cu_seg_panel_set_status (self, text, TRUE);
       rebuild_labels (self);
       return;
     }
@@ -693,9 +398,9 @@ load_reading (CuSegPanel *self)
   g_signal_connect (self->session, "merged", G_CALLBACK (session_merged_cb), self);
   info = cu_seg_session_get_opened (self->session);
   if (replaced)
-    set_status (self, _("The saved segmentation is on another grid; starting a new one"), TRUE);
+    _cu_seg_panel_set_status (self, _("The saved segmentation is on another grid; starting a new one"), TRUE);
   else if (info == NULL)
-    set_status (self, _("New segmentation: every stroke is saved"), FALSE);
+    _cu_seg_panel_set_status (self, _("New segmentation: every stroke is saved"), FALSE);
   else
     {
       g_autoptr(GDateTime) saved = g_date_time_new_from_iso8601 (info->time, NULL);
@@ -703,15 +408,15 @@ load_reading (CuSegPanel *self)
       g_autofree char *when = local != NULL ? g_date_time_format (local, "%x %X") : g_strdup (info->time);
       g_autofree char *text = g_strdup_printf (_("Version %d, saved %s"), info->version, when);
       self->saved_version = info->version;
-      set_status (self, text, FALSE);
+      _cu_seg_panel_set_status (self, text, FALSE);
     }
   cu_seg_editor_set_session (self->editor, self->session, self->volume);
   /* the editor's tolerance for this image (from its noise) */
   self->updating = TRUE;
   gtk_spin_button_set_value (self->tolerance_spin, cu_seg_editor_get_tolerance (self->editor));
   self->updating = FALSE;
-  if (cu_label_map_get_n_labels (current_map (self)) > 0)
-    cu_seg_editor_set_label (self->editor, cu_label_map_get_label_at (current_map (self), 0)->value);
+  if (cu_label_map_get_n_labels (_cu_seg_panel_current_map (self)) > 0)
+    cu_seg_editor_set_label (self->editor, cu_label_map_get_label_at (_cu_seg_panel_current_map (self), 0)->value);
   else if (cu_seg_editor_get_editable (self->editor))
     {
       /* A first lesion label, so that a reader can start painting at once. */
@@ -817,7 +522,7 @@ static void
 remove_label_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   CuSegPanel *self = CU_SEG_PANEL (widget);
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   guint8 value = cu_seg_editor_get_label (self->editor);
 
   if (map == NULL || !cu_seg_editor_get_editable (self->editor) || cu_label_map_get_label (map, value) == NULL)
@@ -836,7 +541,7 @@ static void
 combine_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   CuSegPanel *self = CU_SEG_PANEL (widget);
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   guint8 value = cu_seg_editor_get_label (self->editor);
   g_autoptr (GError) error = NULL;
   const char *op_name = NULL;
@@ -850,20 +555,20 @@ combine_action (GtkWidget *widget, const char *name, GVariant *param)
     return;
   if (source == value)
     {
-      set_status (self, _("Choose a label other than the active one."), TRUE);
+      _cu_seg_panel_set_status (self, _("Choose a label other than the active one."), TRUE);
       return;
     }
   cu_seg_editor_begin_stroke (self->editor, name);
   changed = cu_seg_logical (map, value, map, source, op, &error);
   cu_seg_editor_end_stroke (self->editor);
   if (changed < 0)
-    set_status (self, error->message, TRUE);
+    _cu_seg_panel_set_status (self, error->message, TRUE);
   else
     {
       g_autofree char *text = g_strdup_printf (ngettext ("%ld voxel changed", "%ld voxels changed",
                                                          (unsigned long) changed),
                                                (long) changed);
-      set_status (self, text, FALSE);
+      _cu_seg_panel_set_status (self, text, FALSE);
     }
 }
 
@@ -871,7 +576,7 @@ static void
 operation_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   CuSegPanel *self = CU_SEG_PANEL (widget);
-  CuLabelMap *map = current_map (self);
+  CuLabelMap *map = _cu_seg_panel_current_map (self);
   guint8 value = cu_seg_editor_get_label (self->editor);
   g_autoptr(GError) error = NULL;
 
@@ -892,7 +597,7 @@ operation_action (GtkWidget *widget, const char *name, GVariant *param)
     cu_seg_smooth (map, value, 1.0, &error);
   cu_seg_editor_end_stroke (self->editor);
   if (error != NULL)
-    set_status (self, error->message, TRUE);
+    _cu_seg_panel_set_status (self, error->message, TRUE);
 }
 
 /* ---- work off the UI thread ---------------------------------------------------------- */
@@ -932,7 +637,7 @@ seg_task_new (CuSegPanel *self)
   t->series_uid = g_strdup (self->series_uid);
   t->reader = g_strdup (self->reader);
   t->version = self->saved_version;
-  t->map = cu_label_map_copy (current_map (self));
+  t->map = cu_label_map_copy (_cu_seg_panel_current_map (self));
   return t;
 }
 
@@ -944,7 +649,7 @@ set_busy (CuSegPanel *self, gboolean busy, const char *what)
   else if (self->busy > 0)
     self->busy--;
   if (busy && what != NULL)
-    set_status (self, what, FALSE);
+    _cu_seg_panel_set_status (self, what, FALSE);
   set_sensitivity (self);
 }
 
@@ -987,12 +692,12 @@ export_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   if (g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_autofree char *text = g_strdup_printf (_("Exported %s (with .json and .csv beside it)"), t->path);
-      set_status (self, text, FALSE);
+      _cu_seg_panel_set_status (self, text, FALSE);
     }
   else
     {
       g_autofree char *text = g_strdup_printf (_("Export failed: %s"), error->message);
-      set_status (self, text, TRUE);
+      _cu_seg_panel_set_status (self, text, TRUE);
     }
 }
 
@@ -1003,7 +708,7 @@ start_export (CuSegPanel *self, CuSegFormat format, const char *path)
   g_autoptr(GTask) task = NULL;
   SegTask *t;
 
-  if (current_map (self) == NULL || self->store == NULL)
+  if (_cu_seg_panel_current_map (self) == NULL || self->store == NULL)
     return;
   t = seg_task_new (self);
   t->format = format;
@@ -1023,7 +728,7 @@ export_response_cb (GtkNativeDialog *dialog, int response, CuSegPanel *self)
   CuSegFormat format = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "format"));
 
   if (response == GTK_RESPONSE_ACCEPT && (file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog))) != NULL
-      && (path = g_file_get_path (file)) != NULL && current_map (self) != NULL)
+      && (path = g_file_get_path (file)) != NULL && _cu_seg_panel_current_map (self) != NULL)
     {
       if (format == CU_SEG_FORMAT_NIFTI && !g_str_has_suffix (path, ".nii") && !g_str_has_suffix (path, ".nii.gz"))
         {
@@ -1047,7 +752,7 @@ export_action (GtkWidget *widget, const char *name, GVariant *param)
   GtkRoot *root = gtk_widget_get_root (widget);
   g_autofree char *suggested = NULL;
 
-  if (!cu_seg_format_from_string (kind, &format) || current_map (self) == NULL || self->store == NULL)
+  if (!cu_seg_format_from_string (kind, &format) || _cu_seg_panel_current_map (self) == NULL || self->store == NULL)
     return;
   chooser = gtk_file_chooser_native_new (format == CU_SEG_FORMAT_NIFTI ? _("Export NIfTI Label Map")
                                                                       : _("Export DICOM Segmentation"),
@@ -1144,7 +849,7 @@ agreement_done_cb (GObject *source, GAsyncResult *result, gpointer data)
       return;
     }
   set_busy (self, FALSE, NULL);
-  set_status (self, "", FALSE);
+  _cu_seg_panel_set_status (self, "", FALSE);
   title = g_strdup_printf (_("Agreement with %s"), t->other);
   ag = g_task_propagate_pointer (G_TASK (result), &error);
   if (ag == NULL)
@@ -1159,7 +864,9 @@ agreement_done_cb (GObject *source, GAsyncResult *result, gpointer data)
         }
       g_string_append_printf (body, _("Lesions matched: %u of %u"), ag->n_matched, ag->lesions->len);
       if (isfinite (ag->kappa))
-        g_string_append_printf (body, _("; Cohen’s κ on PI-RADS categories %.2f (%u lesions)"), ag->kappa, ag->n_scored);
+        g_string_append_printf (body, ngettext ("; Cohen’s κ on PI-RADS categories %.2f (%u lesion)",
+                                                "; Cohen’s κ on PI-RADS categories %.2f (%u lesions)",
+                                                ag->n_scored), ag->kappa, ag->n_scored);
     }
   show_agreement (self, title, body->str);
   g_string_free (body, TRUE);
@@ -1174,7 +881,7 @@ agreement_action (GtkWidget *widget, const char *name, GVariant *param)
   g_autofree char *other = NULL;
   SegTask *t;
 
-  if (current_map (self) == NULL || self->store == NULL || self->busy > 0)
+  if (_cu_seg_panel_current_map (self) == NULL || self->store == NULL || self->busy > 0)
     return;
   other = other_reader (self);
   if (other == NULL)
@@ -1223,11 +930,11 @@ finalize_done_cb (GObject *source, GAsyncResult *result, gpointer data)
   set_busy (self, FALSE, NULL);
   version = g_task_propagate_int (G_TASK (result), &error);
   if (version < 0)
-    set_status (self, error->message, TRUE);
+    _cu_seg_panel_set_status (self, error->message, TRUE);
   else
     {
       g_autofree char *text = g_strdup_printf (_("Recorded as the final version %d"), (int) version);
-      set_status (self, text, FALSE);
+      _cu_seg_panel_set_status (self, text, FALSE);
     }
   update_readers (self);
 }
@@ -1238,7 +945,7 @@ finalize_action (GtkWidget *widget, const char *name, GVariant *param)
   CuSegPanel *self = CU_SEG_PANEL (widget);
   g_autoptr(GTask) task = NULL;
 
-  if (current_map (self) == NULL || self->store == NULL || !cu_seg_editor_get_editable (self->editor)
+  if (_cu_seg_panel_current_map (self) == NULL || self->store == NULL || !cu_seg_editor_get_editable (self->editor)
       || self->busy > 0)
     return;
   task = g_task_new (self, self->cancellable, finalize_done_cb, NULL);
@@ -1283,7 +990,7 @@ terminology_menu (void)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(GMenuItem) item = g_menu_item_new (_(terms[i].name), NULL);
+      g_autoptr(GMenuItem) item = g_menu_item_new (cu_seg_term_get_display_name (&terms[i]), NULL);
       g_menu_item_set_action_and_target_value (item, "seg.add-label", g_variant_new_string (terms[i].id));
       g_menu_append_item (g_str_equal (terms[i].group, "lesion") ? lesions : anatomy, item);
     }
@@ -1496,7 +1203,7 @@ cu_seg_panel_build (CuSegPanel *self)
   /* Lesion form */
   self->form_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
   self->form_title = GTK_LABEL (section (self->form_box, ""));
-  build_form (self);
+  _cu_seg_panel_build_form (self);
   gtk_box_append (GTK_BOX (box), self->form_box);
 
   /* Measurements */
@@ -1509,6 +1216,8 @@ cu_seg_panel_build (CuSegPanel *self)
   self->ruler_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->ruler_label, 0);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->ruler_label));
+  self->measure_list = CU_MEASURE_LIST (cu_measure_list_new (self->editor));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->measure_list));
 
   /* Double reading */
   section (box, _("Double Reading"));
@@ -1557,7 +1266,7 @@ set_sensitivity (CuSegPanel *self)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), actions[i], editable);
   /* One export, agreement or final version at a time. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "seg.export",
-                                 self->editor != NULL && current_map (self) != NULL && self->busy == 0);
+                                 self->editor != NULL && _cu_seg_panel_current_map (self) != NULL && self->busy == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "seg.agreement", self->busy == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "seg.finalize", editable && self->busy == 0);
   gtk_widget_set_visible (GTK_WIDGET (self->readonly_label), self->series_uid != NULL && !editable);
@@ -1575,7 +1284,7 @@ cu_seg_panel_dispose (GObject *object)
 {
   CuSegPanel *self = CU_SEG_PANEL (object);
 
-  flush_form_save (self);
+  _cu_seg_panel_flush_form_save (self);
   g_clear_handle_id (&self->measure_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -1734,10 +1443,10 @@ cu_seg_panel_set_editable (CuSegPanel *self, gboolean editable)
     }
   cu_seg_editor_set_editable (self->editor, editable);
   /* An empty new map becomes editable: give it its first label. */
-  if (editable && current_map (self) != NULL && cu_label_map_get_n_labels (current_map (self)) == 0)
+  if (editable && _cu_seg_panel_current_map (self) != NULL && cu_label_map_get_n_labels (_cu_seg_panel_current_map (self)) == 0)
     add_label_from_term (self, cu_seg_terminology_find ("lesion"));
   set_sensitivity (self);
-  update_form (self);
+  _cu_seg_panel_update_form (self);
 }
 
 void
@@ -1759,6 +1468,12 @@ CuSegEditor *
 cu_seg_panel_get_editor (CuSegPanel *self)
 {
   return self->editor;
+}
+
+CuMeasureList *
+cu_seg_panel_get_measure_list (CuSegPanel *self)
+{
+  return self->measure_list;
 }
 
 int

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "cu-viewer-state.h"
+#include "cu-measure-list.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,8 @@ void         cu_seg_panel_set_editable (CuSegPanel *self, gboolean editable);
 void         cu_seg_panel_set_lock     (CuSegPanel *self, const char *reason);
 const char  *cu_seg_panel_get_reader   (CuSegPanel *self);
 CuSegEditor *cu_seg_panel_get_editor   (CuSegPanel *self);
+/* The reader's kept measurements on the series (cu-measure-list.h). */
+CuMeasureList *cu_seg_panel_get_measure_list (CuSegPanel *self);
 /* The version last saved (0: none yet), as the UI has been told. */
 int          cu_seg_panel_get_saved_version (CuSegPanel *self);
 /* The editing session (NULL without a series). */

@@ -50,6 +50,7 @@ struct _CuWindow
 
   /* owned */
   CuStore *store;
+  CuCine *cine;            /* owned: plays slices or volumes (cu-window-cine.c) */
   CuViewerState *state;
   char *series_uid;         /* shown */
   char *loading_uid;        /* being loaded */
@@ -132,6 +133,10 @@ CuRemoteWindow *_cu_window_show_remote (CuWindow *self);
  * narrow window. */
 void     _cu_window_panels_class_init   (GtkWidgetClass *widget_class);
 void     _cu_window_panels_init         (CuWindow *self);
+
+/* Cine (cu-window-cine.c): win.cine, win.cine-mode, win.cine-fps, win.cine-bounce. */
+void     _cu_window_cine_class_init     (GtkWidgetClass *widget_class);
+void     _cu_window_cine_init           (CuWindow *self);
 
 /* The reading layout (cu-window-reading.c): win.layout, win.hanging-protocol,
  * win.link-window, win.pane-series; pane 0 shows the window's own state. */

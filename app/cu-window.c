@@ -773,6 +773,9 @@ cu_window_dispose (GObject *object)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
   gtk_widget_dispose_template (GTK_WIDGET (self), CU_TYPE_WINDOW);
+  if (self->cine != NULL)
+    cu_cine_stop (self->cine);
+  g_clear_object (&self->cine);
   g_clear_object (&self->state);
   g_clear_object (&self->store);
   G_OBJECT_CLASS (cu_window_parent_class)->dispose (object);
@@ -830,6 +833,7 @@ cu_window_class_init (CuWindowClass *klass)
 
   _cu_window_class_init_actions (widget_class);
   _cu_window_qc_class_init (widget_class);
+  _cu_window_cine_class_init (widget_class);
   _cu_window_reading_class_init (widget_class);
   _cu_window_panels_class_init (widget_class);
 }
@@ -841,6 +845,7 @@ cu_window_init (CuWindow *self)
   self->state = cu_viewer_state_new ();
   cu_mpr_view_set_state (self->mpr_view, self->state);
   cu_seg_panel_set_state (self->seg_panel, self->state);
+  _cu_window_cine_init (self);
   _cu_window_reading_init (self);
   _cu_window_panels_init (self);
 }

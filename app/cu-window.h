@@ -7,6 +7,7 @@
 
 #include "curation.h"
 #include "cu-viewer-state.h"
+#include "cu-cine.h"
 #include "cu-motion-dialog.h"
 
 G_BEGIN_DECLS
@@ -17,6 +18,8 @@ G_DECLARE_FINAL_TYPE (CuWindow, cu_window, CU, WINDOW, AdwApplicationWindow)
 CuWindow      *cu_window_new            (GtkApplication *application, CuStore *store);
 CuStore       *cu_window_get_store      (CuWindow *self);
 CuViewerState *cu_window_get_viewer_state (CuWindow *self);
+/* The window's cine player (cu-cine.h; win.cine plays it). */
+CuCine        *cu_window_get_cine (CuWindow *self);
 /* Load a series in the background (progress + Cancel); replaces a load in progress. During
  * an import the series is opened when the import ends. */
 void           cu_window_open_series    (CuWindow *self, const char *series_uid);

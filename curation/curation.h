@@ -80,6 +80,8 @@
 #include "cu-seg-sr.h"
 #include "cu-seg-report.h"
 #include "cu-store-seg-io.h"
+#include "cu-measurement.h"
+#include "cu-store-measure.h"
 #include "cu-release.h"
 #include "cu-release-writer.h"
 #include "cu-harmonize-error.h"

@@ -29,6 +29,7 @@ struct _CuSegEditor
   CuSegOverlayStyle style;
   gboolean has_ruler;
   double ruler[6];
+  GPtrArray *measurements;   /* CuMeasurement, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (CuSegEditor, cu_seg_editor, G_TYPE_OBJECT)
@@ -51,6 +52,7 @@ enum
   SIGNAL_LABELS_CHANGED,
   SIGNAL_STROKE_FINISHED,
   SIGNAL_HISTORY_CHANGED,
+  SIGNAL_MEASUREMENT_DRAWN,
   N_SIGNALS
 };
 
@@ -67,6 +69,7 @@ cu_seg_editor_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->map, cu_label_map_unref);
   g_clear_pointer (&self->image, cu_volume_unref);
+  g_clear_pointer (&self->measurements, g_ptr_array_unref);
   G_OBJECT_CLASS (cu_seg_editor_parent_class)->finalize (object);
 }
 
@@ -113,7 +116,7 @@ cu_seg_editor_class_init (CuSegEditorClass *klass)
   object_class->get_property = cu_seg_editor_get_property;
   object_class->set_property = cu_seg_editor_set_property;
 
-  properties[PROP_TOOL] = g_param_spec_int ("tool", NULL, NULL, CU_TOOL_NAVIGATE, CU_TOOL_RULER,
+  properties[PROP_TOOL] = g_param_spec_int ("tool", NULL, NULL, CU_TOOL_NAVIGATE, CU_TOOL_ELLIPSE,
                                             CU_TOOL_NAVIGATE,
                                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_LABEL] = g_param_spec_uint ("label", NULL, NULL, 0, 255, 1,
@@ -143,6 +146,10 @@ cu_seg_editor_class_init (CuSegEditorClass *klass)
   signals[SIGNAL_HISTORY_CHANGED] = g_signal_new ("history-changed", G_TYPE_FROM_CLASS (klass),
                                                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                   G_TYPE_NONE, 0);
+  /* A measurement a tool finished (CuMeasurement *, borrowed for the emission). */
+  signals[SIGNAL_MEASUREMENT_DRAWN] = g_signal_new ("measurement-drawn", G_TYPE_FROM_CLASS (klass),
+                                                    G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                    G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -529,4 +536,29 @@ cu_seg_editor_clear_ruler (CuSegEditor *self)
 {
   self->has_ruler = FALSE;
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+void
+cu_seg_editor_set_measurements (CuSegEditor *self, GPtrArray *measurements)
+{
+  g_return_if_fail (CU_IS_SEG_EDITOR (self));
+  if (measurements != NULL)
+    g_ptr_array_ref (measurements);
+  g_clear_pointer (&self->measurements, g_ptr_array_unref);
+  self->measurements = measurements;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+GPtrArray *
+cu_seg_editor_get_measurements (CuSegEditor *self)
+{
+  g_return_val_if_fail (CU_IS_SEG_EDITOR (self), NULL);
+  return self->measurements;
+}
+
+void
+cu_seg_editor_measurement_drawn (CuSegEditor *self, CuMeasurement *m)
+{
+  g_return_if_fail (CU_IS_SEG_EDITOR (self));
+  g_signal_emit (self, signals[SIGNAL_MEASUREMENT_DRAWN], 0, m);
 }

@@ -24,6 +24,7 @@ typedef enum
   CU_TOOL_CONTOUR,    /* draw a closed contour, its inside is filled */
   CU_TOOL_GROW,       /* click a seed: region growing in the slice (shift: in 3D) */
   CU_TOOL_RULER,      /* distance in mm */
+  CU_TOOL_ELLIPSE,    /* drag from the centre: an ellipse ROI, kept (cu-measurement.h) */
 } CuToolKind;
 
 #define CU_TYPE_SEG_EDITOR (cu_seg_editor_get_type ())
@@ -87,5 +88,12 @@ gboolean       cu_seg_editor_redo           (CuSegEditor *self);
 void           cu_seg_editor_set_ruler      (CuSegEditor *self, const double a[3], const double b[3]);
 gboolean       cu_seg_editor_get_ruler      (CuSegEditor *self, double a[3], double b[3], double *mm);
 void           cu_seg_editor_clear_ruler    (CuSegEditor *self);
+
+/* The kept measurements the views draw (CuMeasurement; the array is referenced, NULL for
+ * none). A tool that finishes one emits "measurement-drawn" with a new CuMeasurement (points
+ * in LPS, results computed; series and reader unset): the application keeps it. */
+void           cu_seg_editor_set_measurements (CuSegEditor *self, GPtrArray *measurements);
+GPtrArray     *cu_seg_editor_get_measurements (CuSegEditor *self);
+void           cu_seg_editor_measurement_drawn (CuSegEditor *self, CuMeasurement *m);
 
 G_END_DECLS

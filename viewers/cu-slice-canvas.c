@@ -294,6 +294,7 @@ cu_slice_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &bounds);
 
       cu_tool_ruler_draw_measurement (self, self->editor, cr);
+      cu_tool_draw_measurements (self, self->editor, cr);
       if (tool != NULL)
         tool->draw (self, self->editor, cr, self->pointer_x, self->pointer_y, self->pointer_in);
       cairo_destroy (cr);
@@ -567,6 +568,25 @@ slice_action (GtkWidget *widget, const char *action_name, GVariant *param)
     set_zoom (self, self->zoom / 1.25);
 }
 
+/* Keyboard window/level: "(ii)" steps of window and level, each 1 % of the volume's value
+ * range, so a key press means the same on CT (HU) and on MR (arbitrary units). */
+static void
+window_level_action (GtkWidget *widget, const char *action_name, GVariant *param)
+{
+  CuSliceCanvas *self = CU_SLICE_CANVAS (widget);
+  double lo, hi, step;
+  int dw, dl;
+
+  if (self->state == NULL || cu_viewer_state_get_volume (self->state) == NULL)
+    return;
+  g_variant_get (param, "(ii)", &dw, &dl);
+  cu_viewer_state_get_range (self->state, &lo, &hi);
+  step = MAX ((hi - lo) / 100.0, 1e-6);
+  cu_viewer_state_set_window_level (self->state,
+                                    MAX (cu_viewer_state_get_window (self->state) + dw * step, step),
+                                    cu_viewer_state_get_level (self->state) + dl * step);
+}
+
 static void
 cu_slice_canvas_size_allocate (GtkWidget *widget, int width, int height, int baseline)
 {
@@ -699,6 +719,12 @@ cu_slice_canvas_class_init (CuSliceCanvasClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, 0, "viewer.next-slice", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Page_Down, 0, "viewer.previous-slice", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, 0, "viewer.previous-slice", NULL);
+  gtk_widget_class_install_action (widget_class, "viewer.window-level", "(ii)", window_level_action);
+  /* Left/Right: level; Shift+Left/Right: window */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "viewer.window-level", "(ii)", 0, 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "viewer.window-level", "(ii)", 0, -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_SHIFT_MASK, "viewer.window-level", "(ii)", 1, 0);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_SHIFT_MASK, "viewer.window-level", "(ii)", -1, 0);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "viewer.zoom-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "viewer.zoom-out", NULL);
 

@@ -19,6 +19,8 @@ cu_tool_get_class (CuToolKind kind)
       return _cu_tool_grow_class ();
     case CU_TOOL_RULER:
       return _cu_tool_ruler_class ();
+    case CU_TOOL_ELLIPSE:
+      return _cu_tool_ellipse_class ();
     case CU_TOOL_NAVIGATE:
     default:
       return NULL;

@@ -31,9 +31,12 @@ const CuToolClass *_cu_tool_brush_class   (void);
 const CuToolClass *_cu_tool_contour_class (void);
 const CuToolClass *_cu_tool_grow_class    (void);
 const CuToolClass *_cu_tool_ruler_class   (void);
+const CuToolClass *_cu_tool_ellipse_class (void);
 
 /* The ruler's line and length, drawn whatever the tool (cu-tool-ruler.c). */
 void  cu_tool_ruler_draw_measurement (CuSliceCanvas *canvas, CuSegEditor *editor, cairo_t *cr);
+/* The editor's kept measurements that lie in the slice shown (cu-tool-ellipse.c). */
+void  cu_tool_draw_measurements (CuSliceCanvas *canvas, CuSegEditor *editor, cairo_t *cr);
 /* Colour of a label (0: white, the eraser). */
 void  cu_tool_label_rgb (CuSegEditor *editor, guint8 value, double rgb[3]);
 

@@ -53,6 +53,7 @@ int          cu_cli_protocol      (CuCli *cli, int argc, char **argv);
 int          cu_cli_register      (CuCli *cli, int argc, char **argv);
 int          cu_cli_motion_correct (CuCli *cli, int argc, char **argv);
 int          cu_cli_seg           (CuCli *cli, int argc, char **argv);
+int          cu_cli_measure       (CuCli *cli, int argc, char **argv);
 int          cu_cli_audit         (CuCli *cli, int argc, char **argv);
 int          cu_cli_release       (CuCli *cli, int argc, char **argv);
 /* DICOMweb: `server …` (cu-cli-server.c), `pull` (cu-cli-pull.c), `push` (cu-cli-push.c). */

@@ -64,6 +64,8 @@ static const CuCliCommand commands[] = {
     N_("The audit trail: verify its hash chain, list it, export it (who, when, what, why)") },
   { "seg", cu_cli_seg,
     N_("Segmentations: edit, measure, export (DICOM SEG, NIfTI), import, agreement, adjudication") },
+  { "measure", cu_cli_measure,
+    N_("Measurements kept on a series: ruler, ellipse ROI, angle, arrow (add|edit|list|remove|export)") },
   { "server", cu_cli_server,
     N_("DICOMweb servers of the workspace (server add|list|test|remove)") },
   { "pull", cu_cli_pull,

@@ -56,6 +56,15 @@ get_string (JsonObject *o, const char *name, const char *fallback)
   return json_node_get_string (n);
 }
 
+/* A form's words in the user's language: the shipped forms' texts are in the catalogue under
+ * the context "lesion form" (build-aux/data-strings.py lists them); any other text is shown as
+ * written. Answers and exports keep the field and option ids, never these words. */
+const char *
+cu_seg_form_text (const char *text)
+{
+  return text != NULL && *text ? g_dpgettext2 (GETTEXT_PACKAGE, "lesion form", text) : text;
+}
+
 CuSegForm *
 cu_seg_form_new_from_json (const char *json, GError **error)
 {
@@ -76,7 +85,7 @@ cu_seg_form_new_from_json (const char *json, GError **error)
     }
   form = g_new0 (CuSegForm, 1);
   form->id = g_strdup (get_string (root, "id", ""));
-  form->title = g_strdup (get_string (root, "title", form->id));
+  form->title = g_strdup (cu_seg_form_text (get_string (root, "title", form->id)));
   form->fields = g_ptr_array_new_with_free_func ((GDestroyNotify) field_free);
   if (json_object_has_member (root, "scoring")
       && JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "scoring")))
@@ -96,7 +105,7 @@ cu_seg_form_new_from_json (const char *json, GError **error)
       f = g_new0 (CuFormField, 1);
       g_ptr_array_add (form->fields, f);
       f->id = g_strdup (get_string (o, "id", ""));
-      f->label = g_strdup (get_string (o, "label", f->id));
+      f->label = g_strdup (cu_seg_form_text (get_string (o, "label", f->id)));
       type = get_string (o, "type", "text");
       f->type = strcmp (type, "choice") == 0 ? CU_FORM_CHOICE
                 : strcmp (type, "integer") == 0 ? CU_FORM_INTEGER : CU_FORM_TEXT;
@@ -115,7 +124,7 @@ cu_seg_form_new_from_json (const char *json, GError **error)
             {
               JsonObject *opt = json_array_get_object_element (opts, k);
               f->option_values[k] = g_strdup (opt != NULL ? get_string (opt, "value", "") : "");
-              f->option_labels[k] = g_strdup (opt != NULL ? get_string (opt, "label", f->option_values[k])
+              f->option_labels[k] = g_strdup (opt != NULL ? cu_seg_form_text (get_string (opt, "label", f->option_values[k]))
                                                           : f->option_values[k]);
             }
         }

@@ -45,6 +45,8 @@ CuSegForm       *cu_seg_form_load_from     (CuPackSet *packs, const char *id, GE
 const char      *cu_seg_form_get_scoring_target (const CuSegForm *form);
 CuSegForm       *cu_seg_form_new_from_json (const char *json, GError **error);
 void             cu_seg_form_free          (CuSegForm *form);
+/* A form text (title, field or option label) in the user's language, when translated. */
+const char      *cu_seg_form_text          (const char *text);
 const char      *cu_seg_form_get_id        (const CuSegForm *form);
 const char      *cu_seg_form_get_title     (const CuSegForm *form);
 guint            cu_seg_form_get_n_fields  (const CuSegForm *form);

@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <gio/gio.h>
+#include <glib/gi18n-lib.h>
 
 #include "cu-seg-terminology.h"
 
@@ -71,6 +72,16 @@ cu_seg_terminology_find (const char *id)
   return cu_seg_terminology_find_in (cu_pack_set_default (), id);
 }
 
+/* The catalogue holds the shipped names under the context "segmentation label"
+ * (build-aux/data-strings.py); the label a reader adds is named in their language, while its
+ * coded meaning (SNOMED CT) stays the same for every reader. */
+const char *
+cu_seg_term_get_display_name (const CuSegTerm *term)
+{
+  g_return_val_if_fail (term != NULL, NULL);
+  return g_dpgettext2 (GETTEXT_PACKAGE, "segmentation label", term->name);
+}
+
 void
 cu_seg_term_apply (const CuSegTerm *term, CuLabel *label, gboolean set_color)
 {
@@ -101,4 +112,18 @@ cu_seg_label_is_lesion (const CuLabel *label)
   if (term != NULL)
     return strcmp (term->group, "lesion") == 0;
   return g_strcmp0 (label->category_code, "49755003") == 0 || label->form_json != NULL;
+}
+
+/* A label saved under its term's English name (by a reader in English, a script, an import)
+ * reads in the user's language; a name a reader typed is theirs and is shown as typed. */
+const char *
+cu_seg_label_get_display_name (const CuLabel *label)
+{
+  const CuSegTerm *term;
+
+  g_return_val_if_fail (label != NULL, NULL);
+  term = cu_seg_terminology_find (label->terminology_id);
+  if (term != NULL && g_strcmp0 (label->name, term->name) == 0)
+    return cu_seg_term_get_display_name (term);
+  return label->name;
 }

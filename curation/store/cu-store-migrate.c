@@ -536,6 +536,25 @@ static const char migration_15[] =
   "INSERT INTO workspace_pack (id, position, origin, version) VALUES"
   "  ('common', 0, 'built-in', '1.0.0'), ('prostate', 1, 'built-in', '1.0.0');";
 
+/* Version 16: measurements readers keep on a series (cu-store-measure.h): ruler, ellipse ROI,
+ * angle, arrow; points in LPS mm as JSON [[x,y,z],…], results (length, area, statistics) as a
+ * JSON object computed when saved; frame: the volume of a 4D series; label: the segmentation
+ * label (lesion) it belongs to, 0 for none. */
+static const char migration_16[] =
+  "CREATE TABLE measurement ("
+  "  id INTEGER PRIMARY KEY,"
+  "  series_uid TEXT NOT NULL,"
+  "  reader TEXT NOT NULL,"
+  "  kind TEXT NOT NULL CHECK (kind IN ('ruler', 'ellipse', 'angle', 'arrow')),"
+  "  frame INTEGER NOT NULL DEFAULT 0,"
+  "  points TEXT NOT NULL,"
+  "  text TEXT,"
+  "  label INTEGER NOT NULL DEFAULT 0,"
+  "  results TEXT,"
+  "  created TEXT NOT NULL,"
+  "  modified TEXT NOT NULL);"
+  "CREATE INDEX measurement_series ON measurement (series_uid, reader);";
+
 /* A step: SQL, then (for what SQL cannot compute) a function, in the same transaction. */
 typedef struct
 {
@@ -559,6 +578,7 @@ static const Migration migrations[] = {
   { migration_13, NULL },
   { migration_14, NULL },
   { migration_15, NULL },
+  { migration_16, NULL },
 };
 
 int

@@ -706,7 +706,9 @@ test_migration (Fixture *f, gconstpointer data)
                    /* layered segmentations (14) */
                    "ALTER TABLE segmentation DROP COLUMN n_layers;"
                    /* project packs (15) */
-                   "DROP TABLE workspace_pack;");
+                   "DROP TABLE workspace_pack;"
+                   /* measurements (16) */
+                   "DROP INDEX measurement_series; DROP TABLE measurement;");
   exec_sql (f->db, set_version);
   {
     sqlite3 *a = open_db (f->db), *b = open_db (fresh);
