@@ -15,7 +15,6 @@
 #include <math.h>
 
 #include "cu-qc-review.h"
-#include "cu-flags.h"
 #include "cu-harmonize-report-view.h"
 #include "cu-local-time.h"
 #include "cu-qc-runner.h"

@@ -771,6 +771,7 @@ flags_forward (CuCli *cli, int argc, char **argv)
   g_auto(GStrv) codes = NULL;
   g_autofree char *note = NULL;
   g_autoptr(GPtrArray) flags = NULL;
+  g_autoptr(GPtrArray) shown = g_ptr_array_new ();   /* borrowed from flags */
   CuFlagFilter filter = { .state = "active", .kind = "image", .rule_id = "qc-finding" };
   g_autofree char *uid = NULL;
   g_autoptr(CuSeriesRecord) rec = NULL;
@@ -815,33 +816,31 @@ flags_forward (CuCli *cli, int argc, char **argv)
       cu_cli_error (NULL, "%s", error->message);
       return CU_CLI_EXIT_ERROR;
     }
+  /* The series' flags of this origin, and its study's. */
+  for (guint i = 0; i < flags->len; i++)
+    {
+      const CuFlag *f = flags->pdata[i];
+      if (g_strcmp0 (f->series_uid, uid) == 0
+          || (f->series_uid == NULL && rec != NULL && g_strcmp0 (f->study_uid, rec->study_uid) == 0))
+        g_ptr_array_add (shown, flags->pdata[i]);
+    }
   if (json)
     {
       g_autoptr(JsonBuilder) b = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
 
       json_builder_begin_array (b);
-      for (guint i = 0; i < flags->len; i++)
-        {
-          const CuFlag *f = flags->pdata[i];
-          if (g_strcmp0 (f->series_uid, uid) == 0
-              || (f->series_uid == NULL && rec != NULL && g_strcmp0 (f->study_uid, rec->study_uid) == 0))
-            add_flag_json (b, f);
-        }
+      for (guint i = 0; i < shown->len; i++)
+        add_flag_json (b, shown->pdata[i]);
       json_builder_end_array (b);
       root = json_builder_get_root (b);
       cu_cli_print_json (root);
     }
   else
-    for (guint i = 0; i < flags->len; i++)
+    for (guint i = 0; i < shown->len; i++)
       {
-        const CuFlag *f = flags->pdata[i];
-        if (g_strcmp0 (f->series_uid, uid) == 0
-            || (f->series_uid == NULL && rec != NULL && g_strcmp0 (f->study_uid, rec->study_uid) == 0))
-          {
-            printf ("%s ", _("forwarded:"));
-            print_flag_line (f);
-          }
+        printf ("%s ", _("forwarded:"));
+        print_flag_line (shown->pdata[i]);
       }
   return CU_CLI_EXIT_OK;
 }

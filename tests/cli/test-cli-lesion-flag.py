@@ -14,37 +14,20 @@
 import glob
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
 
 import nibabel  # Debian's python3-nibabel: missing is a failure, not a skip
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, run, runner  # noqa: E402
 import pydicom
 
 CLI = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="cu-test-lesion-flag-")
 WS = os.path.join(TMP, "ws")
-ENV = dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE="C")
-FAILURES = []
+cli = runner(CLI, WS)
 NOTE = "Lesión ósea incidental: informe al médico responsable"
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-    return cond
-
-
-def cli(*args, ok=(0,), stdin=None):
-    p = subprocess.run([CLI, "--workspace", WS] + list(args), capture_output=True, text=True,
-                       env=ENV, input=stdin, timeout=300)
-    if p.returncode not in ok:
-        raise AssertionError(f"curata-cli {' '.join(args)} → {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
 
 
 def t2_geometry(demo):
@@ -126,13 +109,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-        FAILURES.append("exception")
-    if FAILURES:
-        print(f"{len(FAILURES)} failure(s); workspace kept in {TMP}")
-        sys.exit(1)
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("all passed")
+    run(main, TMP)

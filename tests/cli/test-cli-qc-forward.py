@@ -21,37 +21,19 @@ import glob
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import traceback
 
 import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, run, runner  # noqa: E402
 import pydicom  # Debian's python3-pydicom: missing is a failure, not a skip
 from pydicom.uid import generate_uid
 
 CLI = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="cu-test-qc-forward-")
 WS = os.path.join(TMP, "ws")
-ENV = dict(os.environ, LC_ALL="C.UTF-8", LANGUAGE="C")
-FAILURES = []
-
-
-def check(cond, what):
-    if not cond:
-        FAILURES.append(what)
-        print("FAIL:", what, flush=True)
-    else:
-        print("ok:", what, flush=True)
-    return cond
-
-
-def cli(*args, ok=(0,)):
-    p = subprocess.run([CLI, "--workspace", WS] + list(args), capture_output=True, text=True,
-                       env=ENV, timeout=600)
-    if p.returncode not in ok:
-        raise AssertionError(f"curata-cli {' '.join(args)} → {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
+cli = runner(CLI, WS)
 
 
 def active_flags():
@@ -217,13 +199,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-        FAILURES.append("exception")
-    if FAILURES:
-        print(f"{len(FAILURES)} failure(s); workspace kept in {TMP}")
-        sys.exit(1)
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("all passed")
+    run(main, TMP)
