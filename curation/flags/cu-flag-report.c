@@ -435,6 +435,19 @@ leftover_free (Leftover *l)
 }
 
 /* Leftover elements, by attribute, over the studies of the pseudonymization flags. */
+/* The masked value alone ("1******9"): the finding says it in the curator's language at
+ * check time ("present, 8 characters: 1******9"), and the report is in the site's. A finding
+ * with no masked value is shown as it was written. */
+static char *
+masked_example (const char *found)
+{
+  const char *colon = g_strrstr (found, ": ");
+
+  if (colon != NULL && strchr (colon + 2, '*') != NULL)
+    return g_strdup (colon + 2);
+  return g_strdup (found);
+}
+
 static GPtrArray *
 collect_leftovers (Speaker *sp, GPtrArray *flags)
 {
@@ -471,7 +484,7 @@ collect_leftovers (Speaker *sp, GPtrArray *flags)
           g_hash_table_add (l->files, g_strdup (d->path != NULL ? d->path : f->study_uid));
           g_hash_table_add (l->studies, g_strdup (f->study_uid));
           if (l->example == NULL && d->found != NULL)
-            l->example = g_strdup (d->found);
+            l->example = masked_example (d->found);
         }
     }
   return out;

@@ -377,6 +377,8 @@ def main():
             r = leftovers["InstitutionName"]
             check(r[1] == str(n_ct), f"{lang}: InstitutionName left in {r[1]} files, {n_ct} expected")
             check("*" in r[3], f"{lang}: the example value is masked: {r[3]!r}")
+            check("present" not in r[3] and "characters" not in r[3],
+                  f"{lang}: the example is the masked value, in no one language: {r[3]!r}")
         check(any(k.endswith("UID") for k in leftovers), f"{lang}: the vendor UIDs are listed: {list(leftovers)}")
         byte_scan(out, secrets, f"bundle-{lang}")
         # Rendered by a browser, as a person sees it, and printed.
