@@ -123,17 +123,36 @@ window_preset_action (GtkWidget *widget, const char *action_name, GVariant *para
   cu_viewer_state_apply_preset (self->state, g_variant_get_string (param, NULL));
 }
 
+/* A derived series was written: it joins the study in the browser; the series shown stays
+ * selected. */
 static void
-denoised_cb (CuDenoiseDialog *dialog, const char *new_uid, CuWindow *self)
+show_derived_series (CuWindow *self, const char *message)
 {
   g_autoptr (GError) error = NULL;
 
-  /* The derived series joins the study in the browser; the series shown stays selected. */
   if (!cu_study_browser_reload (self->browser, self->store, &error))
     _cu_window_show_error (self, _("Could Not Read the Workspace"), error);
   if (self->series_uid != NULL)
     cu_study_browser_select_series (self->browser, self->series_uid);
-  _cu_window_toast (self, _("Denoised series written; the original is unchanged"));
+  _cu_window_toast (self, message);
+}
+
+/* "#5 t2_tse_tra": the series shown, for a dialog's title; NULL when it is not catalogued. */
+static char *
+shown_series_title (CuWindow *self)
+{
+  g_autoptr (CuSeriesRecord) rec = cu_store_get_series (self->store, self->series_uid, NULL);
+
+  if (rec == NULL)
+    return NULL;
+  return g_strdup_printf ("#%d %s", rec->series_number,
+                          rec->series_description ? rec->series_description : "");
+}
+
+static void
+denoised_cb (CuDenoiseDialog *dialog, const char *new_uid, CuWindow *self)
+{
+  show_derived_series (self, _("Denoised series written; the original is unchanged"));
 }
 
 static void
@@ -141,17 +160,13 @@ denoise_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   CuWindow *self = CU_WINDOW (widget);
   CuVolume *volume = cu_viewer_state_get_volume (self->state);
-  g_autoptr (CuSeriesRecord) rec = NULL;
   g_autofree char *title = NULL;
   CuDenoiseDialog *dialog;
   double ijk[3] = { 0, 0, 0 };
 
   if (volume == NULL || volume->voxels == NULL || self->series_uid == NULL)
     return;
-  rec = cu_store_get_series (self->store, self->series_uid, NULL);
-  if (rec != NULL)
-    title = g_strdup_printf ("#%d %s", rec->series_number,
-                             rec->series_description ? rec->series_description : "");
+  title = shown_series_title (self);
   cu_viewer_state_get_cursor_index (self->state, ijk);
   dialog = cu_denoise_dialog_new (GTK_WINDOW (self), cu_store_get_path (self->store),
                                   self->series_uid, title, volume,
@@ -166,14 +181,7 @@ denoise_action (GtkWidget *widget, const char *action_name, GVariant *param)
 static void
 harmonized_cb (CuHarmonizeDialog *dialog, const char *new_uid, CuWindow *self)
 {
-  g_autoptr (GError) error = NULL;
-
-  /* The derived series joins the study in the browser; the series shown stays selected. */
-  if (!cu_study_browser_reload (self->browser, self->store, &error))
-    _cu_window_show_error (self, _("Could Not Read the Workspace"), error);
-  if (self->series_uid != NULL)
-    cu_study_browser_select_series (self->browser, self->series_uid);
-  _cu_window_toast (self, _("Harmonized series written; the original is unchanged"));
+  show_derived_series (self, _("Harmonized series written; the original is unchanged"));
 }
 
 static void
@@ -181,17 +189,13 @@ harmonize_action (GtkWidget *widget, const char *action_name, GVariant *param)
 {
   CuWindow *self = CU_WINDOW (widget);
   CuVolume *volume = cu_viewer_state_get_volume (self->state);
-  g_autoptr (CuSeriesRecord) rec = NULL;
   g_autofree char *title = NULL;
   CuHarmonizeDialog *dialog;
   double ijk[3] = { 0, 0, 0 };
 
   if (volume == NULL || volume->voxels == NULL || self->series_uid == NULL)
     return;
-  rec = cu_store_get_series (self->store, self->series_uid, NULL);
-  if (rec != NULL)
-    title = g_strdup_printf ("#%d %s", rec->series_number,
-                             rec->series_description ? rec->series_description : "");
+  title = shown_series_title (self);
   cu_viewer_state_get_cursor_index (self->state, ijk);
   dialog = cu_harmonize_dialog_new (GTK_WINDOW (self), cu_store_get_path (self->store),
                                     self->series_uid, title, volume, (int) lround (ijk[2]));

@@ -7,6 +7,8 @@
 #include <gtk/gtk.h>
 
 #include "cu-browser-item.h"
+#include "cu-seg-panel.h"
+#include "cu-slice-canvas.h"
 #include "cu-study-browser.h"
 #include "cu-window.h"
 
@@ -44,5 +46,16 @@ gboolean       app_test_writes_done     (gpointer store /* CuStore */);
 /* A picture of a window for the record, into CU_TEST_SHOT_DIR/name (PNG) when that variable
  * is set; nothing otherwise. */
 void           app_test_shot            (GtkWidget *widget, const char *name);
+
+/* A new workspace in a temporary folder (named from prefix, "curata-seg-XXXXXX") with the
+ * demo imported and its axial T2 (*t2_uid) accepted at the quality gate, so it can be
+ * annotated (the demo passes the pseudonymization gate). Returns the folder. */
+char    *app_test_demo_workspace (const char *prefix, char **t2_uid);
+/* For app_test_wait_for: TRUE when the widget has been given a usable size. */
+gboolean app_test_canvas_allocated (gpointer widget);
+/* A main window (1300×850) on store showing series uid, with its segmentation panel and the
+ * axial canvas of its MPR view once that canvas has a size. */
+CuWindow *app_test_open_annotation (CuStore *store, const char *uid, CuSegPanel **panel,
+                                    CuSliceCanvas **canvas);
 
 G_END_DECLS

@@ -20,63 +20,6 @@
 #include "cu-window.h"
 #include "app-test-util.h"
 
-static gboolean
-canvas_allocated (gpointer data)
-{
-  return gtk_widget_get_width (GTK_WIDGET (data)) > 50 && gtk_widget_get_height (GTK_WIDGET (data)) > 50;
-}
-
-static char *
-make_workspace (char **t2_uid)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("curata-measure-XXXXXX", &error);
-  g_autofree char *demo = g_build_filename (dir, "demo", NULL);
-  g_auto (GStrv) written = NULL;
-  g_autoptr (CuStore) store = NULL;
-  g_autoptr (CuImportReport) report = NULL;
-  g_autoptr (GPtrArray) records = NULL;
-
-  g_assert_no_error (error);
-  written = cu_demo_write (demo, NULL, &error);
-  g_assert_no_error (error);
-  store = cu_store_open (dir, &error);
-  g_assert_no_error (error);
-  report = cu_store_import (store, (const char *const[]) { demo, NULL }, NULL, NULL, &error);
-  g_assert_no_error (error);
-  records = cu_store_list_series (store, &error);
-  for (guint i = 0; i < records->len; i++)
-    {
-      const CuSeriesRecord *r = records->pdata[i];
-      if (g_strcmp0 (r->series_description, "t2_tse_tra") == 0)
-        *t2_uid = g_strdup (r->series_uid);
-    }
-  g_assert_nonnull (*t2_uid);
-  g_assert_true (cu_store_qc_decide (store, *t2_uid, CU_QC_DECISION_ACCEPTED, NULL, &error));
-  g_assert_no_error (error);
-  return dir;
-}
-
-static CuWindow *
-open_window (CuStore *store, const char *uid, CuSegPanel **panel, CuSliceCanvas **canvas)
-{
-  CuWindow *window = cu_window_new (NULL, store);
-  AppTestSeriesWait w = { window, uid };
-  CuMprView *mpr;
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1300, 850);
-  gtk_window_present (GTK_WINDOW (window));
-  app_test_drain ();
-  cu_window_open_series (window, uid);
-  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 60));
-  *panel = CU_SEG_PANEL (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "seg_panel"));
-  mpr = CU_MPR_VIEW (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "mpr_view"));
-  *canvas = cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (mpr, CU_PLANE_AXIAL));
-  g_assert_true (app_test_wait_for (canvas_allocated, *canvas, 20));
-  app_test_drain ();
-  return window;
-}
-
 /* The statistics of the voxels of slice k inside the axis-aligned ellipse with centre (ci, cj)
  * and semi-axes ai, bj (voxels), straight from the volume's values. */
 static void
@@ -131,7 +74,7 @@ static void
 test_ellipse_kept (void)
 {
   g_autofree char *uid = NULL;
-  g_autofree char *dir = make_workspace (&uid);
+  g_autofree char *dir = app_test_demo_workspace ("curata-measure", &uid);
   g_autoptr (GError) error = NULL;
   CuStore *store = cu_store_open (dir, &error);
   CuSegPanel *panel;
@@ -147,7 +90,7 @@ test_ellipse_kept (void)
   double cx, cy, mean, sd, vmin, vmax;
 
   g_assert_no_error (error);
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   list = cu_seg_panel_get_measure_list (panel);
   g_assert_cmpuint (cu_measure_list_get_items (list)->len, ==, 0);
@@ -191,7 +134,7 @@ test_ellipse_kept (void)
   g_object_unref (store);
   store = cu_store_open (dir, &error);
   g_assert_no_error (error);
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   list = cu_seg_panel_get_measure_list (panel);
   g_assert_cmpuint (cu_measure_list_get_items (list)->len, ==, 1);

@@ -25,65 +25,6 @@
 #include "cu-window.h"
 #include "app-test-util.h"
 
-static gboolean
-canvas_allocated (gpointer data)
-{
-  return gtk_widget_get_width (GTK_WIDGET (data)) > 50 && gtk_widget_get_height (GTK_WIDGET (data)) > 50;
-}
-
-static char *
-make_workspace_with_demo (char **t2_uid)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("curata-seg-XXXXXX", &error);
-  g_autofree char *demo = g_build_filename (dir, "demo", NULL);
-  g_auto (GStrv) written = NULL;
-  g_autoptr (CuStore) store = NULL;
-  g_autoptr (CuImportReport) report = NULL;
-  g_autoptr (GPtrArray) records = NULL;
-
-  g_assert_no_error (error);
-  written = cu_demo_write (demo, NULL, &error);
-  g_assert_no_error (error);
-  store = cu_store_open (dir, &error);
-  g_assert_no_error (error);
-  report = cu_store_import (store, (const char *const[]) { demo, NULL }, NULL, NULL, &error);
-  g_assert_no_error (error);
-  records = cu_store_list_series (store, &error);
-  for (guint i = 0; i < records->len; i++)
-    {
-      const CuSeriesRecord *r = records->pdata[i];
-      if (g_strcmp0 (r->series_description, "t2_tse_tra") == 0)
-        *t2_uid = g_strdup (r->series_uid);
-    }
-  g_assert_nonnull (*t2_uid);
-  /* Annotation needs both gates: the demo passes the pseudonymization gate; the curator
-   * accepts the series at the quality gate. */
-  g_assert_true (cu_store_qc_decide (store, *t2_uid, CU_QC_DECISION_ACCEPTED, NULL, &error));
-  g_assert_no_error (error);
-  return dir;
-}
-
-static CuWindow *
-open_window (CuStore *store, const char *uid, CuSegPanel **panel, CuSliceCanvas **canvas)
-{
-  CuWindow *window = cu_window_new (NULL, store);
-  AppTestSeriesWait w = { window, uid };
-  CuMprView *mpr;
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1300, 850);
-  gtk_window_present (GTK_WINDOW (window));
-  app_test_drain ();
-  cu_window_open_series (window, uid);
-  g_assert_true (app_test_wait_for (app_test_series_opened, &w, 60));
-  *panel = CU_SEG_PANEL (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "seg_panel"));
-  mpr = CU_MPR_VIEW (gtk_widget_get_template_child (GTK_WIDGET (window), CU_TYPE_WINDOW, "mpr_view"));
-  *canvas = cu_slice_view_get_canvas (cu_mpr_view_get_slice_view (mpr, CU_PLANE_AXIAL));
-  g_assert_true (app_test_wait_for (canvas_allocated, *canvas, 20));
-  app_test_drain ();
-  return window;
-}
-
 /* Saves run on the session's thread and are reported through the main loop: TRUE once
  * everything committed is saved and the panel has been told. */
 static gboolean
@@ -141,7 +82,7 @@ static void
 test_paint_save_undo_reopen (void)
 {
   g_autofree char *uid = NULL;
-  g_autofree char *dir = make_workspace_with_demo (&uid);
+  g_autofree char *dir = app_test_demo_workspace ("curata-seg", &uid);
   g_autoptr (GError) error = NULL;
   g_autoptr (CuStore) store = cu_store_open (dir, &error);
   CuSegPanel *panel;
@@ -156,7 +97,7 @@ test_paint_save_undo_reopen (void)
   int saved;
 
   g_assert_no_error (error);
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   map = cu_seg_editor_get_map (editor);
   g_assert_nonnull (map);
@@ -311,7 +252,7 @@ test_paint_save_undo_reopen (void)
       cu_label_map_set_label (map, l);
       cu_seg_editor_labels_changed (editor);
       cu_seg_editor_set_ruler (editor, (double[]) { 100, 120, 12 }, (double[]) { 140, 150, 12 });
-      app_test_wait_for (canvas_allocated, canvas, 1);
+      app_test_wait_for (app_test_canvas_allocated, canvas, 1);
       g_usleep (300 * 1000);
       app_test_drain ();
       {
@@ -331,7 +272,7 @@ test_paint_save_undo_reopen (void)
   app_test_drain ();
 
   /* A new window shows the saved segmentation. */
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   g_assert_cmpuint (cu_label_map_count (cu_seg_editor_get_map (editor), label), ==, painted);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -396,7 +337,7 @@ static void
 test_strokes_while_locked (void)
 {
   g_autofree char *uid = NULL;
-  g_autofree char *dir = make_workspace_with_demo (&uid);
+  g_autofree char *dir = app_test_demo_workspace ("curata-seg", &uid);
   g_autoptr (GError) error = NULL;
   g_autoptr (CuStore) store = cu_store_open (dir, &error);
   g_autoptr (GThread) thread = NULL;
@@ -414,7 +355,7 @@ test_strokes_while_locked (void)
   int before;
 
   g_assert_no_error (error);
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   map = cu_seg_editor_get_map (editor);
   wait_saved (panel);
@@ -584,7 +525,7 @@ static void
 test_overlap_drawn_and_kept (void)
 {
   g_autofree char *uid = NULL;
-  g_autofree char *dir = make_workspace_with_demo (&uid);
+  g_autofree char *dir = app_test_demo_workspace ("curata-seg", &uid);
   g_autoptr (GError) error = NULL;
   g_autoptr (CuStore) store = cu_store_open (dir, &error);
   g_autoptr (CuVolume) grid = NULL;
@@ -648,7 +589,7 @@ test_overlap_drawn_and_kept (void)
   g_assert_cmpint (cu_store_seg_save (store, uid, reader, CU_SEG_KIND_READING, seeded, "model", &error), >, 0);
   g_assert_no_error (error);
 
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   map = cu_seg_editor_get_map (editor);
   g_assert_cmpstr (cu_seg_panel_get_reader (panel), ==, reader);
@@ -689,7 +630,7 @@ test_overlap_drawn_and_kept (void)
   app_test_drain ();
 
   /* A restart: a new window on the workspace shows the same overlap. */
-  window = open_window (store, uid, &panel, &canvas);
+  window = app_test_open_annotation (store, uid, &panel, &canvas);
   editor = cu_seg_panel_get_editor (panel);
   map = cu_seg_editor_get_map (editor);
   g_assert_cmpint (cu_label_map_get_n_layers (map), ==, 2);
