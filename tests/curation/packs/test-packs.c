@@ -161,9 +161,9 @@ static const BadCase bad_cases[] = {
   { "forms/pirads-v2.1.json", "\"target\": \"overall\"", "\"target\": \"remark\"", "forms/pirads-v2.1.json:21: scoring.target" },
   { "forms/pirads-v2.1.json", "\"fields\": [", "\"fields\": [[", "forms/pirads-v2.1.json:20:11: Parse error" },
   /* a protocol with an impossible bound, an unknown key, a missing series group */
-  { "protocols/prostate-mpmri-pirads-2.1.ini", "MinHighB=1400", "MinHighB=-1400", "prostate-mpmri-pirads-2.1.ini:48: MinHighB" },
-  { "protocols/prostate-mpmri-pirads-2.1.ini", "MaxEchoTime=90", "MaxEchoTme=90", "prostate-mpmri-pirads-2.1.ini:53: MaxEchoTme: unknown key" },
-  { "protocols/prostate-mpmri-pirads-2.1.ini", "Series=t2-axial;", "Series=t2-coronal;t2-axial;", "prostate-mpmri-pirads-2.1.ini:24: Series" },
+  { "protocols/prostate-mpmri-pirads-2.1.ini", "MinHighB=1400", "MinHighB=-1400", "prostate-mpmri-pirads-2.1.ini:54: MinHighB" },
+  { "protocols/prostate-mpmri-pirads-2.1.ini", "MaxEchoTime=90", "MaxEchoTme=90", "prostate-mpmri-pirads-2.1.ini:59: MaxEchoTme: unknown key" },
+  { "protocols/prostate-mpmri-pirads-2.1.ini", "Series=t2-axial;", "Series=t2-coronal;t2-axial;", "prostate-mpmri-pirads-2.1.ini:27: Series" },
   /* an unverified code the pack does not use */
   { "unverified-codes.tsv", NULL, "SCT\t123456\tSomething\tnowhere\n", "unverified-codes.tsv:9: 123456" },
 };

@@ -681,6 +681,7 @@ test_migration_from_v1 (Fixture *f, gconstpointer data)
                                  " DROP TABLE release_withdrawal; DROP TABLE release_patient_offset;"
                                  " DROP TABLE dicomweb_push; DROP TABLE dicomweb_server;"
                                  " DROP TABLE instance_pixel_digest; DROP TABLE release;"
+                                 " DROP TABLE workspace_pack; DROP TABLE measurement;"
                                  " PRAGMA user_version = 1;", &error));
   g_assert_no_error (error);
   g_clear_object (&f->store);

@@ -105,7 +105,7 @@ test_open_fresh (Fixture *f, gconstpointer data)
                                "deid_finding,derived_series,dicomweb_push,dicomweb_server,"
                    "flag,flag_bundle,flag_bundle_item,"
                                "flag_event,instance,instance_pixel_digest,"
-                               "instance_pseudonym,patient,qc_decision,qc_finding,qc_metric,"
+                               "instance_pseudonym,measurement,patient,qc_decision,qc_finding,qc_metric,"
                                "qc_run,rejected_file,release,release_item,release_ledger,"
                                "release_patient_offset,release_withdrawal,seg_stroke,segmentation,series,series_class,setting,study,"
                                "study_gate,"
